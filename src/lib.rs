@@ -1,0 +1,4 @@
+//! deputy: short-lived AWS credentials and confused-deputy-safe trust
+//! policies for infrastructure-as-code stacks.
+
+pub mod tfplugin;
