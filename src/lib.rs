@@ -1,4 +1,5 @@
 //! deputy: short-lived AWS credentials and confused-deputy-safe trust
 //! policies for infrastructure-as-code stacks.
 
+pub mod model;
 pub mod tfplugin;

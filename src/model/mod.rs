@@ -1,0 +1,28 @@
+//! deputy's domain rules, pure and free of I/O: identifiers, External IDs,
+//! role ARNs and trust policies. The provider, the broker and the CLI all
+//! validate through here, so a rule is stated once and reads the same
+//! everywhere it is enforced.
+
+pub mod arn;
+pub mod external_id;
+pub mod ids;
+pub mod phase;
+pub mod trust_policy;
+
+pub use arn::{PrincipalArn, RoleArn};
+pub use external_id::ExternalId;
+pub use ids::{AccountName, IntegrationId, StackId};
+pub use phase::Phase;
+
+/// A rule broken by a user-supplied value. `Display` is a full sentence that
+/// names the problem and the fix; callers add *where* (argument, attribute,
+/// JSON field) in their own terms.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        Invalid(message.into())
+    }
+}

@@ -1,0 +1,145 @@
+//! The trust-policy JSON deputy hands to customers.
+//!
+//! A statement is meant to be `jsondecode`d straight into an
+//! `aws_iam_role`'s `assume_role_policy` `Statement` list, so its key order is
+//! fixed (Effect, Principal, Action, Condition, as AWS documents them) and the
+//! same inputs always give byte-identical output: a plan must show no diff
+//! when nothing changed.
+
+use serde::Serialize;
+
+use super::{ExternalId, PrincipalArn};
+
+/// IAM's policy language version; the only one that supports conditions.
+const POLICY_VERSION: &str = "2012-10-17";
+
+/// What a statement lets the principal do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actions {
+    /// `sts:AssumeRole` alone.
+    AssumeRole,
+    /// `sts:AssumeRole` and `sts:TagSession`, needed when the integration
+    /// passes session tags: without TagSession AWS refuses the whole
+    /// AssumeRole call.
+    AssumeRoleAndTagSession,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Statement<'a> {
+    effect: &'static str,
+    principal: Principal<'a>,
+    action: serde_json::Value,
+    condition: Condition<'a>,
+}
+
+#[derive(Serialize)]
+struct Principal<'a> {
+    #[serde(rename = "AWS")]
+    aws: &'a str,
+}
+
+#[derive(Serialize)]
+struct Condition<'a> {
+    #[serde(rename = "StringEquals")]
+    string_equals: ExternalIdCondition<'a>,
+}
+
+#[derive(Serialize)]
+struct ExternalIdCondition<'a> {
+    #[serde(rename = "sts:ExternalId")]
+    external_ids: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Document<'a> {
+    version: &'static str,
+    statement: Vec<Statement<'a>>,
+}
+
+fn statement<'a>(
+    principal: &'a PrincipalArn,
+    external_ids: &'a [ExternalId],
+    actions: Actions,
+) -> Statement<'a> {
+    let action = match actions {
+        Actions::AssumeRole => serde_json::json!("sts:AssumeRole"),
+        Actions::AssumeRoleAndTagSession => serde_json::json!(["sts:AssumeRole", "sts:TagSession"]),
+    };
+    // Duplicates would be harmless to IAM but make diffs noisy; keep the
+    // first occurrence so the caller's order is preserved.
+    let mut ids: Vec<&str> = Vec::with_capacity(external_ids.len());
+    for id in external_ids {
+        if !ids.contains(&id.as_str()) {
+            ids.push(id.as_str());
+        }
+    }
+    Statement {
+        effect: "Allow",
+        principal: Principal {
+            aws: principal.as_str(),
+        },
+        action,
+        condition: Condition {
+            string_equals: ExternalIdCondition { external_ids: ids },
+        },
+    }
+}
+
+/// One `Allow` statement letting `principal` assume the role with any of
+/// `external_ids`, as compact JSON.
+pub fn statement_json(
+    principal: &PrincipalArn,
+    external_ids: &[ExternalId],
+    actions: Actions,
+) -> String {
+    serde_json::to_string(&statement(principal, external_ids, actions))
+        .expect("statement serializes")
+}
+
+/// A whole trust-policy document holding that one statement, as compact JSON.
+pub fn document_json(
+    principal: &PrincipalArn,
+    external_ids: &[ExternalId],
+    actions: Actions,
+) -> String {
+    let doc = Document {
+        version: POLICY_VERSION,
+        statement: vec![statement(principal, external_ids, actions)],
+    };
+    serde_json::to_string(&doc).expect("document serializes")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(list: &[&str]) -> Vec<ExternalId> {
+        list.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn statement_has_fixed_shape_and_order() {
+        let p: PrincipalArn = "arn:aws:iam::123456789012:role/broker".parse().unwrap();
+        let got = statement_json(
+            &p,
+            &ids(&["a@b@c@read", "a@b@c@write", "a@b@c@read"]),
+            Actions::AssumeRole,
+        );
+        assert_eq!(
+            got,
+            r#"{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/broker"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"sts:ExternalId":["a@b@c@read","a@b@c@write"]}}}"#
+        );
+    }
+
+    #[test]
+    fn tagging_sessions_adds_tag_session() {
+        let p: PrincipalArn = "arn:aws:iam::123456789012:root".parse().unwrap();
+        let got = document_json(&p, &ids(&["x@y"]), Actions::AssumeRoleAndTagSession);
+        assert_eq!(
+            got,
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"sts:ExternalId":["x@y"]}}}]}"#
+        );
+    }
+}
