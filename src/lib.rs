@@ -2,4 +2,5 @@
 //! policies for infrastructure-as-code stacks.
 
 pub mod model;
+pub mod provider;
 pub mod tfplugin;

@@ -1,5 +1,28 @@
 //! A generic tfplugin6 provider server, with no deputy knowledge in it.
+//!
+//! Layers, from the wire up:
+//! - [`proto`]: generated protocol types;
+//! - [`value`]: cty values and their msgpack/JSON encodings;
+//! - [`diag`], [`schema`]: diagnostics with attribute paths, schemas;
+//! - [`resource`], [`data_source`], [`function`], [`provider`]: the traits a
+//!   provider implements, and its registry;
+//! - [`plan`]: schema-driven planning;
+//! - [`server`]: the gRPC service dispatching to the registry;
+//! - [`handshake`], [`tls`], [`log`], [`serve`]: the plugin process that
+//!   Terraform starts (go-plugin handshake, AutoMTLS, hclog logs, signals).
 
+pub mod data_source;
 pub mod diag;
+pub mod function;
+pub mod handshake;
+pub mod launch;
+pub mod log;
+pub mod plan;
 pub mod proto;
+pub mod provider;
+pub mod resource;
+pub mod schema;
+pub mod serve;
+pub mod server;
+pub mod tls;
 pub mod value;

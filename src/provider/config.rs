@@ -1,0 +1,218 @@
+//! The `provider "deputy"` block: where the broker is and how to
+//! authenticate, with `DEPUTY_ENDPOINT` / `DEPUTY_TOKEN` fallbacks so CI
+//! can inject them without touching configuration.
+//!
+//! Nothing here is required: provider functions are pure and work without a
+//! broker. Resources and data sources that need one say so when they run.
+
+use crate::model::AccountName;
+use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::schema::{Attribute, Schema};
+use crate::tfplugin::value::{Type, Value};
+
+pub const ENDPOINT_ENV: &str = "DEPUTY_ENDPOINT";
+pub const TOKEN_ENV: &str = "DEPUTY_TOKEN";
+
+pub fn schema() -> Schema {
+    Schema::new(
+        0,
+        "Manages deputy stacks, AWS integrations and attachments, and builds \
+         confused-deputy-safe AWS trust policies.",
+        vec![
+            Attribute::optional(
+                "endpoint",
+                Type::String,
+                "URL of the deputy broker, for example `https://deputy.example.com`. Defaults to \
+                 the `DEPUTY_ENDPOINT` environment variable.",
+            ),
+            Attribute::optional(
+                "token",
+                Type::String,
+                "Admin API key for the broker. Defaults to the `DEPUTY_TOKEN` environment \
+                 variable. Prefer the variable: a key in configuration ends up in plan files.",
+            )
+            .sensitive(),
+            Attribute::optional(
+                "account",
+                Type::String,
+                "Expected broker account name. When set, the provider refuses to work against a \
+                 broker whose account has another name, so a stack cannot be pointed at the \
+                 wrong broker by accident.",
+            ),
+        ],
+    )
+}
+
+/// Checks the values that are known; unknown ones are checked at configure.
+pub fn validate(config: &Value) -> Diagnostics {
+    let mut diags = Diagnostics::new();
+    if let Some(endpoint) = config.get("endpoint").as_str() {
+        if let Err(why) = check_endpoint(endpoint) {
+            diags.push(
+                Diagnostic::error("Invalid broker endpoint", why)
+                    .at(AttributePath::attr("endpoint")),
+            );
+        }
+    }
+    if let Some(token) = config.get("token").as_str() {
+        if let Err(why) = check_token(token) {
+            diags.push(
+                Diagnostic::error("Invalid broker token", why).at(AttributePath::attr("token")),
+            );
+        }
+    }
+    if let Some(account) = config.get("account").as_str() {
+        if let Err(why) = account.parse::<AccountName>() {
+            diags.push(
+                Diagnostic::error("Invalid account name", why.to_string())
+                    .at(AttributePath::attr("account")),
+            );
+        }
+    }
+    diags
+}
+
+fn check_endpoint(endpoint: &str) -> Result<reqwest::Url, String> {
+    let url = reqwest::Url::parse(endpoint).map_err(|e| {
+        format!("{endpoint:?} is not a URL ({e}): use the broker's base URL, for example \"https://deputy.example.com\".")
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "{endpoint:?} is not an http(s) URL with a host: use the broker's base URL, for \
+             example \"https://deputy.example.com\"."
+        ));
+    }
+    Ok(url)
+}
+
+fn check_token(token: &str) -> Result<(), String> {
+    if token.trim().is_empty() {
+        return Err("The token is empty: set it to an admin API key (`deputy token create`), or remove it to use DEPUTY_TOKEN.".into());
+    }
+    if token.chars().any(char::is_whitespace) {
+        return Err("The token contains whitespace; API keys never do. Check for a stray newline from a file or variable.".into());
+    }
+    Ok(())
+}
+
+/// The resolved connection settings. Missing values are not an error here,
+/// only when something needs the broker.
+#[derive(Clone, Debug)]
+pub struct BrokerSettings {
+    pub endpoint: Option<reqwest::Url>,
+    pub token: Option<String>,
+    pub account: Option<AccountName>,
+}
+
+impl BrokerSettings {
+    /// Configuration first, then the environment through `env`.
+    pub fn from_config(
+        config: &Value,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, Diagnostics> {
+        let diags = validate(config);
+        if diags.has_errors() {
+            return Err(diags);
+        }
+        let pick = |attr: &str, var: &str| -> Result<Option<(String, bool)>, Diagnostics> {
+            match config.get(attr) {
+                Value::String(s) => Ok(Some((s.clone(), false))),
+                Value::Null => Ok(env(var).filter(|v| !v.is_empty()).map(|v| (v, true))),
+                _ => Err(Diagnostic::error(
+                    format!("Unknown value for {attr}"),
+                    format!(
+                        "The provider's {attr:?} depends on a value only known after apply. \
+                         Provider configuration must be known at plan time: use a literal, a \
+                         variable, or the {var} environment variable."
+                    ),
+                )
+                .at(AttributePath::attr(attr))
+                .into()),
+            }
+        };
+        let endpoint = match pick("endpoint", ENDPOINT_ENV)? {
+            None => None,
+            Some((raw, from_env)) => Some(check_endpoint(&raw).map_err(|why| {
+                let d = Diagnostic::error("Invalid broker endpoint", why);
+                Diagnostics::from(if from_env {
+                    Diagnostic {
+                        summary: format!("Invalid {ENDPOINT_ENV}"),
+                        ..d
+                    }
+                } else {
+                    d.at(AttributePath::attr("endpoint"))
+                })
+            })?),
+        };
+        let token = match pick("token", TOKEN_ENV)? {
+            None => None,
+            Some((raw, from_env)) => {
+                check_token(&raw).map_err(|why| {
+                    let summary = if from_env {
+                        format!("Invalid {TOKEN_ENV}")
+                    } else {
+                        "Invalid broker token".into()
+                    };
+                    Diagnostics::from(Diagnostic::error(summary, why))
+                })?;
+                Some(raw)
+            }
+        };
+        let account = match config.get("account") {
+            Value::String(s) => Some(s.parse().map_err(|e: crate::model::Invalid| {
+                Diagnostics::from(
+                    Diagnostic::error("Invalid account name", e.to_string())
+                        .at(AttributePath::attr("account")),
+                )
+            })?),
+            _ => None,
+        };
+        Ok(BrokerSettings {
+            endpoint,
+            token,
+            account,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(endpoint: Value, token: Value) -> Value {
+        Value::Object(
+            [
+                ("endpoint".to_string(), endpoint),
+                ("token".to_string(), token),
+                ("account".to_string(), Value::Null),
+            ]
+            .into(),
+        )
+    }
+
+    #[test]
+    fn environment_fills_what_configuration_leaves_out() {
+        let env = |name: &str| match name {
+            ENDPOINT_ENV => Some("http://127.0.0.1:8420".to_string()),
+            TOKEN_ENV => Some("from-env".to_string()),
+            _ => None,
+        };
+        let s =
+            BrokerSettings::from_config(&config(Value::Null, Value::string("from-config")), env)
+                .unwrap();
+        assert_eq!(s.endpoint.unwrap().as_str(), "http://127.0.0.1:8420/");
+        assert_eq!(s.token.as_deref(), Some("from-config"));
+    }
+
+    #[test]
+    fn bad_values_name_the_attribute() {
+        let diags = validate(&config(Value::string("ftp://x"), Value::string("a b")));
+        assert_eq!(diags.0.len(), 2);
+        assert_eq!(diags.0[0].path, Some(AttributePath::attr("endpoint")));
+        assert!(diags.0[1].detail.contains("whitespace"));
+        let err =
+            BrokerSettings::from_config(&config(Value::Null, Value::Null), |_| Some("nope".into()))
+                .unwrap_err();
+        assert_eq!(err.0[0].summary, "Invalid DEPUTY_ENDPOINT");
+    }
+}

@@ -1,0 +1,141 @@
+//! `deputy_trust_policy_document`: the trust policy of a role shared by many
+//! stacks, computed offline from its inputs in one instance.
+//!
+//! The same result as `provider::deputy::trust_policy_document()`, for
+//! Terraform before 1.8 and OpenTofu before 1.7, which have no provider
+//! functions (1.5.x is still common). No broker call is made.
+
+use async_trait::async_trait;
+
+use crate::model::trust_policy::{Actions, document_json};
+use crate::model::{AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, StackId};
+use crate::provider::BrokerSettings;
+use crate::provider::validate;
+use crate::tfplugin::data_source::DataSource;
+use crate::tfplugin::diag::Diagnostics;
+use crate::tfplugin::schema::{Attribute, Schema};
+use crate::tfplugin::value::{Type, Value};
+
+pub struct TrustPolicyDocumentDataSource;
+
+/// The validated inputs, or the diagnostics explaining what is wrong.
+struct Inputs {
+    principal: PrincipalArn,
+    account: AccountName,
+    integration: IntegrationId,
+    stacks: Vec<StackId>,
+    phases: Vec<Phase>,
+    tag_session: bool,
+}
+
+fn inputs(config: &Value, diags: &mut Diagnostics) -> Option<Inputs> {
+    validate::require_non_empty(
+        config,
+        "stack_ids",
+        "list the ids of the stacks that use the role.",
+        diags,
+    );
+    validate::require_non_empty(
+        config,
+        "phases",
+        "use [\"read\"], [\"write\"] or leave it out for both.",
+        diags,
+    );
+    let principal = validate::attr(config, "principal_arn", "Invalid principal ARN", diags);
+    let account = validate::attr(config, "account", "Invalid account name", diags);
+    let integration = validate::attr(config, "integration_id", "Invalid integration id", diags);
+    let stacks = validate::list_attr(config, "stack_ids", "Invalid stack id", diags);
+    let phases = match config.get("phases") {
+        Value::Null => Some(Phase::ALL.to_vec()),
+        _ => validate::list_attr(config, "phases", "Invalid phase", diags),
+    };
+    Some(Inputs {
+        principal: principal?,
+        account: account?,
+        integration: integration?,
+        stacks: stacks?,
+        phases: phases?,
+        tag_session: config.get("tag_session").as_bool().unwrap_or(false),
+    })
+}
+
+#[async_trait]
+impl DataSource<BrokerSettings> for TrustPolicyDocumentDataSource {
+    fn type_name(&self) -> &'static str {
+        "deputy_trust_policy_document"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            "Builds the trust policy of a role shared by many stacks, offline and in one \
+             instance. Equivalent to `provider::deputy::trust_policy_document()` for Terraform \
+             before 1.8 and OpenTofu before 1.7.",
+            vec![
+                Attribute::required(
+                    "principal_arn",
+                    Type::String,
+                    "The AWS principal deputy runs as (`deputy_account.aws_principal_arn`).",
+                ),
+                Attribute::required("account", Type::String, "The broker account name."),
+                Attribute::required("integration_id", Type::String, "The AWS integration's id."),
+                Attribute::required(
+                    "stack_ids",
+                    Type::list(Type::String),
+                    "Ids of the stacks that use the role.",
+                ),
+                Attribute::optional(
+                    "phases",
+                    Type::list(Type::String),
+                    "Phases to allow: `read`, `write`. Defaults to both.",
+                ),
+                Attribute::optional(
+                    "tag_session",
+                    Type::Bool,
+                    "Also allow `sts:TagSession`, needed when the integration tags sessions.",
+                ),
+                Attribute::computed(
+                    "external_ids",
+                    Type::list(Type::String),
+                    "Every External ID the policy accepts, stack by stack.",
+                ),
+                Attribute::computed("json", Type::String, "The policy document as JSON."),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        inputs(config, &mut diags);
+        diags
+    }
+
+    async fn read(&self, _settings: &BrokerSettings, config: &Value) -> Result<Value, Diagnostics> {
+        let mut diags = Diagnostics::new();
+        let Some(i) = inputs(config, &mut diags) else {
+            return Err(diags);
+        };
+        let ids: Vec<ExternalId> = i
+            .stacks
+            .iter()
+            .flat_map(|s| {
+                i.phases
+                    .iter()
+                    .map(|p| ExternalId::derive(&i.account, &i.integration, s, *p))
+            })
+            .collect();
+        let actions = if i.tag_session {
+            Actions::AssumeRoleAndTagSession
+        } else {
+            Actions::AssumeRole
+        };
+        let json = document_json(&i.principal, &ids, actions);
+        let mut state = config.as_entries().cloned().unwrap_or_default();
+        state.insert(
+            "external_ids".into(),
+            Value::List(ids.iter().map(|id| Value::string(id.as_str())).collect()),
+        );
+        state.insert("json".into(), Value::String(json));
+        Ok(Value::Object(state))
+    }
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: a real Terraform drives the real provider binary.
+//!
+//! One test binary (this file and its modules) so the provider and the
+//! helpers link once. See `support` for how Terraform is found and how the
+//! provider is installed without a registry.
+
+mod functions;
+mod protocol;
+mod provider_config;
+mod support;
+mod trust_policy_document;

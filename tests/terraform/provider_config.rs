@@ -1,0 +1,67 @@
+//! The provider block: validation errors, environment fallbacks, logs.
+
+use crate::support::{Workspace, assert_contains, text};
+
+/// Terraform prunes a provider that no resource or data source uses (and
+/// then never validates or configures it), so each test reads a data source.
+const USES_PROVIDER: &str = r#"
+data "deputy_trust_policy_document" "p" {
+  principal_arn  = "arn:aws:iam::123456789012:role/deputy-broker"
+  account        = "acme"
+  integration_id = "01JQ3ZV8T4M5N6P7Q8R9S0T1V2"
+  stack_ids      = ["net"]
+}
+"#;
+
+#[test]
+fn bad_provider_configuration_is_reported_on_the_attribute() {
+    let ws = Workspace::new(&format!(
+        "provider \"deputy\" {{\n  endpoint = \"ftp://broker\"\n  token = \"two words\"\n}}\n{USES_PROVIDER}"
+    ));
+    let errors = ws.fails(&["plan", "-input=false", "-no-color"]);
+    assert_contains(
+        &errors,
+        r#"Error: Invalid broker endpoint with provider["registry.terraform.io/deputy/deputy"], on main.tf line 9, in provider "deputy": 9: endpoint = "ftp://broker" "ftp://broker" is not an http(s) URL with a host: use the broker's base URL, for example "https://deputy.example.com"."#,
+    );
+    assert_contains(&errors, "Error: Invalid broker token");
+    assert_contains(
+        &errors,
+        "The token contains whitespace; API keys never do. Check for a stray newline from a file or variable.",
+    );
+}
+
+#[test]
+fn bad_endpoint_from_the_environment_names_the_variable() {
+    let ws = Workspace::with_env(
+        &format!("provider \"deputy\" {{}}\n{USES_PROVIDER}"),
+        &[("DEPUTY_ENDPOINT", "not a url")],
+    );
+    let errors = ws.fails(&["plan", "-input=false", "-no-color"]);
+    assert_contains(&errors, r#"Error: Invalid DEPUTY_ENDPOINT"#);
+    assert_contains(
+        &errors,
+        r#""not a url" is not a URL (relative URL without a base)"#,
+    );
+}
+
+#[test]
+fn tf_log_shows_provider_logs_at_their_level() {
+    let ws = Workspace::new(&format!("provider \"deputy\" {{}}\n{USES_PROVIDER}"));
+    let out = ws
+        .command(&["plan", "-input=false", "-no-color"])
+        .env("TF_LOG", "debug")
+        .output()
+        .expect("terraform plan");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let logs = text(&out.stderr);
+    let line = logs
+        .lines()
+        .find(|l| l.contains("configuring provider"))
+        .unwrap_or_else(|| panic!("no provider log line in:\n{logs}"));
+    assert!(line.contains("[DEBUG]"), "{line}");
+    assert!(
+        line.contains("provider.terraform-provider-deputy"),
+        "{line}"
+    );
+    assert!(line.contains("@module=deputy"), "{line}");
+}

