@@ -3,6 +3,7 @@
 
 mod config;
 pub mod data_sources;
+pub mod docs;
 pub mod functions;
 mod validate;
 
