@@ -8,13 +8,18 @@
 //! - [`types`]: `Type` and its JSON form (what schemas put in `type`).
 //! - [`msgpack`]: the encoding Terraform uses for every `DynamicValue`.
 //! - [`json`]: the encoding of `DynamicValue.json` and of raw state.
+//! - [`wire`]: `DynamicValue` in and out, choosing between the two.
 //!
 //! Neither decoder trusts its input: every malformed byte sequence becomes a
 //! [`CodecError`] with the attribute path where it went wrong, never a panic.
 
+#[cfg(test)]
+mod arbitrary;
 pub mod json;
 pub mod msgpack;
+mod trail;
 pub mod types;
+pub mod wire;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -22,6 +27,11 @@ use std::fmt;
 pub use types::Type;
 
 use crate::tfplugin::diag::AttributePath;
+
+/// How deeply types and values may nest before the codecs give up. Decoders
+/// recurse, so hostile input must not be able to choose the stack depth; real
+/// schemas stay far below this.
+pub const MAX_DEPTH: usize = 64;
 
 /// An untyped cty value; its meaning comes from the [`Type`] it travels with.
 #[derive(Clone, Debug, PartialEq)]
@@ -49,7 +59,11 @@ pub enum Value {
 /// All fields empty means a plain unknown.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Refinements {
-    /// `Some(false)`: the final value will not be null.
+    /// Refinement key 1, which on the wire says *is null*, not *may be null*:
+    /// `Some(false)`: the final value will not be null. `Some(true)`: it will
+    /// be null, which go-cty (and this crate's decoder) collapses into a known
+    /// `Value::Null` on decode, so decoded values only ever carry `None` or
+    /// `Some(false)`. `None`: it may or may not be null.
     pub nullable: Option<bool>,
     pub string_prefix: Option<String>,
     /// Bound and whether it is inclusive.
@@ -94,31 +108,25 @@ impl Number {
         }
     }
 
-    /// Parses decimal text as cty writes it in JSON and msgpack strings.
+    /// Parses decimal text as cty writes it in JSON and msgpack strings:
+    /// an optional sign, digits with an optional point, an optional exponent.
+    /// Text that an f64 reproduces exactly (its shortest form denotes the same
+    /// decimal) becomes `Int`/`Float`; anything else, such as 2^64 or 0.1
+    /// with thirty digits, is kept as `Big` so it survives a round trip.
     pub fn parse(text: &str) -> Option<Number> {
         if let Ok(i) = text.parse::<i64>() {
             return Some(Number::Int(i));
         }
-        let valid = !text.is_empty()
-            && text
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
-            && text.chars().any(|c| c.is_ascii_digit());
-        if !valid {
-            return None;
-        }
-        let f: f64 = text.parse().ok()?;
-        if !f.is_finite() {
-            return None;
-        }
-        let n = Number::from_f64(f);
-        // Keep the text when f64 loses digits (e.g. 2^64 and above).
-        if text.parse::<u64>().is_ok() || text.trim_start_matches('-').len() > 17 {
-            if let Number::Int(_) = n {
-                return Some(Number::Big(text.to_string()));
+        let decimal = Decimal::parse(text)?;
+        match text.parse::<f64>() {
+            Ok(f)
+                if f.is_finite()
+                    && Decimal::parse(&format!("{f:e}")).as_ref() == Some(&decimal) =>
+            {
+                Some(Number::from_f64(f))
             }
+            _ => Some(Number::Big(text.to_string())),
         }
-        Some(n)
     }
 
     pub fn as_i64(&self) -> Option<i64> {
@@ -134,6 +142,71 @@ impl Number {
             Number::Float(f) => *f,
             Number::Big(s) => s.parse().unwrap_or(f64::NAN),
         }
+    }
+}
+
+/// A decimal in normal form, to compare number texts by value: "1.50e1"
+/// and "15" both become digits "15" with exponent 2 (0.15 × 10²).
+#[derive(Debug, PartialEq)]
+struct Decimal {
+    negative: bool,
+    /// Significant digits, without leading or trailing zeros; empty for zero.
+    digits: String,
+    exponent: i64,
+}
+
+impl Decimal {
+    /// `None` unless `text` is `[+-]? (d+ (. d*)? | . d+) ([eE] [+-]? d+)?`.
+    fn parse(text: &str) -> Option<Decimal> {
+        let (negative, rest) = match text.as_bytes().first() {
+            Some(b'-') => (true, &text[1..]),
+            Some(b'+') => (false, &text[1..]),
+            _ => (false, text),
+        };
+        let (mantissa, exp_text) = match rest.find(['e', 'E']) {
+            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+            None => (rest, None),
+        };
+        let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+        if int_part.len() + frac_part.len() == 0 || !all_digits(int_part) || !all_digits(frac_part)
+        {
+            return None;
+        }
+        // Exponents beyond i64 saturate: no f64 comes anywhere near them, so
+        // the comparison still answers correctly.
+        let exponent = match exp_text {
+            None => 0,
+            Some(e) => {
+                let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
+                if digits.is_empty() || !all_digits(digits) {
+                    return None;
+                }
+                let magnitude = digits.parse::<i64>().unwrap_or(i64::MAX);
+                if e.starts_with('-') {
+                    -magnitude
+                } else {
+                    magnitude
+                }
+            }
+        };
+        let all = format!("{int_part}{frac_part}");
+        let significant = all.trim_start_matches('0');
+        let leading_zeros = (all.len() - significant.len()) as i64;
+        let digits = significant.trim_end_matches('0').to_string();
+        if digits.is_empty() {
+            return Some(Decimal {
+                negative: false,
+                digits,
+                exponent: 0,
+            });
+        }
+        let point = int_part.len() as i64 - leading_zeros;
+        Some(Decimal {
+            negative,
+            digits,
+            exponent: exponent.saturating_add(point),
+        })
     }
 }
 
@@ -185,6 +258,23 @@ impl CodecError {
 }
 
 impl Value {
+    /// "null", "a list", ...: how error messages name what they found.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Unknown(_) => "an unknown value",
+            Value::Bool(_) => "a bool",
+            Value::Number(_) => "a number",
+            Value::String(_) => "a string",
+            Value::List(_) => "a list",
+            Value::Set(_) => "a set",
+            Value::Map(_) => "a map",
+            Value::Object(_) => "an object",
+            Value::Tuple(_) => "a tuple",
+            Value::Dynamic(..) => "a dynamic value",
+        }
+    }
+
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -258,6 +348,49 @@ impl Value {
         match self {
             Value::Object(m) => m.get(name).unwrap_or(&NULL),
             _ => &NULL,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_parse() {
+        let big = |s: &str| Some(Number::Big(s.to_string()));
+        #[rustfmt::skip]
+        let cases = [
+            ("12", Some(Number::Int(12))),
+            ("-0", Some(Number::Int(0))),
+            ("+5", Some(Number::Int(5))),
+            ("1.0", Some(Number::Int(1))),
+            ("1e3", Some(Number::Int(1000))),
+            ("-0.0", Some(Number::Int(0))),
+            ("1.5", Some(Number::Float(1.5))),
+            (".5", Some(Number::Float(0.5))),
+            ("0.1", Some(Number::Float(0.1))),
+            ("1e20", Some(Number::Float(1e20))),
+            ("9223372036854775808", big("9223372036854775808")),
+            ("18446744073709551616", big("18446744073709551616")),
+            ("0.1000000000000000000001", big("0.1000000000000000000001")),
+            ("1e400", big("1e400")),
+            ("1e-400", big("1e-400")),
+            ("1e99999999999999999999999", big("1e99999999999999999999999")),
+            ("", None),
+            ("abc", None),
+            ("1e", None),
+            ("--1", None),
+            ("1.2.3", None),
+            (".", None),
+            ("inf", None),
+            ("NaN", None),
+            ("0x10", None),
+        ];
+        for (text, want) in cases {
+            let got = Number::parse(text);
+            // Number's PartialEq equates Int and Float; the variant matters here.
+            assert_eq!(format!("{got:?}"), format!("{want:?}"), "{text}");
         }
     }
 }
