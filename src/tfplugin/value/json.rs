@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+use super::decimal::Decimal;
 use super::msgpack::check_set_unique;
 use super::trail::Trail;
 use super::{CodecError, Number, Type, Value};
@@ -46,8 +47,10 @@ pub fn decode(ty: &Type, bytes: &[u8]) -> Result<Value, CodecError> {
 
 /// Encodes `v`, which must conform to `ty` and be wholly known, as compact
 /// JSON. Objects carry exactly the type's attributes, absent ones as null.
-/// Numbers are JSON numbers; a `Big` whose text is not valid JSON number
-/// syntax (such as `+5`) is written as a string, which decoders accept.
+/// Numbers are JSON numbers: a `Float` as its exact decimal value (0.1 as
+/// 0.1000000000000000055511151231257827021181583404541015625), since the
+/// decoder reads "0.1" as the decimal, not as the nearest f64; a `Big` as its
+/// text, or as a string when that text is not JSON number syntax (`+5`).
 pub fn encode(ty: &Type, v: &Value) -> Result<Vec<u8>, CodecError> {
     let mut encoder = Encoder {
         out: Vec::new(),
@@ -624,15 +627,17 @@ impl Encoder {
     fn number(&mut self, n: &Number) -> Result<(), CodecError> {
         match n {
             Number::Int(i) => self.raw(&i.to_string()),
-            Number::Float(f) => match serde_json::Number::from_f64(*f) {
-                Some(json) => self.raw(&json.to_string()),
+            // The exact value, not the shortest text that reads back as the
+            // same f64: decoders take a text as the decimal it spells.
+            Number::Float(f) => match Decimal::of_f64(*f) {
+                Some(decimal) => self.raw(&decimal.to_string()),
                 None => {
                     return Err(self
                         .trail
                         .error(format!("{f} cannot be encoded as a JSON number")));
                 }
             },
-            Number::Big(text) if Number::parse(text).is_none() => {
+            Number::Big(text) if Decimal::parse(text).is_none() => {
                 return Err(self
                     .trail
                     .error(format!("{text:?} is not a decimal number")));
@@ -684,8 +689,8 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::tfplugin::value::Refinements;
     use crate::tfplugin::value::arbitrary::{Wire, any_type, typed_value};
+    use crate::tfplugin::value::{Refinements, msgpack};
 
     fn obj(attrs: &[(&str, Value)]) -> Value {
         Value::Object(
@@ -714,9 +719,11 @@ mod tests {
         let cases: Vec<(&str, Type, Value, &str)> = vec![
             ("bool", Type::Bool, Value::Bool(true), "true"),
             ("int", Type::Number, num(Number::Int(-42)), "-42"),
-            ("float", Type::Number, num(Number::Float(0.1)), "0.1"),
-            ("large float", Type::Number, num(Number::Float(1.5e300)), "1.5e+300"),
-            ("big", Type::Number, num(Number::Big("18446744073709551616".into())), "18446744073709551616"),
+            ("float", Type::Number, num(Number::Float(0.125)), "0.125"),
+            ("inexact float as its exact value", Type::Number, num(Number::Float(0.1)), "0.1000000000000000055511151231257827021181583404541015625"),
+            ("large float", Type::Number, num(Number::Float(2f64.powi(70))), "1.180591620717411303424e21"),
+            ("decimal no f64 holds", Type::Number, num(Number::Big("0.1".into())), "0.1"),
+            ("big", Type::Number, num(Number::Big("18446744073709551617".into())), "18446744073709551617"),
             ("big with plus sign", Type::Number, num(Number::Big("+1e400".into())), "\"+1e400\""),
             ("escapes", Type::String, Value::string("a\"\\\n\t\u{1}é😀/"), r#""a\"\\\n\t\u0001é😀/""#),
             ("null", Type::String, Value::Null, "null"),
@@ -830,6 +837,26 @@ mod tests {
             assert_eq!(err.message, message, "{name}");
             assert_eq!(err.path.to_string(), path, "{name}");
         }
+    }
+
+    /// Found by fuzzing: serde_json's shortest text for this f32-exact value
+    /// differed from Rust's, and the decoder once judged "exact" by that text.
+    #[test]
+    fn fuzz_halfway_float_crosses_from_msgpack_to_json() {
+        let value = msgpack::decode(&Type::Number, &[0xca, 0x43, 0x36, 0x2f, 0xca]).unwrap();
+        assert_eq!(value, num(Number::Float(f64::from(182.18667_f32))));
+        let text = encode(&Type::Number, &value).unwrap();
+        assert_eq!(decode(&Type::Number, &text), Ok(value));
+    }
+
+    /// Found by fuzzing: a uint64 and the same number as a decimal string
+    /// decoded to different representations, so one did not round-trip.
+    #[test]
+    fn fuzz_uint64_and_its_text_decode_alike() {
+        let from_uint =
+            msgpack::decode(&Type::Number, &[0xcf, 0xcf, 0xd0, 0, 0, 0, 0, 0, 0]).unwrap();
+        let text = format!("{}", 0xcfd0_0000_0000_0000_u64);
+        assert_eq!(decode(&Type::Number, text.as_bytes()), Ok(from_uint));
     }
 
     proptest! {

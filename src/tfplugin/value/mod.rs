@@ -15,6 +15,7 @@
 
 #[cfg(test)]
 mod arbitrary;
+mod decimal;
 pub mod json;
 pub mod msgpack;
 mod trail;
@@ -25,6 +26,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use types::Type;
+
+use decimal::Decimal;
 
 use crate::tfplugin::diag::AttributePath;
 
@@ -101,32 +104,31 @@ impl Number {
         }
     }
 
+    /// `Int` in i64 range, else `Float` if the f64 is exactly `u`, else `Big`.
     pub fn from_u64(u: u64) -> Number {
+        const TWO_TO_64: f64 = 18_446_744_073_709_551_616.0;
         match i64::try_from(u) {
             Ok(i) => Number::Int(i),
+            // `as` rounds to nearest; the bound guards the saturating cast back.
+            Err(_) if (u as f64) < TWO_TO_64 && (u as f64) as u64 == u => Number::Float(u as f64),
             Err(_) => Number::Big(u.to_string()),
         }
     }
 
     /// Parses decimal text as cty writes it in JSON and msgpack strings:
     /// an optional sign, digits with an optional point, an optional exponent.
-    /// Text that an f64 reproduces exactly (its shortest form denotes the same
-    /// decimal) becomes `Int`/`Float`; anything else, such as 2^64 or 0.1
-    /// with thirty digits, is kept as `Big` so it survives a round trip.
+    /// Text whose value an i64 or f64 holds exactly becomes `Int`/`Float`;
+    /// anything else (0.1, 2^64 + 1, 1e400) is kept as `Big`, because
+    /// Terraform compares numbers exactly and must get the same one back.
     pub fn parse(text: &str) -> Option<Number> {
         if let Ok(i) = text.parse::<i64>() {
             return Some(Number::Int(i));
         }
         let decimal = Decimal::parse(text)?;
-        match text.parse::<f64>() {
-            Ok(f)
-                if f.is_finite()
-                    && Decimal::parse(&format!("{f:e}")).as_ref() == Some(&decimal) =>
-            {
-                Some(Number::from_f64(f))
-            }
-            _ => Some(Number::Big(text.to_string())),
-        }
+        Some(match decimal.exact_f64(text) {
+            Some(f) => Number::from_f64(f),
+            None => Number::Big(text.to_string()),
+        })
     }
 
     pub fn as_i64(&self) -> Option<i64> {
@@ -142,71 +144,6 @@ impl Number {
             Number::Float(f) => *f,
             Number::Big(s) => s.parse().unwrap_or(f64::NAN),
         }
-    }
-}
-
-/// A decimal in normal form, to compare number texts by value: "1.50e1"
-/// and "15" both become digits "15" with exponent 2 (0.15 × 10²).
-#[derive(Debug, PartialEq)]
-struct Decimal {
-    negative: bool,
-    /// Significant digits, without leading or trailing zeros; empty for zero.
-    digits: String,
-    exponent: i64,
-}
-
-impl Decimal {
-    /// `None` unless `text` is `[+-]? (d+ (. d*)? | . d+) ([eE] [+-]? d+)?`.
-    fn parse(text: &str) -> Option<Decimal> {
-        let (negative, rest) = match text.as_bytes().first() {
-            Some(b'-') => (true, &text[1..]),
-            Some(b'+') => (false, &text[1..]),
-            _ => (false, text),
-        };
-        let (mantissa, exp_text) = match rest.find(['e', 'E']) {
-            Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-            None => (rest, None),
-        };
-        let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if int_part.len() + frac_part.len() == 0 || !all_digits(int_part) || !all_digits(frac_part)
-        {
-            return None;
-        }
-        // Exponents beyond i64 saturate: no f64 comes anywhere near them, so
-        // the comparison still answers correctly.
-        let exponent = match exp_text {
-            None => 0,
-            Some(e) => {
-                let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
-                if digits.is_empty() || !all_digits(digits) {
-                    return None;
-                }
-                let magnitude = digits.parse::<i64>().unwrap_or(i64::MAX);
-                if e.starts_with('-') {
-                    -magnitude
-                } else {
-                    magnitude
-                }
-            }
-        };
-        let all = format!("{int_part}{frac_part}");
-        let significant = all.trim_start_matches('0');
-        let leading_zeros = (all.len() - significant.len()) as i64;
-        let digits = significant.trim_end_matches('0').to_string();
-        if digits.is_empty() {
-            return Some(Decimal {
-                negative: false,
-                digits,
-                exponent: 0,
-            });
-        }
-        let point = int_part.len() as i64 - leading_zeros;
-        Some(Decimal {
-            negative,
-            digits,
-            exponent: exponent.saturating_add(point),
-        })
     }
 }
 
@@ -358,6 +295,8 @@ mod tests {
 
     #[test]
     fn number_parse() {
+        // 182.186676025390625 exactly, an f32 widened to f64.
+        const HALFWAY: f64 = 182.18667_f32 as f64;
         let big = |s: &str| Some(Number::Big(s.to_string()));
         #[rustfmt::skip]
         let cases = [
@@ -369,10 +308,15 @@ mod tests {
             ("-0.0", Some(Number::Int(0))),
             ("1.5", Some(Number::Float(1.5))),
             (".5", Some(Number::Float(0.5))),
-            ("0.1", Some(Number::Float(0.1))),
+            ("0.1", big("0.1")),
             ("1e20", Some(Number::Float(1e20))),
-            ("9223372036854775808", big("9223372036854775808")),
-            ("18446744073709551616", big("18446744073709551616")),
+            // Shortest texts of an f64 are not its value: only the exact one is.
+            ("182.18667602539062", big("182.18667602539062")),
+            ("182.186676025390625", Some(Number::Float(HALFWAY))),
+            ("9223372036854775808", Some(Number::Float(9223372036854775808.0))),
+            ("9223372036854775809", big("9223372036854775809")),
+            ("18446744073709551616", Some(Number::Float(18446744073709551616.0))),
+            ("18446744073709551617", big("18446744073709551617")),
             ("0.1000000000000000000001", big("0.1000000000000000000001")),
             ("1e400", big("1e400")),
             ("1e-400", big("1e-400")),
@@ -391,6 +335,23 @@ mod tests {
             let got = Number::parse(text);
             // Number's PartialEq equates Int and Float; the variant matters here.
             assert_eq!(format!("{got:?}"), format!("{want:?}"), "{text}");
+        }
+    }
+
+    #[test]
+    fn number_from_u64() {
+        let cases = [
+            (7, Number::Int(7)),
+            (1 << 63, Number::Float(9223372036854775808.0)),
+            ((1 << 63) + 1, Number::Big("9223372036854775809".into())),
+            (u64::MAX, Number::Big("18446744073709551615".into())),
+        ];
+        for (u, want) in cases {
+            assert_eq!(
+                format!("{:?}", Number::from_u64(u)),
+                format!("{want:?}"),
+                "{u}"
+            );
         }
     }
 }

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 use rmp::Marker;
 use rmp::encode::{self as enc, ByteBuf, ValueWriteError};
 
+use super::decimal::Decimal;
 use super::trail::Trail;
 use super::{CodecError, Number, Refinements, Type, Value};
 use crate::tfplugin::diag::PathStep;
@@ -81,7 +82,8 @@ fn encode_as(ty: &Type, v: &Value, canonical: bool) -> Result<Vec<u8>, CodecErro
 /// Rejects a set whose wholly-known elements repeat. cty sets cannot hold
 /// duplicates, and a decoder that let them through would hand back a value
 /// that re-encodes differently. Elements are compared by their canonical
-/// msgpack bytes (numbers normalised, so `Float(1.0)` meets `Int(1)`), which is linear where pairwise comparison would let a large
+/// msgpack bytes (numbers normalised, so `Float(1.0)` meets `Int(1)` and
+/// `Big("0.10")` meets `Big("0.1")`), which is linear where pairwise comparison would let a large
 /// set cost quadratic time. Elements holding unknowns are skipped: cty keeps
 /// those apart because they may still turn out different. Limit: nested sets
 /// compare in their wire order, so `{[1,2]}` and `{[2,1]}` as elements of
@@ -726,12 +728,15 @@ impl Encoder {
                 }
                 _ => written(enc::write_f64(&mut self.out, *f)),
             },
-            Number::Big(text) if Number::parse(text).is_none() => {
-                return Err(self
-                    .trail
-                    .error(format!("{text:?} is not a decimal number")));
-            }
-            Number::Big(text) => self.str(text)?,
+            Number::Big(text) => match Decimal::parse(text) {
+                None => {
+                    return Err(self
+                        .trail
+                        .error(format!("{text:?} is not a decimal number")));
+                }
+                Some(decimal) if self.canonical => self.str(&decimal.to_string())?,
+                Some(_) => self.str(text)?,
+            },
         }
         Ok(())
     }
@@ -901,7 +906,7 @@ mod tests {
             ("int64 min", Type::Number, int(i64::MIN), "d3 80 00 00 00 00 00 00 00"),
             ("float", Type::Number, Value::Number(Number::Float(1.5)), "cb 3f f8 00 00 00 00 00 00"),
             ("infinity", Type::Number, Value::Number(Number::Float(f64::INFINITY)), "cb 7f f0 00 00 00 00 00 00"),
-            ("big", Type::Number, Value::Number(Number::Big("18446744073709551616".into())), "b4 '18446744073709551616'"),
+            ("big", Type::Number, Value::Number(Number::Big("18446744073709551617".into())), "b4 '18446744073709551617'"),
             ("string", Type::String, Value::string("hi"), "a2 'hi'"),
             ("str8", Type::String, Value::string("x".repeat(32)), &str8),
             ("null", Type::String, Value::Null, "c0"),
