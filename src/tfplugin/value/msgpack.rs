@@ -83,11 +83,11 @@ fn encode_as(ty: &Type, v: &Value, canonical: bool) -> Result<Vec<u8>, CodecErro
 /// duplicates, and a decoder that let them through would hand back a value
 /// that re-encodes differently. Elements are compared by their canonical
 /// msgpack bytes (numbers normalised, so `Float(1.0)` meets `Int(1)` and
-/// `Big("0.10")` meets `Big("0.1")`), which is linear where pairwise comparison would let a large
-/// set cost quadratic time. Elements holding unknowns are skipped: cty keeps
-/// those apart because they may still turn out different. Limit: nested sets
-/// compare in their wire order, so `{[1,2]}` and `{[2,1]}` as elements of
-/// a set of sets are not recognised as equal.
+/// `Big("0.10")` meets `Big("0.1")`): linear, where pairwise comparison
+/// would let a large set cost quadratic time. Elements holding unknowns are
+/// skipped: cty keeps those apart because they may still turn out different.
+/// Limit: nested sets compare in their wire order, so `[1,2]` and `[2,1]` as
+/// elements of a set of sets are not recognised as equal.
 pub(crate) fn check_set_unique(
     trail: &mut Trail,
     element: &Type,
