@@ -8,7 +8,8 @@ use std::path::Path;
 #[test]
 fn docs_match_the_schema() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let pages = deputy::provider::docs::render(root).expect("every documented type has its example file");
+    let pages =
+        deputy::provider::docs::render(root).expect("every documented type has its example file");
     let update = std::env::var_os("DEPUTY_UPDATE_DOCS").is_some();
     let mut stale = Vec::new();
     for (rel, want) in &pages {
@@ -25,7 +26,11 @@ fn docs_match_the_schema() {
     }
     // A page whose type no longer exists is stale too.
     for dir in ["docs/resources", "docs/data-sources", "docs/functions"] {
-        for entry in std::fs::read_dir(root.join(dir)).into_iter().flatten().flatten() {
+        for entry in std::fs::read_dir(root.join(dir))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
             let rel = format!("{dir}/{}", entry.file_name().to_string_lossy());
             if !pages.iter().any(|(p, _)| *p == rel) {
                 if update {
@@ -48,19 +53,43 @@ fn every_attribute_and_parameter_is_described() {
     let provider = deputy::provider::DeputyProvider;
     let registry = provider.registry();
     let mut schemas = vec![("provider".to_string(), provider.schema())];
-    schemas.extend(registry.resources.iter().map(|(n, r)| (n.to_string(), r.schema())));
-    schemas.extend(registry.data_sources.iter().map(|(n, d)| (n.to_string(), d.schema())));
+    schemas.extend(
+        registry
+            .resources
+            .iter()
+            .map(|(n, r)| (n.to_string(), r.schema())),
+    );
+    schemas.extend(
+        registry
+            .data_sources
+            .iter()
+            .map(|(n, d)| (n.to_string(), d.schema())),
+    );
     for (owner, schema) in schemas {
-        assert!(!schema.description.trim().is_empty(), "{owner} has no description");
+        assert!(
+            !schema.description.trim().is_empty(),
+            "{owner} has no description"
+        );
         for a in &schema.attributes {
-            assert!(!a.description.trim().is_empty(), "{owner}.{} has no description", a.name);
+            assert!(
+                !a.description.trim().is_empty(),
+                "{owner}.{} has no description",
+                a.name
+            );
         }
     }
     for (name, f) in &registry.functions {
         let sig = f.signature();
-        assert!(!sig.summary.is_empty() && !sig.description.is_empty(), "function {name}");
+        assert!(
+            !sig.summary.is_empty() && !sig.description.is_empty(),
+            "function {name}"
+        );
         for p in &sig.parameters {
-            assert!(!p.description.is_empty(), "function {name} parameter {}", p.name);
+            assert!(
+                !p.description.is_empty(),
+                "function {name} parameter {}",
+                p.name
+            );
         }
     }
 }

@@ -27,15 +27,27 @@ pub fn render(root: &Path) -> std::io::Result<Vec<(String, String)>> {
     index.push_str("# deputy Provider\n\n");
     index.push_str(provider.schema().description);
     index.push_str("\n\n## Example Usage\n\n");
-    push_code(&mut index, "terraform", &example("examples/provider/provider.tf")?);
+    push_code(
+        &mut index,
+        "terraform",
+        &example("examples/provider/provider.tf")?,
+    );
     push_schema(&mut index, &provider.schema());
     pages.push(("docs/index.md".to_string(), index));
 
     for (name, d) in &registry.data_sources {
         let schema = d.schema();
         let mut page = front_matter(&format!("{name} Data Source - deputy"), schema.description);
-        let _ = write!(page, "# {name} (Data Source)\n\n{}\n\n## Example Usage\n\n", schema.description);
-        push_code(&mut page, "terraform", &example(&format!("examples/data-sources/{name}/data-source.tf"))?);
+        let _ = write!(
+            page,
+            "# {name} (Data Source)\n\n{}\n\n## Example Usage\n\n",
+            schema.description
+        );
+        push_code(
+            &mut page,
+            "terraform",
+            &example(&format!("examples/data-sources/{name}/data-source.tf"))?,
+        );
         push_schema(&mut page, &schema);
         pages.push((format!("docs/data-sources/{}.md", short(name)), page));
     }
@@ -43,19 +55,39 @@ pub fn render(root: &Path) -> std::io::Result<Vec<(String, String)>> {
     for (name, r) in &registry.resources {
         let schema = r.schema();
         let mut page = front_matter(&format!("{name} Resource - deputy"), schema.description);
-        let _ = write!(page, "# {name} (Resource)\n\n{}\n\n## Example Usage\n\n", schema.description);
-        push_code(&mut page, "terraform", &example(&format!("examples/resources/{name}/resource.tf"))?);
+        let _ = write!(
+            page,
+            "# {name} (Resource)\n\n{}\n\n## Example Usage\n\n",
+            schema.description
+        );
+        push_code(
+            &mut page,
+            "terraform",
+            &example(&format!("examples/resources/{name}/resource.tf"))?,
+        );
         push_schema(&mut page, &schema);
         page.push_str("\n## Import\n\nImport is supported using the following syntax:\n\n");
-        push_code(&mut page, "shell", &example(&format!("examples/resources/{name}/import.sh"))?);
+        push_code(
+            &mut page,
+            "shell",
+            &example(&format!("examples/resources/{name}/import.sh"))?,
+        );
         pages.push((format!("docs/resources/{}.md", short(name)), page));
     }
 
     for (name, f) in &registry.functions {
         let sig = f.signature();
         let mut page = front_matter(&format!("{name} function - deputy"), sig.summary);
-        let _ = write!(page, "# function: {name}\n\n{}\n\n## Example Usage\n\n", sig.description);
-        push_code(&mut page, "terraform", &example(&format!("examples/functions/{name}/function.tf"))?);
+        let _ = write!(
+            page,
+            "# function: {name}\n\n{}\n\n## Example Usage\n\n",
+            sig.description
+        );
+        push_code(
+            &mut page,
+            "terraform",
+            &example(&format!("examples/functions/{name}/function.tf"))?,
+        );
         push_signature(&mut page, name, &sig);
         pages.push((format!("docs/functions/{name}.md"), page));
     }
@@ -108,8 +140,18 @@ fn push_schema(out: &mut String, schema: &Schema) {
             if a.requires_replace {
                 notes.push("Changing it replaces the object");
             }
-            let notes = if notes.is_empty() { String::new() } else { format!(" ({})", notes.join("; ")) };
-            let _ = writeln!(out, "- `{}` ({}) {}{notes}", a.name, type_name(&a.ty), a.description);
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join("; "))
+            };
+            let _ = writeln!(
+                out,
+                "- `{}` ({}) {}{notes}",
+                a.name,
+                type_name(&a.ty),
+                a.description
+            );
         }
     }
 }
@@ -127,7 +169,14 @@ fn push_signature(out: &mut String, name: &str, sig: &Signature) {
         hcl_type(&sig.returns)
     );
     for (i, p) in sig.parameters.iter().enumerate() {
-        let _ = writeln!(out, "{}. `{}` ({}) {}", i + 1, p.name, type_name(&p.ty), p.description);
+        let _ = writeln!(
+            out,
+            "{}. `{}` ({}) {}",
+            i + 1,
+            p.name,
+            type_name(&p.ty),
+            p.description
+        );
     }
 }
 

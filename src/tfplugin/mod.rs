@@ -4,8 +4,8 @@
 //! - [`proto`]: generated protocol types;
 //! - [`value`]: cty values and their msgpack/JSON encodings;
 //! - [`diag`], [`schema`]: diagnostics with attribute paths, schemas;
-//! - [`resource`], [`data_source`], [`function`], [`provider`]: the traits a
-//!   provider implements, and its registry;
+//! - [`resource`], [`data_source`], [`ephemeral`], [`function`], [`provider`]:
+//!   the traits a provider implements, and its registry;
 //! - [`plan`]: schema-driven planning;
 //! - [`server`]: the gRPC service dispatching to the registry;
 //! - [`handshake`], [`tls`], [`log`], [`serve`]: the plugin process that
@@ -13,6 +13,7 @@
 
 pub mod data_source;
 pub mod diag;
+pub mod ephemeral;
 pub mod function;
 pub mod handshake;
 pub mod launch;

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 
 use super::data_source::DataSource;
 use super::diag::Diagnostics;
+use super::ephemeral::EphemeralResource;
 use super::function::Function;
 use super::resource::Resource;
 use super::schema::Schema;
@@ -41,6 +42,7 @@ pub struct Registry<D> {
     pub resources: BTreeMap<&'static str, Arc<dyn Resource<D>>>,
     pub data_sources: BTreeMap<&'static str, Arc<dyn DataSource<D>>>,
     pub functions: BTreeMap<&'static str, Arc<dyn Function>>,
+    pub ephemeral_resources: BTreeMap<&'static str, Arc<dyn EphemeralResource<D>>>,
 }
 
 impl<D> Default for Registry<D> {
@@ -49,6 +51,7 @@ impl<D> Default for Registry<D> {
             resources: BTreeMap::new(),
             data_sources: BTreeMap::new(),
             functions: BTreeMap::new(),
+            ephemeral_resources: BTreeMap::new(),
         }
     }
 }
@@ -66,6 +69,11 @@ impl<D> Registry<D> {
 
     pub fn function(mut self, f: impl Function) -> Self {
         self.functions.insert(f.name(), Arc::new(f));
+        self
+    }
+
+    pub fn ephemeral_resource(mut self, e: impl EphemeralResource<D>) -> Self {
+        self.ephemeral_resources.insert(e.type_name(), Arc::new(e));
         self
     }
 }

@@ -159,7 +159,14 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     name: n.to_string(),
                 })
                 .collect(),
-            ephemeral_resources: Vec::new(),
+            ephemeral_resources: self
+                .registry
+                .ephemeral_resources
+                .keys()
+                .map(|n| m::EphemeralMetadata {
+                    type_name: n.to_string(),
+                })
+                .collect(),
         }))
     }
 
@@ -185,7 +192,11 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                 .iter()
                 .map(|(n, f)| (n.to_string(), f.signature().to_proto()))
                 .collect(),
-            ephemeral_resource_schemas: Default::default(),
+            ephemeral_resource_schemas: r
+                .ephemeral_resources
+                .iter()
+                .map(|(n, x)| (n.to_string(), x.schema().to_proto()))
+                .collect(),
             diagnostics: Vec::new(),
             provider_meta: None,
             server_capabilities: Some(capabilities()),
@@ -532,10 +543,27 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         req: Request<pb::validate_ephemeral_resource_config::Request>,
     ) -> Rpc<pb::validate_ephemeral_resource_config::Response> {
+        let req = req.into_inner();
+        let result = match self
+            .registry
+            .ephemeral_resources
+            .get(req.type_name.as_str())
+        {
+            None => Err(unknown_type("ephemeral resource", &req.type_name)),
+            Some(e) => {
+                let schema = e.schema();
+                decode(&schema.value_type(), req.config.as_ref(), "configuration").and_then(
+                    |config| {
+                        let mut diags = reject_computed_in_config(&schema, &config);
+                        diags.extend(e.validate(&config));
+                        if diags.is_empty() { Ok(()) } else { Err(diags) }
+                    },
+                )
+            }
+        };
         Ok(Response::new(
             pb::validate_ephemeral_resource_config::Response {
-                diagnostics: unknown_type("ephemeral resource", &req.get_ref().type_name)
-                    .to_proto(),
+                diagnostics: diags_of(&result),
             },
         ))
     }
@@ -544,9 +572,32 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         req: Request<pb::open_ephemeral_resource::Request>,
     ) -> Rpc<pb::open_ephemeral_resource::Response> {
-        Ok(Response::new(pb::open_ephemeral_resource::Response {
-            diagnostics: unknown_type("ephemeral resource", &req.get_ref().type_name).to_proto(),
-            ..Default::default()
+        let req = req.into_inner();
+        let result = async {
+            let e = self
+                .registry
+                .ephemeral_resources
+                .get(req.type_name.as_str())
+                .ok_or_else(|| unknown_type("ephemeral resource", &req.type_name))?;
+            let ty = e.schema().value_type();
+            let config = decode(&ty, req.config.as_ref(), "configuration")?;
+            let data = self.data()?;
+            let opened = self.until_stopped(e.open(&data, &config)).await?;
+            Ok::<_, Diagnostics>((encode(&ty, &opened.result, "ephemeral result")?, opened))
+        }
+        .await;
+        Ok(Response::new(match result {
+            Ok((value, opened)) => pb::open_ephemeral_resource::Response {
+                diagnostics: Vec::new(),
+                renew_at: opened.renew_at.map(prost_types::Timestamp::from),
+                result: Some(value),
+                private: Some(opened.private),
+                deferred: None,
+            },
+            Err(d) => pb::open_ephemeral_resource::Response {
+                diagnostics: d.to_proto(),
+                ..Default::default()
+            },
         }))
     }
 
@@ -554,9 +605,28 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         req: Request<pb::renew_ephemeral_resource::Request>,
     ) -> Rpc<pb::renew_ephemeral_resource::Response> {
-        Ok(Response::new(pb::renew_ephemeral_resource::Response {
-            diagnostics: unknown_type("ephemeral resource", &req.get_ref().type_name).to_proto(),
-            ..Default::default()
+        let req = req.into_inner();
+        let result = async {
+            let e = self
+                .registry
+                .ephemeral_resources
+                .get(req.type_name.as_str())
+                .ok_or_else(|| unknown_type("ephemeral resource", &req.type_name))?;
+            let data = self.data()?;
+            self.until_stopped(e.renew(&data, req.private.as_deref().unwrap_or_default()))
+                .await
+        }
+        .await;
+        Ok(Response::new(match result {
+            Ok((renew_at, private)) => pb::renew_ephemeral_resource::Response {
+                diagnostics: Vec::new(),
+                renew_at: renew_at.map(prost_types::Timestamp::from),
+                private: Some(private),
+            },
+            Err(d) => pb::renew_ephemeral_resource::Response {
+                diagnostics: d.to_proto(),
+                ..Default::default()
+            },
         }))
     }
 
@@ -564,8 +634,20 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         req: Request<pb::close_ephemeral_resource::Request>,
     ) -> Rpc<pb::close_ephemeral_resource::Response> {
+        let req = req.into_inner();
+        let result = async {
+            let e = self
+                .registry
+                .ephemeral_resources
+                .get(req.type_name.as_str())
+                .ok_or_else(|| unknown_type("ephemeral resource", &req.type_name))?;
+            let data = self.data()?;
+            self.until_stopped(e.close(&data, req.private.as_deref().unwrap_or_default()))
+                .await
+        }
+        .await;
         Ok(Response::new(pb::close_ephemeral_resource::Response {
-            diagnostics: unknown_type("ephemeral resource", &req.get_ref().type_name).to_proto(),
+            diagnostics: diags_of(&result),
         }))
     }
 

@@ -178,9 +178,7 @@ pub fn text(bytes: &[u8]) -> String {
 /// Terraform wraps diagnostic text and frames it with `│`; compare on the
 /// words instead.
 pub fn flatten(s: &str) -> String {
-    s.replace('│', " ")
-        .replace('╷', " ")
-        .replace('╵', " ")
+    s.replace(['│', '╷', '╵'], " ")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
