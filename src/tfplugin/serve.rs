@@ -63,7 +63,9 @@ pub fn main<P: Provider>(provider: P, options: Options) -> ExitCode {
         options.log_target,
         super::log::level_from_env(),
     );
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: RPCs are short and I/O-bound, and Terraform starts a
+    // provider process per command, so start-up and memory matter more.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
