@@ -1,0 +1,100 @@
+//! `/v1/keys`: create (the secret is shown once), list, revoke.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::routing::{delete, get, post};
+
+use super::super::auth::{Admin, mint};
+use super::super::error::{ApiError, ApiResult};
+use super::super::store::{now, timestamp};
+use super::{AppState, Json, Route, route};
+use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List};
+use crate::model::Phase;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        route("/v1/keys", Method::GET, get(list)),
+        route("/v1/keys", Method::POST, post(create)),
+        route("/v1/keys/{id}", Method::DELETE, delete(revoke)),
+    ]
+}
+
+async fn create(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Json(input): Json<ApiKeyInput>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedApiKey>)> {
+    state
+        .audited(&caller, "key.create", "key/new", async {
+            let (stack_id, phases) = match input.role {
+                KeyRole::Admin => {
+                    if input.stack_id.is_some() || input.phases.is_some() {
+                        return Err(ApiError::invalid(
+                            "stack_id",
+                            "admin keys act for every stack: leave out stack_id and phases, or use role \"runner\"",
+                        ));
+                    }
+                    (None, Vec::new())
+                }
+                KeyRole::Runner => {
+                    let stack_id = input.stack_id.clone().ok_or_else(|| {
+                        ApiError::invalid("stack_id", "runner keys act for one stack: set stack_id")
+                    })?;
+                    state.store.stack(&stack_id).await.map_err(|e| match e {
+                        ApiError::NotFound { .. } => {
+                            ApiError::invalid("stack_id", format!("stack {stack_id:?} does not exist"))
+                        }
+                        other => other,
+                    })?;
+                    let phases = input.phases.clone().unwrap_or_else(|| Phase::ALL.to_vec());
+                    if phases.is_empty() {
+                        return Err(ApiError::invalid("phases", "phases is empty: use [\"read\"], [\"write\"] or both"));
+                    }
+                    (Some(stack_id), phases)
+                }
+            };
+            let expires_at = match input.expires_in_seconds {
+                None => None,
+                Some(s) if s > 0 => Some(timestamp(time::OffsetDateTime::now_utc() + time::Duration::seconds(s))),
+                Some(s) => {
+                    return Err(ApiError::invalid(
+                        "expires_in_seconds",
+                        format!("{s} is not a lifetime: use a positive number of seconds, or leave it out for no expiry"),
+                    ));
+                }
+            };
+            let minted = mint(input.role, stack_id, phases, input.description.clone(), expires_at);
+            state.store.insert_key(&minted.stored).await?;
+            Ok((
+                StatusCode::CREATED,
+                axum::Json(CreatedApiKey {
+                    key: minted.stored.key,
+                    token: minted.token,
+                }),
+            ))
+        })
+        .await
+}
+
+async fn list(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+) -> ApiResult<axum::Json<List<ApiKey>>> {
+    Ok(axum::Json(List {
+        items: state.store.keys().await?,
+    }))
+}
+
+async fn revoke(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ApiKey>> {
+    state
+        .audited(&caller, "key.revoke", &format!("key/{id}"), async {
+            Ok(axum::Json(state.store.revoke_key(&id, &now()).await?))
+        })
+        .await
+}

@@ -1,0 +1,181 @@
+//! The HTTP API under `/v1`: one file per route group, thin handlers that
+//! validate input through `model`, call the store, and record an audit
+//! event for every change.
+//!
+//! [`routes`] is the single list of routes: the router is built from it,
+//! and a test checks it against the checked-in OpenAPI document.
+
+mod account;
+mod attachments;
+mod audit;
+mod health;
+mod integrations;
+mod keys;
+mod stacks;
+mod trust;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::Method;
+use axum::routing::{MethodRouter, get};
+
+use super::auth::Caller;
+use super::error::{ApiError, ApiResult};
+use super::store::{Store, now};
+use crate::api::{Account, AuditEvent};
+use crate::model::{AccountName, PrincipalArn};
+
+pub struct AppState {
+    pub store: Store,
+    pub account: AccountName,
+    pub principal: PrincipalArn,
+}
+
+impl AppState {
+    pub fn account(&self) -> Account {
+        Account {
+            name: self.account.to_string(),
+            aws_principal_arn: self.principal.to_string(),
+        }
+    }
+
+    /// Runs a change and records it in the audit trail with its outcome,
+    /// success or failure.
+    async fn audited<T>(
+        &self,
+        caller: &Caller,
+        action: &str,
+        target: &str,
+        change: impl Future<Output = ApiResult<T>>,
+    ) -> ApiResult<T> {
+        let result = change.await;
+        let (outcome, detail) = match &result {
+            Ok(_) => ("ok".to_string(), String::new()),
+            Err(e) => (e.problem().code, e.to_string()),
+        };
+        self.store
+            .record_audit(&AuditEvent {
+                id: ulid::Ulid::new().to_string(),
+                at: now(),
+                key_id: Some(caller.key_id().to_string()),
+                action: action.into(),
+                target: target.into(),
+                outcome,
+                stack_id: None,
+                phase: None,
+                run_id: None,
+                integration_id: None,
+                session_name: None,
+                expires_at: None,
+                detail,
+            })
+            .await?;
+        result
+    }
+}
+
+type Route = (&'static str, Method, MethodRouter<Arc<AppState>>);
+
+fn route(path: &'static str, method: Method, handler: MethodRouter<Arc<AppState>>) -> Route {
+    (path, method, handler)
+}
+
+/// Every route the broker serves.
+pub fn routes() -> Vec<Route> {
+    use Method as M;
+    let mut all = vec![
+        route("/healthz", M::GET, get(health::healthz)),
+        route("/readyz", M::GET, get(health::readyz)),
+        route("/v1/openapi.json", M::GET, get(health::openapi)),
+        route("/v1/account", M::GET, get(account::get)),
+    ];
+    all.extend(stacks::routes());
+    all.extend(integrations::routes());
+    all.extend(attachments::routes());
+    all.extend(keys::routes());
+    all.extend(trust::routes());
+    all.push(route("/v1/audit", M::GET, get(audit::list)));
+    all
+}
+
+/// The router: routes merged by path, and a problem-details 404 for
+/// anything else.
+pub fn router(state: Arc<AppState>) -> Router {
+    let mut by_path: BTreeMap<&str, MethodRouter<Arc<AppState>>> = BTreeMap::new();
+    for (path, _, handler) in routes() {
+        let merged = match by_path.remove(path) {
+            Some(existing) => existing.merge(handler),
+            None => handler,
+        };
+        by_path.insert(path, merged);
+    }
+    let mut router = Router::new();
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
+    }
+    router
+        .fallback(|uri: axum::http::Uri| async move { ApiError::not_found("route", uri.path()) })
+        .method_not_allowed_fallback(|method: Method, uri: axum::http::Uri| async move {
+            ApiError::MethodNotAllowed(format!(
+                "{method} is not allowed on {}; see /v1/openapi.json",
+                uri.path()
+            ))
+        })
+        .with_state(state)
+}
+
+/// Parses an input with a model type, blaming `field` when it fails.
+fn parse<T: std::str::FromStr<Err = crate::model::Invalid>>(
+    field: &str,
+    text: &str,
+) -> ApiResult<T> {
+    text.parse()
+        .map_err(|e: crate::model::Invalid| ApiError::invalid(field, e.0))
+}
+
+/// `Json` extractor whose failures are problem details (400) instead of
+/// axum's plain-text rejections.
+pub struct Json<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for Json<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(e) => Err(ApiError::Malformed(format!(
+                "{}: {}",
+                e.body_text(),
+                "send a JSON body as documented in /v1/openapi.json"
+            ))),
+        }
+    }
+}
+
+/// `Query` extractor with problem-details failures.
+pub struct Query<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Query<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => Err(ApiError::Malformed(e.body_text())),
+        }
+    }
+}

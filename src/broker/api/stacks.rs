@@ -1,0 +1,126 @@
+//! `/v1/stacks`: create, list, read, replace and delete stacks.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode};
+use axum::routing::{delete, get, post, put};
+
+use super::super::auth::Admin;
+use super::super::error::{ApiError, ApiResult};
+use super::{AppState, Json, Route, parse, route};
+use crate::api::{List, Stack, StackInput};
+use crate::model::StackId;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        route("/v1/stacks", Method::GET, get(list)),
+        route("/v1/stacks", Method::POST, post(create)),
+        route("/v1/stacks/{id}", Method::GET, get(read)),
+        route("/v1/stacks/{id}", Method::PUT, put(replace)),
+        route("/v1/stacks/{id}", Method::DELETE, delete(remove)),
+    ]
+}
+
+/// Validates input into a full stack record; `id` comes from the body on
+/// create and from the path on replace.
+fn validate(id: &str, input: StackInput) -> ApiResult<Stack> {
+    let id: StackId = parse("id", id)?;
+    let space = input.space.unwrap_or_else(|| "root".into());
+    if space.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "space",
+            "space is empty: leave it out for \"root\"",
+        ));
+    }
+    for key in input.labels.keys() {
+        if key.trim().is_empty() {
+            return Err(ApiError::invalid(
+                "labels",
+                "a label key is empty: use non-empty keys",
+            ));
+        }
+    }
+    Ok(Stack {
+        name: input.name.unwrap_or_else(|| id.to_string()),
+        id: id.to_string(),
+        space,
+        labels: input.labels,
+        description: input.description,
+        created_at: String::new(),
+        updated_at: String::new(),
+    })
+}
+
+async fn create(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Json(input): Json<StackInput>,
+) -> ApiResult<(StatusCode, axum::Json<Stack>)> {
+    let id = input.id.clone().ok_or_else(|| {
+        ApiError::invalid(
+            "id",
+            "id is required: the stack's slug, for example \"prod-network\"",
+        )
+    })?;
+    let target = format!("stack/{id}");
+    state
+        .audited(&caller, "stack.create", &target, async {
+            let stack = validate(&id, input)?;
+            Ok((
+                StatusCode::CREATED,
+                axum::Json(state.store.create_stack(&stack).await?),
+            ))
+        })
+        .await
+}
+
+async fn list(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+) -> ApiResult<axum::Json<List<Stack>>> {
+    Ok(axum::Json(List {
+        items: state.store.stacks().await?,
+    }))
+}
+
+async fn read(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Stack>> {
+    Ok(axum::Json(state.store.stack(&id).await?))
+}
+
+async fn replace(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    Json(input): Json<StackInput>,
+) -> ApiResult<axum::Json<Stack>> {
+    state
+        .audited(&caller, "stack.update", &format!("stack/{id}"), async {
+            if input.id.as_ref().is_some_and(|body_id| *body_id != id) {
+                return Err(ApiError::invalid(
+                    "id",
+                    "a stack's id cannot change (it is part of its External IDs): create a new stack instead",
+                ));
+            }
+            let stack = validate(&id, input)?;
+            Ok(axum::Json(state.store.replace_stack(&stack).await?))
+        })
+        .await
+}
+
+async fn remove(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    state
+        .audited(&caller, "stack.delete", &format!("stack/{id}"), async {
+            state.store.delete_stack(&id).await?;
+            Ok(StatusCode::NO_CONTENT)
+        })
+        .await
+}

@@ -1,0 +1,197 @@
+//! API keys and who is calling.
+//!
+//! A key reads `dpk_<id>_<secret>`: the id is public (it names the key in
+//! listings and audit events), the secret is 32 random bytes shown once.
+//! The store keeps only SHA-256 of the secret: a slow hash buys nothing for
+//! 256 random bits, and a fast one keeps every request cheap.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use super::api::AppState;
+use super::error::ApiError;
+use super::store::{StoredKey, now, timestamp};
+use crate::api::{ApiKey, KeyRole};
+use crate::model::Phase;
+
+const PREFIX: &str = "dpk_";
+
+/// A freshly minted key: what to store, and the token to show once.
+pub struct Minted {
+    pub stored: StoredKey,
+    pub token: String,
+}
+
+pub fn mint(
+    role: KeyRole,
+    stack_id: Option<String>,
+    phases: Vec<Phase>,
+    description: String,
+    expires_at: Option<String>,
+) -> Minted {
+    let mut id = [0u8; 8];
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut id);
+    rand::rng().fill_bytes(&mut secret);
+    let id = hex(&id);
+    let secret = URL_SAFE_NO_PAD.encode(secret);
+    Minted {
+        token: format!("{PREFIX}{id}_{secret}"),
+        stored: StoredKey {
+            secret_hash: hash(&secret),
+            key: ApiKey {
+                id,
+                role,
+                stack_id,
+                phases,
+                description,
+                created_at: now(),
+                expires_at,
+                last_used_at: None,
+                revoked_at: None,
+            },
+        },
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Compares without an early exit, so timing does not reveal how much of a
+/// guessed hash matched.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Splits `dpk_<id>_<secret>`.
+fn parse(token: &str) -> Option<(&str, &str)> {
+    let rest = token.strip_prefix(PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    (id.len() == 16 && !secret.is_empty()).then_some((id, secret))
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub key: ApiKey,
+}
+
+impl Caller {
+    pub fn key_id(&self) -> &str {
+        &self.key.id
+    }
+}
+
+/// A caller holding an admin key; runner keys get 403.
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| {
+                ApiError::Unauthenticated(
+                    "no API key: send `Authorization: Bearer dpk_...` (create keys with `deputy token create`)".into(),
+                )
+            })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError::Unauthenticated(
+                    "the Authorization header must be `Bearer dpk_...`".into(),
+                )
+            })?;
+        let (id, secret) = parse(token).ok_or_else(|| {
+            ApiError::Unauthenticated(
+                "malformed API key: keys look like dpk_<16 hex digits>_<secret>".into(),
+            )
+        })?;
+        let unknown = || ApiError::Unauthenticated("unknown API key".into());
+        let stored = state.store.key(id).await?.ok_or_else(unknown)?;
+        if !same(&stored.secret_hash, &hash(secret)) {
+            return Err(unknown());
+        }
+        let at = now();
+        if stored.key.revoked_at.is_some() {
+            return Err(ApiError::Unauthenticated(format!(
+                "API key {id} was revoked"
+            )));
+        }
+        if stored
+            .key
+            .expires_at
+            .as_deref()
+            .is_some_and(|exp| exp <= at.as_str())
+        {
+            return Err(ApiError::Unauthenticated(format!(
+                "API key {id} has expired; create a new one"
+            )));
+        }
+        let stale_before = minute_ago();
+        state.store.touch_key(id, &at, &stale_before).await?;
+        Ok(Caller { key: stored.key })
+    }
+}
+
+impl FromRequestParts<Arc<AppState>> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        match caller.key.role {
+            KeyRole::Admin => Ok(Admin(caller)),
+            KeyRole::Runner => Err(ApiError::Forbidden(format!(
+                "API key {} is a runner key for stack {}; this route needs an admin key",
+                caller.key.id,
+                caller.key.stack_id.as_deref().unwrap_or("?")
+            ))),
+        }
+    }
+}
+
+fn minute_ago() -> String {
+    timestamp(time::OffsetDateTime::now_utc() - time::Duration::minutes(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_tokens_parse_back_and_only_the_hash_is_kept() {
+        let m = mint(KeyRole::Admin, None, vec![], String::new(), None);
+        let (id, secret) = parse(&m.token).unwrap();
+        assert_eq!(id, m.stored.key.id);
+        assert!(same(&m.stored.secret_hash, &hash(secret)));
+        assert!(!m.stored.secret_hash.contains(secret));
+        assert!(parse("dpk_short_x").is_none());
+        assert!(parse("Bearer x").is_none());
+    }
+}

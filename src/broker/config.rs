@@ -1,0 +1,59 @@
+//! `deputy serve` settings: every flag has a `DEPUTY_*` environment
+//! fallback, so containers can be configured without a command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::model::{AccountName, PrincipalArn};
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeConfig {
+    /// Address and port to listen on. Use 0.0.0.0:8420 to accept
+    /// connections from other hosts (behind TLS termination).
+    #[arg(long, env = "DEPUTY_LISTEN", default_value = "127.0.0.1:8420")]
+    pub listen: SocketAddr,
+
+    /// Where the registry lives: a SQLite file path (`sqlite://PATH`, the
+    /// default, created on first start) or a PostgreSQL URL
+    /// (`postgres://user:pass@host/db`) when several brokers share state.
+    #[arg(
+        long = "store",
+        env = "DEPUTY_STORE",
+        default_value = "sqlite://deputy-data/deputy.db"
+    )]
+    pub store_url: String,
+
+    /// The account name: the first field of every External ID. Choose it
+    /// once; changing it changes every External ID customers trust.
+    #[arg(long, env = "DEPUTY_ACCOUNT")]
+    pub account: AccountName,
+
+    /// The AWS principal this broker runs as, which customer trust policies
+    /// must allow (for example arn:aws:iam::123456789012:role/deputy).
+    #[arg(long = "principal-arn", env = "DEPUTY_AWS_PRINCIPAL_ARN")]
+    pub principal_arn: PrincipalArn,
+
+    /// Where the first start writes the bootstrap admin key (mode 0600).
+    /// Defaults to `admin.key` beside a SQLite database, or in the current
+    /// directory for PostgreSQL.
+    #[arg(long, env = "DEPUTY_BOOTSTRAP_KEY_FILE")]
+    pub bootstrap_key_file: Option<PathBuf>,
+}
+
+impl ServeConfig {
+    pub fn bootstrap_key_path(&self) -> PathBuf {
+        if let Some(path) = &self.bootstrap_key_file {
+            return path.clone();
+        }
+        let sqlite_path = self
+            .store_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.store_url.strip_prefix("sqlite:"));
+        match sqlite_path.map(|p| PathBuf::from(p.split('?').next().unwrap_or_default())) {
+            Some(db) => db.with_file_name("admin.key"),
+            None => PathBuf::from("admin.key"),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! `deputy serve`: the control plane. It owns the registry (stacks, AWS
+//! integrations, attachments, API keys, audit) and answers the provider and
+//! the CLI over HTTP.
+//!
+//! - [`config`]: flags and environment;
+//! - [`store`]: SQLite or PostgreSQL behind one set of portable SQL;
+//! - [`auth`]: API keys and the caller extractors;
+//! - [`api`]: routes, one file per group;
+//! - [`error`]: the one error type and its problem-details answers;
+//! - [`server`]: start-up (bootstrap key, listener, graceful shutdown).
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod server;
+pub mod store;

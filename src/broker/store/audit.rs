@@ -1,0 +1,89 @@
+//! The audit trail: who did what to which object, and how it went.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Store;
+use crate::api::AuditEvent;
+use crate::broker::error::ApiResult;
+
+/// Filters of `GET /v1/audit`; all optional, combined with AND.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFilter {
+    pub action: Option<String>,
+    pub target: Option<String>,
+    pub key_id: Option<String>,
+    pub stack_id: Option<String>,
+    pub outcome: Option<String>,
+    /// RFC 3339; events at or after.
+    pub since: Option<String>,
+    /// Newest first, at most this many (default 100, at most 1000).
+    pub limit: Option<i64>,
+}
+
+const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, expires_at, detail";
+
+fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
+    Ok(AuditEvent {
+        id: row.try_get("id")?,
+        at: row.try_get("at")?,
+        key_id: row.try_get("key_id")?,
+        action: row.try_get("action")?,
+        target: row.try_get("target")?,
+        outcome: row.try_get("outcome")?,
+        stack_id: row.try_get("stack_id")?,
+        phase: row.try_get("phase")?,
+        run_id: row.try_get("run_id")?,
+        integration_id: row.try_get("integration_id")?,
+        session_name: row.try_get("session_name")?,
+        expires_at: row.try_get("expires_at")?,
+        detail: row.try_get("detail")?,
+    })
+}
+
+impl Store {
+    pub async fn record_audit(&self, e: &AuditEvent) -> ApiResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ))
+        .bind(&e.id)
+        .bind(&e.at)
+        .bind(&e.key_id)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.outcome)
+        .bind(&e.stack_id)
+        .bind(&e.phase)
+        .bind(&e.run_id)
+        .bind(&e.integration_id)
+        .bind(&e.session_name)
+        .bind(&e.expires_at)
+        .bind(&e.detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn audit(&self, f: &AuditFilter) -> ApiResult<Vec<AuditEvent>> {
+        // Each filter is `($n IS NULL OR column = $n)`, so one prepared
+        // statement serves every combination.
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE \
+             ($1 IS NULL OR action = $1) AND ($2 IS NULL OR target = $2) AND \
+             ($3 IS NULL OR key_id = $3) AND ($4 IS NULL OR stack_id = $4) AND \
+             ($5 IS NULL OR outcome = $5) AND ($6 IS NULL OR at >= $6) \
+             ORDER BY at DESC, id DESC LIMIT $7"
+        ))
+        .bind(&f.action)
+        .bind(&f.target)
+        .bind(&f.key_id)
+        .bind(&f.stack_id)
+        .bind(&f.outcome)
+        .bind(&f.since)
+        .bind(f.limit.unwrap_or(100).clamp(1, 1000))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+}

@@ -1,0 +1,127 @@
+//! API keys: only the SHA-256 of each secret is stored.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::Store;
+use crate::api::{ApiKey, KeyRole};
+use crate::broker::error::{ApiError, ApiResult};
+use crate::model::Phase;
+
+/// A key as stored, hash included; never sent to clients as is.
+#[derive(Debug, Clone)]
+pub struct StoredKey {
+    pub key: ApiKey,
+    pub secret_hash: String,
+}
+
+const COLUMNS: &str = "id, secret_hash, role, stack_id, phases, description, created_at, expires_at, last_used_at, revoked_at";
+
+fn from_row(row: &AnyRow) -> ApiResult<StoredKey> {
+    let role: String = row.try_get("role")?;
+    let phases: String = row.try_get("phases")?;
+    Ok(StoredKey {
+        secret_hash: row.try_get("secret_hash")?,
+        key: ApiKey {
+            id: row.try_get("id")?,
+            role: if role == "admin" {
+                KeyRole::Admin
+            } else {
+                KeyRole::Runner
+            },
+            stack_id: row.try_get("stack_id")?,
+            phases: phases
+                .split(',')
+                .filter_map(|p| p.parse::<Phase>().ok())
+                .collect(),
+            description: row.try_get("description")?,
+            created_at: row.try_get("created_at")?,
+            expires_at: row.try_get("expires_at")?,
+            last_used_at: row.try_get("last_used_at")?,
+            revoked_at: row.try_get("revoked_at")?,
+        },
+    })
+}
+
+impl Store {
+    pub async fn insert_key(&self, stored: &StoredKey) -> ApiResult<()> {
+        let k = &stored.key;
+        let phases: Vec<&str> = k.phases.iter().map(|p| p.as_str()).collect();
+        sqlx::query(
+            "INSERT INTO api_keys (id, secret_hash, role, stack_id, phases, description, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&k.id)
+        .bind(&stored.secret_hash)
+        .bind(match k.role {
+            KeyRole::Admin => "admin",
+            KeyRole::Runner => "runner",
+        })
+        .bind(&k.stack_id)
+        .bind(phases.join(","))
+        .bind(&k.description)
+        .bind(&k.created_at)
+        .bind(&k.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn key(&self, id: &str) -> ApiResult<Option<StoredKey>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_row).transpose()
+    }
+
+    pub async fn keys(&self) -> ApiResult<Vec<ApiKey>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| from_row(r).map(|s| s.key)).collect()
+    }
+
+    pub async fn key_count(&self) -> ApiResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM api_keys")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn revoke_key(&self, id: &str, at: &str) -> ApiResult<ApiKey> {
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+                .bind(at)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        let key = self
+            .key(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("API key", id))?
+            .key;
+        if done.rows_affected() == 0 {
+            return Err(ApiError::conflict(
+                "key_already_revoked",
+                format!("API key {id:?} was already revoked"),
+            ));
+        }
+        Ok(key)
+    }
+
+    /// Records use at most once a minute per key, so a busy runner does not
+    /// turn every read into a write.
+    pub async fn touch_key(&self, id: &str, at: &str, stale_before: &str) -> ApiResult<()> {
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
+        )
+        .bind(at)
+        .bind(id)
+        .bind(stale_before)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

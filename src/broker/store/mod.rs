@@ -1,0 +1,125 @@
+//! The system of record, on SQLite (embedded, the default) or PostgreSQL
+//! (several broker replicas sharing state), through one `sqlx::AnyPool` and
+//! one set of portable SQL, so both stores behave the same by construction.
+//!
+//! Integrity lives in the schema (`migrations/`): unique names, foreign keys,
+//! and the `stack_phases` key that allows one integration per stack and
+//! phase. Multi-row changes run in a transaction. Handlers never check a
+//! rule the database can check; they translate its refusals into 409s.
+
+pub mod attachments;
+mod audit;
+mod integrations;
+mod keys;
+mod stacks;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions};
+
+pub use audit::AuditFilter;
+pub use keys::StoredKey;
+
+/// Numbered migrations, embedded in the binary and applied at start.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    sqlite: bool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `url` — `sqlite://PATH` or
+    /// `postgres://...` — and brings its schema up to date.
+    pub async fn open(url: &str) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let url = if url.starts_with("sqlite:") {
+            sqlite_url(url)?
+        } else {
+            url.to_string()
+        };
+        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let is_sqlite = url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            // SQLite has one writer at a time; more connections only add
+            // lock contention for writes while reads use WAL snapshots.
+            .max_connections(if is_sqlite { 8 } else { 16 })
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        if is_sqlite {
+            // Persistent in the file: readers work from snapshots and never
+            // block the single writer.
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
+        }
+        MIGRATOR.run(&pool).await?;
+        Ok(Store {
+            pool,
+            sqlite: is_sqlite,
+        })
+    }
+
+    /// A transaction that writes. SQLite must take its write lock up front
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
+    /// writes fails with "database is locked" when another writer committed
+    /// in between, instead of waiting its turn.
+    async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
+        self.pool
+            .begin_with(if self.sqlite {
+                "BEGIN IMMEDIATE"
+            } else {
+                "BEGIN"
+            })
+            .await
+    }
+
+    /// Whether the store answers (for `/readyz`).
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// `sqlite://PATH`, creating the file (and its directory) on first start.
+/// sqlx's SQLite defaults are the ones deputy relies on: foreign keys
+/// enforced, `synchronous=FULL` (an acknowledged write survives a crash),
+/// and a busy timeout instead of instant "database is locked" errors.
+fn sqlite_url(url: &str) -> anyhow::Result<String> {
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let path = path.split('?').next().unwrap_or_default();
+    if let Some(dir) = Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    Ok(format!("sqlite://{path}?mode=rwc"))
+}
+
+/// Current time as the store writes it.
+pub fn now() -> String {
+    timestamp(time::OffsetDateTime::now_utc())
+}
+
+/// RFC 3339 UTC with microseconds: fixed width, so it sorts as text and
+/// compares correctly in SQL on both stores.
+pub fn timestamp(t: time::OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
+        ))
+        .expect("formattable time")
+}
+
+/// Reads a 0/1 column as a bool (see the migration for why not BOOLEAN).
+fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    Ok(row.try_get::<i64, _>(column)? != 0)
+}

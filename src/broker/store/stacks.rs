@@ -1,0 +1,127 @@
+//! Stacks: the units of infrastructure that ask for credentials.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, now};
+use crate::api::{Labels, Stack};
+use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
+
+const COLUMNS: &str = "id, name, space, labels, description, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> ApiResult<Stack> {
+    Ok(Stack {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        space: row.try_get("space")?,
+        labels: labels_from(row)?,
+        description: row.try_get("description")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub(super) fn labels_from(row: &AnyRow) -> ApiResult<Labels> {
+    let text: String = row.try_get("labels")?;
+    serde_json::from_str(&text).map_err(|e| ApiError::Internal(format!("stored labels: {e}")))
+}
+
+pub(super) fn labels_to_text(labels: &Labels) -> String {
+    serde_json::to_string(labels).expect("string map serializes")
+}
+
+impl Store {
+    pub async fn create_stack(&self, stack: &Stack) -> ApiResult<Stack> {
+        let at = now();
+        let result = sqlx::query(
+            "INSERT INTO stacks (id, name, space, labels, description, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&stack.id)
+        .bind(&stack.name)
+        .bind(&stack.space)
+        .bind(labels_to_text(&stack.labels))
+        .bind(&stack.description)
+        .bind(&at)
+        .bind(&at)
+        .execute(&self.pool)
+        .await;
+        match result {
+            Err(e) if is_unique_violation(&e) => Err(ApiError::conflict(
+                "stack_exists",
+                format!(
+                    "a stack with id {:?} already exists; import it instead of creating it",
+                    stack.id
+                ),
+            )),
+            Err(e) => Err(e.into()),
+            Ok(_) => self.stack(&stack.id).await,
+        }
+    }
+
+    pub async fn stack(&self, id: &str) -> ApiResult<Stack> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM stacks WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| ApiError::not_found("stack", id))?;
+        from_row(&row)
+    }
+
+    pub async fn stacks(&self) -> ApiResult<Vec<Stack>> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM stacks ORDER BY id"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// Replaces a stack's mutable fields; its id never changes.
+    pub async fn replace_stack(&self, stack: &Stack) -> ApiResult<Stack> {
+        let done = sqlx::query(
+            "UPDATE stacks SET name = $1, space = $2, labels = $3, description = $4, updated_at = $5 \
+             WHERE id = $6",
+        )
+        .bind(&stack.name)
+        .bind(&stack.space)
+        .bind(labels_to_text(&stack.labels))
+        .bind(&stack.description)
+        .bind(now())
+        .bind(&stack.id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(ApiError::not_found("stack", &stack.id));
+        }
+        self.stack(&stack.id).await
+    }
+
+    /// Deletes a stack that nothing is attached to; a stack with attachments
+    /// is a 409 naming them, so nothing is detached by accident.
+    pub async fn delete_stack(&self, id: &str) -> ApiResult<()> {
+        let mut tx = self.write_tx().await?;
+        let attached: Vec<String> = sqlx::query_scalar(
+            "SELECT integration_id FROM attachments WHERE stack_id = $1 ORDER BY integration_id",
+        )
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if !attached.is_empty() {
+            return Err(ApiError::conflict(
+                "stack_has_attachments",
+                format!(
+                    "stack {id:?} is attached to integration(s) {}; delete those attachments first",
+                    attached.join(", ")
+                ),
+            ));
+        }
+        let done = sqlx::query("DELETE FROM stacks WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(ApiError::not_found("stack", id));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,64 @@
+//! The `deputy` command line: one file per subcommand.
+
+mod token;
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::broker::config::ServeConfig;
+use crate::client::Client;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "deputy",
+    version,
+    about = "Short-lived AWS credentials and confused-deputy-safe trust policies for IaC stacks",
+    long_about = "deputy gives infrastructure-as-code stacks short-lived AWS credentials, with a \
+                  per-stack, per-phase External ID that closes the confused-deputy hole.\n\n\
+                  `deputy serve` runs the broker; the other commands talk to it."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the broker: the registry of stacks, AWS integrations, attachments
+    /// and API keys, served over HTTP.
+    Serve(ServeConfig),
+    /// Create, list and revoke API keys.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+}
+
+/// How to reach the broker, for every command that talks to it.
+#[derive(Debug, Clone, Args)]
+pub struct BrokerArgs {
+    /// Base URL of the broker.
+    #[arg(long, env = "DEPUTY_ENDPOINT", default_value = "http://127.0.0.1:8420")]
+    pub endpoint: reqwest::Url,
+
+    /// API key (admin for token commands). Prefer the environment variable:
+    /// a flag is visible to other users in the process list.
+    #[arg(long, env = "DEPUTY_TOKEN", hide_env_values = true)]
+    pub token: String,
+}
+
+impl BrokerArgs {
+    pub fn client(&self) -> Client {
+        Client::new(
+            self.endpoint.clone(),
+            self.token.clone(),
+            Duration::from_secs(30),
+        )
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(config) => crate::broker::server::run(config).await,
+        Command::Token(cmd) => token::run(cmd).await,
+    }
+}
