@@ -1,0 +1,84 @@
+//! Durability: `kill -9` the real `deputy serve` in the middle of a burst of
+//! writes, restart it on the same store, and find every acknowledged write.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use deputy::api::StackInput;
+use deputy::client::Client;
+
+use crate::on_both;
+use crate::support::{Backend, PRINCIPAL};
+
+struct Broker {
+    child: tokio::process::Child,
+    base: String,
+}
+
+async fn spawn(store: &str, dir: &std::path::Path) -> Broker {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args(["serve", "--account", "acme", "--principal-arn", PRINCIPAL, "--store", store])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--bootstrap-key-file")
+        .arg(dir.join("admin.key"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}/");
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}readyz")).await.is_ok_and(|r| r.status() == 200) {
+            return Broker { child, base };
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("deputy serve did not become ready");
+}
+
+on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
+    let dir = tempfile::tempdir().unwrap();
+    let store = match backend {
+        Backend::Sqlite => format!("sqlite://{}/deputy.db", dir.path().display()),
+        Backend::Postgres => crate::support::postgres().fresh_database(),
+    };
+    let mut broker = spawn(&store, dir.path()).await;
+    let token = std::fs::read_to_string(dir.path().join("admin.key")).unwrap().trim().to_string();
+    let client = Client::new(broker.base.parse().unwrap(), token.clone(), Duration::from_secs(5));
+    let acked = Arc::new(Mutex::new(Vec::new()));
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let client = client.clone();
+            let acked = acked.clone();
+            tokio::spawn(async move {
+                for n in 0..10_000 {
+                    let id = format!("w{w}-{n}");
+                    let input = StackInput { id: Some(id.clone()), ..Default::default() };
+                    match client.create_stack(&input).await {
+                        Ok(_) => acked.lock().unwrap().push(id),
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    // Let a burst get going, then kill without warning.
+    while acked.lock().unwrap().len() < 200 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    broker.child.start_kill().unwrap();
+    broker.child.wait().await.unwrap();
+    for w in writers {
+        w.await.unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+
+    let restarted = spawn(&store, dir.path()).await;
+    let client = Client::new(restarted.base.parse().unwrap(), token, Duration::from_secs(5));
+    let present: std::collections::HashSet<String> = client.stacks().await.unwrap().into_iter().map(|s| s.id).collect();
+    let lost: Vec<&String> = acked.iter().filter(|id| !present.contains(*id)).collect();
+    println!("kill -9 on {backend:?}: {} writes acknowledged, {} present after restart, {} lost", acked.len(), present.len(), lost.len());
+    assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
+});

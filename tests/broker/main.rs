@@ -1,0 +1,8 @@
+//! The broker over real HTTP on loopback, every test on SQLite and on
+//! PostgreSQL (see `support`).
+
+mod authz;
+mod durability;
+mod openapi;
+mod registry;
+mod support;
