@@ -15,13 +15,31 @@ on_both!(every_route_checks_the_key, |backend| async move {
     let b = TestBroker::start(backend).await;
     let c = b.admin();
     for s in ["net", "other"] {
-        c.create_stack(&StackInput { id: Some(s.into()), ..Default::default() }).await.unwrap();
-    }
-    let i = c
-        .create_integration(&IntegrationInput { name: "prod".into(), role_arn: ROLE.into(), ..Default::default() })
+        c.create_stack(&StackInput {
+            id: Some(s.into()),
+            ..Default::default()
+        })
         .await
         .unwrap();
-    c.attach(&i.id, &AttachmentInput { stack_id: "net".into(), read: true, write: true }).await.unwrap();
+    }
+    let i = c
+        .create_integration(&IntegrationInput {
+            name: "prod".into(),
+            role_arn: ROLE.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    c.attach(
+        &i.id,
+        &AttachmentInput {
+            stack_id: "net".into(),
+            read: true,
+            write: true,
+        },
+    )
+    .await
+    .unwrap();
     let runner_for = |stack: &str, expires: Option<i64>| ApiKeyInput {
         role: KeyRole::Runner,
         stack_id: Some(stack.into()),
@@ -30,21 +48,44 @@ on_both!(every_route_checks_the_key, |backend| async move {
         expires_in_seconds: expires,
     };
     let runner = c.create_key(&runner_for("net", None)).await.unwrap().token;
-    let foreign_runner = c.create_key(&runner_for("other", None)).await.unwrap().token;
-    let expired = c
-        .create_key(&ApiKeyInput { role: KeyRole::Admin, stack_id: None, phases: None, description: String::new(), expires_in_seconds: Some(1) })
+    let foreign_runner = c
+        .create_key(&runner_for("other", None))
         .await
         .unwrap()
         .token;
-    let spare = c.create_key(&runner_for("other", None)).await.unwrap().key.id;
+    let expired = c
+        .create_key(&ApiKeyInput {
+            role: KeyRole::Admin,
+            stack_id: None,
+            phases: None,
+            description: String::new(),
+            expires_in_seconds: Some(1),
+        })
+        .await
+        .unwrap()
+        .token;
+    let spare = c
+        .create_key(&runner_for("other", None))
+        .await
+        .unwrap()
+        .key
+        .id;
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     let credentials: Vec<(&str, Option<String>, &[u16])> = vec![
         ("no key", None, &[401]),
         ("malformed key", Some("Bearer not-a-key".into()), &[401]),
-        ("unknown key", Some("Bearer dpk_0123456789abcdef_c2VjcmV0".into()), &[401]),
+        (
+            "unknown key",
+            Some("Bearer dpk_0123456789abcdef_c2VjcmV0".into()),
+            &[401],
+        ),
         ("expired key", Some(format!("Bearer {expired}")), &[401]),
-        ("runner key of another stack", Some(format!("Bearer {foreign_runner}")), &[403]),
+        (
+            "runner key of another stack",
+            Some(format!("Bearer {foreign_runner}")),
+            &[403],
+        ),
         ("runner key", Some(format!("Bearer {runner}")), &[403]),
     ];
     let http = reqwest::Client::new();
@@ -58,7 +99,9 @@ on_both!(every_route_checks_the_key, |backend| async move {
             .replace("{stack_id}", "net")
             .replace("{name}", "prod");
         let send = |auth: Option<&str>| {
-            let mut req = http.request(method.clone(), b.url(&path)).json(&serde_json::json!({}));
+            let mut req = http
+                .request(method.clone(), b.url(&path))
+                .json(&serde_json::json!({}));
             if let Some(a) = auth {
                 req = req.header("authorization", a);
             }
@@ -70,9 +113,19 @@ on_both!(every_route_checks_the_key, |backend| async move {
         }
         for (who, auth, expected) in &credentials {
             let status = send(auth.as_deref()).await.unwrap().status().as_u16();
-            assert!(expected.contains(&status), "{method} {path} with {who}: got {status}, want {expected:?}");
+            assert!(
+                expected.contains(&status),
+                "{method} {path} with {who}: got {status}, want {expected:?}"
+            );
         }
-        let status = send(Some(&format!("Bearer {}", b.admin_token))).await.unwrap().status().as_u16();
-        assert!(![401, 403].contains(&status), "{method} {path} with the admin key: got {status}");
+        let status = send(Some(&format!("Bearer {}", b.admin_token)))
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        assert!(
+            ![401, 403].contains(&status),
+            "{method} {path} with the admin key: got {status}"
+        );
     }
 });

@@ -17,9 +17,21 @@ struct Broker {
 }
 
 async fn spawn(store: &str, dir: &std::path::Path) -> Broker {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
-        .args(["serve", "--account", "acme", "--principal-arn", PRINCIPAL, "--store", store])
+        .args([
+            "serve",
+            "--account",
+            "acme",
+            "--principal-arn",
+            PRINCIPAL,
+            "--store",
+            store,
+        ])
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--bootstrap-key-file")
         .arg(dir.join("admin.key"))
@@ -30,7 +42,10 @@ async fn spawn(store: &str, dir: &std::path::Path) -> Broker {
         .unwrap();
     let base = format!("http://127.0.0.1:{port}/");
     for _ in 0..200 {
-        if reqwest::get(format!("{base}readyz")).await.is_ok_and(|r| r.status() == 200) {
+        if reqwest::get(format!("{base}readyz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
             return Broker { child, base };
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -45,8 +60,15 @@ on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
         Backend::Postgres => crate::support::postgres().fresh_database(),
     };
     let mut broker = spawn(&store, dir.path()).await;
-    let token = std::fs::read_to_string(dir.path().join("admin.key")).unwrap().trim().to_string();
-    let client = Client::new(broker.base.parse().unwrap(), token.clone(), Duration::from_secs(5));
+    let token = std::fs::read_to_string(dir.path().join("admin.key"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let client = Client::new(
+        broker.base.parse().unwrap(),
+        token.clone(),
+        Duration::from_secs(5),
+    );
     let acked = Arc::new(Mutex::new(Vec::new()));
     let writers: Vec<_> = (0..4)
         .map(|w| {
@@ -55,7 +77,10 @@ on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
             tokio::spawn(async move {
                 for n in 0..10_000 {
                     let id = format!("w{w}-{n}");
-                    let input = StackInput { id: Some(id.clone()), ..Default::default() };
+                    let input = StackInput {
+                        id: Some(id.clone()),
+                        ..Default::default()
+                    };
                     match client.create_stack(&input).await {
                         Ok(_) => acked.lock().unwrap().push(id),
                         Err(_) => return,
@@ -76,9 +101,24 @@ on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
     let acked = acked.lock().unwrap().clone();
 
     let restarted = spawn(&store, dir.path()).await;
-    let client = Client::new(restarted.base.parse().unwrap(), token, Duration::from_secs(5));
-    let present: std::collections::HashSet<String> = client.stacks().await.unwrap().into_iter().map(|s| s.id).collect();
+    let client = Client::new(
+        restarted.base.parse().unwrap(),
+        token,
+        Duration::from_secs(5),
+    );
+    let present: std::collections::HashSet<String> = client
+        .stacks()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     let lost: Vec<&String> = acked.iter().filter(|id| !present.contains(*id)).collect();
-    println!("kill -9 on {backend:?}: {} writes acknowledged, {} present after restart, {} lost", acked.len(), present.len(), lost.len());
+    println!(
+        "kill -9 on {backend:?}: {} writes acknowledged, {} present after restart, {} lost",
+        acked.len(),
+        present.len(),
+        lost.len()
+    );
     assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
 });

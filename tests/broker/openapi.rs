@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 #[test]
 fn document_and_routes_agree() {
-    let doc: serde_json::Value =
-        serde_json::from_str(include_str!("../../docs/openapi.json")).expect("docs/openapi.json is JSON");
+    let doc: serde_json::Value = serde_json::from_str(include_str!("../../docs/openapi.json"))
+        .expect("docs/openapi.json is JSON");
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for method in item.as_object().unwrap().keys() {
@@ -28,8 +28,14 @@ fn document_and_routes_agree() {
     );
     for (path, item) in doc["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            assert!(op["summary"].as_str().is_some_and(|s| !s.is_empty()), "{method} {path} needs a summary");
-            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path} needs responses");
+            assert!(
+                op["summary"].as_str().is_some_and(|s| !s.is_empty()),
+                "{method} {path} needs a summary"
+            );
+            assert!(
+                op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                "{method} {path} needs responses"
+            );
         }
     }
 }

@@ -34,7 +34,10 @@ on_both!(stacks, |backend| async move {
     let c = b.admin();
     let s = c.create_stack(&stack("net")).await.unwrap();
     assert_eq!((s.name.as_str(), s.space.as_str()), ("net", "root"));
-    assert_eq!(code(c.create_stack(&stack("net")).await.unwrap_err()), (409, "stack_exists".into(), None));
+    assert_eq!(
+        code(c.create_stack(&stack("net")).await.unwrap_err()),
+        (409, "stack_exists".into(), None)
+    );
     assert_eq!(
         code(c.create_stack(&stack("Bad Id")).await.unwrap_err()),
         (422, "invalid_field".into(), Some("id".into()))
@@ -54,10 +57,16 @@ on_both!(stacks, |backend| async move {
         code(c.replace_stack("net", &stack("other")).await.unwrap_err()),
         (422, "invalid_field".into(), Some("id".into()))
     );
-    assert_eq!(code(c.replace_stack("nope", &stack("nope")).await.unwrap_err()).0, 404);
+    assert_eq!(
+        code(c.replace_stack("nope", &stack("nope")).await.unwrap_err()).0,
+        404
+    );
     assert_eq!(c.stacks().await.unwrap().len(), 1);
     c.delete_stack("net").await.unwrap();
-    assert_eq!(code(c.stack("net").await.unwrap_err()), (404, "not_found".into(), None));
+    assert_eq!(
+        code(c.stack("net").await.unwrap_err()),
+        (404, "not_found".into(), None)
+    );
     assert_eq!(code(c.delete_stack("net").await.unwrap_err()).0, 404);
 });
 
@@ -68,11 +77,41 @@ on_both!(integrations, |backend| async move {
     assert_eq!((i.duration_seconds, i.region.as_str()), (3600, "us-east-1"));
     assert_eq!(i.id.len(), 26);
     let cases: Vec<(IntegrationInput, &str)> = vec![
-        (IntegrationInput { role_arn: "arn:aws:iam::1:role/x".into(), ..integration("a") }, "role_arn"),
-        (IntegrationInput { duration_seconds: Some(899), ..integration("a") }, "duration_seconds"),
-        (IntegrationInput { duration_seconds: Some(43201), ..integration("a") }, "duration_seconds"),
-        (IntegrationInput { external_id: Some("custom-id".into()), ..integration("a") }, "external_id"),
-        (IntegrationInput { region: Some("Mars".into()), ..integration("a") }, "region"),
+        (
+            IntegrationInput {
+                role_arn: "arn:aws:iam::1:role/x".into(),
+                ..integration("a")
+            },
+            "role_arn",
+        ),
+        (
+            IntegrationInput {
+                duration_seconds: Some(899),
+                ..integration("a")
+            },
+            "duration_seconds",
+        ),
+        (
+            IntegrationInput {
+                duration_seconds: Some(43201),
+                ..integration("a")
+            },
+            "duration_seconds",
+        ),
+        (
+            IntegrationInput {
+                external_id: Some("custom-id".into()),
+                ..integration("a")
+            },
+            "external_id",
+        ),
+        (
+            IntegrationInput {
+                region: Some("Mars".into()),
+                ..integration("a")
+            },
+            "region",
+        ),
         (integration(""), "name"),
     ];
     for (input, field) in cases {
@@ -86,29 +125,66 @@ on_both!(integrations, |backend| async move {
         external_id: Some("custom-id".into()),
         ..integration("worker")
     };
-    assert_eq!(c.create_integration(&worker).await.unwrap().external_id.as_deref(), Some("custom-id"));
     assert_eq!(
-        code(c.create_integration(&integration("prod")).await.unwrap_err()),
+        c.create_integration(&worker)
+            .await
+            .unwrap()
+            .external_id
+            .as_deref(),
+        Some("custom-id")
+    );
+    assert_eq!(
+        code(
+            c.create_integration(&integration("prod"))
+                .await
+                .unwrap_err()
+        ),
         (409, "integration_name_taken".into(), None)
     );
     assert_eq!(c.integration_by_name("prod").await.unwrap().id, i.id);
-    assert_eq!(code(c.integration_by_name("none").await.unwrap_err()).0, 404);
+    assert_eq!(
+        code(c.integration_by_name("none").await.unwrap_err()).0,
+        404
+    );
     let mut labeled = integration("labeled");
     labeled.labels.insert("team".into(), "net".into());
     labeled.space = Some("blue".into());
     c.create_integration(&labeled).await.unwrap();
     let team: Labels = [("team".to_string(), "net".to_string())].into();
     let found = c.integrations(None, &team).await.unwrap();
-    assert_eq!(found.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(), ["labeled"]);
-    assert_eq!(c.integrations(Some("blue"), &Labels::new()).await.unwrap().len(), 1);
+    assert_eq!(
+        found.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(),
+        ["labeled"]
+    );
+    assert_eq!(
+        c.integrations(Some("blue"), &Labels::new())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(c.integrations(None, &Labels::new()).await.unwrap().len(), 3);
     let updated = c
-        .replace_integration(&i.id, &IntegrationInput { duration_seconds: Some(7200), ..integration("prod-renamed") })
+        .replace_integration(
+            &i.id,
+            &IntegrationInput {
+                duration_seconds: Some(7200),
+                ..integration("prod-renamed")
+            },
+        )
         .await
         .unwrap();
-    assert_eq!((updated.name.as_str(), updated.duration_seconds), ("prod-renamed", 7200));
     assert_eq!(
-        code(c.replace_integration(&i.id, &integration("worker")).await.unwrap_err()).1,
+        (updated.name.as_str(), updated.duration_seconds),
+        ("prod-renamed", 7200)
+    );
+    assert_eq!(
+        code(
+            c.replace_integration(&i.id, &integration("worker"))
+                .await
+                .unwrap_err()
+        )
+        .1,
         "integration_name_taken"
     );
     c.delete_integration(&i.id).await.unwrap();
@@ -130,37 +206,101 @@ on_both!(attachments_and_trust_policies, |backend| async move {
     };
     let a = c.attach(&i.id, &attach("net", true, true)).await.unwrap();
     assert_eq!(a.id, format!("{}/net", i.id));
-    assert_eq!(a.external_ids[&Phase::Read], format!("acme@{}@net@read", i.id));
-    assert_eq!(a.external_ids[&Phase::Write], format!("acme@{}@net@write", i.id));
-    assert_eq!(code(c.attach(&i.id, &attach("net", true, false)).await.unwrap_err()).1, "already_attached");
     assert_eq!(
-        code(c.attach(&other.id, &attach("net", false, true)).await.unwrap_err()),
+        a.external_ids[&Phase::Read],
+        format!("acme@{}@net@read", i.id)
+    );
+    assert_eq!(
+        a.external_ids[&Phase::Write],
+        format!("acme@{}@net@write", i.id)
+    );
+    assert_eq!(
+        code(
+            c.attach(&i.id, &attach("net", true, false))
+                .await
+                .unwrap_err()
+        )
+        .1,
+        "already_attached"
+    );
+    assert_eq!(
+        code(
+            c.attach(&other.id, &attach("net", false, true))
+                .await
+                .unwrap_err()
+        ),
         (409, "phase_taken".into(), None)
     );
     assert_eq!(
-        code(c.attach(&i.id, &attach("app", false, false)).await.unwrap_err()),
+        code(
+            c.attach(&i.id, &attach("app", false, false))
+                .await
+                .unwrap_err()
+        ),
         (422, "invalid_field".into(), Some("read".into()))
     );
     assert_eq!(
-        code(c.attach(&i.id, &attach("ghost", true, true)).await.unwrap_err()),
+        code(
+            c.attach(&i.id, &attach("ghost", true, true))
+                .await
+                .unwrap_err()
+        ),
         (422, "invalid_field".into(), Some("stack_id".into()))
     );
-    assert_eq!(code(c.attach("01JQ3ZV8T4M5N6P7Q8R9S0T1V2", &attach("net", true, true)).await.unwrap_err()).0, 404);
+    assert_eq!(
+        code(
+            c.attach("01JQ3ZV8T4M5N6P7Q8R9S0T1V2", &attach("net", true, true))
+                .await
+                .unwrap_err()
+        )
+        .0,
+        404
+    );
     c.attach(&i.id, &attach("app", false, true)).await.unwrap();
 
     // Read-only on net frees its write phase for the other integration.
-    let narrowed = c.update_attachment(&i.id, "net", &AttachmentUpdate { read: true, write: false }).await.unwrap();
-    assert_eq!(narrowed.external_ids.keys().copied().collect::<Vec<_>>(), [Phase::Read]);
-    c.attach(&other.id, &attach("net", false, true)).await.unwrap();
+    let narrowed = c
+        .update_attachment(
+            &i.id,
+            "net",
+            &AttachmentUpdate {
+                read: true,
+                write: false,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(
-        code(c.update_attachment(&i.id, "net", &AttachmentUpdate { read: true, write: true }).await.unwrap_err()).1,
+        narrowed.external_ids.keys().copied().collect::<Vec<_>>(),
+        [Phase::Read]
+    );
+    c.attach(&other.id, &attach("net", false, true))
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            c.update_attachment(
+                &i.id,
+                "net",
+                &AttachmentUpdate {
+                    read: true,
+                    write: true
+                }
+            )
+            .await
+            .unwrap_err()
+        )
+        .1,
         "phase_taken"
     );
     assert_eq!(c.attachments_of_integration(&i.id).await.unwrap().len(), 2);
     assert_eq!(c.attachments_of_stack("net").await.unwrap().len(), 2);
     assert_eq!(c.attachment(&i.id, "app").await.unwrap().write, true);
 
-    let ids = c.external_ids(&i.id, "net", &[Phase::Read, Phase::Write]).await.unwrap();
+    let ids = c
+        .external_ids(&i.id, "net", &[Phase::Read, Phase::Write])
+        .await
+        .unwrap();
     assert_eq!(
         ids.assume_role_policy_statement,
         format!(
@@ -169,7 +309,13 @@ on_both!(attachments_and_trust_policies, |backend| async move {
         )
     );
     let policy = c.trust_policy(&i.id).await.unwrap();
-    assert_eq!(policy.external_ids, [format!("acme@{}@app@write", i.id), format!("acme@{}@net@read", i.id)]);
+    assert_eq!(
+        policy.external_ids,
+        [
+            format!("acme@{}@app@write", i.id),
+            format!("acme@{}@net@read", i.id)
+        ]
+    );
     assert_eq!(
         policy.document,
         format!(
@@ -179,9 +325,15 @@ on_both!(attachments_and_trust_policies, |backend| async move {
     );
 
     let (status, code_, _) = code(c.delete_integration(&i.id).await.unwrap_err());
-    assert_eq!((status, code_.as_str()), (409, "integration_has_attachments"));
+    assert_eq!(
+        (status, code_.as_str()),
+        (409, "integration_has_attachments")
+    );
     let err = c.delete_stack("net").await.unwrap_err().to_string();
-    assert!(err.contains(&i.id) && err.contains(&other.id), "names both integrations: {err}");
+    assert!(
+        err.contains(&i.id) && err.contains(&other.id),
+        "names both integrations: {err}"
+    );
     c.detach(&i.id, "net").await.unwrap();
     c.detach(&i.id, "app").await.unwrap();
     assert_eq!(code(c.detach(&i.id, "app").await.unwrap_err()).0, 404);
@@ -206,7 +358,12 @@ on_both!(keys_and_audit, |backend| async move {
     assert!(runner.token.starts_with(&format!("dpk_{}_", runner.key.id)));
     let listed = c.keys().await.unwrap();
     assert_eq!(listed.len(), 2);
-    assert!(!serde_json::to_string(&listed).unwrap().contains(&runner.token[21..]), "no secret in listings");
+    assert!(
+        !serde_json::to_string(&listed)
+            .unwrap()
+            .contains(&runner.token[21..]),
+        "no secret in listings"
+    );
     let bad = ApiKeyInput {
         role: KeyRole::Runner,
         stack_id: Some("ghost".into()),
@@ -214,11 +371,20 @@ on_both!(keys_and_audit, |backend| async move {
         description: String::new(),
         expires_in_seconds: None,
     };
-    assert_eq!(code(c.create_key(&bad).await.unwrap_err()), (422, "invalid_field".into(), Some("stack_id".into())));
+    assert_eq!(
+        code(c.create_key(&bad).await.unwrap_err()),
+        (422, "invalid_field".into(), Some("stack_id".into()))
+    );
     let revoked = c.revoke_key(&runner.key.id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
-    assert_eq!(code(c.revoke_key(&runner.key.id).await.unwrap_err()).1, "key_already_revoked");
-    assert_eq!(code(b.client(&runner.token).account().await.unwrap_err()).0, 401);
+    assert_eq!(
+        code(c.revoke_key(&runner.key.id).await.unwrap_err()).1,
+        "key_already_revoked"
+    );
+    assert_eq!(
+        code(b.client(&runner.token).account().await.unwrap_err()).0,
+        401
+    );
 
     let events = c.audit("action=key.revoke").await.unwrap();
     assert_eq!(events.len(), 2, "{events:?}");
@@ -226,39 +392,61 @@ on_both!(keys_and_audit, |backend| async move {
     assert_eq!(events[1].outcome, "ok");
     assert_eq!(events[1].target, format!("key/{}", runner.key.id));
     let all = c.audit("").await.unwrap();
-    assert!(all.iter().any(|e| e.action == "stack.create" && e.target == "stack/net"));
+    assert!(
+        all.iter()
+            .any(|e| e.action == "stack.create" && e.target == "stack/net")
+    );
     let text = serde_json::to_string(&all).unwrap();
-    assert!(!text.contains(&runner.token) && !text.contains(&b.admin_token), "no secret in audit");
+    assert!(
+        !text.contains(&runner.token) && !text.contains(&b.admin_token),
+        "no secret in audit"
+    );
 });
 
-on_both!(concurrent_attachments_have_one_winner, |backend| async move {
-    let b = TestBroker::start(backend).await;
-    let c = b.admin();
-    c.create_stack(&stack("contested")).await.unwrap();
-    let mut ids = Vec::new();
-    for n in 0..8 {
-        ids.push(c.create_integration(&integration(&format!("i{n}"))).await.unwrap().id);
-    }
-    let racers: Vec<_> = ids
-        .iter()
-        .map(|id| {
-            let c = c.clone();
-            let id = id.clone();
-            tokio::spawn(async move {
-                c.attach(&id, &AttachmentInput { stack_id: "contested".into(), read: false, write: true }).await
-            })
-        })
-        .collect();
-    let mut wins = 0;
-    for r in racers {
-        match r.await.unwrap() {
-            Ok(_) => wins += 1,
-            Err(e) => assert_eq!(code(e).1, "phase_taken"),
+on_both!(
+    concurrent_attachments_have_one_winner,
+    |backend| async move {
+        let b = TestBroker::start(backend).await;
+        let c = b.admin();
+        c.create_stack(&stack("contested")).await.unwrap();
+        let mut ids = Vec::new();
+        for n in 0..8 {
+            ids.push(
+                c.create_integration(&integration(&format!("i{n}")))
+                    .await
+                    .unwrap()
+                    .id,
+            );
         }
+        let racers: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                let c = c.clone();
+                let id = id.clone();
+                tokio::spawn(async move {
+                    c.attach(
+                        &id,
+                        &AttachmentInput {
+                            stack_id: "contested".into(),
+                            read: false,
+                            write: true,
+                        },
+                    )
+                    .await
+                })
+            })
+            .collect();
+        let mut wins = 0;
+        for r in racers {
+            match r.await.unwrap() {
+                Ok(_) => wins += 1,
+                Err(e) => assert_eq!(code(e).1, "phase_taken"),
+            }
+        }
+        assert_eq!(wins, 1, "exactly one attachment may hold stack/write");
+        assert_eq!(c.attachments_of_stack("contested").await.unwrap().len(), 1);
     }
-    assert_eq!(wins, 1, "exactly one attachment may hold stack/write");
-    assert_eq!(c.attachments_of_stack("contested").await.unwrap().len(), 1);
-});
+);
 
 on_both!(errors_are_problem_details, |backend| async move {
     let b = TestBroker::start(backend).await;
@@ -273,7 +461,10 @@ on_both!(errors_are_problem_details, |backend| async move {
         .await
         .unwrap();
     assert_eq!(bad_json.status(), 400);
-    assert_eq!(bad_json.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        bad_json.headers()["content-type"],
+        "application/problem+json"
+    );
     let unknown_field = http
         .post(b.url("/v1/stacks"))
         .header("authorization", &auth)
@@ -282,12 +473,28 @@ on_both!(errors_are_problem_details, |backend| async move {
         .await
         .unwrap();
     assert_eq!(unknown_field.status(), 400);
-    let missing = http.get(b.url("/v1/nothing")).header("authorization", &auth).send().await.unwrap();
+    let missing = http
+        .get(b.url("/v1/nothing"))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
-    let wrong_method = http.patch(b.url("/v1/stacks")).header("authorization", &auth).send().await.unwrap();
+    let wrong_method = http
+        .patch(b.url("/v1/stacks"))
+        .header("authorization", &auth)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_method.status(), 405);
     let body: serde_json::Value = wrong_method.json().await.unwrap();
     assert_eq!(body["code"], "method_not_allowed");
-    assert_eq!(http.get(b.url("/healthz")).send().await.unwrap().status(), 200);
-    assert_eq!(http.get(b.url("/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        http.get(b.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+    assert_eq!(
+        http.get(b.url("/readyz")).send().await.unwrap().status(),
+        200
+    );
 });

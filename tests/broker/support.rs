@@ -37,14 +37,19 @@ impl TestBroker {
             Backend::Postgres => postgres().fresh_database(),
         };
         let config = config(&store_url, dir.path());
-        let state = deputy::broker::server::prepare(&config).await.expect("broker starts");
+        let state = deputy::broker::server::prepare(&config)
+            .await
+            .expect("broker starts");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(deputy::broker::server::serve(listener, state, async {
             let _ = rx.await;
         }));
-        let admin_token = std::fs::read_to_string(dir.path().join("admin.key")).unwrap().trim().to_string();
+        let admin_token = std::fs::read_to_string(dir.path().join("admin.key"))
+            .unwrap()
+            .trim()
+            .to_string();
         TestBroker {
             base: format!("http://{addr}/"),
             admin_token,
@@ -54,7 +59,11 @@ impl TestBroker {
     }
 
     pub fn client(&self, token: &str) -> Client {
-        Client::new(self.base.parse().unwrap(), token.to_string(), Duration::from_secs(10))
+        Client::new(
+            self.base.parse().unwrap(),
+            token.to_string(),
+            Duration::from_secs(10),
+        )
     }
 
     pub fn admin(&self) -> Client {
@@ -113,7 +122,11 @@ fn pg_bin(name: &str) -> PathBuf {
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(1) == Some("0"))
+        })
         .unwrap_or(false)
 }
 
@@ -131,10 +144,21 @@ fn pg_command(program: &Path) -> Command {
 
 impl Postgres {
     fn start() -> Postgres {
-        let dir = tempfile::Builder::new().prefix("deputy-pg").tempdir().unwrap().keep();
+        let dir = tempfile::Builder::new()
+            .prefix("deputy-pg")
+            .tempdir()
+            .unwrap()
+            .keep();
         if is_root() {
-            let status = Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir).status().unwrap();
-            assert!(status.success(), "chown of the PostgreSQL test directory failed");
+            let status = Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&dir)
+                .status()
+                .unwrap();
+            assert!(
+                status.success(),
+                "chown of the PostgreSQL test directory failed"
+            );
         }
         let data = dir.join("data");
         let out = pg_command(&pg_bin("initdb"))
@@ -142,7 +166,11 @@ impl Postgres {
             .arg(&data)
             .output()
             .expect("run initdb");
-        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let port = free_port();
         // The server lives as long as this process: it is stopped when the
         // pipe on its shell's stdin closes, which happens however we exit.
@@ -154,7 +182,12 @@ impl Postgres {
             dir.display(),
         );
         let mut shell = pg_command(Path::new("/bin/sh"));
-        let child = shell.arg("-c").arg(script).stdin(Stdio::piped()).spawn().expect("start postgres");
+        let child = shell
+            .arg("-c")
+            .arg(script)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("start postgres");
         Box::leak(Box::new(child));
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -173,17 +206,33 @@ impl Postgres {
         let n = self.next_db.fetch_add(1, Ordering::SeqCst);
         let name = format!("t{}_{n}", std::process::id());
         let out = pg_command(&pg_bin("psql"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", "-c"])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "-c",
+            ])
             .arg(format!("CREATE DATABASE {name}"))
             .output()
             .expect("psql");
-        assert!(out.status.success(), "create database: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "create database: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Defines one test per backend from one async body.

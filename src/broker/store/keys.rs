@@ -111,8 +111,7 @@ impl Store {
         Ok(key)
     }
 
-    /// Records use at most once a minute per key, so a busy runner does not
-    /// turn every read into a write.
+    /// Records use, unless another request already did since `stale_before`.
     pub async fn touch_key(&self, id: &str, at: &str, stale_before: &str) -> ApiResult<()> {
         sqlx::query(
             "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $3)",
