@@ -15,8 +15,8 @@ pub struct ServeConfig {
     #[arg(long, env = "DEPUTY_LISTEN", default_value = "127.0.0.1:8420")]
     pub listen: SocketAddr,
 
-    /// Where the registry lives: a SQLite file path (`sqlite://PATH`, the
-    /// default, created on first start) or a PostgreSQL URL
+    /// Where the registry lives: a SQLite file path (`sqlite://PATH` or just PATH;
+    /// the default, created on first start) or a PostgreSQL URL
     /// (`postgres://user:pass@host/db`) when several brokers share state.
     #[arg(
         long = "store",
@@ -47,13 +47,13 @@ impl ServeConfig {
         if let Some(path) = &self.bootstrap_key_file {
             return path.clone();
         }
-        let sqlite_path = self
-            .store_url
-            .strip_prefix("sqlite://")
-            .or_else(|| self.store_url.strip_prefix("sqlite:"));
-        match sqlite_path.map(|p| PathBuf::from(p.split('?').next().unwrap_or_default())) {
-            Some(db) => db.with_file_name("admin.key"),
-            None => PathBuf::from("admin.key"),
+        let url = self.store_url.as_str();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return PathBuf::from("admin.key");
         }
+        let path = url
+            .trim_start_matches("sqlite://")
+            .trim_start_matches("sqlite:");
+        PathBuf::from(path.split('?').next().unwrap_or_default()).with_file_name("admin.key")
     }
 }

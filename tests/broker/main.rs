@@ -2,6 +2,7 @@
 //! PostgreSQL (see `support`).
 
 mod authz;
+mod cli;
 mod durability;
 mod openapi;
 mod registry;

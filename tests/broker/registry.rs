@@ -295,7 +295,7 @@ on_both!(attachments_and_trust_policies, |backend| async move {
     );
     assert_eq!(c.attachments_of_integration(&i.id).await.unwrap().len(), 2);
     assert_eq!(c.attachments_of_stack("net").await.unwrap().len(), 2);
-    assert_eq!(c.attachment(&i.id, "app").await.unwrap().write, true);
+    assert!(c.attachment(&i.id, "app").await.unwrap().write);
 
     let ids = c
         .external_ids(&i.id, "net", &[Phase::Read, Phase::Write])

@@ -33,14 +33,14 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `url` — `sqlite://PATH` or
-    /// `postgres://...` — and brings its schema up to date.
+    /// Opens (creating if needed) the store at `url` — `postgres://...`, or
+    /// `sqlite://PATH` or a plain file path — and brings its schema up to date.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
-        let url = if url.starts_with("sqlite:") {
-            sqlite_url(url)?
-        } else {
+        let url = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             url.to_string()
+        } else {
+            sqlite_url(url)?
         };
         let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let is_sqlite = url.starts_with("sqlite:");
