@@ -1,11 +1,14 @@
 //! The `deputy` Terraform provider: its configuration, and the registry of
 //! its resources, data sources and functions (one file each).
 
+mod broker;
 mod config;
 pub mod data_sources;
 pub mod docs;
 pub mod functions;
+pub mod resources;
 mod validate;
+mod values;
 
 use async_trait::async_trait;
 
@@ -14,6 +17,7 @@ use crate::tfplugin::provider::{Provider, Registry};
 use crate::tfplugin::schema::Schema;
 use crate::tfplugin::value::Value;
 
+pub use broker::Broker;
 pub use config::BrokerSettings;
 
 /// Source address users put in `required_providers`.
@@ -23,7 +27,7 @@ pub struct DeputyProvider;
 
 #[async_trait]
 impl Provider for DeputyProvider {
-    type Data = BrokerSettings;
+    type Data = Broker;
 
     fn schema(&self) -> Schema {
         config::schema()
@@ -37,12 +41,22 @@ impl Provider for DeputyProvider {
         &self,
         config: &Value,
         _terraform_version: &str,
-    ) -> Result<BrokerSettings, Diagnostics> {
-        BrokerSettings::from_config(config, |name| std::env::var(name).ok())
+    ) -> Result<Broker, Diagnostics> {
+        BrokerSettings::from_config(config, |name| std::env::var(name).ok()).map(Broker::new)
     }
 
-    fn registry(&self) -> Registry<BrokerSettings> {
+    fn registry(&self) -> Registry<Broker> {
         Registry::default()
+            .resource(resources::StackResource)
+            .resource(resources::AwsIntegrationResource)
+            .resource(resources::AwsIntegrationAttachmentResource)
+            .data_source(data_sources::AccountDataSource)
+            .data_source(data_sources::StackDataSource)
+            .data_source(data_sources::AwsIntegrationDataSource)
+            .data_source(data_sources::AwsIntegrationsDataSource)
+            .data_source(data_sources::AwsIntegrationAttachmentDataSource)
+            .data_source(data_sources::AttachmentExternalIdDataSource)
+            .data_source(data_sources::AwsIntegrationTrustPolicyDataSource)
             .data_source(data_sources::TrustPolicyDocumentDataSource)
             .function(functions::ExternalIdFunction)
             .function(functions::AssumeRolePolicyStatementFunction)

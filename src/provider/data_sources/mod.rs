@@ -1,5 +1,83 @@
 //! Data sources, one file each.
 
+mod account;
+mod aws_integration;
+mod aws_integration_attachment;
+mod aws_integration_attachment_external_id;
+mod aws_integration_trust_policy;
+mod aws_integrations;
+mod stack;
 mod trust_policy_document;
 
+pub use account::AccountDataSource;
+pub use aws_integration::AwsIntegrationDataSource;
+pub use aws_integration_attachment::AwsIntegrationAttachmentDataSource;
+pub use aws_integration_attachment_external_id::AttachmentExternalIdDataSource;
+pub use aws_integration_trust_policy::AwsIntegrationTrustPolicyDataSource;
+pub use aws_integrations::AwsIntegrationsDataSource;
+pub use stack::StackDataSource;
 pub use trust_policy_document::TrustPolicyDocumentDataSource;
+
+use super::broker::Broker;
+use crate::model::trust_policy::Actions;
+use crate::model::{AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, StackId};
+use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+
+/// External IDs for stacks and phases of one integration, with what a
+/// statement needs. Uses the broker's cached account and integration and
+/// checks that every stack exists.
+struct Built {
+    principal: PrincipalArn,
+    actions: Actions,
+    ids: Vec<(String, Phase, ExternalId)>,
+}
+
+async fn external_ids(
+    broker: &Broker,
+    integration_id: &str,
+    stacks: &[(&str, AttributePath)],
+    phases: &[Phase],
+) -> Result<Built, Diagnostics> {
+    let internal = |what: &str, e: crate::model::Invalid| -> Diagnostics {
+        Diagnostic::error(format!("Unexpected {what} from the broker"), e.0).into()
+    };
+    let account = broker.account().await?;
+    let integration = broker
+        .integration(integration_id, &AttributePath::attr("integration_id"))
+        .await?;
+    broker.require_stacks(stacks).await?;
+    let principal: PrincipalArn = account
+        .aws_principal_arn
+        .parse()
+        .map_err(|e| internal("principal", e))?;
+    let account_name: AccountName = account
+        .name
+        .parse()
+        .map_err(|e| internal("account name", e))?;
+    let integration_ref: IntegrationId = integration
+        .id
+        .parse()
+        .map_err(|e| internal("integration id", e))?;
+    let mut ids = Vec::with_capacity(stacks.len() * phases.len());
+    for (stack, path) in stacks {
+        let stack_id: StackId = stack.parse().map_err(|e: crate::model::Invalid| {
+            Diagnostics::from(Diagnostic::error("Invalid stack id", e.0).at(path.clone()))
+        })?;
+        for phase in phases {
+            let id = match &integration.external_id {
+                Some(custom) => custom.parse().map_err(|e| internal("External ID", e))?,
+                None => ExternalId::derive(&account_name, &integration_ref, &stack_id, *phase),
+            };
+            ids.push((stack.to_string(), *phase, id));
+        }
+    }
+    Ok(Built {
+        principal,
+        actions: if integration.tag_session {
+            Actions::AssumeRoleAndTagSession
+        } else {
+            Actions::AssumeRole
+        },
+        ids,
+    })
+}

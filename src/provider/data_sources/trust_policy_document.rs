@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::model::trust_policy::{Actions, document_json};
 use crate::model::{AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, StackId};
-use crate::provider::BrokerSettings;
+use crate::provider::Broker;
 use crate::provider::validate;
 use crate::tfplugin::data_source::DataSource;
 use crate::tfplugin::diag::Diagnostics;
@@ -60,7 +60,7 @@ fn inputs(config: &Value, diags: &mut Diagnostics) -> Option<Inputs> {
 }
 
 #[async_trait]
-impl DataSource<BrokerSettings> for TrustPolicyDocumentDataSource {
+impl DataSource<Broker> for TrustPolicyDocumentDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_trust_policy_document"
     }
@@ -110,7 +110,7 @@ impl DataSource<BrokerSettings> for TrustPolicyDocumentDataSource {
         diags
     }
 
-    async fn read(&self, _settings: &BrokerSettings, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(&self, _broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
         let mut diags = Diagnostics::new();
         let Some(i) = inputs(config, &mut diags) else {
             return Err(diags);

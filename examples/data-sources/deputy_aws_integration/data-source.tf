@@ -1,0 +1,3 @@
+data "deputy_aws_integration" "prod" {
+  name = "prod-deployer"
+}

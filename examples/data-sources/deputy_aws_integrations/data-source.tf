@@ -1,0 +1,3 @@
+data "deputy_aws_integrations" "prod" {
+  labels = { env = "prod" }
+}

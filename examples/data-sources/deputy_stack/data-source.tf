@@ -1,0 +1,3 @@
+data "deputy_stack" "network" {
+  id = "prod-network"
+}

@@ -1,0 +1,2 @@
+# INTEGRATION_ID/STACK_ID
+terraform import deputy_aws_integration_attachment.network 01JQ3ZV8T4M5N6P7Q8R9S0T1V2/prod-network

@@ -1,0 +1,1 @@
+terraform import deputy_stack.network prod-network

@@ -1,0 +1,186 @@
+//! What resources and data sources share once the provider is configured:
+//! the broker client, and a per-process cache of what a `for_each` over
+//! hundreds of stacks would otherwise fetch once per instance.
+//!
+//! The cache holds the account, integrations by id, and the list of stacks,
+//! each fetched at most once (concurrent readers wait for the first fetch).
+//! A stack missing from the cached list is looked up directly before it is
+//! reported missing, so one created earlier in the same run is still found.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+
+use super::BrokerSettings;
+use crate::api::{Account, Integration, Stack};
+use crate::client::{Client, ClientError};
+use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+
+/// A broker that does not answer within this is reported, not waited on.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Broker {
+    settings: BrokerSettings,
+    client: Option<Client>,
+    account: OnceCell<Account>,
+    stacks: OnceCell<BTreeMap<String, Stack>>,
+    integrations: Mutex<HashMap<String, Arc<OnceCell<Integration>>>>,
+}
+
+impl Broker {
+    pub fn new(settings: BrokerSettings) -> Broker {
+        let client = match (&settings.endpoint, &settings.token) {
+            (Some(endpoint), Some(token)) => Some(Client::new(
+                endpoint.clone(),
+                token.clone(),
+                REQUEST_TIMEOUT,
+            )),
+            _ => None,
+        };
+        Broker {
+            settings,
+            client,
+            account: OnceCell::new(),
+            stacks: OnceCell::new(),
+            integrations: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The client, or a diagnostic saying which setting is missing.
+    pub fn client(&self) -> Result<&Client, Diagnostics> {
+        self.client.as_ref().ok_or_else(|| {
+            let missing = if self.settings.endpoint.is_none() {
+                "a broker endpoint: set `endpoint` in the provider block or the DEPUTY_ENDPOINT environment variable"
+            } else {
+                "an API key: set the DEPUTY_TOKEN environment variable (or `token` in the provider block)"
+            };
+            Diagnostic::error("deputy provider not configured", format!("This needs the deputy broker, and the provider has no {missing}."))
+                .into()
+        })
+    }
+
+    /// The account, fetched once; checked against the provider's `account`
+    /// setting so a configuration cannot silently target the wrong broker.
+    pub async fn account(&self) -> Result<&Account, Diagnostics> {
+        let account = self
+            .account
+            .get_or_try_init(|| async {
+                self.client()?
+                    .account()
+                    .await
+                    .map_err(|e| to_diags(e, None))
+            })
+            .await?;
+        if let Some(expected) = &self.settings.account {
+            if account.name != expected.as_str() {
+                return Err(Diagnostic::error(
+                    "Wrong deputy broker",
+                    format!(
+                        "The provider expects account {expected:?} but the broker at {} serves account \
+                         {:?}. Check `endpoint` (or DEPUTY_ENDPOINT) and `account`.",
+                        self.client()?.endpoint(),
+                        account.name
+                    ),
+                )
+                .at(AttributePath::attr("account"))
+                .into());
+            }
+        }
+        Ok(account)
+    }
+
+    /// An integration by id, fetched once per process.
+    pub async fn integration(
+        &self,
+        id: &str,
+        path: &AttributePath,
+    ) -> Result<Integration, Diagnostics> {
+        let cell = self
+            .integrations
+            .lock()
+            .expect("cache lock")
+            .entry(id.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| async {
+            self.client()?
+                .integration(id)
+                .await
+                .map_err(|e| to_diags(e, Some(path.clone())))
+        })
+        .await
+        .cloned()
+    }
+
+    /// Fails with a diagnostic on `path` unless every stack in `ids` exists.
+    pub async fn require_stacks(&self, ids: &[(&str, AttributePath)]) -> Result<(), Diagnostics> {
+        let known = self
+            .stacks
+            .get_or_try_init(|| async {
+                let list = self
+                    .client()?
+                    .stacks()
+                    .await
+                    .map_err(|e| to_diags(e, None))?;
+                Ok::<_, Diagnostics>(list.into_iter().map(|s| (s.id.clone(), s)).collect())
+            })
+            .await?;
+        let mut diags = Diagnostics::new();
+        for (id, path) in ids {
+            let (id, path) = (*id, path.clone());
+            if known.contains_key(id) {
+                continue;
+            }
+            match self.client()?.stack(id).await {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => diags.push(
+                    Diagnostic::error(
+                        "Stack not found",
+                        format!("Stack {id:?} does not exist in the deputy broker. Create it (deputy_stack) or fix the id."),
+                    )
+                    .at(path),
+                ),
+                Err(e) => return Err(to_diags(e, Some(path))),
+            }
+        }
+        if diags.is_empty() { Ok(()) } else { Err(diags) }
+    }
+}
+
+/// A broker error as a diagnostic: the broker's own words, on the attribute
+/// it blames when that is one of ours, else on `path`.
+pub fn to_diags(e: ClientError, path: Option<AttributePath>) -> Diagnostics {
+    match e {
+        ClientError::Problem(p) => {
+            let summary = match p.code.as_str() {
+                "unauthenticated" => "deputy broker refused the API key".to_string(),
+                "forbidden" => "deputy API key not allowed".to_string(),
+                "not_found" => "Not found in the deputy broker".to_string(),
+                _ => format!("deputy broker: {}", p.title),
+            };
+            let hint = match p.code.as_str() {
+                "unauthenticated" | "forbidden" => {
+                    " Check DEPUTY_TOKEN (or `token`): the provider needs an admin key (`deputy token create --role admin`)."
+                }
+                _ => "",
+            };
+            let d = Diagnostic::error(summary, format!("{}{hint}", p.detail));
+            let at = p.field.map(|f| AttributePath::attr(&f)).or(path);
+            match at {
+                Some(path) => d.at(path),
+                None => d,
+            }
+            .into()
+        }
+        ClientError::Transport { endpoint, cause } => Diagnostic::error(
+            "Cannot reach the deputy broker",
+            format!(
+                "The request to {endpoint} failed: {cause}. Check that the broker is running and that \
+                 `endpoint` (or DEPUTY_ENDPOINT) points at it."
+            ),
+        )
+        .into(),
+    }
+}

@@ -1,0 +1,81 @@
+//! `data "deputy_aws_integration"`: one integration, by `id` or `name`.
+
+use async_trait::async_trait;
+
+use super::super::broker::{Broker, to_diags};
+use super::super::resources::{integration_attributes, integration_state};
+use super::super::values::string;
+use crate::tfplugin::data_source::DataSource;
+use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::schema::{Attribute, Schema};
+use crate::tfplugin::value::{Type, Value};
+
+pub struct AwsIntegrationDataSource;
+
+#[async_trait]
+impl DataSource<Broker> for AwsIntegrationDataSource {
+    fn type_name(&self) -> &'static str {
+        "deputy_aws_integration"
+    }
+
+    fn schema(&self) -> Schema {
+        let mut attributes = integration_attributes(true);
+        for a in attributes
+            .iter_mut()
+            .filter(|a| a.name == "id" || a.name == "name")
+        {
+            *a = Attribute::optional_computed(
+                a.name,
+                Type::String,
+                if a.name == "id" {
+                    "The integration's id. Set exactly one of `id` and `name`."
+                } else {
+                    "The integration's unique name. Set exactly one of `id` and `name`."
+                },
+            );
+        }
+        Schema::new(
+            0,
+            "An AWS integration, looked up by id or by name.",
+            attributes,
+        )
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let (id, name) = (config.get("id"), config.get("name"));
+        if id.is_null() == name.is_null() && !id.is_unknown() && !name.is_unknown() {
+            return Diagnostic::error(
+                "Set exactly one of id and name",
+                "Look the integration up either by `id` or by `name`, not both and not neither.",
+            )
+            .into();
+        }
+        Diagnostics::new()
+    }
+
+    async fn read(&self, broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
+        let client = broker.client()?;
+        let found = match (string(config, "id"), string(config, "name")) {
+            (Some(id), _) => client
+                .integration(&id)
+                .await
+                .map_err(|e| to_diags(e, Some(AttributePath::attr("id"))))?,
+            (None, Some(name)) => client
+                .integration_by_name(&name)
+                .await
+                .map_err(|e| to_diags(e, Some(AttributePath::attr("name"))))?,
+            (None, None) => return Err(self.validate(config)),
+        };
+        let mut state = integration_state(found, &Value::Null);
+        // A data source reports what exists: empty labels are `{}`, not null.
+        if let Value::Object(m) = &mut state {
+            if m.get("labels").is_some_and(Value::is_null) {
+                m.insert("labels".into(), Value::Map(Default::default()));
+            }
+            if m.get("description").is_some_and(Value::is_null) {
+                m.insert("description".into(), Value::string(""));
+            }
+        }
+        Ok(state)
+    }
+}

@@ -1,0 +1,219 @@
+//! `deputy_aws_integration`: an AWS role deputy assumes for attached
+//! stacks, and how. Import id: the integration id.
+
+use async_trait::async_trait;
+
+use super::super::broker::{Broker, to_diags};
+use super::super::validate;
+use super::super::values::{
+    boolean, int, labels, nullable, object, optional_labels, optional_text, string, text,
+};
+use crate::api::{Integration, IntegrationInput};
+use crate::model::{ExternalId, RoleArn};
+use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::resource::Resource;
+use crate::tfplugin::schema::{Attribute, Schema};
+use crate::tfplugin::value::{Number, Type, Value};
+
+pub struct AwsIntegrationResource;
+
+fn input(v: &Value) -> IntegrationInput {
+    IntegrationInput {
+        name: string(v, "name").unwrap_or_default(),
+        role_arn: string(v, "role_arn").unwrap_or_default(),
+        region: string(v, "region"),
+        duration_seconds: int(v, "duration_seconds"),
+        generate_credentials_in_worker: boolean(v, "generate_credentials_in_worker")
+            .unwrap_or(false),
+        external_id: string(v, "external_id"),
+        tag_session: boolean(v, "tag_session").unwrap_or(false),
+        labels: labels(v, "labels"),
+        space: string(v, "space"),
+        description: string(v, "description").unwrap_or_default(),
+    }
+}
+
+pub(crate) fn state(i: Integration, was: &Value) -> Value {
+    object([
+        ("id", text(i.id)),
+        ("name", text(i.name)),
+        ("role_arn", text(i.role_arn)),
+        ("region", text(i.region)),
+        (
+            "duration_seconds",
+            Value::Number(Number::Int(i.duration_seconds)),
+        ),
+        (
+            "generate_credentials_in_worker",
+            Value::Bool(i.generate_credentials_in_worker),
+        ),
+        ("external_id", nullable(&i.external_id)),
+        ("tag_session", Value::Bool(i.tag_session)),
+        ("labels", optional_labels(&i.labels, was.get("labels"))),
+        ("space", text(i.space)),
+        (
+            "description",
+            optional_text(&i.description, was.get("description")),
+        ),
+        ("last_verified_at", nullable(&i.last_verified_at)),
+    ])
+}
+
+pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
+    let input = |a: Attribute| {
+        if computed_inputs {
+            Attribute::computed(a.name, a.ty, a.description)
+        } else {
+            a
+        }
+    };
+    vec![
+        Attribute::computed("id", Type::String, "The integration's id (a ULID), part of its External IDs.").stable(),
+        input(Attribute::required("name", Type::String, "Unique name.")),
+        input(Attribute::required(
+            "role_arn",
+            Type::String,
+            "ARN of the IAM role to assume (partitions `aws`, `aws-cn`, `aws-us-gov`; paths allowed).",
+        )),
+        input(Attribute::optional_computed("region", Type::String, "AWS region for STS calls. Defaults to `us-east-1`.").stable()),
+        input(
+            Attribute::optional_computed(
+                "duration_seconds",
+                Type::Number,
+                "Lifetime of vended credentials, 900 to 43200 seconds. Defaults to 3600.",
+            )
+            .stable(),
+        ),
+        input(
+            Attribute::optional_computed(
+                "generate_credentials_in_worker",
+                Type::Bool,
+                "Let workers assume the role with their own identity instead of the broker. Defaults to false.",
+            )
+            .stable(),
+        ),
+        input(Attribute::optional(
+            "external_id",
+            Type::String,
+            "Custom External ID; only with `generate_credentials_in_worker`. In broker mode deputy \
+             derives one per stack and phase.",
+        )),
+        input(
+            Attribute::optional_computed(
+                "tag_session",
+                Type::Bool,
+                "Pass session tags (stack, run, phase, account) when assuming the role; the trust \
+                 policy must then also allow `sts:TagSession`. Defaults to false.",
+            )
+            .stable(),
+        ),
+        input(Attribute::optional("labels", Type::map(Type::String), "Free-form labels.")),
+        input(Attribute::optional_computed("space", Type::String, "Space. Defaults to `root`.").stable()),
+        input(Attribute::optional("description", Type::String, "Free-form description.")),
+        Attribute::computed("last_verified_at", Type::String, "When the role was last verified (RFC 3339), if ever."),
+    ]
+}
+
+#[async_trait]
+impl Resource<Broker> for AwsIntegrationResource {
+    fn type_name(&self) -> &'static str {
+        "deputy_aws_integration"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            "An AWS role deputy assumes on behalf of the stacks attached to it.",
+            attributes(false),
+        )
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        validate::attr::<RoleArn>(config, "role_arn", "Invalid role ARN", &mut diags);
+        if let Some(d) = config.get("duration_seconds").as_number() {
+            let ok = d.as_i64().is_some_and(|s| (900..=43200).contains(&s));
+            if !ok {
+                diags.push(
+                    Diagnostic::error(
+                        "Invalid duration",
+                        format!("duration_seconds is {d}; STS accepts whole seconds from 900 (15 minutes) to 43200 (12 hours)."),
+                    )
+                    .at(AttributePath::attr("duration_seconds")),
+                );
+            }
+        }
+        if let Some(custom) = config.get("external_id").as_str() {
+            if config.get("generate_credentials_in_worker").as_bool() == Some(false)
+                || config.get("generate_credentials_in_worker").is_null()
+            {
+                diags.push(
+                    Diagnostic::error(
+                        "External ID needs worker mode",
+                        "A custom external_id is only used when generate_credentials_in_worker = true; in \
+                         broker mode deputy derives one External ID per stack and phase. Remove \
+                         external_id or enable worker mode.",
+                    )
+                    .at(AttributePath::attr("external_id")),
+                );
+            }
+            if let Err(e) = custom.parse::<ExternalId>() {
+                diags.push(
+                    Diagnostic::error("Invalid External ID", e.0)
+                        .at(AttributePath::attr("external_id")),
+                );
+            }
+        }
+        diags
+    }
+
+    async fn create(&self, broker: &Broker, planned: &Value) -> Result<Value, Diagnostics> {
+        let created = broker
+            .client()?
+            .create_integration(&input(planned))
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        Ok(state(created, planned))
+    }
+
+    async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
+        let id = string(current, "id").unwrap_or_default();
+        match broker.client()?.integration(&id).await {
+            Ok(i) => Ok(Some(state(i, current))),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(to_diags(e, None)),
+        }
+    }
+
+    async fn update(
+        &self,
+        broker: &Broker,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, Diagnostics> {
+        let id = string(prior, "id").unwrap_or_default();
+        let updated = broker
+            .client()?
+            .replace_integration(&id, &input(planned))
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        Ok(state(updated, planned))
+    }
+
+    async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
+        let id = string(prior, "id").unwrap_or_default();
+        match broker.client()?.delete_integration(&id).await {
+            Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn import(&self, broker: &Broker, id: &str) -> Result<Value, Diagnostics> {
+        let i = broker
+            .client()?
+            .integration(id)
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        Ok(state(i, &Value::Null))
+    }
+}

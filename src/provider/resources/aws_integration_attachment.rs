@@ -1,0 +1,204 @@
+//! `deputy_aws_integration_attachment`: lets one stack use an integration
+//! for its plans (`read`), applies (`write`) or both. Changing either end
+//! replaces the attachment. Import id: `INTEGRATION_ID/STACK_ID`.
+
+use async_trait::async_trait;
+
+use super::super::broker::{Broker, to_diags};
+use super::super::values::{boolean, object, string, text};
+use crate::api::{Attachment, AttachmentInput, AttachmentUpdate};
+use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::resource::Resource;
+use crate::tfplugin::schema::{Attribute, Schema};
+use crate::tfplugin::value::{Type, Value};
+
+pub struct AwsIntegrationAttachmentResource;
+
+pub(crate) fn state(a: Attachment) -> Value {
+    object([
+        ("id", text(a.id)),
+        ("integration_id", text(a.integration_id)),
+        ("stack_id", text(a.stack_id)),
+        ("read", Value::Bool(a.read)),
+        ("write", Value::Bool(a.write)),
+        (
+            "external_ids",
+            Value::Map(
+                a.external_ids
+                    .into_iter()
+                    .map(|(p, id)| (p.to_string(), text(id)))
+                    .collect(),
+            ),
+        ),
+    ])
+}
+
+fn ends(v: &Value) -> (String, String) {
+    (
+        string(v, "integration_id").unwrap_or_default(),
+        string(v, "stack_id").unwrap_or_default(),
+    )
+}
+
+fn phases(v: &Value) -> (bool, bool) {
+    (
+        boolean(v, "read").unwrap_or(true),
+        boolean(v, "write").unwrap_or(true),
+    )
+}
+
+#[async_trait]
+impl Resource<Broker> for AwsIntegrationAttachmentResource {
+    fn type_name(&self) -> &'static str {
+        "deputy_aws_integration_attachment"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            "Attaches an AWS integration to a stack for its plans (`read`), applies (`write`) or \
+             both. A stack has at most one integration per phase.",
+            vec![
+                Attribute::computed(
+                    "id",
+                    Type::String,
+                    "`<integration_id>/<stack_id>`, also the import id.",
+                )
+                .stable(),
+                Attribute::required(
+                    "integration_id",
+                    Type::String,
+                    "The integration's id. Changing it replaces the attachment.",
+                )
+                .requires_replace(),
+                Attribute::required(
+                    "stack_id",
+                    Type::String,
+                    "The stack's id. Changing it replaces the attachment.",
+                )
+                .requires_replace(),
+                Attribute::optional_computed(
+                    "read",
+                    Type::Bool,
+                    "Serve the stack's plans. Defaults to true.",
+                )
+                .stable(),
+                Attribute::optional_computed(
+                    "write",
+                    Type::Bool,
+                    "Serve the stack's applies. Defaults to true.",
+                )
+                .stable(),
+                Attribute::computed(
+                    "external_ids",
+                    Type::map(Type::String),
+                    "External ID of each attached phase, keyed `read` / `write`.",
+                ),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        if config.get("read").as_bool() == Some(false)
+            && config.get("write").as_bool() == Some(false)
+        {
+            diags.push(
+                Diagnostic::error(
+                    "Attachment serves no phase",
+                    "read and write are both false: set read = true (plans), write = true (applies), or \
+                     leave either out (defaults to true).",
+                )
+                .at(AttributePath::attr("write")),
+            );
+        }
+        diags
+    }
+
+    /// The id is known as soon as both ends are.
+    fn plan(&self, mut planned: Value, _prior: &Value) -> Result<Value, Diagnostics> {
+        if let (Some(i), Some(s)) = (
+            planned.get("integration_id").as_str(),
+            planned.get("stack_id").as_str(),
+        ) {
+            let id = text(format!("{i}/{s}"));
+            if let Value::Object(m) = &mut planned {
+                m.insert("id".into(), id);
+            }
+        }
+        Ok(planned)
+    }
+
+    async fn create(&self, broker: &Broker, planned: &Value) -> Result<Value, Diagnostics> {
+        let (integration, stack) = ends(planned);
+        let (read, write) = phases(planned);
+        let created = broker
+            .client()?
+            .attach(
+                &integration,
+                &AttachmentInput {
+                    stack_id: stack,
+                    read,
+                    write,
+                },
+            )
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        Ok(state(created))
+    }
+
+    async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
+        let (integration, stack) = ends(current);
+        match broker.client()?.attachment(&integration, &stack).await {
+            Ok(a) => Ok(Some(state(a))),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(to_diags(e, None)),
+        }
+    }
+
+    async fn update(
+        &self,
+        broker: &Broker,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, Diagnostics> {
+        let (integration, stack) = ends(planned);
+        let (read, write) = phases(planned);
+        let updated = broker
+            .client()?
+            .update_attachment(&integration, &stack, &AttachmentUpdate { read, write })
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        Ok(state(updated))
+    }
+
+    async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
+        let (integration, stack) = ends(prior);
+        match broker.client()?.detach(&integration, &stack).await {
+            Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn import(&self, broker: &Broker, id: &str) -> Result<Value, Diagnostics> {
+        let Some((integration, stack)) = id
+            .split_once('/')
+            .filter(|(i, s)| !i.is_empty() && !s.is_empty() && !s.contains('/'))
+        else {
+            return Err(Diagnostic::error(
+                "Invalid import id",
+                format!(
+                    "{id:?} is not an attachment id: use INTEGRATION_ID/STACK_ID, for example \
+                     01JQ3ZV8T4M5N6P7Q8R9S0T1V2/prod-network"
+                ),
+            )
+            .into());
+        };
+        let a = broker
+            .client()?
+            .attachment(integration, stack)
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        Ok(state(a))
+    }
+}

@@ -1,0 +1,13 @@
+//! Managed resources, one file each.
+
+mod aws_integration;
+mod aws_integration_attachment;
+mod stack;
+
+pub use aws_integration::AwsIntegrationResource;
+pub(crate) use aws_integration::{
+    attributes as integration_attributes, state as integration_state,
+};
+pub use aws_integration_attachment::AwsIntegrationAttachmentResource;
+pub(crate) use aws_integration_attachment::state as attachment_state;
+pub use stack::StackResource;

@@ -1,0 +1,129 @@
+//! `deputy_stack`: a stack registered with the broker. Its id (slug) is
+//! part of every External ID issued for it, so changing it replaces the
+//! stack. Import id: the stack id.
+
+use async_trait::async_trait;
+
+use super::super::broker::{Broker, to_diags};
+use super::super::validate;
+use super::super::values::{labels, object, optional_labels, optional_text, string, text};
+use crate::api::{Stack, StackInput};
+use crate::model::StackId;
+use crate::tfplugin::diag::{AttributePath, Diagnostics};
+use crate::tfplugin::resource::Resource;
+use crate::tfplugin::schema::{Attribute, Schema};
+use crate::tfplugin::value::{Type, Value};
+
+pub struct StackResource;
+
+fn input(v: &Value) -> StackInput {
+    StackInput {
+        id: string(v, "id"),
+        name: string(v, "name"),
+        space: string(v, "space"),
+        labels: labels(v, "labels"),
+        description: string(v, "description").unwrap_or_default(),
+    }
+}
+
+/// State from the broker's answer; `was` (config, plan or prior state)
+/// decides whether empty optional values stay null.
+fn state(s: Stack, was: &Value) -> Value {
+    object([
+        ("id", text(s.id)),
+        ("name", text(s.name)),
+        ("space", text(s.space)),
+        ("labels", optional_labels(&s.labels, was.get("labels"))),
+        (
+            "description",
+            optional_text(&s.description, was.get("description")),
+        ),
+        ("created_at", text(s.created_at)),
+    ])
+}
+
+#[async_trait]
+impl Resource<Broker> for StackResource {
+    fn type_name(&self) -> &'static str {
+        "deputy_stack"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            "A stack registered with the deputy broker. Runs of a stack get AWS credentials \
+             through the integrations attached to it.\n\nThe id is part of every External ID \
+             issued for the stack, so changing it replaces the stack.",
+            vec![
+                Attribute::required(
+                    "id",
+                    Type::String,
+                    "The stack's slug: 1 to 63 lowercase letters, digits and `-`. Changing it replaces the stack.",
+                )
+                .requires_replace(),
+                Attribute::optional_computed("name", Type::String, "Display name. Defaults to the id.").stable(),
+                Attribute::optional_computed("space", Type::String, "Space the stack belongs to. Defaults to `root`.")
+                    .stable(),
+                Attribute::optional("labels", Type::map(Type::String), "Free-form labels."),
+                Attribute::optional("description", Type::String, "Free-form description."),
+                Attribute::computed("created_at", Type::String, "When the stack was registered (RFC 3339).").stable(),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        validate::attr::<StackId>(config, "id", "Invalid stack id", &mut diags);
+        diags
+    }
+
+    async fn create(&self, broker: &Broker, planned: &Value) -> Result<Value, Diagnostics> {
+        let created = broker
+            .client()?
+            .create_stack(&input(planned))
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        Ok(state(created, planned))
+    }
+
+    async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
+        let id = string(current, "id").unwrap_or_default();
+        match broker.client()?.stack(&id).await {
+            Ok(s) => Ok(Some(state(s, current))),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(to_diags(e, None)),
+        }
+    }
+
+    async fn update(
+        &self,
+        broker: &Broker,
+        _prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, Diagnostics> {
+        let id = string(planned, "id").unwrap_or_default();
+        let updated = broker
+            .client()?
+            .replace_stack(&id, &input(planned))
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        Ok(state(updated, planned))
+    }
+
+    async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
+        let id = string(prior, "id").unwrap_or_default();
+        match broker.client()?.delete_stack(&id).await {
+            Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn import(&self, broker: &Broker, id: &str) -> Result<Value, Diagnostics> {
+        let s = broker
+            .client()?
+            .stack(id)
+            .await
+            .map_err(|e| to_diags(e, Some(AttributePath::attr("id"))))?;
+        Ok(state(s, &Value::Null))
+    }
+}

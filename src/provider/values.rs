@@ -1,0 +1,63 @@
+//! Moving between Terraform values and the broker's API types.
+
+use crate::api::Labels;
+use crate::tfplugin::value::{Number, Value};
+
+pub fn string(v: &Value, name: &str) -> Option<String> {
+    v.get(name).as_str().map(str::to_string)
+}
+
+pub fn boolean(v: &Value, name: &str) -> Option<bool> {
+    v.get(name).as_bool()
+}
+
+pub fn int(v: &Value, name: &str) -> Option<i64> {
+    v.get(name).as_number().and_then(Number::as_i64)
+}
+
+pub fn labels(v: &Value, name: &str) -> Labels {
+    v.get(name)
+        .as_entries()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub fn object<'a>(pairs: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+pub fn text(s: impl Into<String>) -> Value {
+    Value::String(s.into())
+}
+
+/// An optional string the broker stores as "" when unset: keep it null in
+/// state when the configuration (or prior state) had it null, so an absent
+/// attribute does not plan as a change.
+pub fn optional_text(s: &str, was: &Value) -> Value {
+    if s.is_empty() && was.is_null() {
+        Value::Null
+    } else {
+        text(s)
+    }
+}
+
+/// Same for label maps: `{}` from the broker stays null if it was null.
+pub fn optional_labels(labels: &Labels, was: &Value) -> Value {
+    if labels.is_empty() && was.is_null() {
+        Value::Null
+    } else {
+        Value::Map(labels.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+    }
+}
+
+pub fn labels_value(labels: &Labels) -> Value {
+    Value::Map(labels.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+}
+
+pub fn nullable(s: &Option<String>) -> Value {
+    s.as_ref().map(text).unwrap_or(Value::Null)
+}
