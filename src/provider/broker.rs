@@ -52,9 +52,9 @@ impl Broker {
     pub fn client(&self) -> Result<&Client, Diagnostics> {
         self.client.as_ref().ok_or_else(|| {
             let missing = if self.settings.endpoint.is_none() {
-                "a broker endpoint: set `endpoint` in the provider block or the DEPUTY_ENDPOINT environment variable"
+                "broker endpoint: set `endpoint` in the provider block or the DEPUTY_ENDPOINT environment variable"
             } else {
-                "an API key: set the DEPUTY_TOKEN environment variable (or `token` in the provider block)"
+                "API key: set the DEPUTY_TOKEN environment variable (or `token` in the provider block)"
             };
             Diagnostic::error("deputy provider not configured", format!("This needs the deputy broker, and the provider has no {missing}."))
                 .into()
@@ -166,7 +166,8 @@ pub fn to_diags(e: ClientError, path: Option<AttributePath>) -> Diagnostics {
                 }
                 _ => "",
             };
-            let d = Diagnostic::error(summary, format!("{}{hint}", p.detail));
+            let stop = if p.detail.ends_with('.') || hint.is_empty() { "" } else { "." };
+            let d = Diagnostic::error(summary, format!("{}{stop}{hint}", p.detail));
             let at = p.field.map(|f| AttributePath::attr(&f)).or(path);
             match at {
                 Some(path) => d.at(path),

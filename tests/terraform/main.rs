@@ -4,8 +4,10 @@
 //! helpers link once. See `support` for how Terraform is found and how the
 //! provider is installed without a registry.
 
+mod broker;
 mod functions;
 mod protocol;
 mod provider_config;
+mod resources;
 mod support;
 mod trust_policy_document;

@@ -79,6 +79,36 @@ impl Workspace {
         Self::with_env(config, &[])
     }
 
+    /// Replaces `main.tf` (keeping `required_providers`).
+    pub fn write(&self, config: &str) {
+        std::fs::write(
+            self.dir.path().join("main.tf"),
+            format!("{REQUIRED_PROVIDERS}\n{config}"),
+        )
+        .expect("main.tf");
+    }
+
+    /// `terraform plan -detailed-exitcode`: 0 no changes, 2 changes.
+    pub fn plan_exit(&self) -> (i32, String) {
+        let out = self.run(&["plan", "-input=false", "-no-color", "-detailed-exitcode"]);
+        let code = out.status.code().unwrap_or(-1);
+        assert!(
+            code == 0 || code == 2,
+            "plan failed:\n{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        (code, text(&out.stdout))
+    }
+
+    pub fn apply(&self) -> String {
+        text(
+            &self
+                .ok(&["apply", "-auto-approve", "-input=false", "-no-color"])
+                .stdout,
+        )
+    }
+
     pub fn with_env(config: &str, env: &[(&str, &str)]) -> Workspace {
         let dir = tempfile::Builder::new()
             .prefix("deputy-tf")

@@ -1,0 +1,42 @@
+//! A real broker for the provider tests: in-process on loopback, on SQLite,
+//! kept running by its own runtime while Terraform (a child process) talks
+//! to it.
+
+#[path = "../broker/support.rs"]
+#[allow(dead_code, unused_macros)]
+mod support;
+
+pub use support::TestBroker;
+
+pub struct LiveBroker {
+    pub broker: TestBroker,
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl LiveBroker {
+    pub fn start() -> LiveBroker {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let broker = runtime.block_on(TestBroker::start(support::Backend::Sqlite));
+        LiveBroker { broker, runtime }
+    }
+
+    /// Environment for Terraform: where the broker is and the admin key.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("DEPUTY_ENDPOINT", self.broker.base.clone()),
+            ("DEPUTY_TOKEN", self.broker.admin_token.clone()),
+        ]
+    }
+
+    pub fn admin(&self) -> deputy::client::Client {
+        self.broker.admin()
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+}

@@ -1,0 +1,309 @@
+//! Resources and data sources against a real broker, driven by a real
+//! Terraform: the whole lifecycle, drift, import, exact trust-policy JSON
+//! over a 100-stack `for_each`, validation and connection errors.
+
+use deputy::api::{IntegrationInput, StackInput};
+
+use crate::broker::LiveBroker;
+use crate::support::{Workspace, assert_contains};
+
+const PRINCIPAL: &str = "arn:aws:iam::123456789012:role/deputy-broker";
+
+fn workspace(b: &LiveBroker, config: &str) -> Workspace {
+    let env = b.env();
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    Workspace::with_env(config, &env)
+}
+
+fn lifecycle_config(stack_id: &str, stack_name: &str, write: bool) -> String {
+    format!(
+        r#"
+resource "deputy_stack" "s" {{
+  id   = "{stack_id}"
+  name = "{stack_name}"
+}}
+resource "deputy_aws_integration" "i" {{
+  name     = "prod"
+  role_arn = "arn:aws:iam::210987654321:role/deploy"
+  labels   = {{ env = "prod" }}
+}}
+resource "deputy_aws_integration_attachment" "a" {{
+  integration_id = deputy_aws_integration.i.id
+  stack_id       = deputy_stack.s.id
+  write          = {write}
+}}
+output "attachment_id" {{ value = deputy_aws_integration_attachment.a.id }}
+output "external_ids" {{ value = deputy_aws_integration_attachment.a.external_ids }}
+output "integration_id" {{ value = deputy_aws_integration.i.id }}
+"#
+    )
+}
+
+#[test]
+fn create_update_replace_import_destroy() {
+    let b = LiveBroker::start();
+    let ws = workspace(&b, &lifecycle_config("net", "Network", true));
+    let out = ws.apply_outputs();
+    let integration = out["integration_id"]["value"].as_str().unwrap().to_string();
+    assert_eq!(out["attachment_id"]["value"], format!("{integration}/net"));
+    assert_eq!(
+        out["external_ids"]["value"]["write"],
+        format!("acme@{integration}@net@write")
+    );
+    assert_eq!(ws.plan_exit().0, 0, "no changes after create");
+
+    // In place: a name and a phase.
+    ws.write(&lifecycle_config("net", "Core network", false));
+    let (code, plan) = ws.plan_exit();
+    assert_eq!(code, 2);
+    assert_contains(&plan, "Plan: 0 to add, 2 to change, 0 to destroy.");
+    ws.apply();
+    assert_eq!(ws.plan_exit().0, 0);
+    let attachment = b
+        .block_on(b.admin().attachment(&integration, "net"))
+        .unwrap();
+    assert!(attachment.read && !attachment.write);
+
+    // Replace: the stack id is immutable, and the attachment follows it.
+    ws.write(&lifecycle_config("net2", "Core network", false));
+    let (_, plan) = ws.plan_exit();
+    assert_contains(&plan, "must be replaced");
+    assert_contains(&plan, "Plan: 2 to add, 0 to change, 2 to destroy.");
+    ws.apply();
+    assert!(
+        b.block_on(b.admin().stack("net"))
+            .unwrap_err()
+            .is_not_found()
+    );
+    assert_eq!(ws.plan_exit().0, 0);
+
+    // Import everything into a fresh state with import blocks.
+    let fresh = workspace(
+        &b,
+        &format!(
+            "{}\nimport {{\n  to = deputy_stack.s\n  id = \"net2\"\n}}\nimport {{\n  to = deputy_aws_integration.i\n  id = \"{integration}\"\n}}\nimport {{\n  to = deputy_aws_integration_attachment.a\n  id = \"{integration}/net2\"\n}}\n",
+            lifecycle_config("net2", "Core network", false)
+        ),
+    );
+    let (_, plan) = fresh.plan_exit();
+    assert_contains(
+        &plan,
+        "Plan: 3 to import, 0 to add, 0 to change, 0 to destroy.",
+    );
+    fresh.apply();
+    assert_eq!(fresh.plan_exit().0, 0, "no changes after import");
+
+    // `terraform import` with a bad attachment id says what an id looks like.
+    let cli = workspace(&b, &lifecycle_config("net2", "Core network", false));
+    let err = cli.fails(&[
+        "import",
+        "-no-color",
+        "deputy_aws_integration_attachment.a",
+        "just-one-part",
+    ]);
+    assert_contains(
+        &err,
+        r#""just-one-part" is not an attachment id: use INTEGRATION_ID/STACK_ID"#,
+    );
+
+    fresh.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(b.block_on(b.admin().stacks()).unwrap().is_empty());
+    assert!(
+        b.block_on(b.admin().integration(&integration))
+            .unwrap_err()
+            .is_not_found()
+    );
+}
+
+#[test]
+fn drift_is_planned_both_ways() {
+    let b = LiveBroker::start();
+    let ws = workspace(&b, &lifecycle_config("net", "Network", true));
+    let out = ws.apply_outputs();
+    let integration = out["integration_id"]["value"].as_str().unwrap().to_string();
+    let admin = b.admin();
+
+    // Changed out of band: planned back.
+    let mut changed = b.block_on(admin.integration(&integration)).unwrap();
+    changed.duration_seconds = 7200;
+    let input = IntegrationInput {
+        name: changed.name.clone(),
+        role_arn: changed.role_arn.clone(),
+        duration_seconds: Some(7200),
+        labels: [("env".to_string(), "dev".to_string())].into(),
+        ..Default::default()
+    };
+    b.block_on(admin.replace_integration(&integration, &input))
+        .unwrap();
+    let (code, plan) = ws.plan_exit();
+    assert_eq!(code, 2);
+    assert_contains(&plan, "~ labels");
+    assert_contains(&plan, "Plan: 0 to add, 1 to change, 0 to destroy.");
+
+    // Deleted out of band: planned for re-creation.
+    b.block_on(admin.detach(&integration, "net")).unwrap();
+    b.block_on(admin.delete_stack("net")).unwrap();
+    let (_, plan) = ws.plan_exit();
+    assert_contains(&plan, "Plan: 2 to add, 1 to change, 0 to destroy.");
+    ws.apply();
+    assert_eq!(ws.plan_exit().0, 0);
+    assert_eq!(b.block_on(admin.stack("net")).unwrap().name, "Network");
+}
+
+#[test]
+fn trust_policies_for_a_hundred_stacks() {
+    let b = LiveBroker::start();
+    let admin = b.admin();
+    let integration = b
+        .block_on(admin.create_integration(&IntegrationInput {
+            name: "shared".into(),
+            role_arn: "arn:aws:iam::210987654321:role/shared".into(),
+            ..Default::default()
+        }))
+        .unwrap()
+        .id;
+    for n in 0..100 {
+        b.block_on(admin.create_stack(&StackInput {
+            id: Some(format!("s{n:03}")),
+            ..Default::default()
+        }))
+        .unwrap();
+    }
+    let ws = workspace(
+        &b,
+        &format!(
+            r#"
+locals {{ stacks = [for n in range(100) : format("s%03d", n)] }}
+data "deputy_account" "this" {{}}
+data "deputy_aws_integration_attachment_external_id" "each" {{
+  for_each       = toset(local.stacks)
+  integration_id = "{integration}"
+  stack_id       = each.key
+}}
+data "deputy_aws_integration_trust_policy" "all" {{
+  integration_id = "{integration}"
+  stack_ids      = local.stacks
+}}
+output "principal" {{ value = data.deputy_account.this.aws_principal_arn }}
+output "s042" {{ value = data.deputy_aws_integration_attachment_external_id.each["s042"].assume_role_policy_statement }}
+output "s042_write" {{ value = data.deputy_aws_integration_attachment_external_id.each["s042"].external_id }}
+output "aggregate" {{ value = data.deputy_aws_integration_trust_policy.all.json }}
+output "same_statements" {{
+  value = jsonencode([for s in local.stacks : jsondecode(data.deputy_aws_integration_attachment_external_id.each[s].assume_role_policy_statement)]) == jsonencode([for s in local.stacks : jsondecode(provider::deputy::assume_role_policy_statement(data.deputy_account.this.aws_principal_arn, [provider::deputy::external_id("acme", "{integration}", s, "read"), provider::deputy::external_id("acme", "{integration}", s, "write")]))])
+}}
+"#
+        ),
+    );
+    let out = ws.apply_outputs();
+    assert_eq!(out["principal"]["value"], PRINCIPAL);
+    let p = format!("acme@{integration}");
+    assert_eq!(
+        out["s042"]["value"],
+        format!(
+            r#"{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":["{p}@s042@read","{p}@s042@write"]}}}}}}"#
+        )
+    );
+    assert_eq!(out["s042_write"]["value"], format!("{p}@s042@write"));
+    let ids: Vec<String> = (0..100)
+        .flat_map(|n| ["read", "write"].map(|ph| format!("\"{p}@s{n:03}@{ph}\"")))
+        .collect();
+    assert_eq!(
+        out["aggregate"]["value"],
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":[{}]}}}}}}]}}"#,
+            ids.join(",")
+        )
+    );
+    assert_eq!(out["same_statements"]["value"], true);
+
+    // A stack that does not exist fails clearly, on the element.
+    ws.write(&format!(
+        "data \"deputy_aws_integration_trust_policy\" \"x\" {{\n  integration_id = \"{integration}\"\n  stack_ids = [\"s001\", \"ghost\"]\n}}\n"
+    ));
+    let err = ws.fails(&["plan", "-no-color"]);
+    assert_contains(&err, r#"Error: Stack not found"#);
+    assert_contains(
+        &err,
+        r#"Stack "ghost" does not exist in the deputy broker. Create it (deputy_stack) or fix the id."#,
+    );
+}
+
+#[test]
+fn validation_errors_name_the_attribute_and_the_fix() {
+    let b = LiveBroker::start();
+    let ws = workspace(
+        &b,
+        r#"
+resource "deputy_stack" "bad" {
+  id = "Not A Slug"
+}
+resource "deputy_aws_integration" "bad" {
+  name             = "bad"
+  role_arn         = "arn:aws:iam::123456789012:user/bob"
+  duration_seconds = 60
+  external_id      = "has space"
+}
+resource "deputy_aws_integration_attachment" "bad" {
+  integration_id = "01JQ3ZV8T4M5N6P7Q8R9S0T1V2"
+  stack_id       = "net"
+  read           = false
+  write          = false
+}
+"#,
+    );
+    let err = ws.fails(&["plan", "-no-color"]);
+    for expected in [
+        r#"Error: Invalid stack id with deputy_stack.bad, on main.tf line 10, in resource "deputy_stack" "bad": 10: id = "Not A Slug" "Not A Slug" is not a valid stack id: use 1 to 63 characters of lowercase letters, digits and '-', starting with a letter or digit (for example "prod-network")"#,
+        r#"Error: Invalid role ARN with deputy_aws_integration.bad, on main.tf line 14, in resource "deputy_aws_integration" "bad": 14: role_arn = "arn:aws:iam::123456789012:user/bob" "arn:aws:iam::123456789012:user/bob" is not an IAM role ARN: the resource must be "role/NAME" or "role/PATH/NAME""#,
+        r#"Error: Invalid duration with deputy_aws_integration.bad, on main.tf line 15, in resource "deputy_aws_integration" "bad": 15: duration_seconds = 60 duration_seconds is 60; STS accepts whole seconds from 900 (15 minutes) to 43200 (12 hours)."#,
+        r#"Error: External ID needs worker mode"#,
+        r#"Error: Invalid External ID with deputy_aws_integration.bad, on main.tf line 16, in resource "deputy_aws_integration" "bad": 16: external_id = "has space" "has space" is not a valid External ID: ' ' is not allowed; use letters, digits and _+=,.@:/-"#,
+        r#"Error: Attachment serves no phase with deputy_aws_integration_attachment.bad, on main.tf line 22, in resource "deputy_aws_integration_attachment" "bad": 22: write = false read and write are both false"#,
+    ] {
+        assert_contains(&err, expected);
+    }
+}
+
+#[test]
+fn broker_down_or_wrong_key_is_a_clear_error() {
+    let b = LiveBroker::start();
+    let config = "data \"deputy_account\" \"this\" {}\n";
+    let wrong_key = Workspace::with_env(
+        config,
+        &[
+            ("DEPUTY_ENDPOINT", b.broker.base.as_str()),
+            ("DEPUTY_TOKEN", "dpk_0123456789abcdef_bm9wZQ"),
+        ],
+    );
+    let err = wrong_key.fails(&["plan", "-no-color"]);
+    assert_contains(&err, "Error: deputy broker refused the API key");
+    assert_contains(&err, "unknown API key. Check DEPUTY_TOKEN (or `token`)");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = Workspace::with_env(
+        config,
+        &[
+            ("DEPUTY_ENDPOINT", &format!("http://127.0.0.1:{port}")),
+            ("DEPUTY_TOKEN", &b.broker.admin_token),
+        ],
+    );
+    let started = std::time::Instant::now();
+    let err = down.fails(&["plan", "-no-color"]);
+    assert!(started.elapsed().as_secs() < 20, "fails fast, no hang");
+    assert_contains(&err, "Error: Cannot reach the deputy broker");
+    assert_contains(
+        &err,
+        "Check that the broker is running and that `endpoint` (or DEPUTY_ENDPOINT) points at it.",
+    );
+
+    let missing = Workspace::new(config);
+    let err = missing.fails(&["plan", "-no-color"]);
+    assert_contains(
+        &err,
+        "This needs the deputy broker, and the provider has no broker endpoint: set `endpoint` in the provider block or the DEPUTY_ENDPOINT environment variable.",
+    );
+}
