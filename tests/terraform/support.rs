@@ -53,6 +53,16 @@ fn mirror() -> &'static Path {
             dir.join(format!("terraform-provider-deputy_v{PROVIDER_VERSION}")),
         )
         .expect("copy provider into mirror");
+        // Peers fetched by `scripts/setup --peers` (for side-by-side
+        // benchmarks) are mirrored too.
+        let null = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/tools/peers/terraform-provider-null_v2.1.2_x4");
+        if null.exists() {
+            let dir = root.join("registry.terraform.io/hashicorp/null/2.1.2/linux_amd64");
+            std::fs::create_dir_all(&dir).expect("mirror layout");
+            std::fs::copy(&null, dir.join("terraform-provider-null_v2.1.2_x4"))
+                .expect("copy null into mirror");
+        }
         root
     })
 }
