@@ -7,4 +7,5 @@ pub mod cli;
 pub mod client;
 pub mod model;
 pub mod provider;
+pub mod sts;
 pub mod tfplugin;

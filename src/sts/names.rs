@@ -1,0 +1,58 @@
+//! Names STS accepts: role session names (CloudTrail shows them, so runs are
+//! traceable by their run id) and session tag values.
+
+use sha2::{Digest, Sha256};
+
+/// A RoleSessionName from a run id: STS's charset `[\w+=,.@-]`, 2 to 64
+/// characters. Other characters become `-`; a longer id is cut and given a
+/// short hash of the whole id, so two long ids that share a prefix still get
+/// different names. The same run id always gives the same name.
+pub fn session_name(run_id: &str) -> String {
+    let mut name: String = run_id
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+        .collect();
+    if name.len() < 2 {
+        name = format!("run-{name}");
+    }
+    if name.len() > 64 {
+        let digest = Sha256::digest(run_id.as_bytes());
+        let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        name = format!("{}-{hash}", &name[..55]);
+    }
+    name
+}
+
+/// A session tag value: up to 256 characters of letters, digits, spaces and
+/// `_.:/=+-@`; others become `-`.
+pub fn tag_value(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || " _.:/=+-@".contains(c) { c } else { '-' })
+        .take(256)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_names_fit_sts_rules() {
+        assert_eq!(session_name("run-42"), "run-42");
+        assert_eq!(session_name("github/actions#17 retry"), "github-actions-17-retry");
+        assert_eq!(session_name("x"), "run-x");
+        let long = "a".repeat(100);
+        let name = session_name(&long);
+        assert_eq!(name.len(), 64);
+        assert_eq!(name, session_name(&long), "deterministic");
+        assert_ne!(name, session_name(&format!("{long}b")), "distinct for distinct ids");
+    }
+
+    #[test]
+    fn tag_values_are_sanitized() {
+        assert_eq!(tag_value("prod-net"), "prod-net");
+        assert_eq!(tag_value("a#b"), "a-b");
+        assert_eq!(tag_value(&"x".repeat(300)).len(), 256);
+    }
+}
