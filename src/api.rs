@@ -222,3 +222,51 @@ pub struct AuditEvent {
 pub struct List<T> {
     pub items: Vec<T>,
 }
+
+/// Body of `POST /v1/credentials` (runner keys only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsRequest {
+    pub phase: Phase,
+    /// The run's id; becomes the AWS session name (sanitized), so
+    /// CloudTrail shows which run did what.
+    pub run_id: String,
+}
+
+/// The answer to `POST /v1/credentials`. In broker mode it carries
+/// temporary credentials (never stored, never logged); in worker mode what
+/// the worker needs to assume the role itself.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssuedCredentials {
+    /// `broker` or `worker`.
+    pub mode: String,
+    pub role_arn: String,
+    pub region: String,
+    pub session_name: String,
+    pub external_id: String,
+    pub duration_seconds: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_access_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_token: Option<String>,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assumed_role_arn: Option<String>,
+}
+
+/// Secrets stay out of debug output.
+impl std::fmt::Debug for IssuedCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedCredentials")
+            .field("mode", &self.mode)
+            .field("role_arn", &self.role_arn)
+            .field("session_name", &self.session_name)
+            .field("access_key_id", &self.access_key_id)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}

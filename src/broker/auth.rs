@@ -185,6 +185,30 @@ impl FromRequestParts<Arc<AppState>> for Admin {
     }
 }
 
+/// A caller holding a runner key: its stack and phases. Admin keys get 403:
+/// credentials go to runs, not to people managing the registry.
+pub struct Runner {
+    pub caller: Caller,
+    pub stack_id: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for Runner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        match (caller.key.role, caller.key.stack_id.clone()) {
+            (KeyRole::Runner, Some(stack_id)) => Ok(Runner { caller, stack_id }),
+            _ => Err(ApiError::Forbidden(
+                "credentials are issued to runner keys only: create one with `deputy token create --stack STACK`".into(),
+            )),
+        }
+    }
+}
+
 fn minute_ago() -> String {
     timestamp(time::OffsetDateTime::now_utc() - time::Duration::minutes(1))
 }

@@ -35,6 +35,21 @@ pub struct ServeConfig {
     #[arg(long = "principal-arn", env = "DEPUTY_AWS_PRINCIPAL_ARN")]
     pub principal_arn: PrincipalArn,
 
+    /// Override of the AWS STS endpoint (for an emulator or a VPC endpoint);
+    /// AWS credentials come from the default chain (environment, profile,
+    /// web identity, instance or container role).
+    #[arg(long = "aws-endpoint-url", env = "DEPUTY_AWS_ENDPOINT_URL")]
+    pub aws_endpoint_url: Option<String>,
+
+    /// How long verification retries AccessDenied on a role's External ID
+    /// step: new IAM roles usually become assumable within 10-30 seconds.
+    #[arg(
+        long = "verify-retry-seconds",
+        env = "DEPUTY_VERIFY_RETRY_SECONDS",
+        default_value_t = 60
+    )]
+    pub verify_retry_seconds: u64,
+
     /// Where the first start writes the bootstrap admin key (mode 0600).
     /// Defaults to `admin.key` beside a SQLite database, or in the current
     /// directory for PostgreSQL.

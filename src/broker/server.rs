@@ -26,11 +26,18 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
     {
         bootstrap(&store, &config.bootstrap_key_path()).await?;
     }
-    Ok(Arc::new(AppState {
+    let sts = crate::sts::Sts::load(config.aws_endpoint_url.as_deref()).await;
+    let retry = crate::sts::RetryPolicy {
+        budget: std::time::Duration::from_secs(config.verify_retry_seconds),
+        ..Default::default()
+    };
+    Ok(Arc::new(AppState::new(
         store,
-        account: config.account.clone(),
-        principal: config.principal_arn.clone(),
-    }))
+        config.account.clone(),
+        config.principal_arn.clone(),
+        sts,
+        retry,
+    )))
 }
 
 /// The first admin key: written to a 0600 file and announced on stderr,

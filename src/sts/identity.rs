@@ -40,8 +40,13 @@ mod tests {
             principal_from_caller("arn:aws-cn:sts::123456789012:assumed-role/deputy/s"),
             "arn:aws-cn:iam::123456789012:role/deputy"
         );
-        assert_eq!(principal_from_caller("arn:aws:iam::123456789012:user/ci"), "arn:aws:iam::123456789012:user/ci");
-        assert!(is_role_session("arn:aws:sts::123456789012:assumed-role/deputy/s"));
+        assert_eq!(
+            principal_from_caller("arn:aws:iam::123456789012:user/ci"),
+            "arn:aws:iam::123456789012:user/ci"
+        );
+        assert!(is_role_session(
+            "arn:aws:sts::123456789012:assumed-role/deputy/s"
+        ));
         assert!(!is_role_session("arn:aws:iam::123456789012:user/ci"));
     }
 }

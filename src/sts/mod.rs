@@ -100,11 +100,14 @@ pub struct Sts {
 impl Sts {
     /// Loads the default credential chain; `endpoint` overrides where STS is.
     pub async fn load(endpoint: Option<&str>) -> Sts {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new("us-east-1"));
+        let mut loader =
+            aws_config::defaults(BehaviorVersion::latest()).region(Region::new("us-east-1"));
         if let Some(url) = endpoint {
             loader = loader.endpoint_url(url);
         }
-        Sts { config: loader.load().await }
+        Sts {
+            config: loader.load().await,
+        }
     }
 
     fn client(&self, region: &str) -> aws_sdk_sts::Client {
@@ -141,7 +144,10 @@ impl Sts {
             .iter()
             .map(|(k, v)| Tag::builder().key(k).value(names::tag_value(v)).build())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StsError { code: "InvalidTag".into(), message: e.to_string() })?;
+            .map_err(|e| StsError {
+                code: "InvalidTag".into(),
+                message: e.to_string(),
+            })?;
         let out = self
             .client(r.region)
             .assume_role()
@@ -162,17 +168,28 @@ impl Sts {
             secret_access_key: Secret::new(c.secret_access_key()),
             session_token: Secret::new(c.session_token()),
             expiration: c.expiration().secs(),
-            assumed_role_arn: out.assumed_role_user().map(|u| u.arn().to_string()).unwrap_or_default(),
+            assumed_role_arn: out
+                .assumed_role_user()
+                .map(|u| u.arn().to_string())
+                .unwrap_or_default(),
         })
     }
 
     /// GetCallerIdentity made with `creds`: proves they work.
-    pub async fn caller_arn_as(&self, creds: &Credentials, region: &str) -> Result<String, StsError> {
+    pub async fn caller_arn_as(
+        &self,
+        creds: &Credentials,
+        region: &str,
+    ) -> Result<String, StsError> {
         caller_arn(&self.client_as(creds, region)).await
     }
 }
 
 async fn caller_arn(client: &aws_sdk_sts::Client) -> Result<String, StsError> {
-    let out = client.get_caller_identity().send().await.map_err(StsError::from_sdk)?;
+    let out = client
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(StsError::from_sdk)?;
     Ok(out.arn().unwrap_or_default().to_string())
 }

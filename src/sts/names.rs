@@ -10,7 +10,13 @@ use sha2::{Digest, Sha256};
 pub fn session_name(run_id: &str) -> String {
     let mut name: String = run_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     if name.len() < 2 {
         name = format!("run-{name}");
@@ -28,7 +34,13 @@ pub fn session_name(run_id: &str) -> String {
 pub fn tag_value(value: &str) -> String {
     value
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || " _.:/=+-@".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " _.:/=+-@".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .take(256)
         .collect()
 }
@@ -40,13 +52,20 @@ mod tests {
     #[test]
     fn session_names_fit_sts_rules() {
         assert_eq!(session_name("run-42"), "run-42");
-        assert_eq!(session_name("github/actions#17 retry"), "github-actions-17-retry");
+        assert_eq!(
+            session_name("github/actions#17 retry"),
+            "github-actions-17-retry"
+        );
         assert_eq!(session_name("x"), "run-x");
         let long = "a".repeat(100);
         let name = session_name(&long);
         assert_eq!(name.len(), 64);
         assert_eq!(name, session_name(&long), "deterministic");
-        assert_ne!(name, session_name(&format!("{long}b")), "distinct for distinct ids");
+        assert_ne!(
+            name,
+            session_name(&format!("{long}b")),
+            "distinct for distinct ids"
+        );
     }
 
     #[test]

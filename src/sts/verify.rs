@@ -76,8 +76,19 @@ pub struct VerifyRequest<'a> {
 }
 
 impl Sts {
-    pub async fn verify(&self, req: &VerifyRequest<'_>, progress: &(dyn Fn(&Progress) + Send + Sync)) -> VerifyReport {
-        let VerifyRequest { role, region, principal, external_ids, actions, retry } = *req;
+    pub async fn verify(
+        &self,
+        req: &VerifyRequest<'_>,
+        progress: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> VerifyReport {
+        let VerifyRequest {
+            role,
+            region,
+            principal,
+            external_ids,
+            actions,
+            retry,
+        } = *req;
         let mut report = VerifyReport {
             role_arn: role.to_string(),
             ok: false,
@@ -86,7 +97,9 @@ impl Sts {
         };
         for (phase, id) in external_ids {
             let started = Instant::now();
-            let (result, attempts) = self.assume_with_retry(role, region, *phase, id, retry, progress).await;
+            let (result, attempts) = self
+                .assume_with_retry(role, region, *phase, id, retry, progress)
+                .await;
             let step = |outcome: &str, detail: String, attempts| Step {
                 name: format!("assume_role_with_external_id:{phase}"),
                 outcome: outcome.into(),
@@ -101,13 +114,19 @@ impl Sts {
                     report.error = format!(
                         "AssumeRole on {role} with the {phase} External ID failed ({e}){}. The role's trust \
                          policy must allow deputy's principal with that External ID: {}",
-                        if e.is_access_denied() { " after retrying for as long as IAM usually needs" } else { "" },
+                        if e.is_access_denied() {
+                            " after retrying for as long as IAM usually needs"
+                        } else {
+                            ""
+                        },
                         statement_json(principal, std::slice::from_ref(id), actions)
                     );
                     return report;
                 }
             };
-            report.steps.push(step("ok", creds.assumed_role_arn.clone(), attempts));
+            report
+                .steps
+                .push(step("ok", creds.assumed_role_arn.clone(), attempts));
             let started = Instant::now();
             let who = self.caller_arn_as(&creds, region).await;
             let name = format!("get_caller_identity:{phase}");
@@ -127,7 +146,9 @@ impl Sts {
                         attempts: 1,
                         millis: started.elapsed().as_millis() as u64,
                     });
-                    report.error = format!("The {phase} session's credentials did not work for GetCallerIdentity ({e}).");
+                    report.error = format!(
+                        "The {phase} session's credentials did not work for GetCallerIdentity ({e})."
+                    );
                     return report;
                 }
             }
@@ -148,12 +169,26 @@ impl Sts {
         let name = "assume_role_without_external_id".to_string();
         match open {
             Err(e) if e.is_access_denied() => {
-                report.steps.push(Step { name, outcome: "denied".into(), detail: e.code, attempts: 1, millis });
+                report.steps.push(Step {
+                    name,
+                    outcome: "denied".into(),
+                    detail: e.code,
+                    attempts: 1,
+                    millis,
+                });
                 report.ok = true;
             }
             Err(e) => {
-                report.steps.push(Step { name, outcome: "failed".into(), detail: e.to_string(), attempts: 1, millis });
-                report.error = format!("AssumeRole on {role} without an External ID failed in an unexpected way ({e}).");
+                report.steps.push(Step {
+                    name,
+                    outcome: "failed".into(),
+                    detail: e.to_string(),
+                    attempts: 1,
+                    millis,
+                });
+                report.error = format!(
+                    "AssumeRole on {role} without an External ID failed in an unexpected way ({e})."
+                );
             }
             Ok(_) => {
                 report.steps.push(Step {
@@ -202,7 +237,12 @@ impl Sts {
                 .await;
             match result {
                 Err(e) if e.is_access_denied() && started.elapsed() + delay <= retry.budget => {
-                    progress(&Progress { phase, attempt, waited: started.elapsed(), next_delay: delay });
+                    progress(&Progress {
+                        phase,
+                        attempt,
+                        waited: started.elapsed(),
+                        next_delay: delay,
+                    });
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(retry.max_delay);
                 }

@@ -31,12 +31,24 @@ pub const ROLE: &str = "arn:aws:iam::210987654321:role/deploy";
 
 impl TestBroker {
     pub async fn start(backend: Backend) -> TestBroker {
+        Self::start_with(backend, None, 60).await
+    }
+
+    /// With AWS at `aws_endpoint` (an STS emulator) and a verification
+    /// retry budget.
+    pub async fn start_with(
+        backend: Backend,
+        aws_endpoint: Option<String>,
+        verify_retry_seconds: u64,
+    ) -> TestBroker {
         let dir = tempfile::tempdir().unwrap();
         let store_url = match backend {
             Backend::Sqlite => format!("sqlite://{}/deputy.db", dir.path().display()),
             Backend::Postgres => postgres().fresh_database(),
         };
-        let config = config(&store_url, dir.path());
+        let mut config = config(&store_url, dir.path());
+        config.aws_endpoint_url = aws_endpoint;
+        config.verify_retry_seconds = verify_retry_seconds;
         let state = deputy::broker::server::prepare(&config)
             .await
             .expect("broker starts");
@@ -90,6 +102,8 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         account: "acme".parse().unwrap(),
         principal_arn: PRINCIPAL.parse().unwrap(),
         bootstrap_key_file: Some(dir.join("admin.key")),
+        aws_endpoint_url: None,
+        verify_retry_seconds: 60,
     }
 }
 

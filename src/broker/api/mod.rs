@@ -8,11 +8,13 @@
 mod account;
 mod attachments;
 mod audit;
+mod credentials;
 mod health;
 mod integrations;
 mod keys;
 mod stacks;
 mod trust;
+mod verify;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -27,14 +29,60 @@ use super::error::{ApiError, ApiResult};
 use super::store::{Store, now};
 use crate::api::{Account, AuditEvent};
 use crate::model::{AccountName, PrincipalArn};
+use crate::sts::{RetryPolicy, Sts};
 
 pub struct AppState {
     pub store: Store,
     pub account: AccountName,
     pub principal: PrincipalArn,
+    pub sts: Sts,
+    pub verify_retry: RetryPolicy,
+    /// Whether the broker runs on role credentials (sessions capped at 1 h),
+    /// found out on first need.
+    role_chaining: tokio::sync::OnceCell<bool>,
 }
 
 impl AppState {
+    pub fn new(
+        store: Store,
+        account: AccountName,
+        principal: PrincipalArn,
+        sts: Sts,
+        verify_retry: RetryPolicy,
+    ) -> Self {
+        AppState {
+            store,
+            account,
+            principal,
+            sts,
+            verify_retry,
+            role_chaining: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// True when the broker's own identity is an assumed role: AWS then caps
+    /// the sessions it hands out at one hour (role chaining).
+    pub async fn role_chaining(&self) -> bool {
+        *self
+            .role_chaining
+            .get_or_init(|| async {
+                match self.sts.caller_arn().await {
+                    Ok(arn) => {
+                        let chained = crate::sts::identity::is_role_session(&arn);
+                        if chained {
+                            tracing::warn!(caller = %arn, "the broker runs on role credentials: AWS caps the sessions it vends at 1 hour (role chaining)");
+                        }
+                        chained
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot read the broker's AWS identity");
+                        false
+                    }
+                }
+            })
+            .await
+    }
+
     pub fn account(&self) -> Account {
         Account {
             name: self.account.to_string(),
@@ -98,6 +146,16 @@ pub fn routes() -> Vec<Route> {
     all.extend(keys::routes());
     all.extend(trust::routes());
     all.push(route("/v1/audit", M::GET, get(audit::list)));
+    all.push(route(
+        "/v1/credentials",
+        M::POST,
+        axum::routing::post(credentials::issue),
+    ));
+    all.push(route(
+        "/v1/integrations/{id}/verify",
+        M::POST,
+        axum::routing::post(verify::verify),
+    ));
     all
 }
 

@@ -300,3 +300,16 @@ async fn insert_phases(
     }
     Ok(())
 }
+
+impl Store {
+    /// The integration serving `stack_id` for `phase`, if any.
+    pub async fn integration_for(&self, stack_id: &str, phase: Phase) -> ApiResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT integration_id FROM stack_phases WHERE stack_id = $1 AND phase = $2",
+        )
+        .bind(stack_id)
+        .bind(phase.as_str())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
