@@ -78,6 +78,11 @@ impl TestBroker {
         )
     }
 
+    /// The directory holding the SQLite files and the bootstrap key.
+    pub fn data_dir(&self) -> &Path {
+        self._dir.path()
+    }
+
     pub fn admin(&self) -> Client {
         self.client(&self.admin_token)
     }

@@ -24,14 +24,16 @@ pub async fn issue(
     Json(req): Json<CredentialsRequest>,
 ) -> ApiResult<axum::Json<IssuedCredentials>> {
     let key = &caller.key;
-    if !key.phases.contains(&req.phase) {
-        return Err(ApiError::Forbidden(format!(
+    let session_name = names::session_name(&req.run_id);
+    // Refusals are audited too: a runner asking beyond its scope is news.
+    let result = if key.phases.contains(&req.phase) {
+        issue_for(&state, &stack, &req, &session_name).await
+    } else {
+        Err(ApiError::Forbidden(format!(
             "API key {} may not get {} credentials for stack {stack}",
             key.id, req.phase
-        )));
-    }
-    let session_name = names::session_name(&req.run_id);
-    let result = issue_for(&state, &stack, &req, &session_name).await;
+        )))
+    };
     let (outcome, detail, integration_id, expires_at) = match &result {
         Ok((issued, integration)) => (
             "ok".to_string(),

@@ -1,0 +1,247 @@
+//! The broker's AWS side against an STS emulator on loopback that enforces
+//! trust policies (`tools/sts-emulator`): verification and credential
+//! vending through real HTTP.
+
+#[path = "../broker/support.rs"]
+#[allow(dead_code, unused_macros)]
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use deputy::api::*;
+use deputy::model::Phase;
+use support::{Backend, PRINCIPAL, TestBroker};
+
+/// The emulator process; it exits when its stdin closes (on drop).
+struct Emulator {
+    child: Child,
+    endpoint: String,
+}
+
+impl Emulator {
+    fn start() -> Emulator {
+        let mut child = Command::new("python3")
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tools/sts-emulator/sts_emulator.py"
+            ))
+            .arg("0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 is needed for the STS emulator: run scripts/setup");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port: u16 = line.trim().parse().unwrap_or_else(|_| {
+            panic!("emulator did not start (is moto installed? run scripts/setup): {line:?}")
+        });
+        Emulator {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Creates a role trusting `principal`, with an optional ExternalId
+    /// condition and an optional propagation delay.
+    fn role(
+        &self,
+        name: &str,
+        principal: &str,
+        external_ids: &[String],
+        delay_seconds: u32,
+    ) -> String {
+        let mut statement = serde_json::json!({"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"});
+        if !external_ids.is_empty() {
+            statement["Condition"] =
+                serde_json::json!({"StringEquals": {"sts:ExternalId": external_ids}});
+        }
+        let policy =
+            serde_json::json!({"Version": "2012-10-17", "Statement": [statement]}).to_string();
+        let tags = if delay_seconds > 0 {
+            format!(
+                "[{{'Key': 'deputy-emulator:assumable-after-seconds', 'Value': '{delay_seconds}'}}]"
+            )
+        } else {
+            "[]".into()
+        };
+        let script = format!(
+            "import boto3,sys\nc=boto3.client('iam',endpoint_url='{}',region_name='us-east-1',aws_access_key_id='AKIAEXAMPLEBROKER001',aws_secret_access_key='x')\nprint(c.create_role(RoleName='{name}',AssumeRolePolicyDocument=sys.stdin.read(),Tags={tags})['Role']['Arn'])",
+            self.endpoint
+        );
+        let mut child = Command::new("python3")
+            .args(["-c", &script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(policy.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "create_role failed");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// One test, scenarios in sequence: the broker reads AWS credentials from
+/// the process environment, which is set once here before any thread runs.
+#[test]
+fn verification_and_credentials_against_an_enforcing_sts() {
+    let emulator = Emulator::start();
+    // SAFETY: set before the runtime or any other thread of this test
+    // binary starts; this binary has this one test.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEBROKER001");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "emulator-secret");
+        std::env::remove_var("AWS_SESSION_TOKEN");
+        std::env::remove_var("AWS_PROFILE");
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        // The emulator's caller for static keys is its default account root.
+        let b = TestBroker::start_with(Backend::Sqlite, Some(emulator.endpoint.clone()), 15).await;
+        let admin = b.admin();
+        let caller = "arn:aws:iam::123456789012:root";
+        admin.create_stack(&StackInput { id: Some("net".into()), ..Default::default() }).await.unwrap();
+
+        let integration = |name: &str, role: &str| IntegrationInput {
+            name: name.into(),
+            role_arn: role.into(),
+            ..Default::default()
+        };
+        // Integration ids appear in External IDs, so create first, then
+        // the role that trusts them.
+        let safe = admin.create_integration(&integration("safe", "arn:aws:iam::123456789012:role/safe")).await.unwrap();
+        let ids = |id: &str| vec![format!("acme@{id}@net@read"), format!("acme@{id}@net@write")];
+        emulator.role("safe", caller, &ids(&safe.id), 0);
+        admin.attach(&safe.id, &AttachmentInput { stack_id: "net".into(), read: true, write: true }).await.unwrap();
+        let report: serde_json::Value = reqwest::Client::new()
+            .post(b.url(&format!("/v1/integrations/{}/verify", safe.id)))
+            .bearer_auth(&b.admin_token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(report["ok"], true, "{report}");
+        let steps: Vec<&str> = report["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert_eq!(
+            steps,
+            [
+                "assume_role_with_external_id:read",
+                "get_caller_identity:read",
+                "assume_role_with_external_id:write",
+                "get_caller_identity:write",
+                "assume_role_without_external_id"
+            ]
+        );
+        assert!(admin.integration(&safe.id).await.unwrap().last_verified_at.is_some());
+
+        // A role without the condition is refused, with the statement to use.
+        let open = admin.create_integration(&integration("open", "arn:aws:iam::123456789012:role/open")).await.unwrap();
+        emulator.role("open", caller, &[], 0);
+        let verify = |id: String| {
+            let url = b.url(&format!("/v1/integrations/{id}/verify?stack_id=net"));
+            let token = b.admin_token.clone();
+            async move { reqwest::Client::new().post(url).bearer_auth(token).send().await.unwrap() }
+        };
+        let refused = verify(open.id.clone()).await;
+        assert_eq!(refused.status(), 409);
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(body["code"], "verification_failed");
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("can be assumed without an External ID: its trust policy lacks an sts:ExternalId condition"), "{detail}");
+        assert!(detail.contains(&format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":["acme@{0}@net@read","acme@{0}@net@write"]}}}}}}"#, open.id)), "{detail}");
+
+        // A role that only becomes assumable after a few seconds passes after retries.
+        let slow = admin.create_integration(&integration("slow", "arn:aws:iam::123456789012:role/slow")).await.unwrap();
+        emulator.role("slow", caller, &ids(&slow.id), 4);
+        let started = Instant::now();
+        let passed = verify(slow.id.clone()).await;
+        let took = started.elapsed();
+        let report: serde_json::Value = passed.json().await.unwrap();
+        assert_eq!(report["ok"], true, "{report}");
+        assert!(report["steps"][0]["attempts"].as_u64().unwrap() > 1, "{report}");
+        assert!(took >= Duration::from_secs(3), "{took:?}");
+
+        // A role trusting someone else fails once the retry budget is spent.
+        let foreign = admin.create_integration(&integration("foreign", "arn:aws:iam::123456789012:role/foreign")).await.unwrap();
+        emulator.role("foreign", "arn:aws:iam::999999999999:role/other-deputy", &ids(&foreign.id), 0);
+        let started = Instant::now();
+        let failed = verify(foreign.id.clone()).await;
+        assert_eq!(failed.status(), 409);
+        assert!(started.elapsed() < Duration::from_secs(30), "bounded by the retry budget");
+        let body: serde_json::Value = failed.json().await.unwrap();
+        assert!(body["detail"].as_str().unwrap().contains("AccessDenied"), "{body}");
+
+        // Credentials for a run: they work, and name the run.
+        let runner = admin
+            .create_key(&ApiKeyInput {
+                role: KeyRole::Runner,
+                stack_id: Some("net".into()),
+                phases: Some(vec![Phase::Write]),
+                description: String::new(),
+                expires_in_seconds: None,
+            })
+            .await
+            .unwrap();
+        let http = reqwest::Client::new();
+        let issue = |phase: &str, run: &str| {
+            http.post(b.url("/v1/credentials"))
+                .bearer_auth(&runner.token)
+                .json(&serde_json::json!({"phase": phase, "run_id": run}))
+                .send()
+        };
+        let issued: IssuedCredentials = issue("write", "run 42/apply").await.unwrap().json().await.unwrap();
+        assert_eq!(issued.mode, "broker");
+        assert_eq!(issued.session_name, "run-42-apply");
+        let sts = deputy::sts::Sts::load(Some(&emulator.endpoint)).await;
+        let creds = deputy::sts::Credentials {
+            access_key_id: issued.access_key_id.clone().unwrap(),
+            secret_access_key: deputy::sts::Secret::new(issued.secret_access_key.clone().unwrap()),
+            session_token: deputy::sts::Secret::new(issued.session_token.clone().unwrap()),
+            expiration: 0,
+            assumed_role_arn: String::new(),
+        };
+        let who = sts.caller_arn_as(&creds, "us-east-1").await.unwrap();
+        assert_eq!(who, "arn:aws:sts::123456789012:assumed-role/safe/run-42-apply");
+        assert_eq!(issue("read", "r1").await.unwrap().status(), 403, "runner key scoped to write");
+
+        let events = admin.audit("action=credentials.issue").await.unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0].outcome, "forbidden");
+        assert_eq!(events[1].session_name.as_deref(), Some("run-42-apply"));
+        assert_eq!(events[1].outcome, "ok");
+
+        // No secret in the audit trail or the database file.
+        let audit = serde_json::to_string(&admin.audit("").await.unwrap()).unwrap();
+        let secret = issued.secret_access_key.unwrap();
+        assert!(!audit.contains(&secret));
+        let mut db = Vec::new();
+        // The database and its WAL; admin.key holds the bootstrap key by design.
+        for entry in std::fs::read_dir(b.data_dir()).unwrap().flatten() {
+            if entry.file_name().to_string_lossy().starts_with("deputy.db") {
+                db.extend(std::fs::read(entry.path()).unwrap_or_default());
+            }
+        }
+        assert!(db.len() > 10_000, "read the database files");
+        let db = String::from_utf8_lossy(&db);
+        assert!(!db.contains(&secret) && !db.contains(&runner.token[21..]) && !db.contains(&b.admin_token[21..]));
+    });
+}
