@@ -227,6 +227,10 @@ pub struct List<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsRequest {
+    /// When given, must be the runner key's stack (catches a key used for
+    /// the wrong stack with a clear error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_id: Option<String>,
     pub phase: Phase,
     /// The run's id; becomes the AWS session name (sanitized), so
     /// CloudTrail shows which run did what.

@@ -335,6 +335,15 @@ impl Client {
         .await
     }
 
+    /// Credentials for a run (runner keys).
+    pub async fn credentials(
+        &self,
+        request: &CredentialsRequest,
+    ) -> ClientResult<IssuedCredentials> {
+        self.call(Method::POST, "/v1/credentials", Some(request))
+            .await
+    }
+
     /// Newest first; `query` is the URL query string without `?`, e.g.
     /// `action=stack.create&limit=10`.
     pub async fn audit(&self, query: &str) -> ClientResult<Vec<AuditEvent>> {

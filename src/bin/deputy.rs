@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(deputy::cli::run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
             eprintln!("deputy: {e:#}");
             ExitCode::FAILURE

@@ -1,5 +1,6 @@
 //! The `deputy` command line: one file per subcommand.
 
+mod run_credentials;
 mod token;
 
 use std::time::Duration;
@@ -31,6 +32,21 @@ pub enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Run a command with short-lived AWS credentials for a stack's run
+    /// (needs a runner key in DEPUTY_TOKEN). Secrets are masked in its output.
+    Exec {
+        #[command(flatten)]
+        run: run_credentials::RunArgs,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// Print short-lived AWS credentials as `credential_process` JSON, for
+    /// an AWS profile: `credential_process = deputy credential-process ...`.
+    CredentialProcess {
+        #[command(flatten)]
+        run: run_credentials::RunArgs,
+    },
 }
 
 /// How to reach the broker, for every command that talks to it.
@@ -56,9 +72,14 @@ impl BrokerArgs {
     }
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs a command; the result is the process exit code.
+pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Serve(config) => crate::broker::server::run(config).await,
-        Command::Token(cmd) => token::run(cmd).await,
+        Command::Serve(config) => crate::broker::server::run(config).await.map(|()| 0),
+        Command::Token(cmd) => token::run(cmd).await.map(|()| 0),
+        Command::Exec { run, command } => run_credentials::exec(run, command).await,
+        Command::CredentialProcess { run } => {
+            run_credentials::credential_process(run).await.map(|()| 0)
+        }
     }
 }

@@ -401,6 +401,20 @@ on_both!(keys_and_audit, |backend| async move {
         !text.contains(&runner.token) && !text.contains(&b.admin_token),
         "no secret in audit"
     );
+    if backend == crate::support::Backend::Sqlite {
+        let mut db = Vec::new();
+        for entry in std::fs::read_dir(b.data_dir()).unwrap().flatten() {
+            if entry.file_name().to_string_lossy().starts_with("deputy.db") {
+                db.extend(std::fs::read(entry.path()).unwrap());
+            }
+        }
+        let db = String::from_utf8_lossy(&db);
+        assert!(db.contains(&runner.key.id), "read the database files");
+        assert!(
+            !db.contains(&runner.token[21..]) && !db.contains(&b.admin_token[21..]),
+            "only key hashes are stored"
+        );
+    }
 });
 
 on_both!(

@@ -223,8 +223,42 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert_eq!(who, "arn:aws:sts::123456789012:assumed-role/safe/run-42-apply");
         assert_eq!(issue("read", "r1").await.unwrap().status(), 403, "runner key scoped to write");
 
+        // `deputy exec`: the command sees working credentials and its output
+        // has the secrets masked; `deputy credential-process` prints JSON.
+        let deputy = |args: &[&str]| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_deputy"));
+            cmd.args(args)
+                .env("DEPUTY_ENDPOINT", &b.base)
+                .env("DEPUTY_TOKEN", &runner.token)
+                .env("AWS_ENDPOINT_URL", &emulator.endpoint)
+                .env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY");
+            cmd
+        };
+        let script = "import boto3,os;print(boto3.client('sts').get_caller_identity()['Arn']);print('leak', os.environ['AWS_SECRET_ACCESS_KEY']);print('token', os.environ.get('DEPUTY_TOKEN'))";
+        let out = { let mut cmd = deputy(&["exec", "--stack", "net", "--phase", "write", "--run-id", "ci-7", "--", "python3", "-c", script]); tokio::task::spawn_blocking(move || cmd.output().unwrap()) }
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines, ["arn:aws:sts::123456789012:assumed-role/safe/ci-7", "leak ***", "token None"]);
+        let process = { let mut cmd = deputy(&["credential-process", "--stack", "net", "--phase", "write", "--run-id", "ci-8"]); tokio::task::spawn_blocking(move || cmd.output().unwrap()) }
+        .await
+        .unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&process.stdout).expect("credential_process JSON");
+        assert_eq!(json["Version"], 1);
+        assert!(json["AccessKeyId"].as_str().is_some_and(|k| !k.is_empty()));
+        assert!(json["Expiration"].as_str().is_some_and(|e| e.ends_with('Z')));
+        let wrong_stack = { let mut cmd = deputy(&["credential-process", "--stack", "other", "--phase", "write", "--run-id", "x1"]); tokio::task::spawn_blocking(move || cmd.output().unwrap()) }
+        .await
+        .unwrap();
+        assert!(!wrong_stack.status.success());
+        assert!(String::from_utf8_lossy(&wrong_stack.stderr).contains("is for stack net, not other"));
+
         let events = admin.audit("action=credentials.issue").await.unwrap();
-        assert_eq!(events.len(), 2);
+        assert_eq!(events.len(), 5);
+        let events: Vec<_> = events.into_iter().skip(3).collect();
         assert_eq!(events[0].outcome, "forbidden");
         assert_eq!(events[1].session_name.as_deref(), Some("run-42-apply"));
         assert_eq!(events[1].outcome, "ok");

@@ -26,7 +26,13 @@ pub async fn issue(
     let key = &caller.key;
     let session_name = names::session_name(&req.run_id);
     // Refusals are audited too: a runner asking beyond its scope is news.
-    let result = if key.phases.contains(&req.phase) {
+    let result = if req.stack_id.as_ref().is_some_and(|s| *s != stack) {
+        Err(ApiError::Forbidden(format!(
+            "API key {} is for stack {stack}, not {}",
+            key.id,
+            req.stack_id.as_deref().unwrap_or_default()
+        )))
+    } else if key.phases.contains(&req.phase) {
         issue_for(&state, &stack, &req, &session_name).await
     } else {
         Err(ApiError::Forbidden(format!(

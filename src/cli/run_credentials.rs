@@ -1,0 +1,173 @@
+//! `deputy exec` and `deputy credential-process`: short-lived AWS
+//! credentials for a stack's run, as environment variables for a command or
+//! as `credential_process` JSON for the AWS SDKs and CLI.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use clap::Args;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+
+use super::BrokerArgs;
+use crate::api::{CredentialsRequest, IssuedCredentials};
+use crate::model::{ExternalId, Phase, RoleArn};
+use crate::sts::{AssumeRequest, Sts};
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+    /// The stack the run belongs to (must match the runner key's stack).
+    #[arg(long, env = "DEPUTY_STACK")]
+    pub stack: String,
+    /// `read` for plans, `write` for applies.
+    #[arg(long, env = "DEPUTY_PHASE", value_parser = parse_phase)]
+    pub phase: Phase,
+    /// The run's id; it becomes the AWS session name, so CloudTrail shows
+    /// which run did what.
+    #[arg(long = "run-id", env = "DEPUTY_RUN_ID")]
+    pub run_id: String,
+}
+
+fn parse_phase(s: &str) -> Result<Phase, String> {
+    s.parse().map_err(|e: crate::model::Invalid| e.0)
+}
+
+/// Plain credentials, whichever mode the integration is in.
+pub struct RunCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration: String,
+    pub region: String,
+}
+
+/// Asks the broker; in worker mode, assumes the role here with this
+/// machine's own AWS identity.
+pub async fn fetch(args: &RunArgs) -> anyhow::Result<RunCredentials> {
+    let issued: IssuedCredentials = args
+        .broker
+        .client()
+        .credentials(&CredentialsRequest {
+            stack_id: Some(args.stack.clone()),
+            phase: args.phase,
+            run_id: args.run_id.clone(),
+        })
+        .await?;
+    if issued.mode == "broker" {
+        return Ok(RunCredentials {
+            access_key_id: issued.access_key_id.unwrap_or_default(),
+            secret_access_key: issued.secret_access_key.unwrap_or_default(),
+            session_token: issued.session_token.unwrap_or_default(),
+            expiration: issued.expiration.unwrap_or_default(),
+            region: issued.region,
+        });
+    }
+    let role: RoleArn = issued
+        .role_arn
+        .parse()
+        .map_err(|e: crate::model::Invalid| anyhow::anyhow!(e.0))?;
+    let external: ExternalId = issued
+        .external_id
+        .parse()
+        .map_err(|e: crate::model::Invalid| anyhow::anyhow!(e.0))?;
+    let sts = Sts::load(std::env::var("DEPUTY_AWS_ENDPOINT_URL").ok().as_deref()).await;
+    let creds = sts
+        .assume(&AssumeRequest {
+            role: &role,
+            external_id: Some(&external),
+            session_name: &issued.session_name,
+            duration: Duration::from_secs(issued.duration_seconds as u64),
+            tags: &[],
+            region: &issued.region,
+        })
+        .await?;
+    Ok(RunCredentials {
+        access_key_id: creds.access_key_id,
+        secret_access_key: creds.secret_access_key.expose().to_string(),
+        session_token: creds.session_token.expose().to_string(),
+        expiration: time::OffsetDateTime::from_unix_timestamp(creds.expiration)
+            .map(crate::broker::store::timestamp)
+            .unwrap_or_default(),
+        region: issued.region,
+    })
+}
+
+/// `deputy credential-process`: the JSON the AWS SDKs read from a
+/// `credential_process` command (Version 1).
+pub async fn credential_process(args: RunArgs) -> anyhow::Result<()> {
+    let c = fetch(&args).await?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "Version": 1,
+            "AccessKeyId": c.access_key_id,
+            "SecretAccessKey": c.secret_access_key,
+            "SessionToken": c.session_token,
+            "Expiration": c.expiration,
+        })
+    );
+    Ok(())
+}
+
+/// `deputy exec -- CMD...`: runs CMD with the credentials in its
+/// environment, masking them in its output, and exits with its status.
+pub async fn exec(args: RunArgs, command: Vec<String>) -> anyhow::Result<i32> {
+    let (program, rest) = command.split_first().ok_or_else(|| {
+        anyhow::anyhow!("no command given: use `deputy exec [OPTIONS] -- COMMAND [ARGS...]`")
+    })?;
+    let c = fetch(&args).await?;
+    let mut child = tokio::process::Command::new(program)
+        .args(rest)
+        .env("AWS_ACCESS_KEY_ID", &c.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &c.secret_access_key)
+        .env("AWS_SESSION_TOKEN", &c.session_token)
+        .env("AWS_SECURITY_TOKEN", &c.session_token)
+        .env("AWS_REGION", &c.region)
+        .env("AWS_DEFAULT_REGION", &c.region)
+        .env("AWS_CREDENTIAL_EXPIRATION", &c.expiration)
+        // The runner key stays with deputy: the command gets AWS access only.
+        .env_remove("DEPUTY_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("cannot run {program}: {e}"))?;
+    let secrets = vec![c.secret_access_key.clone(), c.session_token.clone()];
+    let out = tokio::spawn(mask(
+        child.stdout.take().expect("piped"),
+        tokio::io::stdout(),
+        secrets.clone(),
+    ));
+    let err = tokio::spawn(mask(
+        child.stderr.take().expect("piped"),
+        tokio::io::stderr(),
+        secrets,
+    ));
+    let status = child.wait().await?;
+    let _ = out.await;
+    let _ = err.await;
+    Ok(status.code().unwrap_or(1))
+}
+
+/// Copies `from` to `to` line by line, replacing each secret with `***`.
+async fn mask(
+    from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin,
+    secrets: Vec<String>,
+) -> std::io::Result<()> {
+    let mut reader = BufReader::new(from);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).await? == 0 {
+            return to.flush().await;
+        }
+        let mut text = String::from_utf8_lossy(&line).into_owned();
+        for s in secrets.iter().filter(|s| !s.is_empty()) {
+            text = text.replace(s.as_str(), "***");
+        }
+        to.write_all(text.as_bytes()).await?;
+        to.flush().await?;
+    }
+}
