@@ -50,6 +50,12 @@ pub struct ServeConfig {
     )]
     pub verify_retry_seconds: u64,
 
+    /// Attach without verifying the role. Verification is what proves a role
+    /// cannot be used without its External ID: only skip it where no AWS is
+    /// reachable (demos, tests of the registry alone).
+    #[arg(long = "skip-verify-on-attach", env = "DEPUTY_SKIP_VERIFY_ON_ATTACH")]
+    pub skip_verify_on_attach: bool,
+
     /// Where the first start writes the bootstrap admin key (mode 0600).
     /// Defaults to `admin.key` beside a SQLite database, or in the current
     /// directory for PostgreSQL.

@@ -37,6 +37,7 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
         config.principal_arn.clone(),
         sts,
         retry,
+        !config.skip_verify_on_attach,
     )))
 }
 

@@ -19,7 +19,9 @@ use crate::client::{Client, ClientError};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 
 /// A broker that does not answer within this is reported, not waited on.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Attaching verifies the role, which retries a new role's AccessDenied for
+/// about a minute (the broker's `--verify-retry-seconds`), so allow for it.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(150);
 
 pub struct Broker {
     settings: BrokerSettings,
@@ -158,6 +160,7 @@ pub fn to_diags(e: ClientError, path: Option<AttributePath>) -> Diagnostics {
                 "unauthenticated" => "deputy broker refused the API key".to_string(),
                 "forbidden" => "deputy API key not allowed".to_string(),
                 "not_found" => "Not found in the deputy broker".to_string(),
+                "verification_failed" => "AWS role verification failed".to_string(),
                 _ => format!("deputy broker: {}", p.title),
             };
             let hint = match p.code.as_str() {

@@ -49,6 +49,8 @@ impl TestBroker {
         let mut config = config(&store_url, dir.path());
         config.aws_endpoint_url = aws_endpoint;
         config.verify_retry_seconds = verify_retry_seconds;
+        // Without AWS, registry tests attach unverified.
+        config.skip_verify_on_attach = config.aws_endpoint_url.is_none();
         let state = deputy::broker::server::prepare(&config)
             .await
             .expect("broker starts");
@@ -109,6 +111,7 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         bootstrap_key_file: Some(dir.join("admin.key")),
         aws_endpoint_url: None,
         verify_retry_seconds: 60,
+        skip_verify_on_attach: true,
     }
 }
 

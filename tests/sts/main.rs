@@ -169,6 +169,22 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert!(detail.contains("can be assumed without an External ID: its trust policy lacks an sts:ExternalId condition"), "{detail}");
         assert!(detail.contains(&format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":["acme@{0}@net@read","acme@{0}@net@write"]}}}}}}"#, open.id)), "{detail}");
 
+        // Attaching it is refused and leaves nothing attached.
+        admin.create_stack(&StackInput { id: Some("app".into()), ..Default::default() }).await.unwrap();
+        let attach_open = reqwest::Client::new()
+            .post(b.url(&format!("/v1/integrations/{}/attachments", open.id)))
+            .bearer_auth(&b.admin_token)
+            .json(&serde_json::json!({"stack_id": "app"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(attach_open.status(), 409);
+        let body: serde_json::Value = attach_open.json().await.unwrap();
+        assert_eq!(body["code"], "verification_failed");
+        assert!(admin.attachments_of_integration(&open.id).await.unwrap().is_empty());
+        let recorded = admin.integration(&open.id).await.unwrap().last_verification.unwrap();
+        assert_eq!(recorded["ok"], false);
+
         // A role that only becomes assumable after a few seconds passes after retries.
         let slow = admin.create_integration(&integration("slow", "arn:aws:iam::123456789012:role/slow")).await.unwrap();
         emulator.role("slow", caller, &ids(&slow.id), 4);

@@ -8,9 +8,9 @@ use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, post, put};
 
 use super::super::auth::Admin;
-use super::super::error::ApiResult;
+use super::super::error::{ApiError, ApiResult};
 use super::super::store::attachments::AttachmentRecord;
-use super::{AppState, Json, Route, route, trust};
+use super::{AppState, Json, Route, route, trust, verify};
 use crate::api::{Attachment, AttachmentInput, AttachmentUpdate, List};
 
 pub fn routes() -> Vec<Route> {
@@ -87,6 +87,18 @@ async fn create(
                 .store
                 .attach(&id, &input.stack_id, input.read, input.write)
                 .await?;
+            let integration = state.store.integration(&id).await?;
+            // A role is only attached once it is proven safe: assumable with
+            // the stack's External IDs and refused without one.
+            if state.verify_on_attach && !integration.generate_credentials_in_worker {
+                let ids =
+                    verify::ids_for(&state, &integration, &record.stack_id, &record.phases())?;
+                let report = verify::run(&state, &integration, &ids).await?;
+                if !report.ok {
+                    state.store.detach(&id, &record.stack_id).await?;
+                    return Err(ApiError::conflict("verification_failed", report.error));
+                }
+            }
             Ok((StatusCode::CREATED, axum::Json(one(&state, record).await?)))
         })
         .await

@@ -14,7 +14,7 @@ mod integrations;
 mod keys;
 mod stacks;
 mod trust;
-mod verify;
+pub(crate) mod verify;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -37,6 +37,8 @@ pub struct AppState {
     pub principal: PrincipalArn,
     pub sts: Sts,
     pub verify_retry: RetryPolicy,
+    /// Verify roles when attaching (off only where no AWS is reachable).
+    pub verify_on_attach: bool,
     /// Whether the broker runs on role credentials (sessions capped at 1 h),
     /// found out on first need.
     role_chaining: tokio::sync::OnceCell<bool>,
@@ -49,6 +51,7 @@ impl AppState {
         principal: PrincipalArn,
         sts: Sts,
         verify_retry: RetryPolicy,
+        verify_on_attach: bool,
     ) -> Self {
         AppState {
             store,
@@ -56,6 +59,7 @@ impl AppState {
             principal,
             sts,
             verify_retry,
+            verify_on_attach,
             role_chaining: tokio::sync::OnceCell::new(),
         }
     }

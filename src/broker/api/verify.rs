@@ -10,6 +10,7 @@ use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
 use super::super::store::now;
 use super::{AppState, Query, parse, trust};
+use crate::api::Integration;
 use crate::model::{ExternalId, Phase, RoleArn};
 use crate::sts::{VerifyReport, VerifyRequest};
 
@@ -57,37 +58,9 @@ pub async fn verify(
                 ));
             }
             for (stack, phases) in targets {
-                for (phase, ext) in trust::external_ids(&state, &integration, &stack, &phases)? {
-                    ids.push((phase, parse("external_id", &ext)?));
-                }
+                ids.extend(ids_for(&state, &integration, &stack, &phases)?);
             }
-            let role: RoleArn = parse("role_arn", &integration.role_arn)?;
-            let request = VerifyRequest {
-                role: &role,
-                region: &integration.region,
-                principal: &state.principal,
-                external_ids: &ids,
-                actions: trust::actions(&integration),
-                retry: state.verify_retry,
-            };
-            let report = state
-                .sts
-                .verify(&request, &|p| {
-                    tracing::info!(
-                        integration = %id,
-                        phase = %p.phase,
-                        attempt = p.attempt,
-                        waited_s = p.waited.as_secs(),
-                        next_s = p.next_delay.as_secs(),
-                        "role not assumable yet (AccessDenied); retrying, new IAM roles take a while"
-                    )
-                })
-                .await;
-            let at = now();
-            state
-                .store
-                .record_verification(&id, &at, &serde_json::to_value(&report).expect("report serializes"))
-                .await?;
+            let report = run(&state, &integration, &ids).await?;
             if report.ok {
                 Ok(axum::Json(report))
             } else {
@@ -95,4 +68,58 @@ pub async fn verify(
             }
         })
         .await
+}
+
+/// Verifies `integration`'s role for `ids` and records the outcome on the
+/// integration. AccessDenied retries are logged as they happen.
+pub async fn run(
+    state: &AppState,
+    integration: &Integration,
+    ids: &[(Phase, ExternalId)],
+) -> ApiResult<VerifyReport> {
+    let role: RoleArn = parse("role_arn", &integration.role_arn)?;
+    let request = VerifyRequest {
+        role: &role,
+        region: &integration.region,
+        principal: &state.principal,
+        external_ids: ids,
+        actions: trust::actions(integration),
+        retry: state.verify_retry,
+    };
+    let id = &integration.id;
+    let report = state
+        .sts
+        .verify(&request, &|p| {
+            tracing::info!(
+                integration = %id,
+                phase = %p.phase,
+                attempt = p.attempt,
+                waited_s = p.waited.as_secs(),
+                next_s = p.next_delay.as_secs(),
+                "role not assumable yet (AccessDenied); retrying, new IAM roles take a while"
+            )
+        })
+        .await;
+    state
+        .store
+        .record_verification(
+            id,
+            &now(),
+            &serde_json::to_value(&report).expect("report serializes"),
+        )
+        .await?;
+    Ok(report)
+}
+
+/// The External IDs to verify for one stack's phases.
+pub fn ids_for(
+    state: &AppState,
+    integration: &Integration,
+    stack: &str,
+    phases: &[Phase],
+) -> ApiResult<Vec<(Phase, ExternalId)>> {
+    trust::external_ids(state, integration, stack, phases)?
+        .into_iter()
+        .map(|(phase, ext)| Ok((phase, parse("external_id", &ext)?)))
+        .collect()
 }
