@@ -5,6 +5,9 @@
 #[path = "../broker/support.rs"]
 #[allow(dead_code, unused_macros)]
 mod support;
+#[path = "../terraform/support.rs"]
+#[allow(dead_code)]
+mod tf;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -184,6 +187,26 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert!(admin.attachments_of_integration(&open.id).await.unwrap().is_empty());
         let recorded = admin.integration(&open.id).await.unwrap().last_verification.unwrap();
         assert_eq!(recorded["ok"], false);
+
+        // Through Terraform, the failed attachment is a diagnostic naming the
+        // missing condition, and nothing is left in state.
+        let env = [("DEPUTY_ENDPOINT", b.base.clone()), ("DEPUTY_TOKEN", b.admin_token.clone())];
+        let config = format!(
+            "resource \"deputy_aws_integration_attachment\" \"open\" {{\n  integration_id = \"{}\"\n  stack_id = \"app\"\n}}\n",
+            open.id
+        );
+        let errors = tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let ws = tf::Workspace::with_env(&config, &env);
+            let errors = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+            let state = ws.run(&["state", "list"]);
+            (errors, tf::text(&state.stdout))
+        })
+        .await
+        .unwrap();
+        tf::assert_contains(&errors.0, "Error: AWS role verification failed");
+        tf::assert_contains(&errors.0, "can be assumed without an External ID: its trust policy lacks an sts:ExternalId condition");
+        assert!(errors.1.trim().is_empty(), "nothing in state: {}", errors.1);
 
         // A role that only becomes assumable after a few seconds passes after retries.
         let slow = admin.create_integration(&integration("slow", "arn:aws:iam::123456789012:role/slow")).await.unwrap();
