@@ -30,10 +30,12 @@ pub struct ServeConfig {
     #[arg(long, env = "DEPUTY_ACCOUNT")]
     pub account: AccountName,
 
-    /// The AWS principal this broker runs as, which customer trust policies
-    /// must allow (for example arn:aws:iam::123456789012:role/deputy).
+    /// The AWS principal customer trust policies must allow (for example
+    /// arn:aws:iam::123456789012:role/deputy). Discovered with
+    /// GetCallerIdentity when left out; set it for roles with a path, which
+    /// STS does not report.
     #[arg(long = "principal-arn", env = "DEPUTY_AWS_PRINCIPAL_ARN")]
-    pub principal_arn: PrincipalArn,
+    pub principal_arn: Option<PrincipalArn>,
 
     /// Override of the AWS STS endpoint (for an emulator or a VPC endpoint);
     /// AWS credentials come from the default chain (environment, profile,

@@ -31,14 +31,33 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
         budget: std::time::Duration::from_secs(config.verify_retry_seconds),
         ..Default::default()
     };
+    let principal = match &config.principal_arn {
+        Some(p) => p.clone(),
+        None => discover_principal(&sts).await?,
+    };
     Ok(Arc::new(AppState::new(
         store,
         config.account.clone(),
-        config.principal_arn.clone(),
+        principal,
         sts,
         retry,
         !config.skip_verify_on_attach,
     )))
+}
+
+/// The principal from the broker's own AWS identity.
+async fn discover_principal(sts: &crate::sts::Sts) -> anyhow::Result<crate::model::PrincipalArn> {
+    let caller = sts.caller_arn().await.map_err(|e| {
+        anyhow::anyhow!(
+            "cannot discover the broker's AWS principal with GetCallerIdentity ({e}); configure AWS \
+             credentials or set --principal-arn / DEPUTY_AWS_PRINCIPAL_ARN"
+        )
+    })?;
+    let principal = crate::sts::identity::principal_from_caller(&caller);
+    tracing::info!(caller = %caller, principal = %principal, "discovered the broker's AWS principal");
+    principal
+        .parse()
+        .map_err(|e: crate::model::Invalid| anyhow::anyhow!("{e}; set --principal-arn"))
 }
 
 /// The first admin key: written to a 0600 file and announced on stderr,
@@ -106,7 +125,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     tracing::info!(
         address = %listener.local_addr()?,
         account = %config.account,
-        principal = %config.principal_arn,
+        principal = %state.principal,
         "deputy broker listening"
     );
     serve(listener, state, async {

@@ -107,7 +107,7 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         listen: "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
         store_url: store_url.to_string(),
         account: "acme".parse().unwrap(),
-        principal_arn: PRINCIPAL.parse().unwrap(),
+        principal_arn: Some(PRINCIPAL.parse().unwrap()),
         bootstrap_key_file: Some(dir.join("admin.key")),
         aws_endpoint_url: None,
         verify_retry_seconds: 60,

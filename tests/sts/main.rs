@@ -295,6 +295,37 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert!(!wrong_stack.status.success());
         assert!(String::from_utf8_lossy(&wrong_stack.stderr).contains("is for stack net, not other"));
 
+        // A broker running on role credentials discovers its principal as
+        // the role (not the session), and knows sessions are capped at 1 h.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let dir = tempfile::tempdir().unwrap();
+        let mut chained = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
+            .args(["serve", "--account", "acme", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--store")
+            .arg(dir.path().join("d.db"))
+            .env("DEPUTY_AWS_ENDPOINT_URL", &emulator.endpoint)
+            .env("AWS_ACCESS_KEY_ID", issued.access_key_id.clone().unwrap())
+            .env("AWS_SECRET_ACCESS_KEY", issued.secret_access_key.clone().unwrap())
+            .env("AWS_SESSION_TOKEN", issued.session_token.clone().unwrap())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let token_file = dir.path().join("admin.key");
+        let mut account = None;
+        for _ in 0..100 {
+            if let Ok(token) = std::fs::read_to_string(&token_file) {
+                let c = deputy::client::Client::new(format!("http://127.0.0.1:{port}/").parse().unwrap(), token.trim().into(), Duration::from_secs(5));
+                if let Ok(a) = c.account().await {
+                    account = Some(a);
+                    break;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = chained.start_kill();
+        assert_eq!(account.expect("discovering broker started").aws_principal_arn, "arn:aws:iam::123456789012:role/safe");
+
         let events = admin.audit("action=credentials.issue").await.unwrap();
         assert_eq!(events.len(), 5);
         let events: Vec<_> = events.into_iter().skip(3).collect();
