@@ -1,5 +1,6 @@
 //! The `deputy` command line: one file per subcommand.
 
+mod credential_server;
 mod run_credentials;
 mod token;
 
@@ -37,6 +38,8 @@ pub enum Command {
     Exec {
         #[command(flatten)]
         run: run_credentials::RunArgs,
+        #[command(flatten)]
+        exec: run_credentials::ExecArgs,
         /// The command and its arguments, after `--`.
         #[arg(last = true, required = true)]
         command: Vec<String>,
@@ -77,7 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(config) => crate::broker::server::run(config).await.map(|()| 0),
         Command::Token(cmd) => token::run(cmd).await.map(|()| 0),
-        Command::Exec { run, command } => run_credentials::exec(run, command).await,
+        Command::Exec { run, exec, command } => run_credentials::exec(run, exec, command).await,
         Command::CredentialProcess { run } => {
             run_credentials::credential_process(run).await.map(|()| 0)
         }

@@ -34,6 +34,7 @@ fn parse_phase(s: &str) -> Result<Phase, String> {
 }
 
 /// Plain credentials, whichever mode the integration is in.
+#[derive(Clone)]
 pub struct RunCredentials {
     pub access_key_id: String,
     pub secret_access_key: String,
@@ -110,30 +111,56 @@ pub async fn credential_process(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `deputy exec` options beyond the run's identity.
+#[derive(Debug, Clone, Args)]
+pub struct ExecArgs {
+    /// Serve credentials to the command from a loopback endpoint that the
+    /// AWS SDKs and CLI poll (AWS_CONTAINER_CREDENTIALS_FULL_URI), renewing
+    /// them from the broker before they expire, instead of fixed
+    /// environment variables. For runs that outlive one session.
+    #[arg(long)]
+    pub refresh: bool,
+    /// With --refresh: renew when fewer than this many seconds remain.
+    #[arg(long, default_value_t = 300)]
+    pub refresh_before: i64,
+}
+
 /// `deputy exec -- CMD...`: runs CMD with the credentials in its
 /// environment, masking them in its output, and exits with its status.
-pub async fn exec(args: RunArgs, command: Vec<String>) -> anyhow::Result<i32> {
+pub async fn exec(args: RunArgs, exec: ExecArgs, command: Vec<String>) -> anyhow::Result<i32> {
     let (program, rest) = command.split_first().ok_or_else(|| {
         anyhow::anyhow!("no command given: use `deputy exec [OPTIONS] -- COMMAND [ARGS...]`")
     })?;
     let c = fetch(&args).await?;
-    let mut child = tokio::process::Command::new(program)
-        .args(rest)
-        .env("AWS_ACCESS_KEY_ID", &c.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &c.secret_access_key)
-        .env("AWS_SESSION_TOKEN", &c.session_token)
-        .env("AWS_SECURITY_TOKEN", &c.session_token)
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(rest)
         .env("AWS_REGION", &c.region)
         .env("AWS_DEFAULT_REGION", &c.region)
-        .env("AWS_CREDENTIAL_EXPIRATION", &c.expiration)
         // The runner key stays with deputy: the command gets AWS access only.
         .env_remove("DEPUTY_TOKEN")
         .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut secrets = vec![c.secret_access_key.clone(), c.session_token.clone()];
+    if exec.refresh {
+        let (uri, token) =
+            super::credential_server::start(args.clone(), c, exec.refresh_before).await?;
+        cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri)
+            .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token);
+        secrets.push(token);
+    } else {
+        cmd.env("AWS_ACCESS_KEY_ID", &c.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &c.secret_access_key)
+            .env("AWS_SESSION_TOKEN", &c.session_token)
+            .env("AWS_SECURITY_TOKEN", &c.session_token)
+            .env("AWS_CREDENTIAL_EXPIRATION", &c.expiration);
+    }
+    let mut child = cmd
         .spawn()
         .map_err(|e| anyhow::anyhow!("cannot run {program}: {e}"))?;
-    let secrets = vec![c.secret_access_key.clone(), c.session_token.clone()];
     let out = tokio::spawn(mask(
         child.stdout.take().expect("piped"),
         tokio::io::stdout(),

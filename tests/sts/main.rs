@@ -282,6 +282,20 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
         let lines: Vec<&str> = stdout.lines().collect();
         assert_eq!(lines, ["arn:aws:sts::123456789012:assumed-role/safe/ci-7", "leak ***", "token None"]);
+        // `deputy exec --refresh`: the SDK reads credentials from the loopback
+        // endpoint, which renews them (here on every request, as if each were
+        // near expiry) and refuses callers without the token.
+        let script = "import boto3,os,json,urllib.request,urllib.error\nuri=os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI']\ndef get(tok):\n  r=urllib.request.Request(uri,headers={'Authorization':tok})\n  return json.load(urllib.request.urlopen(r))['AccessKeyId']\ntok=os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']\nprint(get(tok)!=get(tok))\ntry:\n  get('wrong')\nexcept urllib.error.HTTPError as e:\n  print(e.code)\nprint(boto3.client('sts').get_caller_identity()['Arn'])\nprint('AWS_ACCESS_KEY_ID' in os.environ)";
+        let out = {
+            let mut cmd = deputy(&["exec", "--refresh", "--refresh-before", "4000", "--stack", "net", "--phase", "write", "--run-id", "long-run", "--", "python3", "-c", script]);
+            tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        }
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(stdout.lines().collect::<Vec<_>>(), ["True", "401", "arn:aws:sts::123456789012:assumed-role/safe/long-run", "False"]);
+
         let process = { let mut cmd = deputy(&["credential-process", "--stack", "net", "--phase", "write", "--run-id", "ci-8"]); tokio::task::spawn_blocking(move || cmd.output().unwrap()) }
         .await
         .unwrap();
@@ -327,8 +341,10 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert_eq!(account.expect("discovering broker started").aws_principal_arn, "arn:aws:iam::123456789012:role/safe");
 
         let events = admin.audit("action=credentials.issue").await.unwrap();
-        assert_eq!(events.len(), 5);
-        let events: Vec<_> = events.into_iter().skip(3).collect();
+        // issue ×2, exec, exec --refresh (first fetch and three renewals),
+        // credential-process, and the refused read and wrong-stack requests.
+        assert!(events.len() >= 8, "{}", events.len());
+        let events: Vec<_> = events.into_iter().rev().take(2).rev().collect();
         assert_eq!(events[0].outcome, "forbidden");
         assert_eq!(events[1].session_name.as_deref(), Some("run-42-apply"));
         assert_eq!(events[1].outcome, "ok");
