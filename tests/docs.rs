@@ -25,7 +25,12 @@ fn docs_match_the_schema() {
         }
     }
     // A page whose type no longer exists is stale too.
-    for dir in ["docs/resources", "docs/data-sources", "docs/functions"] {
+    for dir in [
+        "docs/resources",
+        "docs/data-sources",
+        "docs/ephemeral-resources",
+        "docs/functions",
+    ] {
         for entry in std::fs::read_dir(root.join(dir))
             .into_iter()
             .flatten()
@@ -64,6 +69,12 @@ fn every_attribute_and_parameter_is_described() {
             .data_sources
             .iter()
             .map(|(n, d)| (n.to_string(), d.schema())),
+    );
+    schemas.extend(
+        registry
+            .ephemeral_resources
+            .iter()
+            .map(|(n, e)| (n.to_string(), e.schema())),
     );
     for (owner, schema) in schemas {
         assert!(

@@ -63,6 +63,17 @@ impl Broker {
         })
     }
 
+    /// A client acting with a runner key instead of the provider's admin key.
+    pub fn runner_client(&self, token: String) -> Result<Client, Diagnostics> {
+        let endpoint = self.settings.endpoint.clone().ok_or_else(|| {
+            Diagnostics::from(Diagnostic::error(
+                "deputy provider not configured",
+                "This needs the deputy broker, and the provider has no broker endpoint: set `endpoint` in the provider block or the DEPUTY_ENDPOINT environment variable.",
+            ))
+        })?;
+        Ok(Client::new(endpoint, token, REQUEST_TIMEOUT))
+    }
+
     /// The account, fetched once; checked against the provider's `account`
     /// setting so a configuration cannot silently target the wrong broker.
     pub async fn account(&self) -> Result<&Account, Diagnostics> {

@@ -75,6 +75,28 @@ pub fn render(root: &Path) -> std::io::Result<Vec<(String, String)>> {
         pages.push((format!("docs/resources/{}.md", short(name)), page));
     }
 
+    for (name, e) in &registry.ephemeral_resources {
+        let schema = e.schema();
+        let mut page = front_matter(
+            &format!("{name} Ephemeral Resource - deputy"),
+            schema.description,
+        );
+        let _ = write!(
+            page,
+            "# {name} (Ephemeral Resource)\n\n{}\n\n## Example Usage\n\n",
+            schema.description
+        );
+        push_code(
+            &mut page,
+            "terraform",
+            &example(&format!(
+                "examples/ephemeral-resources/{name}/ephemeral-resource.tf"
+            ))?,
+        );
+        push_schema(&mut page, &schema);
+        pages.push((format!("docs/ephemeral-resources/{}.md", short(name)), page));
+    }
+
     for (name, f) in &registry.functions {
         let sig = f.signature();
         let mut page = front_matter(&format!("{name} function - deputy"), sig.summary);

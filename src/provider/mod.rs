@@ -5,6 +5,7 @@ mod broker;
 mod config;
 pub mod data_sources;
 pub mod docs;
+pub mod ephemeral;
 pub mod functions;
 pub mod resources;
 mod validate;
@@ -58,6 +59,7 @@ impl Provider for DeputyProvider {
             .data_source(data_sources::AttachmentExternalIdDataSource)
             .data_source(data_sources::AwsIntegrationTrustPolicyDataSource)
             .data_source(data_sources::TrustPolicyDocumentDataSource)
+            .ephemeral_resource(ephemeral::AwsCredentialsEphemeralResource)
             .function(functions::ExternalIdFunction)
             .function(functions::AssumeRolePolicyStatementFunction)
             .function(functions::TrustPolicyDocumentFunction)

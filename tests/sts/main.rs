@@ -2,6 +2,7 @@
 //! trust policies (`tools/sts-emulator`): verification and credential
 //! vending through real HTTP.
 
+mod emulator;
 #[path = "../broker/support.rs"]
 #[allow(dead_code, unused_macros)]
 mod support;
@@ -9,97 +10,14 @@ mod support;
 #[allow(dead_code)]
 mod tf;
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use emulator::Emulator;
+
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use deputy::api::*;
 use deputy::model::Phase;
 use support::{Backend, PRINCIPAL, TestBroker};
-
-/// The emulator process; it exits when its stdin closes (on drop).
-struct Emulator {
-    child: Child,
-    endpoint: String,
-}
-
-impl Emulator {
-    fn start() -> Emulator {
-        let mut child = Command::new("python3")
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/tools/sts-emulator/sts_emulator.py"
-            ))
-            .arg("0")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 is needed for the STS emulator: run scripts/setup");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line.trim().parse().unwrap_or_else(|_| {
-            panic!("emulator did not start (is moto installed? run scripts/setup): {line:?}")
-        });
-        Emulator {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-        }
-    }
-
-    /// Creates a role trusting `principal`, with an optional ExternalId
-    /// condition and an optional propagation delay.
-    fn role(
-        &self,
-        name: &str,
-        principal: &str,
-        external_ids: &[String],
-        delay_seconds: u32,
-    ) -> String {
-        let mut statement = serde_json::json!({"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole"});
-        if !external_ids.is_empty() {
-            statement["Condition"] =
-                serde_json::json!({"StringEquals": {"sts:ExternalId": external_ids}});
-        }
-        let policy =
-            serde_json::json!({"Version": "2012-10-17", "Statement": [statement]}).to_string();
-        let tags = if delay_seconds > 0 {
-            format!(
-                "[{{'Key': 'deputy-emulator:assumable-after-seconds', 'Value': '{delay_seconds}'}}]"
-            )
-        } else {
-            "[]".into()
-        };
-        let script = format!(
-            "import boto3,sys\nc=boto3.client('iam',endpoint_url='{}',region_name='us-east-1',aws_access_key_id='AKIAEXAMPLEBROKER001',aws_secret_access_key='x')\nprint(c.create_role(RoleName='{name}',AssumeRolePolicyDocument=sys.stdin.read(),Tags={tags})['Role']['Arn'])",
-            self.endpoint
-        );
-        let mut child = Command::new("python3")
-            .args(["-c", &script])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(policy.as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "create_role failed");
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
-}
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
 
 /// One test, scenarios in sequence: the broker reads AWS credentials from
 /// the process environment, which is set once here before any thread runs.
@@ -341,9 +259,32 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert_eq!(account.expect("discovering broker started").aws_principal_arn, "arn:aws:iam::123456789012:role/safe");
 
         let events = admin.audit("action=credentials.issue").await.unwrap();
+        // `ephemeral "deputy_aws_credentials"`: opened by Terraform with the
+        // runner key, and nothing of it in the state.
+        let env = [
+            ("DEPUTY_ENDPOINT", b.base.clone()),
+            ("DEPUTY_TOKEN", b.admin_token.clone()),
+            ("DEPUTY_RUNNER_TOKEN", runner.token.clone()),
+        ];
+        let applied = tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let ws = tf::Workspace::with_env(
+                "ephemeral \"deputy_aws_credentials\" \"c\" {\n  stack_id = \"net\"\n  phase = \"write\"\n  run_id = \"tf-apply-1\"\n}\nresource \"terraform_data\" \"marker\" {\n  input = \"applied\"\n}\n",
+                &env,
+            );
+            ws.apply();
+            std::fs::read_to_string(ws.dir.path().join("terraform.tfstate")).unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(applied.contains("applied") && !applied.contains("deputy_aws_credentials"), "{applied}");
+        let opened = admin.audit("action=credentials.issue&limit=1").await.unwrap();
+        assert_eq!(opened[0].session_name.as_deref(), Some("tf-apply-1"));
+        assert_eq!(opened[0].outcome, "ok");
+
         // issue ×2, exec, exec --refresh (first fetch and three renewals),
         // credential-process, and the refused read and wrong-stack requests.
-        assert!(events.len() >= 8, "{}", events.len());
+        assert!(events.len() >= 9, "{}", events.len());
         let events: Vec<_> = events.into_iter().rev().take(2).rev().collect();
         assert_eq!(events[0].outcome, "forbidden");
         assert_eq!(events[1].session_name.as_deref(), Some("run-42-apply"));

@@ -1,0 +1,118 @@
+//! `ephemeral "deputy_aws_credentials"`: short-lived AWS credentials for a
+//! stack's run, for a `provider "aws"` block (Terraform ≥ 1.10). Ephemeral
+//! values never reach the plan or the state.
+
+use async_trait::async_trait;
+
+use super::super::broker::{Broker, to_diags};
+use super::super::validate;
+use super::super::values::{object, string, text};
+use crate::api::CredentialsRequest;
+use crate::model::{Phase, StackId};
+use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::ephemeral::{EphemeralResource, Opened};
+use crate::tfplugin::schema::{Attribute, Schema};
+use crate::tfplugin::value::{Type, Value};
+
+/// Where the runner key comes from when `runner_token` is not set.
+const RUNNER_TOKEN_ENV: &str = "DEPUTY_RUNNER_TOKEN";
+
+pub struct AwsCredentialsEphemeralResource;
+
+#[async_trait]
+impl EphemeralResource<Broker> for AwsCredentialsEphemeralResource {
+    fn type_name(&self) -> &'static str {
+        "deputy_aws_credentials"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            "Short-lived AWS credentials for a stack's run, vended by the deputy broker, for a \
+             `provider \"aws\"` block. Ephemeral: never stored in plan or state (Terraform 1.10+).",
+            vec![
+                Attribute::required("stack_id", Type::String, "The stack the run belongs to."),
+                Attribute::required("phase", Type::String, "`read` for plans, `write` for applies."),
+                Attribute::required("run_id", Type::String, "The run's id; it becomes the AWS session name."),
+                Attribute::optional(
+                    "runner_token",
+                    Type::String,
+                    "Runner API key for the stack. Defaults to the `DEPUTY_RUNNER_TOKEN` environment variable.",
+                )
+                .sensitive(),
+                Attribute::computed("access_key_id", Type::String, "AWS access key id."),
+                Attribute::computed("secret_access_key", Type::String, "AWS secret access key.").sensitive(),
+                Attribute::computed("session_token", Type::String, "AWS session token.").sensitive(),
+                Attribute::computed("expiration", Type::String, "When the credentials expire (RFC 3339)."),
+                Attribute::computed("region", Type::String, "The integration's AWS region."),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        validate::attr::<StackId>(config, "stack_id", "Invalid stack id", &mut diags);
+        validate::attr::<Phase>(config, "phase", "Invalid phase", &mut diags);
+        diags
+    }
+
+    async fn open(&self, broker: &Broker, config: &Value) -> Result<Opened, Diagnostics> {
+        let token = string(config, "runner_token")
+            .or_else(|| std::env::var(RUNNER_TOKEN_ENV).ok())
+            .ok_or_else(|| {
+                Diagnostics::from(
+                    Diagnostic::error(
+                        "No runner key",
+                        format!("Set runner_token or the {RUNNER_TOKEN_ENV} environment variable to a runner key for this stack (`deputy token create --stack STACK`)."),
+                    )
+                    .at(AttributePath::attr("runner_token")),
+                )
+            })?;
+        let mut diags = Diagnostics::new();
+        let phase: Option<Phase> = validate::attr(config, "phase", "Invalid phase", &mut diags);
+        let Some(phase) = phase else {
+            return Err(diags);
+        };
+        let issued = broker
+            .runner_client(token)?
+            .credentials(&CredentialsRequest {
+                stack_id: string(config, "stack_id"),
+                phase,
+                run_id: string(config, "run_id").unwrap_or_default(),
+            })
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        if issued.mode != "broker" {
+            return Err(Diagnostic::error(
+                "Worker-mode integration",
+                "This stack's integration generates credentials in workers; use `deputy exec` on the worker instead.",
+            )
+            .into());
+        }
+        let result = object([
+            ("stack_id", config.get("stack_id").clone()),
+            ("phase", config.get("phase").clone()),
+            ("run_id", config.get("run_id").clone()),
+            ("runner_token", config.get("runner_token").clone()),
+            (
+                "access_key_id",
+                text(issued.access_key_id.unwrap_or_default()),
+            ),
+            (
+                "secret_access_key",
+                text(issued.secret_access_key.unwrap_or_default()),
+            ),
+            (
+                "session_token",
+                text(issued.session_token.unwrap_or_default()),
+            ),
+            ("expiration", text(issued.expiration.unwrap_or_default())),
+            ("region", text(issued.region)),
+        ]);
+        Ok(Opened {
+            result,
+            renew_at: None,
+            private: Vec::new(),
+        })
+    }
+}
