@@ -335,6 +335,19 @@ impl Client {
         .await
     }
 
+    /// Verifies an integration's role, for every attachment or for one stack.
+    pub async fn verify(
+        &self,
+        integration_id: &str,
+        stack_id: Option<&str>,
+    ) -> ClientResult<crate::sts::VerifyReport> {
+        let mut path = format!("/v1/integrations/{}/verify", url_escape(integration_id));
+        if let Some(stack) = stack_id {
+            path.push_str(&format!("?stack_id={}", url_escape(stack)));
+        }
+        self.call::<(), _>(Method::POST, &path, None).await
+    }
+
     /// Credentials for a run (runner keys).
     pub async fn credentials(
         &self,

@@ -44,6 +44,18 @@ pub enum Command {
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
+    /// Prove an integration's role is safe: assumable with its External IDs,
+    /// refused without one. Exits 1 when it is not.
+    Verify {
+        #[command(flatten)]
+        broker: BrokerArgs,
+        /// The integration's id.
+        #[arg(long)]
+        integration: String,
+        /// Verify for this stack (attached or not) instead of every attachment.
+        #[arg(long)]
+        stack: Option<String>,
+    },
     /// Print short-lived AWS credentials as `credential_process` JSON, for
     /// an AWS profile: `credential_process = deputy credential-process ...`.
     CredentialProcess {
@@ -81,6 +93,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Serve(config) => crate::broker::server::run(config).await.map(|()| 0),
         Command::Token(cmd) => token::run(cmd).await.map(|()| 0),
         Command::Exec { run, exec, command } => run_credentials::exec(run, exec, command).await,
+        Command::Verify {
+            broker,
+            integration,
+            stack,
+        } => match broker.client().verify(&integration, stack.as_deref()).await {
+            Ok(report) => {
+                for step in &report.steps {
+                    println!(
+                        "{:<40} {:<7} {} ({} attempt(s), {} ms)",
+                        step.name, step.outcome, step.detail, step.attempts, step.millis
+                    );
+                }
+                println!("{} is safe to use", report.role_arn);
+                Ok(0)
+            }
+            Err(e) => {
+                eprintln!("deputy: verification failed: {e}");
+                Ok(1)
+            }
+        },
         Command::CredentialProcess { run } => {
             run_credentials::credential_process(run).await.map(|()| 0)
         }

@@ -45,7 +45,7 @@ pub struct Progress {
     pub next_delay: Duration,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 pub struct Step {
     pub name: String,
     /// `ok`, `denied` (as wanted, for the no-ID step) or `failed`.
@@ -55,7 +55,7 @@ pub struct Step {
     pub millis: u64,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 pub struct VerifyReport {
     pub role_arn: String,
     pub ok: bool,

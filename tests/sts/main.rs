@@ -106,6 +106,25 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         let recorded = admin.integration(&open.id).await.unwrap().last_verification.unwrap();
         assert_eq!(recorded["ok"], false);
 
+        // `deputy verify` prints the steps, and fails for the open role.
+        let verify_cli = |integration: String| {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_deputy"));
+            cmd.args(["verify", "--integration", &integration, "--stack", "net"])
+                .env("DEPUTY_ENDPOINT", &b.base)
+                .env("DEPUTY_TOKEN", &b.admin_token);
+            tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        };
+        let good = verify_cli(safe.id.clone()).await.unwrap();
+        assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
+        let printed = String::from_utf8_lossy(&good.stdout).into_owned();
+        assert!(
+            printed.lines().any(|l| l.starts_with("assume_role_without_external_id") && l.contains(" denied ")),
+            "{printed}"
+        );
+        let bad = verify_cli(open.id.clone()).await.unwrap();
+        assert_eq!(bad.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("lacks an sts:ExternalId condition"));
+
         // Through Terraform, the failed attachment is a diagnostic naming the
         // missing condition, and nothing is left in state.
         let env = [("DEPUTY_ENDPOINT", b.base.clone()), ("DEPUTY_TOKEN", b.admin_token.clone())];
