@@ -1,5 +1,6 @@
-# deputy quickstart: the trust policy of one AWS role shared by several
-# stacks, each stack and phase with its own External ID.
+# deputy quickstart: stacks, an AWS integration, and the trust policy its
+# role needs; then (with attach = true) the attachments, which the broker
+# only accepts after verifying the role.
 #
 # Run it with `scripts/quickstart` from the repository root.
 
@@ -9,36 +10,49 @@ terraform {
   }
 }
 
-variable "principal_arn" {
-  description = "The AWS principal the deputy broker runs as."
+variable "role_arn" {
+  description = "The customer role deputy assumes for the stacks."
   type        = string
-  default     = "arn:aws:iam::123456789012:role/deputy-broker"
+  default     = "arn:aws:iam::123456789012:role/deputy-quickstart"
 }
 
-variable "integration_id" {
-  description = "The AWS integration the stacks share."
-  type        = string
-  default     = "01JQ3ZV8T4M5N6P7Q8R9S0T1V2"
+variable "attach" {
+  description = "Attach the stacks (after the role trusts deputy)."
+  type        = bool
+  default     = false
 }
 
 locals {
-  account = "acme"
-  stacks  = ["networking", "payments-api", "data-lake"]
+  stacks = ["networking", "payments-api", "data-lake"]
 }
 
-# One External ID per stack and phase: plans get `read`, applies `write`.
-output "external_ids" {
-  value = {
-    for stack in local.stacks : stack => {
-      for phase in ["read", "write"] :
-      phase => provider::deputy::external_id(local.account, var.integration_id, stack, phase)
-    }
-  }
+resource "deputy_stack" "this" {
+  for_each = toset(local.stacks)
+  id       = each.key
+  labels   = { team = "platform" }
 }
 
-# The whole trust policy in one call, ready for aws_iam_role.assume_role_policy.
+resource "deputy_aws_integration" "shared" {
+  name     = "quickstart"
+  role_arn = var.role_arn
+}
+
+# One instance for all stacks: the role's whole trust policy.
+data "deputy_aws_integration_trust_policy" "shared" {
+  integration_id = deputy_aws_integration.shared.id
+  stack_ids      = [for s in deputy_stack.this : s.id]
+}
+
+resource "deputy_aws_integration_attachment" "this" {
+  for_each       = var.attach ? deputy_stack.this : {}
+  integration_id = deputy_aws_integration.shared.id
+  stack_id       = each.value.id
+}
+
 output "trust_policy" {
-  value = jsondecode(provider::deputy::trust_policy_document(
-    var.principal_arn, local.account, var.integration_id, local.stacks, ["read", "write"]
-  ))
+  value = data.deputy_aws_integration_trust_policy.shared.json
+}
+
+output "external_ids" {
+  value = { for k, a in deputy_aws_integration_attachment.this : k => a.external_ids }
 }
