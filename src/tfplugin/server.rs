@@ -118,6 +118,19 @@ fn reject_computed_in_config(schema: &Schema, config: &Value) -> Diagnostics {
     diags
 }
 
+/// Decodes a configuration and checks it: no values for computed-only
+/// attributes, then the type's own rules.
+fn validate_config(
+    schema: &Schema,
+    config: Option<&pb::DynamicValue>,
+    check: impl FnOnce(&Value) -> Diagnostics,
+) -> Result<(), Diagnostics> {
+    let config = decode(&schema.value_type(), config, "configuration")?;
+    let mut diags = reject_computed_in_config(schema, &config);
+    diags.extend(check(&config));
+    if diags.is_empty() { Ok(()) } else { Err(diags) }
+}
+
 fn diags_of<T>(result: &Result<T, Diagnostics>) -> Vec<pb::Diagnostic> {
     match result {
         Ok(_) => Vec::new(),
@@ -229,16 +242,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let req = req.into_inner();
         let result = match self.registry.resources.get(req.type_name.as_str()) {
             None => Err(unknown_type("resource", &req.type_name)),
-            Some(r) => {
-                let schema = r.schema();
-                decode(&schema.value_type(), req.config.as_ref(), "configuration").and_then(
-                    |config| {
-                        let mut diags = reject_computed_in_config(&schema, &config);
-                        diags.extend(r.validate(&config));
-                        if diags.is_empty() { Ok(()) } else { Err(diags) }
-                    },
-                )
-            }
+            Some(r) => validate_config(&r.schema(), req.config.as_ref(), |c| r.validate(c)),
         };
         Ok(Response::new(pb::validate_resource_config::Response {
             diagnostics: diags_of(&result),
@@ -252,16 +256,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         let req = req.into_inner();
         let result = match self.registry.data_sources.get(req.type_name.as_str()) {
             None => Err(unknown_type("data source", &req.type_name)),
-            Some(d) => {
-                let schema = d.schema();
-                decode(&schema.value_type(), req.config.as_ref(), "configuration").and_then(
-                    |config| {
-                        let mut diags = reject_computed_in_config(&schema, &config);
-                        diags.extend(d.validate(&config));
-                        if diags.is_empty() { Ok(()) } else { Err(diags) }
-                    },
-                )
-            }
+            Some(d) => validate_config(&d.schema(), req.config.as_ref(), |c| d.validate(c)),
         };
         Ok(Response::new(pb::validate_data_resource_config::Response {
             diagnostics: diags_of(&result),
@@ -550,16 +545,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             .get(req.type_name.as_str())
         {
             None => Err(unknown_type("ephemeral resource", &req.type_name)),
-            Some(e) => {
-                let schema = e.schema();
-                decode(&schema.value_type(), req.config.as_ref(), "configuration").and_then(
-                    |config| {
-                        let mut diags = reject_computed_in_config(&schema, &config);
-                        diags.extend(e.validate(&config));
-                        if diags.is_empty() { Ok(()) } else { Err(diags) }
-                    },
-                )
-            }
+            Some(e) => validate_config(&e.schema(), req.config.as_ref(), |c| e.validate(c)),
         };
         Ok(Response::new(
             pb::validate_ephemeral_resource_config::Response {
