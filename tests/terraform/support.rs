@@ -35,6 +35,15 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The provider under test: `DEPUTY_TEST_PROVIDER` if set (the benchmarks
+/// point it at the size-optimised `provider` profile build), else this
+/// build's.
+pub fn provider_binary() -> PathBuf {
+    std::env::var_os("DEPUTY_TEST_PROVIDER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| env!("CARGO_BIN_EXE_terraform-provider-deputy").into())
+}
+
 /// A filesystem mirror holding the provider build, shared by every test.
 fn mirror() -> &'static Path {
     static MIRROR: OnceLock<PathBuf> = OnceLock::new();
@@ -49,7 +58,7 @@ fn mirror() -> &'static Path {
         ));
         std::fs::create_dir_all(&dir).expect("mirror layout");
         std::fs::copy(
-            env!("CARGO_BIN_EXE_terraform-provider-deputy"),
+            provider_binary(),
             dir.join(format!("terraform-provider-deputy_v{PROVIDER_VERSION}")),
         )
         .expect("copy provider into mirror");

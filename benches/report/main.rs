@@ -1,0 +1,124 @@
+//! The benchmark report: each comparison deputy claims against its peers,
+//! measured side by side in one run on this machine, printed as Markdown
+//! and written to `docs/benchmarks.md` with the machine's details and the
+//! targets of issue #6, met or not.
+//!
+//!     scripts/bench                          # fetches the peers, then runs all
+//!     cargo bench --bench report -- vend     # one or more sections, printed only
+//!
+//! Sections: `startup`, `plan`, `crud`, `vend`. The file is only written
+//! when every section ran, so it never mixes runs.
+
+#[path = "../../tests/broker/support.rs"]
+#[allow(dead_code, unused_macros)]
+mod broker;
+mod crud;
+mod fast_sts;
+mod machine;
+mod plan;
+mod report;
+mod startup;
+#[path = "../../tests/terraform/support.rs"]
+#[allow(dead_code)]
+mod tf;
+mod vend;
+
+use std::path::Path;
+
+use report::Section;
+
+const SECTIONS: [&str; 4] = ["startup", "plan", "crud", "vend"];
+
+fn main() -> anyhow::Result<()> {
+    // `cargo bench` passes `--bench`; anything else is a section name.
+    let chosen: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    if let Some(unknown) = chosen.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
+        anyhow::bail!(
+            "unknown section {unknown:?}; choose from {}",
+            SECTIONS.join(", ")
+        );
+    }
+    let wanted = |s: &str| chosen.is_empty() || chosen.iter().any(|c| c == s);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let null = root.join("target/tools/peers/terraform-provider-null_v2.1.2_x4");
+    let shipped = root.join("target/provider/terraform-provider-deputy");
+    if wanted("startup") || wanted("plan") {
+        if !null.exists() {
+            anyhow::bail!(
+                "hashicorp/null, the peer these sections compare with, is not at {}: \
+                 run `scripts/setup --peers` (or `scripts/bench`, which does)",
+                null.display()
+            );
+        }
+        if !shipped.exists() {
+            anyhow::bail!(
+                "the shipped provider build is not at {}: run `cargo build --profile provider \
+                 --bin terraform-provider-deputy` (or `scripts/bench`, which does)",
+                shipped.display()
+            );
+        }
+    }
+    // The broker's own AWS identity for the STS stand-in. Set before any
+    // thread starts, as `set_var` requires.
+    // SAFETY: no other thread exists yet.
+    unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", "AKIABENCHBROKER00001");
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "bench-secret");
+        std::env::set_var("AWS_REGION", "us-east-1");
+        // Terraform plans with the provider as shipped.
+        std::env::set_var("DEPUTY_TEST_PROVIDER", &shipped);
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    let machine = machine::describe(&tf::terraform_binary());
+    for (key, value) in &machine {
+        println!("{key:<10} {value}");
+    }
+    let mut sections: Vec<Section> = Vec::new();
+    let mut show = |s: Section| {
+        println!("\n{}", s.markdown());
+        sections.push(s);
+    };
+    if wanted("startup") {
+        show(rt.block_on(startup::run(&shipped, &null))?);
+    }
+    if wanted("plan") {
+        show(plan::run(&rt));
+    }
+    if wanted("crud") {
+        show(rt.block_on(crud::run()));
+    }
+    if wanted("vend") {
+        show(rt.block_on(vend::run()));
+    }
+    if !chosen.is_empty() {
+        println!("(a partial run: docs/benchmarks.md left as it was)");
+        return Ok(());
+    }
+    let path = root.join("docs/benchmarks.md");
+    std::fs::write(&path, document(&machine, &sections))?;
+    println!("\nwritten to {}", path.display());
+    Ok(())
+}
+
+fn document(machine: &[(&str, String)], sections: &[Section]) -> String {
+    let mut out = String::from(
+        "# Benchmarks\n\n\
+         Written by `scripts/bench` (`cargo bench --bench report`); every figure below comes \
+         from the one run described here. Each comparison is measured side by side in that \
+         run, so ratios are more telling than absolute times: rerun on your machine to \
+         compare.\n\n",
+    );
+    for (key, value) in machine {
+        out.push_str(&format!("- **{key}**: {value}\n"));
+    }
+    out.push_str("\n## Targets\n\n");
+    out.push_str(&report::summary(sections));
+    for s in sections {
+        out.push('\n');
+        out.push_str(&s.markdown());
+    }
+    out
+}
