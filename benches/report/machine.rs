@@ -22,7 +22,7 @@ pub fn describe(terraform: &std::path::Path) -> Vec<(&'static str, String)> {
         .map_or("unknown".into(), |s| s.trim().to_string());
     vec![
         ("date", now()),
-        ("commit", output("git", &["rev-parse", "--short", "HEAD"])),
+        ("commit", commit()),
         ("cpu", format!("{cpu}, {cores} usable cores")),
         ("memory", memory),
         ("kernel", kernel),
@@ -36,6 +36,17 @@ pub fn describe(terraform: &std::path::Path) -> Vec<(&'static str, String)> {
                 .to_string(),
         ),
     ]
+}
+
+/// The commit measured, flagged when the working tree differs from it.
+fn commit() -> String {
+    let head = output("git", &["rev-parse", "--short", "HEAD"]);
+    let changed = output("git", &["status", "--porcelain", "--untracked-files=no"]);
+    if changed.is_empty() || changed == "unknown" {
+        head
+    } else {
+        format!("{head} with uncommitted changes")
+    }
 }
 
 fn now() -> String {

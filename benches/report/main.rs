@@ -61,15 +61,17 @@ fn main() -> anyhow::Result<()> {
             );
         }
     }
-    // The broker's own AWS identity for the STS stand-in. Set before any
-    // thread starts, as `set_var` requires.
+    let metered = plan::Metered::install(&shipped, &null)?;
+    // The broker's own AWS identity for the STS stand-in, and the providers
+    // Terraform plans with. Set before any thread starts, as `set_var`
+    // requires.
     // SAFETY: no other thread exists yet.
     unsafe {
         std::env::set_var("AWS_ACCESS_KEY_ID", "AKIABENCHBROKER00001");
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "bench-secret");
         std::env::set_var("AWS_REGION", "us-east-1");
-        // Terraform plans with the provider as shipped.
-        std::env::set_var("DEPUTY_TEST_PROVIDER", &shipped);
+        std::env::set_var("DEPUTY_TEST_PROVIDER", &metered.deputy);
+        std::env::set_var("DEPUTY_TEST_NULL_PROVIDER", &metered.null);
     }
     let rt = tokio::runtime::Runtime::new()?;
     let machine = machine::describe(&tf::terraform_binary());
@@ -85,7 +87,7 @@ fn main() -> anyhow::Result<()> {
         show(rt.block_on(startup::run(&shipped, &null))?);
     }
     if wanted("plan") {
-        show(plan::run(&rt));
+        show(plan::run(&rt, &metered));
     }
     if wanted("crud") {
         show(rt.block_on(crud::run()));

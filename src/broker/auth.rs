@@ -28,18 +28,25 @@ pub struct Minted {
     pub token: String,
 }
 
+/// A new key id: 16 hex digits, public (it names the key in lists and audit
+/// events), chosen before the key is minted so a refused creation can be
+/// audited under it too.
+pub fn new_key_id() -> String {
+    let mut id = [0u8; 8];
+    rand::rng().fill_bytes(&mut id);
+    hex(&id)
+}
+
 pub fn mint(
+    id: String,
     role: KeyRole,
     stack_id: Option<String>,
     phases: Vec<Phase>,
     description: String,
     expires_at: Option<String>,
 ) -> Minted {
-    let mut id = [0u8; 8];
     let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut id);
     rand::rng().fill_bytes(&mut secret);
-    let id = hex(&id);
     let secret = URL_SAFE_NO_PAD.encode(secret);
     Minted {
         token: format!("{PREFIX}{id}_{secret}"),
@@ -219,7 +226,14 @@ mod tests {
 
     #[test]
     fn minted_tokens_parse_back_and_only_the_hash_is_kept() {
-        let m = mint(KeyRole::Admin, None, vec![], String::new(), None);
+        let m = mint(
+            new_key_id(),
+            KeyRole::Admin,
+            None,
+            vec![],
+            String::new(),
+            None,
+        );
         let (id, secret) = parse(&m.token).unwrap();
         assert_eq!(id, m.stored.key.id);
         assert!(same(&m.stored.secret_hash, &hash(secret)));

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use super::api::{AppState, router};
-use super::auth::mint;
+use super::auth::{mint, new_key_id};
 use super::config::ServeConfig;
 use super::store::Store;
 use crate::api::KeyRole;
@@ -64,6 +64,7 @@ async fn discover_principal(sts: &crate::sts::Sts) -> anyhow::Result<crate::mode
 /// never logged (logs are shipped and kept; the file is for the operator).
 async fn bootstrap(store: &Store, path: &Path) -> anyhow::Result<()> {
     let minted = mint(
+        new_key_id(),
         KeyRole::Admin,
         None,
         Vec::new(),

@@ -391,6 +391,10 @@ on_both!(keys_and_audit, |backend| async move {
     assert_eq!(events[0].outcome, "key_already_revoked");
     assert_eq!(events[1].outcome, "ok");
     assert_eq!(events[1].target, format!("key/{}", runner.key.id));
+    let created = c.audit("action=key.create").await.unwrap();
+    assert_eq!(created.len(), 2, "{created:?}");
+    assert_eq!(created[1].target, format!("key/{}", runner.key.id));
+    assert_eq!(created[0].outcome, "invalid_field");
     let all = c.audit("").await.unwrap();
     assert!(
         all.iter()

@@ -246,8 +246,40 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert!(!wrong_stack.status.success());
         assert!(String::from_utf8_lossy(&wrong_stack.stderr).contains("is for stack net, not other"));
 
+        // Worker mode: the broker hands out the role, External ID and
+        // session name, and `deputy exec` assumes the role with the worker's
+        // own AWS identity (here the emulator's account root, as the broker).
+        let worker = admin
+            .create_integration(&IntegrationInput {
+                generate_credentials_in_worker: true,
+                ..integration("worker", "arn:aws:iam::123456789012:role/worker")
+            })
+            .await
+            .unwrap();
+        emulator.role("worker", caller, &[format!("acme@{}@app@write", worker.id)], 0);
+        admin.attach(&worker.id, &AttachmentInput { stack_id: "app".into(), read: false, write: true }).await.unwrap();
+        let app_runner = admin
+            .create_key(&ApiKeyInput { role: KeyRole::Runner, stack_id: Some("app".into()), phases: None, description: "worker".into(), expires_in_seconds: None })
+            .await
+            .unwrap();
+        let out = {
+            let mut cmd = deputy(&["exec", "--stack", "app", "--phase", "write", "--run-id", "ci-w1", "--", "python3", "-c", "import boto3;print(boto3.client('sts').get_caller_identity()['Arn'])"]);
+            cmd.env("DEPUTY_TOKEN", &app_runner.token)
+                .env("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEBROKER001")
+                .env("AWS_SECRET_ACCESS_KEY", "emulator-secret");
+            tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        }
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(stdout.trim(), "arn:aws:sts::123456789012:assumed-role/worker/ci-w1");
+        let vended = admin.audit("action=credentials.issue&limit=1").await.unwrap();
+        assert_eq!((vended[0].outcome.as_str(), vended[0].detail.as_str()), ("ok", "worker"));
+
         // A broker running on role credentials discovers its principal as
         // the role (not the session), and knows sessions are capped at 1 h.
+        // It logs at debug level, and its log must hold none of its secrets.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let dir = tempfile::tempdir().unwrap();
         let mut chained = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
@@ -258,7 +290,8 @@ fn verification_and_credentials_against_an_enforcing_sts() {
             .env("AWS_ACCESS_KEY_ID", issued.access_key_id.clone().unwrap())
             .env("AWS_SECRET_ACCESS_KEY", issued.secret_access_key.clone().unwrap())
             .env("AWS_SESSION_TOKEN", issued.session_token.clone().unwrap())
-            .stderr(Stdio::null())
+            .env("DEPUTY_LOG", "debug")
+            .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
             .unwrap();
@@ -276,6 +309,17 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         }
         let _ = chained.start_kill();
         assert_eq!(account.expect("discovering broker started").aws_principal_arn, "arn:aws:iam::123456789012:role/safe");
+        let log = chained.wait_with_output().await.unwrap().stderr;
+        let log = String::from_utf8_lossy(&log);
+        assert!(log.contains("DEBUG"), "the broker logged at debug level:\n{log}");
+        let chained_token = std::fs::read_to_string(&token_file).unwrap();
+        for secret in [
+            issued.secret_access_key.as_deref().unwrap(),
+            issued.session_token.as_deref().unwrap(),
+            &chained_token.trim()[21..],
+        ] {
+            assert!(!log.contains(secret), "a secret reached the broker log:\n{log}");
+        }
 
         let events = admin.audit("action=credentials.issue").await.unwrap();
         // `ephemeral "deputy_aws_credentials"`: opened by Terraform with the

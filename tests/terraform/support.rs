@@ -44,6 +44,17 @@ pub fn provider_binary() -> PathBuf {
         .unwrap_or_else(|| env!("CARGO_BIN_EXE_terraform-provider-deputy").into())
 }
 
+/// hashicorp/null, the Go peer of the benchmarks: `DEPUTY_TEST_NULL_PROVIDER`
+/// if set, else where `scripts/setup --peers` puts it.
+pub fn null_binary() -> PathBuf {
+    std::env::var_os("DEPUTY_TEST_NULL_PROVIDER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/tools/peers/terraform-provider-null_v2.1.2_x4")
+        })
+}
+
 /// A filesystem mirror holding the provider build, shared by every test.
 fn mirror() -> &'static Path {
     static MIRROR: OnceLock<PathBuf> = OnceLock::new();
@@ -64,8 +75,7 @@ fn mirror() -> &'static Path {
         .expect("copy provider into mirror");
         // Peers fetched by `scripts/setup --peers` (for side-by-side
         // benchmarks) are mirrored too.
-        let null = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target/tools/peers/terraform-provider-null_v2.1.2_x4");
+        let null = null_binary();
         if null.exists() {
             let dir = root.join("registry.terraform.io/hashicorp/null/2.1.2/linux_amd64");
             std::fs::create_dir_all(&dir).expect("mirror layout");

@@ -6,7 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, post};
 
-use super::super::auth::{Admin, mint};
+use super::super::auth::{Admin, mint, new_key_id};
 use super::super::error::{ApiError, ApiResult};
 use super::super::store::{now, timestamp};
 use super::{AppState, Json, Route, route};
@@ -26,8 +26,9 @@ async fn create(
     Admin(caller): Admin,
     Json(input): Json<ApiKeyInput>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedApiKey>)> {
+    let id = new_key_id();
     state
-        .audited(&caller, "key.create", "key/new", async {
+        .audited(&caller, "key.create", &format!("key/{id}"), async {
             let (stack_id, phases) = match input.role {
                 KeyRole::Admin => {
                     if input.stack_id.is_some() || input.phases.is_some() {
@@ -65,7 +66,7 @@ async fn create(
                     ));
                 }
             };
-            let minted = mint(input.role, stack_id, phases, input.description.clone(), expires_at);
+            let minted = mint(id.clone(), input.role, stack_id, phases, input.description.clone(), expires_at);
             state.store.insert_key(&minted.stored).await?;
             Ok((
                 StatusCode::CREATED,
