@@ -14,7 +14,11 @@ use crate::broker::{Backend, TestBroker};
 use crate::report::{Section, Target};
 use crate::tf;
 
-const RUNS: usize = 3;
+/// Plans per cell: at least `MIN_RUNS`, and more (up to `MAX_RUNS`) until
+/// `STEADY` has passed, so that sub-second cells get a stable median.
+const MIN_RUNS: usize = 3;
+const MAX_RUNS: usize = 15;
+const STEADY: Duration = Duration::from_secs(3);
 
 /// Provider binaries wrapped so that each run appends the provider
 /// process's CPU time to a log: the plan time of a per-instance data source
@@ -38,7 +42,7 @@ impl Metered {
             std::fs::write(
                 &path,
                 format!(
-                    "#!/bin/bash\n{:?} \"$@\"\nstatus=$?\ntimes | tail -1 >> {:?}\nexit $status\n",
+                    "#!/bin/bash\n{:?} \"$@\"\nstatus=$?\ntimes >> {:?}\nexit $status\n",
                     real, log
                 ),
             )?;
@@ -57,7 +61,8 @@ impl Metered {
         let log = self.dir.path().join(format!("{name}.cpu"));
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         let _ = std::fs::remove_file(&log);
-        // Lines like `0m0.140s 0m0.020s` (user, system).
+        // `times` prints two lines like `0m0.140s 0m0.020s` (user, system):
+        // the wrapper shell's own, then its child's, the provider's.
         text.split_whitespace()
             .filter_map(|t| {
                 let (m, s) = t.trim_end_matches('s').split_once('m')?;
@@ -115,17 +120,19 @@ fn configs(n: usize, integration: &str) -> Vec<(&'static str, String)> {
 /// the mean CPU time of the `provider`'s processes per plan.
 fn plan_time(ws: &tf::Workspace, metered: &Metered, provider: &str) -> (f64, f64) {
     metered.take(provider);
-    let mut times: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            let start = Instant::now();
-            ws.ok(&["plan", "-input=false", "-no-color", "-refresh=false"]);
-            start.elapsed()
-        })
-        .collect();
+    let mut times: Vec<Duration> = Vec::new();
+    while times.len() < MIN_RUNS
+        || (times.len() < MAX_RUNS && times.iter().sum::<Duration>() < STEADY)
+    {
+        let start = Instant::now();
+        ws.ok(&["plan", "-input=false", "-no-color", "-refresh=false"]);
+        times.push(start.elapsed());
+    }
+    let runs = times.len();
     times.sort();
     (
-        times[RUNS / 2].as_secs_f64(),
-        metered.take(provider) / RUNS as f64,
+        times[runs / 2].as_secs_f64(),
+        metered.take(provider) / runs as f64,
     )
 }
 
@@ -153,8 +160,8 @@ pub fn run(rt: &Runtime, metered: &Metered) -> Section {
         "Trust policy plan time",
         format!(
             "Wall time of `terraform plan -refresh=false` for the trust policy of one role \
-             shared by N stacks (read and write External IDs each), median of {RUNS} plans per \
-             cell, every path in the same run against the same broker (SQLite, loopback) and the \
+             shared by N stacks (read and write External IDs each), median of {MIN_RUNS} to \
+             {MAX_RUNS} plans per cell (more for the fast ones), every path in the same run against the same broker (SQLite, loopback) and the \
              shipped provider build. \
              \"× floor\" divides by the `locals` row, which computes the same strings in \
              Terraform's language with no provider at all. \"provider CPU s\" is the CPU \

@@ -76,7 +76,7 @@ async fn issue_for(
     req: &CredentialsRequest,
     session_name: &str,
 ) -> ApiResult<(IssuedCredentials, String)> {
-    let integration_id = state
+    let integration = state
         .store
         .integration_for(stack, req.phase)
         .await?
@@ -86,7 +86,7 @@ async fn issue_for(
                 format!("{stack}/{}", req.phase),
             )
         })?;
-    let integration = state.store.integration(&integration_id).await?;
+    let integration_id = integration.id.clone();
     let ids = trust::external_ids(state, &integration, stack, &[req.phase])?;
     let external_id = ids.into_values().next().unwrap_or_default();
     let mut issued = IssuedCredentials {

@@ -143,7 +143,7 @@ impl Store {
             .bind(stack_id)
             .execute(&mut *tx)
             .await?;
-        let record = fetch(&mut tx, integration_id, stack_id).await?;
+        let record = fetch(&mut *tx, integration_id, stack_id).await?;
         if let Err(e) = insert_phases(&mut tx, &record).await {
             drop(tx);
             return Err(self.explain_phase_conflict(e, stack_id).await);
@@ -157,15 +157,7 @@ impl Store {
         integration_id: &str,
         stack_id: &str,
     ) -> ApiResult<AttachmentRecord> {
-        let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM attachments WHERE integration_id = $1 AND stack_id = $2"
-        ))
-        .bind(integration_id)
-        .bind(stack_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| ApiError::not_found("attachment", format!("{integration_id}/{stack_id}")))?;
-        from_row(&row)
+        fetch(&self.pool, integration_id, stack_id).await
     }
 
     pub async fn attachments_of_integration(
@@ -268,8 +260,9 @@ impl Store {
     }
 }
 
-async fn fetch(
-    tx: &mut Transaction<'_, Any>,
+/// One attachment, read through the pool or inside a transaction.
+async fn fetch<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
     integration_id: &str,
     stack_id: &str,
 ) -> ApiResult<AttachmentRecord> {
@@ -278,7 +271,7 @@ async fn fetch(
     ))
     .bind(integration_id)
     .bind(stack_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(executor)
     .await?
     .ok_or_else(|| ApiError::not_found("attachment", format!("{integration_id}/{stack_id}")))?;
     from_row(&row)
@@ -299,17 +292,4 @@ async fn insert_phases(
         .await?;
     }
     Ok(())
-}
-
-impl Store {
-    /// The integration serving `stack_id` for `phase`, if any.
-    pub async fn integration_for(&self, stack_id: &str, phase: Phase) -> ApiResult<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT integration_id FROM stack_phases WHERE stack_id = $1 AND phase = $2",
-        )
-        .bind(stack_id)
-        .bind(phase.as_str())
-        .fetch_optional(&self.pool)
-        .await?)
-    }
 }

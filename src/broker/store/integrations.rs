@@ -7,6 +7,7 @@ use super::stacks::{labels_from, labels_to_text};
 use super::{Store, flag, now};
 use crate::api::Integration;
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
+use crate::model::Phase;
 
 const COLUMNS: &str = "id, name, role_arn, region, duration_seconds, generate_credentials_in_worker, \
     external_id, tag_session, labels, space, description, last_verified_at, last_verification, \
@@ -68,6 +69,26 @@ impl Store {
             Err(e) => Err(e.into()),
             Ok(_) => self.integration(&i.id).await,
         }
+    }
+
+    /// The integration serving a stack's phase, if any, in one query: it is
+    /// on the path of every credential vend.
+    pub async fn integration_for(
+        &self,
+        stack_id: &str,
+        phase: Phase,
+    ) -> ApiResult<Option<Integration>> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM stack_phases JOIN integrations ON integrations.id = stack_phases.integration_id \
+             WHERE stack_phases.stack_id = $1 AND stack_phases.phase = $2"
+        ))
+        .bind(stack_id)
+        .bind(phase.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
     }
 
     pub async fn integration(&self, id: &str) -> ApiResult<Integration> {
