@@ -116,24 +116,50 @@ fn configs(n: usize, integration: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Median wall time of `terraform plan` on an initialised workspace, and
-/// the mean CPU time of the `provider`'s processes per plan.
-fn plan_time(ws: &tf::Workspace, metered: &Metered, provider: &str) -> (f64, f64) {
-    metered.take(provider);
-    let mut times: Vec<Duration> = Vec::new();
-    while times.len() < MIN_RUNS
-        || (times.len() < MAX_RUNS && times.iter().sum::<Duration>() < STEADY)
-    {
-        let start = Instant::now();
-        ws.ok(&["plan", "-input=false", "-no-color", "-refresh=false"]);
-        times.push(start.elapsed());
+/// One path's workspace and its plans so far.
+struct Cell {
+    path: &'static str,
+    ws: tf::Workspace,
+    /// Which metered provider the path runs: "deputy" or "null".
+    provider: &'static str,
+    times: Vec<Duration>,
+    cpu_seconds: f64,
+}
+
+impl Cell {
+    fn wants_more(&self) -> bool {
+        self.times.len() < MIN_RUNS
+            || (self.times.len() < MAX_RUNS && self.times.iter().sum::<Duration>() < STEADY)
     }
-    let runs = times.len();
-    times.sort();
-    (
-        times[runs / 2].as_secs_f64(),
-        metered.take(provider) / runs as f64,
-    )
+
+    fn plan(&mut self, metered: &Metered) {
+        metered.take(self.provider);
+        let start = Instant::now();
+        self.ws
+            .ok(&["plan", "-input=false", "-no-color", "-refresh=false"]);
+        self.times.push(start.elapsed());
+        self.cpu_seconds += metered.take(self.provider);
+    }
+
+    /// Median wall time, and the provider's mean CPU time, per plan.
+    fn figures(&self) -> (f64, f64) {
+        let mut times = self.times.clone();
+        times.sort();
+        (
+            times[times.len() / 2].as_secs_f64(),
+            self.cpu_seconds / times.len() as f64,
+        )
+    }
+}
+
+/// Plans every path in rounds, one plan of each per round, so that a slow
+/// spell of the machine falls on all paths alike rather than on one.
+fn measure(cells: &mut [Cell], metered: &Metered) {
+    while cells.iter().any(Cell::wants_more) {
+        for cell in cells.iter_mut().filter(|c| c.wants_more()) {
+            cell.plan(metered);
+        }
+    }
 }
 
 pub fn run(rt: &Runtime, metered: &Metered) -> Section {
@@ -161,7 +187,8 @@ pub fn run(rt: &Runtime, metered: &Metered) -> Section {
         format!(
             "Wall time of `terraform plan -refresh=false` for the trust policy of one role \
              shared by N stacks (read and write External IDs each), median of {MIN_RUNS} to \
-             {MAX_RUNS} plans per cell (more for the fast ones), every path in the same run against the same broker (SQLite, loopback) and the \
+             {MAX_RUNS} plans per cell (more for the fast ones; the paths take turns, one plan \
+             each per round), every path in the same run against the same broker (SQLite, loopback) and the \
              shipped provider build. \
              \"× floor\" divides by the `locals` row, which computes the same strings in \
              Terraform's language with no provider at all. \"provider CPU s\" is the CPU \
@@ -182,14 +209,18 @@ pub fn run(rt: &Runtime, metered: &Metered) -> Section {
         ("DEPUTY_TOKEN", b.admin_token.as_str()),
     ];
     for n in COUNTS {
-        let times: Vec<(&str, (f64, f64))> = configs(n, &integration)
+        let mut cells: Vec<Cell> = configs(n, &integration)
             .into_iter()
-            .map(|(name, config)| {
-                let ws = tf::Workspace::with_env(&config, &env);
-                let provider = if name == NULL { "null" } else { "deputy" };
-                (name, plan_time(&ws, metered, provider))
+            .map(|(path, config)| Cell {
+                path,
+                ws: tf::Workspace::with_env(&config, &env),
+                provider: if path == NULL { "null" } else { "deputy" },
+                times: Vec::new(),
+                cpu_seconds: 0.0,
             })
             .collect();
+        measure(&mut cells, metered);
+        let times: Vec<(&str, (f64, f64))> = cells.iter().map(|c| (c.path, c.figures())).collect();
         let figures = |path: &str| times.iter().find(|(p, _)| *p == path).unwrap().1;
         let of = |path: &str| figures(path).0;
         let (floor, null) = (of(LOCALS), of(NULL));

@@ -177,11 +177,22 @@ impl Plugin {
 
     /// Peak resident memory so far (Linux `VmHWM`), in KiB.
     pub fn peak_rss_kib(&self) -> Option<u64> {
+        self.memory_kib("VmHWM")
+    }
+
+    /// Resident anonymous memory (heap, stacks; Linux `RssAnon`), in KiB:
+    /// the part of RSS that is not pages of files such as the binary.
+    pub fn anonymous_kib(&self) -> Option<u64> {
+        self.memory_kib("RssAnon")
+    }
+
+    /// One KiB figure from `/proc/<pid>/status`.
+    fn memory_kib(&self, field: &str) -> Option<u64> {
         let pid = self.child.id()?;
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         status
             .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
             .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 }
