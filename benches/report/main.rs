@@ -31,10 +31,21 @@ const SECTIONS: [&str; 4] = ["startup", "plan", "crud", "vend"];
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; anything else is a section name.
-    let chosen: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!(
+            "usage: scripts/bench [SECTION...]\n\n\
+             Measures deputy next to its peers and prints the figures; with no SECTION, runs \
+             them all and writes docs/benchmarks.md.\n\n\
+             sections: {}",
+            SECTIONS.join(", ")
+        );
+        return Ok(());
+    }
+    if let Some(flag) = args.iter().find(|a| a.starts_with('-') && *a != "--bench") {
+        anyhow::bail!("unknown option {flag:?}; see --help");
+    }
+    let chosen: Vec<String> = args.into_iter().filter(|a| a != "--bench").collect();
     if let Some(unknown) = chosen.iter().find(|s| !SECTIONS.contains(&s.as_str())) {
         anyhow::bail!(
             "unknown section {unknown:?}; choose from {}",
