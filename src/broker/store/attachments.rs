@@ -102,12 +102,7 @@ impl Store {
             created_at: at.clone(),
             updated_at: at,
         };
-        if let Err(e) = insert_phases(&mut tx, &record).await {
-            drop(tx);
-            return Err(self.explain_phase_conflict(e, stack_id).await);
-        }
-        tx.commit().await?;
-        Ok(record)
+        self.commit_with_phases(tx, record).await
     }
 
     pub async fn update_attachment(
@@ -144,9 +139,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let record = fetch(&mut *tx, integration_id, stack_id).await?;
+        self.commit_with_phases(tx, record).await
+    }
+
+    /// Writes the record's `stack_phases` rows and commits; a phase that
+    /// another integration holds for the stack becomes a 409 naming it.
+    async fn commit_with_phases(
+        &self,
+        mut tx: Transaction<'static, Any>,
+        record: AttachmentRecord,
+    ) -> ApiResult<AttachmentRecord> {
         if let Err(e) = insert_phases(&mut tx, &record).await {
             drop(tx);
-            return Err(self.explain_phase_conflict(e, stack_id).await);
+            return Err(self.explain_phase_conflict(e, &record.stack_id).await);
         }
         tx.commit().await?;
         Ok(record)
