@@ -192,6 +192,20 @@ pub struct ApiKeyInput {
     pub expires_in_seconds: Option<i64>,
 }
 
+impl ApiKeyInput {
+    /// A runner key for every phase of one stack, without expiry; set the
+    /// other fields with struct update syntax.
+    pub fn runner(stack_id: &str) -> ApiKeyInput {
+        ApiKeyInput {
+            role: KeyRole::Runner,
+            stack_id: Some(stack_id.into()),
+            phases: None,
+            description: String::new(),
+            expires_in_seconds: None,
+        }
+    }
+}
+
 /// The answer to key creation: the only time the secret is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CreatedApiKey {

@@ -58,16 +58,7 @@ async fn measure(backend: Backend, sts: &FastSts) -> Figures {
         )
         .await
         .unwrap();
-    let runner = admin
-        .create_key(&ApiKeyInput {
-            role: KeyRole::Runner,
-            stack_id: Some("net".into()),
-            phases: None,
-            description: String::new(),
-            expires_in_seconds: None,
-        })
-        .await
-        .unwrap();
+    let runner = admin.create_key(&ApiKeyInput::runner("net")).await.unwrap();
     let client = b.client(&runner.token);
     let request = |n: usize| CredentialsRequest {
         stack_id: None,

@@ -41,11 +41,9 @@ on_both!(every_route_checks_the_key, |backend| async move {
     .await
     .unwrap();
     let runner_for = |stack: &str, expires: Option<i64>| ApiKeyInput {
-        role: KeyRole::Runner,
-        stack_id: Some(stack.into()),
         phases: Some(vec![Phase::Read, Phase::Write]),
-        description: String::new(),
         expires_in_seconds: expires,
+        ..ApiKeyInput::runner(stack)
     };
     let runner = c.create_key(&runner_for("net", None)).await.unwrap().token;
     let foreign_runner = c

@@ -169,11 +169,8 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         // Credentials for a run: they work, and name the run.
         let runner = admin
             .create_key(&ApiKeyInput {
-                role: KeyRole::Runner,
-                stack_id: Some("net".into()),
                 phases: Some(vec![Phase::Write]),
-                description: String::new(),
-                expires_in_seconds: None,
+                ..ApiKeyInput::runner("net")
             })
             .await
             .unwrap();
@@ -259,7 +256,7 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         emulator.role("worker", caller, &[format!("acme@{}@app@write", worker.id)], 0);
         admin.attach(&worker.id, &AttachmentInput { stack_id: "app".into(), read: false, write: true }).await.unwrap();
         let app_runner = admin
-            .create_key(&ApiKeyInput { role: KeyRole::Runner, stack_id: Some("app".into()), phases: None, description: "worker".into(), expires_in_seconds: None })
+            .create_key(&ApiKeyInput { description: "worker".into(), ..ApiKeyInput::runner("app") })
             .await
             .unwrap();
         let out = {
