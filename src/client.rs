@@ -1,15 +1,22 @@
 //! A typed client of the broker's HTTP API, used by the Terraform provider
-//! and the CLI. Errors keep the broker's problem details, so callers can
-//! show its words and match on its stable codes.
+//! and the CLI. It speaks only the types in `api`: errors keep the
+//! broker's problem details, so callers show its words and match on its
+//! stable [`ProblemCode`]s.
+//!
+//! URLs are built with the `url` library: the endpoint's own path is kept
+//! (a broker behind `https://host/deputy/` is called at
+//! `https://host/deputy/v1/...`), path segments and query values are
+//! escaped, so ids and label values with `/`, `,`, `=`, `&` or spaces
+//! arrive as sent.
 
 use std::time::Duration;
 
-use reqwest::{Method, StatusCode};
+use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::api::*;
-use crate::broker::error::Problem;
+use crate::model::Phase;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
@@ -29,8 +36,15 @@ impl ClientError {
         }
     }
 
+    pub fn code(&self) -> Option<ProblemCode> {
+        match self {
+            ClientError::Problem(p) => Some(p.code),
+            ClientError::Transport { .. } => None,
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
-        self.status() == Some(404)
+        self.code() == Some(ProblemCode::NotFound)
     }
 }
 
@@ -39,26 +53,34 @@ pub type ClientResult<T> = Result<T, ClientError>;
 #[derive(Clone)]
 pub struct Client {
     http: reqwest::Client,
-    base: reqwest::Url,
+    base: Url,
     token: String,
 }
 
-/// Escapes user input (names, ids) for a URL path segment or query value.
-fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// A request path: segments (escaped one by one) and query pairs.
+struct Target<'a> {
+    segments: Vec<&'a str>,
+    query: Vec<(&'static str, String)>,
+}
+
+fn at<'a>(segments: impl IntoIterator<Item = &'a str>) -> Target<'a> {
+    Target {
+        segments: segments.into_iter().collect(),
+        query: Vec::new(),
+    }
+}
+
+impl Target<'_> {
+    fn query(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.query.push((key, value.into()));
+        self
+    }
 }
 
 impl Client {
     /// `timeout` bounds each request, so a dead broker is an error, not a
     /// hung `terraform plan`.
-    pub fn new(base: reqwest::Url, token: String, timeout: Duration) -> Client {
+    pub fn new(base: Url, token: String, timeout: Duration) -> Client {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -72,21 +94,41 @@ impl Client {
         self.base.as_str()
     }
 
+    fn url(&self, target: &Target<'_>) -> ClientResult<Url> {
+        let mut url = self.base.clone();
+        url.set_query(None);
+        url.path_segments_mut()
+            .map_err(|()| ClientError::Transport {
+                endpoint: self.base.to_string(),
+                cause: "the endpoint cannot have a path (use an http(s) URL)".into(),
+            })?
+            .pop_if_empty()
+            .extend(&target.segments);
+        if !target.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (k, v) in &target.query {
+                pairs.append_pair(k, v);
+            }
+        }
+        Ok(url)
+    }
+
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
-        path: &str,
+        target: Target<'_>,
         body: Option<&B>,
     ) -> ClientResult<T> {
         let transport = |cause: String| ClientError::Transport {
             endpoint: self.base.to_string(),
             cause,
         };
-        let url = self
-            .base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| transport(e.to_string()))?;
-        let mut request = self.http.request(method, url).bearer_auth(&self.token);
+        let url = self.url(&target)?;
+        tracing::debug!(%method, %url, "deputy broker request");
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -96,6 +138,7 @@ impl Client {
             .bytes()
             .await
             .map_err(|e| transport(describe(&e)))?;
+        tracing::debug!(%method, %url, status = status.as_u16(), "deputy broker answer");
         if status.is_success() {
             let body: &[u8] = if status == StatusCode::NO_CONTENT {
                 b"null"
@@ -108,66 +151,57 @@ impl Client {
         match serde_json::from_slice::<Problem>(&bytes) {
             Ok(problem) => Err(ClientError::Problem(problem)),
             Err(_) => Err(transport(format!(
-                "HTTP {status}: {}",
-                String::from_utf8_lossy(&bytes)
-                    .chars()
-                    .take(200)
-                    .collect::<String>()
+                "HTTP {status} from {url}, which does not look like a deputy broker (its answer is \
+                 not a problem document); check the endpoint"
             ))),
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> ClientResult<T> {
-        self.call::<(), T>(Method::GET, path, None).await
+    async fn get<T: DeserializeOwned>(&self, target: Target<'_>) -> ClientResult<T> {
+        self.call::<(), T>(Method::GET, target, None).await
+    }
+
+    async fn delete(&self, target: Target<'_>) -> ClientResult<()> {
+        self.call::<(), ()>(Method::DELETE, target, None).await
     }
 
     pub async fn account(&self) -> ClientResult<Account> {
-        self.get("/v1/account").await
+        self.get(at(["v1", "account"])).await
     }
 
     pub async fn create_stack(&self, input: &StackInput) -> ClientResult<Stack> {
-        self.call(Method::POST, "/v1/stacks", Some(input)).await
+        self.call(Method::POST, at(["v1", "stacks"]), Some(input))
+            .await
     }
 
     pub async fn stack(&self, id: &str) -> ClientResult<Stack> {
-        self.get(&format!("/v1/stacks/{}", url_escape(id))).await
+        self.get(at(["v1", "stacks", id])).await
     }
 
     pub async fn stacks(&self) -> ClientResult<Vec<Stack>> {
-        Ok(self.get::<List<Stack>>("/v1/stacks").await?.items)
+        Ok(self.get::<List<Stack>>(at(["v1", "stacks"])).await?.items)
     }
 
     pub async fn replace_stack(&self, id: &str, input: &StackInput) -> ClientResult<Stack> {
-        self.call(
-            Method::PUT,
-            &format!("/v1/stacks/{}", url_escape(id)),
-            Some(input),
-        )
-        .await
+        self.call(Method::PUT, at(["v1", "stacks", id]), Some(input))
+            .await
     }
 
     pub async fn delete_stack(&self, id: &str) -> ClientResult<()> {
-        self.call::<(), ()>(
-            Method::DELETE,
-            &format!("/v1/stacks/{}", url_escape(id)),
-            None,
-        )
-        .await
+        self.delete(at(["v1", "stacks", id])).await
     }
 
     pub async fn create_integration(&self, input: &IntegrationInput) -> ClientResult<Integration> {
-        self.call(Method::POST, "/v1/integrations", Some(input))
+        self.call(Method::POST, at(["v1", "integrations"]), Some(input))
             .await
     }
 
     pub async fn integration(&self, id: &str) -> ClientResult<Integration> {
-        self.get(&format!("/v1/integrations/{}", url_escape(id)))
-            .await
+        self.get(at(["v1", "integrations", id])).await
     }
 
     pub async fn integration_by_name(&self, name: &str) -> ClientResult<Integration> {
-        self.get(&format!("/v1/integrations/by-name/{}", url_escape(name)))
-            .await
+        self.get(at(["v1", "integrations", "by-name", name])).await
     }
 
     /// `labels` must all match; `space` too when given.
@@ -176,20 +210,14 @@ impl Client {
         space: Option<&str>,
         labels: &Labels,
     ) -> ClientResult<Vec<Integration>> {
-        let mut query = Vec::new();
+        let mut target = at(["v1", "integrations"]);
         if let Some(space) = space {
-            query.push(format!("space={}", url_escape(space)));
+            target = target.query("space", space);
         }
-        if !labels.is_empty() {
-            let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            query.push(format!("label={}", url_escape(&pairs.join(","))));
+        for (k, v) in labels {
+            target = target.query("label", format!("{k}={v}"));
         }
-        let path = if query.is_empty() {
-            "/v1/integrations".to_string()
-        } else {
-            format!("/v1/integrations?{}", query.join("&"))
-        };
-        Ok(self.get::<List<Integration>>(&path).await?.items)
+        Ok(self.get::<List<Integration>>(target).await?.items)
     }
 
     pub async fn replace_integration(
@@ -197,21 +225,12 @@ impl Client {
         id: &str,
         input: &IntegrationInput,
     ) -> ClientResult<Integration> {
-        self.call(
-            Method::PUT,
-            &format!("/v1/integrations/{}", url_escape(id)),
-            Some(input),
-        )
-        .await
+        self.call(Method::PUT, at(["v1", "integrations", id]), Some(input))
+            .await
     }
 
     pub async fn delete_integration(&self, id: &str) -> ClientResult<()> {
-        self.call::<(), ()>(
-            Method::DELETE,
-            &format!("/v1/integrations/{}", url_escape(id)),
-            None,
-        )
-        .await
+        self.delete(at(["v1", "integrations", id])).await
     }
 
     pub async fn attach(
@@ -219,15 +238,8 @@ impl Client {
         integration_id: &str,
         input: &AttachmentInput,
     ) -> ClientResult<Attachment> {
-        self.call(
-            Method::POST,
-            &format!(
-                "/v1/integrations/{}/attachments",
-                url_escape(integration_id)
-            ),
-            Some(input),
-        )
-        .await
+        let target = at(["v1", "integrations", integration_id, "attachments"]);
+        self.call(Method::POST, target, Some(input)).await
     }
 
     pub async fn attachment(
@@ -235,11 +247,13 @@ impl Client {
         integration_id: &str,
         stack_id: &str,
     ) -> ClientResult<Attachment> {
-        self.get(&format!(
-            "/v1/integrations/{}/attachments/{}",
-            url_escape(integration_id),
-            url_escape(stack_id)
-        ))
+        self.get(at([
+            "v1",
+            "integrations",
+            integration_id,
+            "attachments",
+            stack_id,
+        ]))
         .await
     }
 
@@ -247,20 +261,13 @@ impl Client {
         &self,
         integration_id: &str,
     ) -> ClientResult<Vec<Attachment>> {
-        Ok(self
-            .get::<List<Attachment>>(&format!(
-                "/v1/integrations/{}/attachments",
-                url_escape(integration_id)
-            ))
-            .await?
-            .items)
+        let target = at(["v1", "integrations", integration_id, "attachments"]);
+        Ok(self.get::<List<Attachment>>(target).await?.items)
     }
 
     pub async fn attachments_of_stack(&self, stack_id: &str) -> ClientResult<Vec<Attachment>> {
-        Ok(self
-            .get::<List<Attachment>>(&format!("/v1/stacks/{}/attachments", url_escape(stack_id)))
-            .await?
-            .items)
+        let target = at(["v1", "stacks", stack_id, "attachments"]);
+        Ok(self.get::<List<Attachment>>(target).await?.items)
     }
 
     pub async fn update_attachment(
@@ -269,28 +276,24 @@ impl Client {
         stack_id: &str,
         update: &AttachmentUpdate,
     ) -> ClientResult<Attachment> {
-        self.call(
-            Method::PUT,
-            &format!(
-                "/v1/integrations/{}/attachments/{}",
-                url_escape(integration_id),
-                url_escape(stack_id)
-            ),
-            Some(update),
-        )
-        .await
+        let target = at([
+            "v1",
+            "integrations",
+            integration_id,
+            "attachments",
+            stack_id,
+        ]);
+        self.call(Method::PUT, target, Some(update)).await
     }
 
     pub async fn detach(&self, integration_id: &str, stack_id: &str) -> ClientResult<()> {
-        self.call::<(), ()>(
-            Method::DELETE,
-            &format!(
-                "/v1/integrations/{}/attachments/{}",
-                url_escape(integration_id),
-                url_escape(stack_id)
-            ),
-            None,
-        )
+        self.delete(at([
+            "v1",
+            "integrations",
+            integration_id,
+            "attachments",
+            stack_id,
+        ]))
         .await
     }
 
@@ -298,41 +301,32 @@ impl Client {
         &self,
         integration_id: &str,
         stack_id: &str,
-        phases: &[crate::model::Phase],
+        phases: &[Phase],
     ) -> ClientResult<ExternalIds> {
         let phases: Vec<&str> = phases.iter().map(|p| p.as_str()).collect();
-        self.get(&format!(
-            "/v1/integrations/{}/external-ids?stack_id={}&phases={}",
-            url_escape(integration_id),
-            url_escape(stack_id),
-            phases.join(",")
-        ))
-        .await
+        let target = at(["v1", "integrations", integration_id, "external-ids"])
+            .query("stack_id", stack_id)
+            .query("phases", phases.join(","));
+        self.get(target).await
     }
 
     pub async fn trust_policy(&self, integration_id: &str) -> ClientResult<TrustPolicy> {
-        self.get(&format!(
-            "/v1/integrations/{}/trust-policy",
-            url_escape(integration_id)
-        ))
-        .await
+        self.get(at(["v1", "integrations", integration_id, "trust-policy"]))
+            .await
     }
 
     pub async fn create_key(&self, input: &ApiKeyInput) -> ClientResult<CreatedApiKey> {
-        self.call(Method::POST, "/v1/keys", Some(input)).await
+        self.call(Method::POST, at(["v1", "keys"]), Some(input))
+            .await
     }
 
     pub async fn keys(&self) -> ClientResult<Vec<ApiKey>> {
-        Ok(self.get::<List<ApiKey>>("/v1/keys").await?.items)
+        Ok(self.get::<List<ApiKey>>(at(["v1", "keys"])).await?.items)
     }
 
     pub async fn revoke_key(&self, id: &str) -> ClientResult<ApiKey> {
-        self.call::<(), ApiKey>(
-            Method::DELETE,
-            &format!("/v1/keys/{}", url_escape(id)),
-            None,
-        )
-        .await
+        self.call::<(), ApiKey>(Method::DELETE, at(["v1", "keys", id]), None)
+            .await
     }
 
     /// Verifies an integration's role, for every attachment or for one stack.
@@ -340,12 +334,12 @@ impl Client {
         &self,
         integration_id: &str,
         stack_id: Option<&str>,
-    ) -> ClientResult<crate::sts::VerifyReport> {
-        let mut path = format!("/v1/integrations/{}/verify", url_escape(integration_id));
+    ) -> ClientResult<VerifyReport> {
+        let mut target = at(["v1", "integrations", integration_id, "verify"]);
         if let Some(stack) = stack_id {
-            path.push_str(&format!("?stack_id={}", url_escape(stack)));
+            target = target.query("stack_id", stack);
         }
-        self.call::<(), _>(Method::POST, &path, None).await
+        self.call::<(), _>(Method::POST, target, None).await
     }
 
     /// Credentials for a run (runner keys).
@@ -353,19 +347,30 @@ impl Client {
         &self,
         request: &CredentialsRequest,
     ) -> ClientResult<IssuedCredentials> {
-        self.call(Method::POST, "/v1/credentials", Some(request))
+        self.call(Method::POST, at(["v1", "credentials"]), Some(request))
             .await
     }
 
-    /// Newest first; `query` is the URL query string without `?`, e.g.
-    /// `action=stack.create&limit=10`.
-    pub async fn audit(&self, query: &str) -> ClientResult<Vec<AuditEvent>> {
-        let path = if query.is_empty() {
-            "/v1/audit".to_string()
-        } else {
-            format!("/v1/audit?{query}")
-        };
-        Ok(self.get::<List<AuditEvent>>(&path).await?.items)
+    /// Newest first, filtered.
+    pub async fn audit(&self, filter: &AuditFilter) -> ClientResult<Vec<AuditEvent>> {
+        let mut target = at(["v1", "audit"]);
+        let fields = [
+            ("action", &filter.action),
+            ("target", &filter.target),
+            ("key_id", &filter.key_id),
+            ("stack_id", &filter.stack_id),
+            ("outcome", &filter.outcome),
+            ("since", &filter.since),
+        ];
+        for (key, value) in fields {
+            if let Some(v) = value {
+                target = target.query(key, v.clone());
+            }
+        }
+        if let Some(limit) = filter.limit {
+            target = target.query("limit", limit.to_string());
+        }
+        Ok(self.get::<List<AuditEvent>>(target).await?.items)
     }
 }
 
@@ -379,4 +384,33 @@ fn describe(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> Client {
+        Client::new(base.parse().unwrap(), "t".into(), Duration::from_secs(1))
+    }
+
+    #[test]
+    fn urls_keep_the_endpoint_path_and_escape_values() {
+        let cases = [
+            ("https://h/deputy", "https://h/deputy/v1/stacks/a%2Fb"),
+            ("https://h/deputy/", "https://h/deputy/v1/stacks/a%2Fb"),
+            ("http://h:8420", "http://h:8420/v1/stacks/a%2Fb"),
+        ];
+        for (base, want) in cases {
+            let url = client(base).url(&at(["v1", "stacks", "a/b"])).unwrap();
+            assert_eq!(url.as_str(), want, "{base}");
+        }
+        let target = at(["v1", "integrations"]).query("label", "team=net, ops & co=1");
+        let url = client("https://h/").url(&target).unwrap();
+        let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+        assert_eq!(
+            pairs,
+            [("label".to_string(), "team=net, ops & co=1".to_string())]
+        );
+    }
 }

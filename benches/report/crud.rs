@@ -45,7 +45,7 @@ pub async fn run() -> Section {
             let client = client.clone();
             async move {
                 let input = StackInput {
-                    id: Some(format!("s{n}")),
+                    id: format!("s{n}"),
                     ..Default::default()
                 };
                 client.create_stack(&input).await.expect("create");

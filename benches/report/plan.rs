@@ -176,7 +176,7 @@ pub fn run(rt: &Runtime, metered: &Metered) -> Section {
     rt.block_on(async {
         for i in 0..COUNTS[COUNTS.len() - 1] {
             let input = StackInput {
-                id: Some(format!("s{i:05}")),
+                id: format!("s{i:05}"),
                 ..Default::default()
             };
             admin.create_stack(&input).await.unwrap();

@@ -31,7 +31,7 @@ async fn measure(backend: Backend, sts: &FastSts) -> Figures {
     let admin = b.admin();
     admin
         .create_stack(&StackInput {
-            id: Some("net".into()),
+            id: "net".into(),
             ..Default::default()
         })
         .await

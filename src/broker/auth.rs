@@ -16,9 +16,10 @@ use sha2::{Digest, Sha256};
 
 use super::api::AppState;
 use super::error::ApiError;
-use super::store::{StoredKey, now, timestamp};
+use super::store::StoredKey;
 use crate::api::{ApiKey, KeyRole};
-use crate::model::Phase;
+use crate::model::timestamp::{self, now};
+use crate::model::{Phase, StackId};
 
 const PREFIX: &str = "dpk_";
 
@@ -40,7 +41,7 @@ pub fn new_key_id() -> String {
 pub fn mint(
     id: String,
     role: KeyRole,
-    stack_id: Option<String>,
+    stack_id: Option<StackId>,
     phases: Vec<Phase>,
     description: String,
     expires_at: Option<String>,
@@ -92,6 +93,15 @@ fn parse(token: &str) -> Option<(&str, &str)> {
     (id.len() == 16 && !secret.is_empty()).then_some((id, secret))
 }
 
+/// The token of an `Authorization: Bearer <token>` header. The scheme is
+/// case-insensitive (RFC 9110), so `bearer` and `BEARER` work too.
+fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, token) = header.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+}
+
 /// The authenticated caller of a request.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -122,16 +132,9 @@ impl FromRequestParts<Arc<AppState>> for Caller {
                     "no API key: send `Authorization: Bearer dpk_...` (create keys with `deputy token create`)".into(),
                 )
             })?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::Unauthenticated(
-                    "the Authorization header must be `Bearer dpk_...`".into(),
-                )
-            })?;
+        let token = header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+            ApiError::Unauthenticated("the Authorization header must be `Bearer dpk_...`".into())
+        })?;
         let (id, secret) = parse(token).ok_or_else(|| {
             ApiError::Unauthenticated(
                 "malformed API key: keys look like dpk_<16 hex digits>_<secret>".into(),
@@ -186,7 +189,7 @@ impl FromRequestParts<Arc<AppState>> for Admin {
             KeyRole::Runner => Err(ApiError::Forbidden(format!(
                 "API key {} is a runner key for stack {}; this route needs an admin key",
                 caller.key.id,
-                caller.key.stack_id.as_deref().unwrap_or("?")
+                caller.key.stack_id.as_ref().map_or("?", |s| s.as_str())
             ))),
         }
     }
@@ -196,7 +199,7 @@ impl FromRequestParts<Arc<AppState>> for Admin {
 /// credentials go to runs, not to people managing the registry.
 pub struct Runner {
     pub caller: Caller,
-    pub stack_id: String,
+    pub stack_id: StackId,
 }
 
 impl FromRequestParts<Arc<AppState>> for Runner {
@@ -217,7 +220,7 @@ impl FromRequestParts<Arc<AppState>> for Runner {
 }
 
 fn minute_ago() -> String {
-    timestamp(time::OffsetDateTime::now_utc() - time::Duration::minutes(1))
+    timestamp::format(time::OffsetDateTime::now_utc() - time::Duration::minutes(1))
 }
 
 #[cfg(test)]
@@ -239,6 +242,9 @@ mod tests {
         assert!(same(&m.stored.secret_hash, &hash(secret)));
         assert!(!m.stored.secret_hash.contains(secret));
         assert!(parse("dpk_short_x").is_none());
+        assert_eq!(bearer_token("bearer dpk_a"), Some("dpk_a"));
+        assert_eq!(bearer_token("BEARER  dpk_a "), Some("dpk_a"));
+        assert_eq!(bearer_token("Basic dpk_a"), None);
         assert!(parse("Bearer x").is_none());
     }
 }

@@ -1,14 +1,17 @@
 //! One error type for the whole API, mapped to an HTTP status and an
-//! `application/problem+json` body in exactly one place.
+//! `application/problem+json` body ([`crate::api::Problem`]) in exactly one
+//! place.
 //!
-//! Every problem carries a stable `code` that clients (the provider, the CLI)
-//! can match on, the `field` it is about when there is one, and a `detail`
-//! that says what to do. Internal errors are logged with their cause and
-//! answered with a generic message: causes can hold SQL or paths.
+//! Every problem carries a stable [`ProblemCode`] that clients (the
+//! provider, the CLI) match on, the `field` it is about when there is one,
+//! and a `detail` that says what to do. Internal errors are logged with
+//! their cause and answered with a generic message: causes can hold SQL or
+//! paths.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+
+use crate::api::{Problem, ProblemCode, VerifyReport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -29,7 +32,12 @@ pub enum ApiError {
     NotFound { what: &'static str, id: String },
     /// 409: the request conflicts with what exists.
     #[error("{detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict {
+        code: ProblemCode,
+        detail: String,
+        /// The verification report, for `verification_failed`.
+        report: Option<Box<VerifyReport>>,
+    },
     /// 422: a field's value breaks a rule.
     #[error("{detail}")]
     Invalid { field: String, detail: String },
@@ -53,67 +61,52 @@ impl ApiError {
         }
     }
 
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+    pub fn conflict(code: ProblemCode, detail: impl Into<String>) -> Self {
         ApiError::Conflict {
             code,
             detail: detail.into(),
+            report: None,
         }
     }
-}
 
-/// The body of every error answer (RFC 9457 problem details).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    /// Stable, machine-matchable.
-    pub code: String,
-    /// What went wrong and what to do about it.
-    pub detail: String,
-    /// JSON path of the field at fault, when one is.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub field: Option<String>,
-}
+    /// A failed verification: 409 with the report and its fix.
+    pub fn verification_failed(report: VerifyReport) -> Self {
+        ApiError::Conflict {
+            code: ProblemCode::VerificationFailed,
+            detail: report.error.clone(),
+            report: Some(Box::new(report)),
+        }
+    }
 
-impl ApiError {
+    pub fn code(&self) -> ProblemCode {
+        match self {
+            ApiError::Malformed(_) => ProblemCode::MalformedRequest,
+            ApiError::Unauthenticated(_) => ProblemCode::Unauthenticated,
+            ApiError::Forbidden(_) => ProblemCode::Forbidden,
+            ApiError::MethodNotAllowed(_) => ProblemCode::MethodNotAllowed,
+            ApiError::NotFound { .. } => ProblemCode::NotFound,
+            ApiError::Conflict { code, .. } => *code,
+            ApiError::Invalid { .. } => ProblemCode::InvalidField,
+            ApiError::Internal(_) => ProblemCode::Internal,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     pub fn problem(&self) -> Problem {
-        let (status, code, title, field) = match self {
-            ApiError::Malformed(_) => (
-                StatusCode::BAD_REQUEST,
-                "malformed_request",
-                "Malformed request",
-                None,
-            ),
-            ApiError::Unauthenticated(_) => (
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Unauthenticated",
-                None,
-            ),
-            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden", None),
-            ApiError::MethodNotAllowed(_) => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "Method not allowed",
-                None,
-            ),
-            ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", "Not found", None),
-            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, *code, "Conflict", None),
-            ApiError::Invalid { field, .. } => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "Invalid field",
-                Some(field.clone()),
-            ),
-            ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                None,
-            ),
-        };
+        let status = self.status();
+        let code = self.code();
         let detail = match self {
             ApiError::Internal(_) => {
                 "The broker hit an internal error; its log has the cause.".to_string()
@@ -122,11 +115,18 @@ impl ApiError {
         };
         Problem {
             kind: format!("https://deputy.dev/problems/{code}"),
-            title: title.to_string(),
+            title: status.canonical_reason().unwrap_or("Error").to_string(),
             status: status.as_u16(),
-            code: code.to_string(),
+            code,
             detail,
-            field,
+            field: match self {
+                ApiError::Invalid { field, .. } => Some(field.clone()),
+                _ => None,
+            },
+            report: match self {
+                ApiError::Conflict { report, .. } => report.as_deref().cloned(),
+                _ => None,
+            },
         }
     }
 }
@@ -136,10 +136,7 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(cause) = &self {
             tracing::error!(%cause, "request failed");
         }
-        let problem = self.problem();
-        let status =
-            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = (status, axum::Json(problem)).into_response();
+        let mut response = (self.status(), axum::Json(self.problem())).into_response();
         response.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/problem+json"),

@@ -10,7 +10,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 
 use super::BrokerArgs;
 use crate::api::{CredentialsRequest, IssuedCredentials};
-use crate::model::{ExternalId, Phase, RoleArn};
+use crate::model::{Phase, timestamp};
 use crate::sts::{AssumeRequest, Sts};
 
 #[derive(Debug, Clone, Args)]
@@ -46,7 +46,7 @@ pub struct RunCredentials {
 /// Asks the broker; in worker mode, assumes the role here with this
 /// machine's own AWS identity.
 pub async fn fetch(args: &RunArgs) -> anyhow::Result<RunCredentials> {
-    let issued: IssuedCredentials = args
+    let issued = args
         .broker
         .client()
         .credentials(&CredentialsRequest {
@@ -55,42 +55,40 @@ pub async fn fetch(args: &RunArgs) -> anyhow::Result<RunCredentials> {
             run_id: args.run_id.clone(),
         })
         .await?;
-    if issued.mode == "broker" {
-        return Ok(RunCredentials {
-            access_key_id: issued.access_key_id.unwrap_or_default(),
-            secret_access_key: issued.secret_access_key.unwrap_or_default(),
-            session_token: issued.session_token.unwrap_or_default(),
-            expiration: issued.expiration.unwrap_or_default(),
-            region: issued.region,
-        });
-    }
-    let role: RoleArn = issued
-        .role_arn
-        .parse()
-        .map_err(|e: crate::model::Invalid| anyhow::anyhow!(e.0))?;
-    let external: ExternalId = issued
-        .external_id
-        .parse()
-        .map_err(|e: crate::model::Invalid| anyhow::anyhow!(e.0))?;
+    let worker = match issued {
+        IssuedCredentials::Broker(c) => {
+            return Ok(RunCredentials {
+                access_key_id: c.access_key_id,
+                secret_access_key: c.secret_access_key,
+                session_token: c.session_token,
+                expiration: c.expiration,
+                region: c.region.to_string(),
+            });
+        }
+        IssuedCredentials::Worker(w) => w,
+    };
     let sts = Sts::load(std::env::var("DEPUTY_AWS_ENDPOINT_URL").ok().as_deref()).await;
     let creds = sts
         .assume(&AssumeRequest {
-            role: &role,
-            external_id: Some(&external),
-            session_name: &issued.session_name,
-            duration: Duration::from_secs(issued.duration_seconds as u64),
+            role: &worker.role_arn,
+            external_id: Some(&worker.external_id),
+            session_name: &worker.session_name,
+            duration: Duration::from_secs(worker.duration_seconds as u64),
             tags: &[],
-            region: &issued.region,
+            region: worker.region.as_str(),
         })
         .await?;
     Ok(RunCredentials {
         access_key_id: creds.access_key_id,
         secret_access_key: creds.secret_access_key.expose().to_string(),
         session_token: creds.session_token.expose().to_string(),
-        expiration: time::OffsetDateTime::from_unix_timestamp(creds.expiration)
-            .map(crate::broker::store::timestamp)
-            .unwrap_or_default(),
-        region: issued.region,
+        expiration: timestamp::from_unix(creds.expiration).ok_or_else(|| {
+            anyhow::anyhow!(
+                "STS answered an expiration out of range: {}",
+                creds.expiration
+            )
+        })?,
+        region: worker.region.to_string(),
     })
 }
 

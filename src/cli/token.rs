@@ -97,7 +97,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
                     "{:<18} {:<7} {:<24} {:<12} {:<28} {}",
                     k.id,
                     role_name(k.role),
-                    k.stack_id.as_deref().unwrap_or("-"),
+                    k.stack_id.as_ref().map_or("-", |s| s.as_str()),
                     if phases.is_empty() {
                         "-".into()
                     } else {

@@ -83,8 +83,8 @@ fn valid_path_and_name(rest: &str, max_name: usize) -> bool {
 }
 
 /// The ARN of an IAM role that deputy assumes for a stack.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(into = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct RoleArn {
     text: String,
     partition: String,
@@ -129,6 +129,13 @@ impl FromStr for RoleArn {
     }
 }
 
+impl TryFrom<String> for RoleArn {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        s.parse()
+    }
+}
+
 impl From<RoleArn> for String {
     fn from(arn: RoleArn) -> String {
         arn.text
@@ -143,8 +150,8 @@ impl fmt::Display for RoleArn {
 
 /// An AWS principal that a trust policy can name: a role, a user, or an
 /// account root. deputy's own identity is one of these.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(into = "String")]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct PrincipalArn(String);
 
 impl PrincipalArn {
@@ -175,6 +182,13 @@ impl FromStr for PrincipalArn {
             )));
         }
         Ok(PrincipalArn(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for PrincipalArn {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        s.parse()
     }
 }
 

@@ -16,8 +16,10 @@ fn valid_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "_+=,.@:/-".contains(c)
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct ExternalId(String);
 
 impl ExternalId {
@@ -33,8 +35,43 @@ impl ExternalId {
         ExternalId(format!("{account}@{integration}@{stack}@{phase}"))
     }
 
+    /// The External ID a run of `stack` in `phase` is assumed with: the
+    /// integration's custom one in worker mode, else the derived one.
+    pub fn for_phase(
+        account: &AccountName,
+        integration: &IntegrationId,
+        custom: Option<&ExternalId>,
+        stack: &StackId,
+        phase: Phase,
+    ) -> ExternalId {
+        match custom {
+            Some(id) => id.clone(),
+            None => ExternalId::derive(account, integration, stack, phase),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl std::ops::Deref for ExternalId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ExternalId {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        s.parse()
+    }
+}
+
+impl From<ExternalId> for String {
+    fn from(v: ExternalId) -> String {
+        v.0
     }
 }
 

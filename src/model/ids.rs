@@ -28,8 +28,8 @@ fn check_slug(what: &str, s: &str) -> Result<(), Invalid> {
 macro_rules! slug_type {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-        #[serde(transparent)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
         impl $name {
@@ -44,6 +44,28 @@ macro_rules! slug_type {
             fn from_str(s: &str) -> Result<Self, Invalid> {
                 check_slug($what, s)?;
                 Ok($name(s.to_string()))
+            }
+        }
+
+        /// Read access as text: ids are strings with guarantees, and
+        /// every API that takes text takes them as they are.
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Invalid;
+            fn try_from(s: String) -> Result<Self, Invalid> {
+                s.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
             }
         }
 
@@ -70,8 +92,10 @@ slug_type!(
 
 /// An AWS integration's id: a ULID assigned by the broker (26 characters of
 /// Crockford base32, uppercase).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
-#[serde(transparent)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct IntegrationId(String);
 
 impl IntegrationId {
@@ -96,6 +120,27 @@ impl FromStr for IntegrationId {
                  `id` of a deputy_aws_integration"
             ))),
         }
+    }
+}
+
+/// Read access as text, like the slug types.
+impl std::ops::Deref for IntegrationId {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for IntegrationId {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        s.parse()
+    }
+}
+
+impl From<IntegrationId> for String {
+    fn from(v: IntegrationId) -> String {
+        v.0
     }
 }
 

@@ -1,17 +1,24 @@
 //! deputy's domain rules, pure and free of I/O: identifiers, External IDs,
-//! role ARNs and trust policies. The provider, the broker and the CLI all
-//! validate through here, so a rule is stated once and reads the same
-//! everywhere it is enforced.
+//! role ARNs, integration settings, names, trust policies and timestamps.
+//! The provider, the broker and the CLI all validate through here, so a
+//! rule is stated once and reads the same everywhere it is enforced: `plan`
+//! refuses exactly what the broker would refuse at `apply`, in the same
+//! words.
 
 pub mod arn;
 pub mod external_id;
 pub mod ids;
+pub mod integration;
+pub mod names;
 pub mod phase;
+pub mod timestamp;
 pub mod trust_policy;
 
 pub use arn::{PrincipalArn, RoleArn};
 pub use external_id::ExternalId;
 pub use ids::{AccountName, IntegrationId, StackId};
+pub use integration::{Region, SessionDuration};
+pub use names::{Name, Space};
 pub use phase::Phase;
 
 /// A rule broken by a user-supplied value. `Display` is a full sentence that

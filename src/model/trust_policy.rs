@@ -13,15 +13,39 @@ use super::{ExternalId, PrincipalArn};
 /// IAM's policy language version; the only one that supports conditions.
 const POLICY_VERSION: &str = "2012-10-17";
 
-/// What a statement lets the principal do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Actions {
+/// What a statement lets the principal do beyond `sts:AssumeRole`. Each
+/// extra is needed exactly when a vend passes the matching parameter: AWS
+/// refuses the whole AssumeRole call with session tags unless the trust
+/// policy allows `sts:TagSession`, and with a SourceIdentity unless it
+/// allows `sts:SetSourceIdentity`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Actions {
+    pub tag_session: bool,
+    pub set_source_identity: bool,
+}
+
+impl Actions {
     /// `sts:AssumeRole` alone.
-    AssumeRole,
-    /// `sts:AssumeRole` and `sts:TagSession`, needed when the integration
-    /// passes session tags: without TagSession AWS refuses the whole
-    /// AssumeRole call.
-    AssumeRoleAndTagSession,
+    pub const ASSUME_ROLE: Actions = Actions {
+        tag_session: false,
+        set_source_identity: false,
+    };
+
+    /// A single action is written as a string, several as a list, as AWS's
+    /// own examples do.
+    fn json(self) -> serde_json::Value {
+        let mut list = vec!["sts:AssumeRole"];
+        if self.tag_session {
+            list.push("sts:TagSession");
+        }
+        if self.set_source_identity {
+            list.push("sts:SetSourceIdentity");
+        }
+        match list.as_slice() {
+            [one] => serde_json::json!(one),
+            many => serde_json::json!(many),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -63,10 +87,7 @@ fn statement<'a>(
     external_ids: &'a [ExternalId],
     actions: Actions,
 ) -> Statement<'a> {
-    let action = match actions {
-        Actions::AssumeRole => serde_json::json!("sts:AssumeRole"),
-        Actions::AssumeRoleAndTagSession => serde_json::json!(["sts:AssumeRole", "sts:TagSession"]),
-    };
+    let action = actions.json();
     // Duplicates would be harmless to IAM but make diffs noisy; keep the
     // first occurrence so the caller's order is preserved.
     let mut ids: Vec<&str> = Vec::with_capacity(external_ids.len());
@@ -125,7 +146,7 @@ mod tests {
         let got = statement_json(
             &p,
             &ids(&["a@b@c@read", "a@b@c@write", "a@b@c@read"]),
-            Actions::AssumeRole,
+            Actions::ASSUME_ROLE,
         );
         assert_eq!(
             got,
@@ -136,7 +157,14 @@ mod tests {
     #[test]
     fn tagging_sessions_adds_tag_session() {
         let p: PrincipalArn = "arn:aws:iam::123456789012:root".parse().unwrap();
-        let got = document_json(&p, &ids(&["x@y"]), Actions::AssumeRoleAndTagSession);
+        let got = document_json(
+            &p,
+            &ids(&["x@y"]),
+            Actions {
+                tag_session: true,
+                set_source_identity: false,
+            },
+        );
         assert_eq!(
             got,
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"sts:ExternalId":["x@y"]}}}]}"#

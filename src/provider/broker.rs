@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use super::BrokerSettings;
-use crate::api::{Account, Integration, Stack};
+use crate::api::{Account, Integration, ProblemCode, Stack};
 use crate::client::{Client, ClientError};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 
@@ -87,12 +87,12 @@ impl Broker {
             })
             .await?;
         if let Some(expected) = &self.settings.account {
-            if account.name != expected.as_str() {
+            if account.name != *expected {
                 return Err(Diagnostic::error(
                     "Wrong deputy broker",
                     format!(
-                        "The provider expects account {expected:?} but the broker at {} serves account \
-                         {:?}. Check `endpoint` (or DEPUTY_ENDPOINT) and `account`.",
+                        "The provider expects account \"{expected}\" but the broker at {} serves \
+                         account \"{}\". Check `endpoint` (or DEPUTY_ENDPOINT) and `account`.",
                         self.client()?.endpoint(),
                         account.name
                     ),
@@ -137,7 +137,7 @@ impl Broker {
                     .stacks()
                     .await
                     .map_err(|e| to_diags(e, None))?;
-                Ok::<_, Diagnostics>(list.into_iter().map(|s| (s.id.clone(), s)).collect())
+                Ok::<_, Diagnostics>(list.into_iter().map(|s| (s.id.to_string(), s)).collect())
             })
             .await?;
         let mut diags = Diagnostics::new();
@@ -167,15 +167,15 @@ impl Broker {
 pub fn to_diags(e: ClientError, path: Option<AttributePath>) -> Diagnostics {
     match e {
         ClientError::Problem(p) => {
-            let summary = match p.code.as_str() {
-                "unauthenticated" => "deputy broker refused the API key".to_string(),
-                "forbidden" => "deputy API key not allowed".to_string(),
-                "not_found" => "Not found in the deputy broker".to_string(),
-                "verification_failed" => "AWS role verification failed".to_string(),
+            let summary = match p.code {
+                ProblemCode::Unauthenticated => "deputy broker refused the API key".to_string(),
+                ProblemCode::Forbidden => "deputy API key not allowed".to_string(),
+                ProblemCode::NotFound => "Not found in the deputy broker".to_string(),
+                ProblemCode::VerificationFailed => "AWS role verification failed".to_string(),
                 _ => format!("deputy broker: {}", p.title),
             };
-            let hint = match p.code.as_str() {
-                "unauthenticated" | "forbidden" => {
+            let hint = match p.code {
+                ProblemCode::Unauthenticated | ProblemCode::Forbidden => {
                     " Check DEPUTY_TOKEN (or `token`): the provider needs an admin key (`deputy token create --role admin`)."
                 }
                 _ => "",

@@ -5,6 +5,7 @@
 use std::str::FromStr;
 
 use crate::model::Invalid;
+use crate::model::names::check_labels;
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::value::Value;
 
@@ -67,5 +68,18 @@ pub fn require_non_empty(config: &Value, name: &str, fix: &str, diags: &mut Diag
             Diagnostic::error(format!("Empty {name}"), format!("{name} is empty: {fix}"))
                 .at(AttributePath::attr(name)),
         );
+    }
+}
+
+/// A label map whose known entries follow the broker's label rules.
+pub fn labels(config: &Value, name: &str, diags: &mut Diagnostics) {
+    let Some(entries) = config.get(name).as_entries() else {
+        return;
+    };
+    let known = entries
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)));
+    if let Err(e) = check_labels(known) {
+        diags.push(Diagnostic::error("Invalid labels", e.0).at(AttributePath::attr(name)));
     }
 }

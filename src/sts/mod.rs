@@ -17,7 +17,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_sdk_sts::types::Tag;
 
-pub use verify::{Progress, RetryPolicy, Step, VerifyReport, VerifyRequest};
+pub use verify::{Progress, RetryPolicy, VerifyRequest};
 
 use crate::model::{ExternalId, RoleArn};
 

@@ -12,9 +12,8 @@
 
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
-
 use super::{AssumeRequest, Sts, StsError};
+use crate::api::{Step, StepOutcome, VerifyReport};
 use crate::model::trust_policy::{Actions, statement_json};
 use crate::model::{ExternalId, Phase, PrincipalArn, RoleArn};
 
@@ -43,25 +42,6 @@ pub struct Progress {
     pub attempt: u32,
     pub waited: Duration,
     pub next_delay: Duration,
-}
-
-#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
-pub struct Step {
-    pub name: String,
-    /// `ok`, `denied` (as wanted, for the no-ID step) or `failed`.
-    pub outcome: String,
-    pub detail: String,
-    pub attempts: u32,
-    pub millis: u64,
-}
-
-#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
-pub struct VerifyReport {
-    pub role_arn: String,
-    pub ok: bool,
-    /// Why verification failed, with the fix; empty when ok.
-    pub error: String,
-    pub steps: Vec<Step>,
 }
 
 /// What to verify: a role, where, for whom, with which External IDs.
@@ -100,9 +80,9 @@ impl Sts {
             let (result, attempts) = self
                 .assume_with_retry(role, region, *phase, id, retry, progress)
                 .await;
-            let step = |outcome: &str, detail: String, attempts| Step {
+            let step = |outcome: StepOutcome, detail: String, attempts| Step {
                 name: format!("assume_role_with_external_id:{phase}"),
-                outcome: outcome.into(),
+                outcome,
                 detail,
                 attempts,
                 millis: started.elapsed().as_millis() as u64,
@@ -110,7 +90,9 @@ impl Sts {
             let creds = match result {
                 Ok(c) => c,
                 Err(e) => {
-                    report.steps.push(step("failed", e.to_string(), attempts));
+                    report
+                        .steps
+                        .push(step(StepOutcome::Failed, e.to_string(), attempts));
                     report.error = format!(
                         "AssumeRole on {role} with the {phase} External ID failed ({e}){}. The role's trust \
                          policy must allow deputy's principal with that External ID: {}",
@@ -124,16 +106,18 @@ impl Sts {
                     return report;
                 }
             };
-            report
-                .steps
-                .push(step("ok", creds.assumed_role_arn.clone(), attempts));
+            report.steps.push(step(
+                StepOutcome::Ok,
+                creds.assumed_role_arn.clone(),
+                attempts,
+            ));
             let started = Instant::now();
             let who = self.caller_arn_as(&creds, region).await;
             let name = format!("get_caller_identity:{phase}");
             match who {
                 Ok(arn) => report.steps.push(Step {
                     name,
-                    outcome: "ok".into(),
+                    outcome: StepOutcome::Ok,
                     detail: arn,
                     attempts: 1,
                     millis: started.elapsed().as_millis() as u64,
@@ -141,7 +125,7 @@ impl Sts {
                 Err(e) => {
                     report.steps.push(Step {
                         name,
-                        outcome: "failed".into(),
+                        outcome: StepOutcome::Failed,
                         detail: e.to_string(),
                         attempts: 1,
                         millis: started.elapsed().as_millis() as u64,
@@ -171,7 +155,7 @@ impl Sts {
             Err(e) if e.is_access_denied() => {
                 report.steps.push(Step {
                     name,
-                    outcome: "denied".into(),
+                    outcome: StepOutcome::Denied,
                     detail: e.code,
                     attempts: 1,
                     millis,
@@ -181,7 +165,7 @@ impl Sts {
             Err(e) => {
                 report.steps.push(Step {
                     name,
-                    outcome: "failed".into(),
+                    outcome: StepOutcome::Failed,
                     detail: e.to_string(),
                     attempts: 1,
                     millis,
@@ -193,7 +177,7 @@ impl Sts {
             Ok(_) => {
                 report.steps.push(Step {
                     name,
-                    outcome: "failed".into(),
+                    outcome: StepOutcome::Failed,
                     detail: "assumed without an External ID".into(),
                     attempts: 1,
                     millis,

@@ -16,7 +16,7 @@ on_both!(every_route_checks_the_key, |backend| async move {
     let c = b.admin();
     for s in ["net", "other"] {
         c.create_stack(&StackInput {
-            id: Some(s.into()),
+            id: s.into(),
             ..Default::default()
         })
         .await

@@ -20,7 +20,7 @@ async fn token_commands_create_list_and_revoke() {
     let b = TestBroker::start(Backend::Sqlite).await;
     b.admin()
         .create_stack(&StackInput {
-            id: Some("net".into()),
+            id: "net".into(),
             ..Default::default()
         })
         .await

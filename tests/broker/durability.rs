@@ -78,7 +78,7 @@ on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
                 for n in 0..10_000 {
                     let id = format!("w{w}-{n}");
                     let input = StackInput {
-                        id: Some(id.clone()),
+                        id: id.clone(),
                         ..Default::default()
                     };
                     match client.create_stack(&input).await {
@@ -111,7 +111,7 @@ on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
         .await
         .unwrap()
         .into_iter()
-        .map(|s| s.id)
+        .map(|s| s.id.to_string())
         .collect();
     let lost: Vec<&String> = acked.iter().filter(|id| !present.contains(*id)).collect();
     println!(

@@ -38,7 +38,7 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         let b = TestBroker::start_with(Backend::Sqlite, Some(emulator.endpoint.clone()), 15).await;
         let admin = b.admin();
         let caller = "arn:aws:iam::123456789012:root";
-        admin.create_stack(&StackInput { id: Some("net".into()), ..Default::default() }).await.unwrap();
+        admin.create_stack(&StackInput { id: "net".into(), ..Default::default() }).await.unwrap();
 
         let integration = |name: &str, role: &str| IntegrationInput {
             name: name.into(),
@@ -77,7 +77,7 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         // A role without the condition is refused, with the statement to use.
         let open = admin.create_integration(&integration("open", "arn:aws:iam::123456789012:role/open")).await.unwrap();
         emulator.role("open", caller, &[], 0);
-        let verify = |id: String| {
+        let verify = |id: deputy::model::IntegrationId| {
             let url = b.url(&format!("/v1/integrations/{id}/verify?stack_id=net"));
             let token = b.admin_token.clone();
             async move { reqwest::Client::new().post(url).bearer_auth(token).send().await.unwrap() }
@@ -91,7 +91,7 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert!(detail.contains(&format!(r#"{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":["acme@{0}@net@read","acme@{0}@net@write"]}}}}}}"#, open.id)), "{detail}");
 
         // Attaching it is refused and leaves nothing attached.
-        admin.create_stack(&StackInput { id: Some("app".into()), ..Default::default() }).await.unwrap();
+        admin.create_stack(&StackInput { id: "app".into(), ..Default::default() }).await.unwrap();
         let attach_open = reqwest::Client::new()
             .post(b.url(&format!("/v1/integrations/{}/attachments", open.id)))
             .bearer_auth(&b.admin_token)
@@ -104,10 +104,10 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert_eq!(body["code"], "verification_failed");
         assert!(admin.attachments_of_integration(&open.id).await.unwrap().is_empty());
         let recorded = admin.integration(&open.id).await.unwrap().last_verification.unwrap();
-        assert_eq!(recorded["ok"], false);
+        assert!(!recorded.ok);
 
         // `deputy verify` prints the steps, and fails for the open role.
-        let verify_cli = |integration: String| {
+        let verify_cli = |integration: deputy::model::IntegrationId| {
             let mut cmd = Command::new(env!("CARGO_BIN_EXE_deputy"));
             cmd.args(["verify", "--integration", &integration, "--stack", "net"])
                 .env("DEPUTY_ENDPOINT", &b.base)
@@ -181,14 +181,15 @@ fn verification_and_credentials_against_an_enforcing_sts() {
                 .json(&serde_json::json!({"phase": phase, "run_id": run}))
                 .send()
         };
-        let issued: IssuedCredentials = issue("write", "run 42/apply").await.unwrap().json().await.unwrap();
-        assert_eq!(issued.mode, "broker");
+        let IssuedCredentials::Broker(issued) = issue("write", "run 42/apply").await.unwrap().json().await.unwrap() else {
+            panic!("broker mode")
+        };
         assert_eq!(issued.session_name, "run-42-apply");
         let sts = deputy::sts::Sts::load(Some(&emulator.endpoint)).await;
         let creds = deputy::sts::Credentials {
-            access_key_id: issued.access_key_id.clone().unwrap(),
-            secret_access_key: deputy::sts::Secret::new(issued.secret_access_key.clone().unwrap()),
-            session_token: deputy::sts::Secret::new(issued.session_token.clone().unwrap()),
+            access_key_id: issued.access_key_id.clone(),
+            secret_access_key: deputy::sts::Secret::new(issued.secret_access_key.clone()),
+            session_token: deputy::sts::Secret::new(issued.session_token.clone()),
             expiration: 0,
             assumed_role_arn: String::new(),
         };
@@ -271,7 +272,7 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(stdout.trim(), "arn:aws:sts::123456789012:assumed-role/worker/ci-w1");
-        let vended = admin.audit("action=credentials.issue&limit=1").await.unwrap();
+        let vended = admin.audit(&AuditFilter { action: Some("credentials.issue".into()), limit: Some(1), ..Default::default() }).await.unwrap();
         assert_eq!((vended[0].outcome.as_str(), vended[0].detail.as_str()), ("ok", "worker"));
 
         // A broker running on role credentials discovers its principal as
@@ -284,9 +285,9 @@ fn verification_and_credentials_against_an_enforcing_sts() {
             .arg("--store")
             .arg(dir.path().join("d.db"))
             .env("DEPUTY_AWS_ENDPOINT_URL", &emulator.endpoint)
-            .env("AWS_ACCESS_KEY_ID", issued.access_key_id.clone().unwrap())
-            .env("AWS_SECRET_ACCESS_KEY", issued.secret_access_key.clone().unwrap())
-            .env("AWS_SESSION_TOKEN", issued.session_token.clone().unwrap())
+            .env("AWS_ACCESS_KEY_ID", issued.access_key_id.clone())
+            .env("AWS_SECRET_ACCESS_KEY", issued.secret_access_key.clone())
+            .env("AWS_SESSION_TOKEN", issued.session_token.clone())
             .env("DEPUTY_LOG", "debug")
             .stderr(Stdio::piped())
             .kill_on_drop(true)
@@ -305,20 +306,20 @@ fn verification_and_credentials_against_an_enforcing_sts() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let _ = chained.start_kill();
-        assert_eq!(account.expect("discovering broker started").aws_principal_arn, "arn:aws:iam::123456789012:role/safe");
+        assert_eq!(account.expect("discovering broker started").aws_principal_arn.as_str(), "arn:aws:iam::123456789012:role/safe");
         let log = chained.wait_with_output().await.unwrap().stderr;
         let log = String::from_utf8_lossy(&log);
         assert!(log.contains("DEBUG"), "the broker logged at debug level:\n{log}");
         let chained_token = std::fs::read_to_string(&token_file).unwrap();
         for secret in [
-            issued.secret_access_key.as_deref().unwrap(),
-            issued.session_token.as_deref().unwrap(),
+            issued.secret_access_key.as_str(),
+            issued.session_token.as_str(),
             &chained_token.trim()[21..],
         ] {
             assert!(!log.contains(secret), "a secret reached the broker log:\n{log}");
         }
 
-        let events = admin.audit("action=credentials.issue").await.unwrap();
+        let events = admin.audit(&AuditFilter { action: Some("credentials.issue".into()), ..Default::default() }).await.unwrap();
         // `ephemeral "deputy_aws_credentials"`: opened by Terraform with the
         // runner key, and nothing of it in the state.
         let env = [
@@ -338,7 +339,7 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         .await
         .unwrap();
         assert!(applied.contains("applied") && !applied.contains("deputy_aws_credentials"), "{applied}");
-        let opened = admin.audit("action=credentials.issue&limit=1").await.unwrap();
+        let opened = admin.audit(&AuditFilter { action: Some("credentials.issue".into()), limit: Some(1), ..Default::default() }).await.unwrap();
         assert_eq!(opened[0].session_name.as_deref(), Some("tf-apply-1"));
         assert_eq!(opened[0].outcome, "ok");
 
@@ -351,8 +352,8 @@ fn verification_and_credentials_against_an_enforcing_sts() {
         assert_eq!(events[1].outcome, "ok");
 
         // No secret in the audit trail or the database file.
-        let audit = serde_json::to_string(&admin.audit("").await.unwrap()).unwrap();
-        let secret = issued.secret_access_key.unwrap();
+        let audit = serde_json::to_string(&admin.audit(&AuditFilter::default()).await.unwrap()).unwrap();
+        let secret = issued.secret_access_key;
         assert!(!audit.contains(&secret));
         let mut db = Vec::new();
         // The database and its WAL; admin.key holds the bootstrap key by design.

@@ -128,7 +128,7 @@ fn drift_is_planned_both_ways() {
     changed.duration_seconds = 7200;
     let input = IntegrationInput {
         name: changed.name.clone(),
-        role_arn: changed.role_arn.clone(),
+        role_arn: changed.role_arn.to_string(),
         duration_seconds: Some(7200),
         labels: [("env".to_string(), "dev".to_string())].into(),
         ..Default::default()
@@ -164,7 +164,7 @@ fn trust_policies_for_a_hundred_stacks() {
         .id;
     for n in 0..100 {
         b.block_on(admin.create_stack(&StackInput {
-            id: Some(format!("s{n:03}")),
+            id: format!("s{n:03}"),
             ..Default::default()
         }))
         .unwrap();

@@ -11,7 +11,7 @@ use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
 use super::super::store::attachments::AttachmentRecord;
 use super::{AppState, Json, Route, route, trust, verify};
-use crate::api::{Attachment, AttachmentInput, AttachmentUpdate, List};
+use crate::api::{Attachment, AttachmentInput, AttachmentUpdate, Integration, List};
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -47,18 +47,18 @@ pub fn routes() -> Vec<Route> {
 /// Adds the External IDs, which depend on the account and the integration.
 async fn present(state: &AppState, records: Vec<AttachmentRecord>) -> ApiResult<Vec<Attachment>> {
     let mut out = Vec::with_capacity(records.len());
-    let mut integration = None;
+    let mut integration: Option<Integration> = None;
     for r in records {
         if integration
             .as_ref()
-            .is_none_or(|i: &crate::api::Integration| i.id != r.integration_id)
+            .is_none_or(|i| i.id != r.integration_id)
         {
-            integration = Some(state.store.integration(&r.integration_id).await?);
+            integration = Some(state.store.integration(r.integration_id.as_str()).await?);
         }
         let i = integration.as_ref().expect("set above");
         out.push(Attachment {
             id: format!("{}/{}", r.integration_id, r.stack_id),
-            external_ids: trust::external_ids(state, i, &r.stack_id, &r.phases())?,
+            external_ids: trust::external_ids(state, i, &r.stack_id, &r.phases()),
             integration_id: r.integration_id,
             stack_id: r.stack_id,
             read: r.read,
@@ -91,12 +91,11 @@ async fn create(
             // A role is only attached once it is proven safe: assumable with
             // the stack's External IDs and refused without one.
             if state.verify_on_attach && !integration.generate_credentials_in_worker {
-                let ids =
-                    verify::ids_for(&state, &integration, &record.stack_id, &record.phases())?;
+                let ids = verify::ids_for(&state, &integration, &record.stack_id, &record.phases());
                 let report = verify::run(&state, &integration, &ids).await?;
                 if !report.ok {
-                    state.store.detach(&id, &record.stack_id).await?;
-                    return Err(ApiError::conflict("verification_failed", report.error));
+                    state.store.detach(&id, record.stack_id.as_str()).await?;
+                    return Err(ApiError::verification_failed(report));
                 }
             }
             Ok((StatusCode::CREATED, axum::Json(one(&state, record).await?)))

@@ -6,8 +6,8 @@ use axum::extract::State;
 
 use super::super::auth::Admin;
 use super::super::error::ApiResult;
-use super::super::store::AuditFilter;
 use super::{AppState, Query};
+use crate::api::AuditFilter;
 use crate::api::{AuditEvent, List};
 
 pub async fn list(

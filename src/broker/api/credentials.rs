@@ -9,10 +9,13 @@ use axum::extract::State;
 
 use super::super::auth::Runner;
 use super::super::error::{ApiError, ApiResult};
-use super::super::store::{now, timestamp};
-use super::{AppState, Json, parse, trust};
-use crate::api::{AuditEvent, CredentialsRequest, IssuedCredentials};
-use crate::model::{ExternalId, RoleArn};
+use super::{AppState, Json};
+use crate::api::{
+    AuditEvent, BrokerCredentials, CredentialsRequest, IssuedCredentials, ProblemCode,
+    WorkerAssignment,
+};
+use crate::model::timestamp::{self, now};
+use crate::model::{ExternalId, IntegrationId, StackId};
 use crate::sts::{AssumeRequest, identity, names};
 
 pub async fn issue(
@@ -26,7 +29,7 @@ pub async fn issue(
     let key = &caller.key;
     let session_name = names::session_name(&req.run_id);
     // Refusals are audited too: a runner asking beyond its scope is news.
-    let result = if req.stack_id.as_ref().is_some_and(|s| *s != stack) {
+    let result = if req.stack_id.as_ref().is_some_and(|s| s != stack.as_str()) {
         Err(ApiError::Forbidden(format!(
             "API key {} is for stack {stack}, not {}",
             key.id,
@@ -43,11 +46,11 @@ pub async fn issue(
     let (outcome, detail, integration_id, expires_at) = match &result {
         Ok((issued, integration)) => (
             "ok".to_string(),
-            issued.mode.clone(),
-            Some(integration.clone()),
-            issued.expiration.clone(),
+            issued.mode().to_string(),
+            Some(integration.to_string()),
+            issued.expiration().map(str::to_string),
         ),
-        Err(e) => (e.problem().code, e.to_string(), None, None),
+        Err(e) => (e.code().to_string(), e.to_string(), None, None),
     };
     state
         .store
@@ -58,8 +61,8 @@ pub async fn issue(
             action: "credentials.issue".into(),
             target: format!("stack/{stack}"),
             outcome,
-            stack_id: Some(stack.clone()),
-            phase: Some(req.phase.to_string()),
+            stack_id: Some(stack.to_string()),
+            phase: Some(req.phase),
             run_id: Some(req.run_id.clone()),
             integration_id,
             session_name: Some(session_name),
@@ -72,13 +75,13 @@ pub async fn issue(
 
 async fn issue_for(
     state: &AppState,
-    stack: &str,
+    stack: &StackId,
     req: &CredentialsRequest,
     session_name: &str,
-) -> ApiResult<(IssuedCredentials, String)> {
+) -> ApiResult<(IssuedCredentials, IntegrationId)> {
     let integration = state
         .store
-        .integration_for(stack, req.phase)
+        .integration_for(stack.as_str(), req.phase)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(
@@ -86,27 +89,23 @@ async fn issue_for(
                 format!("{stack}/{}", req.phase),
             )
         })?;
-    let integration_id = integration.id.clone();
-    let ids = trust::external_ids(state, &integration, stack, &[req.phase])?;
-    let external_id = ids.into_values().next().unwrap_or_default();
-    let mut issued = IssuedCredentials {
-        mode: "worker".into(),
-        role_arn: integration.role_arn.clone(),
-        region: integration.region.clone(),
-        session_name: session_name.to_string(),
-        external_id: external_id.clone(),
-        duration_seconds: integration.duration_seconds,
-        access_key_id: None,
-        secret_access_key: None,
-        session_token: None,
-        expiration: None,
-        assumed_role_arn: None,
-    };
+    let external_id = ExternalId::for_phase(
+        &state.account,
+        &integration.id,
+        integration.external_id.as_ref(),
+        stack,
+        req.phase,
+    );
     if integration.generate_credentials_in_worker {
-        return Ok((issued, integration_id));
+        let assignment = WorkerAssignment {
+            role_arn: integration.role_arn,
+            region: integration.region,
+            session_name: session_name.to_string(),
+            external_id,
+            duration_seconds: integration.duration_seconds,
+        };
+        return Ok((IssuedCredentials::Worker(assignment), integration.id));
     }
-    let role: RoleArn = parse("role_arn", &integration.role_arn)?;
-    let external: ExternalId = parse("external_id", &external_id)?;
     let mut duration = integration.duration_seconds;
     if state.role_chaining().await {
         duration = duration.min(i64::from(identity::ROLE_CHAINING_MAX_SECONDS));
@@ -121,33 +120,42 @@ async fn issue_for(
     } else {
         Vec::new()
     };
+    let role = &integration.role_arn;
     let creds = state
         .sts
         .assume(&AssumeRequest {
-            role: &role,
-            external_id: Some(&external),
+            role,
+            external_id: Some(&external_id),
             session_name,
             duration: Duration::from_secs(duration as u64),
             tags: &tags,
-            region: &integration.region,
+            region: integration.region.as_str(),
         })
         .await
         .map_err(|e| {
             ApiError::conflict(
-                "assume_role_failed",
+                ProblemCode::AssumeRoleFailed,
                 format!(
                     "AssumeRole on {role} failed: {e}. Verify the integration (`deputy verify`)."
                 ),
             )
         })?;
-    issued.mode = "broker".into();
-    issued.duration_seconds = duration;
-    issued.access_key_id = Some(creds.access_key_id);
-    issued.secret_access_key = Some(creds.secret_access_key.expose().to_string());
-    issued.session_token = Some(creds.session_token.expose().to_string());
-    issued.expiration = time::OffsetDateTime::from_unix_timestamp(creds.expiration)
-        .ok()
-        .map(timestamp);
-    issued.assumed_role_arn = Some(creds.assumed_role_arn);
-    Ok((issued, integration_id))
+    let issued = BrokerCredentials {
+        role_arn: integration.role_arn.clone(),
+        region: integration.region,
+        session_name: session_name.to_string(),
+        external_id,
+        duration_seconds: duration,
+        access_key_id: creds.access_key_id,
+        secret_access_key: creds.secret_access_key.expose().to_string(),
+        session_token: creds.session_token.expose().to_string(),
+        expiration: timestamp::from_unix(creds.expiration).ok_or_else(|| {
+            ApiError::Internal(format!(
+                "STS answered an expiration out of range: {}",
+                creds.expiration
+            ))
+        })?,
+        assumed_role_arn: creds.assumed_role_arn,
+    };
+    Ok((IssuedCredentials::Broker(issued), integration.id))
 }

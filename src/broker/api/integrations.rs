@@ -2,15 +2,17 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, post, put};
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
-use super::{AppState, Json, Query, Route, parse, route};
-use crate::api::{Integration, IntegrationInput, Labels, List};
-use crate::model::{ExternalId, IntegrationId, RoleArn};
+use super::{AppState, Json, Route, parse, route};
+use crate::api::{Integration, IntegrationFilter, IntegrationInput, Labels, List};
+use crate::model::integration::custom_external_id;
+use crate::model::names::check_labels;
+use crate::model::{IntegrationId, Name, Region, RoleArn, SessionDuration, Space};
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -23,60 +25,44 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// STS accepts 900 s to 12 h; the role's own maximum may be lower, which
-/// only AWS knows (verification reports it).
-const DURATION: std::ops::RangeInclusive<i64> = 900..=43200;
-
-fn validate(id: String, input: IntegrationInput) -> ApiResult<Integration> {
-    let name = input.name.trim();
-    if name.is_empty() || name.len() > 128 {
-        return Err(ApiError::invalid(
-            "name",
-            "name must be 1 to 128 characters",
-        ));
-    }
+/// Checks every field through `model`, so the provider (which calls the
+/// same rules at plan) refuses exactly what is refused here.
+fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration> {
+    let name: Name = parse("name", &input.name)?;
     let role: RoleArn = parse("role_arn", &input.role_arn)?;
-    let region = input.region.unwrap_or_else(|| "us-east-1".into());
-    let region_ok = !region.is_empty()
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && region.contains('-');
-    if !region_ok {
-        return Err(ApiError::invalid(
-            "region",
-            format!("{region:?} is not an AWS region name (for example \"eu-west-1\")"),
-        ));
-    }
-    let duration = input.duration_seconds.unwrap_or(3600);
-    if !DURATION.contains(&duration) {
-        return Err(ApiError::invalid(
-            "duration_seconds",
-            format!("{duration} is outside 900..=43200 seconds (15 minutes to 12 hours)"),
-        ));
-    }
-    if let Some(custom) = &input.external_id {
-        if !input.generate_credentials_in_worker {
-            return Err(ApiError::invalid(
-                "external_id",
-                "a custom external_id is only allowed with generate_credentials_in_worker = true; in \
-                 broker mode deputy derives one External ID per stack and phase",
-            ));
+    let region = match &input.region {
+        Some(r) => parse::<Region>("region", r)?,
+        None => Region::default(),
+    };
+    let duration = match input.duration_seconds {
+        Some(d) => {
+            SessionDuration::new(d).map_err(|e| ApiError::invalid("duration_seconds", e.0))?
         }
-        parse::<ExternalId>("external_id", custom)?;
-    }
-    check_labels(&input.labels)?;
+        None => SessionDuration::DEFAULT,
+    };
+    let external_id = input
+        .external_id
+        .as_deref()
+        .map(|custom| custom_external_id(input.generate_credentials_in_worker, custom))
+        .transpose()
+        .map_err(|e| ApiError::invalid("external_id", e.0))?;
+    let space: Space = match &input.space {
+        Some(s) => parse("space", s)?,
+        None => Space::default(),
+    };
+    check_labels(input.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| ApiError::invalid("labels", e.0))?;
     Ok(Integration {
         id,
         name: name.to_string(),
-        role_arn: role.to_string(),
+        role_arn: role,
         region,
-        duration_seconds: duration,
+        duration_seconds: duration.seconds(),
         generate_credentials_in_worker: input.generate_credentials_in_worker,
-        external_id: input.external_id,
+        external_id,
         tag_session: input.tag_session,
         labels: input.labels,
-        space: input.space.unwrap_or_else(|| "root".into()),
+        space: space.to_string(),
         description: input.description,
         last_verified_at: None,
         last_verification: None,
@@ -85,26 +71,16 @@ fn validate(id: String, input: IntegrationInput) -> ApiResult<Integration> {
     })
 }
 
-fn check_labels(labels: &Labels) -> ApiResult<()> {
-    if labels.keys().any(|k| k.trim().is_empty()) {
-        return Err(ApiError::invalid(
-            "labels",
-            "a label key is empty: use non-empty keys",
-        ));
-    }
-    Ok(())
-}
-
 async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Json(input): Json<IntegrationInput>,
 ) -> ApiResult<(StatusCode, axum::Json<Integration>)> {
-    let id = IntegrationId::generate().to_string();
+    let id = IntegrationId::generate();
     let target = format!("integration/{id}");
     state
         .audited(&caller, "integration.create", &target, async {
-            let integration = validate(id.clone(), input)?;
+            let integration = validate(id, input)?;
             Ok((
                 StatusCode::CREATED,
                 axum::Json(state.store.create_integration(&integration).await?),
@@ -113,26 +89,32 @@ async fn create(
         .await
 }
 
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ListFilter {
-    space: Option<String>,
-    /// `key=value` pairs separated by commas; all must match.
-    label: Option<String>,
+/// Reads `?space=S&label=k=v&label=...` by hand: repeated keys are how a
+/// list of labels travels, and a value may hold `,`, `=` or `&` (encoded).
+fn filter(query: Option<&str>) -> ApiResult<IntegrationFilter> {
+    let mut filter = IntegrationFilter::default();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match &*key {
+            "space" => filter.space = Some(value.into_owned()),
+            "label" => filter.label.push(value.into_owned()),
+            other => {
+                return Err(ApiError::Malformed(format!(
+                    "unknown query parameter {other:?}: use space and label"
+                )));
+            }
+        }
+    }
+    Ok(filter)
 }
 
 async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
-    Query(filter): Query<ListFilter>,
+    RawQuery(query): RawQuery,
 ) -> ApiResult<axum::Json<List<Integration>>> {
+    let filter = filter(query.as_deref())?;
     let mut wanted = Labels::new();
-    for pair in filter
-        .label
-        .iter()
-        .flat_map(|l| l.split(','))
-        .filter(|p| !p.is_empty())
-    {
+    for pair in &filter.label {
         let (k, v) = pair.split_once('=').ok_or_else(|| {
             ApiError::Malformed(format!(
                 "label filter {pair:?} is not key=value (for example label=team=network)"
@@ -179,7 +161,10 @@ async fn replace(
             "integration.update",
             &format!("integration/{id}"),
             async {
-                let integration = validate(id.clone(), input)?;
+                let parsed = id
+                    .parse()
+                    .map_err(|_| ApiError::not_found("integration", &id))?;
+                let integration = validate(parsed, input)?;
                 Ok(axum::Json(
                     state.store.replace_integration(&integration).await?,
                 ))

@@ -8,10 +8,10 @@ use axum::routing::{delete, get, post};
 
 use super::super::auth::{Admin, mint, new_key_id};
 use super::super::error::{ApiError, ApiResult};
-use super::super::store::{now, timestamp};
-use super::{AppState, Json, Route, route};
+use super::{AppState, Json, Route, parse, route};
 use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List};
-use crate::model::Phase;
+use crate::model::timestamp::{self, now};
+use crate::model::{Phase, StackId};
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -40,10 +40,10 @@ async fn create(
                     (None, Vec::new())
                 }
                 KeyRole::Runner => {
-                    let stack_id = input.stack_id.clone().ok_or_else(|| {
+                    let stack_id: StackId = parse("stack_id", input.stack_id.as_deref().ok_or_else(|| {
                         ApiError::invalid("stack_id", "runner keys act for one stack: set stack_id")
-                    })?;
-                    state.store.stack(&stack_id).await.map_err(|e| match e {
+                    })?)?;
+                    state.store.stack(stack_id.as_str()).await.map_err(|e| match e {
                         ApiError::NotFound { .. } => {
                             ApiError::invalid("stack_id", format!("stack {stack_id:?} does not exist"))
                         }
@@ -58,7 +58,7 @@ async fn create(
             };
             let expires_at = match input.expires_in_seconds {
                 None => None,
-                Some(s) if s > 0 => Some(timestamp(time::OffsetDateTime::now_utc() + time::Duration::seconds(s))),
+                Some(s) if s > 0 => Some(timestamp::format(time::OffsetDateTime::now_utc() + time::Duration::seconds(s))),
                 Some(s) => {
                     return Err(ApiError::invalid(
                         "expires_in_seconds",

@@ -26,8 +26,9 @@ use axum::routing::{MethodRouter, get};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
-use super::store::{Store, now};
+use super::store::Store;
 use crate::api::{Account, AuditEvent};
+use crate::model::timestamp::now;
 use crate::model::{AccountName, PrincipalArn};
 use crate::sts::{RetryPolicy, Sts};
 
@@ -89,8 +90,8 @@ impl AppState {
 
     pub fn account(&self) -> Account {
         Account {
-            name: self.account.to_string(),
-            aws_principal_arn: self.principal.to_string(),
+            name: self.account.clone(),
+            aws_principal_arn: self.principal.clone(),
         }
     }
 
@@ -106,7 +107,7 @@ impl AppState {
         let result = change.await;
         let (outcome, detail) = match &result {
             Ok(_) => ("ok".to_string(), String::new()),
-            Err(e) => (e.problem().code, e.to_string()),
+            Err(e) => (e.code().to_string(), e.to_string()),
         };
         self.store
             .record_audit(&AuditEvent {

@@ -10,7 +10,8 @@ use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
 use super::{AppState, Json, Route, parse, route};
 use crate::api::{List, Stack, StackInput};
-use crate::model::StackId;
+use crate::model::names::check_labels;
+use crate::model::{Name, Space, StackId};
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -22,29 +23,25 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-/// Validates input into a full stack record; `id` comes from the body on
-/// create and from the path on replace.
+/// Validates input into a full stack record through `model`, the rules the
+/// provider applies at plan. `id` comes from the body on create and from
+/// the path on replace.
 fn validate(id: &str, input: StackInput) -> ApiResult<Stack> {
     let id: StackId = parse("id", id)?;
-    let space = input.space.unwrap_or_else(|| "root".into());
-    if space.trim().is_empty() {
-        return Err(ApiError::invalid(
-            "space",
-            "space is empty: leave it out for \"root\"",
-        ));
-    }
-    for key in input.labels.keys() {
-        if key.trim().is_empty() {
-            return Err(ApiError::invalid(
-                "labels",
-                "a label key is empty: use non-empty keys",
-            ));
-        }
-    }
+    let name: Name = match &input.name {
+        Some(n) => parse("name", n)?,
+        None => parse("name", id.as_str())?,
+    };
+    let space: Space = match &input.space {
+        Some(s) => parse("space", s)?,
+        None => Space::default(),
+    };
+    check_labels(input.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| ApiError::invalid("labels", e.0))?;
     Ok(Stack {
-        name: input.name.unwrap_or_else(|| id.to_string()),
-        id: id.to_string(),
-        space,
+        id,
+        name: name.to_string(),
+        space: space.to_string(),
         labels: input.labels,
         description: input.description,
         created_at: String::new(),
@@ -57,12 +54,7 @@ async fn create(
     Admin(caller): Admin,
     Json(input): Json<StackInput>,
 ) -> ApiResult<(StatusCode, axum::Json<Stack>)> {
-    let id = input.id.clone().ok_or_else(|| {
-        ApiError::invalid(
-            "id",
-            "id is required: the stack's slug, for example \"prod-network\"",
-        )
-    })?;
+    let id = input.id.clone();
     let target = format!("stack/{id}");
     state
         .audited(&caller, "stack.create", &target, async {
@@ -100,7 +92,7 @@ async fn replace(
 ) -> ApiResult<axum::Json<Stack>> {
     state
         .audited(&caller, "stack.update", &format!("stack/{id}"), async {
-            if input.id.as_ref().is_some_and(|body_id| *body_id != id) {
+            if input.id != id {
                 return Err(ApiError::invalid(
                     "id",
                     "a stack's id cannot change (it is part of its External IDs): create a new stack instead",

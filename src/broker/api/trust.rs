@@ -12,9 +12,9 @@ use axum::routing::get;
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
 use super::{AppState, Query, Route, parse, route};
-use crate::api::{ExternalIds, Integration, TrustPolicy};
-use crate::model::trust_policy::{Actions, document_json, statement_json};
-use crate::model::{ExternalId, IntegrationId, Phase, StackId};
+use crate::api::{ExternalIdQuery, ExternalIds, Integration, TrustPolicy};
+use crate::model::trust_policy::{document_json, statement_json};
+use crate::model::{ExternalId, Phase, StackId};
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -36,48 +36,22 @@ pub fn routes() -> Vec<Route> {
 pub fn external_ids(
     state: &AppState,
     integration: &Integration,
-    stack_id: &str,
+    stack: &StackId,
     phases: &[Phase],
-) -> ApiResult<BTreeMap<Phase, String>> {
-    let integration_id: IntegrationId = parse("integration_id", &integration.id)?;
-    let stack: StackId = parse("stack_id", stack_id)?;
-    Ok(phases
+) -> BTreeMap<Phase, ExternalId> {
+    phases
         .iter()
         .map(|phase| {
-            let id = match &integration.external_id {
-                Some(custom) => custom.clone(),
-                None => {
-                    ExternalId::derive(&state.account, &integration_id, &stack, *phase).to_string()
-                }
-            };
+            let id = ExternalId::for_phase(
+                &state.account,
+                &integration.id,
+                integration.external_id.as_ref(),
+                stack,
+                *phase,
+            );
             (*phase, id)
         })
-        .collect())
-}
-
-pub fn actions(integration: &Integration) -> Actions {
-    if integration.tag_session {
-        Actions::AssumeRoleAndTagSession
-    } else {
-        Actions::AssumeRole
-    }
-}
-
-fn to_ids(ids: impl IntoIterator<Item = String>) -> ApiResult<Vec<ExternalId>> {
-    ids.into_iter()
-        .map(|s| {
-            s.parse()
-                .map_err(|e: crate::model::Invalid| ApiError::Internal(e.0))
-        })
         .collect()
-}
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ExternalIdQuery {
-    stack_id: String,
-    /// Comma-separated; defaults to both.
-    phases: Option<String>,
 }
 
 async fn external_ids_route(
@@ -93,28 +67,24 @@ async fn external_ids_route(
             .map(|p| parse::<Phase>("phases", p.trim()))
             .collect::<ApiResult<_>>()?,
     };
-    if phases.is_empty() {
-        return Err(ApiError::invalid(
-            "phases",
-            "phases is empty: use read, write or read,write",
-        ));
-    }
     let integration = state.store.integration(&id).await?;
-    state.store.stack(&q.stack_id).await.map_err(|e| match e {
-        ApiError::NotFound { .. } => {
-            ApiError::invalid("stack_id", format!("stack {:?} does not exist", q.stack_id))
-        }
-        other => other,
-    })?;
-    let ids = external_ids(&state, &integration, &q.stack_id, &phases)?;
-    let statement = statement_json(
-        &state.principal,
-        &to_ids(ids.values().cloned())?,
-        actions(&integration),
-    );
+    let stack: StackId = parse("stack_id", &q.stack_id)?;
+    state
+        .store
+        .stack(stack.as_str())
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound { .. } => {
+                ApiError::invalid("stack_id", format!("stack {:?} does not exist", q.stack_id))
+            }
+            other => other,
+        })?;
+    let ids = external_ids(&state, &integration, &stack, &phases);
+    let list: Vec<ExternalId> = ids.values().cloned().collect();
+    let statement = statement_json(&state.principal, &list, integration.trust_actions());
     Ok(axum::Json(ExternalIds {
         integration_id: integration.id,
-        stack_id: q.stack_id,
+        stack_id: stack,
         external_ids: ids,
         assume_role_policy_statement: statement,
     }))
@@ -126,30 +96,22 @@ async fn trust_policy(
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<TrustPolicy>> {
     let integration = state.store.integration(&id).await?;
-    let mut all = Vec::new();
+    let mut ids = Vec::new();
     for attachment in state.store.attachments_of_integration(&id).await? {
-        all.extend(
-            external_ids(
-                &state,
-                &integration,
-                &attachment.stack_id,
-                &attachment.phases(),
-            )?
-            .into_values(),
-        );
+        let phases = attachment.phases();
+        ids.extend(external_ids(&state, &integration, &attachment.stack_id, &phases).into_values());
     }
-    let ids = to_ids(all.clone())?;
     let document = if ids.is_empty() {
         // IAM rejects a condition with an empty list; an integration with no
         // attachments trusts nobody.
         String::new()
     } else {
-        document_json(&state.principal, &ids, actions(&integration))
+        document_json(&state.principal, &ids, integration.trust_actions())
     };
     Ok(axum::Json(TrustPolicy {
         integration_id: integration.id,
-        principal_arn: state.principal.to_string(),
-        external_ids: all,
+        principal_arn: state.principal.clone(),
+        external_ids: ids,
         document,
     }))
 }

@@ -8,18 +8,12 @@ use axum::extract::{Path, State};
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
-use super::super::store::now;
 use super::{AppState, Query, parse, trust};
-use crate::api::Integration;
-use crate::model::{ExternalId, Phase, RoleArn};
-use crate::sts::{VerifyReport, VerifyRequest};
-
-#[derive(serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyQuery {
-    /// Verify for this stack (attached or not) instead of every attachment.
-    stack_id: Option<String>,
-}
+use crate::api::ProblemCode;
+use crate::api::{Integration, VerifyQuery, VerifyReport};
+use crate::model::timestamp::now;
+use crate::model::{ExternalId, Phase, StackId};
+use crate::sts::VerifyRequest;
 
 pub async fn verify(
     State(state): State<Arc<AppState>>,
@@ -32,14 +26,14 @@ pub async fn verify(
             let integration = state.store.integration(&id).await?;
             if integration.generate_credentials_in_worker {
                 return Err(ApiError::conflict(
-                    "worker_mode",
+                    ProblemCode::WorkerMode,
                     "this integration generates credentials in workers, which assume the role with their \
                      own identity; the broker does not assume it, so it cannot verify it",
                 ));
             }
             let mut ids: Vec<(Phase, ExternalId)> = Vec::new();
-            let targets: Vec<(String, Vec<Phase>)> = match &q.stack_id {
-                Some(stack) => vec![(stack.clone(), Phase::ALL.to_vec())],
+            let targets: Vec<(StackId, Vec<Phase>)> = match &q.stack_id {
+                Some(stack) => vec![(parse("stack_id", stack)?, Phase::ALL.to_vec())],
                 None => state
                     .store
                     .attachments_of_integration(&id)
@@ -53,18 +47,18 @@ pub async fn verify(
             };
             if targets.is_empty() {
                 return Err(ApiError::conflict(
-                    "nothing_to_verify",
+                    ProblemCode::NothingToVerify,
                     "the integration has no attachments: attach a stack, or pass ?stack_id= to verify for one",
                 ));
             }
             for (stack, phases) in targets {
-                ids.extend(ids_for(&state, &integration, &stack, &phases)?);
+                ids.extend(ids_for(&state, &integration, &stack, &phases));
             }
             let report = run(&state, &integration, &ids).await?;
             if report.ok {
                 Ok(axum::Json(report))
             } else {
-                Err(ApiError::conflict("verification_failed", report.error.clone()))
+                Err(ApiError::verification_failed(report))
             }
         })
         .await
@@ -77,13 +71,12 @@ pub async fn run(
     integration: &Integration,
     ids: &[(Phase, ExternalId)],
 ) -> ApiResult<VerifyReport> {
-    let role: RoleArn = parse("role_arn", &integration.role_arn)?;
     let request = VerifyRequest {
-        role: &role,
-        region: &integration.region,
+        role: &integration.role_arn,
+        region: integration.region.as_str(),
         principal: &state.principal,
         external_ids: ids,
-        actions: trust::actions(integration),
+        actions: integration.trust_actions(),
         retry: state.verify_retry,
     };
     let id = &integration.id;
@@ -102,11 +95,7 @@ pub async fn run(
         .await;
     state
         .store
-        .record_verification(
-            id,
-            &now(),
-            &serde_json::to_value(&report).expect("report serializes"),
-        )
+        .record_verification(id.as_str(), &now(), &report)
         .await?;
     Ok(report)
 }
@@ -115,11 +104,10 @@ pub async fn run(
 pub fn ids_for(
     state: &AppState,
     integration: &Integration,
-    stack: &str,
+    stack: &StackId,
     phases: &[Phase],
-) -> ApiResult<Vec<(Phase, ExternalId)>> {
-    trust::external_ids(state, integration, stack, phases)?
+) -> Vec<(Phase, ExternalId)> {
+    trust::external_ids(state, integration, stack, phases)
         .into_iter()
-        .map(|(phase, ext)| Ok((phase, parse("external_id", &ext)?)))
         .collect()
 }

@@ -1,17 +1,19 @@
 //! Attachments: which stacks may use an integration, for which phases.
 
+use crate::api::ProblemCode;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, flag, now};
+use super::{Store, flag, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
-use crate::model::Phase;
+use crate::model::timestamp::now;
+use crate::model::{IntegrationId, Phase, StackId};
 
 /// An attachment as stored; the API adds the External IDs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AttachmentRecord {
-    pub integration_id: String,
-    pub stack_id: String,
+    pub integration_id: IntegrationId,
+    pub stack_id: StackId,
     pub read: bool,
     pub write: bool,
     pub created_at: String,
@@ -34,8 +36,8 @@ const COLUMNS: &str = "integration_id, stack_id, read, write, created_at, update
 
 fn from_row(row: &AnyRow) -> ApiResult<AttachmentRecord> {
     Ok(AttachmentRecord {
-        integration_id: row.try_get("integration_id")?,
-        stack_id: row.try_get("stack_id")?,
+        integration_id: parsed(row, "integration_id")?,
+        stack_id: parsed(row, "stack_id")?,
         read: flag(row, "read")?,
         write: flag(row, "write")?,
         created_at: row.try_get("created_at")?,
@@ -83,7 +85,7 @@ impl Store {
         match inserted {
             Err(e) if is_unique_violation(&e) => {
                 return Err(ApiError::conflict(
-                    "already_attached",
+                    ProblemCode::AlreadyAttached,
                     format!(
                         "integration {integration_id:?} is already attached to stack {stack_id:?}; \
                          update that attachment instead"
@@ -95,8 +97,8 @@ impl Store {
             }
         }
         let record = AttachmentRecord {
-            integration_id: integration_id.into(),
-            stack_id: stack_id.into(),
+            integration_id: parsed_id(integration_id)?,
+            stack_id: parsed_id(stack_id)?,
             read,
             write,
             created_at: at.clone(),
@@ -151,7 +153,9 @@ impl Store {
     ) -> ApiResult<AttachmentRecord> {
         if let Err(e) = insert_phases(&mut tx, &record).await {
             drop(tx);
-            return Err(self.explain_phase_conflict(e, &record.stack_id).await);
+            return Err(self
+                .explain_phase_conflict(e, record.stack_id.as_str())
+                .await);
         }
         tx.commit().await?;
         Ok(record)
@@ -251,7 +255,7 @@ impl Store {
             .map(|(phase, integration)| format!("{phase} by integration {integration}"))
             .collect();
         ApiError::conflict(
-            "phase_taken",
+            ProblemCode::PhaseTaken,
             format!(
                 "stack {stack_id:?} already has an integration for that phase ({}); a stack uses at \
                  most one integration per phase: detach the other one first",
@@ -263,6 +267,12 @@ impl Store {
             ),
         )
     }
+}
+
+/// An id the transaction already found in its table, as its model type.
+fn parsed_id<T: std::str::FromStr<Err = crate::model::Invalid>>(id: &str) -> ApiResult<T> {
+    id.parse()
+        .map_err(|e: crate::model::Invalid| ApiError::Internal(e.0))
 }
 
 /// One attachment, read through the pool or inside a transaction.
@@ -290,9 +300,9 @@ async fn insert_phases(
         sqlx::query(
             "INSERT INTO stack_phases (stack_id, phase, integration_id) VALUES ($1, $2, $3)",
         )
-        .bind(&record.stack_id)
+        .bind(record.stack_id.as_str())
         .bind(phase.as_str())
-        .bind(&record.integration_id)
+        .bind(record.integration_id.as_str())
         .execute(&mut **tx)
         .await?;
     }

@@ -4,27 +4,13 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Store;
-use crate::api::AuditEvent;
-use crate::broker::error::ApiResult;
-
-/// Filters of `GET /v1/audit`; all optional, combined with AND.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AuditFilter {
-    pub action: Option<String>,
-    pub target: Option<String>,
-    pub key_id: Option<String>,
-    pub stack_id: Option<String>,
-    pub outcome: Option<String>,
-    /// RFC 3339; events at or after.
-    pub since: Option<String>,
-    /// Newest first, at most this many (default 100, at most 1000).
-    pub limit: Option<i64>,
-}
+use crate::api::{AuditEvent, AuditFilter};
+use crate::broker::error::{ApiError, ApiResult};
 
 const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, expires_at, detail";
 
 fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
+    let phase: Option<String> = row.try_get("phase")?;
     Ok(AuditEvent {
         id: row.try_get("id")?,
         at: row.try_get("at")?,
@@ -33,7 +19,10 @@ fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
         target: row.try_get("target")?,
         outcome: row.try_get("outcome")?,
         stack_id: row.try_get("stack_id")?,
-        phase: row.try_get("phase")?,
+        phase: phase
+            .map(|p| p.parse())
+            .transpose()
+            .map_err(|e: crate::model::Invalid| ApiError::Internal(format!("stored phase: {e}")))?,
         run_id: row.try_get("run_id")?,
         integration_id: row.try_get("integration_id")?,
         session_name: row.try_get("session_name")?,
@@ -54,7 +43,7 @@ impl Store {
         .bind(&e.target)
         .bind(&e.outcome)
         .bind(&e.stack_id)
-        .bind(&e.phase)
+        .bind(e.phase.map(|p| p.as_str()))
         .bind(&e.run_id)
         .bind(&e.integration_id)
         .bind(&e.session_name)

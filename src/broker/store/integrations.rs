@@ -4,10 +4,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::stacks::{labels_from, labels_to_text};
-use super::{Store, flag, now};
+use super::{Store, flag, parsed};
 use crate::api::Integration;
+use crate::api::ProblemCode;
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::Phase;
+use crate::model::timestamp::now;
 
 const COLUMNS: &str = "id, name, role_arn, region, duration_seconds, generate_credentials_in_worker, \
     external_id, tag_session, labels, space, description, last_verified_at, last_verification, \
@@ -15,14 +17,17 @@ const COLUMNS: &str = "id, name, role_arn, region, duration_seconds, generate_cr
 
 fn from_row(row: &AnyRow) -> ApiResult<Integration> {
     let verification: Option<String> = row.try_get("last_verification")?;
+    let external_id: Option<String> = row.try_get("external_id")?;
     Ok(Integration {
-        id: row.try_get("id")?,
+        id: parsed(row, "id")?,
         name: row.try_get("name")?,
-        role_arn: row.try_get("role_arn")?,
-        region: row.try_get("region")?,
+        role_arn: parsed(row, "role_arn")?,
+        region: parsed(row, "region")?,
         duration_seconds: row.try_get("duration_seconds")?,
         generate_credentials_in_worker: flag(row, "generate_credentials_in_worker")?,
-        external_id: row.try_get("external_id")?,
+        external_id: external_id.map(|e| e.parse()).transpose().map_err(
+            |e: crate::model::Invalid| ApiError::Internal(format!("stored external_id: {e}")),
+        )?,
         tag_session: flag(row, "tag_session")?,
         labels: labels_from(row)?,
         space: row.try_get("space")?,
@@ -36,7 +41,7 @@ fn from_row(row: &AnyRow) -> ApiResult<Integration> {
 
 fn name_taken(name: &str) -> ApiError {
     ApiError::conflict(
-        "integration_name_taken",
+        ProblemCode::IntegrationNameTaken,
         format!("an integration named {name:?} already exists; names are unique, pick another"),
     )
 }
@@ -49,13 +54,13 @@ impl Store {
              generate_credentials_in_worker, external_id, tag_session, labels, space, description, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
-        .bind(&i.id)
+        .bind(i.id.as_str())
         .bind(&i.name)
-        .bind(&i.role_arn)
-        .bind(&i.region)
+        .bind(i.role_arn.as_str())
+        .bind(i.region.as_str())
         .bind(i.duration_seconds)
         .bind(i64::from(i.generate_credentials_in_worker))
-        .bind(&i.external_id)
+        .bind(i.external_id.as_ref().map(|e| e.as_str()))
         .bind(i64::from(i.tag_session))
         .bind(labels_to_text(&i.labels))
         .bind(&i.space)
@@ -67,7 +72,7 @@ impl Store {
         match result {
             Err(e) if is_unique_violation(&e) => Err(name_taken(&i.name)),
             Err(e) => Err(e.into()),
-            Ok(_) => self.integration(&i.id).await,
+            Ok(_) => self.integration(i.id.as_str()).await,
         }
     }
 
@@ -125,24 +130,26 @@ impl Store {
              space = $9, description = $10, updated_at = $11 WHERE id = $12",
         )
         .bind(&i.name)
-        .bind(&i.role_arn)
-        .bind(&i.region)
+        .bind(i.role_arn.as_str())
+        .bind(i.region.as_str())
         .bind(i.duration_seconds)
         .bind(i64::from(i.generate_credentials_in_worker))
-        .bind(&i.external_id)
+        .bind(i.external_id.as_ref().map(|e| e.as_str()))
         .bind(i64::from(i.tag_session))
         .bind(labels_to_text(&i.labels))
         .bind(&i.space)
         .bind(&i.description)
         .bind(now())
-        .bind(&i.id)
+        .bind(i.id.as_str())
         .execute(&self.pool)
         .await;
         match result {
             Err(e) if is_unique_violation(&e) => Err(name_taken(&i.name)),
             Err(e) => Err(e.into()),
-            Ok(done) if done.rows_affected() == 0 => Err(ApiError::not_found("integration", &i.id)),
-            Ok(_) => self.integration(&i.id).await,
+            Ok(done) if done.rows_affected() == 0 => {
+                Err(ApiError::not_found("integration", i.id.as_str()))
+            }
+            Ok(_) => self.integration(i.id.as_str()).await,
         }
     }
 
@@ -152,13 +159,13 @@ impl Store {
         &self,
         id: &str,
         at: &str,
-        report: &serde_json::Value,
+        report: &crate::api::VerifyReport,
     ) -> ApiResult<()> {
         sqlx::query(
             "UPDATE integrations SET last_verified_at = $1, last_verification = $2 WHERE id = $3",
         )
         .bind(at)
-        .bind(report.to_string())
+        .bind(serde_json::to_string(report).expect("report serializes"))
         .bind(id)
         .execute(&self.pool)
         .await?;
@@ -175,7 +182,7 @@ impl Store {
         .await?;
         if !attached.is_empty() {
             return Err(ApiError::conflict(
-                "integration_has_attachments",
+                ProblemCode::IntegrationHasAttachments,
                 format!(
                     "integration {id:?} is attached to stack(s) {}; delete those attachments first",
                     attached.join(", ")

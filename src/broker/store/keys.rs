@@ -4,6 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Store;
+use crate::api::ProblemCode;
 use crate::api::{ApiKey, KeyRole};
 use crate::broker::error::{ApiError, ApiResult};
 use crate::model::Phase;
@@ -20,6 +21,7 @@ const COLUMNS: &str = "id, secret_hash, role, stack_id, phases, description, cre
 fn from_row(row: &AnyRow) -> ApiResult<StoredKey> {
     let role: String = row.try_get("role")?;
     let phases: String = row.try_get("phases")?;
+    let stack_id: Option<String> = row.try_get("stack_id")?;
     Ok(StoredKey {
         secret_hash: row.try_get("secret_hash")?,
         key: ApiKey {
@@ -29,7 +31,9 @@ fn from_row(row: &AnyRow) -> ApiResult<StoredKey> {
             } else {
                 KeyRole::Runner
             },
-            stack_id: row.try_get("stack_id")?,
+            stack_id: stack_id.map(|s| s.parse()).transpose().map_err(
+                |e: crate::model::Invalid| ApiError::Internal(format!("stored stack_id: {e}")),
+            )?,
             phases: phases
                 .split(',')
                 .filter_map(|p| p.parse::<Phase>().ok())
@@ -57,7 +61,7 @@ impl Store {
             KeyRole::Admin => "admin",
             KeyRole::Runner => "runner",
         })
-        .bind(&k.stack_id)
+        .bind(k.stack_id.as_ref().map(|s| s.as_str()))
         .bind(phases.join(","))
         .bind(&k.description)
         .bind(&k.created_at)
@@ -104,7 +108,7 @@ impl Store {
             .key;
         if done.rows_affected() == 0 {
             return Err(ApiError::conflict(
-                "key_already_revoked",
+                ProblemCode::KeyAlreadyRevoked,
                 format!("API key {id:?} was already revoked"),
             ));
         }

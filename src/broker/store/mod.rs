@@ -20,7 +20,6 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
-pub use audit::AuditFilter;
 pub use keys::StoredKey;
 
 /// Numbered migrations, embedded in the binary and applied at start.
@@ -103,19 +102,18 @@ fn sqlite_url(url: &str) -> anyhow::Result<String> {
     Ok(format!("sqlite://{path}?mode=rwc"))
 }
 
-/// Current time as the store writes it.
-pub fn now() -> String {
-    timestamp(time::OffsetDateTime::now_utc())
-}
-
-/// RFC 3339 UTC with microseconds: fixed width, so it sorts as text and
-/// compares correctly in SQL on both stores.
-pub fn timestamp(t: time::OffsetDateTime) -> String {
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z"
-        ))
-        .expect("formattable time")
+/// Reads a text column through a `model` type. A stored value that breaks
+/// the rule means the database was changed behind the broker's back: an
+/// internal error naming the column, not a silently wrong answer.
+fn parsed<T: FromStr<Err = crate::model::Invalid>>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> crate::broker::error::ApiResult<T> {
+    use sqlx::Row;
+    let text: String = row.try_get(column)?;
+    text.parse().map_err(|e: crate::model::Invalid| {
+        crate::broker::error::ApiError::Internal(format!("stored {column}: {e}"))
+    })
 }
 
 /// Reads a 0/1 column as a bool (see the migration for why not BOOLEAN).

@@ -3,15 +3,17 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, now};
+use super::{Store, parsed};
+use crate::api::ProblemCode;
 use crate::api::{Labels, Stack};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
+use crate::model::timestamp::now;
 
 const COLUMNS: &str = "id, name, space, labels, description, created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> ApiResult<Stack> {
     Ok(Stack {
-        id: row.try_get("id")?,
+        id: parsed(row, "id")?,
         name: row.try_get("name")?,
         space: row.try_get("space")?,
         labels: labels_from(row)?,
@@ -37,7 +39,7 @@ impl Store {
             "INSERT INTO stacks (id, name, space, labels, description, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(&stack.id)
+        .bind(stack.id.as_str())
         .bind(&stack.name)
         .bind(&stack.space)
         .bind(labels_to_text(&stack.labels))
@@ -48,14 +50,14 @@ impl Store {
         .await;
         match result {
             Err(e) if is_unique_violation(&e) => Err(ApiError::conflict(
-                "stack_exists",
+                ProblemCode::StackExists,
                 format!(
                     "a stack with id {:?} already exists; import it instead of creating it",
                     stack.id
                 ),
             )),
             Err(e) => Err(e.into()),
-            Ok(_) => self.stack(&stack.id).await,
+            Ok(_) => self.stack(stack.id.as_str()).await,
         }
     }
 
@@ -86,13 +88,13 @@ impl Store {
         .bind(labels_to_text(&stack.labels))
         .bind(&stack.description)
         .bind(now())
-        .bind(&stack.id)
+        .bind(stack.id.as_str())
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(ApiError::not_found("stack", &stack.id));
+            return Err(ApiError::not_found("stack", stack.id.as_str()));
         }
-        self.stack(&stack.id).await
+        self.stack(stack.id.as_str()).await
     }
 
     /// Deletes a stack that nothing is attached to; a stack with attachments
@@ -107,7 +109,7 @@ impl Store {
         .await?;
         if !attached.is_empty() {
             return Err(ApiError::conflict(
-                "stack_has_attachments",
+                ProblemCode::StackHasAttachments,
                 format!(
                     "stack {id:?} is attached to integration(s) {}; delete those attachments first",
                     attached.join(", ")

@@ -36,8 +36,8 @@ impl DataSource<Broker> for AccountDataSource {
     async fn read(&self, broker: &Broker, _config: &Value) -> Result<Value, Diagnostics> {
         let a = broker.account().await?;
         Ok(object([
-            ("name", text(&a.name)),
-            ("aws_principal_arn", text(&a.aws_principal_arn)),
+            ("name", text(a.name.as_str())),
+            ("aws_principal_arn", text(a.aws_principal_arn.as_str())),
         ]))
     }
 }

@@ -65,7 +65,7 @@ impl DataSource<Broker> for AwsIntegrationsDataSource {
             ("space", config.get("space").clone()),
             (
                 "ids",
-                Value::List(found.iter().map(|i| text(&i.id)).collect()),
+                Value::List(found.iter().map(|i| text(i.id.as_str())).collect()),
             ),
             (
                 "integrations",

@@ -20,7 +20,7 @@ pub use trust_policy_document::TrustPolicyDocumentDataSource;
 
 use super::broker::Broker;
 use crate::model::trust_policy::Actions;
-use crate::model::{AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, StackId};
+use crate::model::{ExternalId, Phase, PrincipalArn, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 
 /// External IDs for stacks and phases of one integration, with what a
@@ -38,46 +38,30 @@ async fn external_ids(
     stacks: &[(&str, AttributePath)],
     phases: &[Phase],
 ) -> Result<Built, Diagnostics> {
-    let internal = |what: &str, e: crate::model::Invalid| -> Diagnostics {
-        Diagnostic::error(format!("Unexpected {what} from the broker"), e.0).into()
-    };
     let account = broker.account().await?;
     let integration = broker
         .integration(integration_id, &AttributePath::attr("integration_id"))
         .await?;
     broker.require_stacks(stacks).await?;
-    let principal: PrincipalArn = account
-        .aws_principal_arn
-        .parse()
-        .map_err(|e| internal("principal", e))?;
-    let account_name: AccountName = account
-        .name
-        .parse()
-        .map_err(|e| internal("account name", e))?;
-    let integration_ref: IntegrationId = integration
-        .id
-        .parse()
-        .map_err(|e| internal("integration id", e))?;
     let mut ids = Vec::with_capacity(stacks.len() * phases.len());
     for (stack, path) in stacks {
         let stack_id: StackId = stack.parse().map_err(|e: crate::model::Invalid| {
             Diagnostics::from(Diagnostic::error("Invalid stack id", e.0).at(path.clone()))
         })?;
         for phase in phases {
-            let id = match &integration.external_id {
-                Some(custom) => custom.parse().map_err(|e| internal("External ID", e))?,
-                None => ExternalId::derive(&account_name, &integration_ref, &stack_id, *phase),
-            };
+            let id = ExternalId::for_phase(
+                &account.name,
+                &integration.id,
+                integration.external_id.as_ref(),
+                &stack_id,
+                *phase,
+            );
             ids.push((stack.to_string(), *phase, id));
         }
     }
     Ok(Built {
-        principal,
-        actions: if integration.tag_session {
-            Actions::AssumeRoleAndTagSession
-        } else {
-            Actions::AssumeRole
-        },
+        principal: account.aws_principal_arn.clone(),
+        actions: integration.trust_actions(),
         ids,
     })
 }

@@ -124,10 +124,9 @@ impl DataSource<Broker> for TrustPolicyDocumentDataSource {
                     .map(|p| ExternalId::derive(&i.account, &i.integration, s, *p))
             })
             .collect();
-        let actions = if i.tag_session {
-            Actions::AssumeRoleAndTagSession
-        } else {
-            Actions::AssumeRole
+        let actions = Actions {
+            tag_session: i.tag_session,
+            set_source_identity: false,
         };
         let json = document_json(&i.principal, &ids, actions);
         let mut state = config.as_entries().cloned().unwrap_or_default();

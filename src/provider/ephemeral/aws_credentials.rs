@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::super::broker::{Broker, to_diags};
 use super::super::validate;
 use super::super::values::{object, string, text};
-use crate::api::CredentialsRequest;
+use crate::api::{CredentialsRequest, IssuedCredentials};
 use crate::model::{Phase, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::ephemeral::{EphemeralResource, Opened};
@@ -82,31 +82,22 @@ impl EphemeralResource<Broker> for AwsCredentialsEphemeralResource {
             })
             .await
             .map_err(|e| to_diags(e, None))?;
-        if issued.mode != "broker" {
+        let IssuedCredentials::Broker(issued) = issued else {
             return Err(Diagnostic::error(
                 "Worker-mode integration",
                 "This stack's integration generates credentials in workers; use `deputy exec` on the worker instead.",
             )
             .into());
-        }
+        };
         let result = object([
             ("stack_id", config.get("stack_id").clone()),
             ("phase", config.get("phase").clone()),
             ("run_id", config.get("run_id").clone()),
             ("runner_token", config.get("runner_token").clone()),
-            (
-                "access_key_id",
-                text(issued.access_key_id.unwrap_or_default()),
-            ),
-            (
-                "secret_access_key",
-                text(issued.secret_access_key.unwrap_or_default()),
-            ),
-            (
-                "session_token",
-                text(issued.session_token.unwrap_or_default()),
-            ),
-            ("expiration", text(issued.expiration.unwrap_or_default())),
+            ("access_key_id", text(issued.access_key_id)),
+            ("secret_access_key", text(issued.secret_access_key)),
+            ("session_token", text(issued.session_token)),
+            ("expiration", text(issued.expiration)),
             ("region", text(issued.region)),
         ]);
         Ok(Opened {

@@ -46,7 +46,7 @@ impl Function for AssumeRolePolicyStatementFunction {
         Ok(Value::String(statement_json(
             &principal,
             &ids,
-            Actions::AssumeRole,
+            Actions::ASSUME_ROLE,
         )))
     }
 }

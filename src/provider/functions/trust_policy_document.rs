@@ -68,7 +68,7 @@ impl Function for TrustPolicyDocumentFunction {
         Ok(Value::String(document_json(
             &principal,
             &ids,
-            Actions::AssumeRole,
+            Actions::ASSUME_ROLE,
         )))
     }
 }

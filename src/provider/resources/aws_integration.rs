@@ -9,7 +9,8 @@ use super::super::values::{
     boolean, int, labels, nullable, object, optional_labels, optional_text, string, text,
 };
 use crate::api::{Integration, IntegrationInput};
-use crate::model::{ExternalId, RoleArn};
+use crate::model::integration::custom_external_id;
+use crate::model::{Name, Region, RoleArn, SessionDuration, Space};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::resource::Resource;
 use crate::tfplugin::schema::{Attribute, Schema};
@@ -47,7 +48,7 @@ pub(crate) fn state(i: Integration, was: &Value) -> Value {
             "generate_credentials_in_worker",
             Value::Bool(i.generate_credentials_in_worker),
         ),
-        ("external_id", nullable(&i.external_id)),
+        ("external_id", nullable(&i.external_id.map(String::from))),
         ("tag_session", Value::Bool(i.tag_session)),
         ("labels", optional_labels(&i.labels, was.get("labels"))),
         ("space", text(i.space)),
@@ -128,36 +129,32 @@ impl Resource<Broker> for AwsIntegrationResource {
         )
     }
 
+    /// The broker's rules (`model`), applied to every known value, so plan
+    /// refuses what apply would.
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
+        validate::attr::<Name>(config, "name", "Invalid name", &mut diags);
         validate::attr::<RoleArn>(config, "role_arn", "Invalid role ARN", &mut diags);
+        validate::attr::<Region>(config, "region", "Invalid region", &mut diags);
+        validate::attr::<Space>(config, "space", "Invalid space", &mut diags);
+        validate::labels(config, "labels", &mut diags);
         if let Some(d) = config.get("duration_seconds").as_number() {
-            let ok = d.as_i64().is_some_and(|s| (900..=43200).contains(&s));
-            if !ok {
+            let checked = match d.as_i64() {
+                Some(s) => SessionDuration::new(s).map(|_| ()),
+                None => Err(crate::model::Invalid(format!(
+                    "duration_seconds is {d}; use whole seconds"
+                ))),
+            };
+            if let Err(e) = checked {
                 diags.push(
-                    Diagnostic::error(
-                        "Invalid duration",
-                        format!("duration_seconds is {d}; STS accepts whole seconds from 900 (15 minutes) to 43200 (12 hours)."),
-                    )
-                    .at(AttributePath::attr("duration_seconds")),
+                    Diagnostic::error("Invalid duration", e.0)
+                        .at(AttributePath::attr("duration_seconds")),
                 );
             }
         }
-        if let Some(custom) = config.get("external_id").as_str() {
-            if config.get("generate_credentials_in_worker").as_bool() == Some(false)
-                || config.get("generate_credentials_in_worker").is_null()
-            {
-                diags.push(
-                    Diagnostic::error(
-                        "External ID needs worker mode",
-                        "A custom external_id is only used when generate_credentials_in_worker = true; in \
-                         broker mode deputy derives one External ID per stack and phase. Remove \
-                         external_id or enable worker mode.",
-                    )
-                    .at(AttributePath::attr("external_id")),
-                );
-            }
-            if let Err(e) = custom.parse::<ExternalId>() {
+        let worker = config.get("generate_credentials_in_worker");
+        if let (Some(custom), false) = (config.get("external_id").as_str(), worker.is_unknown()) {
+            if let Err(e) = custom_external_id(worker.as_bool() == Some(true), custom) {
                 diags.push(
                     Diagnostic::error("Invalid External ID", e.0)
                         .at(AttributePath::attr("external_id")),

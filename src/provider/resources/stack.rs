@@ -8,7 +8,7 @@ use super::super::broker::{Broker, to_diags};
 use super::super::validate;
 use super::super::values::{labels, object, optional_labels, optional_text, string, text};
 use crate::api::{Stack, StackInput};
-use crate::model::StackId;
+use crate::model::{Name, Space, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostics};
 use crate::tfplugin::resource::Resource;
 use crate::tfplugin::schema::{Attribute, Schema};
@@ -18,7 +18,7 @@ pub struct StackResource;
 
 fn input(v: &Value) -> StackInput {
     StackInput {
-        id: string(v, "id"),
+        id: string(v, "id").unwrap_or_default(),
         name: string(v, "name"),
         space: string(v, "space"),
         labels: labels(v, "labels"),
@@ -74,6 +74,9 @@ impl Resource<Broker> for StackResource {
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
         validate::attr::<StackId>(config, "id", "Invalid stack id", &mut diags);
+        validate::attr::<Name>(config, "name", "Invalid name", &mut diags);
+        validate::attr::<Space>(config, "space", "Invalid space", &mut diags);
+        validate::labels(config, "labels", &mut diags);
         diags
     }
 

@@ -1,0 +1,50 @@
+//! Every type that crosses the broker's HTTP API, in one place: requests,
+//! responses, query parameters, problem details, verification reports and
+//! credentials. The broker (`broker::api`), its client (`client`), the
+//! Terraform provider and the CLI all compile against these definitions,
+//! and the OpenAPI document is generated from them (`broker::openapi`), so
+//! the two ends of the wire and its description cannot drift apart.
+//!
+//! Identifiers are domain types from `model` (`StackId`, `IntegrationId`,
+//! `Phase`, `ExternalId`, `RoleArn`, ...), so a value that breaks a rule
+//! cannot be represented. Request bodies keep user-typed text as `String`
+//! where the broker must answer a bad value with a 422 naming the field
+//! (a domain type would fail deserialization with a 400 instead).
+//!
+//! - [`problem`]: the error body and its stable codes;
+//! - [`registry`]: stacks, integrations, attachments, the account;
+//! - [`trust`]: External IDs and trust policies;
+//! - [`verification`]: what verifying a role found;
+//! - [`credentials`]: what runs ask for and get;
+//! - [`keys`], [`audit`]: API keys and the audit trail;
+//! - [`schema`]: OpenAPI schemas of the `model` types.
+
+pub mod audit;
+pub mod credentials;
+pub mod keys;
+pub mod problem;
+pub mod registry;
+mod schema;
+pub mod trust;
+pub mod verification;
+
+use serde::{Deserialize, Serialize};
+
+pub use audit::{AuditEvent, AuditFilter};
+pub use credentials::{BrokerCredentials, CredentialsRequest, IssuedCredentials, WorkerAssignment};
+pub use keys::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole};
+pub use problem::{Problem, ProblemCode};
+pub use registry::{
+    Account, Attachment, AttachmentInput, AttachmentUpdate, Integration, IntegrationFilter,
+    IntegrationInput, Labels, Stack, StackInput,
+};
+pub use trust::{ExternalIdQuery, ExternalIds, TrustPolicy};
+pub use verification::{Step, StepOutcome, VerifyQuery, VerifyReport};
+
+/// List answers wrap their items so fields (such as a page cursor) can be
+/// added without breaking clients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct List<T> {
+    pub items: Vec<T>,
+}

@@ -1,0 +1,107 @@
+//! OpenAPI schemas of the `model` types the API carries. They live here,
+//! not in `model`, so the domain rules stay free of documentation concerns;
+//! the patterns and lengths restate the rules `model` enforces (a test in
+//! `broker::openapi` checks examples against both).
+
+use std::borrow::Cow;
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::{PartialSchema, ToSchema};
+
+use crate::model::{
+    AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, Region, RoleArn, StackId,
+};
+
+const SLUG: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
+
+fn string(description: &str, pattern: Option<&str>, example: &str) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .pattern(pattern)
+        .examples([example])
+        .into()
+}
+
+macro_rules! string_schema {
+    ($ty:ty, $name:literal, $description:expr, $pattern:expr, $example:literal) => {
+        impl PartialSchema for $ty {
+            fn schema() -> RefOr<Schema> {
+                string($description, $pattern, $example)
+            }
+        }
+
+        impl ToSchema for $ty {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed($name)
+            }
+        }
+    };
+}
+
+string_schema!(
+    StackId,
+    "StackId",
+    "A stack's slug: 1 to 63 lowercase letters, digits and '-'. Part of its External IDs, so it never changes.",
+    Some(SLUG),
+    "prod-network"
+);
+string_schema!(
+    AccountName,
+    "AccountName",
+    "The broker account's name, the first field of every External ID.",
+    Some(SLUG),
+    "acme"
+);
+string_schema!(
+    IntegrationId,
+    "IntegrationId",
+    "An integration's id: a 26-character ULID assigned by the broker.",
+    Some("^[0-9A-HJKMNP-TV-Z]{26}$"),
+    "01JQ3ZV8T4M5N6P7Q8R9S0T1V2"
+);
+string_schema!(
+    ExternalId,
+    "ExternalId",
+    "An sts:ExternalId: 2 to 1224 characters of letters, digits and _+=,.@:/-.",
+    Some("^[A-Za-z0-9_+=,.@:/-]{2,1224}$"),
+    "acme@01JQ3ZV8T4M5N6P7Q8R9S0T1V2@prod-network@read"
+);
+string_schema!(
+    RoleArn,
+    "RoleArn",
+    "The ARN of an IAM role (partitions aws, aws-cn, aws-us-gov; paths allowed).",
+    Some("^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/.+$"),
+    "arn:aws:iam::123456789012:role/deploy"
+);
+string_schema!(
+    PrincipalArn,
+    "PrincipalArn",
+    "The ARN of an IAM role, user or account root.",
+    Some("^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(root|role/.+|user/.+)$"),
+    "arn:aws:iam::123456789012:role/deputy"
+);
+string_schema!(
+    Region,
+    "Region",
+    "An AWS region name.",
+    Some("^[a-z]{2}(-[a-z]+)+-[0-9]+$"),
+    "eu-west-1"
+);
+
+impl PartialSchema for Phase {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("`read` (plans) or `write` (applies)."))
+            .enum_values(Some(Phase::ALL.map(|p| p.as_str())))
+            .into()
+    }
+}
+
+impl ToSchema for Phase {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Phase")
+    }
+}

@@ -1,0 +1,43 @@
+//! What a customer pastes into a role's trust policy: External IDs and
+//! ready statements and documents.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ExternalId, IntegrationId, Phase, PrincipalArn, StackId};
+
+/// Query of `GET /v1/integrations/{id}/external-ids`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ExternalIdQuery {
+    /// The stack, attached or not (the role must trust deputy before an
+    /// attachment can be verified).
+    pub stack_id: String,
+    /// Comma-separated `read`, `write`; defaults to both.
+    pub phases: Option<String>,
+}
+
+/// `GET /v1/integrations/{id}/external-ids`: one stack's External IDs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExternalIds {
+    pub integration_id: IntegrationId,
+    pub stack_id: StackId,
+    pub external_ids: BTreeMap<Phase, ExternalId>,
+    /// One statement covering every requested phase, as JSON.
+    pub assume_role_policy_statement: String,
+}
+
+/// `GET /v1/integrations/{id}/trust-policy`: the role's whole trust policy
+/// over every attachment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TrustPolicy {
+    pub integration_id: IntegrationId,
+    pub principal_arn: PrincipalArn,
+    /// Active External IDs, stack by stack.
+    pub external_ids: Vec<ExternalId>,
+    /// Empty when nothing is attached: a condition with an empty list is
+    /// refused by IAM, and such a role trusts nobody through deputy.
+    pub document: String,
+}

@@ -1,0 +1,172 @@
+//! The rules of an AWS integration's settings: how long its sessions last,
+//! where STS is called, when a custom External ID is allowed, and which
+//! actions its trust policy must grant. The broker enforces them at apply
+//! and the provider at plan, through these same functions, so both refuse
+//! the same values with the same words.
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::{ExternalId, Invalid};
+
+/// A vended session's lifetime in seconds: STS accepts 900 (15 minutes) to
+/// 43200 (12 hours). The role's own MaxSessionDuration may be lower, which
+/// only AWS knows; verification probes with the real duration to find out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SessionDuration(u32);
+
+impl SessionDuration {
+    pub const MIN: i64 = 900;
+    pub const MAX: i64 = 43200;
+    /// One hour: long enough for most plans and applies, and the most a
+    /// broker running on role credentials can vend anyway (role chaining).
+    pub const DEFAULT: SessionDuration = SessionDuration(3600);
+
+    pub fn new(seconds: i64) -> Result<Self, Invalid> {
+        if !(Self::MIN..=Self::MAX).contains(&seconds) {
+            return Err(Invalid::new(format!(
+                "duration_seconds is {seconds}; STS accepts whole seconds from {} (15 minutes) to {} \
+                 (12 hours)",
+                Self::MIN,
+                Self::MAX
+            )));
+        }
+        Ok(SessionDuration(seconds as u32))
+    }
+
+    pub fn seconds(self) -> i64 {
+        i64::from(self.0)
+    }
+}
+
+/// An AWS region name such as `eu-west-1` or `us-gov-west-1`: STS is called
+/// in it. Checked for shape only (AWS adds regions), lowercase because STS
+/// endpoints are.
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
+pub struct Region(String);
+
+impl Region {
+    pub const DEFAULT: &'static str = "us-east-1";
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for Region {
+    fn default() -> Self {
+        Region(Self::DEFAULT.to_string())
+    }
+}
+
+impl FromStr for Region {
+    type Err = Invalid;
+
+    /// `<2 letters>(-<letters>)+-<digits>`.
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        let parts: Vec<&str> = s.split('-').collect();
+        let letters = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
+        let ok = parts.len() >= 3
+            && parts[0].len() == 2
+            && letters(parts[0])
+            && parts[1..parts.len() - 1].iter().all(|p| letters(p))
+            && parts
+                .last()
+                .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+        if !ok {
+            return Err(Invalid::new(format!(
+                "{s:?} is not an AWS region name: use the lowercase code, for example \"eu-west-1\" \
+                 or \"us-gov-west-1\""
+            )));
+        }
+        Ok(Region(s.to_string()))
+    }
+}
+
+impl TryFrom<String> for Region {
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        s.parse()
+    }
+}
+
+impl From<Region> for String {
+    fn from(r: Region) -> String {
+        r.0
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A custom External ID is the worker's business: in broker mode deputy
+/// derives one per stack and phase, and a single shared value would let any
+/// stack attached to the integration act as any other.
+pub fn custom_external_id(worker_mode: bool, custom: &str) -> Result<ExternalId, Invalid> {
+    if !worker_mode {
+        return Err(Invalid::new(
+            "a custom external_id is only used with generate_credentials_in_worker = true; in broker \
+             mode deputy derives one External ID per stack and phase: remove external_id or enable \
+             worker mode",
+        ));
+    }
+    custom.parse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert!(SessionDuration::new(900).is_ok());
+        assert!(SessionDuration::new(43200).is_ok());
+        for bad in [0, 899, 43201, -1] {
+            let e = SessionDuration::new(bad).unwrap_err().to_string();
+            assert!(e.contains(&format!("duration_seconds is {bad}")), "{e}");
+            assert!(e.contains("900 (15 minutes) to 43200"), "{e}");
+        }
+    }
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "us-east-1",
+            "eu-west-1",
+            "us-gov-west-1",
+            "ap-southeast-2",
+            "cn-north-1",
+        ] {
+            assert!(ok.parse::<Region>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "EU-WEST-1",
+            "eu-west",
+            "euwest1",
+            "",
+            "eu--1",
+            "e-west-1",
+            "eu-west-1a",
+        ] {
+            let e = bad.parse::<Region>().unwrap_err().to_string();
+            assert!(e.contains("is not an AWS region name"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn custom_ids_need_worker_mode() {
+        let e = custom_external_id(false, "abc").unwrap_err().to_string();
+        assert!(
+            e.contains("only used with generate_credentials_in_worker = true"),
+            "{e}"
+        );
+        assert!(custom_external_id(true, "abc").is_ok());
+        assert!(custom_external_id(true, "a b").is_err());
+    }
+}
