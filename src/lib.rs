@@ -1,5 +1,46 @@
 //! deputy: short-lived AWS credentials and confused-deputy-safe trust
 //! policies for infrastructure-as-code stacks.
+//!
+//! # Map of the crate
+//!
+//! Dependencies point one way: the provider and the CLI use the client,
+//! the client uses `api` and `model`, and nothing outside `broker` imports
+//! `broker`'s internals (the CLI only starts it: `deputy serve`). A test,
+//! `tests/layering.rs`, fails when a file breaks the rule. One crate rather
+//! than a workspace: the three faces share nearly all their dependencies,
+//! the linker already drops what a binary does not use, and one crate
+//! builds once on a 2-core machine instead of once per member; the test
+//! gives the compile-error guarantee a workspace would.
+//!
+//! ```text
+//! bin/ ─┬─ provider ──┐
+//!       ├─ cli ───────┼─ client ── api ── model
+//!       │             └──────────── sts ── model
+//!       └─ broker ───────── api, sts, model
+//! tfplugin: the plugin protocol, knows nothing of deputy (provider uses it)
+//! ```
+//!
+//! - [`model`]: the domain rules, pure, no I/O: ids, ARNs, External IDs,
+//!   names, session durations, regions, trust policies, timestamps. A new
+//!   rule goes here, once, and both the broker and the provider call it.
+//! - [`api`]: every type that crosses the broker's HTTP API: requests,
+//!   responses, problem codes, reports, credentials. A new route's body
+//!   goes here; the OpenAPI document is generated from these types.
+//! - [`client`]: the typed HTTP client of the broker, for the provider and
+//!   the CLI.
+//! - [`broker`]: `deputy serve`. A new route is a handler in
+//!   `broker/api/<group>.rs` with a `#[utoipa::path]` attribute, listed in
+//!   that file's `routes()` and in `broker/api/openapi.rs`; its storage in
+//!   `broker/store/<table>.rs`; a schema change is a new numbered file in
+//!   `migrations/`.
+//! - [`sts`]: the AWS side (the broker's identity, role verification,
+//!   vending); the only module that touches the AWS SDK.
+//! - [`tfplugin`]: a generic tfplugin6 provider server (handshake, AutoMTLS,
+//!   value codec, schemas, planning, one file per RPC family).
+//! - [`provider`]: the deputy Terraform provider. A new resource, data
+//!   source, ephemeral resource or function is one file in its directory,
+//!   registered in `provider/mod.rs`.
+//! - [`cli`]: the `deputy` subcommands, one file each.
 
 pub mod api;
 pub mod broker;

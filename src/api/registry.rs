@@ -28,7 +28,7 @@ pub struct Stack {
     pub id: StackId,
     pub name: String,
     pub space: String,
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     pub description: String,
     pub created_at: String,
     pub updated_at: String,
@@ -52,7 +52,7 @@ pub struct StackInput {
     #[schema(min_length = 1, max_length = 128)]
     pub space: Option<String>,
     #[serde(default)]
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     #[serde(default)]
     pub description: String,
 }
@@ -78,7 +78,7 @@ pub struct Integration {
     /// Custom External ID; worker mode only.
     pub external_id: Option<ExternalId>,
     pub tag_session: bool,
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     pub space: String,
     pub description: String,
     pub last_verified_at: Option<String>,
@@ -125,7 +125,7 @@ pub struct IntegrationInput {
     #[serde(default)]
     pub tag_session: bool,
     #[serde(default)]
-    pub labels: Labels,
+    pub labels: BTreeMap<String, String>,
     /// Defaults to `root`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 1, max_length = 128)]

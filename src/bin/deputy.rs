@@ -8,6 +8,9 @@ fn main() -> ExitCode {
     let cli = deputy::cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colours only for a person at a terminal: a log file or a log
+        // shipper gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DEPUTY_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

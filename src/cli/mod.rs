@@ -56,6 +56,9 @@ pub enum Command {
         #[arg(long)]
         stack: Option<String>,
     },
+    /// Print the broker API's OpenAPI document (the one `deputy serve`
+    /// answers at /v1/openapi.json).
+    Openapi,
     /// Print short-lived AWS credentials as `credential_process` JSON, for
     /// an AWS profile: `credential_process = deputy credential-process ...`.
     CredentialProcess {
@@ -113,6 +116,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 Ok(1)
             }
         },
+        Command::Openapi => {
+            print!("{}", crate::broker::api::openapi::document());
+            Ok(0)
+        }
         Command::CredentialProcess { run } => {
             run_credentials::credential_process(run).await.map(|()| 0)
         }

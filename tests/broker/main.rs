@@ -6,4 +6,5 @@ mod cli;
 mod durability;
 mod openapi;
 mod registry;
+mod schemathesis;
 mod support;

@@ -7,8 +7,14 @@ use axum::extract::State;
 
 use super::super::auth::Admin;
 use super::AppState;
+use super::openapi;
 use crate::api::Account;
 
+#[utoipa::path(
+    operation_id = "account_get",
+    get, path = "/v1/account", tag = "account",
+    responses((status = 200, description = "The broker's account.", body = Account), openapi::Unauthenticated, openapi::Forbidden),
+)]
 pub async fn get(State(state): State<Arc<AppState>>, _admin: Admin) -> axum::Json<Account> {
     axum::Json(state.account())
 }

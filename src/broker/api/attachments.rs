@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, post, put};
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
 use super::super::store::attachments::AttachmentRecord;
-use super::{AppState, Json, Route, route, trust, verify};
+use super::openapi;
+use super::{AppState, Json, Path, Route, route, trust, verify};
 use crate::api::{Attachment, AttachmentInput, AttachmentUpdate, Integration, List};
 
 pub fn routes() -> Vec<Route> {
@@ -74,6 +75,11 @@ async fn one(state: &AppState, record: AttachmentRecord) -> ApiResult<Attachment
     Ok(present(state, vec![record]).await?.remove(0))
 }
 
+#[utoipa::path(
+    operation_id = "attachments_create",
+    post, path = "/v1/integrations/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The integration's id.")), request_body = AttachmentInput,
+    responses((status = 201, description = "Attached (verified first, unless the broker skips verification).", body = Attachment), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
+)]
 async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
@@ -103,6 +109,11 @@ async fn create(
         .await
 }
 
+#[utoipa::path(
+    operation_id = "attachments_of_integration",
+    get, path = "/v1/integrations/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The integration's id.")),
+    responses((status = 200, description = "The integration's attachments, by stack.", body = List<Attachment>), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
+)]
 async fn of_integration(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -114,6 +125,11 @@ async fn of_integration(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "attachments_of_stack",
+    get, path = "/v1/stacks/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The stack's id.")),
+    responses((status = 200, description = "The stack's attachments, by integration.", body = List<Attachment>), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
+)]
 async fn of_stack(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -125,6 +141,11 @@ async fn of_stack(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "attachments_read",
+    get, path = "/v1/integrations/{id}/attachments/{stack_id}", tag = "attachments", params(("id" = String, Path, description = "The integration's id."), ("stack_id" = String, Path, description = "The stack's id.")),
+    responses((status = 200, description = "The attachment.", body = Attachment), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
+)]
 async fn read(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -134,6 +155,11 @@ async fn read(
     Ok(axum::Json(one(&state, record).await?))
 }
 
+#[utoipa::path(
+    operation_id = "attachments_update",
+    put, path = "/v1/integrations/{id}/attachments/{stack_id}", tag = "attachments", params(("id" = String, Path, description = "The integration's id."), ("stack_id" = String, Path, description = "The stack's id.")), request_body = AttachmentUpdate,
+    responses((status = 200, description = "Updated.", body = Attachment), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
+)]
 async fn update(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
@@ -156,6 +182,11 @@ async fn update(
         .await
 }
 
+#[utoipa::path(
+    operation_id = "attachments_remove",
+    delete, path = "/v1/integrations/{id}/attachments/{stack_id}", tag = "attachments", params(("id" = String, Path, description = "The integration's id."), ("stack_id" = String, Path, description = "The stack's id.")),
+    responses((status = 204, description = "Detached."), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
+)]
 async fn remove(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,

@@ -9,6 +9,7 @@ use axum::extract::State;
 
 use super::super::auth::Runner;
 use super::super::error::{ApiError, ApiResult};
+use super::openapi;
 use super::{AppState, Json};
 use crate::api::{
     AuditEvent, BrokerCredentials, CredentialsRequest, IssuedCredentials, ProblemCode,
@@ -18,6 +19,15 @@ use crate::model::timestamp::{self, now};
 use crate::model::{ExternalId, IntegrationId, StackId};
 use crate::sts::{AssumeRequest, identity, names};
 
+/// Run ids become session names and audit entries: bounded, so a request
+/// cannot write megabytes to the audit trail.
+const MAX_RUN_ID: usize = 256;
+
+#[utoipa::path(
+    operation_id = "credentials_issue",
+    post, path = "/v1/credentials", tag = "credentials", request_body = CredentialsRequest,
+    responses((status = 200, description = "Credentials (broker mode) or what a worker needs (worker mode).", body = IssuedCredentials), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
+)]
 pub async fn issue(
     State(state): State<Arc<AppState>>,
     Runner {
@@ -29,7 +39,15 @@ pub async fn issue(
     let key = &caller.key;
     let session_name = names::session_name(&req.run_id);
     // Refusals are audited too: a runner asking beyond its scope is news.
-    let result = if req.stack_id.as_ref().is_some_and(|s| s != stack.as_str()) {
+    let run_id_len = req.run_id.chars().count();
+    let result = if !(1..=MAX_RUN_ID).contains(&run_id_len) {
+        Err(ApiError::invalid(
+            "run_id",
+            format!(
+                "run_id has {run_id_len} characters: use 1 to {MAX_RUN_ID} (the CI system's run or job id)"
+            ),
+        ))
+    } else if req.stack_id.as_ref().is_some_and(|s| s != stack.as_str()) {
         Err(ApiError::Forbidden(format!(
             "API key {} is for stack {stack}, not {}",
             key.id,
@@ -63,7 +81,7 @@ pub async fn issue(
             outcome,
             stack_id: Some(stack.to_string()),
             phase: Some(req.phase),
-            run_id: Some(req.run_id.clone()),
+            run_id: Some(req.run_id.chars().take(MAX_RUN_ID).collect()),
             integration_id,
             session_name: Some(session_name),
             expires_at,

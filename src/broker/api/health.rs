@@ -8,15 +8,25 @@ use axum::response::IntoResponse;
 
 use super::AppState;
 
-/// The OpenAPI document, checked in at `docs/openapi.json`.
-pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
-
 /// The process is up.
+#[utoipa::path(
+    operation_id = "health_healthz",
+    get, path = "/healthz", tag = "health", security(()),
+    responses((status = 200, description = "The process is up.", body = String, content_type = "text/plain")),
+)]
 pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
 /// The process can serve: its store answers.
+#[utoipa::path(
+    operation_id = "health_readyz",
+    get, path = "/readyz", tag = "health", security(()),
+    responses(
+        (status = 200, description = "The store answers.", body = String, content_type = "text/plain"),
+        (status = 503, description = "The store does not answer.", body = String, content_type = "text/plain"),
+    ),
+)]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     if state.store.ping().await {
         (StatusCode::OK, "ready\n")
@@ -25,9 +35,15 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     }
 }
 
+#[utoipa::path(
+    operation_id = "health_openapi",
+    get, path = "/v1/openapi.json", tag = "health", security(()),
+    responses((status = 200, description = "This document.", content_type = "application/json")),
+)]
 pub async fn openapi() -> impl IntoResponse {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        OPENAPI,
+        DOCUMENT.get_or_init(super::openapi::document).as_str(),
     )
 }

@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, post, put};
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
-use super::{AppState, Json, Route, parse, route};
+use super::openapi;
+use super::{AppState, Json, Path, Route, parse, route};
 use crate::api::{Integration, IntegrationFilter, IntegrationInput, Labels, List};
 use crate::model::integration::custom_external_id;
 use crate::model::names::check_labels;
@@ -71,6 +72,11 @@ fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration
     })
 }
 
+#[utoipa::path(
+    operation_id = "integrations_create",
+    post, path = "/v1/integrations", tag = "integrations", request_body = IntegrationInput,
+    responses((status = 201, description = "Created.", body = Integration), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Conflict, openapi::Invalid),
+)]
 async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
@@ -107,6 +113,11 @@ fn filter(query: Option<&str>) -> ApiResult<IntegrationFilter> {
     Ok(filter)
 }
 
+#[utoipa::path(
+    operation_id = "integrations_list",
+    get, path = "/v1/integrations", tag = "integrations", params(IntegrationFilter),
+    responses((status = 200, description = "Matching integrations, by name.", body = List<Integration>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden),
+)]
 async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -133,6 +144,11 @@ async fn list(
     Ok(axum::Json(List { items }))
 }
 
+#[utoipa::path(
+    operation_id = "integrations_read",
+    get, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path, description = "The integration's id.")),
+    responses((status = 200, description = "The integration.", body = Integration), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
+)]
 async fn read(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -141,6 +157,11 @@ async fn read(
     Ok(axum::Json(state.store.integration(&id).await?))
 }
 
+#[utoipa::path(
+    operation_id = "integrations_by_name",
+    get, path = "/v1/integrations/by-name/{name}", tag = "integrations", params(("name" = String, Path, description = "The integration's unique name.")),
+    responses((status = 200, description = "The integration.", body = Integration), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
+)]
 async fn by_name(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -149,6 +170,11 @@ async fn by_name(
     Ok(axum::Json(state.store.integration_by_name(&name).await?))
 }
 
+#[utoipa::path(
+    operation_id = "integrations_replace",
+    put, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path, description = "The integration's id.")), request_body = IntegrationInput,
+    responses((status = 200, description = "Replaced.", body = Integration), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
+)]
 async fn replace(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
@@ -173,6 +199,11 @@ async fn replace(
         .await
 }
 
+#[utoipa::path(
+    operation_id = "integrations_remove",
+    delete, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path, description = "The integration's id.")),
+    responses((status = 204, description = "Deleted."), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict),
+)]
 async fn remove(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,

@@ -2,16 +2,20 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, post};
 
 use super::super::auth::{Admin, mint, new_key_id};
 use super::super::error::{ApiError, ApiResult};
-use super::{AppState, Json, Route, parse, route};
+use super::openapi;
+use super::{AppState, Json, Path, Route, parse, route};
 use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List};
 use crate::model::timestamp::{self, now};
 use crate::model::{Phase, StackId};
+
+/// Ten years: a key meant to outlive that should have no expiry at all.
+const MAX_LIFETIME_SECONDS: i64 = 315_360_000;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -21,6 +25,11 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+#[utoipa::path(
+    operation_id = "keys_create",
+    post, path = "/v1/keys", tag = "keys", request_body = ApiKeyInput,
+    responses((status = 201, description = "Created; the token is shown this once.", body = CreatedApiKey), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
+)]
 async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
@@ -58,11 +67,11 @@ async fn create(
             };
             let expires_at = match input.expires_in_seconds {
                 None => None,
-                Some(s) if s > 0 => Some(timestamp::format(time::OffsetDateTime::now_utc() + time::Duration::seconds(s))),
+                Some(s) if (1..=MAX_LIFETIME_SECONDS).contains(&s) => Some(timestamp::format(time::OffsetDateTime::now_utc() + time::Duration::seconds(s))),
                 Some(s) => {
                     return Err(ApiError::invalid(
                         "expires_in_seconds",
-                        format!("{s} is not a lifetime: use a positive number of seconds, or leave it out for no expiry"),
+                        format!("{s} is not a lifetime: use 1 to {MAX_LIFETIME_SECONDS} seconds (ten years), or leave it out for no expiry"),
                     ));
                 }
             };
@@ -79,6 +88,11 @@ async fn create(
         .await
 }
 
+#[utoipa::path(
+    operation_id = "keys_list",
+    get, path = "/v1/keys", tag = "keys",
+    responses((status = 200, description = "Every key (never a secret).", body = List<ApiKey>), openapi::Unauthenticated, openapi::Forbidden),
+)]
 async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -88,6 +102,11 @@ async fn list(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "keys_revoke",
+    delete, path = "/v1/keys/{id}", tag = "keys", params(("id" = String, Path, description = "The key's id.")),
+    responses((status = 200, description = "Revoked.", body = ApiKey), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict),
+)]
 async fn revoke(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,

@@ -3,7 +3,9 @@
 //! event for every change.
 //!
 //! [`routes`] is the single list of routes: the router is built from it,
-//! and a test checks it against the checked-in OpenAPI document.
+//! and a test checks it against the generated OpenAPI document
+//! ([`openapi`]), which is built from the handlers' `#[utoipa::path]`
+//! attributes and the types in `crate::api`.
 
 mod account;
 mod attachments;
@@ -12,6 +14,7 @@ mod credentials;
 mod health;
 mod integrations;
 mod keys;
+pub mod openapi;
 mod stacks;
 mod trust;
 pub(crate) mod verify;
@@ -218,6 +221,28 @@ where
                 e.body_text(),
                 "send a JSON body as documented in /v1/openapi.json"
             ))),
+        }
+    }
+}
+
+/// `Path` extractor with problem-details failures (a segment that is not
+/// UTF-8 once decoded, say) instead of axum's plain-text rejections.
+pub struct Path<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for Path<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) => Err(ApiError::Malformed(e.body_text())),
         }
     }
 }

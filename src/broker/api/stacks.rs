@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, post, put};
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
-use super::{AppState, Json, Route, parse, route};
+use super::openapi;
+use super::{AppState, Json, Path, Route, parse, route};
 use crate::api::{List, Stack, StackInput};
 use crate::model::names::check_labels;
 use crate::model::{Name, Space, StackId};
@@ -49,6 +50,11 @@ fn validate(id: &str, input: StackInput) -> ApiResult<Stack> {
     })
 }
 
+#[utoipa::path(
+    operation_id = "stacks_create",
+    post, path = "/v1/stacks", tag = "stacks", request_body = StackInput,
+    responses((status = 201, description = "Created.", body = Stack), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Conflict, openapi::Invalid),
+)]
 async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
@@ -67,6 +73,11 @@ async fn create(
         .await
 }
 
+#[utoipa::path(
+    operation_id = "stacks_list",
+    get, path = "/v1/stacks", tag = "stacks",
+    responses((status = 200, description = "Every stack, by id.", body = List<Stack>), openapi::Unauthenticated, openapi::Forbidden),
+)]
 async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -76,6 +87,11 @@ async fn list(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "stacks_read",
+    get, path = "/v1/stacks/{id}", tag = "stacks", params(("id" = String, Path, description = "The stack's id.")),
+    responses((status = 200, description = "The stack.", body = Stack), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
+)]
 async fn read(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -84,6 +100,11 @@ async fn read(
     Ok(axum::Json(state.store.stack(&id).await?))
 }
 
+#[utoipa::path(
+    operation_id = "stacks_replace",
+    put, path = "/v1/stacks/{id}", tag = "stacks", params(("id" = String, Path, description = "The stack's id.")), request_body = StackInput,
+    responses((status = 200, description = "Replaced.", body = Stack), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Invalid),
+)]
 async fn replace(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
@@ -104,6 +125,11 @@ async fn replace(
         .await
 }
 
+#[utoipa::path(
+    operation_id = "stacks_remove",
+    delete, path = "/v1/stacks/{id}", tag = "stacks", params(("id" = String, Path, description = "The stack's id.")),
+    responses((status = 204, description = "Deleted."), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict),
+)]
 async fn remove(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,

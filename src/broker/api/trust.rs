@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::Method;
 use axum::routing::get;
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
-use super::{AppState, Query, Route, parse, route};
+use super::openapi;
+use super::{AppState, Path, Query, Route, parse, route};
 use crate::api::{ExternalIdQuery, ExternalIds, Integration, TrustPolicy};
 use crate::model::trust_policy::{document_json, statement_json};
 use crate::model::{ExternalId, Phase, StackId};
@@ -54,6 +55,11 @@ pub fn external_ids(
         .collect()
 }
 
+#[utoipa::path(
+    operation_id = "trust_external_ids_route",
+    get, path = "/v1/integrations/{id}/external-ids", tag = "trust", params(("id" = String, Path, description = "The integration's id."), ExternalIdQuery),
+    responses((status = 200, description = "The stack's External IDs and statement.", body = ExternalIds), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Invalid),
+)]
 async fn external_ids_route(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
@@ -90,6 +96,11 @@ async fn external_ids_route(
     }))
 }
 
+#[utoipa::path(
+    operation_id = "trust_trust_policy",
+    get, path = "/v1/integrations/{id}/trust-policy", tag = "trust", params(("id" = String, Path, description = "The integration's id.")),
+    responses((status = 200, description = "The trust policy over every attachment.", body = TrustPolicy), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
+)]
 async fn trust_policy(
     State(state): State<Arc<AppState>>,
     _admin: Admin,

@@ -4,17 +4,23 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
-use super::{AppState, Query, parse, trust};
+use super::openapi;
+use super::{AppState, Path, Query, parse, trust};
 use crate::api::ProblemCode;
 use crate::api::{Integration, VerifyQuery, VerifyReport};
 use crate::model::timestamp::now;
 use crate::model::{ExternalId, Phase, StackId};
 use crate::sts::VerifyRequest;
 
+#[utoipa::path(
+    operation_id = "verify_verify",
+    post, path = "/v1/integrations/{id}/verify", tag = "verification", params(("id" = String, Path, description = "The integration's id."), VerifyQuery),
+    responses((status = 200, description = "The role is safe: the report.", body = VerifyReport), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
+)]
 pub async fn verify(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,

@@ -70,7 +70,7 @@ impl Store {
         .bind(&f.stack_id)
         .bind(&f.outcome)
         .bind(&f.since)
-        .bind(f.limit.unwrap_or(100).clamp(1, 1000))
+        .bind(f.limit.unwrap_or(100))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()
