@@ -20,9 +20,10 @@ use crate::model::Phase;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
-    /// The broker answered with a problem.
+    /// The broker answered with a problem (boxed: a verification report
+    /// makes it large, and errors travel by value through every `?`).
     #[error("{} ({}): {}", .0.title, .0.code, .0.detail)]
-    Problem(Problem),
+    Problem(Box<Problem>),
     /// The broker could not be reached or answered nonsense.
     #[error("cannot reach the deputy broker at {endpoint}: {cause}")]
     Transport { endpoint: String, cause: String },
@@ -149,7 +150,7 @@ impl Client {
                 .map_err(|e| transport(format!("unexpected answer ({e})")));
         }
         match serde_json::from_slice::<Problem>(&bytes) {
-            Ok(problem) => Err(ClientError::Problem(problem)),
+            Ok(problem) => Err(ClientError::Problem(Box::new(problem))),
             Err(_) => Err(transport(format!(
                 "HTTP {status} from {url}, which does not look like a deputy broker (its answer is \
                  not a problem document); check the endpoint"

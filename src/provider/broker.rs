@@ -86,20 +86,20 @@ impl Broker {
                     .map_err(|e| to_diags(e, None))
             })
             .await?;
-        if let Some(expected) = &self.settings.account {
-            if account.name != *expected {
-                return Err(Diagnostic::error(
-                    "Wrong deputy broker",
-                    format!(
-                        "The provider expects account \"{expected}\" but the broker at {} serves \
+        if let Some(expected) = &self.settings.account
+            && account.name != *expected
+        {
+            return Err(Diagnostic::error(
+                "Wrong deputy broker",
+                format!(
+                    "The provider expects account \"{expected}\" but the broker at {} serves \
                          account \"{}\". Check `endpoint` (or DEPUTY_ENDPOINT) and `account`.",
-                        self.client()?.endpoint(),
-                        account.name
-                    ),
-                )
-                .at(AttributePath::attr("account"))
-                .into());
-            }
+                    self.client()?.endpoint(),
+                    account.name
+                ),
+            )
+            .at(AttributePath::attr("account"))
+            .into());
         }
         Ok(account)
     }

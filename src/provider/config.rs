@@ -46,28 +46,25 @@ pub fn schema() -> Schema {
 /// Checks the values that are known; unknown ones are checked at configure.
 pub fn validate(config: &Value) -> Diagnostics {
     let mut diags = Diagnostics::new();
-    if let Some(endpoint) = config.get("endpoint").as_str() {
-        if let Err(why) = check_endpoint(endpoint) {
-            diags.push(
-                Diagnostic::error("Invalid broker endpoint", why)
-                    .at(AttributePath::attr("endpoint")),
-            );
-        }
+    if let Some(endpoint) = config.get("endpoint").as_str()
+        && let Err(why) = check_endpoint(endpoint)
+    {
+        diags.push(
+            Diagnostic::error("Invalid broker endpoint", why).at(AttributePath::attr("endpoint")),
+        );
     }
-    if let Some(token) = config.get("token").as_str() {
-        if let Err(why) = check_token(token) {
-            diags.push(
-                Diagnostic::error("Invalid broker token", why).at(AttributePath::attr("token")),
-            );
-        }
+    if let Some(token) = config.get("token").as_str()
+        && let Err(why) = check_token(token)
+    {
+        diags.push(Diagnostic::error("Invalid broker token", why).at(AttributePath::attr("token")));
     }
-    if let Some(account) = config.get("account").as_str() {
-        if let Err(why) = account.parse::<AccountName>() {
-            diags.push(
-                Diagnostic::error("Invalid account name", why.to_string())
-                    .at(AttributePath::attr("account")),
-            );
-        }
+    if let Some(account) = config.get("account").as_str()
+        && let Err(why) = account.parse::<AccountName>()
+    {
+        diags.push(
+            Diagnostic::error("Invalid account name", why.to_string())
+                .at(AttributePath::attr("account")),
+        );
     }
     diags
 }

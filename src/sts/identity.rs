@@ -7,11 +7,12 @@
 /// so a role with a path needs the principal given explicitly.
 pub fn principal_from_caller(caller_arn: &str) -> String {
     let parts: Vec<&str> = caller_arn.splitn(6, ':').collect();
-    if parts.len() == 6 && parts[2] == "sts" {
-        if let Some(rest) = parts[5].strip_prefix("assumed-role/") {
-            let role = rest.split('/').next().unwrap_or_default();
-            return format!("arn:{}:iam::{}:role/{role}", parts[1], parts[4]);
-        }
+    if parts.len() == 6
+        && parts[2] == "sts"
+        && let Some(rest) = parts[5].strip_prefix("assumed-role/")
+    {
+        let role = rest.split('/').next().unwrap_or_default();
+        return format!("arn:{}:iam::{}:role/{role}", parts[1], parts[4]);
     }
     caller_arn.to_string()
 }

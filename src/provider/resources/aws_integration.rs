@@ -153,13 +153,13 @@ impl Resource<Broker> for AwsIntegrationResource {
             }
         }
         let worker = config.get("generate_credentials_in_worker");
-        if let (Some(custom), false) = (config.get("external_id").as_str(), worker.is_unknown()) {
-            if let Err(e) = custom_external_id(worker.as_bool() == Some(true), custom) {
-                diags.push(
-                    Diagnostic::error("Invalid External ID", e.0)
-                        .at(AttributePath::attr("external_id")),
-                );
-            }
+        if let (Some(custom), false) = (config.get("external_id").as_str(), worker.is_unknown())
+            && let Err(e) = custom_external_id(worker.as_bool() == Some(true), custom)
+        {
+            diags.push(
+                Diagnostic::error("Invalid External ID", e.0)
+                    .at(AttributePath::attr("external_id")),
+            );
         }
         diags
     }
