@@ -60,3 +60,85 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::service;
+    use super::*;
+    use crate::tfplugin::value::{Type, Value};
+
+    fn arg(v: Value) -> pb::DynamicValue {
+        let ty = match v {
+            Value::Bool(_) => Type::Bool,
+            _ => Type::String,
+        };
+        wire::encode_dynamic(&ty, &v).unwrap()
+    }
+
+    fn text(v: &str) -> pb::DynamicValue {
+        arg(Value::string(v))
+    }
+
+    #[test]
+    fn call_function() {
+        let cases: [(
+            &str,
+            &str,
+            Vec<pb::DynamicValue>,
+            Result<&str, (&str, Option<i64>)>,
+        ); 6] = [
+            ("result", "join", vec![text("a"), text("b")], Ok("ab")),
+            (
+                "unknown function",
+                "nope",
+                vec![],
+                Err(("this provider has no function \"nope\"", None)),
+            ),
+            (
+                "too few arguments",
+                "join",
+                vec![text("a")],
+                Err(("join takes 2 arguments, got 1", None)),
+            ),
+            (
+                "too many arguments",
+                "join",
+                vec![text("a"), text("b"), text("c")],
+                Err(("join takes 2 arguments, got 3", None)),
+            ),
+            (
+                "argument of the wrong type",
+                "join",
+                vec![text("a"), arg(Value::Bool(true))],
+                Err(("b: ", Some(1))),
+            ),
+            (
+                "the function's own error",
+                "join",
+                vec![text(""), text("b")],
+                Err(("must not be empty", Some(0))),
+            ),
+        ];
+        for (case, name, arguments, want) in cases {
+            let got = service().call_function(pb::call_function::Request {
+                name: name.into(),
+                arguments,
+            });
+            match (got.result, got.error, want) {
+                (Some(r), None, Ok(want)) => {
+                    let got = wire::decode_dynamic(&Type::String, Some(&r)).unwrap();
+                    assert_eq!(got, Value::string(want), "{case}");
+                }
+                (None, Some(e), Err((prefix, argument))) => {
+                    // A prefix, since the codec words its own messages: the
+                    // server only adds the parameter's name.
+                    assert!(e.text.starts_with(prefix), "{case}: {}", e.text);
+                    assert_eq!(e.function_argument, argument, "{case}");
+                }
+                (result, error, want) => {
+                    panic!("{case}: got {result:?} / {error:?}, want {want:?}")
+                }
+            }
+        }
+    }
+}

@@ -106,3 +106,65 @@ fn capabilities() -> pb::ServerCapabilities {
         move_resource_state: false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::service;
+    use super::*;
+
+    /// Protobuf maps are hash maps: their order is not the registry's.
+    fn sorted<'a>(keys: impl Iterator<Item = &'a String>) -> Vec<&'a str> {
+        let mut keys: Vec<_> = keys.map(String::as_str).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn schema_lists_every_registered_type() {
+        let s = service().get_provider_schema(Default::default());
+        assert!(s.diagnostics.is_empty());
+        assert!(s.provider.is_some());
+        assert_eq!(sorted(s.resource_schemas.keys()), ["fake_thing"]);
+        assert_eq!(sorted(s.data_source_schemas.keys()), ["fake_lookup"]);
+        assert_eq!(sorted(s.functions.keys()), ["join"]);
+        assert_eq!(sorted(s.ephemeral_resource_schemas.keys()), ["fake_token"]);
+        assert_eq!(s.server_capabilities, Some(capabilities()));
+    }
+
+    #[test]
+    fn metadata_and_functions_name_the_same_types() {
+        let m = service().get_metadata(Default::default());
+        let names = (
+            m.resources
+                .iter()
+                .map(|r| r.type_name.as_str())
+                .collect::<Vec<_>>(),
+            m.data_sources
+                .iter()
+                .map(|d| d.type_name.as_str())
+                .collect::<Vec<_>>(),
+            m.functions
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>(),
+            m.ephemeral_resources
+                .iter()
+                .map(|e| e.type_name.as_str())
+                .collect::<Vec<_>>(),
+        );
+        assert_eq!(
+            names,
+            (
+                vec!["fake_thing"],
+                vec!["fake_lookup"],
+                vec!["join"],
+                vec!["fake_token"]
+            )
+        );
+        assert_eq!(m.server_capabilities, Some(capabilities()));
+
+        let f = service().get_functions(Default::default());
+        assert_eq!(sorted(f.functions.keys()), ["join"]);
+        assert!(f.diagnostics.is_empty());
+    }
+}

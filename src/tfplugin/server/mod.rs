@@ -5,7 +5,8 @@
 //! holds the service, the helpers every RPC shares, and the tonic trait
 //! implementation, which only unwraps the request and wraps the response.
 //! The work is in inherent methods of the same names, one file per RPC
-//! family, so each can be driven without gRPC:
+//! family, each tested beside it with the fake provider in `testing`, no
+//! gRPC involved:
 //! - [`metadata`]: GetMetadata, GetProviderSchema, GetFunctions;
 //! - [`provider_config`]: ValidateProviderConfig, ConfigureProvider,
 //!   StopProvider;
@@ -24,6 +25,8 @@ mod functions;
 mod metadata;
 mod provider_config;
 mod resources;
+#[cfg(test)]
+mod testing;
 
 use std::collections::BTreeMap;
 use std::future::Future;

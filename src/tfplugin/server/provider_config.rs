@@ -61,3 +61,93 @@ impl<P: Provider> ProviderService<P> {
         pb::stop_provider::Response::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{HANG, dv, obj, service, summaries};
+    use super::*;
+    use crate::tfplugin::value::Value;
+
+    fn provider_config(endpoint: &str) -> Option<pb::DynamicValue> {
+        Some(dv(
+            &service().provider.schema(),
+            &obj(&[("endpoint", Value::string(endpoint))]),
+        ))
+    }
+
+    /// Bytes no msgpack decoder accepts (0xc1 is never used).
+    fn garbage() -> Option<pb::DynamicValue> {
+        Some(pb::DynamicValue {
+            msgpack: vec![0xc1],
+            json: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn validate_runs_the_providers_rules() {
+        let cases = [
+            ("valid", provider_config("https://x"), vec![]),
+            ("absent", None, vec![]),
+            ("provider rule", provider_config(""), vec!["Empty endpoint"]),
+            (
+                "undecodable",
+                garbage(),
+                vec!["Invalid provider configuration"],
+            ),
+        ];
+        for (name, config, want) in cases {
+            let got = service().validate_provider_config(pb::validate_provider_config::Request {
+                config,
+                ..Default::default()
+            });
+            assert_eq!(summaries(&got.diagnostics), want, "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn configure_stores_the_data() {
+        let s = service();
+        assert!(s.data().is_err());
+        let got = s
+            .configure_provider(pb::configure_provider::Request {
+                terraform_version: "1.10.0".into(),
+                config: provider_config("https://x"),
+                ..Default::default()
+            })
+            .await;
+        assert!(got.diagnostics.is_empty(), "{:?}", got.diagnostics);
+        assert_eq!(s.data().unwrap().endpoint, "https://x");
+    }
+
+    #[tokio::test]
+    async fn configure_reports_bad_configuration_and_stays_unconfigured() {
+        let s = service();
+        let got = s
+            .configure_provider(pb::configure_provider::Request {
+                config: garbage(),
+                ..Default::default()
+            })
+            .await;
+        assert_eq!(
+            summaries(&got.diagnostics),
+            ["Invalid provider configuration"]
+        );
+        assert!(s.data().is_err());
+    }
+
+    /// The fake's configure never finishes for this endpoint, so only the
+    /// stop can end it.
+    #[tokio::test]
+    async fn stop_cancels_a_hanging_configure() {
+        let s = service();
+        s.stop_provider(Default::default());
+        let got = s
+            .configure_provider(pb::configure_provider::Request {
+                config: provider_config(HANG),
+                ..Default::default()
+            })
+            .await;
+        assert_eq!(summaries(&got.diagnostics), ["Operation cancelled"]);
+        assert!(s.data().is_err());
+    }
+}
