@@ -81,12 +81,9 @@ mod tests {
 
     #[test]
     fn call_function() {
-        let cases: [(
-            &str,
-            &str,
-            Vec<pb::DynamicValue>,
-            Result<&str, (&str, Option<i64>)>,
-        ); 6] = [
+        /// The result, or the error's text (a prefix) and blamed argument.
+        type Want = Result<&'static str, (&'static str, Option<i64>)>;
+        let cases: [(&str, &str, Vec<pb::DynamicValue>, Want); 6] = [
             ("result", "join", vec![text("a"), text("b")], Ok("ab")),
             (
                 "unknown function",

@@ -96,10 +96,8 @@ mod tests {
             ),
         ];
         for (name, config, want) in cases {
-            let got = service().validate_provider_config(pb::validate_provider_config::Request {
-                config,
-                ..Default::default()
-            });
+            let got = service()
+                .validate_provider_config(pb::validate_provider_config::Request { config });
             assert_eq!(summaries(&got.diagnostics), want, "{name}");
         }
     }

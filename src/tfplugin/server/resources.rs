@@ -415,7 +415,9 @@ mod tests {
 
     #[test]
     fn upgrade_state_reads_json_of_the_current_version() {
-        let cases: [(&str, i64, &[u8], Result<Value, &str>); 5] = [
+        /// The upgraded state, or the summary of the diagnostic.
+        type Want = Result<Value, &'static str>;
+        let cases: [(&str, i64, &[u8], Want); 5] = [
             (
                 "current version",
                 0,
