@@ -7,12 +7,12 @@
 //! The work is in inherent methods of the same names, one file per RPC
 //! family, each tested beside it with the fake provider in `testing`, no
 //! gRPC involved:
-//! - [`metadata`]: GetMetadata, GetProviderSchema, GetFunctions;
-//! - [`provider_config`]: ValidateProviderConfig, ConfigureProvider,
+//! - `metadata`: GetMetadata, GetProviderSchema, GetFunctions;
+//! - `provider_config`: ValidateProviderConfig, ConfigureProvider,
 //!   StopProvider;
-//! - [`resources`]: managed resources, from validation to apply, import,
+//! - `resources`: managed resources, from validation to apply, import,
 //!   move and identity;
-//! - [`data_sources`], [`ephemeral`], [`functions`].
+//! - `data_sources`, `ephemeral`, `functions`.
 //!
 //! Everything user-facing that can go wrong (undecodable values, unknown type
 //! names, provider errors) is returned as diagnostics, never as a gRPC error:
