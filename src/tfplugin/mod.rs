@@ -9,13 +9,16 @@
 //! - [`plan`]: schema-driven planning;
 //! - [`server`]: the gRPC service dispatching to the registry;
 //! - [`handshake`], [`tls`], [`log`], [`serve`]: the plugin process that
-//!   Terraform starts (go-plugin handshake, AutoMTLS, hclog logs, signals).
+//!   Terraform starts (go-plugin handshake, AutoMTLS, hclog logs, signals);
+//! - `launch` (feature `test-support`): the client side of that handshake,
+//!   for tests and benchmarks.
 
 pub mod data_source;
 pub mod diag;
 pub mod ephemeral;
 pub mod function;
 pub mod handshake;
+#[cfg(feature = "test-support")]
 pub mod launch;
 pub mod log;
 pub mod plan;

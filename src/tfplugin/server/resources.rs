@@ -1,0 +1,633 @@
+//! Managed resources, in the order Terraform calls them: validate, upgrade
+//! stored state, read, plan, apply, import; plus the RPCs deputy answers
+//! with a refusal (identity, move).
+
+use super::{ProviderService, codec_diag, decode, diags_of, encode, lookup, validate_config};
+use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::plan;
+use crate::tfplugin::proto::tfplugin6 as pb;
+use crate::tfplugin::provider::Provider;
+use crate::tfplugin::value::{self, Value};
+
+impl<P: Provider> ProviderService<P> {
+    pub(crate) fn validate_resource_config(
+        &self,
+        req: pb::validate_resource_config::Request,
+    ) -> pb::validate_resource_config::Response {
+        let result = lookup(&self.registry.resources, "resource", &req.type_name)
+            .and_then(|r| validate_config(&r.schema(), req.config.as_ref(), |c| r.validate(c)));
+        pb::validate_resource_config::Response {
+            diagnostics: diags_of(&result),
+        }
+    }
+
+    pub(crate) fn upgrade_resource_state(
+        &self,
+        req: pb::upgrade_resource_state::Request,
+    ) -> pb::upgrade_resource_state::Response {
+        let result = (|| {
+            let r = lookup(&self.registry.resources, "resource", &req.type_name)?;
+            let raw = req
+                .raw_state
+                .as_ref()
+                .map(|s| s.json.as_slice())
+                .unwrap_or_default();
+            let stored: serde_json::Value = if raw.is_empty() {
+                serde_json::Value::Null
+            } else {
+                serde_json::from_slice(raw).map_err(|e| {
+                    Diagnostics::from(Diagnostic::error(
+                        "Unreadable state",
+                        format!(
+                            "The stored state is not JSON ({e}); legacy flatmap state is not \
+                             supported."
+                        ),
+                    ))
+                })?
+            };
+            let upgraded = r.upgrade_state(req.version, stored)?;
+            let ty = r.schema().value_type();
+            let value = value::json::decode(&ty, upgraded.to_string().as_bytes())
+                .map_err(|e| codec_diag("Stored state does not match the schema", e))?;
+            encode(&ty, &value, "upgraded state")
+        })();
+        let diagnostics = diags_of(&result);
+        pb::upgrade_resource_state::Response {
+            upgraded_state: result.ok(),
+            diagnostics,
+        }
+    }
+
+    pub(crate) fn get_resource_identity_schemas(
+        &self,
+        _: pb::get_resource_identity_schemas::Request,
+    ) -> pb::get_resource_identity_schemas::Response {
+        // No resource declares an identity: import ids are documented strings.
+        Default::default()
+    }
+
+    pub(crate) fn upgrade_resource_identity(
+        &self,
+        req: pb::upgrade_resource_identity::Request,
+    ) -> pb::upgrade_resource_identity::Response {
+        pb::upgrade_resource_identity::Response {
+            upgraded_identity: None,
+            diagnostics: Diagnostics::from(Diagnostic::error(
+                "Resource identity not supported",
+                format!(
+                    "{} has no resource identity in this provider.",
+                    req.type_name
+                ),
+            ))
+            .to_proto(),
+        }
+    }
+
+    pub(crate) async fn read_resource(
+        &self,
+        req: pb::read_resource::Request,
+    ) -> pb::read_resource::Response {
+        let result = async {
+            let r = lookup(&self.registry.resources, "resource", &req.type_name)?;
+            let ty = r.schema().value_type();
+            let current = decode(&ty, req.current_state.as_ref(), "current state")?;
+            let data = self.data()?;
+            let read = self.until_stopped(r.read(&data, &current)).await?;
+            encode(&ty, &read.unwrap_or(Value::Null), "state")
+        }
+        .await;
+        let diagnostics = diags_of(&result);
+        pb::read_resource::Response {
+            new_state: result.ok(),
+            diagnostics,
+            private: req.private,
+            deferred: None,
+            new_identity: None,
+        }
+    }
+
+    pub(crate) fn plan_resource_change(
+        &self,
+        req: pb::plan_resource_change::Request,
+    ) -> pb::plan_resource_change::Response {
+        let result = (|| {
+            let r = lookup(&self.registry.resources, "resource", &req.type_name)?;
+            let schema = r.schema();
+            let ty = schema.value_type();
+            let prior = decode(&ty, req.prior_state.as_ref(), "prior state")?;
+            let proposed = decode(&ty, req.proposed_new_state.as_ref(), "proposed state")?;
+            if proposed.is_null() {
+                return Ok((encode(&ty, &Value::Null, "plan")?, Vec::new()));
+            }
+            let config = decode(&ty, req.config.as_ref(), "configuration")?;
+            let generic = plan::plan(&schema, &prior, &proposed, &config);
+            let planned = r.plan(generic.planned, &prior)?;
+            Ok((encode(&ty, &planned, "plan")?, generic.requires_replace))
+        })();
+        let diagnostics = diags_of(&result);
+        let (planned_state, requires_replace) = match result {
+            Ok((p, rr)) => (Some(p), rr.iter().map(AttributePath::to_proto).collect()),
+            Err(_) => (None, Vec::new()),
+        };
+        pb::plan_resource_change::Response {
+            planned_state,
+            requires_replace,
+            planned_private: req.prior_private,
+            diagnostics,
+            legacy_type_system: false,
+            deferred: None,
+            planned_identity: None,
+        }
+    }
+
+    pub(crate) async fn apply_resource_change(
+        &self,
+        req: pb::apply_resource_change::Request,
+    ) -> pb::apply_resource_change::Response {
+        let result = async {
+            let r = lookup(&self.registry.resources, "resource", &req.type_name)?;
+            let ty = r.schema().value_type();
+            let prior = decode(&ty, req.prior_state.as_ref(), "prior state")?;
+            let planned = decode(&ty, req.planned_state.as_ref(), "planned state")?;
+            let data = self.data()?;
+            let new_state = if planned.is_null() {
+                self.until_stopped(r.delete(&data, &prior)).await?;
+                Value::Null
+            } else if prior.is_null() {
+                self.until_stopped(r.create(&data, &planned)).await?
+            } else {
+                self.until_stopped(r.update(&data, &prior, &planned))
+                    .await?
+            };
+            encode(&ty, &new_state, "new state")
+        }
+        .await;
+        let diagnostics = diags_of(&result);
+        pb::apply_resource_change::Response {
+            new_state: result.ok(),
+            private: req.planned_private,
+            diagnostics,
+            legacy_type_system: false,
+            new_identity: None,
+        }
+    }
+
+    pub(crate) async fn import_resource_state(
+        &self,
+        req: pb::import_resource_state::Request,
+    ) -> pb::import_resource_state::Response {
+        let result = async {
+            let r = lookup(&self.registry.resources, "resource", &req.type_name)?;
+            let data = self.data()?;
+            let state = self.until_stopped(r.import(&data, &req.id)).await?;
+            encode(&r.schema().value_type(), &state, "imported state")
+        }
+        .await;
+        let diagnostics = diags_of(&result);
+        pb::import_resource_state::Response {
+            imported_resources: result
+                .ok()
+                .map(|state| pb::import_resource_state::ImportedResource {
+                    type_name: req.type_name.clone(),
+                    state: Some(state),
+                    private: Vec::new(),
+                    identity: None,
+                })
+                .into_iter()
+                .collect(),
+            diagnostics,
+            deferred: None,
+        }
+    }
+
+    pub(crate) fn move_resource_state(
+        &self,
+        req: pb::move_resource_state::Request,
+    ) -> pb::move_resource_state::Response {
+        pb::move_resource_state::Response {
+            diagnostics: Diagnostics::from(Diagnostic::error(
+                "Move not supported",
+                format!(
+                    "{} cannot be moved from {} ({}): remove the old object from state and \
+                     import it under the new address instead.",
+                    req.target_type_name, req.source_type_name, req.source_provider_address
+                ),
+            ))
+            .to_proto(),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::super::testing::{
+        HANG, calls, configured, dv, obj, service, summaries, thing_schema, value_of,
+    };
+    use super::*;
+
+    const TYPE: &str = "fake_thing";
+
+    fn s(v: &str) -> Value {
+        Value::string(v)
+    }
+
+    /// A `fake_thing` with every attribute, as the server decodes it.
+    fn thing(id: Value, name: &str, tier: Value, zone: Value) -> Value {
+        obj(&[
+            ("id", id),
+            ("name", s(name)),
+            ("tier", tier),
+            ("zone", zone),
+        ])
+    }
+
+    /// One created `fake_thing` in zone `z1`.
+    fn stored() -> Value {
+        thing(s("id-a"), "a", s("standard"), s("z1"))
+    }
+
+    fn some_dv(v: &Value) -> Option<pb::DynamicValue> {
+        Some(dv(&thing_schema(), v))
+    }
+
+    #[tokio::test]
+    async fn unknown_type_is_reported_by_every_rpc() {
+        let svc = configured().await;
+        let name = || "nope".to_string();
+        let cases = [
+            (
+                "validate",
+                svc.validate_resource_config(pb::validate_resource_config::Request {
+                    type_name: name(),
+                    ..Default::default()
+                })
+                .diagnostics,
+            ),
+            (
+                "upgrade",
+                svc.upgrade_resource_state(pb::upgrade_resource_state::Request {
+                    type_name: name(),
+                    ..Default::default()
+                })
+                .diagnostics,
+            ),
+            (
+                "read",
+                svc.read_resource(pb::read_resource::Request {
+                    type_name: name(),
+                    ..Default::default()
+                })
+                .await
+                .diagnostics,
+            ),
+            (
+                "plan",
+                svc.plan_resource_change(pb::plan_resource_change::Request {
+                    type_name: name(),
+                    ..Default::default()
+                })
+                .diagnostics,
+            ),
+            (
+                "apply",
+                svc.apply_resource_change(pb::apply_resource_change::Request {
+                    type_name: name(),
+                    ..Default::default()
+                })
+                .await
+                .diagnostics,
+            ),
+            (
+                "import",
+                svc.import_resource_state(pb::import_resource_state::Request {
+                    type_name: name(),
+                    id: "x".into(),
+                    ..Default::default()
+                })
+                .await
+                .diagnostics,
+            ),
+        ];
+        for (rpc, diags) in cases {
+            assert_eq!(summaries(&diags), ["Unknown resource type"], "{rpc}");
+            assert_eq!(
+                diags[0].detail,
+                "This provider has no resource type \"nope\". Check the spelling and the \
+                 provider version.",
+                "{rpc}"
+            );
+        }
+        assert!(calls(&svc).is_empty());
+    }
+
+    #[tokio::test]
+    async fn calls_before_configure_are_reported() {
+        let svc = service();
+        let ty = || TYPE.to_string();
+        let cases = [
+            (
+                "read",
+                svc.read_resource(pb::read_resource::Request {
+                    type_name: ty(),
+                    current_state: some_dv(&stored()),
+                    ..Default::default()
+                })
+                .await
+                .diagnostics,
+            ),
+            (
+                "apply",
+                svc.apply_resource_change(pb::apply_resource_change::Request {
+                    type_name: ty(),
+                    planned_state: some_dv(&stored()),
+                    ..Default::default()
+                })
+                .await
+                .diagnostics,
+            ),
+            (
+                "import",
+                svc.import_resource_state(pb::import_resource_state::Request {
+                    type_name: ty(),
+                    id: "x".into(),
+                    ..Default::default()
+                })
+                .await
+                .diagnostics,
+            ),
+        ];
+        for (rpc, diags) in cases {
+            assert_eq!(summaries(&diags), ["Provider not configured"], "{rpc}");
+        }
+    }
+
+    #[test]
+    fn validate_rejects_computed_values_then_applies_the_types_rules() {
+        let cases = [
+            (
+                "valid",
+                obj(&[("name", s("a")), ("tier", s("gold"))]),
+                vec![],
+            ),
+            (
+                "computed-only id configured",
+                obj(&[("id", s("x")), ("name", s("a"))]),
+                vec![("Value for unconfigurable attribute", Some("id"))],
+            ),
+            (
+                "type's own rule",
+                obj(&[("name", s(""))]),
+                vec![("Empty name", Some("name"))],
+            ),
+            (
+                "both, computed first",
+                obj(&[("id", s("x")), ("name", s(""))]),
+                vec![
+                    ("Value for unconfigurable attribute", Some("id")),
+                    ("Empty name", Some("name")),
+                ],
+            ),
+        ];
+        for (name, config, want) in cases {
+            let got = service().validate_resource_config(pb::validate_resource_config::Request {
+                type_name: TYPE.into(),
+                config: some_dv(&config),
+                ..Default::default()
+            });
+            let got: Vec<_> = got
+                .diagnostics
+                .iter()
+                .map(|d| {
+                    let path = d.attribute.as_ref().map(AttributePath::from_proto);
+                    (d.summary.as_str(), path)
+                })
+                .collect();
+            let want: Vec<_> = want
+                .into_iter()
+                .map(|(summary, path)| (summary, path.map(AttributePath::attr)))
+                .collect();
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn upgrade_state_reads_json_of_the_current_version() {
+        /// The upgraded state, or the summary of the diagnostic.
+        type Want = Result<Value, &'static str>;
+        let cases: [(&str, i64, &[u8], Want); 5] = [
+            (
+                "current version",
+                0,
+                br#"{"id":"id-a","name":"a","tier":"standard","zone":"z1"}"#,
+                Ok(stored()),
+            ),
+            ("nothing stored", 0, b"", Ok(Value::Null)),
+            ("not JSON", 0, b"name=a", Err("Unreadable state")),
+            (
+                "other version",
+                1,
+                br#"{"name":"a"}"#,
+                Err("Unsupported state version"),
+            ),
+            (
+                "not the schema's shape",
+                0,
+                br#"{"name":{"first":"a"}}"#,
+                Err("Stored state does not match the schema"),
+            ),
+        ];
+        for (name, version, json, want) in cases {
+            let got = service().upgrade_resource_state(pb::upgrade_resource_state::Request {
+                type_name: TYPE.into(),
+                version,
+                raw_state: Some(pb::RawState {
+                    json: json.to_vec(),
+                    ..Default::default()
+                }),
+            });
+            let got = match got.upgraded_state {
+                Some(state) => {
+                    assert!(got.diagnostics.is_empty(), "{name}");
+                    Ok(value_of(&thing_schema(), Some(&state)))
+                }
+                None => Err(summaries(&got.diagnostics).join(", ")),
+            };
+            assert_eq!(got, want.map_err(str::to_string), "{name}");
+        }
+    }
+
+    #[tokio::test]
+    async fn read_returns_the_resources_answer_and_keeps_private() {
+        let svc = configured().await;
+        let got = svc
+            .read_resource(pb::read_resource::Request {
+                type_name: TYPE.into(),
+                current_state: some_dv(&stored()),
+                private: b"p".to_vec(),
+                ..Default::default()
+            })
+            .await;
+        assert!(got.diagnostics.is_empty(), "{:?}", got.diagnostics);
+        assert_eq!(value_of(&thing_schema(), got.new_state.as_ref()), stored());
+        assert_eq!(got.private, b"p");
+        assert_eq!(calls(&svc), ["read"]);
+    }
+
+    fn plan(prior: &Value, proposed: &Value, config: &Value) -> pb::plan_resource_change::Response {
+        service().plan_resource_change(pb::plan_resource_change::Request {
+            type_name: TYPE.into(),
+            prior_state: some_dv(prior),
+            proposed_new_state: some_dv(proposed),
+            config: some_dv(config),
+            prior_private: b"pp".to_vec(),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn plan_create_leaves_computed_values_unknown() {
+        let config = obj(&[("name", s("a"))]);
+        let got = plan(&Value::Null, &config, &config);
+        assert!(got.diagnostics.is_empty(), "{:?}", got.diagnostics);
+        assert_eq!(
+            value_of(&thing_schema(), got.planned_state.as_ref()),
+            thing(Value::unknown(), "a", Value::unknown(), Value::Null)
+        );
+        assert!(got.requires_replace.is_empty());
+        assert_eq!(got.planned_private, b"pp");
+    }
+
+    #[test]
+    fn plan_of_a_changed_requires_replace_attribute_lists_it() {
+        let proposed = thing(s("id-a"), "a", s("standard"), s("z2"));
+        let config = obj(&[("name", s("a")), ("zone", s("z2"))]);
+        let got = plan(&stored(), &proposed, &config);
+        assert!(got.diagnostics.is_empty(), "{:?}", got.diagnostics);
+        assert_eq!(
+            got.requires_replace,
+            [AttributePath::attr("zone").to_proto()]
+        );
+    }
+
+    #[test]
+    fn plan_of_a_destroy_is_null() {
+        let got = plan(&stored(), &Value::Null, &Value::Null);
+        assert!(got.diagnostics.is_empty(), "{:?}", got.diagnostics);
+        let planned = got.planned_state.expect("a planned state");
+        assert_eq!(value_of(&thing_schema(), Some(&planned)), Value::Null);
+        assert!(got.requires_replace.is_empty());
+    }
+
+    #[tokio::test]
+    async fn apply_routes_to_create_update_or_delete() {
+        let planned_create = thing(Value::unknown(), "a", Value::unknown(), s("z1"));
+        let planned_update = thing(s("id-a"), "b", s("standard"), s("z1"));
+        let cases = [
+            ("create", Value::Null, planned_create, stored()),
+            (
+                "update",
+                stored(),
+                planned_update.clone(),
+                planned_update.clone(),
+            ),
+            ("delete", stored(), Value::Null, Value::Null),
+        ];
+        for (op, prior, planned, want) in cases {
+            let svc = configured().await;
+            let got = svc
+                .apply_resource_change(pb::apply_resource_change::Request {
+                    type_name: TYPE.into(),
+                    prior_state: some_dv(&prior),
+                    planned_state: some_dv(&planned),
+                    planned_private: b"pp".to_vec(),
+                    ..Default::default()
+                })
+                .await;
+            assert!(got.diagnostics.is_empty(), "{op}: {:?}", got.diagnostics);
+            assert_eq!(calls(&svc), [op]);
+            assert_eq!(
+                value_of(&thing_schema(), got.new_state.as_ref()),
+                want,
+                "{op}"
+            );
+            assert_eq!(got.private, b"pp", "{op}");
+        }
+    }
+
+    #[tokio::test]
+    async fn stop_cancels_an_apply_in_flight() {
+        let svc = configured().await;
+        let planned = thing(Value::unknown(), HANG, Value::unknown(), Value::Null);
+        let apply = svc.apply_resource_change(pb::apply_resource_change::Request {
+            type_name: TYPE.into(),
+            planned_state: some_dv(&planned),
+            ..Default::default()
+        });
+        let stop = async {
+            svc.data.get().unwrap().hanging.notified().await;
+            svc.stop_provider(Default::default());
+        };
+        let (got, ()) =
+            tokio::time::timeout(Duration::from_secs(10), async { tokio::join!(apply, stop) })
+                .await
+                .expect("the stop ends the apply");
+        assert_eq!(summaries(&got.diagnostics), ["Operation cancelled"]);
+        assert_eq!(got.new_state, None);
+        assert_eq!(calls(&svc), ["create"]);
+    }
+
+    #[tokio::test]
+    async fn import_answers_one_resource_of_the_requested_type() {
+        let svc = configured().await;
+        let got = svc
+            .import_resource_state(pb::import_resource_state::Request {
+                type_name: TYPE.into(),
+                id: "id-x".into(),
+                ..Default::default()
+            })
+            .await;
+        assert!(got.diagnostics.is_empty(), "{:?}", got.diagnostics);
+        let [imported] = got.imported_resources.as_slice() else {
+            panic!("one imported resource: {:?}", got.imported_resources);
+        };
+        assert_eq!(imported.type_name, TYPE);
+        assert_eq!(
+            value_of(&thing_schema(), imported.state.as_ref()),
+            thing(s("id-x"), "imported", Value::Null, Value::Null)
+        );
+    }
+
+    #[test]
+    fn identity_and_move_are_refused() {
+        let svc = service();
+        assert_eq!(
+            svc.get_resource_identity_schemas(Default::default()),
+            Default::default()
+        );
+        let identity = svc.upgrade_resource_identity(pb::upgrade_resource_identity::Request {
+            type_name: TYPE.into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            summaries(&identity.diagnostics),
+            ["Resource identity not supported"]
+        );
+        assert_eq!(identity.upgraded_identity, None);
+        let moved = svc.move_resource_state(pb::move_resource_state::Request {
+            source_type_name: "other_thing".into(),
+            source_provider_address: "example.com/x/other".into(),
+            target_type_name: TYPE.into(),
+            ..Default::default()
+        });
+        assert_eq!(summaries(&moved.diagnostics), ["Move not supported"]);
+        assert_eq!(
+            moved.diagnostics[0].detail,
+            "fake_thing cannot be moved from other_thing (example.com/x/other): remove the old \
+             object from state and import it under the new address instead."
+        );
+        assert_eq!(moved.target_state, None);
+    }
+}
