@@ -39,7 +39,9 @@ pub use registry::{
     IntegrationInput, Labels, Stack, StackInput,
 };
 pub use trust::{ExternalIdQuery, ExternalIds, TrustPolicy};
-pub use verification::{Step, StepOutcome, VerifyQuery, VerifyReport};
+pub use verification::{
+    Step, StepOutcome, TrustScope, VerificationState, VerifyQuery, VerifyReport,
+};
 
 /// List answers wrap their items so fields (such as a page cursor) can be
 /// added without breaking clients.

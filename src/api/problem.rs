@@ -47,6 +47,10 @@ pub enum ProblemCode {
     NothingToVerify,
     /// 409: STS refused to vend credentials.
     AssumeRoleFailed,
+    /// 409: the configuration a vend would use has no passing verification.
+    NotVerified,
+    /// 409: the integration changed while a change to it was verified.
+    ConfigurationChanged,
     /// 500: the broker's log has the cause.
     Internal,
     /// A code this client does not know (from a newer broker).
@@ -74,6 +78,8 @@ impl ProblemCode {
             ProblemCode::WorkerMode => "worker_mode",
             ProblemCode::NothingToVerify => "nothing_to_verify",
             ProblemCode::AssumeRoleFailed => "assume_role_failed",
+            ProblemCode::NotVerified => "not_verified",
+            ProblemCode::ConfigurationChanged => "configuration_changed",
             ProblemCode::Internal => "internal",
             ProblemCode::Unknown => "unknown",
         }

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::VerifyReport;
+use super::{VerificationState, VerifyReport};
 use crate::model::trust_policy::Actions;
+use crate::model::verification::{TrustScope, VendConfig};
 use crate::model::{
-    AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, Region, RoleArn, StackId,
+    AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, PrincipalKind, Region, RoleArn,
+    StackId,
 };
 
 pub type Labels = BTreeMap<String, String>;
@@ -21,6 +23,9 @@ pub struct Account {
     pub name: AccountName,
     /// The principal customer trust policies must allow.
     pub aws_principal_arn: PrincipalArn,
+    /// `role` or `user`; `account` only when the broker was started with
+    /// `--allow-account-principal`.
+    pub aws_principal_kind: PrincipalKind,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -84,8 +89,15 @@ pub struct Integration {
     pub last_verified_at: Option<String>,
     /// Outcome of the last verification.
     pub last_verification: Option<VerifyReport>,
+    /// Whether the current configuration may vend.
+    #[serde(default = "unverified")]
+    pub verification_state: VerificationState,
     pub created_at: String,
     pub updated_at: String,
+}
+
+fn unverified() -> VerificationState {
+    VerificationState::Unverified
 }
 
 impl Integration {
@@ -95,6 +107,21 @@ impl Integration {
         Actions {
             tag_session: self.tag_session,
             set_source_identity: false,
+        }
+    }
+
+    /// Everything that makes a vend's AssumeRole call what it is; its
+    /// fingerprint is what verification records and vends check.
+    pub fn vend_config(&self) -> VendConfig {
+        VendConfig {
+            role_arn: self.role_arn.to_string(),
+            region: self.region.to_string(),
+            duration_seconds: self.duration_seconds,
+            worker_mode: self.generate_credentials_in_worker,
+            custom_external_id: self.external_id.as_ref().map(|e| e.to_string()),
+            tag_session: self.tag_session,
+            set_source_identity: false,
+            trust_scope: TrustScope::Stack,
         }
     }
 }

@@ -9,8 +9,10 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
+use crate::model::verification::TrustScope;
 use crate::model::{
-    AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, Region, RoleArn, StackId,
+    AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, PrincipalKind, Region, RoleArn,
+    StackId,
 };
 
 const SLUG: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
@@ -89,6 +91,41 @@ string_schema!(
     Some("^[a-z]{2}(-[a-z]+)+-[0-9]+$"),
     "eu-west-1"
 );
+
+impl PartialSchema for TrustScope {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "`stack`: the role trusts exact External IDs, one per attached stack and phase. \
+                 `integration`: it trusts any stack of this integration (phases still separate).",
+            ))
+            .enum_values(Some(["stack", "integration"]))
+            .into()
+    }
+}
+
+impl ToSchema for TrustScope {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("TrustScope")
+    }
+}
+
+impl PartialSchema for PrincipalKind {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("What the broker's principal is: a role, a user, or (only when explicitly allowed) a whole account."))
+            .enum_values(Some(["role", "user", "account"]))
+            .into()
+    }
+}
+
+impl ToSchema for PrincipalKind {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("PrincipalKind")
+    }
+}
 
 impl PartialSchema for Phase {
     fn schema() -> RefOr<Schema> {

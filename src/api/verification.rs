@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::model::verification::TrustScope;
+
 /// How one probe went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -41,7 +43,54 @@ pub struct VerifyReport {
     pub ok: bool,
     /// Why verification failed, with the fix; empty when ok.
     pub error: String,
+    /// The scope the probes found: `stack` (exact External IDs) or
+    /// `integration` (any stack of this integration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<TrustScope>,
+    /// Fingerprint of the configuration verified (role, region, duration,
+    /// session tags, source identity, scope); vends must match it.
+    #[serde(default)]
+    pub config: String,
+    /// AssumeRole and GetCallerIdentity calls made, retries included.
+    #[serde(default)]
+    pub sts_calls: u32,
+    /// Wall time of the whole verification.
+    #[serde(default)]
+    pub millis: u64,
     pub steps: Vec<Step>,
+}
+
+impl VerifyReport {
+    /// Whether the probe named `name` went as a safe role makes it go.
+    pub fn passed(&self, name: &str) -> bool {
+        self.steps
+            .iter()
+            .any(|s| s.name == name && s.outcome != StepOutcome::Failed)
+    }
+}
+
+/// Whether an integration's current configuration may vend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VerificationState {
+    /// Its current configuration passed the role-level probes: attached
+    /// phases confirmed under it may vend.
+    Verified,
+    /// The last verification failed: nothing vends until one passes.
+    Failed,
+    /// Its current configuration was never verified (new, changed while
+    /// nothing was attached, or from before verification gated vends).
+    Unverified,
+}
+
+impl VerificationState {
+    pub fn of(verified: bool, last: Option<&VerifyReport>) -> VerificationState {
+        match (verified, last) {
+            (true, _) => VerificationState::Verified,
+            (false, Some(report)) if !report.ok => VerificationState::Failed,
+            _ => VerificationState::Unverified,
+        }
+    }
 }
 
 /// Query of `POST /v1/integrations/{id}/verify`.

@@ -58,6 +58,28 @@ pub struct ServeConfig {
     #[arg(long = "skip-verify-on-attach", env = "DEPUTY_SKIP_VERIFY_ON_ATTACH")]
     pub skip_verify_on_attach: bool,
 
+    /// Re-verify every integration whose last verification is older than
+    /// this many seconds (default one day; 0 turns it off). A role whose
+    /// trust policy became unsafe then stops vending, audited. Replicas
+    /// sharing a store re-verify each integration once per interval.
+    #[arg(
+        long = "reverify-interval",
+        env = "DEPUTY_REVERIFY_INTERVAL",
+        default_value_t = 86_400,
+        value_name = "SECONDS"
+    )]
+    pub reverify_interval: u64,
+
+    /// Accept an account root (`arn:aws:iam::N:root`) as the broker's
+    /// principal. Customer trust policies would then trust every principal
+    /// of that account that its own policies allow, not just the broker:
+    /// use a role or user instead.
+    #[arg(
+        long = "allow-account-principal",
+        env = "DEPUTY_ALLOW_ACCOUNT_PRINCIPAL"
+    )]
+    pub allow_account_principal: bool,
+
     /// Where the first start writes the bootstrap admin key (mode 0600).
     /// Defaults to `admin.key` beside a SQLite database, or in the current
     /// directory for PostgreSQL.

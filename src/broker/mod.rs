@@ -7,6 +7,8 @@
 //! - [`auth`]: API keys and the caller extractors;
 //! - [`api`]: routes, one file per group;
 //! - [`error`]: the one error type and its problem-details answers;
+//! - [`verification`]: when roles are verified, what is recorded, and how
+//!   a change waits for its verification;
 //! - [`server`]: start-up (bootstrap key, listener, graceful shutdown).
 
 pub mod api;
@@ -15,3 +17,4 @@ pub mod config;
 pub mod error;
 pub mod server;
 pub mod store;
+pub mod verification;

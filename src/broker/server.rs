@@ -35,6 +35,17 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
         Some(p) => p.clone(),
         None => discover_principal(&sts).await?,
     };
+    if principal.kind() == crate::model::PrincipalKind::Account {
+        if !config.allow_account_principal {
+            anyhow::bail!(
+                "the broker's AWS principal is {principal}, a whole account: a trust policy naming it \
+                 trusts every principal of that account that its own policies allow, so each of them \
+                 could act as deputy. Run the broker as an IAM role or user (set --principal-arn, or \
+                 give it role or user credentials), or accept the risk with --allow-account-principal"
+            );
+        }
+        tracing::warn!(principal = %principal, "the broker's principal is an account root (--allow-account-principal): every principal of that account allowed by its own policies can use the roles that trust deputy");
+    }
     Ok(Arc::new(AppState::new(
         store,
         config.account.clone(),
@@ -42,6 +53,7 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
         sts,
         retry,
         !config.skip_verify_on_attach,
+        std::time::Duration::from_secs(config.reverify_interval),
     )))
 }
 
@@ -92,7 +104,10 @@ async fn bootstrap(store: &Store, path: &Path) -> anyhow::Result<()> {
     writeln!(file, "{}", minted.token)?;
     file.sync_all()?;
     store
-        .insert_key(&minted.stored)
+        .insert_key(
+            &minted.stored,
+            &super::api::audit_event(None, "key.create", &format!("key/{}", minted.stored.key.id)),
+        )
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     eprintln!(
@@ -107,14 +122,28 @@ async fn bootstrap(store: &Store, path: &Path) -> anyhow::Result<()> {
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.
+/// The background work (interrupted changes, periodic re-verification)
+/// runs alongside and stops with it.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let interval = state.reverify_interval;
+    let background = tokio::spawn(super::verification::background(
+        state.clone(),
+        interval,
+        async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        },
+    ));
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    let _ = stop_tx.send(true);
+    let _ = background.await;
+    served
 }
 
 /// `deputy serve`.

@@ -148,6 +148,18 @@ impl fmt::Display for RoleArn {
     }
 }
 
+/// What kind of principal an ARN names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    Role,
+    User,
+    /// `arn:...:root`: in a trust policy it stands for every principal of
+    /// the account that its own policies allow, so a broker whose
+    /// principal is an account makes every such principal a deputy.
+    Account,
+}
+
 /// An AWS principal that a trust policy can name: a role, a user, or an
 /// account root. deputy's own identity is one of these.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -157,6 +169,17 @@ pub struct PrincipalArn(String);
 impl PrincipalArn {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    pub fn kind(&self) -> PrincipalKind {
+        let resource = self.0.splitn(6, ':').nth(5).unwrap_or_default();
+        if resource.starts_with("role/") {
+            PrincipalKind::Role
+        } else if resource.starts_with("user/") {
+            PrincipalKind::User
+        } else {
+            PrincipalKind::Account
+        }
     }
 }
 
@@ -256,6 +279,19 @@ mod tests {
         ] {
             assert!(ok.parse::<PrincipalArn>().is_ok(), "{ok}");
         }
+        let kind = |s: &str| s.parse::<PrincipalArn>().unwrap().kind();
+        assert_eq!(
+            kind("arn:aws:iam::123456789012:root"),
+            PrincipalKind::Account
+        );
+        assert_eq!(
+            kind("arn:aws:iam::123456789012:user/ci"),
+            PrincipalKind::User
+        );
+        assert_eq!(
+            kind("arn:aws:iam::123456789012:role/a/b"),
+            PrincipalKind::Role
+        );
         assert!(
             "arn:aws:iam::123456789012:group/x"
                 .parse::<PrincipalArn>()

@@ -13,8 +13,9 @@ pub mod names;
 pub mod phase;
 pub mod timestamp;
 pub mod trust_policy;
+pub mod verification;
 
-pub use arn::{PrincipalArn, RoleArn};
+pub use arn::{PrincipalArn, PrincipalKind, RoleArn};
 pub use external_id::ExternalId;
 pub use ids::{AccountName, IntegrationId, StackId};
 pub use integration::{Region, SessionDuration};

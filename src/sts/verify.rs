@@ -1,25 +1,20 @@
-//! Verification: proves a role is usable by deputy and by nobody else
-//! through deputy.
-//!
-//! 1. AssumeRole with each attached phase's External ID, then
-//!    GetCallerIdentity with the session: must work. A role created moments
-//!    ago answers AccessDenied for a while, so that step is retried with
-//!    bounded backoff; nothing else is.
-//! 2. AssumeRole with no External ID: must be denied. STS accepts an
-//!    External ID even when the policy does not ask for one, so only this
-//!    call proves the condition is there. If it succeeds, the role is open to
-//!    anyone who can make deputy name it: refused.
+//! Running verification's probes against STS (the probes and how to read
+//! them are `model::verification`): confirms first, each retried on
+//! AccessDenied within one time budget (a new role is not assumable for
+//! 10-30 s), then the negative probes, once each. Every call is a step of
+//! the report with its outcome, attempts and time.
 
 use std::time::{Duration, Instant};
 
-use super::{AssumeRequest, Sts, StsError};
+use super::{AssumeRequest, Credentials, Sts, StsError};
 use crate::api::{Step, StepOutcome, VerifyReport};
 use crate::model::trust_policy::{Actions, statement_json};
-use crate::model::{ExternalId, Phase, PrincipalArn, RoleArn};
+use crate::model::verification::{Answer, Probe, TrustScope, found_scope, judge, session_tags};
+use crate::model::{AccountName, ExternalId, PrincipalArn, RoleArn};
 
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
-    /// Total time AccessDenied is retried for.
+    /// Total time AccessDenied is retried for, over the whole verification.
     pub budget: Duration,
     pub first_delay: Duration,
     pub max_delay: Duration,
@@ -38,22 +33,34 @@ impl Default for RetryPolicy {
 /// Reported before each wait, so callers can show that something happens.
 #[derive(Clone, Debug)]
 pub struct Progress {
-    pub phase: Phase,
+    pub probe: String,
     pub attempt: u32,
     pub waited: Duration,
     pub next_delay: Duration,
 }
 
-/// What to verify: a role, where, for whom, with which External IDs.
+/// What to verify: a role, how vends call it, and the probes.
 pub struct VerifyRequest<'a> {
     pub role: &'a RoleArn,
     pub region: &'a str,
-    /// deputy's principal, for the statement shown when the policy is wrong.
+    /// The vend's duration (already capped when the broker runs on role
+    /// credentials), so a role whose MaxSessionDuration is lower fails here.
+    pub duration: Duration,
+    /// When set, probes pass the vend's session tags for this account.
+    pub tag_account: Option<&'a AccountName>,
+    pub probes: &'a [Probe],
+    pub declared_scope: TrustScope,
+    /// Fingerprint of the configuration being verified, for the report.
+    pub config: &'a str,
+    /// deputy's principal and the actions vends need, for the statement
+    /// shown when the policy is wrong.
     pub principal: &'a PrincipalArn,
-    pub external_ids: &'a [(Phase, ExternalId)],
     pub actions: Actions,
     pub retry: RetryPolicy,
 }
+
+/// Session name of verification calls: CloudTrail shows them as deputy's.
+const SESSION: &str = "deputy-verify";
 
 impl Sts {
     pub async fn verify(
@@ -61,168 +68,116 @@ impl Sts {
         req: &VerifyRequest<'_>,
         progress: &(dyn Fn(&Progress) + Send + Sync),
     ) -> VerifyReport {
-        let VerifyRequest {
-            role,
-            region,
-            principal,
-            external_ids,
-            actions,
-            retry,
-        } = *req;
+        let started = Instant::now();
         let mut report = VerifyReport {
-            role_arn: role.to_string(),
+            role_arn: req.role.to_string(),
             ok: false,
             error: String::new(),
-            steps: Vec::new(),
+            scope: None,
+            config: req.config.to_string(),
+            sts_calls: 0,
+            millis: 0,
+            steps: Vec::with_capacity(req.probes.len()),
         };
-        for (phase, id) in external_ids {
-            let started = Instant::now();
-            let (result, attempts) = self
-                .assume_with_retry(role, region, *phase, id, retry, progress)
-                .await;
-            let step = |outcome: StepOutcome, detail: String, attempts| Step {
-                name: format!("assume_role_with_external_id:{phase}"),
+        let mut answers = Vec::with_capacity(req.probes.len());
+        let mut errors = Vec::new();
+        for probe in req.probes {
+            let step_started = Instant::now();
+            let tags = match (req.tag_account, probe) {
+                (Some(account), Probe::Confirm { stack, phase, .. }) => {
+                    session_tags(account, stack, *phase, SESSION)
+                }
+                _ => Vec::new(),
+            };
+            let call = AssumeRequest {
+                role: req.role,
+                external_id: probe.external_id(),
+                session_name: SESSION,
+                duration: req.duration,
+                tags: &tags,
+                region: req.region,
+            };
+            let confirming = matches!(probe, Probe::Confirm { .. });
+            let (result, attempts) = if confirming {
+                self.assume_with_retry(&call, &probe.name(), req.retry, started, progress)
+                    .await
+            } else {
+                (self.assume(&call).await, 1)
+            };
+            report.sts_calls += attempts;
+            let (answer, mut detail) = match &result {
+                Ok(creds) => (Answer::Allowed, creds.assumed_role_arn.clone()),
+                Err(e) if e.is_access_denied() => (Answer::Denied, e.code.clone()),
+                Err(e) => (Answer::Error(e.to_string()), e.to_string()),
+            };
+            let mut verdict = judge(probe, &answer, req.declared_scope, req.role);
+            // A confirmed session must also work: GetCallerIdentity with it.
+            if let (true, Ok(creds), None) = (confirming, &result, &verdict) {
+                report.sts_calls += 1;
+                if let Err(e) = self.caller_arn_as(creds, req.region).await {
+                    verdict = Some(format!(
+                        "the session from AssumeRole on {} did not work for GetCallerIdentity ({e})",
+                        req.role
+                    ));
+                    detail = e.to_string();
+                }
+            }
+            let outcome = match (&verdict, &answer) {
+                (Some(_), _) => StepOutcome::Failed,
+                (None, Answer::Denied) => StepOutcome::Denied,
+                (None, _) => StepOutcome::Ok,
+            };
+            report.steps.push(Step {
+                name: probe.name(),
                 outcome,
                 detail,
                 attempts,
-                millis: started.elapsed().as_millis() as u64,
-            };
-            let creds = match result {
-                Ok(c) => c,
-                Err(e) => {
-                    report
-                        .steps
-                        .push(step(StepOutcome::Failed, e.to_string(), attempts));
-                    report.error = format!(
-                        "AssumeRole on {role} with the {phase} External ID failed ({e}){}. The role's trust \
-                         policy must allow deputy's principal with that External ID: {}",
-                        if e.is_access_denied() {
-                            " after retrying for as long as IAM usually needs"
-                        } else {
-                            ""
-                        },
-                        statement_json(principal, std::slice::from_ref(id), actions)
-                    );
-                    return report;
-                }
-            };
-            report.steps.push(step(
-                StepOutcome::Ok,
-                creds.assumed_role_arn.clone(),
-                attempts,
-            ));
-            let started = Instant::now();
-            let who = self.caller_arn_as(&creds, region).await;
-            let name = format!("get_caller_identity:{phase}");
-            match who {
-                Ok(arn) => report.steps.push(Step {
-                    name,
-                    outcome: StepOutcome::Ok,
-                    detail: arn,
-                    attempts: 1,
-                    millis: started.elapsed().as_millis() as u64,
-                }),
-                Err(e) => {
-                    report.steps.push(Step {
-                        name,
-                        outcome: StepOutcome::Failed,
-                        detail: e.to_string(),
-                        attempts: 1,
-                        millis: started.elapsed().as_millis() as u64,
-                    });
-                    report.error = format!(
-                        "The {phase} session's credentials did not work for GetCallerIdentity ({e})."
-                    );
-                    return report;
-                }
+                millis: step_started.elapsed().as_millis() as u64,
+            });
+            if let Some(why) = verdict {
+                errors.push(why);
             }
+            answers.push((probe.clone(), answer));
         }
-
-        let started = Instant::now();
-        let open = self
-            .assume(&AssumeRequest {
-                role,
-                external_id: None,
-                session_name: "deputy-verify-no-external-id",
-                duration: Duration::from_secs(900),
-                tags: &[],
-                region,
-            })
-            .await;
-        let millis = started.elapsed().as_millis() as u64;
-        let name = "assume_role_without_external_id".to_string();
-        match open {
-            Err(e) if e.is_access_denied() => {
-                report.steps.push(Step {
-                    name,
-                    outcome: StepOutcome::Denied,
-                    detail: e.code,
-                    attempts: 1,
-                    millis,
-                });
-                report.ok = true;
-            }
-            Err(e) => {
-                report.steps.push(Step {
-                    name,
-                    outcome: StepOutcome::Failed,
-                    detail: e.to_string(),
-                    attempts: 1,
-                    millis,
-                });
-                report.error = format!(
-                    "AssumeRole on {role} without an External ID failed in an unexpected way ({e})."
-                );
-            }
-            Ok(_) => {
-                report.steps.push(Step {
-                    name,
-                    outcome: StepOutcome::Failed,
-                    detail: "assumed without an External ID".into(),
-                    attempts: 1,
-                    millis,
-                });
-                let ids: Vec<ExternalId> = external_ids.iter().map(|(_, id)| id.clone()).collect();
-                report.error = format!(
-                    "{role} can be assumed without an External ID: its trust policy lacks an \
-                     sts:ExternalId condition, so anyone who can get deputy to name this role could \
-                     use it (the confused-deputy problem). Replace the statement that trusts deputy \
-                     with: {}",
-                    statement_json(principal, &ids, actions)
-                );
-            }
+        report.scope = Some(found_scope(&answers));
+        report.ok = errors.is_empty();
+        if !report.ok {
+            let confirmed: Vec<ExternalId> = req
+                .probes
+                .iter()
+                .filter_map(|p| match p {
+                    Probe::Confirm { external_id, .. } => Some(external_id.clone()),
+                    _ => None,
+                })
+                .collect();
+            report.error = format!(
+                "{}. The statement that trusts deputy should be: {}",
+                errors.join(". Also: "),
+                statement_json(req.principal, &confirmed, req.actions)
+            );
         }
+        report.millis = started.elapsed().as_millis() as u64;
         report
     }
 
+    /// AssumeRole, retrying AccessDenied while the whole verification is
+    /// within its budget; every other error is final at once.
     async fn assume_with_retry(
         &self,
-        role: &RoleArn,
-        region: &str,
-        phase: Phase,
-        id: &ExternalId,
+        call: &AssumeRequest<'_>,
+        probe: &str,
         retry: RetryPolicy,
+        started: Instant,
         progress: &(dyn Fn(&Progress) + Send + Sync),
-    ) -> (Result<super::Credentials, StsError>, u32) {
-        let started = Instant::now();
+    ) -> (Result<Credentials, StsError>, u32) {
         let mut delay = retry.first_delay;
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self
-                .assume(&AssumeRequest {
-                    role,
-                    external_id: Some(id),
-                    session_name: &format!("deputy-verify-{phase}"),
-                    duration: Duration::from_secs(900),
-                    tags: &[],
-                    region,
-                })
-                .await;
-            match result {
+            match self.assume(call).await {
                 Err(e) if e.is_access_denied() && started.elapsed() + delay <= retry.budget => {
                     progress(&Progress {
-                        phase,
+                        probe: probe.to_string(),
                         attempt,
                         waited: started.elapsed(),
                         next_delay: delay,

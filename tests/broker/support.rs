@@ -121,6 +121,8 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         aws_endpoint_url: None,
         verify_retry_seconds: 60,
         skip_verify_on_attach: true,
+        reverify_interval: 0,
+        allow_account_principal: false,
     }
 }
 

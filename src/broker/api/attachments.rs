@@ -10,9 +10,13 @@ use axum::routing::{delete, get, post, put};
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
 use super::super::store::attachments::AttachmentRecord;
+use super::super::verification;
 use super::openapi;
-use super::{AppState, Json, Path, Route, route, trust, verify};
-use crate::api::{Attachment, AttachmentInput, AttachmentUpdate, Integration, List};
+use super::{AppState, Json, Path, Route, audit_event, parse, route, trust};
+use crate::api::{
+    Attachment, AttachmentInput, AttachmentUpdate, AuditEvent, Integration, List, ProblemCode,
+};
+use crate::model::{IntegrationId, Phase, StackId};
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -78,7 +82,9 @@ async fn one(state: &AppState, record: AttachmentRecord) -> ApiResult<Attachment
 #[utoipa::path(
     operation_id = "attachments_create",
     post, path = "/v1/integrations/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The integration's id.")), request_body = AttachmentInput,
-    responses((status = 201, description = "Attached (verified first, unless the broker skips verification).", body = Attachment), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
+    responses(
+        (status = 201, description = "Attached: the role was verified for the stack's phases first (unless the broker skips verification).", body = Attachment),
+        (status = 200, description = "The very same attachment already existed (a retried attach adopts it).", body = Attachment), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
 )]
 async fn create(
     State(state): State<Arc<AppState>>,
@@ -87,26 +93,105 @@ async fn create(
     Json(input): Json<AttachmentInput>,
 ) -> ApiResult<(StatusCode, axum::Json<Attachment>)> {
     let target = format!("attachment/{id}/{}", input.stack_id);
-    state
-        .audited(&caller, "attachment.create", &target, async {
-            let record = state
-                .store
-                .attach(&id, &input.stack_id, input.read, input.write)
-                .await?;
-            let integration = state.store.integration(&id).await?;
-            // A role is only attached once it is proven safe: assumable with
-            // the stack's External IDs and refused without one.
-            if state.verify_on_attach && !integration.generate_credentials_in_worker {
-                let ids = verify::ids_for(&state, &integration, &record.stack_id, &record.phases());
-                let report = verify::run(&state, &integration, &ids).await?;
-                if !report.ok {
-                    state.store.detach(&id, record.stack_id.as_str()).await?;
-                    return Err(ApiError::verification_failed(report));
-                }
-            }
-            Ok((StatusCode::CREATED, axum::Json(one(&state, record).await?)))
-        })
+    let event = audit_event(Some(caller.key_id()), "attachment.create", &target);
+    match attach_verified(state.clone(), &id, input, event.clone()).await {
+        Ok((status, record)) => Ok((status, axum::Json(one(&state, record).await?))),
+        Err(e) if verification_refused(&e) => Err(e),
+        Err(e) => Err(state.refused(event, e).await),
+    }
+}
+
+/// A refusal the detached verification task audited itself.
+fn verification_refused(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Conflict {
+            code: ProblemCode::VerificationFailed,
+            ..
+        }
+    )
+}
+
+/// Verifies the new stack's phases (and the role), then writes the
+/// attachment; nothing is written, and nothing holds the stack's phases,
+/// until the verification passes.
+async fn attach_verified(
+    state: Arc<AppState>,
+    id: &str,
+    input: AttachmentInput,
+    audit: AuditEvent,
+) -> ApiResult<(StatusCode, AttachmentRecord)> {
+    let integration_id: IntegrationId = id
+        .parse()
+        .map_err(|_| ApiError::not_found("integration", id))?;
+    let (read, write) = (input.read, input.write);
+    if let Some(existing) = state
+        .store
+        .check_attachable(id, &input.stack_id, read, write)
+        .await?
+    {
+        return Ok((StatusCode::OK, existing));
+    }
+    let stack: StackId = parse("stack_id", &input.stack_id)?;
+    let integration = state.store.integration(id).await?;
+    if !state.verify_on_attach || integration.generate_credentials_in_worker {
+        let record = state
+            .store
+            .attach(&integration_id, &stack, read, write, None, &audit)
+            .await?;
+        return Ok((StatusCode::CREATED, record));
+    }
+    let targets = vec![(stack.clone(), phases(read, write))];
+    let pending = verification::pending(&audit.action, &audit.target, audit.key_id.as_deref());
+    let task_state = state.clone();
+    verification::detached(state, pending, async move {
+        let report = verification::verify(&task_state, &integration, &targets).await;
+        if !report.ok {
+            return Err(refuse_with_report(&task_state, id_of(&integration), report, audit).await);
+        }
+        let record = task_state
+            .store
+            .attach(&integration_id, &stack, read, write, Some(&report), &audit)
+            .await?;
+        Ok((StatusCode::CREATED, record))
+    })
+    .await
+}
+
+fn id_of(integration: &Integration) -> String {
+    integration.id.to_string()
+}
+
+fn phases(read: bool, write: bool) -> Vec<Phase> {
+    Phase::ALL
+        .into_iter()
+        .filter(|p| if *p == Phase::Read { read } else { write })
+        .collect()
+}
+
+/// A change refused by its verification: the role-level verdict is still
+/// news (an unsafe role stops vending for every stack), so it is recorded
+/// with the refusal's audit event.
+async fn refuse_with_report(
+    state: &AppState,
+    integration: String,
+    report: crate::api::VerifyReport,
+    audit: AuditEvent,
+) -> ApiError {
+    let refusal = AuditEvent {
+        outcome: ProblemCode::VerificationFailed.to_string(),
+        detail: report.error.clone(),
+        ..audit
+    };
+    let role_ok = verification::role_ok(&report);
+    match state
+        .store
+        .record_verification(&integration, &report, role_ok, &[], &refusal)
         .await
+    {
+        Ok(_) => ApiError::verification_failed(report),
+        Err(e) => e,
+    }
 }
 
 #[utoipa::path(
@@ -166,20 +251,58 @@ async fn update(
     Path((id, stack_id)): Path<(String, String)>,
     Json(input): Json<AttachmentUpdate>,
 ) -> ApiResult<axum::Json<Attachment>> {
-    state
-        .audited(
-            &caller,
-            "attachment.update",
-            &format!("attachment/{id}/{stack_id}"),
-            async {
-                let record = state
-                    .store
-                    .update_attachment(&id, &stack_id, input.read, input.write)
-                    .await?;
-                Ok(axum::Json(one(&state, record).await?))
-            },
-        )
-        .await
+    let target = format!("attachment/{id}/{stack_id}");
+    let event = audit_event(Some(caller.key_id()), "attachment.update", &target);
+    match update_verified(state.clone(), &id, &stack_id, input, event.clone()).await {
+        Ok(record) => Ok(axum::Json(one(&state, record).await?)),
+        Err(e) if verification_refused(&e) => Err(e),
+        Err(e) => Err(state.refused(event, e).await),
+    }
+}
+
+/// An added phase is verified before it takes effect; a removed one goes
+/// at once.
+async fn update_verified(
+    state: Arc<AppState>,
+    id: &str,
+    stack_id: &str,
+    input: AttachmentUpdate,
+    audit: AuditEvent,
+) -> ApiResult<AttachmentRecord> {
+    let before = state.store.attachment(id, stack_id).await?;
+    let added: Vec<Phase> = phases(input.read, input.write)
+        .into_iter()
+        .filter(|p| !before.phases().contains(p))
+        .collect();
+    let integration = state.store.integration(id).await?;
+    if added.is_empty() || !state.verify_on_attach || integration.generate_credentials_in_worker {
+        return state
+            .store
+            .update_attachment(id, stack_id, input.read, input.write, None, &audit)
+            .await;
+    }
+    let targets = vec![(before.stack_id.clone(), added)];
+    let pending = verification::pending(&audit.action, &audit.target, audit.key_id.as_deref());
+    let task_state = state.clone();
+    let (id, stack_id) = (id.to_string(), stack_id.to_string());
+    verification::detached(state, pending, async move {
+        let report = verification::verify(&task_state, &integration, &targets).await;
+        if !report.ok {
+            return Err(refuse_with_report(&task_state, id, report, audit).await);
+        }
+        task_state
+            .store
+            .update_attachment(
+                &id,
+                &stack_id,
+                input.read,
+                input.write,
+                Some(&report),
+                &audit,
+            )
+            .await
+    })
+    .await
 }
 
 #[utoipa::path(
@@ -192,13 +315,14 @@ async fn remove(
     Admin(caller): Admin,
     Path((id, stack_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    let state: &AppState = &state;
     state
         .audited(
             &caller,
             "attachment.delete",
             &format!("attachment/{id}/{stack_id}"),
-            async {
-                state.store.detach(&id, &stack_id).await?;
+            |audit| async move {
+                state.store.detach(&id, &stack_id, &audit).await?;
                 Ok(StatusCode::NO_CONTENT)
             },
         )

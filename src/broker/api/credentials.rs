@@ -9,6 +9,7 @@ use axum::extract::State;
 
 use super::super::auth::Runner;
 use super::super::error::{ApiError, ApiResult};
+use super::super::verification;
 use super::openapi;
 use super::{AppState, Json};
 use crate::api::{
@@ -16,8 +17,9 @@ use crate::api::{
     WorkerAssignment,
 };
 use crate::model::timestamp::{self, now};
+use crate::model::verification::session_tags;
 use crate::model::{ExternalId, IntegrationId, StackId};
-use crate::sts::{AssumeRequest, identity, names};
+use crate::sts::{AssumeRequest, names};
 
 /// Run ids become session names and audit entries: bounded, so a request
 /// cannot write megabytes to the audit trail.
@@ -97,9 +99,9 @@ async fn issue_for(
     req: &CredentialsRequest,
     session_name: &str,
 ) -> ApiResult<(IssuedCredentials, IntegrationId)> {
-    let integration = state
+    let target = state
         .store
-        .integration_for(stack.as_str(), req.phase)
+        .vend_target(stack.as_str(), req.phase)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(
@@ -107,6 +109,21 @@ async fn issue_for(
                 format!("{stack}/{}", req.phase),
             )
         })?;
+    let integration = target.integration;
+    // The invariant: only a configuration verified for this stack and phase
+    // vends. Worker-mode integrations are assumed by workers, which the
+    // broker cannot verify.
+    if !target.verified && !integration.generate_credentials_in_worker {
+        return Err(ApiError::conflict(
+            ProblemCode::NotVerified,
+            format!(
+                "integration {} has no passing verification of its current configuration for stack \
+                 {stack}'s {} phase, so it does not vend: run `deputy verify --integration {}` and fix \
+                 what it reports",
+                integration.id, req.phase, integration.id
+            ),
+        ));
+    }
     let external_id = ExternalId::for_phase(
         &state.account,
         &integration.id,
@@ -124,17 +141,9 @@ async fn issue_for(
         };
         return Ok((IssuedCredentials::Worker(assignment), integration.id));
     }
-    let mut duration = integration.duration_seconds;
-    if state.role_chaining().await {
-        duration = duration.min(i64::from(identity::ROLE_CHAINING_MAX_SECONDS));
-    }
-    let tags: Vec<(String, String)> = if integration.tag_session {
-        vec![
-            ("deputy:stack".into(), stack.to_string()),
-            ("deputy:run".into(), req.run_id.clone()),
-            ("deputy:phase".into(), req.phase.to_string()),
-            ("deputy:account".into(), state.account.to_string()),
-        ]
+    let duration = verification::vend_duration(state, &integration).await;
+    let tags = if integration.tag_session {
+        session_tags(&state.account, stack, req.phase, &req.run_id)
     } else {
         Vec::new()
     };

@@ -8,9 +8,14 @@ use axum::routing::{delete, get, post, put};
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
+use super::super::store::Reverified;
+use super::super::verification;
 use super::openapi;
-use super::{AppState, Json, Path, Route, parse, route};
-use crate::api::{Integration, IntegrationFilter, IntegrationInput, Labels, List};
+use super::{AppState, Json, Path, Route, audit_event, parse, route};
+use crate::api::{
+    AuditEvent, Integration, IntegrationFilter, IntegrationInput, Labels, List, ProblemCode,
+    VerificationState,
+};
 use crate::model::integration::custom_external_id;
 use crate::model::names::check_labels;
 use crate::model::{IntegrationId, Name, Region, RoleArn, SessionDuration, Space};
@@ -67,6 +72,7 @@ fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration
         description: input.description,
         last_verified_at: None,
         last_verification: None,
+        verification_state: VerificationState::Unverified,
         created_at: String::new(),
         updated_at: String::new(),
     })
@@ -84,12 +90,13 @@ async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<Integration>)> {
     let id = IntegrationId::generate();
     let target = format!("integration/{id}");
+    let state: &AppState = &state;
     state
-        .audited(&caller, "integration.create", &target, async {
+        .audited(&caller, "integration.create", &target, |audit| async move {
             let integration = validate(id, input)?;
             Ok((
                 StatusCode::CREATED,
-                axum::Json(state.store.create_integration(&integration).await?),
+                axum::Json(state.store.create_integration(&integration, &audit).await?),
             ))
         })
         .await
@@ -181,22 +188,64 @@ async fn replace(
     Path(id): Path<String>,
     Json(input): Json<IntegrationInput>,
 ) -> ApiResult<axum::Json<Integration>> {
-    state
-        .audited(
-            &caller,
-            "integration.update",
-            &format!("integration/{id}"),
-            async {
-                let parsed = id
-                    .parse()
-                    .map_err(|_| ApiError::not_found("integration", &id))?;
-                let integration = validate(parsed, input)?;
-                Ok(axum::Json(
-                    state.store.replace_integration(&integration).await?,
-                ))
+    let target = format!("integration/{id}");
+    let event = audit_event(Some(caller.key_id()), "integration.update", &target);
+    match replace_verified(state.clone(), &id, input, event.clone()).await {
+        Ok(integration) => Ok(axum::Json(integration)),
+        // A failed verification was audited by the detached task itself.
+        Err(
+            e @ ApiError::Conflict {
+                code: ProblemCode::VerificationFailed,
+                ..
             },
-        )
-        .await
+        ) => Err(e),
+        Err(e) => Err(state.refused(event, e).await),
+    }
+}
+
+/// A change to a trust-relevant field takes effect only once the new
+/// configuration is verified for every attached phase; anything else is
+/// written at once.
+async fn replace_verified(
+    state: Arc<AppState>,
+    id: &str,
+    input: IntegrationInput,
+    audit: AuditEvent,
+) -> ApiResult<Integration> {
+    let parsed: IntegrationId = id
+        .parse()
+        .map_err(|_| ApiError::not_found("integration", id))?;
+    let before = state.store.integration(id).await?;
+    let integration = validate(parsed, input)?;
+    if integration.vend_config() == before.vend_config() {
+        return state
+            .store
+            .replace_integration(&integration, Reverified::Unchanged, &audit)
+            .await;
+    }
+    let targets = verification::attached(&state, id).await?;
+    if targets.is_empty() || integration.generate_credentials_in_worker || !state.verify_on_attach {
+        // Nothing to confirm (or no broker-side verification): the new
+        // configuration vends nothing until a verification passes.
+        return state
+            .store
+            .replace_integration(&integration, Reverified::Unverified, &audit)
+            .await;
+    }
+    let pending = verification::pending(&audit.action, &audit.target, audit.key_id.as_deref());
+    let task_state = state.clone();
+    verification::detached(state, pending, async move {
+        let report = verification::verify(&task_state, &integration, &targets).await;
+        if !report.ok {
+            let e = ApiError::verification_failed(report);
+            return Err(task_state.refused(audit, e).await);
+        }
+        task_state
+            .store
+            .replace_integration(&integration, Reverified::Verified(&report), &audit)
+            .await
+    })
+    .await
 }
 
 #[utoipa::path(
@@ -209,13 +258,14 @@ async fn remove(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    let state: &AppState = &state;
     state
         .audited(
             &caller,
             "integration.delete",
             &format!("integration/{id}"),
-            async {
-                state.store.delete_integration(&id).await?;
+            |audit| async move {
+                state.store.delete_integration(&id, &audit).await?;
                 Ok(StatusCode::NO_CONTENT)
             },
         )

@@ -36,8 +36,9 @@ async fn create(
     Json(input): Json<ApiKeyInput>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedApiKey>)> {
     let id = new_key_id();
+    let state: &AppState = &state;
     state
-        .audited(&caller, "key.create", &format!("key/{id}"), async {
+        .audited(&caller, "key.create", &format!("key/{id}"), |audit| async move {
             let (stack_id, phases) = match input.role {
                 KeyRole::Admin => {
                     if input.stack_id.is_some() || input.phases.is_some() {
@@ -76,7 +77,7 @@ async fn create(
                 }
             };
             let minted = mint(id.clone(), input.role, stack_id, phases, input.description.clone(), expires_at);
-            state.store.insert_key(&minted.stored).await?;
+            state.store.insert_key(&minted.stored, &audit).await?;
             Ok((
                 StatusCode::CREATED,
                 axum::Json(CreatedApiKey {
@@ -112,9 +113,17 @@ async fn revoke(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ApiKey>> {
+    let state: &AppState = &state;
     state
-        .audited(&caller, "key.revoke", &format!("key/{id}"), async {
-            Ok(axum::Json(state.store.revoke_key(&id, &now()).await?))
-        })
+        .audited(
+            &caller,
+            "key.revoke",
+            &format!("key/{id}"),
+            |audit| async move {
+                Ok(axum::Json(
+                    state.store.revoke_key(&id, &now(), &audit).await?,
+                ))
+            },
+        )
         .await
 }

@@ -43,6 +43,9 @@ pub struct AppState {
     pub verify_retry: RetryPolicy,
     /// Verify roles when attaching (off only where no AWS is reachable).
     pub verify_on_attach: bool,
+    /// How old a verification may get before the background task redoes
+    /// it (zero: never).
+    pub reverify_interval: std::time::Duration,
     /// Whether the broker runs on role credentials (sessions capped at 1 h),
     /// found out on first need.
     role_chaining: tokio::sync::OnceCell<bool>,
@@ -56,6 +59,7 @@ impl AppState {
         sts: Sts,
         verify_retry: RetryPolicy,
         verify_on_attach: bool,
+        reverify_interval: std::time::Duration,
     ) -> Self {
         AppState {
             store,
@@ -64,6 +68,7 @@ impl AppState {
             sts,
             verify_retry,
             verify_on_attach,
+            reverify_interval,
             role_chaining: tokio::sync::OnceCell::new(),
         }
     }
@@ -71,65 +76,93 @@ impl AppState {
     /// True when the broker's own identity is an assumed role: AWS then caps
     /// the sessions it hands out at one hour (role chaining).
     pub async fn role_chaining(&self) -> bool {
-        *self
+        // Only an answer is cached: after a failed GetCallerIdentity the next
+        // vend asks again instead of assuming "not chained" for good.
+        let answer = self
             .role_chaining
-            .get_or_init(|| async {
-                match self.sts.caller_arn().await {
-                    Ok(arn) => {
-                        let chained = crate::sts::identity::is_role_session(&arn);
-                        if chained {
-                            tracing::warn!(caller = %arn, "the broker runs on role credentials: AWS caps the sessions it vends at 1 hour (role chaining)");
-                        }
-                        chained
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot read the broker's AWS identity");
-                        false
-                    }
+            .get_or_try_init(|| async {
+                let arn = self.sts.caller_arn().await?;
+                let chained = crate::sts::identity::is_role_session(&arn);
+                if chained {
+                    tracing::warn!(caller = %arn, "the broker runs on role credentials: AWS caps the sessions it vends at 1 hour (role chaining)");
                 }
+                Ok::<_, crate::sts::StsError>(chained)
             })
-            .await
+            .await;
+        match answer {
+            Ok(chained) => *chained,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the broker's AWS identity; will ask again");
+                false
+            }
+        }
     }
 
     pub fn account(&self) -> Account {
         Account {
             name: self.account.clone(),
+            aws_principal_kind: self.principal.kind(),
             aws_principal_arn: self.principal.clone(),
         }
     }
 
-    /// Runs a change and records it in the audit trail with its outcome,
-    /// success or failure.
-    async fn audited<T>(
+    /// Runs a change and records it in the audit trail. The change gets
+    /// its success event and writes it in its own transaction, so a
+    /// committed change always has its event; a refused change is recorded
+    /// here, with the problem code as outcome.
+    async fn audited<T, F, Fut>(
         &self,
         caller: &Caller,
         action: &str,
         target: &str,
-        change: impl Future<Output = ApiResult<T>>,
-    ) -> ApiResult<T> {
-        let result = change.await;
-        let (outcome, detail) = match &result {
-            Ok(_) => ("ok".to_string(), String::new()),
-            Err(e) => (e.code().to_string(), e.to_string()),
-        };
-        self.store
+        change: F,
+    ) -> ApiResult<T>
+    where
+        F: FnOnce(AuditEvent) -> Fut,
+        Fut: Future<Output = ApiResult<T>>,
+    {
+        let event = audit_event(Some(caller.key_id()), action, target);
+        match change(event.clone()).await {
+            Ok(v) => Ok(v),
+            Err(e) => Err(self.refused(event, e).await),
+        }
+    }
+
+    /// Records that the change `event` describes was refused with `e`, and
+    /// hands `e` back.
+    pub async fn refused(&self, event: AuditEvent, e: ApiError) -> ApiError {
+        let recorded = self
+            .store
             .record_audit(&AuditEvent {
                 id: ulid::Ulid::new().to_string(),
-                at: now(),
-                key_id: Some(caller.key_id().to_string()),
-                action: action.into(),
-                target: target.into(),
-                outcome,
-                stack_id: None,
-                phase: None,
-                run_id: None,
-                integration_id: None,
-                session_name: None,
-                expires_at: None,
-                detail,
+                outcome: e.code().to_string(),
+                detail: e.to_string(),
+                ..event
             })
-            .await?;
-        result
+            .await;
+        match recorded {
+            Ok(()) => e,
+            Err(store) => store,
+        }
+    }
+}
+
+/// A successful change's audit event, to be written with the change.
+pub fn audit_event(key_id: Option<&str>, action: &str, target: &str) -> AuditEvent {
+    AuditEvent {
+        id: ulid::Ulid::new().to_string(),
+        at: now(),
+        key_id: key_id.map(str::to_string),
+        action: action.into(),
+        target: target.into(),
+        outcome: "ok".into(),
+        stack_id: None,
+        phase: None,
+        run_id: None,
+        integration_id: None,
+        session_name: None,
+        expires_at: None,
+        detail: String::new(),
     }
 }
 

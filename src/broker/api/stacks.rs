@@ -62,12 +62,13 @@ async fn create(
 ) -> ApiResult<(StatusCode, axum::Json<Stack>)> {
     let id = input.id.clone();
     let target = format!("stack/{id}");
+    let state: &AppState = &state;
     state
-        .audited(&caller, "stack.create", &target, async {
+        .audited(&caller, "stack.create", &target, |audit| async move {
             let stack = validate(&id, input)?;
             Ok((
                 StatusCode::CREATED,
-                axum::Json(state.store.create_stack(&stack).await?),
+                axum::Json(state.store.create_stack(&stack, &audit).await?),
             ))
         })
         .await
@@ -111,8 +112,9 @@ async fn replace(
     Path(id): Path<String>,
     Json(input): Json<StackInput>,
 ) -> ApiResult<axum::Json<Stack>> {
+    let state: &AppState = &state;
     state
-        .audited(&caller, "stack.update", &format!("stack/{id}"), async {
+        .audited(&caller, "stack.update", &format!("stack/{id}"), |audit| async move {
             if input.id != id {
                 return Err(ApiError::invalid(
                     "id",
@@ -120,7 +122,7 @@ async fn replace(
                 ));
             }
             let stack = validate(&id, input)?;
-            Ok(axum::Json(state.store.replace_stack(&stack).await?))
+            Ok(axum::Json(state.store.replace_stack(&stack, &audit).await?))
         })
         .await
 }
@@ -135,10 +137,16 @@ async fn remove(
     Admin(caller): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
+    let state: &AppState = &state;
     state
-        .audited(&caller, "stack.delete", &format!("stack/{id}"), async {
-            state.store.delete_stack(&id).await?;
-            Ok(StatusCode::NO_CONTENT)
-        })
+        .audited(
+            &caller,
+            "stack.delete",
+            &format!("stack/{id}"),
+            |audit| async move {
+                state.store.delete_stack(&id, &audit).await?;
+                Ok(StatusCode::NO_CONTENT)
+            },
+        )
         .await
 }

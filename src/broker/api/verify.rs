@@ -1,6 +1,7 @@
-//! `POST /v1/integrations/{id}/verify`: proves the integration's role is
-//! assumable with each attached phase's External ID and refused without
-//! one, and records the outcome on the integration.
+//! `POST /v1/integrations/{id}/verify`: runs every probe against the
+//! integration's role under its current configuration (see
+//! `broker::verification`), records the outcome (a failure stops vending
+//! where it failed) and answers the report.
 
 use std::sync::Arc;
 
@@ -8,13 +9,11 @@ use axum::extract::State;
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
+use super::super::verification;
 use super::openapi;
-use super::{AppState, Path, Query, parse, trust};
-use crate::api::ProblemCode;
-use crate::api::{Integration, VerifyQuery, VerifyReport};
-use crate::model::timestamp::now;
-use crate::model::{ExternalId, Phase, StackId};
-use crate::sts::VerifyRequest;
+use super::{AppState, Path, Query, audit_event, parse};
+use crate::api::{ProblemCode, VerifyQuery, VerifyReport};
+use crate::model::{Phase, StackId};
 
 #[utoipa::path(
     operation_id = "verify_verify",
@@ -27,93 +26,56 @@ pub async fn verify(
     Path(id): Path<String>,
     Query(q): Query<VerifyQuery>,
 ) -> ApiResult<axum::Json<VerifyReport>> {
-    state
-        .audited(&caller, "integration.verify", &format!("integration/{id}"), async {
-            let integration = state.store.integration(&id).await?;
-            if integration.generate_credentials_in_worker {
-                return Err(ApiError::conflict(
-                    ProblemCode::WorkerMode,
-                    "this integration generates credentials in workers, which assume the role with their \
-                     own identity; the broker does not assume it, so it cannot verify it",
-                ));
-            }
-            let mut ids: Vec<(Phase, ExternalId)> = Vec::new();
-            let targets: Vec<(StackId, Vec<Phase>)> = match &q.stack_id {
-                Some(stack) => vec![(parse("stack_id", stack)?, Phase::ALL.to_vec())],
-                None => state
-                    .store
-                    .attachments_of_integration(&id)
-                    .await?
-                    .into_iter()
-                    .map(|a| {
-                        let phases = a.phases();
-                        (a.stack_id, phases)
-                    })
-                    .collect(),
-            };
-            if targets.is_empty() {
-                return Err(ApiError::conflict(
-                    ProblemCode::NothingToVerify,
-                    "the integration has no attachments: attach a stack, or pass ?stack_id= to verify for one",
-                ));
-            }
-            for (stack, phases) in targets {
-                ids.extend(ids_for(&state, &integration, &stack, &phases));
-            }
-            let report = run(&state, &integration, &ids).await?;
-            if report.ok {
-                Ok(axum::Json(report))
-            } else {
-                Err(ApiError::verification_failed(report))
-            }
-        })
-        .await
-}
-
-/// Verifies `integration`'s role for `ids` and records the outcome on the
-/// integration. AccessDenied retries are logged as they happen.
-pub async fn run(
-    state: &AppState,
-    integration: &Integration,
-    ids: &[(Phase, ExternalId)],
-) -> ApiResult<VerifyReport> {
-    let request = VerifyRequest {
-        role: &integration.role_arn,
-        region: integration.region.as_str(),
-        principal: &state.principal,
-        external_ids: ids,
-        actions: integration.trust_actions(),
-        retry: state.verify_retry,
+    let target = format!("integration/{id}");
+    let mut event = audit_event(Some(caller.key_id()), "integration.verify", &target);
+    event.integration_id = Some(id.clone());
+    let refused = |e| state.refused(event.clone(), e);
+    let integration = match state.store.integration(&id).await {
+        Ok(i) => i,
+        Err(e) => return Err(refused(e).await),
     };
-    let id = &integration.id;
-    let report = state
-        .sts
-        .verify(&request, &|p| {
-            tracing::info!(
-                integration = %id,
-                phase = %p.phase,
-                attempt = p.attempt,
-                waited_s = p.waited.as_secs(),
-                next_s = p.next_delay.as_secs(),
-                "role not assumable yet (AccessDenied); retrying, new IAM roles take a while"
-            )
-        })
-        .await;
-    state
-        .store
-        .record_verification(id.as_str(), &now(), &report)
-        .await?;
-    Ok(report)
-}
-
-/// The External IDs to verify for one stack's phases.
-pub fn ids_for(
-    state: &AppState,
-    integration: &Integration,
-    stack: &StackId,
-    phases: &[Phase],
-) -> Vec<(Phase, ExternalId)> {
-    trust::external_ids(state, integration, stack, phases)
-        .into_iter()
-        .collect()
+    if integration.generate_credentials_in_worker {
+        let e = ApiError::conflict(
+            ProblemCode::WorkerMode,
+            "this integration generates credentials in workers, which assume the role with their own \
+             identity; the broker does not assume it, so it cannot verify it",
+        );
+        return Err(refused(e).await);
+    }
+    let targets: verification::Targets = match &q.stack_id {
+        // Refused at once, not after a retry budget spent on a stack that
+        // cannot exist.
+        Some(stack) => {
+            let stack: StackId = match parse("stack_id", stack) {
+                Ok(s) => s,
+                Err(e) => return Err(refused(e).await),
+            };
+            if let Err(e) = state.store.stack(stack.as_str()).await {
+                return Err(refused(e).await);
+            }
+            vec![(stack, Phase::ALL.to_vec())]
+        }
+        None => match verification::attached(&state, &id).await {
+            Ok(t) => t,
+            Err(e) => return Err(refused(e).await),
+        },
+    };
+    if targets.is_empty() {
+        let e = ApiError::conflict(
+            ProblemCode::NothingToVerify,
+            "the integration has no attachments: attach a stack, or pass ?stack_id= to verify for one",
+        );
+        return Err(refused(e).await);
+    }
+    let pending = verification::pending(&event.action, &event.target, event.key_id.as_deref());
+    let task_state = state.clone();
+    let report = verification::detached(state.clone(), pending, async move {
+        verification::record(&task_state, &integration, &targets, event).await
+    })
+    .await?;
+    if report.ok {
+        Ok(axum::Json(report))
+    } else {
+        Err(ApiError::verification_failed(report))
+    }
 }

@@ -1,10 +1,10 @@
 //! Attachments: which stacks may use an integration, for which phases.
 
-use crate::api::ProblemCode;
+use crate::api::{AuditEvent, ProblemCode, VerifyReport};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, flag, parsed};
+use super::{Store, audit, flag, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::now;
 use crate::model::{IntegrationId, Phase, StackId};
@@ -22,13 +22,7 @@ pub struct AttachmentRecord {
 
 impl AttachmentRecord {
     pub fn phases(&self) -> Vec<Phase> {
-        Phase::ALL
-            .into_iter()
-            .filter(|p| match p {
-                Phase::Read => self.read,
-                Phase::Write => self.write,
-            })
-            .collect()
+        phases_of(self.read, self.write)
     }
 }
 
@@ -54,28 +48,83 @@ fn both_false() -> ApiError {
 }
 
 impl Store {
-    /// Attaches in one transaction: the attachment row and one
-    /// `stack_phases` row per phase, whose key refuses a second integration
-    /// for the same stack and phase even under concurrent requests.
-    pub async fn attach(
+    /// Refuses, before any verification starts, what the commit would
+    /// refuse anyway: a missing integration or stack, a stack already
+    /// attached, a phase another integration holds. Returns the existing
+    /// attachment when the very same one exists, so a retried attach (after
+    /// a cancelled apply, say) adopts it instead of failing.
+    pub async fn check_attachable(
         &self,
         integration_id: &str,
         stack_id: &str,
         read: bool,
         write: bool,
+    ) -> ApiResult<Option<AttachmentRecord>> {
+        if !read && !write {
+            return Err(both_false());
+        }
+        let mut tx = self.pool.begin().await?;
+        self.require_both(&mut tx, integration_id, stack_id).await?;
+        match fetch(&mut *tx, integration_id, stack_id).await {
+            Ok(existing) if existing.read == read && existing.write == write => {
+                return Ok(Some(existing));
+            }
+            Ok(_) => {
+                return Err(ApiError::conflict(
+                    ProblemCode::AlreadyAttached,
+                    format!(
+                        "integration {integration_id:?} is already attached to stack {stack_id:?} \
+                         with other phases; update that attachment instead"
+                    ),
+                ));
+            }
+            Err(ApiError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        let wanted: Vec<&str> = phases_of(read, write).iter().map(|p| p.as_str()).collect();
+        let held: Vec<(String, String)> = sqlx::query_as(
+            "SELECT phase, integration_id FROM stack_phases WHERE stack_id = $1 ORDER BY phase",
+        )
+        .bind(stack_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        if held
+            .iter()
+            .any(|(phase, _)| wanted.contains(&phase.as_str()))
+        {
+            return Err(phase_taken(stack_id, &held));
+        }
+        Ok(None)
+    }
+
+    /// Attaches in one transaction: the attachment row, one `stack_phases`
+    /// row per phase (whose key refuses a second integration for the same
+    /// stack and phase even under concurrent requests), and the audit
+    /// event, with the verification that confirmed the phases (`None` when
+    /// the broker skips verification: then they hold their slot but never
+    /// vend).
+    pub async fn attach(
+        &self,
+        integration_id: &IntegrationId,
+        stack_id: &StackId,
+        read: bool,
+        write: bool,
+        verification: Option<&VerifyReport>,
+        audit: &AuditEvent,
     ) -> ApiResult<AttachmentRecord> {
         if !read && !write {
             return Err(both_false());
         }
         let mut tx = self.write_tx().await?;
         self.require_both(&mut tx, integration_id, stack_id).await?;
+        record_with_change(&mut tx, integration_id, verification).await?;
         let at = now();
         let inserted = sqlx::query(
             "INSERT INTO attachments (integration_id, stack_id, read, write, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(integration_id)
-        .bind(stack_id)
+        .bind(integration_id.as_str())
+        .bind(stack_id.as_str())
         .bind(i64::from(read))
         .bind(i64::from(write))
         .bind(&at)
@@ -97,28 +146,38 @@ impl Store {
             }
         }
         let record = AttachmentRecord {
-            integration_id: parsed_id(integration_id)?,
-            stack_id: parsed_id(stack_id)?,
+            integration_id: integration_id.clone(),
+            stack_id: stack_id.clone(),
             read,
             write,
             created_at: at.clone(),
             updated_at: at,
         };
-        self.commit_with_phases(tx, record).await
+        let verified_config = verification.map(|r| r.config.as_str());
+        self.commit_phases(tx, record, &phases_of(read, write), verified_config, audit)
+            .await
     }
 
+    /// Changes an attachment's phases in one transaction: removed phases go
+    /// at once, added ones arrive confirmed by `verification` (or
+    /// unverified when the broker skips verification), kept ones keep their
+    /// verification.
     pub async fn update_attachment(
         &self,
         integration_id: &str,
         stack_id: &str,
         read: bool,
         write: bool,
+        verification: Option<&VerifyReport>,
+        audit: &AuditEvent,
     ) -> ApiResult<AttachmentRecord> {
         if !read && !write {
             return Err(both_false());
         }
         let mut tx = self.write_tx().await?;
-        let done = sqlx::query(
+        let before = fetch(&mut *tx, integration_id, stack_id).await?;
+        record_with_change(&mut tx, &before.integration_id, verification).await?;
+        sqlx::query(
             "UPDATE attachments SET read = $1, write = $2, updated_at = $3 \
              WHERE integration_id = $4 AND stack_id = $5",
         )
@@ -129,34 +188,57 @@ impl Store {
         .bind(stack_id)
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(ApiError::not_found(
-                "attachment",
-                format!("{integration_id}/{stack_id}"),
-            ));
-        }
-        sqlx::query("DELETE FROM stack_phases WHERE integration_id = $1 AND stack_id = $2")
+        let after = phases_of(read, write);
+        for removed in before.phases().into_iter().filter(|p| !after.contains(p)) {
+            sqlx::query(
+                "DELETE FROM stack_phases WHERE integration_id = $1 AND stack_id = $2 AND phase = $3",
+            )
             .bind(integration_id)
             .bind(stack_id)
+            .bind(removed.as_str())
             .execute(&mut *tx)
             .await?;
+        }
+        let added: Vec<Phase> = after
+            .into_iter()
+            .filter(|p| !before.phases().contains(p))
+            .collect();
         let record = fetch(&mut *tx, integration_id, stack_id).await?;
-        self.commit_with_phases(tx, record).await
+        let verified_config = verification.map(|r| r.config.as_str());
+        self.commit_phases(tx, record, &added, verified_config, audit)
+            .await
     }
 
-    /// Writes the record's `stack_phases` rows and commits; a phase that
-    /// another integration holds for the stack becomes a 409 naming it.
-    async fn commit_with_phases(
+    /// Writes `phases` of the record into `stack_phases`, the audit event,
+    /// and commits; a phase that another integration holds for the stack
+    /// becomes a 409 naming it.
+    async fn commit_phases(
         &self,
         mut tx: Transaction<'static, Any>,
         record: AttachmentRecord,
+        phases: &[Phase],
+        verified_config: Option<&str>,
+        audit: &AuditEvent,
     ) -> ApiResult<AttachmentRecord> {
-        if let Err(e) = insert_phases(&mut tx, &record).await {
-            drop(tx);
-            return Err(self
-                .explain_phase_conflict(e, record.stack_id.as_str())
-                .await);
+        for phase in phases {
+            let inserted = sqlx::query(
+                "INSERT INTO stack_phases (stack_id, phase, integration_id, verified_config) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(record.stack_id.as_str())
+            .bind(phase.as_str())
+            .bind(record.integration_id.as_str())
+            .bind(verified_config)
+            .execute(&mut *tx)
+            .await;
+            if let Err(e) = inserted {
+                drop(tx);
+                return Err(self
+                    .explain_phase_conflict(e, record.stack_id.as_str())
+                    .await);
+            }
         }
+        audit::insert(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -194,12 +276,18 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    pub async fn detach(&self, integration_id: &str, stack_id: &str) -> ApiResult<()> {
+    pub async fn detach(
+        &self,
+        integration_id: &str,
+        stack_id: &str,
+        audit: &AuditEvent,
+    ) -> ApiResult<()> {
+        let mut tx = self.write_tx().await?;
         let done =
             sqlx::query("DELETE FROM attachments WHERE integration_id = $1 AND stack_id = $2")
                 .bind(integration_id)
                 .bind(stack_id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
         if done.rows_affected() == 0 {
             return Err(ApiError::not_found(
@@ -207,26 +295,28 @@ impl Store {
                 format!("{integration_id}/{stack_id}"),
             ));
         }
+        audit::insert(&mut *tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 
     async fn require_both(
         &self,
-        tx: &mut Transaction<'_, Any>,
+        tx: &mut sqlx::AnyConnection,
         integration_id: &str,
         stack_id: &str,
     ) -> ApiResult<()> {
         let integration: Option<String> =
             sqlx::query_scalar("SELECT id FROM integrations WHERE id = $1")
                 .bind(integration_id)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(&mut *tx)
                 .await?;
         if integration.is_none() {
             return Err(ApiError::not_found("integration", integration_id));
         }
         let stack: Option<String> = sqlx::query_scalar("SELECT id FROM stacks WHERE id = $1")
             .bind(stack_id)
-            .fetch_optional(&mut **tx)
+            .fetch_optional(&mut *tx)
             .await?;
         if stack.is_none() {
             return Err(ApiError::invalid(
@@ -250,29 +340,67 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .unwrap_or_default();
-        let held: Vec<String> = holders
-            .iter()
-            .map(|(phase, integration)| format!("{phase} by integration {integration}"))
-            .collect();
-        ApiError::conflict(
-            ProblemCode::PhaseTaken,
-            format!(
-                "stack {stack_id:?} already has an integration for that phase ({}); a stack uses at \
-                 most one integration per phase: detach the other one first",
-                if held.is_empty() {
-                    "held by a concurrent request".to_string()
-                } else {
-                    held.join(", ")
-                }
-            ),
-        )
+        phase_taken(stack_id, &holders)
     }
 }
 
-/// An id the transaction already found in its table, as its model type.
-fn parsed_id<T: std::str::FromStr<Err = crate::model::Invalid>>(id: &str) -> ApiResult<T> {
-    id.parse()
-        .map_err(|e: crate::model::Invalid| ApiError::Internal(e.0))
+/// Records the verification that allows a change, in the change's
+/// transaction, after checking it verified the integration's configuration
+/// as it is now: one changed meanwhile makes the verification moot.
+async fn record_with_change(
+    tx: &mut Transaction<'static, Any>,
+    integration_id: &IntegrationId,
+    verification: Option<&VerifyReport>,
+) -> ApiResult<()> {
+    let Some(report) = verification else {
+        return Ok(());
+    };
+    let current = super::integrations::fetch(&mut **tx, integration_id.as_str()).await?;
+    if current.vend_config().fingerprint() != report.config {
+        return Err(ApiError::conflict(
+            ProblemCode::ConfigurationChanged,
+            format!(
+                "integration {integration_id} changed while this change was verified against its \
+                 previous configuration; nothing was applied: try again"
+            ),
+        ));
+    }
+    super::integrations::write_verification(
+        tx,
+        integration_id.as_str(),
+        report,
+        Some(&report.config),
+    )
+    .await
+}
+
+fn phase_taken(stack_id: &str, holders: &[(String, String)]) -> ApiError {
+    let held: Vec<String> = holders
+        .iter()
+        .map(|(phase, integration)| format!("{phase} by integration {integration}"))
+        .collect();
+    ApiError::conflict(
+        ProblemCode::PhaseTaken,
+        format!(
+            "stack {stack_id:?} already has an integration for that phase ({}); a stack uses at \
+             most one integration per phase: detach the other one first",
+            if held.is_empty() {
+                "held by a concurrent request".to_string()
+            } else {
+                held.join(", ")
+            }
+        ),
+    )
+}
+
+fn phases_of(read: bool, write: bool) -> Vec<Phase> {
+    Phase::ALL
+        .into_iter()
+        .filter(|p| match p {
+            Phase::Read => read,
+            Phase::Write => write,
+        })
+        .collect()
 }
 
 /// One attachment, read through the pool or inside a transaction.
@@ -290,21 +418,4 @@ async fn fetch<'e>(
     .await?
     .ok_or_else(|| ApiError::not_found("attachment", format!("{integration_id}/{stack_id}")))?;
     from_row(&row)
-}
-
-async fn insert_phases(
-    tx: &mut Transaction<'_, Any>,
-    record: &AttachmentRecord,
-) -> Result<(), sqlx::Error> {
-    for phase in record.phases() {
-        sqlx::query(
-            "INSERT INTO stack_phases (stack_id, phase, integration_id) VALUES ($1, $2, $3)",
-        )
-        .bind(record.stack_id.as_str())
-        .bind(phase.as_str())
-        .bind(record.integration_id.as_str())
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
 }

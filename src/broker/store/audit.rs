@@ -31,9 +31,13 @@ fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
     })
 }
 
-impl Store {
-    pub async fn record_audit(&self, e: &AuditEvent) -> ApiResult<()> {
-        sqlx::query(&format!(
+/// Writes one event through the pool or, for a change, inside the change's
+/// own transaction, so a change is never committed without its event.
+pub(super) async fn insert<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    e: &AuditEvent,
+) -> ApiResult<()> {
+    sqlx::query(&format!(
             "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
         .bind(&e.id)
@@ -49,9 +53,15 @@ impl Store {
         .bind(&e.session_name)
         .bind(&e.expires_at)
         .bind(&e.detail)
-        .execute(&self.pool)
+        .execute(executor)
         .await?;
-        Ok(())
+    Ok(())
+}
+
+impl Store {
+    /// An event that records no change (a refusal, a vend).
+    pub async fn record_audit(&self, e: &AuditEvent) -> ApiResult<()> {
+        insert(&self.pool, e).await
     }
 
     pub async fn audit(&self, f: &AuditFilter) -> ApiResult<Vec<AuditEvent>> {

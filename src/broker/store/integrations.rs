@@ -3,22 +3,24 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::audit;
 use super::stacks::{labels_from, labels_to_text};
 use super::{Store, flag, parsed};
-use crate::api::Integration;
 use crate::api::ProblemCode;
+use crate::api::{AuditEvent, Integration, VerificationState, VerifyReport};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
-use crate::model::Phase;
 use crate::model::timestamp::now;
+use crate::model::{Phase, StackId};
 
 const COLUMNS: &str = "id, name, role_arn, region, duration_seconds, generate_credentials_in_worker, \
     external_id, tag_session, labels, space, description, last_verified_at, last_verification, \
-    created_at, updated_at";
+    verified_config, created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> ApiResult<Integration> {
     let verification: Option<String> = row.try_get("last_verification")?;
     let external_id: Option<String> = row.try_get("external_id")?;
-    Ok(Integration {
+    let verified_config: Option<String> = row.try_get("verified_config")?;
+    let mut integration = Integration {
         id: parsed(row, "id")?,
         name: row.try_get("name")?,
         role_arn: parsed(row, "role_arn")?,
@@ -34,9 +36,23 @@ fn from_row(row: &AnyRow) -> ApiResult<Integration> {
         description: row.try_get("description")?,
         last_verified_at: row.try_get("last_verified_at")?,
         last_verification: verification.and_then(|v| serde_json::from_str(&v).ok()),
+        verification_state: VerificationState::Unverified,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
-    })
+    };
+    integration.verification_state = VerificationState::of(
+        verified_config.as_deref() == Some(integration.vend_config().fingerprint().as_str()),
+        integration.last_verification.as_ref(),
+    );
+    Ok(integration)
+}
+
+/// The integration a vend would use, and whether the invariant holds.
+pub struct VendTarget {
+    pub integration: Integration,
+    /// The role passed its role-level probes and this phase was confirmed,
+    /// both under the integration's current configuration.
+    pub verified: bool,
 }
 
 fn name_taken(name: &str) -> ApiError {
@@ -47,8 +63,13 @@ fn name_taken(name: &str) -> ApiError {
 }
 
 impl Store {
-    pub async fn create_integration(&self, i: &Integration) -> ApiResult<Integration> {
+    pub async fn create_integration(
+        &self,
+        i: &Integration,
+        audit: &AuditEvent,
+    ) -> ApiResult<Integration> {
         let at = now();
+        let mut tx = self.write_tx().await?;
         let result = sqlx::query(
             "INSERT INTO integrations (id, name, role_arn, region, duration_seconds, \
              generate_credentials_in_worker, external_id, tag_session, labels, space, description, \
@@ -67,42 +88,47 @@ impl Store {
         .bind(&i.description)
         .bind(&at)
         .bind(&at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match result {
             Err(e) if is_unique_violation(&e) => Err(name_taken(&i.name)),
             Err(e) => Err(e.into()),
-            Ok(_) => self.integration(i.id.as_str()).await,
+            Ok(_) => {
+                audit::insert(&mut *tx, audit).await?;
+                tx.commit().await?;
+                self.integration(i.id.as_str()).await
+            }
         }
     }
 
-    /// The integration serving a stack's phase, if any, in one query: it is
-    /// on the path of every credential vend.
-    pub async fn integration_for(
-        &self,
-        stack_id: &str,
-        phase: Phase,
-    ) -> ApiResult<Option<Integration>> {
-        sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM stack_phases JOIN integrations ON integrations.id = stack_phases.integration_id \
+    /// What a vend for a stack's phase would use, in one query (it is on
+    /// the path of every vend): the integration serving it, and whether
+    /// that phase and the role are verified under the integration's
+    /// current configuration.
+    pub async fn vend_target(&self, stack_id: &str, phase: Phase) -> ApiResult<Option<VendTarget>> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, stack_phases.verified_config AS phase_verified_config \
+             FROM stack_phases JOIN integrations ON integrations.id = stack_phases.integration_id \
              WHERE stack_phases.stack_id = $1 AND stack_phases.phase = $2"
         ))
         .bind(stack_id)
         .bind(phase.as_str())
         .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(from_row)
-        .transpose()
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let integration = from_row(&row)?;
+        let current = integration.vend_config().fingerprint();
+        let role: Option<String> = row.try_get("verified_config")?;
+        let phase_verified: Option<String> = row.try_get("phase_verified_config")?;
+        Ok(Some(VendTarget {
+            verified: role.as_deref() == Some(current.as_str())
+                && phase_verified.as_deref() == Some(current.as_str()),
+            integration,
+        }))
     }
 
     pub async fn integration(&self, id: &str) -> ApiResult<Integration> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM integrations WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| ApiError::not_found("integration", id))?;
-        from_row(&row)
+        fetch(&self.pool, id).await
     }
 
     pub async fn integration_by_name(&self, name: &str) -> ApiResult<Integration> {
@@ -123,7 +149,19 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    pub async fn replace_integration(&self, i: &Integration) -> ApiResult<Integration> {
+    /// Replaces an integration's fields. `verification` says what the
+    /// change does to what may vend: nothing (no trust-relevant field
+    /// changed), the verification that proved the new configuration for
+    /// every attached phase (recorded with the change, in one transaction),
+    /// or nothing proven (the new configuration vends nothing until a
+    /// verification passes).
+    pub async fn replace_integration(
+        &self,
+        i: &Integration,
+        verification: Reverified<'_>,
+        audit: &AuditEvent,
+    ) -> ApiResult<Integration> {
+        let mut tx = self.write_tx().await?;
         let result = sqlx::query(
             "UPDATE integrations SET name = $1, role_arn = $2, region = $3, duration_seconds = $4, \
              generate_credentials_in_worker = $5, external_id = $6, tag_session = $7, labels = $8, \
@@ -141,38 +179,89 @@ impl Store {
         .bind(&i.description)
         .bind(now())
         .bind(i.id.as_str())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match result {
-            Err(e) if is_unique_violation(&e) => Err(name_taken(&i.name)),
-            Err(e) => Err(e.into()),
+            Err(e) if is_unique_violation(&e) => return Err(name_taken(&i.name)),
+            Err(e) => return Err(e.into()),
             Ok(done) if done.rows_affected() == 0 => {
-                Err(ApiError::not_found("integration", i.id.as_str()))
+                return Err(ApiError::not_found("integration", i.id.as_str()));
             }
-            Ok(_) => self.integration(i.id.as_str()).await,
+            Ok(_) => {}
         }
+        match verification {
+            Reverified::Unchanged => {}
+            Reverified::Verified(report) => {
+                write_verification(&mut tx, i.id.as_str(), report, Some(&report.config)).await?;
+                sqlx::query(
+                    "UPDATE stack_phases SET verified_config = $1 WHERE integration_id = $2",
+                )
+                .bind(&report.config)
+                .bind(i.id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+            Reverified::Unverified => {
+                sqlx::query("UPDATE integrations SET verified_config = NULL WHERE id = $1")
+                    .bind(i.id.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "UPDATE stack_phases SET verified_config = NULL WHERE integration_id = $1",
+                )
+                .bind(i.id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        audit::insert(&mut *tx, audit).await?;
+        tx.commit().await?;
+        self.integration(i.id.as_str()).await
     }
 
-    /// Records a verification outcome (never a secret: the report holds ARNs,
-    /// step names, timings and AWS error codes).
+    /// Records a verification of the integration's current configuration:
+    /// the report, the role-level verdict, and the verdict for each
+    /// (stack, phase) it confirmed, with its audit event, in one
+    /// transaction. `expected_config` guards against a change committed
+    /// meanwhile: a verification of a configuration no longer in force
+    /// records nothing and says so.
     pub async fn record_verification(
         &self,
         id: &str,
-        at: &str,
-        report: &crate::api::VerifyReport,
-    ) -> ApiResult<()> {
-        sqlx::query(
-            "UPDATE integrations SET last_verified_at = $1, last_verification = $2 WHERE id = $3",
-        )
-        .bind(at)
-        .bind(serde_json::to_string(report).expect("report serializes"))
-        .bind(id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        report: &VerifyReport,
+        role_ok: bool,
+        phases: &[(StackId, Phase, bool)],
+        audit: &AuditEvent,
+    ) -> ApiResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let still_current = fetch(&mut *tx, id).await?.vend_config().fingerprint() == report.config;
+        if still_current {
+            write_verification(
+                &mut tx,
+                id,
+                report,
+                role_ok.then_some(report.config.as_str()),
+            )
+            .await?;
+            for (stack, phase, ok) in phases {
+                sqlx::query(
+                    "UPDATE stack_phases SET verified_config = $1 \
+                     WHERE integration_id = $2 AND stack_id = $3 AND phase = $4",
+                )
+                .bind(ok.then_some(report.config.as_str()))
+                .bind(id)
+                .bind(stack.as_str())
+                .bind(phase.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        audit::insert(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(still_current)
     }
 
-    pub async fn delete_integration(&self, id: &str) -> ApiResult<()> {
+    pub async fn delete_integration(&self, id: &str, audit: &AuditEvent) -> ApiResult<()> {
         let mut tx = self.write_tx().await?;
         let attached: Vec<String> = sqlx::query_scalar(
             "SELECT stack_id FROM attachments WHERE integration_id = $1 ORDER BY stack_id",
@@ -196,7 +285,92 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(ApiError::not_found("integration", id));
         }
+        audit::insert(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+impl Store {
+    /// Broker-mode integrations with attachments whose last verification is
+    /// older than `interval`, each claimed for this replica (for 15
+    /// minutes) so no other replica re-verifies it at the same time.
+    pub async fn claim_due_reverifications(
+        &self,
+        interval: std::time::Duration,
+    ) -> ApiResult<Vec<Integration>> {
+        let now_t = time::OffsetDateTime::now_utc();
+        let due_before = crate::model::timestamp::format(now_t - interval);
+        let claim_until = crate::model::timestamp::format(now_t + time::Duration::minutes(15));
+        let at = now();
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM integrations WHERE generate_credentials_in_worker = 0 \
+             AND (last_verified_at IS NULL OR last_verified_at < $1) \
+             AND (reverify_claimed_until IS NULL OR reverify_claimed_until < $2) \
+             AND EXISTS (SELECT 1 FROM attachments WHERE attachments.integration_id = integrations.id) \
+             ORDER BY id",
+        )
+        .bind(&due_before)
+        .bind(&at)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut claimed = Vec::new();
+        for id in ids {
+            let done = sqlx::query(
+                "UPDATE integrations SET reverify_claimed_until = $1 WHERE id = $2 \
+                 AND (reverify_claimed_until IS NULL OR reverify_claimed_until < $3)",
+            )
+            .bind(&claim_until)
+            .bind(&id)
+            .bind(&at)
+            .execute(&self.pool)
+            .await?;
+            if done.rows_affected() == 1 {
+                claimed.push(self.integration(&id).await?);
+            }
+        }
+        Ok(claimed)
+    }
+}
+
+/// What an integration change does to verification (see
+/// [`Store::replace_integration`]).
+pub enum Reverified<'a> {
+    Unchanged,
+    Verified(&'a VerifyReport),
+    Unverified,
+}
+
+/// The report and, when the role-level probes passed, the fingerprint they
+/// proved; `None` takes the integration out of vending.
+pub(super) async fn write_verification(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: &str,
+    report: &VerifyReport,
+    verified_config: Option<&str>,
+) -> ApiResult<()> {
+    sqlx::query(
+        "UPDATE integrations SET last_verified_at = $1, last_verification = $2, verified_config = $3 \
+         WHERE id = $4",
+    )
+    .bind(now())
+    .bind(serde_json::to_string(report).expect("report serializes"))
+    .bind(verified_config)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// One integration, through the pool or inside a transaction.
+pub(super) async fn fetch<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Any>,
+    id: &str,
+) -> ApiResult<Integration> {
+    let row = sqlx::query(&format!("SELECT {COLUMNS} FROM integrations WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(executor)
+        .await?
+        .ok_or_else(|| ApiError::not_found("integration", id))?;
+    from_row(&row)
 }

@@ -3,9 +3,9 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::Store;
+use super::{Store, audit};
 use crate::api::ProblemCode;
-use crate::api::{ApiKey, KeyRole};
+use crate::api::{ApiKey, AuditEvent, KeyRole};
 use crate::broker::error::{ApiError, ApiResult};
 use crate::model::Phase;
 
@@ -48,9 +48,11 @@ fn from_row(row: &AnyRow) -> ApiResult<StoredKey> {
 }
 
 impl Store {
-    pub async fn insert_key(&self, stored: &StoredKey) -> ApiResult<()> {
+    /// Stores a key with its audit event, in one transaction.
+    pub async fn insert_key(&self, stored: &StoredKey, audit: &AuditEvent) -> ApiResult<()> {
         let k = &stored.key;
         let phases: Vec<&str> = k.phases.iter().map(|p| p.as_str()).collect();
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO api_keys (id, secret_hash, role, stack_id, phases, description, created_at, expires_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -66,8 +68,10 @@ impl Store {
         .bind(&k.description)
         .bind(&k.created_at)
         .bind(&k.expires_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        audit::insert(&mut *tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -94,16 +98,22 @@ impl Store {
             .await?)
     }
 
-    pub async fn revoke_key(&self, id: &str, at: &str) -> ApiResult<ApiKey> {
+    pub async fn revoke_key(&self, id: &str, at: &str, audit: &AuditEvent) -> ApiResult<ApiKey> {
+        let mut tx = self.write_tx().await?;
         let done =
             sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
                 .bind(at)
                 .bind(id)
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
-        let key = self
-            .key(id)
-            .await?
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let key = row
+            .as_ref()
+            .map(from_row)
+            .transpose()?
             .ok_or_else(|| ApiError::not_found("API key", id))?
             .key;
         if done.rows_affected() == 0 {
@@ -112,6 +122,8 @@ impl Store {
                 format!("API key {id:?} was already revoked"),
             ));
         }
+        audit::insert(&mut *tx, audit).await?;
+        tx.commit().await?;
         Ok(key)
     }
 

@@ -11,6 +11,7 @@ pub mod attachments;
 mod audit;
 mod integrations;
 mod keys;
+mod pending;
 mod stacks;
 
 use std::path::Path;
@@ -20,7 +21,9 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use integrations::{Reverified, VendTarget};
 pub use keys::StoredKey;
+pub use pending::Pending;
 
 /// Numbered migrations, embedded in the binary and applied at start.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

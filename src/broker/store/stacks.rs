@@ -3,9 +3,10 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::audit;
 use super::{Store, parsed};
 use crate::api::ProblemCode;
-use crate::api::{Labels, Stack};
+use crate::api::{AuditEvent, Labels, Stack};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::now;
 
@@ -33,8 +34,9 @@ pub(super) fn labels_to_text(labels: &Labels) -> String {
 }
 
 impl Store {
-    pub async fn create_stack(&self, stack: &Stack) -> ApiResult<Stack> {
+    pub async fn create_stack(&self, stack: &Stack, audit: &AuditEvent) -> ApiResult<Stack> {
         let at = now();
+        let mut tx = self.write_tx().await?;
         let result = sqlx::query(
             "INSERT INTO stacks (id, name, space, labels, description, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -46,9 +48,14 @@ impl Store {
         .bind(&stack.description)
         .bind(&at)
         .bind(&at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match result {
+            Ok(_) => {
+                audit::insert(&mut *tx, audit).await?;
+                tx.commit().await?;
+                self.stack(stack.id.as_str()).await
+            }
             Err(e) if is_unique_violation(&e) => Err(ApiError::conflict(
                 ProblemCode::StackExists,
                 format!(
@@ -57,7 +64,6 @@ impl Store {
                 ),
             )),
             Err(e) => Err(e.into()),
-            Ok(_) => self.stack(stack.id.as_str()).await,
         }
     }
 
@@ -78,7 +84,8 @@ impl Store {
     }
 
     /// Replaces a stack's mutable fields; its id never changes.
-    pub async fn replace_stack(&self, stack: &Stack) -> ApiResult<Stack> {
+    pub async fn replace_stack(&self, stack: &Stack, audit: &AuditEvent) -> ApiResult<Stack> {
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE stacks SET name = $1, space = $2, labels = $3, description = $4, updated_at = $5 \
              WHERE id = $6",
@@ -89,17 +96,19 @@ impl Store {
         .bind(&stack.description)
         .bind(now())
         .bind(stack.id.as_str())
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
             return Err(ApiError::not_found("stack", stack.id.as_str()));
         }
+        audit::insert(&mut *tx, audit).await?;
+        tx.commit().await?;
         self.stack(stack.id.as_str()).await
     }
 
     /// Deletes a stack that nothing is attached to; a stack with attachments
     /// is a 409 naming them, so nothing is detached by accident.
-    pub async fn delete_stack(&self, id: &str) -> ApiResult<()> {
+    pub async fn delete_stack(&self, id: &str, audit: &AuditEvent) -> ApiResult<()> {
         let mut tx = self.write_tx().await?;
         let attached: Vec<String> = sqlx::query_scalar(
             "SELECT integration_id FROM attachments WHERE stack_id = $1 ORDER BY integration_id",
@@ -123,6 +132,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(ApiError::not_found("stack", id));
         }
+        audit::insert(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())
     }

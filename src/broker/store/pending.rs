@@ -1,0 +1,121 @@
+//! Changes waiting on a verification (`pending_changes`). Nothing of such a
+//! change is written before it is verified; the row only says that it was
+//! asked for, by whom, and that its owner is still working on it (the
+//! lease). A row whose lease ran out was left by a broker that died: it is
+//! audited as interrupted and removed, so every change asked for ends in an
+//! audit event, whatever happened to the process.
+
+use sqlx::Row;
+
+use super::{Store, audit};
+use crate::api::AuditEvent;
+use crate::broker::error::ApiResult;
+use crate::model::timestamp::{self, now};
+
+/// A change in progress.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub id: String,
+    pub action: String,
+    pub target: String,
+    pub key_id: Option<String>,
+    pub started_at: String,
+}
+
+fn lease_until(lease: std::time::Duration) -> String {
+    timestamp::format(time::OffsetDateTime::now_utc() + lease)
+}
+
+impl Store {
+    pub async fn begin_pending(&self, p: &Pending, lease: std::time::Duration) -> ApiResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_changes (id, action, target, key_id, started_at, lease_until) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&p.id)
+        .bind(&p.action)
+        .bind(&p.target)
+        .bind(&p.key_id)
+        .bind(&p.started_at)
+        .bind(lease_until(lease))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn renew_pending(&self, id: &str, lease: std::time::Duration) -> ApiResult<()> {
+        sqlx::query("UPDATE pending_changes SET lease_until = $1 WHERE id = $2")
+            .bind(lease_until(lease))
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The change ended (committed or refused): its final audit event was
+    /// written by whoever ended it; the row goes.
+    pub async fn end_pending(&self, id: &str) -> ApiResult<()> {
+        sqlx::query("DELETE FROM pending_changes WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Audits and removes changes whose owner stopped renewing their lease
+    /// (a broker killed mid-verification). Each row is claimed by deleting
+    /// it, in the same transaction as its audit event, so two replicas
+    /// reaping at once audit it once.
+    pub async fn reap_pending(&self) -> ApiResult<Vec<Pending>> {
+        let rows = sqlx::query(
+            "SELECT id, action, target, key_id, started_at FROM pending_changes WHERE lease_until < $1",
+        )
+        .bind(now())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut reaped = Vec::new();
+        for row in rows {
+            let p = Pending {
+                id: row.try_get("id")?,
+                action: row.try_get("action")?,
+                target: row.try_get("target")?,
+                key_id: row.try_get("key_id")?,
+                started_at: row.try_get("started_at")?,
+            };
+            let mut tx = self.write_tx().await?;
+            let claimed = sqlx::query("DELETE FROM pending_changes WHERE id = $1")
+                .bind(&p.id)
+                .execute(&mut *tx)
+                .await?;
+            if claimed.rows_affected() == 0 {
+                continue;
+            }
+            audit::insert(
+                &mut *tx,
+                &AuditEvent {
+                    id: ulid::Ulid::new().to_string(),
+                    at: now(),
+                    key_id: p.key_id.clone(),
+                    action: p.action.clone(),
+                    target: p.target.clone(),
+                    outcome: "interrupted".into(),
+                    stack_id: None,
+                    phase: None,
+                    run_id: None,
+                    integration_id: None,
+                    session_name: None,
+                    expires_at: None,
+                    detail: format!(
+                        "the broker stopped while verifying this change (started {}); nothing of it \
+                         was applied: ask again",
+                        p.started_at
+                    ),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            reaped.push(p);
+        }
+        Ok(reaped)
+    }
+}

@@ -1,0 +1,298 @@
+//! Verification as the gate of every vend: when it runs, what it records,
+//! and how a change waits for it.
+//!
+//! # States
+//!
+//! An integration's *configuration* is everything a vend sends to STS
+//! (`model::verification::VendConfig`); its fingerprint changes with any
+//! trust-relevant field. Two fingerprints are recorded:
+//! - `integrations.verified_config`: the configuration whose role-level
+//!   probes (no External ID, another integration's, a random one, an
+//!   unattached stack's) last passed;
+//! - `stack_phases.verified_config`: the configuration under which that
+//!   stack's phase was last confirmed (AssumeRole with its External ID,
+//!   real duration and session tags, then GetCallerIdentity).
+//!
+//! A (stack, phase) vends only while both equal the current configuration's
+//! fingerprint. From that:
+//! - **attach / add a phase**: verified first, detached from the request;
+//!   the attachment, its phases, the verification and the audit event are
+//!   written in one transaction only when it passes. Until then nothing
+//!   holds the stack's phase and nothing vends.
+//! - **change a trust-relevant field**: every attached phase is verified
+//!   under the new configuration first; if that fails the old
+//!   configuration stays in force and the caller gets the report. With
+//!   nothing attached the change is written unverified.
+//! - **`POST .../verify`** and the **periodic re-verification**: a failed
+//!   role-level probe takes the whole integration out of vending, a failed
+//!   confirmation only that phase; both are audited.
+//! - **a broker killed mid-verification**: nothing was written; the pending
+//!   row's lease runs out and any replica audits it as interrupted.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::api::AppState;
+use super::error::{ApiError, ApiResult};
+use super::store::Pending;
+use crate::api::{AuditEvent, Integration, StepOutcome, VerifyReport};
+use crate::model::timestamp::now;
+use crate::model::verification::{Probe, negative_probes};
+use crate::model::{ExternalId, Phase, SessionDuration, StackId};
+use crate::sts::{VerifyRequest, identity};
+
+/// How long a pending change's lease lasts without renewal, and how often
+/// its owner renews it.
+const LEASE: Duration = Duration::from_secs(20);
+const RENEW_EVERY: Duration = Duration::from_secs(5);
+
+/// Stacks and the phases to confirm for each.
+pub type Targets = Vec<(StackId, Vec<Phase>)>;
+
+/// The duration a vend of `integration` asks for: AWS caps sessions at one
+/// hour when the broker itself runs on role credentials (role chaining).
+pub async fn vend_duration(state: &AppState, integration: &Integration) -> i64 {
+    if state.role_chaining().await {
+        integration
+            .duration_seconds
+            .min(i64::from(identity::ROLE_CHAINING_MAX_SECONDS))
+    } else {
+        integration.duration_seconds
+    }
+}
+
+/// Verifies `integration` (as given, which may not be stored yet) for
+/// `targets`, with the role-level probes. AccessDenied retries are logged
+/// as they happen.
+pub async fn verify(
+    state: &AppState,
+    integration: &Integration,
+    targets: &Targets,
+) -> VerifyReport {
+    let mut probes: Vec<Probe> = Vec::new();
+    for (stack, phases) in targets {
+        for phase in phases {
+            let external_id = ExternalId::for_phase(
+                &state.account,
+                &integration.id,
+                integration.external_id.as_ref(),
+                stack,
+                *phase,
+            );
+            probes.push(Probe::Confirm {
+                stack: stack.clone(),
+                phase: *phase,
+                external_id,
+            });
+        }
+    }
+    let nonce = ulid::Ulid::new().to_string();
+    probes.extend(negative_probes(
+        &state.account,
+        &integration.id,
+        integration.generate_credentials_in_worker,
+        &nonce[16..],
+    ));
+    let config = integration.vend_config();
+    let fingerprint = config.fingerprint();
+    let duration = vend_duration(state, integration).await;
+    let request = VerifyRequest {
+        role: &integration.role_arn,
+        region: integration.region.as_str(),
+        duration: Duration::from_secs(duration.max(SessionDuration::MIN) as u64),
+        tag_account: integration.tag_session.then_some(&state.account),
+        probes: &probes,
+        declared_scope: config.trust_scope,
+        config: &fingerprint,
+        principal: &state.principal,
+        actions: integration.trust_actions(),
+        retry: state.verify_retry,
+    };
+    let id = &integration.id;
+    state
+        .sts
+        .verify(&request, &|p| {
+            tracing::info!(
+                integration = %id,
+                probe = %p.probe,
+                attempt = p.attempt,
+                waited_s = p.waited.as_secs(),
+                next_s = p.next_delay.as_secs(),
+                "role not assumable yet (AccessDenied); retrying, new IAM roles take a while"
+            )
+        })
+        .await
+}
+
+/// Whether the role-level probes passed (every step but the confirmations).
+pub fn role_ok(report: &VerifyReport) -> bool {
+    report
+        .steps
+        .iter()
+        .filter(|s| !s.name.starts_with("confirm:"))
+        .all(|s| s.outcome != StepOutcome::Failed)
+}
+
+/// The verdict for each confirmed (stack, phase).
+pub fn phase_results(report: &VerifyReport, targets: &Targets) -> Vec<(StackId, Phase, bool)> {
+    targets
+        .iter()
+        .flat_map(|(stack, phases)| {
+            phases.iter().map(move |phase| {
+                let name = Probe::Confirm {
+                    stack: stack.clone(),
+                    phase: *phase,
+                    external_id: "xx".parse().expect("valid"),
+                }
+                .name();
+                (stack.clone(), *phase, report.passed(&name))
+            })
+        })
+        .collect()
+}
+
+/// Every attached (stack, phases) of an integration.
+pub async fn attached(state: &AppState, integration: &str) -> ApiResult<Targets> {
+    Ok(state
+        .store
+        .attachments_of_integration(integration)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let phases = a.phases();
+            (a.stack_id, phases)
+        })
+        .collect())
+}
+
+/// Runs `work` detached from the request that asked for it: a client that
+/// disconnects or times out does not cancel it, so it always ends in
+/// either the old state or the verified new one, with its audit event.
+/// A pending row with a renewed lease records that it is under way, for
+/// the case where the broker itself dies.
+pub async fn detached<T: Send + 'static>(
+    state: Arc<AppState>,
+    pending: Pending,
+    work: impl Future<Output = ApiResult<T>> + Send + 'static,
+) -> ApiResult<T> {
+    state.store.begin_pending(&pending, LEASE).await?;
+    let task = tokio::spawn(async move {
+        let renew = async {
+            loop {
+                tokio::time::sleep(RENEW_EVERY).await;
+                if let Err(e) = state.store.renew_pending(&pending.id, LEASE).await {
+                    tracing::warn!(error = %e, change = %pending.target, "cannot renew the lease of a pending change");
+                }
+            }
+        };
+        let result = tokio::select! {
+            result = work => result,
+            () = renew => unreachable!("the renewal loop never ends"),
+        };
+        if let Err(e) = state.store.end_pending(&pending.id).await {
+            tracing::warn!(error = %e, change = %pending.target, "cannot remove a finished pending change");
+        }
+        result
+    });
+    task.await
+        .map_err(|e| ApiError::Internal(format!("verification task failed: {e}")))?
+}
+
+/// A new pending change.
+pub fn pending(action: &str, target: &str, key_id: Option<&str>) -> Pending {
+    Pending {
+        id: ulid::Ulid::new().to_string(),
+        action: action.into(),
+        target: target.into(),
+        key_id: key_id.map(str::to_string),
+        started_at: now(),
+    }
+}
+
+/// Verifies `targets` under `integration`'s current configuration and
+/// records the outcome with `audit` (its outcome set here). Returns the
+/// report; `Err` only when the store fails.
+pub async fn record(
+    state: &AppState,
+    integration: &Integration,
+    targets: &Targets,
+    mut audit: AuditEvent,
+) -> ApiResult<VerifyReport> {
+    let report = verify(state, integration, targets).await;
+    let role_ok = role_ok(&report);
+    let phases = phase_results(&report, targets);
+    if report.ok {
+        audit.outcome = "ok".into();
+    } else {
+        audit.outcome = "verification_failed".into();
+        audit.detail = report.error.clone();
+    }
+    let current = state
+        .store
+        .record_verification(integration.id.as_str(), &report, role_ok, &phases, &audit)
+        .await?;
+    if !current {
+        tracing::info!(integration = %integration.id, "the integration changed while it was verified; the outcome was not recorded");
+    }
+    if !report.ok {
+        tracing::warn!(integration = %integration.id, error = %report.error, "verification failed: the role stops vending where it failed");
+    }
+    Ok(report)
+}
+
+/// The broker's background work until `shutdown`: audit changes left
+/// pending by a dead broker, and re-verify integrations whose last
+/// verification is older than `interval` (zero: never), once per interval
+/// across replicas.
+pub async fn background(
+    state: Arc<AppState>,
+    interval: Duration,
+    shutdown: impl Future<Output = ()>,
+) {
+    let tick = async {
+        loop {
+            match state.store.reap_pending().await {
+                Ok(reaped) => {
+                    for p in reaped {
+                        tracing::warn!(change = %p.target, action = %p.action, started = %p.started_at, "a change was interrupted while it was verified; audited, nothing applied");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot reap interrupted changes"),
+            }
+            if !interval.is_zero() {
+                if let Err(e) = reverify_due(&state, interval).await {
+                    tracing::warn!(error = %e, "periodic re-verification failed");
+                }
+            }
+            tokio::time::sleep(RENEW_EVERY).await;
+        }
+    };
+    tokio::select! {
+        () = tick => {}
+        () = shutdown => {}
+    }
+}
+
+async fn reverify_due(state: &AppState, interval: Duration) -> ApiResult<()> {
+    for integration in state.store.claim_due_reverifications(interval).await? {
+        let audit = AuditEvent {
+            id: ulid::Ulid::new().to_string(),
+            at: now(),
+            key_id: None,
+            action: "integration.reverify".into(),
+            target: format!("integration/{}", integration.id),
+            outcome: String::new(),
+            stack_id: None,
+            phase: None,
+            run_id: None,
+            integration_id: Some(integration.id.to_string()),
+            session_name: None,
+            expires_at: None,
+            detail: String::new(),
+        };
+        let targets = attached(state, integration.id.as_str()).await?;
+        record(state, &integration, &targets, audit).await?;
+    }
+    Ok(())
+}
