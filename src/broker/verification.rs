@@ -91,6 +91,7 @@ pub async fn verify(
     probes.extend(negative_probes(
         &state.account,
         &integration.id,
+        targets.first().map(|(stack, _)| stack),
         integration.generate_credentials_in_worker,
         &nonce[16..],
     ));

@@ -123,10 +123,14 @@ impl Probe {
 
 /// The negative probes for one role: four calls, whatever the number of
 /// stacks. `nonce` makes the probe ids unguessable and unique per run, so
-/// no trust policy can list them by accident.
+/// no trust policy can list them by accident. `attached` is a stack the
+/// role is confirmed for, when there is one: another integration's
+/// External ID for that very stack is what a pattern like `*@<stack>@*`
+/// would let through.
 pub fn negative_probes(
     account: &AccountName,
     integration: &IntegrationId,
+    attached: Option<&StackId>,
     worker_mode: bool,
     nonce: &str,
 ) -> Vec<Probe> {
@@ -145,7 +149,7 @@ pub fn negative_probes(
         Probe::OtherIntegration(ExternalId::derive(
             account,
             &other,
-            &probe_stack,
+            attached.unwrap_or(&probe_stack),
             Phase::Read,
         )),
         Probe::Random(
@@ -294,7 +298,7 @@ mod tests {
         let role: RoleArn = "arn:aws:iam::123456789012:role/r".parse().unwrap();
         let account: AccountName = "acme".parse().unwrap();
         let integration = IntegrationId::generate();
-        let probes = negative_probes(&account, &integration, false, "AbC-123");
+        let probes = negative_probes(&account, &integration, None, false, "AbC-123");
         assert_eq!(probes.len(), 4);
         for p in &probes {
             assert_eq!(
@@ -328,6 +332,15 @@ mod tests {
         )
         .unwrap();
         assert!(open.contains("IfExists"), "{open}");
-        assert_eq!(negative_probes(&account, &integration, true, "n").len(), 3);
+        assert_eq!(
+            negative_probes(&account, &integration, None, true, "n").len(),
+            3
+        );
+        let net: StackId = "net".parse().unwrap();
+        let other = &negative_probes(&account, &integration, Some(&net), false, "n")[1];
+        assert!(
+            other.external_id().unwrap().as_str().ends_with("@net@read"),
+            "{other:?}"
+        );
     }
 }

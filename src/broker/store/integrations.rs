@@ -106,10 +106,16 @@ impl Store {
     /// that phase and the role are verified under the integration's
     /// current configuration.
     pub async fn vend_target(&self, stack_id: &str, phase: Phase) -> ApiResult<Option<VendTarget>> {
+        // Both tables have `verified_config`: name the integration's columns.
+        let columns: Vec<String> = COLUMNS
+            .split(',')
+            .map(|c| format!("integrations.{}", c.trim()))
+            .collect();
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS}, stack_phases.verified_config AS phase_verified_config \
+            "SELECT {}, stack_phases.verified_config AS phase_verified_config \
              FROM stack_phases JOIN integrations ON integrations.id = stack_phases.integration_id \
-             WHERE stack_phases.stack_id = $1 AND stack_phases.phase = $2"
+             WHERE stack_phases.stack_id = $1 AND stack_phases.phase = $2",
+            columns.join(", ")
         ))
         .bind(stack_id)
         .bind(phase.as_str())

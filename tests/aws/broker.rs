@@ -1,0 +1,177 @@
+//! A real `deputy serve` process running as an IAM user of the emulator:
+//! its principal is discovered with GetCallerIdentity, as in production,
+//! and it can be killed with SIGKILL and restarted on the same store.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use deputy::api::ApiKeyInput;
+use deputy::client::Client;
+use deputy::model::Phase;
+
+use crate::fakecloud::{AccessKey, Fakecloud};
+
+pub struct Broker {
+    child: Option<tokio::process::Child>,
+    pub base: String,
+    port: u16,
+    dir: tempfile::TempDir,
+    endpoint: String,
+    key_id: String,
+    key_secret: String,
+    args: Vec<String>,
+    pub admin_token: String,
+}
+
+impl Broker {
+    /// Starts a broker on a fresh SQLite store; `args` are extra flags.
+    pub async fn start(fc: &Fakecloud, key: &AccessKey, args: &[&str]) -> Broker {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut b = Broker {
+            child: None,
+            base: format!("http://127.0.0.1:{port}/"),
+            port,
+            dir: tempfile::tempdir().unwrap(),
+            endpoint: fc.endpoint.clone(),
+            key_id: key.id.clone(),
+            key_secret: key.secret.clone(),
+            args: args.iter().map(|a| a.to_string()).collect(),
+            admin_token: String::new(),
+        };
+        b.launch().await.expect("deputy serve starts");
+        b.admin_token = std::fs::read_to_string(b.dir.path().join("admin.key"))
+            .unwrap()
+            .trim()
+            .to_string();
+        b
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("broker.log")
+    }
+
+    /// The broker's log so far (for failure messages).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Runs `deputy serve`; an error holds its log when it did not start.
+    async fn launch(&mut self) -> Result<(), String> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.log_path())
+            .unwrap();
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
+            .arg("serve")
+            .args(["--account", "acme"])
+            .arg("--store")
+            .arg(format!("sqlite://{}/deputy.db", self.dir.path().display()))
+            .args(["--listen", &format!("127.0.0.1:{}", self.port)])
+            .arg("--bootstrap-key-file")
+            .arg(self.dir.path().join("admin.key"))
+            .args(["--aws-endpoint-url", &self.endpoint])
+            .args(&self.args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("AWS_ACCESS_KEY_ID", &self.key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &self.key_secret)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("DEPUTY_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        for _ in 0..400 {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("deputy serve exited ({status}):\n{}", self.log()));
+            }
+            let ready = reqwest::get(format!("{}readyz", self.base))
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if ready {
+                self.child = Some(child);
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(format!(
+            "deputy serve did not become ready:\n{}",
+            self.log()
+        ))
+    }
+
+    /// SIGKILL: no shutdown, no cleanup, as a crash or an OOM kill.
+    pub async fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.start_kill().unwrap();
+            child.wait().await.unwrap();
+        }
+    }
+
+    pub async fn restart(&mut self) {
+        self.kill().await;
+        self.launch().await.expect("deputy serve restarts");
+    }
+
+    pub fn client(&self, token: &str, timeout: Duration) -> Client {
+        Client::new(self.base.parse().unwrap(), token.into(), timeout)
+    }
+
+    pub fn admin(&self) -> Client {
+        self.client(&self.admin_token, Duration::from_secs(120))
+    }
+
+    /// A runner key for `stack`'s phases.
+    pub async fn runner(&self, stack: &str, phases: &[Phase]) -> Client {
+        let created = self
+            .admin()
+            .create_key(&ApiKeyInput {
+                phases: Some(phases.to_vec()),
+                ..ApiKeyInput::runner(stack)
+            })
+            .await
+            .unwrap();
+        self.client(&created.token, Duration::from_secs(60))
+    }
+}
+
+/// A command's attempts to start a broker that must refuse to start.
+pub async fn refuses_to_start(fc: &Fakecloud, key: &AccessKey, args: &[&str]) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .arg("serve")
+        .args([
+            "--account",
+            "acme",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .arg("--store")
+        .arg(format!("sqlite://{}/deputy.db", dir.path().display()))
+        .args(["--aws-endpoint-url", &fc.endpoint])
+        .args(args)
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("AWS_ACCESS_KEY_ID", &key.id)
+        .env("AWS_SECRET_ACCESS_KEY", &key.secret)
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success(), "the broker started");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

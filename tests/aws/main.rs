@@ -1,0 +1,10 @@
+//! Verification and vending against an IAM no one here wrote (fakecloud):
+//! every trust-policy shape accepted or refused as IAM semantics demand,
+//! and the invariant held through changes, cancels, crashes and roles that
+//! turn unsafe. The broker is a real `deputy serve` process running as an
+//! IAM user of the emulator.
+
+mod broker;
+mod fakecloud;
+mod scenarios;
+mod shapes;
