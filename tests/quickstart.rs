@@ -27,6 +27,7 @@ fn quickstart_runs_the_main_job_offline_and_cleans_up() {
         "Apply complete! Resources: 4 added",
         "Apply complete! Resources: 3 added",
         "\"sts:ExternalId\"",
+        "its principal: arn:aws:iam::123456789012:user/deputy-quickstart-broker",
         "caller: arn:aws:sts::123456789012:assumed-role/deputy-quickstart/quickstart-run-1",
         "secret as the command prints it: ***",
         "credentials.issue stack/payments-api ok",

@@ -51,6 +51,11 @@ impl Broker {
         b
     }
 
+    /// The SQLite files and the bootstrap key.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
     fn log_path(&self) -> PathBuf {
         self.dir.path().join("broker.log")
     }

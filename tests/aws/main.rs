@@ -6,5 +6,9 @@
 
 mod broker;
 mod fakecloud;
+mod runs;
 mod scenarios;
 mod shapes;
+#[path = "../terraform/support.rs"]
+#[allow(dead_code)]
+mod tf;

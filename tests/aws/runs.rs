@@ -1,0 +1,419 @@
+//! Credentials for runs, consumed by real AWS clients (boto3) against the
+//! emulator: `deputy exec` (plain and refreshing), `deputy
+//! credential-process`, worker mode, a broker on role credentials, the
+//! ephemeral resource through Terraform; and no secret in the audit trail,
+//! the database or a debug-level log.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::json;
+
+use deputy::api::{
+    ApiKeyInput, AttachmentInput, AuditFilter, CredentialsRequest, IntegrationInput,
+    IssuedCredentials, StackInput,
+};
+use deputy::model::Phase;
+
+use crate::broker::Broker;
+use crate::fakecloud::{Fakecloud, trust};
+
+/// A Python with boto3, installed by `scripts/setup`.
+fn python() -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/bin/python-aws");
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/setup",
+        path.display()
+    );
+    path
+}
+
+fn run(mut cmd: Command) -> (bool, String, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn runs_get_working_credentials_and_no_secret_is_kept() {
+    let fc = Fakecloud::start();
+    let user = fc.user("deputy-broker").await;
+    let b = Broker::start(&fc, &user, &["--verify-retry-seconds", "5"]).await;
+    let admin = b.admin();
+    admin
+        .create_stack(&StackInput::with_id("net"))
+        .await
+        .unwrap();
+    admin
+        .create_stack(&StackInput::with_id("app"))
+        .await
+        .unwrap();
+    let safe = admin
+        .create_integration(&IntegrationInput {
+            name: "safe".into(),
+            role_arn: "arn:aws:iam::123456789012:role/safe".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<String> = ["read", "write"]
+        .iter()
+        .map(|p| format!("acme@{}@net@{p}", safe.id))
+        .collect();
+    fc.role(
+        "safe",
+        &trust(
+            &user.arn,
+            json!({"Condition": {"StringEquals": {"sts:ExternalId": ids}}}),
+        ),
+    )
+    .await
+    .unwrap();
+    admin
+        .attach(
+            &safe.id,
+            &AttachmentInput {
+                stack_id: "net".into(),
+                read: true,
+                write: true,
+            },
+        )
+        .await
+        .unwrap();
+    let runner = admin
+        .create_key(&ApiKeyInput {
+            phases: Some(vec![Phase::Write]),
+            ..ApiKeyInput::runner("net")
+        })
+        .await
+        .unwrap();
+    let as_runner = b.client(&runner.token, Duration::from_secs(30));
+    let IssuedCredentials::Broker(issued) = as_runner
+        .credentials(&CredentialsRequest {
+            stack_id: None,
+            phase: Phase::Write,
+            run_id: "run 42/apply".into(),
+        })
+        .await
+        .unwrap()
+    else {
+        panic!("broker mode")
+    };
+    assert_eq!(issued.session_name, "run-42-apply");
+    let refused = as_runner
+        .credentials(&CredentialsRequest {
+            stack_id: None,
+            phase: Phase::Read,
+            run_id: "r1".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.status(),
+        Some(403),
+        "the runner key is scoped to write"
+    );
+
+    let deputy = |args: &[&str], token: &str| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deputy"));
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", b.data_dir())
+            .env("DEPUTY_ENDPOINT", &b.base)
+            .env("DEPUTY_TOKEN", token)
+            .env("AWS_ENDPOINT_URL", &fc.endpoint)
+            .env("DEPUTY_AWS_ENDPOINT_URL", &fc.endpoint);
+        cmd
+    };
+    let py = python();
+    let py = py.to_str().unwrap();
+
+    // `deputy exec`: boto3 in the command works with the credentials, the
+    // secret is masked in its output, and the runner key is not passed on.
+    let script = "import boto3,os;print(boto3.client('sts').get_caller_identity()['Arn']);print('leak', os.environ['AWS_SECRET_ACCESS_KEY']);print('token', os.environ.get('DEPUTY_TOKEN'))";
+    let (ok, out, err) = run(deputy(
+        &[
+            "exec", "--stack", "net", "--phase", "write", "--run-id", "ci-7", "--", py, "-c",
+            script,
+        ],
+        &runner.token,
+    ));
+    assert!(ok, "{out}{err}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "arn:aws:sts::123456789012:assumed-role/safe/ci-7",
+            "leak ***",
+            "token None"
+        ]
+    );
+
+    // `deputy exec --refresh`: the SDK reads credentials from the loopback
+    // endpoint, which renews them and refuses callers without its token.
+    let script = "import boto3,os,json,urllib.request,urllib.error\nuri=os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI']\ndef get(tok):\n  r=urllib.request.Request(uri,headers={'Authorization':tok})\n  return json.load(urllib.request.urlopen(r))['AccessKeyId']\ntok=os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']\nprint(get(tok)!=get(tok))\ntry:\n  get('wrong')\nexcept urllib.error.HTTPError as e:\n  print(e.code)\nprint(boto3.client('sts').get_caller_identity()['Arn'])\nprint('AWS_ACCESS_KEY_ID' in os.environ)";
+    let (ok, out, err) = run(deputy(
+        &[
+            "exec",
+            "--refresh",
+            "--refresh-before",
+            "4000",
+            "--stack",
+            "net",
+            "--phase",
+            "write",
+            "--run-id",
+            "long-run",
+            "--",
+            py,
+            "-c",
+            script,
+        ],
+        &runner.token,
+    ));
+    assert!(ok, "{out}{err}");
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "True",
+            "401",
+            "arn:aws:sts::123456789012:assumed-role/safe/long-run",
+            "False"
+        ]
+    );
+
+    // `deputy credential-process` prints the JSON the SDKs read.
+    let (ok, out, err) = run(deputy(
+        &[
+            "credential-process",
+            "--stack",
+            "net",
+            "--phase",
+            "write",
+            "--run-id",
+            "ci-8",
+        ],
+        &runner.token,
+    ));
+    assert!(ok, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("credential_process JSON");
+    assert_eq!(json["Version"], 1);
+    assert!(
+        json["Expiration"]
+            .as_str()
+            .is_some_and(|e| e.ends_with('Z'))
+    );
+    let (ok, _, err) = run(deputy(
+        &[
+            "credential-process",
+            "--stack",
+            "other",
+            "--phase",
+            "write",
+            "--run-id",
+            "x1",
+        ],
+        &runner.token,
+    ));
+    assert!(!ok && err.contains("is for stack net, not other"), "{err}");
+
+    // Worker mode: the broker hands out the role, External ID and session
+    // name; `deputy exec` assumes the role with the worker's own identity.
+    let worker_user = fc.user("ci-worker").await;
+    let worker = admin
+        .create_integration(&IntegrationInput {
+            name: "worker".into(),
+            role_arn: "arn:aws:iam::123456789012:role/worker".into(),
+            generate_credentials_in_worker: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let worker_id = format!("acme@{}@app@write", worker.id);
+    fc.role(
+        "worker",
+        &trust(
+            &worker_user.arn,
+            json!({"Condition": {"StringEquals": {"sts:ExternalId": [worker_id]}}}),
+        ),
+    )
+    .await
+    .unwrap();
+    admin
+        .attach(
+            &worker.id,
+            &AttachmentInput {
+                stack_id: "app".into(),
+                read: false,
+                write: true,
+            },
+        )
+        .await
+        .unwrap();
+    let app_runner = admin.create_key(&ApiKeyInput::runner("app")).await.unwrap();
+    let mut cmd = deputy(
+        &[
+            "exec",
+            "--stack",
+            "app",
+            "--phase",
+            "write",
+            "--run-id",
+            "ci-w1",
+            "--",
+            py,
+            "-c",
+            "import boto3;print(boto3.client('sts').get_caller_identity()['Arn'])",
+        ],
+        &app_runner.token,
+    );
+    cmd.env("AWS_ACCESS_KEY_ID", &worker_user.id)
+        .env("AWS_SECRET_ACCESS_KEY", &worker_user.secret)
+        .env("AWS_REGION", "us-east-1");
+    let (ok, out, err) = run(cmd);
+    assert!(ok, "{out}{err}");
+    assert_eq!(
+        out.trim(),
+        "arn:aws:sts::123456789012:assumed-role/worker/ci-w1"
+    );
+
+    // A broker running on role credentials discovers its principal as the
+    // role (not the session), and its debug-level log holds no secret.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut chained = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args([
+            "serve",
+            "--account",
+            "acme",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .arg("--store")
+        .arg(dir.path().join("d.db"))
+        .env_clear()
+        .env("HOME", dir.path())
+        .env("DEPUTY_AWS_ENDPOINT_URL", &fc.endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", &issued.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &issued.secret_access_key)
+        .env("AWS_SESSION_TOKEN", &issued.session_token)
+        .env("DEPUTY_LOG", "debug")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let token_file = dir.path().join("admin.key");
+    let mut account = None;
+    for _ in 0..200 {
+        if let Ok(token) = std::fs::read_to_string(&token_file) {
+            let c = deputy::client::Client::new(
+                format!("http://127.0.0.1:{port}/").parse().unwrap(),
+                token.trim().into(),
+                Duration::from_secs(5),
+            );
+            if let Ok(a) = c.account().await {
+                account = Some(a);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = chained.start_kill();
+    assert_eq!(
+        account
+            .expect("the broker on role credentials started")
+            .aws_principal_arn
+            .as_str(),
+        "arn:aws:iam::123456789012:role/safe"
+    );
+    let log =
+        String::from_utf8_lossy(&chained.wait_with_output().await.unwrap().stderr).into_owned();
+    assert!(
+        log.contains("DEBUG"),
+        "the broker logged at debug level:\n{log}"
+    );
+    let chained_token = std::fs::read_to_string(&token_file).unwrap();
+    for secret in [
+        issued.secret_access_key.as_str(),
+        issued.session_token.as_str(),
+        &chained_token.trim()[21..],
+    ] {
+        assert!(
+            !log.contains(secret),
+            "a secret reached the broker log:\n{log}"
+        );
+    }
+
+    // `ephemeral "deputy_aws_credentials"` through Terraform: opened with
+    // the runner key, nothing of it in the state.
+    let env = [
+        ("DEPUTY_ENDPOINT", b.base.clone()),
+        ("DEPUTY_TOKEN", b.admin_token.clone()),
+        ("DEPUTY_RUNNER_TOKEN", runner.token.clone()),
+    ];
+    let applied = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let ws = crate::tf::Workspace::with_env(
+            "ephemeral \"deputy_aws_credentials\" \"c\" {\n  stack_id = \"net\"\n  phase = \"write\"\n  run_id = \"tf-apply-1\"\n}\nresource \"terraform_data\" \"marker\" {\n  input = \"applied\"\n}\n",
+            &env,
+        );
+        ws.apply();
+        std::fs::read_to_string(ws.dir.path().join("terraform.tfstate")).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        applied.contains("applied") && !applied.contains("deputy_aws_credentials"),
+        "{applied}"
+    );
+    let opened = admin
+        .audit(&AuditFilter {
+            action: Some("credentials.issue".into()),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            opened[0].session_name.as_deref(),
+            opened[0].outcome.as_str()
+        ),
+        (Some("tf-apply-1"), "ok")
+    );
+
+    // No secret in the audit trail or the database files.
+    let audit =
+        serde_json::to_string(&admin.audit(&AuditFilter::default()).await.unwrap()).unwrap();
+    assert!(!audit.contains(&issued.secret_access_key));
+    let mut db = Vec::new();
+    for entry in std::fs::read_dir(b.data_dir()).unwrap().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("deputy.db") {
+            db.extend(std::fs::read(entry.path()).unwrap_or_default());
+        }
+    }
+    assert!(db.len() > 10_000, "read the database files");
+    let db = String::from_utf8_lossy(&db);
+    for secret in [
+        issued.secret_access_key.as_str(),
+        &runner.token[21..],
+        &b.admin_token[21..],
+    ] {
+        assert!(!db.contains(secret), "a secret reached the database");
+    }
+    let broker_log = b.log();
+    assert!(
+        !broker_log.contains(&issued.secret_access_key),
+        "a secret reached the broker log"
+    );
+}
