@@ -1,7 +1,7 @@
 //! A fast STS stand-in for measuring the broker's own cost per vend.
 //!
-//! The moto-based emulator the tests use spends a few milliseconds of
-//! Python per call, which would drown the broker's share. This stand-in
+//! The emulator the tests use (fakecloud, a debug build) spends
+//! milliseconds per call, which would drown the broker's share. This stand-in
 //! answers the three calls the broker makes (AssumeRole, AssumeRole
 //! without an External ID during verification, GetCallerIdentity) in
 //! microseconds, and still enforces the one rule that matters here: a role

@@ -261,10 +261,10 @@ pub async fn background(
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot reap interrupted changes"),
             }
-            if !interval.is_zero() {
-                if let Err(e) = reverify_due(&state, interval).await {
-                    tracing::warn!(error = %e, "periodic re-verification failed");
-                }
+            if !interval.is_zero()
+                && let Err(e) = reverify_due(&state, interval).await
+            {
+                tracing::warn!(error = %e, "periodic re-verification failed");
             }
             tokio::time::sleep(RENEW_EVERY).await;
         }

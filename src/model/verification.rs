@@ -275,15 +275,15 @@ mod tests {
     #[test]
     fn every_field_changes_the_fingerprint() {
         let base = config().fingerprint();
-        let changes: Vec<Box<dyn Fn(&mut VendConfig)>> = vec![
-            Box::new(|c| c.role_arn.push('2')),
-            Box::new(|c| c.region = "eu-west-1".into()),
-            Box::new(|c| c.duration_seconds = 900),
-            Box::new(|c| c.worker_mode = true),
-            Box::new(|c| c.custom_external_id = Some("x1".into())),
-            Box::new(|c| c.tag_session = true),
-            Box::new(|c| c.set_source_identity = true),
-            Box::new(|c| c.trust_scope = TrustScope::Integration),
+        let changes: [fn(&mut VendConfig); 8] = [
+            |c| c.role_arn.push('2'),
+            |c| c.region = "eu-west-1".into(),
+            |c| c.duration_seconds = 900,
+            |c| c.worker_mode = true,
+            |c| c.custom_external_id = Some("x1".into()),
+            |c| c.tag_session = true,
+            |c| c.set_source_identity = true,
+            |c| c.trust_scope = TrustScope::Integration,
         ];
         for change in changes {
             let mut c = config();

@@ -4,7 +4,7 @@
 //!
 //! Credentials come from the default chain (environment, profile, web
 //! identity, instance or container role). `endpoint` overrides the STS
-//! endpoint (tests point it at `tools/sts-emulator`).
+//! endpoint (tests point it at the fakecloud emulator).
 
 pub mod identity;
 pub mod names;

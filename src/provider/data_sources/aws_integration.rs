@@ -34,6 +34,13 @@ impl DataSource<Broker> for AwsIntegrationDataSource {
                 },
             );
         }
+        attributes.push(Attribute::computed(
+            "verification_state",
+            Type::String,
+            "Whether the integration's current configuration may vend: `verified` (its role passed \
+             verification), `failed` (the last verification failed: nothing vends until one passes) \
+             or `unverified` (never verified since it last changed).",
+        ));
         Schema::new(
             0,
             "An AWS integration, looked up by id or by name.",
@@ -66,6 +73,10 @@ impl DataSource<Broker> for AwsIntegrationDataSource {
                 .map_err(|e| to_diags(e, Some(AttributePath::attr("name"))))?,
             (None, None) => return Err(self.validate(config)),
         };
+        let verification_state = serde_json::to_value(found.verification_state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
         let mut state = integration_state(found, &Value::Null);
         // A data source reports what exists: empty labels are `{}`, not null.
         if let Value::Object(m) = &mut state {
@@ -75,6 +86,10 @@ impl DataSource<Broker> for AwsIntegrationDataSource {
             if m.get("description").is_some_and(Value::is_null) {
                 m.insert("description".into(), Value::string(""));
             }
+            m.insert(
+                "verification_state".into(),
+                Value::string(verification_state),
+            );
         }
         Ok(state)
     }
