@@ -3,6 +3,7 @@
 mod credential_server;
 mod run_credentials;
 mod token;
+mod verify;
 
 use std::time::Duration;
 
@@ -44,17 +45,24 @@ pub enum Command {
         #[arg(last = true, required = true)]
         command: Vec<String>,
     },
-    /// Prove an integration's role is safe: assumable with its External IDs,
-    /// refused without one. Exits 1 when it is not.
+    /// Prove an integration's role is safe for deputy: assumable with each
+    /// attached stack's External IDs, and refused without one, with another
+    /// integration's, a made-up one and an unattached stack's. The outcome is
+    /// recorded: a failure stops vending where it failed. Exits 1 when a
+    /// role is not safe.
     Verify {
         #[command(flatten)]
         broker: BrokerArgs,
         /// The integration's id.
-        #[arg(long)]
-        integration: String,
+        #[arg(long, required_unless_present = "all", conflicts_with = "all")]
+        integration: Option<String>,
         /// Verify for this stack (attached or not) instead of every attachment.
-        #[arg(long)]
+        #[arg(long, requires = "integration")]
         stack: Option<String>,
+        /// Verify every broker-mode integration that has attachments, and
+        /// print one line each with its state.
+        #[arg(long)]
+        all: bool,
     },
     /// Print the broker API's OpenAPI document (the one `deputy serve`
     /// answers at /v1/openapi.json).
@@ -100,22 +108,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             broker,
             integration,
             stack,
-        } => match broker.client().verify(&integration, stack.as_deref()).await {
-            Ok(report) => {
-                for step in &report.steps {
-                    println!(
-                        "{:<40} {:<7} {} ({} attempt(s), {} ms)",
-                        step.name, step.outcome, step.detail, step.attempts, step.millis
-                    );
-                }
-                println!("{} is safe to use", report.role_arn);
-                Ok(0)
+            all,
+        } => {
+            let client = broker.client();
+            if all {
+                return verify::all(&client).await;
             }
-            Err(e) => {
-                eprintln!("deputy: verification failed: {e}");
-                Ok(1)
-            }
-        },
+            let integration = integration.expect("clap requires --integration without --all");
+            verify::one(&client, &integration, stack.as_deref()).await
+        }
         Command::Openapi => {
             print!("{}", crate::broker::api::openapi::document());
             Ok(0)

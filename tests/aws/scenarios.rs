@@ -453,6 +453,20 @@ async fn a_role_made_open_after_attach_stops_vending_once_reverified() {
     })
     .await;
     assert!(stopped, "vending stops after re-verification:\n{}", b.log());
+    let verify_all = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_deputy"));
+        cmd.args(["verify", "--all"])
+            .env("DEPUTY_ENDPOINT", &b.base)
+            .env("DEPUTY_TOKEN", &b.admin_token);
+        cmd.output().unwrap()
+    };
+    let out = verify_all();
+    let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{printed}");
+    assert!(
+        printed.contains("FAILED (deny_without_external_id)"),
+        "{printed}"
+    );
     let reverified = events(&admin, "integration.reverify").await;
     assert!(
         reverified
@@ -472,8 +486,52 @@ async fn a_role_made_open_after_attach_stops_vending_once_reverified() {
     )
     .await
     .unwrap();
-    admin.verify(&i.id, None).await.unwrap();
+    let out = verify_all();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(vend(&runner, "net", Phase::Read).await.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn terraform_shows_a_refused_attachment_as_a_diagnostic_and_keeps_nothing() {
+    let (fc, user, b) = setup(&["--verify-retry-seconds", "2"]).await;
+    let admin = b.admin();
+    admin
+        .create_stack(&StackInput::with_id("app"))
+        .await
+        .unwrap();
+    let open = integration(&admin, "open", "open").await;
+    fc.role("open", &trust(&user.arn, json!({}))).await.unwrap();
+    let config = format!(
+        "resource \"deputy_aws_integration_attachment\" \"open\" {{\n  integration_id = \"{}\"\n  stack_id = \"app\"\n}}\n",
+        open.id
+    );
+    let env = [
+        ("DEPUTY_ENDPOINT", b.base.clone()),
+        ("DEPUTY_TOKEN", b.admin_token.clone()),
+    ];
+    let (errors, state) = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let ws = crate::tf::Workspace::with_env(&config, &env);
+        let errors = ws.fails(&["apply", "-auto-approve", "-no-color"]);
+        let state = ws.run(&["state", "list"]);
+        (errors, crate::tf::text(&state.stdout))
+    })
+    .await
+    .unwrap();
+    crate::tf::assert_contains(&errors, "Error: AWS role verification failed");
+    crate::tf::assert_contains(&errors, "can be assumed without an External ID");
+    assert!(state.trim().is_empty(), "nothing in state: {state}");
+    assert!(
+        admin
+            .attachments_of_integration(&open.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -255,9 +255,8 @@ resource "deputy_aws_integration_attachment" "bad" {
     for expected in [
         r#"Error: Invalid stack id with deputy_stack.bad, on main.tf line 10, in resource "deputy_stack" "bad": 10: id = "Not A Slug" "Not A Slug" is not a valid stack id: use 1 to 63 characters of lowercase letters, digits and '-', starting with a letter or digit (for example "prod-network")"#,
         r#"Error: Invalid role ARN with deputy_aws_integration.bad, on main.tf line 14, in resource "deputy_aws_integration" "bad": 14: role_arn = "arn:aws:iam::123456789012:user/bob" "arn:aws:iam::123456789012:user/bob" is not an IAM role ARN: the resource must be "role/NAME" or "role/PATH/NAME""#,
-        r#"Error: Invalid duration with deputy_aws_integration.bad, on main.tf line 15, in resource "deputy_aws_integration" "bad": 15: duration_seconds = 60 duration_seconds is 60; STS accepts whole seconds from 900 (15 minutes) to 43200 (12 hours)."#,
-        r#"Error: External ID needs worker mode"#,
-        r#"Error: Invalid External ID with deputy_aws_integration.bad, on main.tf line 16, in resource "deputy_aws_integration" "bad": 16: external_id = "has space" "has space" is not a valid External ID: ' ' is not allowed; use letters, digits and _+=,.@:/-"#,
+        r#"Error: Invalid duration with deputy_aws_integration.bad, on main.tf line 15, in resource "deputy_aws_integration" "bad": 15: duration_seconds = 60 duration_seconds is 60; STS accepts whole seconds from 900 (15 minutes) to 43200 (12 hours)"#,
+        r#"Error: Invalid External ID with deputy_aws_integration.bad, on main.tf line 16, in resource "deputy_aws_integration" "bad": 16: external_id = "has space" a custom external_id is only used with generate_credentials_in_worker = true; in broker mode deputy derives one External ID per stack and phase: remove external_id or enable worker mode"#,
         r#"Error: Attachment serves no phase with deputy_aws_integration_attachment.bad, on main.tf line 22, in resource "deputy_aws_integration_attachment" "bad": 22: write = false read and write are both false"#,
     ] {
         assert_contains(&err, expected);
