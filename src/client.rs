@@ -343,6 +343,16 @@ impl Client {
         self.call::<(), _>(Method::POST, target, None).await
     }
 
+    /// Records a verification a worker ran with its own identity.
+    pub async fn record_worker_verification(
+        &self,
+        integration_id: &str,
+        report: &VerifyReport,
+    ) -> ClientResult<VerifyReport> {
+        let target = at(["v1", "integrations", integration_id, "worker-verification"]);
+        self.call(Method::POST, target, Some(report)).await
+    }
+
     /// Credentials for a run (runner keys).
     pub async fn credentials(
         &self,

@@ -38,8 +38,8 @@ use super::error::{ApiError, ApiResult};
 use super::store::Pending;
 use crate::api::{AuditEvent, Integration, StepOutcome, VerifyReport};
 use crate::model::timestamp::now;
-use crate::model::verification::{Probe, negative_probes};
-use crate::model::{ExternalId, Phase, SessionDuration, StackId};
+use crate::model::verification::{Probe, plan};
+use crate::model::{Phase, SessionDuration, StackId};
 use crate::sts::{VerifyRequest, identity};
 
 /// How long a pending change's lease lasts without renewal, and how often
@@ -70,31 +70,14 @@ pub async fn verify(
     integration: &Integration,
     targets: &Targets,
 ) -> VerifyReport {
-    let mut probes: Vec<Probe> = Vec::new();
-    for (stack, phases) in targets {
-        for phase in phases {
-            let external_id = ExternalId::for_phase(
-                &state.account,
-                &integration.id,
-                integration.external_id.as_ref(),
-                stack,
-                *phase,
-            );
-            probes.push(Probe::Confirm {
-                stack: stack.clone(),
-                phase: *phase,
-                external_id,
-            });
-        }
-    }
     let nonce = ulid::Ulid::new().to_string();
-    probes.extend(negative_probes(
+    let probes = plan(
         &state.account,
         &integration.id,
-        targets.first().map(|(stack, _)| stack),
-        integration.generate_credentials_in_worker,
+        integration.external_id.as_ref(),
+        targets,
         &nonce[16..],
-    ));
+    );
     let config = integration.vend_config();
     let fingerprint = config.fingerprint();
     let duration = vend_duration(state, integration).await;

@@ -63,6 +63,11 @@ pub enum Command {
         /// print one line each with its state.
         #[arg(long)]
         all: bool,
+        /// For an integration whose credentials workers generate: run the
+        /// probes here, with this machine's own AWS identity (the one `deputy
+        /// exec` assumes the role with), and record the outcome in the broker.
+        #[arg(long, requires = "integration", conflicts_with_all = ["all", "stack"])]
+        as_worker: bool,
     },
     /// Print the broker API's OpenAPI document (the one `deputy serve`
     /// answers at /v1/openapi.json).
@@ -109,12 +114,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             integration,
             stack,
             all,
+            as_worker,
         } => {
             let client = broker.client();
             if all {
                 return verify::all(&client).await;
             }
             let integration = integration.expect("clap requires --integration without --all");
+            if as_worker {
+                return verify::as_worker(&client, &integration).await;
+            }
             verify::one(&client, &integration, stack.as_deref()).await
         }
         Command::Openapi => {

@@ -1,9 +1,16 @@
 //! `deputy verify`: asks the broker to verify one integration (printing
-//! every probe) or all of them (one line each), and exits 1 when a role is
-//! not safe.
+//! every probe) or all of them (one line each), or, for a worker-mode
+//! integration, runs the broker's probe plan here with the worker's own
+//! identity and records the report; exits 1 when a role is not safe.
+
+use std::time::Duration;
 
 use crate::api::{ProblemCode, StepOutcome, VerificationState, VerifyReport};
 use crate::client::{Client, ClientError};
+use crate::model::trust_policy::Actions;
+use crate::model::verification::plan;
+use crate::model::{Phase, PrincipalArn, StackId};
+use crate::sts::{RetryPolicy, Sts, VerifyRequest, identity};
 
 fn print_steps(report: &VerifyReport) {
     for step in &report.steps {
@@ -82,4 +89,86 @@ pub async fn all(client: &Client) -> anyhow::Result<i32> {
         integrations.len()
     );
     Ok(if failed > 0 { 1 } else { 0 })
+}
+
+/// A worker-mode integration, verified with this machine's AWS identity.
+pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
+    let account = client.account().await?;
+    let integration = client.integration(id).await?;
+    if !integration.generate_credentials_in_worker {
+        anyhow::bail!(
+            "integration {id} is in broker mode: the broker verifies it itself; run `deputy verify \
+             --integration {id}` without --as-worker"
+        );
+    }
+    let targets: Vec<(StackId, Vec<Phase>)> = client
+        .attachments_of_integration(id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let phases = Phase::ALL
+                .into_iter()
+                .filter(|p| if *p == Phase::Read { a.read } else { a.write })
+                .collect();
+            (a.stack_id, phases)
+        })
+        .collect();
+    if targets.is_empty() {
+        anyhow::bail!("integration {id} has no attachments: attach a stack first");
+    }
+    let nonce = ulid::Ulid::new().to_string();
+    let probes = plan(
+        &account.name,
+        &integration.id,
+        integration.external_id.as_ref(),
+        &targets,
+        &nonce[16..],
+    );
+    let sts = Sts::load(std::env::var("DEPUTY_AWS_ENDPOINT_URL").ok().as_deref()).await;
+    let caller = sts.caller_arn().await.map_err(|e| {
+        anyhow::anyhow!("cannot read this worker's AWS identity ({e}): configure AWS credentials")
+    })?;
+    let principal: PrincipalArn = identity::principal_from_caller(&caller)
+        .parse()
+        .map_err(|e: crate::model::Invalid| anyhow::anyhow!(e.0))?;
+    let config = integration.vend_config();
+    let fingerprint = config.fingerprint();
+    let report = sts
+        .verify(
+            &VerifyRequest {
+                role: &integration.role_arn,
+                region: integration.region.as_str(),
+                duration: Duration::from_secs(integration.duration_seconds as u64),
+                // `deputy exec` on a worker passes no session tags.
+                tag_account: None,
+                probes: &probes,
+                declared_scope: config.trust_scope,
+                config: &fingerprint,
+                principal: &principal,
+                actions: Actions::ASSUME_ROLE,
+                retry: RetryPolicy::default(),
+            },
+            &|p| {
+                eprintln!(
+                    "deputy: {} not assumable yet (AccessDenied); retrying in {} s",
+                    p.probe,
+                    p.next_delay.as_secs()
+                )
+            },
+        )
+        .await;
+    print_steps(&report);
+    match client.record_worker_verification(id, &report).await {
+        Ok(_) => {
+            println!(
+                "{} is safe for workers as {principal} ({} STS calls, {} ms); recorded",
+                report.role_arn, report.sts_calls, report.millis
+            );
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("deputy: verification failed: {e}");
+            Ok(1)
+        }
+    }
 }

@@ -121,6 +121,37 @@ impl Probe {
     }
 }
 
+/// Every probe for verifying `integration` for `targets` (stacks and the
+/// phases to confirm for each): the confirmations, then the role-level
+/// probes. The broker and a worker (`deputy verify --as-worker`) build the
+/// same plan, each running it with its own identity.
+pub fn plan(
+    account: &AccountName,
+    integration: &IntegrationId,
+    custom: Option<&ExternalId>,
+    targets: &[(StackId, Vec<Phase>)],
+    nonce: &str,
+) -> Vec<Probe> {
+    let mut probes: Vec<Probe> = targets
+        .iter()
+        .flat_map(|(stack, phases)| {
+            phases.iter().map(move |phase| Probe::Confirm {
+                stack: stack.clone(),
+                phase: *phase,
+                external_id: ExternalId::for_phase(account, integration, custom, stack, *phase),
+            })
+        })
+        .collect();
+    probes.extend(negative_probes(
+        account,
+        integration,
+        targets.first().map(|(stack, _)| stack),
+        custom.is_some(),
+        nonce,
+    ));
+    probes
+}
+
 /// The negative probes for one role: four calls, whatever the number of
 /// stacks. `nonce` makes the probe ids unguessable and unique per run, so
 /// no trust policy can list them by accident. `attached` is a stack the
@@ -131,7 +162,7 @@ pub fn negative_probes(
     account: &AccountName,
     integration: &IntegrationId,
     attached: Option<&StackId>,
-    worker_mode: bool,
+    custom_id: bool,
     nonce: &str,
 ) -> Vec<Probe> {
     let nonce: String = nonce
@@ -160,7 +191,7 @@ pub fn negative_probes(
     ];
     // A custom External ID (worker mode) is one value for every stack: there
     // is no per-stack scope to probe.
-    if !worker_mode {
+    if !custom_id {
         probes.push(Probe::UnattachedStack(ExternalId::derive(
             account,
             integration,

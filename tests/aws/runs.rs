@@ -256,6 +256,38 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         .await
         .unwrap();
     let app_runner = admin.create_key(&ApiKeyInput::runner("app")).await.unwrap();
+    let as_worker = |cmd: &mut Command| {
+        cmd.env("AWS_ACCESS_KEY_ID", &worker_user.id)
+            .env("AWS_SECRET_ACCESS_KEY", &worker_user.secret)
+            .env("AWS_REGION", "us-east-1");
+    };
+    // Until a worker has verified the role, the broker hands out nothing.
+    let mut cmd = deputy(
+        &[
+            "credential-process",
+            "--stack",
+            "app",
+            "--phase",
+            "write",
+            "--run-id",
+            "w0",
+        ],
+        &app_runner.token,
+    );
+    as_worker(&mut cmd);
+    let (ok, _, err) = run(cmd);
+    assert!(!ok && err.contains("--as-worker"), "{err}");
+    let mut cmd = deputy(
+        &["verify", "--integration", worker.id.as_str(), "--as-worker"],
+        &b.admin_token,
+    );
+    as_worker(&mut cmd);
+    let (ok, out, err) = run(cmd);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("deny_without_external_id") && out.contains("recorded"),
+        "{out}"
+    );
     let mut cmd = deputy(
         &[
             "exec",

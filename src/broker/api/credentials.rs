@@ -111,15 +111,20 @@ async fn issue_for(
         })?;
     let integration = target.integration;
     // The invariant: only a configuration verified for this stack and phase
-    // vends. Worker-mode integrations are assumed by workers, which the
-    // broker cannot verify.
-    if !target.verified && !integration.generate_credentials_in_worker {
+    // vends, credentials (broker mode) or what a worker needs (worker mode,
+    // verified by a worker with `deputy verify --as-worker`).
+    if !target.verified {
+        let how = if integration.generate_credentials_in_worker {
+            " --as-worker` on a worker"
+        } else {
+            "`"
+        };
         return Err(ApiError::conflict(
             ProblemCode::NotVerified,
             format!(
                 "integration {} has no passing verification of its current configuration for stack \
-                 {stack}'s {} phase, so it does not vend: run `deputy verify --integration {}` and fix \
-                 what it reports",
+                 {stack}'s {} phase, so it does not vend: run `deputy verify --integration {}{how} and \
+                 fix what it reports",
                 integration.id, req.phase, integration.id
             ),
         ));

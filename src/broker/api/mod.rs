@@ -193,6 +193,11 @@ pub fn routes() -> Vec<Route> {
         axum::routing::post(credentials::issue),
     ));
     all.push(route(
+        "/v1/integrations/{id}/worker-verification",
+        M::POST,
+        axum::routing::post(verify::worker_verification),
+    ));
+    all.push(route(
         "/v1/integrations/{id}/verify",
         M::POST,
         axum::routing::post(verify::verify),

@@ -96,6 +96,7 @@ impl Modify for BearerAuth {
         super::trust::external_ids_route,
         super::trust::trust_policy,
         super::verify::verify,
+        super::verify::worker_verification,
         super::keys::list,
         super::keys::create,
         super::keys::revoke,

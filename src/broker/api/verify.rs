@@ -2,6 +2,12 @@
 //! integration's role under its current configuration (see
 //! `broker::verification`), records the outcome (a failure stops vending
 //! where it failed) and answers the report.
+//!
+//! `POST /v1/integrations/{id}/worker-verification`: records the report of
+//! the same probes run by a worker with its own identity (`deputy verify
+//! --as-worker`), for integrations whose credentials workers generate: the
+//! broker never assumes those roles, so it cannot probe them itself. The
+//! report is taken on the admin key's word, as any other admin change.
 
 use std::sync::Arc;
 
@@ -11,8 +17,9 @@ use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
 use super::super::verification;
 use super::openapi;
-use super::{AppState, Path, Query, audit_event, parse};
-use crate::api::{ProblemCode, VerifyQuery, VerifyReport};
+use super::{AppState, Json, Path, Query, audit_event, parse};
+use crate::api::{AuditEvent, ProblemCode, VerifyQuery, VerifyReport};
+use crate::model::verification::Probe;
 use crate::model::{Phase, StackId};
 
 #[utoipa::path(
@@ -75,6 +82,91 @@ pub async fn verify(
     .await?;
     if report.ok {
         Ok(axum::Json(report))
+    } else {
+        Err(ApiError::verification_failed(report))
+    }
+}
+
+#[utoipa::path(
+    operation_id = "verify_worker_verification",
+    post, path = "/v1/integrations/{id}/worker-verification", tag = "verification",
+    params(("id" = String, Path, description = "The integration's id.")),
+    request_body = VerifyReport,
+    responses(
+        (status = 200, description = "Recorded: the role is safe for the worker.", body = VerifyReport),
+        openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict,
+    ),
+)]
+pub async fn worker_verification(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    Json(report): Json<VerifyReport>,
+) -> ApiResult<axum::Json<VerifyReport>> {
+    let target = format!("integration/{id}");
+    let mut event = audit_event(
+        Some(caller.key_id()),
+        "integration.worker_verification",
+        &target,
+    );
+    event.integration_id = Some(id.clone());
+    match record_worker(&state, &id, report, event.clone()).await {
+        Ok(report) => Ok(axum::Json(report)),
+        Err(
+            e @ ApiError::Conflict {
+                code: ProblemCode::VerificationFailed,
+                ..
+            },
+        ) => Err(e),
+        Err(e) => Err(state.refused(event, e).await),
+    }
+}
+
+async fn record_worker(
+    state: &AppState,
+    id: &str,
+    report: VerifyReport,
+    mut audit: AuditEvent,
+) -> ApiResult<VerifyReport> {
+    let integration = state.store.integration(id).await?;
+    if !integration.generate_credentials_in_worker {
+        return Err(ApiError::conflict(
+            ProblemCode::WorkerMode,
+            "this integration is in broker mode: the broker verifies it itself (`deputy verify \
+             --integration ID`, without --as-worker)",
+        ));
+    }
+    if report.config != integration.vend_config().fingerprint() {
+        return Err(ApiError::conflict(
+            ProblemCode::ConfigurationChanged,
+            "the report verified another configuration of this integration than the current one: \
+             run `deputy verify --as-worker` again",
+        ));
+    }
+    // A report that did not run the role-level probes proves nothing.
+    if !report
+        .steps
+        .iter()
+        .any(|s| s.name == Probe::NoExternalId.name())
+    {
+        return Err(ApiError::invalid(
+            "steps",
+            "the report lacks the probe without an External ID: run `deputy verify --as-worker`",
+        ));
+    }
+    let targets = verification::attached(state, id).await?;
+    let role_ok = verification::role_ok(&report);
+    let phases = verification::phase_results(&report, &targets);
+    if !report.ok {
+        audit.outcome = ProblemCode::VerificationFailed.to_string();
+        audit.detail = report.error.clone();
+    }
+    state
+        .store
+        .record_verification(id, &report, role_ok, &phases, &audit)
+        .await?;
+    if report.ok {
+        Ok(report)
     } else {
         Err(ApiError::verification_failed(report))
     }
