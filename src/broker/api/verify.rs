@@ -95,6 +95,7 @@ pub async fn verify(
     responses(
         (status = 200, description = "Recorded: the role is safe for the worker.", body = VerifyReport),
         openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict,
+        openapi::Invalid,
     ),
 )]
 pub async fn worker_verification(
