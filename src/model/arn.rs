@@ -166,11 +166,9 @@ pub enum PrincipalKind {
 #[serde(try_from = "String", into = "String")]
 pub struct PrincipalArn(String);
 
-impl PrincipalArn {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+text_newtype!(PrincipalArn);
 
+impl PrincipalArn {
     pub fn kind(&self) -> PrincipalKind {
         let resource = self.0.splitn(6, ':').nth(5).unwrap_or_default();
         if resource.starts_with("role/") {
@@ -205,25 +203,6 @@ impl FromStr for PrincipalArn {
             )));
         }
         Ok(PrincipalArn(s.to_string()))
-    }
-}
-
-impl TryFrom<String> for PrincipalArn {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        s.parse()
-    }
-}
-
-impl From<PrincipalArn> for String {
-    fn from(arn: PrincipalArn) -> String {
-        arn.0
-    }
-}
-
-impl fmt::Display for PrincipalArn {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

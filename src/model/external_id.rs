@@ -3,7 +3,6 @@
 //! role trusted for one stack's plans cannot be assumed on behalf of another
 //! stack or for applies.
 
-use std::fmt;
 use std::str::FromStr;
 
 use super::{AccountName, IntegrationId, Invalid, Phase, StackId};
@@ -49,31 +48,9 @@ impl ExternalId {
             None => ExternalId::derive(account, integration, stack, phase),
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-impl std::ops::Deref for ExternalId {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for ExternalId {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        s.parse()
-    }
-}
-
-impl From<ExternalId> for String {
-    fn from(v: ExternalId) -> String {
-        v.0
-    }
-}
+text_newtype!(ExternalId);
 
 /// Any External ID STS would accept, such as a custom one a worker-mode
 /// integration brings.
@@ -95,12 +72,6 @@ impl FromStr for ExternalId {
             )));
         }
         Ok(ExternalId(s.to_string()))
-    }
-}
-
-impl fmt::Display for ExternalId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

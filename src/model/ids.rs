@@ -1,7 +1,6 @@
 //! Identifiers that end up inside External IDs, and so must never change
 //! once issued: account names, stack slugs and integration ids.
 
-use std::fmt;
 use std::str::FromStr;
 
 use super::Invalid;
@@ -25,68 +24,18 @@ fn check_slug(what: &str, s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-macro_rules! slug_type {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
-
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = Invalid;
-
-            fn from_str(s: &str) -> Result<Self, Invalid> {
-                check_slug($what, s)?;
-                Ok($name(s.to_string()))
-            }
-        }
-
-        /// Read access as text: ids are strings with guarantees, and
-        /// every API that takes text takes them as they are.
-        impl std::ops::Deref for $name {
-            type Target = str;
-            fn deref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = Invalid;
-            fn try_from(s: String) -> Result<Self, Invalid> {
-                s.parse()
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(v: $name) -> String {
-                v.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-slug_type!(
+checked_text!(
     /// A stack's id: its slug, immutable because it is part of every External
     /// ID issued for the stack.
     StackId,
+    check_slug,
     "stack id"
 );
 
-slug_type!(
+checked_text!(
     /// The broker account's name, the first field of every External ID.
     AccountName,
+    check_slug,
     "account name"
 );
 
@@ -98,13 +47,11 @@ slug_type!(
 #[serde(try_from = "String", into = "String")]
 pub struct IntegrationId(String);
 
+text_newtype!(IntegrationId);
+
 impl IntegrationId {
     pub fn generate() -> Self {
         IntegrationId(ulid::Ulid::new().to_string())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 }
 
@@ -120,33 +67,6 @@ impl FromStr for IntegrationId {
                  `id` of a deputy_aws_integration"
             ))),
         }
-    }
-}
-
-/// Read access as text, like the slug types.
-impl std::ops::Deref for IntegrationId {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for IntegrationId {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        s.parse()
-    }
-}
-
-impl From<IntegrationId> for String {
-    fn from(v: IntegrationId) -> String {
-        v.0
-    }
-}
-
-impl fmt::Display for IntegrationId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

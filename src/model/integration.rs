@@ -4,7 +4,6 @@
 //! and the provider at plan, through these same functions, so both refuse
 //! the same values with the same words.
 
-use std::fmt;
 use std::str::FromStr;
 
 use super::{ExternalId, Invalid};
@@ -50,11 +49,9 @@ pub struct Region(String);
 
 impl Region {
     pub const DEFAULT: &'static str = "us-east-1";
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
+
+text_newtype!(Region);
 
 impl Default for Region {
     fn default() -> Self {
@@ -83,25 +80,6 @@ impl FromStr for Region {
             )));
         }
         Ok(Region(s.to_string()))
-    }
-}
-
-impl TryFrom<String> for Region {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        s.parse()
-    }
-}
-
-impl From<Region> for String {
-    fn from(r: Region) -> String {
-        r.0
-    }
-}
-
-impl fmt::Display for Region {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

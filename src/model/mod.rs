@@ -5,6 +5,68 @@
 //! refuses exactly what the broker would refuse at `apply`, in the same
 //! words.
 
+/// What every validated-text type shares, once: its rule is its `FromStr`;
+/// serde goes through that rule (`#[serde(try_from = "String", into =
+/// "String")]` on the type), and it reads as the `&str` it holds.
+macro_rules! text_newtype {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        /// Read access as text: every API that takes text takes it as is.
+        impl std::ops::Deref for $name {
+            type Target = str;
+            fn deref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = $crate::model::Invalid;
+            fn try_from(s: String) -> Result<Self, $crate::model::Invalid> {
+                s.parse()
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+/// A text type whose rule is `$check(what, text)`: the type, its
+/// `FromStr`, and the shared impls above.
+macro_rules! checked_text {
+    ($(#[$doc:meta])* $name:ident, $check:path, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::model::Invalid;
+
+            fn from_str(s: &str) -> Result<Self, $crate::model::Invalid> {
+                $check($what, s)?;
+                Ok($name(s.to_string()))
+            }
+        }
+
+        text_newtype!($name);
+    };
+}
+
 pub mod arn;
 pub mod external_id;
 pub mod ids;

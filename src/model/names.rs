@@ -4,8 +4,6 @@
 //! report an inconsistent result and replace the object, so such values are
 //! refused instead of silently changed.
 
-use std::fmt;
-use std::str::FromStr;
 
 use super::Invalid;
 
@@ -36,58 +34,18 @@ fn check_text(what: &str, s: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-macro_rules! text_type {
-    ($(#[$doc:meta])* $name:ident, $what:literal) => {
-        $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(String);
-
-        impl $name {
-            pub fn as_str(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl FromStr for $name {
-            type Err = Invalid;
-            fn from_str(s: &str) -> Result<Self, Invalid> {
-                check_text($what, s)?;
-                Ok($name(s.to_string()))
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = Invalid;
-            fn try_from(s: String) -> Result<Self, Invalid> {
-                s.parse()
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(v: $name) -> String {
-                v.0
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
-    };
-}
-
-text_type!(
+checked_text!(
     /// A display name: an integration's (unique, how people and data
     /// sources find it) or a stack's.
     Name,
+    check_text,
     "name"
 );
 
-text_type!(
+checked_text!(
     /// The space an object belongs to, `root` unless set.
     Space,
+    check_text,
     "space"
 );
 
