@@ -4,7 +4,6 @@
 //! report an inconsistent result and replace the object, so such values are
 //! refused instead of silently changed.
 
-
 use super::Invalid;
 
 const MAX_NAME: usize = 128;
