@@ -8,10 +8,55 @@
 
 use serde::Serialize;
 
-use super::{ExternalId, PrincipalArn};
+use super::{AccountName, ExternalId, IntegrationId, Invalid, Phase, PrincipalArn};
 
 /// IAM's policy language version; the only one that supports conditions.
 const POLICY_VERSION: &str = "2012-10-17";
+
+/// AWS's default quota for a role trust policy (raisable on request), in
+/// characters as IAM counts them.
+pub const DEFAULT_MAX_LENGTH: usize = 2048;
+
+/// A policy's length as IAM counts it against the quota: characters,
+/// whitespace not counted.
+pub fn iam_length(json: &str) -> usize {
+    json.chars().filter(|c| !c.is_whitespace()).count()
+}
+
+/// Refuses, before IAM does, a document over `limit` characters: it names
+/// the size, the limit, the number of stacks and both fixes. The length
+/// when it fits.
+pub fn check_length(json: &str, limit: usize, stacks: usize) -> Result<usize, Invalid> {
+    let length = iam_length(json);
+    if length <= limit {
+        return Ok(length);
+    }
+    // Stacks cost about the same each, so this many fit under the limit.
+    let fit = stacks * limit / length;
+    Err(Invalid::new(format!(
+        "the trust policy is {length} characters for {stacks} stack(s), over the limit of {limit} \
+         (AWS's default quota for a role trust policy, whitespace not counted): IAM would refuse \
+         the role. Either declare trust_scope = \"integration\" on the integration (one pattern per \
+         phase: the same size for any number of stacks, other integrations still refused), or split \
+         the stacks over several roles (about {fit} per role at this limit). If your account's quota \
+         was raised, set max_trust_policy_length to it"
+    )))
+}
+
+/// The `StringLike` patterns of an integration-scoped trust policy: one per
+/// phase, `<account>@<integration>@*@<phase>`. They match every stack of
+/// this integration and no other integration's External IDs (the
+/// integration id is fixed in the pattern), and keep plans and applies apart.
+pub fn integration_patterns(
+    account: &AccountName,
+    integration: &IntegrationId,
+    phases: &[Phase],
+) -> Vec<String> {
+    phases
+        .iter()
+        .map(|phase| format!("{account}@{integration}@*@{phase}"))
+        .collect()
+}
 
 /// What a statement lets the principal do beyond `sts:AssumeRole`. Each
 /// extra is needed exactly when a vend passes the matching parameter: AWS
@@ -135,6 +180,38 @@ pub fn document_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lengths_are_counted_as_iam_counts_them() {
+        assert_eq!(iam_length("{ \"a\" :\n\t\"b c\" }"), 10);
+        let doc = "x".repeat(2048);
+        assert_eq!(check_length(&doc, DEFAULT_MAX_LENGTH, 20), Ok(2048));
+        let over = "x".repeat(2049);
+        let e = check_length(&over, DEFAULT_MAX_LENGTH, 21)
+            .unwrap_err()
+            .to_string();
+        for says in [
+            "2049 characters for 21 stack(s)",
+            "limit of 2048",
+            "trust_scope = \"integration\"",
+            "several roles (about 20 per role",
+        ] {
+            assert!(e.contains(says), "{says}: {e}");
+        }
+    }
+
+    #[test]
+    fn integration_patterns_fix_the_integration_and_the_phase() {
+        let integration: IntegrationId = "01JQ3ZV8T4M5N6P7Q8R9S0T1V2".parse().unwrap();
+        let got = integration_patterns(&"acme".parse().unwrap(), &integration, &Phase::ALL);
+        assert_eq!(
+            got,
+            [
+                "acme@01JQ3ZV8T4M5N6P7Q8R9S0T1V2@*@read",
+                "acme@01JQ3ZV8T4M5N6P7Q8R9S0T1V2@*@write"
+            ]
+        );
+    }
 
     fn ids(list: &[&str]) -> Vec<ExternalId> {
         list.iter().map(|s| s.parse().unwrap()).collect()
