@@ -1,7 +1,7 @@
 //! OpenAPI schemas of the `model` types the API carries. They live here,
 //! not in `model`, so the domain rules stay free of documentation concerns;
-//! the patterns and lengths restate the rules `model` enforces (a test in
-//! `broker::openapi` checks examples against both).
+//! the patterns and lengths restate the rules `model` enforces (the test
+//! below checks that every example the document shows passes `model`).
 
 use std::borrow::Cow;
 
@@ -140,5 +140,27 @@ impl PartialSchema for Phase {
 impl ToSchema for Phase {
     fn name() -> Cow<'static, str> {
         Cow::Borrowed("Phase")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example a schema shows.
+    fn example<T: PartialSchema>() -> String {
+        let schema = serde_json::to_value(T::schema()).unwrap();
+        schema["examples"][0].as_str().unwrap().to_string()
+    }
+
+    #[test]
+    fn documented_examples_pass_the_model_rules() {
+        assert!(example::<StackId>().parse::<StackId>().is_ok());
+        assert!(example::<AccountName>().parse::<AccountName>().is_ok());
+        assert!(example::<IntegrationId>().parse::<IntegrationId>().is_ok());
+        assert!(example::<ExternalId>().parse::<ExternalId>().is_ok());
+        assert!(example::<RoleArn>().parse::<RoleArn>().is_ok());
+        assert!(example::<PrincipalArn>().parse::<PrincipalArn>().is_ok());
+        assert!(example::<Region>().parse::<Region>().is_ok());
     }
 }
