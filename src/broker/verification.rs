@@ -39,7 +39,7 @@ use super::store::Pending;
 use crate::api::{AuditEvent, Integration, StepOutcome, VerifyReport};
 use crate::model::timestamp::now;
 use crate::model::verification::{Probe, plan};
-use crate::model::{Phase, SessionDuration, StackId};
+use crate::model::{Phase, StackId};
 use crate::sts::{VerifyRequest, identity};
 
 /// How long a pending change's lease lasts without renewal, and how often
@@ -84,7 +84,7 @@ pub async fn verify(
     let request = VerifyRequest {
         role: &integration.role_arn,
         region: integration.region.as_str(),
-        duration: Duration::from_secs(duration.max(SessionDuration::MIN) as u64),
+        duration: Duration::from_secs(duration as u64),
         tag_account: integration.tag_session.then_some(&state.account),
         probes: &probes,
         declared_scope: config.trust_scope,
@@ -124,12 +124,7 @@ pub fn phase_results(report: &VerifyReport, targets: &Targets) -> Vec<(StackId, 
         .iter()
         .flat_map(|(stack, phases)| {
             phases.iter().map(move |phase| {
-                let name = Probe::Confirm {
-                    stack: stack.clone(),
-                    phase: *phase,
-                    external_id: "xx".parse().expect("valid"),
-                }
-                .name();
+                let name = Probe::confirm_name(stack, *phase);
                 (stack.clone(), *phase, report.passed(&name))
             })
         })

@@ -99,10 +99,15 @@ pub enum Probe {
 }
 
 impl Probe {
+    /// The report's step name for confirming `stack`'s `phase`.
+    pub fn confirm_name(stack: &StackId, phase: Phase) -> String {
+        format!("confirm:{stack}:{phase}")
+    }
+
     /// The step name in reports.
     pub fn name(&self) -> String {
         match self {
-            Probe::Confirm { stack, phase, .. } => format!("confirm:{stack}:{phase}"),
+            Probe::Confirm { stack, phase, .. } => Probe::confirm_name(stack, *phase),
             Probe::NoExternalId => "deny_without_external_id".into(),
             Probe::OtherIntegration(_) => "deny_other_integration".into(),
             Probe::Random(_) => "deny_random_external_id".into(),
