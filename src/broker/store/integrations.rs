@@ -17,6 +17,12 @@ const COLUMNS: &str = "id, name, role_arn, region, duration_seconds, generate_cr
     verified_config, created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> ApiResult<Integration> {
+    read_row(row).map(|(integration, _)| integration)
+}
+
+/// An integration and the fingerprint of its current configuration,
+/// computed once: its verification state compares it with the one verified.
+fn read_row(row: &AnyRow) -> ApiResult<(Integration, String)> {
     let verification: Option<String> = row.try_get("last_verification")?;
     let external_id: Option<String> = row.try_get("external_id")?;
     let verified_config: Option<String> = row.try_get("verified_config")?;
@@ -40,11 +46,12 @@ fn from_row(row: &AnyRow) -> ApiResult<Integration> {
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     };
+    let current = integration.vend_config().fingerprint();
     integration.verification_state = VerificationState::of(
-        verified_config.as_deref() == Some(integration.vend_config().fingerprint().as_str()),
+        verified_config.as_deref() == Some(current.as_str()),
         integration.last_verification.as_ref(),
     );
-    Ok(integration)
+    Ok((integration, current))
 }
 
 /// The integration a vend would use, and whether the invariant holds.
@@ -106,28 +113,30 @@ impl Store {
     /// that phase and the role are verified under the integration's
     /// current configuration.
     pub async fn vend_target(&self, stack_id: &str, phase: Phase) -> ApiResult<Option<VendTarget>> {
-        // Both tables have `verified_config`: name the integration's columns.
-        let columns: Vec<String> = COLUMNS
-            .split(',')
-            .map(|c| format!("integrations.{}", c.trim()))
-            .collect();
-        let row = sqlx::query(&format!(
-            "SELECT {}, stack_phases.verified_config AS phase_verified_config \
-             FROM stack_phases JOIN integrations ON integrations.id = stack_phases.integration_id \
-             WHERE stack_phases.stack_id = $1 AND stack_phases.phase = $2",
-            columns.join(", ")
-        ))
-        .bind(stack_id)
-        .bind(phase.as_str())
-        .fetch_optional(&self.pool)
-        .await?;
+        // Built once: both tables have `verified_config`, so the
+        // integration's columns are named with their table.
+        static QUERY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            let columns: Vec<String> = COLUMNS
+                .split(',')
+                .map(|c| format!("integrations.{}", c.trim()))
+                .collect();
+            format!(
+                "SELECT {}, stack_phases.verified_config AS phase_verified_config \
+                 FROM stack_phases JOIN integrations ON integrations.id = stack_phases.integration_id \
+                 WHERE stack_phases.stack_id = $1 AND stack_phases.phase = $2",
+                columns.join(", ")
+            )
+        });
+        let row = sqlx::query(QUERY.as_str())
+            .bind(stack_id)
+            .bind(phase.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
         let Some(row) = row else { return Ok(None) };
-        let integration = from_row(&row)?;
-        let current = integration.vend_config().fingerprint();
-        let role: Option<String> = row.try_get("verified_config")?;
+        let (integration, current) = read_row(&row)?;
         let phase_verified: Option<String> = row.try_get("phase_verified_config")?;
         Ok(Some(VendTarget {
-            verified: role.as_deref() == Some(current.as_str())
+            verified: integration.verification_state == VerificationState::Verified
                 && phase_verified.as_deref() == Some(current.as_str()),
             integration,
         }))
