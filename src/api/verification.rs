@@ -84,6 +84,15 @@ pub enum VerificationState {
 }
 
 impl VerificationState {
+    /// The name the API uses (`verified`, `failed`, `unverified`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerificationState::Verified => "verified",
+            VerificationState::Failed => "failed",
+            VerificationState::Unverified => "unverified",
+        }
+    }
+
     pub fn of(verified: bool, last: Option<&VerifyReport>) -> VerificationState {
         match (verified, last) {
             (true, _) => VerificationState::Verified,
@@ -100,4 +109,21 @@ impl VerificationState {
 pub struct VerifyQuery {
     /// Verify for this stack (attached or not) instead of every attachment.
     pub stack_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_are_the_wire_names() {
+        for state in [
+            VerificationState::Verified,
+            VerificationState::Failed,
+            VerificationState::Unverified,
+        ] {
+            let wire = serde_json::to_value(state).unwrap();
+            assert_eq!(wire.as_str(), Some(state.as_str()));
+        }
+    }
 }

@@ -73,10 +73,7 @@ impl DataSource<Broker> for AwsIntegrationDataSource {
                 .map_err(|e| to_diags(e, Some(AttributePath::attr("name"))))?,
             (None, None) => return Err(self.validate(config)),
         };
-        let verification_state = serde_json::to_value(found.verification_state)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let verification_state = found.verification_state.as_str();
         let mut state = integration_state(found, &Value::Null);
         // A data source reports what exists: empty labels are `{}`, not null.
         if let Value::Object(m) = &mut state {
