@@ -25,6 +25,15 @@ fn exact(principal: &str, ids: &[String]) -> serde_json::Value {
     )
 }
 
+/// Attaching `stack` for both phases.
+fn both(stack: &str) -> AttachmentInput {
+    AttachmentInput {
+        stack_id: stack.into(),
+        read: true,
+        write: true,
+    }
+}
+
 fn ids(i: &Integration, stack: &str, phases: &[&str]) -> Vec<String> {
     phases
         .iter()
@@ -111,17 +120,7 @@ async fn a_role_changed_to_an_open_one_is_refused_and_the_old_one_keeps_vending(
     .await
     .unwrap();
     fc.role("open", &trust(&user.arn, json!({}))).await.unwrap();
-    admin
-        .attach(
-            &i.id,
-            &AttachmentInput {
-                stack_id: "net".into(),
-                read: true,
-                write: true,
-            },
-        )
-        .await
-        .unwrap();
+    admin.attach(&i.id, &both("net")).await.unwrap();
     let runner = b.runner("net", &Phase::ALL).await;
     assert!(
         vend(&runner, "net", Phase::Write)
@@ -285,17 +284,7 @@ async fn a_cancelled_attach_ends_verified_or_not_at_all_and_is_audited() {
     )
     .await
     .unwrap();
-    let gone = impatient
-        .attach(
-            &never.id,
-            &AttachmentInput {
-                stack_id: "net".into(),
-                read: true,
-                write: true,
-            },
-        )
-        .await
-        .unwrap_err();
+    let gone = impatient.attach(&never.id, &both("net")).await.unwrap_err();
     assert!(
         matches!(gone, ClientError::Transport { .. }),
         "the client timed out: {gone}"
@@ -376,16 +365,7 @@ async fn a_broker_killed_mid_verification_leaves_nothing_attached_and_an_audit_r
     .await
     .unwrap();
     let impatient = b.client(&b.admin_token, Duration::from_secs(2));
-    let _ = impatient
-        .attach(
-            &i.id,
-            &AttachmentInput {
-                stack_id: "net".into(),
-                read: true,
-                write: true,
-            },
-        )
-        .await;
+    let _ = impatient.attach(&i.id, &both("net")).await;
     b.kill().await;
     b.restart().await;
     let admin = b.admin();
@@ -431,17 +411,7 @@ async fn a_role_made_open_after_attach_stops_vending_once_reverified() {
     )
     .await
     .unwrap();
-    admin
-        .attach(
-            &i.id,
-            &AttachmentInput {
-                stack_id: "net".into(),
-                read: true,
-                write: true,
-            },
-        )
-        .await
-        .unwrap();
+    admin.attach(&i.id, &both("net")).await.unwrap();
     let runner = b.runner("net", &Phase::ALL).await;
     assert!(vend(&runner, "net", Phase::Read).await.is_ok());
     // Someone edits the trust policy in the console and drops the condition.
@@ -559,17 +529,7 @@ async fn probes_use_the_vend_duration_and_stop_at_once_on_what_retrying_cannot_f
     .await
     .unwrap();
     let started = Instant::now();
-    let refused = admin
-        .attach(
-            &i.id,
-            &AttachmentInput {
-                stack_id: "net".into(),
-                read: true,
-                write: true,
-            },
-        )
-        .await
-        .unwrap_err();
+    let refused = admin.attach(&i.id, &both("net")).await.unwrap_err();
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "no retrying a ValidationError"
