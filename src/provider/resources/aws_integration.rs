@@ -124,7 +124,11 @@ impl Resource<Broker> for AwsIntegrationResource {
     fn schema(&self) -> Schema {
         Schema::new(
             0,
-            "An AWS role deputy assumes on behalf of the stacks attached to it.",
+            "An AWS role deputy assumes on behalf of the stacks attached to it.\n\nChanging a \
+             field that changes what deputy sends to STS (role, region, duration, session tags, \
+             mode, custom External ID) is verified for every attached stack before it takes \
+             effect; if the verification fails, the previous configuration stays in force and the \
+             apply fails with the report.",
             attributes(false),
         )
     }

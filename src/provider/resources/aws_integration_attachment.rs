@@ -57,7 +57,11 @@ impl Resource<Broker> for AwsIntegrationAttachmentResource {
         Schema::new(
             0,
             "Attaches an AWS integration to a stack for its plans (`read`), applies (`write`) or \
-             both. A stack has at most one integration per phase.",
+             both. A stack has at most one integration per phase.\n\nThe broker verifies the role \
+             before the attachment (or an added phase) takes effect: assumable with the stack's \
+             External IDs, refused without one, with another integration's or a made-up one, and \
+             with an unattached stack's. A role that fails is a diagnostic naming the probe and \
+             the statement to use, and nothing is attached.",
             vec![
                 Attribute::computed(
                     "id",
