@@ -148,6 +148,9 @@ on_both!(integrations, |backend| async move {
     );
     let mut labeled = integration("labeled");
     labeled.labels.insert("team".into(), "net".into());
+    labeled
+        .labels
+        .insert("owners".into(), "net, ops = 1 & 2".into());
     labeled.space = Some("blue".into());
     c.create_integration(&labeled).await.unwrap();
     let team: Labels = [("team".to_string(), "net".to_string())].into();
@@ -156,6 +159,12 @@ on_both!(integrations, |backend| async move {
         found.iter().map(|i| i.name.as_str()).collect::<Vec<_>>(),
         ["labeled"]
     );
+    // Label values with `,`, `=`, `&` and spaces filter as they are.
+    let odd: Labels = [("owners".to_string(), "net, ops = 1 & 2".to_string())].into();
+    let found = c.integrations(None, &odd).await.unwrap();
+    assert_eq!(found.len(), 1);
+    let near: Labels = [("owners".to_string(), "net, ops = 1".to_string())].into();
+    assert!(c.integrations(None, &near).await.unwrap().is_empty());
     assert_eq!(
         c.integrations(Some("blue"), &Labels::new())
             .await
