@@ -86,6 +86,7 @@ async fn measure(backend: Backend, sts: &FastSts) -> Figures {
                 session_name: &format!("bench-{n}"),
                 duration: Duration::from_secs(3600),
                 tags: &[],
+                source_identity: None,
                 region: "us-east-1",
             })
             .await

@@ -21,6 +21,10 @@ pub struct AuditEvent {
     pub run_id: Option<String>,
     pub integration_id: Option<String>,
     pub session_name: Option<String>,
+    /// The SourceIdentity a vend passed (integrations with
+    /// `set_source_identity`).
+    #[serde(default)]
+    pub source_identity: Option<String>,
     pub expires_at: Option<String>,
     pub detail: String,
 }

@@ -39,6 +39,9 @@ pub struct BrokerCredentials {
     pub session_name: String,
     pub external_id: ExternalId,
     pub duration_seconds: i64,
+    /// The SourceIdentity the session carries, if the integration sets one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session_token: String,
@@ -54,6 +57,9 @@ pub struct WorkerAssignment {
     pub session_name: String,
     pub external_id: ExternalId,
     pub duration_seconds: i64,
+    /// Pass it as SourceIdentity (integrations with `set_source_identity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_identity: Option<String>,
 }
 
 /// Secrets stay out of debug output.
@@ -82,6 +88,13 @@ impl IssuedCredentials {
         match self {
             IssuedCredentials::Broker(_) => "broker",
             IssuedCredentials::Worker(_) => "worker",
+        }
+    }
+
+    pub fn source_identity(&self) -> Option<&str> {
+        match self {
+            IssuedCredentials::Broker(c) => c.source_identity.as_deref(),
+            IssuedCredentials::Worker(w) => w.source_identity.as_deref(),
         }
     }
 

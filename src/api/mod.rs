@@ -39,9 +39,7 @@ pub use registry::{
     IntegrationInput, Labels, Stack, StackInput,
 };
 pub use trust::{ExternalIdQuery, ExternalIds, TrustPolicy};
-pub use verification::{
-    Step, StepOutcome, TrustScope, VerificationState, VerifyQuery, VerifyReport,
-};
+pub use verification::{Step, StepOutcome, VerificationState, VerifyQuery, VerifyReport};
 
 /// List answers wrap their items so fields (such as a page cursor) can be
 /// added without breaking clients.

@@ -51,6 +51,9 @@ pub enum ProblemCode {
     NotVerified,
     /// 409: the integration changed while a change to it was verified.
     ConfigurationChanged,
+    /// 409: the trust policy the attachments need is longer than the
+    /// broker's `--max-trust-policy-length`; the detail names both fixes.
+    TrustPolicyTooLong,
     /// 500: the broker's log has the cause.
     Internal,
     /// A code this client does not know (from a newer broker).
@@ -80,6 +83,7 @@ impl ProblemCode {
             ProblemCode::AssumeRoleFailed => "assume_role_failed",
             ProblemCode::NotVerified => "not_verified",
             ProblemCode::ConfigurationChanged => "configuration_changed",
+            ProblemCode::TrustPolicyTooLong => "trust_policy_too_long",
             ProblemCode::Internal => "internal",
             ProblemCode::Unknown => "unknown",
         }

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{VerificationState, VerifyReport};
+use crate::model::integration::TrustScope;
 use crate::model::trust_policy::Actions;
-use crate::model::verification::{TrustScope, VendConfig};
+use crate::model::verification::VendConfig;
 use crate::model::{
     AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, PrincipalKind, Region, RoleArn,
     StackId,
@@ -83,6 +84,15 @@ pub struct Integration {
     /// Custom External ID; worker mode only.
     pub external_id: Option<ExternalId>,
     pub tag_session: bool,
+    /// Vends pass the run id as SourceIdentity, which CloudTrail shows and
+    /// which survives role chaining; the trust policy must then allow
+    /// `sts:SetSourceIdentity`.
+    #[serde(default)]
+    pub set_source_identity: bool,
+    /// What the role's trust policy accepts: exact External IDs per stack,
+    /// or one pattern per phase for the whole integration.
+    #[serde(default)]
+    pub trust_scope: TrustScope,
     pub labels: BTreeMap<String, String>,
     pub space: String,
     pub description: String,
@@ -106,7 +116,7 @@ impl Integration {
     pub fn trust_actions(&self) -> Actions {
         Actions {
             tag_session: self.tag_session,
-            set_source_identity: false,
+            set_source_identity: self.set_source_identity,
         }
     }
 
@@ -120,8 +130,8 @@ impl Integration {
             worker_mode: self.generate_credentials_in_worker,
             custom_external_id: self.external_id.as_ref().map(|e| e.to_string()),
             tag_session: self.tag_session,
-            set_source_identity: false,
-            trust_scope: TrustScope::Stack,
+            set_source_identity: self.set_source_identity,
+            trust_scope: self.trust_scope,
         }
     }
 }
@@ -151,6 +161,13 @@ pub struct IntegrationInput {
     pub external_id: Option<String>,
     #[serde(default)]
     pub tag_session: bool,
+    /// Pass the run id as SourceIdentity; defaults to false.
+    #[serde(default)]
+    pub set_source_identity: bool,
+    /// `stack` (the default) or `integration`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<TrustScope>)]
+    pub trust_scope: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// Defaults to `root`.

@@ -9,7 +9,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::model::verification::TrustScope;
+use crate::model::integration::TrustScope;
 use crate::model::{
     AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, PrincipalKind, Region, RoleArn,
     StackId,

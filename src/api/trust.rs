@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::integration::TrustScope;
 use crate::model::{ExternalId, IntegrationId, Phase, PrincipalArn, StackId};
 
 /// Query of `GET /v1/integrations/{id}/external-ids`.
@@ -25,8 +26,12 @@ pub struct ExternalIds {
     pub integration_id: IntegrationId,
     pub stack_id: StackId,
     pub external_ids: BTreeMap<Phase, ExternalId>,
-    /// One statement covering every requested phase, as JSON.
+    /// One statement covering every requested phase, as JSON: this
+    /// stack's External IDs in stack scope, the integration's patterns in
+    /// integration scope.
     pub assume_role_policy_statement: String,
+    /// The statement's length as IAM counts it (whitespace not counted).
+    pub length: usize,
 }
 
 /// `GET /v1/integrations/{id}/trust-policy`: the role's whole trust policy
@@ -35,9 +40,20 @@ pub struct ExternalIds {
 pub struct TrustPolicy {
     pub integration_id: IntegrationId,
     pub principal_arn: PrincipalArn,
+    pub trust_scope: TrustScope,
     /// Active External IDs, stack by stack.
     pub external_ids: Vec<ExternalId>,
+    /// What the condition lists: the External IDs in stack scope, one
+    /// `StringLike` pattern per phase in use in integration scope.
+    pub accepted: Vec<String>,
+    /// Number of attached stacks.
+    pub stacks: usize,
     /// Empty when nothing is attached: a condition with an empty list is
     /// refused by IAM, and such a role trusts nobody through deputy.
     pub document: String,
+    /// The document's length as IAM counts it (whitespace not counted).
+    pub length: usize,
+    /// The broker's `--max-trust-policy-length`; a longer document is
+    /// refused with `trust_policy_too_long` instead.
+    pub max_length: usize,
 }

@@ -70,6 +70,19 @@ pub struct ServeConfig {
     )]
     pub reverify_interval: u64,
 
+    /// Your account's quota for a role trust policy, in characters
+    /// (whitespace not counted): AWS's default is 2048, and it grants up to
+    /// 4096 on request. Trust policies longer than this are refused where
+    /// deputy emits them, and so are attachments that would need one.
+    #[arg(
+        long = "max-trust-policy-length",
+        env = "DEPUTY_MAX_TRUST_POLICY_LENGTH",
+        default_value_t = crate::model::trust_policy::DEFAULT_MAX_LENGTH,
+        value_parser = trust_policy_length,
+        value_name = "CHARACTERS"
+    )]
+    pub max_trust_policy_length: usize,
+
     /// Accept an account root (`arn:aws:iam::N:root`) as the broker's
     /// principal. Customer trust policies would then trust every principal
     /// of that account that its own policies allow, not just the broker:
@@ -101,4 +114,12 @@ impl ServeConfig {
             .trim_start_matches("sqlite:");
         PathBuf::from(path.split('?').next().unwrap_or_default()).with_file_name("admin.key")
     }
+}
+
+/// `--max-trust-policy-length`, checked by the model's rule.
+fn trust_policy_length(text: &str) -> Result<usize, String> {
+    let value: i64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a whole number of characters"))?;
+    crate::model::trust_policy::max_length(value).map_err(|e| e.0)
 }

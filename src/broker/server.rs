@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use super::api::{AppState, router};
+use super::api::{AppState, Settings, router};
 use super::auth::{mint, new_key_id};
 use super::config::ServeConfig;
 use super::store::Store;
@@ -51,9 +51,12 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
         config.account.clone(),
         principal,
         sts,
-        retry,
-        !config.skip_verify_on_attach,
-        std::time::Duration::from_secs(config.reverify_interval),
+        Settings {
+            verify_retry: retry,
+            verify_on_attach: !config.skip_verify_on_attach,
+            reverify_interval: std::time::Duration::from_secs(config.reverify_interval),
+            max_trust_policy_length: config.max_trust_policy_length,
+        },
     )))
 }
 
@@ -130,7 +133,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let interval = state.reverify_interval;
+    let interval = state.settings.reverify_interval;
     let background = tokio::spawn(super::verification::background(
         state.clone(),
         interval,

@@ -75,23 +75,27 @@ pub async fn verify(
         &state.account,
         &integration.id,
         integration.external_id.as_ref(),
+        integration.trust_scope,
         targets,
         &nonce[16..],
     );
     let config = integration.vend_config();
     let fingerprint = config.fingerprint();
     let duration = vend_duration(state, integration).await;
+    let expected = super::api::trust::accepted(state, integration, targets);
     let request = VerifyRequest {
         role: &integration.role_arn,
         region: integration.region.as_str(),
         duration: Duration::from_secs(duration as u64),
         tag_account: integration.tag_session.then_some(&state.account),
+        source_identity: integration.set_source_identity,
         probes: &probes,
         declared_scope: config.trust_scope,
         config: &fingerprint,
         principal: &state.principal,
         actions: integration.trust_actions(),
-        retry: state.verify_retry,
+        expected: &expected,
+        retry: state.settings.verify_retry,
     };
     let id = &integration.id;
     state
@@ -267,6 +271,7 @@ async fn reverify_due(state: &AppState, interval: Duration) -> ApiResult<()> {
             run_id: None,
             integration_id: Some(integration.id.to_string()),
             session_name: None,
+            source_identity: None,
             expires_at: None,
             detail: String::new(),
         };

@@ -75,6 +75,7 @@ pub async fn fetch(args: &RunArgs) -> anyhow::Result<RunCredentials> {
             session_name: &worker.session_name,
             duration: Duration::from_secs(worker.duration_seconds as u64),
             tags: &[],
+            source_identity: worker.source_identity.as_deref(),
             region: worker.region.as_str(),
         })
         .await?;

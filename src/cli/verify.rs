@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::api::{ProblemCode, StepOutcome, VerificationState, VerifyReport};
 use crate::client::{Client, ClientError};
-use crate::model::trust_policy::Actions;
+use crate::model::trust_policy::{Accepted, Actions};
 use crate::model::verification::plan;
 use crate::model::{Phase, PrincipalArn, StackId};
 use crate::sts::{RetryPolicy, Sts, VerifyRequest, identity};
@@ -121,6 +121,7 @@ pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
         &account.name,
         &integration.id,
         integration.external_id.as_ref(),
+        integration.trust_scope,
         &targets,
         &nonce[16..],
     );
@@ -133,6 +134,13 @@ pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
         .map_err(|e: crate::model::Invalid| anyhow::anyhow!(e.0))?;
     let config = integration.vend_config();
     let fingerprint = config.fingerprint();
+    let expected = Accepted::for_stacks(
+        integration.trust_scope,
+        &account.name,
+        &integration.id,
+        integration.external_id.as_ref(),
+        &targets,
+    );
     let report = sts
         .verify(
             &VerifyRequest {
@@ -141,11 +149,16 @@ pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
                 duration: Duration::from_secs(integration.duration_seconds as u64),
                 // `deputy exec` on a worker passes no session tags.
                 tag_account: None,
+                source_identity: integration.set_source_identity,
                 probes: &probes,
                 declared_scope: config.trust_scope,
                 config: &fingerprint,
                 principal: &principal,
-                actions: Actions::ASSUME_ROLE,
+                actions: Actions {
+                    set_source_identity: integration.set_source_identity,
+                    ..Actions::ASSUME_ROLE
+                },
+                expected: &expected,
                 retry: RetryPolicy::default(),
             },
             &|p| {

@@ -83,6 +83,64 @@ impl FromStr for Region {
     }
 }
 
+/// What a role's trust policy accepts, declared on the integration and
+/// checked by verification.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrustScope {
+    /// Exact External IDs, one per attached stack and phase: the role
+    /// itself names every stack, so its policy grows with each one.
+    #[default]
+    Stack,
+    /// `StringLike` patterns, one per phase, fixing the account and the
+    /// integration: the same size for any number of stacks, and which
+    /// stacks may use the role is decided by deputy's attachments alone.
+    Integration,
+}
+
+impl TrustScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrustScope::Stack => "stack",
+            TrustScope::Integration => "integration",
+        }
+    }
+}
+
+impl std::fmt::Display for TrustScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TrustScope {
+    type Err = Invalid;
+
+    fn from_str(s: &str) -> Result<Self, Invalid> {
+        match s {
+            "stack" => Ok(TrustScope::Stack),
+            "integration" => Ok(TrustScope::Integration),
+            other => Err(Invalid::new(format!(
+                "trust_scope is {other:?}: use \"stack\" (exact External IDs, one per stack and \
+                 phase) or \"integration\" (one pattern per phase, for roles shared by many stacks)"
+            ))),
+        }
+    }
+}
+
+/// A custom External ID is already one value for every stack: there is no
+/// per-stack ID for an integration-wide pattern to stand in for.
+pub fn check_trust_scope(scope: TrustScope, custom_external_id: bool) -> Result<(), Invalid> {
+    if scope == TrustScope::Integration && custom_external_id {
+        return Err(Invalid::new(
+            "trust_scope = \"integration\" needs deputy's derived External IDs, and this integration \
+             sets a custom external_id (one value for every stack already): remove external_id, or \
+             use trust_scope = \"stack\"",
+        ));
+    }
+    Ok(())
+}
+
 /// A custom External ID is the worker's business: in broker mode deputy
 /// derives one per stack and phase, and a single shared value would let any
 /// stack attached to the integration act as any other.
@@ -135,6 +193,20 @@ mod tests {
             let e = bad.parse::<Region>().unwrap_err().to_string();
             assert!(e.contains("is not an AWS region name"), "{bad}: {e}");
         }
+    }
+
+    #[test]
+    fn trust_scopes() {
+        assert_eq!("stack".parse(), Ok(TrustScope::Stack));
+        assert_eq!("integration".parse(), Ok(TrustScope::Integration));
+        let e = "Stack".parse::<TrustScope>().unwrap_err().to_string();
+        assert!(e.contains("trust_scope is \"Stack\""), "{e}");
+        assert!(check_trust_scope(TrustScope::Integration, false).is_ok());
+        assert!(check_trust_scope(TrustScope::Stack, true).is_ok());
+        let e = check_trust_scope(TrustScope::Integration, true)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("remove external_id"), "{e}");
     }
 
     #[test]

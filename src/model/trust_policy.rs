@@ -1,14 +1,19 @@
-//! The trust-policy JSON deputy hands to customers.
+//! The trust-policy JSON deputy hands to customers, and its size.
 //!
 //! A statement is meant to be `jsondecode`d straight into an
 //! `aws_iam_role`'s `assume_role_policy` `Statement` list, so its key order is
 //! fixed (Effect, Principal, Action, Condition, as AWS documents them) and the
 //! same inputs always give byte-identical output: a plan must show no diff
 //! when nothing changed.
+//!
+//! IAM refuses a role whose trust policy is longer than the account's quota
+//! (2,048 characters by default), so every emitter measures what it emits
+//! with [`iam_length`] and refuses, with [`check_length`], what IAM would.
 
 use serde::Serialize;
 
-use super::{AccountName, ExternalId, IntegrationId, Invalid, Phase, PrincipalArn};
+use super::integration::TrustScope;
+use super::{AccountName, ExternalId, IntegrationId, Invalid, Phase, PrincipalArn, StackId};
 
 /// IAM's policy language version; the only one that supports conditions.
 const POLICY_VERSION: &str = "2012-10-17";
@@ -16,6 +21,21 @@ const POLICY_VERSION: &str = "2012-10-17";
 /// AWS's default quota for a role trust policy (raisable on request), in
 /// characters as IAM counts them.
 pub const DEFAULT_MAX_LENGTH: usize = 2048;
+
+/// The most AWS raises that quota to.
+pub const LARGEST_QUOTA: usize = 4096;
+
+/// A `max_trust_policy_length` setting: 1 to [`LARGEST_QUOTA`].
+pub fn max_length(value: i64) -> Result<usize, Invalid> {
+    match usize::try_from(value) {
+        Ok(n) if (1..=LARGEST_QUOTA).contains(&n) => Ok(n),
+        _ => Err(Invalid::new(format!(
+            "max_trust_policy_length is {value}: use your account's quota for a role trust policy, \
+             from 1 to {LARGEST_QUOTA} (AWS's default is {DEFAULT_MAX_LENGTH}, and {LARGEST_QUOTA} the \
+             most it grants)"
+        ))),
+    }
+}
 
 /// A policy's length as IAM counts it against the quota: characters,
 /// whitespace not counted.
@@ -56,6 +76,72 @@ pub fn integration_patterns(
         .iter()
         .map(|phase| format!("{account}@{integration}@*@{phase}"))
         .collect()
+}
+
+/// Which External IDs a trust policy accepts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Accepted {
+    /// `StringEquals`: exactly these.
+    Exact(Vec<ExternalId>),
+    /// `StringLike`: anything these patterns match.
+    Like(Vec<String>),
+}
+
+impl Accepted {
+    /// What the role of an integration must accept for `stacks`, each with
+    /// the phases it is used for: every External ID in stack scope (the
+    /// custom one, once, in worker mode), or one pattern per phase in use in
+    /// integration scope.
+    pub fn for_stacks(
+        scope: TrustScope,
+        account: &AccountName,
+        integration: &IntegrationId,
+        custom: Option<&ExternalId>,
+        stacks: &[(StackId, Vec<Phase>)],
+    ) -> Accepted {
+        match (scope, custom) {
+            (TrustScope::Integration, None) => {
+                let used: Vec<Phase> = Phase::ALL
+                    .into_iter()
+                    .filter(|p| stacks.iter().any(|(_, phases)| phases.contains(p)))
+                    .collect();
+                Accepted::Like(integration_patterns(account, integration, &used))
+            }
+            _ => Accepted::Exact(
+                stacks
+                    .iter()
+                    .flat_map(|(stack, phases)| {
+                        phases.iter().map(move |phase| {
+                            ExternalId::for_phase(account, integration, custom, stack, *phase)
+                        })
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The values, duplicates dropped and the first occurrence kept, so the
+    /// caller's order is preserved and diffs stay quiet.
+    pub fn values(&self) -> Vec<&str> {
+        let all: Vec<&str> = match self {
+            Accepted::Exact(ids) => ids.iter().map(|id| id.as_str()).collect(),
+            Accepted::Like(patterns) => patterns.iter().map(String::as_str).collect(),
+        };
+        let mut kept: Vec<&str> = Vec::with_capacity(all.len());
+        for value in all {
+            if !kept.contains(&value) {
+                kept.push(value);
+            }
+        }
+        kept
+    }
+
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Accepted::Exact(ids) => ids.is_empty(),
+            Accepted::Like(patterns) => patterns.is_empty(),
+        }
+    }
 }
 
 /// What a statement lets the principal do beyond `sts:AssumeRole`. Each
@@ -108,10 +194,14 @@ struct Principal<'a> {
     aws: &'a str,
 }
 
+/// `{"StringEquals": {"sts:ExternalId": [...]}}` or the same with
+/// `StringLike`.
 #[derive(Serialize)]
 struct Condition<'a> {
-    #[serde(rename = "StringEquals")]
-    string_equals: ExternalIdCondition<'a>,
+    #[serde(rename = "StringEquals", skip_serializing_if = "Option::is_none")]
+    equals: Option<ExternalIdCondition<'a>>,
+    #[serde(rename = "StringLike", skip_serializing_if = "Option::is_none")]
+    like: Option<ExternalIdCondition<'a>>,
 }
 
 #[derive(Serialize)]
@@ -129,50 +219,43 @@ struct Document<'a> {
 
 fn statement<'a>(
     principal: &'a PrincipalArn,
-    external_ids: &'a [ExternalId],
+    accepted: &'a Accepted,
     actions: Actions,
 ) -> Statement<'a> {
-    let action = actions.json();
-    // Duplicates would be harmless to IAM but make diffs noisy; keep the
-    // first occurrence so the caller's order is preserved.
-    let mut ids: Vec<&str> = Vec::with_capacity(external_ids.len());
-    for id in external_ids {
-        if !ids.contains(&id.as_str()) {
-            ids.push(id.as_str());
-        }
-    }
+    let values = ExternalIdCondition {
+        external_ids: accepted.values(),
+    };
+    let condition = match accepted {
+        Accepted::Exact(_) => Condition {
+            equals: Some(values),
+            like: None,
+        },
+        Accepted::Like(_) => Condition {
+            equals: None,
+            like: Some(values),
+        },
+    };
     Statement {
         effect: "Allow",
         principal: Principal {
             aws: principal.as_str(),
         },
-        action,
-        condition: Condition {
-            string_equals: ExternalIdCondition { external_ids: ids },
-        },
+        action: actions.json(),
+        condition,
     }
 }
 
-/// One `Allow` statement letting `principal` assume the role with any of
-/// `external_ids`, as compact JSON.
-pub fn statement_json(
-    principal: &PrincipalArn,
-    external_ids: &[ExternalId],
-    actions: Actions,
-) -> String {
-    serde_json::to_string(&statement(principal, external_ids, actions))
-        .expect("statement serializes")
+/// One `Allow` statement letting `principal` assume the role with what
+/// `accepted` allows, as compact JSON.
+pub fn statement_json(principal: &PrincipalArn, accepted: &Accepted, actions: Actions) -> String {
+    serde_json::to_string(&statement(principal, accepted, actions)).expect("statement serializes")
 }
 
 /// A whole trust-policy document holding that one statement, as compact JSON.
-pub fn document_json(
-    principal: &PrincipalArn,
-    external_ids: &[ExternalId],
-    actions: Actions,
-) -> String {
+pub fn document_json(principal: &PrincipalArn, accepted: &Accepted, actions: Actions) -> String {
     let doc = Document {
         version: POLICY_VERSION,
-        statement: vec![statement(principal, external_ids, actions)],
+        statement: vec![statement(principal, accepted, actions)],
     };
     serde_json::to_string(&doc).expect("document serializes")
 }
@@ -213,8 +296,74 @@ mod tests {
         );
     }
 
-    fn ids(list: &[&str]) -> Vec<ExternalId> {
-        list.iter().map(|s| s.parse().unwrap()).collect()
+    fn ids(list: &[&str]) -> Accepted {
+        Accepted::Exact(list.iter().map(|s| s.parse().unwrap()).collect())
+    }
+
+    #[test]
+    fn integration_scope_is_one_pattern_per_phase_in_use() {
+        let account: AccountName = "acme".parse().unwrap();
+        let integration: IntegrationId = "01JQ3ZV8T4M5N6P7Q8R9S0T1V2".parse().unwrap();
+        let stacks = |n: usize, phases: &[Phase]| -> Vec<(StackId, Vec<Phase>)> {
+            (0..n)
+                .map(|i| {
+                    (
+                        format!("prod-payments-api-{i}").parse().unwrap(),
+                        phases.to_vec(),
+                    )
+                })
+                .collect()
+        };
+        let p: PrincipalArn = "arn:aws:iam::123456789012:role/broker".parse().unwrap();
+        let scoped = |n, phases: &[Phase]| {
+            let accepted = Accepted::for_stacks(
+                TrustScope::Integration,
+                &account,
+                &integration,
+                None,
+                &stacks(n, phases),
+            );
+            document_json(&p, &accepted, Actions::ASSUME_ROLE)
+        };
+        assert_eq!(scoped(1, &Phase::ALL), scoped(1000, &Phase::ALL));
+        assert_eq!(
+            scoped(3, &[Phase::Read]),
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/broker"},"Action":"sts:AssumeRole","Condition":{"StringLike":{"sts:ExternalId":["acme@01JQ3ZV8T4M5N6P7Q8R9S0T1V2@*@read"]}}}]}"#
+        );
+        let exact = |n| {
+            let accepted = Accepted::for_stacks(
+                TrustScope::Stack,
+                &account,
+                &integration,
+                None,
+                &stacks(n, &Phase::ALL),
+            );
+            iam_length(&document_json(&p, &accepted, Actions::ASSUME_ROLE))
+        };
+        assert!(exact(20) > DEFAULT_MAX_LENGTH, "{}", exact(20));
+        // A custom External ID is one value whatever the scope.
+        let custom: ExternalId = "shared-id".parse().unwrap();
+        let one = Accepted::for_stacks(
+            TrustScope::Stack,
+            &account,
+            &integration,
+            Some(&custom),
+            &stacks(5, &Phase::ALL),
+        );
+        assert_eq!(one.values(), ["shared-id"]);
+    }
+
+    #[test]
+    fn max_lengths() {
+        assert_eq!(max_length(2048), Ok(2048));
+        assert_eq!(max_length(4096), Ok(4096));
+        for bad in [0, -1, 4097] {
+            let e = max_length(bad).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("max_trust_policy_length is {bad}")),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -17,24 +17,16 @@
 //!    who can register an integration naming this role could use it.
 //! 4. [`Probe::UnattachedStack`] (this integration, a stack that is not
 //!    attached): denied means the role trusts exact stacks (stack scope);
-//!    allowed means it trusts the whole integration, which is only accepted
-//!    when the integration declares that scope.
+//!    allowed means it trusts the whole integration. The result must match
+//!    the integration's declared `trust_scope`.
+//! 5. In integration scope, [`Probe::OtherPhase`] (this integration, a
+//!    phase that does not exist): must be denied, proving the patterns fix
+//!    the phase (`...@*@read`, not `...@*`).
 
 use sha2::{Digest, Sha256};
 
+use super::integration::TrustScope;
 use super::{AccountName, ExternalId, IntegrationId, Phase, RoleArn, StackId};
-
-/// What a role is trusted for, as declared on the integration and as found
-/// by [`Probe::UnattachedStack`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TrustScope {
-    /// Exact External IDs, one per attached stack and phase.
-    Stack,
-    /// Any stack of this integration, phases still separate; which stacks
-    /// may use the role is then decided by deputy's attachments alone.
-    Integration,
-}
 
 /// Everything about an integration that changes what a vend sends to STS.
 /// Two vends with the same configuration make the same AssumeRole call
@@ -96,6 +88,8 @@ pub enum Probe {
     Random(ExternalId),
     /// This integration, a stack that is not attached: tells the scope.
     UnattachedStack(ExternalId),
+    /// This integration, a phase that does not exist: must be denied.
+    OtherPhase(ExternalId),
 }
 
 impl Probe {
@@ -112,6 +106,7 @@ impl Probe {
             Probe::OtherIntegration(_) => "deny_other_integration".into(),
             Probe::Random(_) => "deny_random_external_id".into(),
             Probe::UnattachedStack(_) => "scope_unattached_stack".into(),
+            Probe::OtherPhase(_) => "deny_other_phase".into(),
         }
     }
 
@@ -119,9 +114,10 @@ impl Probe {
         match self {
             Probe::Confirm { external_id, .. } => Some(external_id),
             Probe::NoExternalId => None,
-            Probe::OtherIntegration(id) | Probe::Random(id) | Probe::UnattachedStack(id) => {
-                Some(id)
-            }
+            Probe::OtherIntegration(id)
+            | Probe::Random(id)
+            | Probe::UnattachedStack(id)
+            | Probe::OtherPhase(id) => Some(id),
         }
     }
 }
@@ -134,6 +130,7 @@ pub fn plan(
     account: &AccountName,
     integration: &IntegrationId,
     custom: Option<&ExternalId>,
+    scope: TrustScope,
     targets: &[(StackId, Vec<Phase>)],
     nonce: &str,
 ) -> Vec<Probe> {
@@ -147,14 +144,33 @@ pub fn plan(
             })
         })
         .collect();
+    let first = targets.first();
     probes.extend(negative_probes(
         account,
         integration,
-        targets.first().map(|(stack, _)| stack),
-        custom.is_some(),
+        first.map(|(stack, _)| stack),
+        Scoped {
+            custom_id: custom.is_some(),
+            scope,
+            phase: first
+                .and_then(|(_, phases)| phases.first().copied())
+                .unwrap_or(Phase::Read),
+        },
         nonce,
     ));
     probes
+}
+
+/// What the role-level probes depend on besides the ids.
+#[derive(Clone, Copy, Debug)]
+pub struct Scoped {
+    /// A custom External ID (worker mode) is one value for every stack:
+    /// there is no per-stack scope to probe.
+    pub custom_id: bool,
+    pub scope: TrustScope,
+    /// A phase the role is used for: an integration-scoped role may trust
+    /// only the phases its attachments use, so the scope probe uses one.
+    pub phase: Phase,
 }
 
 /// The negative probes for one role: four calls, whatever the number of
@@ -167,7 +183,7 @@ pub fn negative_probes(
     account: &AccountName,
     integration: &IntegrationId,
     attached: Option<&StackId>,
-    custom_id: bool,
+    scoped: Scoped,
     nonce: &str,
 ) -> Vec<Probe> {
     let nonce: String = nonce
@@ -194,15 +210,20 @@ pub fn negative_probes(
                 .expect("a probe id is an External ID"),
         ),
     ];
-    // A custom External ID (worker mode) is one value for every stack: there
-    // is no per-stack scope to probe.
-    if !custom_id {
+    if !scoped.custom_id {
         probes.push(Probe::UnattachedStack(ExternalId::derive(
             account,
             integration,
             &probe_stack,
-            Phase::Read,
+            scoped.phase,
         )));
+    }
+    if !scoped.custom_id && scoped.scope == TrustScope::Integration {
+        probes.push(Probe::OtherPhase(
+            format!("{account}@{integration}@{probe_stack}@deputy-probe")
+                .parse()
+                .expect("a probe id is an External ID"),
+        ));
     }
     probes
 }
@@ -234,6 +255,15 @@ pub fn judge(
             "AssumeRole on {role} with the {phase} External ID failed: {e}. {}",
             hint(e)
         )),
+        (Probe::UnattachedStack(id), Answer::Denied) if declared == TrustScope::Integration => {
+            Some(format!(
+                "{role} refuses {id}, the External ID of a stack that is not attached, but the \
+                 integration declares trust_scope = \"integration\": its trust policy lists exact \
+                 External IDs instead of the integration's patterns, so every new attachment would \
+                 need a new policy. Use the policy deputy emits for this integration (StringLike on \
+                 \"<account>@<integration>@*@<phase>\"), or declare trust_scope = \"stack\""
+            ))
+        }
         (_, Answer::Denied) => None,
         (Probe::NoExternalId, Answer::Allowed) => Some(format!(
             "{role} can be assumed without an External ID: its trust policy does not require \
@@ -251,6 +281,12 @@ pub fn judge(
         (Probe::Random(id), Answer::Allowed) => Some(format!(
             "{role} accepts the made-up External ID {id}: its sts:ExternalId condition accepts any \
              value (for example StringLike \"*\" or a Null check), which proves nothing"
+        )),
+        (Probe::OtherPhase(id), Answer::Allowed) => Some(format!(
+            "{role} accepts {id}, an External ID of this integration with no valid phase: its \
+             pattern does not end in \"@read\" or \"@write\", so plans and applies are not kept \
+             apart. Use one pattern per phase: \"<account>@<integration>@*@read\" and \
+             \"<account>@<integration>@*@write\""
         )),
         (Probe::UnattachedStack(id), Answer::Allowed) => match declared {
             TrustScope::Integration => None,
@@ -330,11 +366,49 @@ mod tests {
     }
 
     #[test]
+    fn integration_scope_must_be_what_the_role_does() {
+        let role: RoleArn = "arn:aws:iam::123456789012:role/r".parse().unwrap();
+        let account: AccountName = "acme".parse().unwrap();
+        let integration = IntegrationId::generate();
+        let scoped = Scoped {
+            custom_id: false,
+            scope: TrustScope::Integration,
+            phase: Phase::Write,
+        };
+        let probes = negative_probes(&account, &integration, None, scoped, "n");
+        assert_eq!(probes.len(), 5);
+        let (unattached, other_phase) = (&probes[3], &probes[4]);
+        assert!(
+            unattached
+                .external_id()
+                .unwrap()
+                .as_str()
+                .ends_with("@write"),
+            "the scope probe uses a phase in use: {unattached:?}"
+        );
+        let declared = TrustScope::Integration;
+        assert_eq!(judge(unattached, &Answer::Allowed, declared, &role), None);
+        let exact = judge(unattached, &Answer::Denied, declared, &role).unwrap();
+        assert!(
+            exact.contains("declares trust_scope = \"integration\""),
+            "{exact}"
+        );
+        assert_eq!(judge(other_phase, &Answer::Denied, declared, &role), None);
+        let wide = judge(other_phase, &Answer::Allowed, declared, &role).unwrap();
+        assert!(wide.contains("one pattern per phase"), "{wide}");
+    }
+
+    #[test]
     fn verdicts() {
         let role: RoleArn = "arn:aws:iam::123456789012:role/r".parse().unwrap();
         let account: AccountName = "acme".parse().unwrap();
         let integration = IntegrationId::generate();
-        let probes = negative_probes(&account, &integration, None, false, "AbC-123");
+        let stack_scope = Scoped {
+            custom_id: false,
+            scope: TrustScope::Stack,
+            phase: Phase::Read,
+        };
+        let probes = negative_probes(&account, &integration, None, stack_scope, "AbC-123");
         assert_eq!(probes.len(), 4);
         for p in &probes {
             assert_eq!(
@@ -368,12 +442,16 @@ mod tests {
         )
         .unwrap();
         assert!(open.contains("IfExists"), "{open}");
+        let custom = Scoped {
+            custom_id: true,
+            ..stack_scope
+        };
         assert_eq!(
-            negative_probes(&account, &integration, None, true, "n").len(),
+            negative_probes(&account, &integration, None, custom, "n").len(),
             3
         );
         let net: StackId = "net".parse().unwrap();
-        let other = &negative_probes(&account, &integration, Some(&net), false, "n")[1];
+        let other = &negative_probes(&account, &integration, Some(&net), stack_scope, "n")[1];
         assert!(
             other.external_id().unwrap().as_str().ends_with("@net@read"),
             "{other:?}"

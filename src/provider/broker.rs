@@ -63,6 +63,11 @@ impl Broker {
         })
     }
 
+    /// The longest trust policy the provider emits: the account's quota.
+    pub fn max_trust_policy_length(&self) -> usize {
+        self.settings.max_trust_policy_length
+    }
+
     /// A client acting with a runner key instead of the provider's admin key.
     pub fn runner_client(&self, token: String) -> Result<Client, Diagnostics> {
         let endpoint = self.settings.endpoint.clone().ok_or_else(|| {

@@ -6,6 +6,7 @@
 //! broker. Resources and data sources that need one say so when they run.
 
 use crate::model::AccountName;
+use crate::model::trust_policy;
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Type, Value};
@@ -39,6 +40,14 @@ pub fn schema() -> Schema {
                  broker whose account has another name, so a stack cannot be pointed at the \
                  wrong broker by accident.",
             ),
+            Attribute::optional(
+                "max_trust_policy_length",
+                Type::Number,
+                "Your AWS account's quota for a role trust policy, in characters (whitespace not \
+                 counted). Every trust policy and statement the provider emits is checked against \
+                 it at plan, so a policy IAM would refuse fails here instead of at `CreateRole`. \
+                 Defaults to 2048, AWS's default quota; AWS raises it to at most 4096 on request.",
+            ),
         ],
     )
 }
@@ -57,6 +66,12 @@ pub fn validate(config: &Value) -> Diagnostics {
         && let Err(why) = check_token(token)
     {
         diags.push(Diagnostic::error("Invalid broker token", why).at(AttributePath::attr("token")));
+    }
+    if let Err(why) = max_trust_policy_length(config) {
+        diags.push(
+            Diagnostic::error("Invalid max_trust_policy_length", why)
+                .at(AttributePath::attr("max_trust_policy_length")),
+        );
     }
     if let Some(account) = config.get("account").as_str()
         && let Err(why) = account.parse::<AccountName>()
@@ -82,6 +97,20 @@ fn check_endpoint(endpoint: &str) -> Result<reqwest::Url, String> {
     Ok(url)
 }
 
+/// The configured limit, or the default when it is not set (or not known
+/// yet: validate runs again once it is).
+fn max_trust_policy_length(config: &Value) -> Result<usize, String> {
+    match config.get("max_trust_policy_length").as_number() {
+        None => Ok(trust_policy::DEFAULT_MAX_LENGTH),
+        Some(n) => match n.as_i64() {
+            Some(n) => trust_policy::max_length(n).map_err(|e| e.0),
+            None => Err(format!(
+                "max_trust_policy_length is {n}; use a whole number of characters"
+            )),
+        },
+    }
+}
+
 fn check_token(token: &str) -> Result<(), String> {
     if token.trim().is_empty() {
         return Err("The token is empty: set it to an admin API key (`deputy token create`), or remove it to use DEPUTY_TOKEN.".into());
@@ -99,6 +128,7 @@ pub struct BrokerSettings {
     pub endpoint: Option<reqwest::Url>,
     pub token: Option<String>,
     pub account: Option<AccountName>,
+    pub max_trust_policy_length: usize,
 }
 
 impl BrokerSettings {
@@ -168,6 +198,8 @@ impl BrokerSettings {
             endpoint,
             token,
             account,
+            max_trust_policy_length: max_trust_policy_length(config)
+                .unwrap_or(trust_policy::DEFAULT_MAX_LENGTH),
         })
     }
 }
@@ -182,6 +214,7 @@ mod tests {
                 ("endpoint".to_string(), endpoint),
                 ("token".to_string(), token),
                 ("account".to_string(), Value::Null),
+                ("max_trust_policy_length".to_string(), Value::Null),
             ]
             .into(),
         )

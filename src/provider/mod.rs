@@ -63,5 +63,6 @@ impl Provider for DeputyProvider {
             .function(functions::ExternalIdFunction)
             .function(functions::AssumeRolePolicyStatementFunction)
             .function(functions::TrustPolicyDocumentFunction)
+            .function(functions::TrustPolicyLengthFunction)
     }
 }

@@ -89,6 +89,10 @@ pub struct AssumeRequest<'a> {
     pub session_name: &'a str,
     pub duration: Duration,
     pub tags: &'a [(String, String)],
+    /// Passed as SourceIdentity (already within STS's rules, see
+    /// `names::source_identity`); the trust policy must then allow
+    /// `sts:SetSourceIdentity`.
+    pub source_identity: Option<&'a str>,
     pub region: &'a str,
 }
 
@@ -156,6 +160,7 @@ impl Sts {
             .set_external_id(r.external_id.map(|id| id.to_string()))
             .duration_seconds(r.duration.as_secs().min(i32::MAX as u64) as i32)
             .set_tags((!tags.is_empty()).then_some(tags))
+            .set_source_identity(r.source_identity.map(str::to_string))
             .send()
             .await
             .map_err(StsError::from_sdk)?;

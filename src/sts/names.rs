@@ -29,6 +29,14 @@ pub fn session_name(run_id: &str) -> String {
     name
 }
 
+/// A SourceIdentity from a run id. STS's rules for it are those of a
+/// session name (`[\w+=,.@-]`, 2 to 64 characters; the reserved `aws:`
+/// prefix cannot occur in that charset), so it is the session name: one
+/// run shows the same value in both places in CloudTrail.
+pub fn source_identity(run_id: &str) -> String {
+    session_name(run_id)
+}
+
 /// A session tag value: up to 256 characters of letters, digits, spaces and
 /// `_.:/=+-@`; others become `-`.
 pub fn tag_value(value: &str) -> String {

@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use super::{AssumeRequest, Credentials, Sts, StsError};
 use crate::api::{Step, StepOutcome, VerifyReport};
-use crate::model::trust_policy::{Actions, statement_json};
-use crate::model::verification::{Answer, Probe, TrustScope, found_scope, judge, session_tags};
-use crate::model::{AccountName, ExternalId, PrincipalArn, RoleArn};
+use crate::model::integration::TrustScope;
+use crate::model::trust_policy::{Accepted, Actions, statement_json};
+use crate::model::verification::{Answer, Probe, found_scope, judge, session_tags};
+use crate::model::{AccountName, PrincipalArn, RoleArn};
 
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
@@ -48,6 +49,9 @@ pub struct VerifyRequest<'a> {
     pub duration: Duration,
     /// When set, probes pass the vend's session tags for this account.
     pub tag_account: Option<&'a AccountName>,
+    /// When set, confirmations pass a SourceIdentity as vends do, so a
+    /// role whose trust policy lacks `sts:SetSourceIdentity` fails here.
+    pub source_identity: bool,
     pub probes: &'a [Probe],
     pub declared_scope: TrustScope,
     /// Fingerprint of the configuration being verified, for the report.
@@ -56,6 +60,9 @@ pub struct VerifyRequest<'a> {
     /// shown when the policy is wrong.
     pub principal: &'a PrincipalArn,
     pub actions: Actions,
+    /// What the trust policy should accept for the stacks verified, in the
+    /// declared scope, for the statement shown when the policy is wrong.
+    pub expected: &'a Accepted,
     pub retry: RetryPolicy,
 }
 
@@ -89,15 +96,16 @@ impl Sts {
                 }
                 _ => Vec::new(),
             };
+            let confirming = matches!(probe, Probe::Confirm { .. });
             let call = AssumeRequest {
                 role: req.role,
                 external_id: probe.external_id(),
                 session_name: SESSION,
                 duration: req.duration,
                 tags: &tags,
+                source_identity: (req.source_identity && confirming).then_some(SESSION),
                 region: req.region,
             };
-            let confirming = matches!(probe, Probe::Confirm { .. });
             let (result, attempts) = if confirming {
                 self.assume_with_retry(&call, &probe.name(), req.retry, started, progress)
                     .await
@@ -142,18 +150,10 @@ impl Sts {
         report.scope = Some(found_scope(&answers));
         report.ok = errors.is_empty();
         if !report.ok {
-            let confirmed: Vec<ExternalId> = req
-                .probes
-                .iter()
-                .filter_map(|p| match p {
-                    Probe::Confirm { external_id, .. } => Some(external_id.clone()),
-                    _ => None,
-                })
-                .collect();
             report.error = format!(
                 "{}. The statement that trusts deputy should be: {}",
                 errors.join(". Also: "),
-                statement_json(req.principal, &confirmed, req.actions)
+                statement_json(req.principal, req.expected, req.actions)
             );
         }
         report.millis = started.elapsed().as_millis() as u64;

@@ -42,6 +42,9 @@ impl Parameter {
 #[derive(Clone, Debug)]
 pub struct Signature {
     pub parameters: Vec<Parameter>,
+    /// Taken any number of times after `parameters` (Terraform passes each
+    /// as one more argument).
+    pub variadic: Option<Parameter>,
     pub returns: Type,
     pub summary: &'static str,
     pub description: &'static str,
@@ -51,7 +54,7 @@ impl Signature {
     pub fn to_proto(&self) -> pb::Function {
         pb::Function {
             parameters: self.parameters.iter().map(Parameter::to_proto).collect(),
-            variadic_parameter: None,
+            variadic_parameter: self.variadic.as_ref().map(Parameter::to_proto),
             r#return: Some(pb::function::Return {
                 r#type: self.returns.to_json_bytes(),
             }),

@@ -4,10 +4,9 @@
 
 use serde_json::{Value, json};
 
-use deputy::api::{
-    AttachmentInput, IntegrationInput, Problem, ProblemCode, StackInput, TrustScope,
-};
+use deputy::api::{AttachmentInput, IntegrationInput, Problem, ProblemCode, StackInput};
 use deputy::client::ClientError;
+use deputy::model::integration::TrustScope;
 
 use crate::broker::Broker;
 use crate::fakecloud::{Fakecloud, trust};

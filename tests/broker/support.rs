@@ -123,6 +123,7 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         skip_verify_on_attach: true,
         reverify_interval: 0,
         allow_account_principal: false,
+        max_trust_policy_length: deputy::model::trust_policy::DEFAULT_MAX_LENGTH,
     }
 }
 

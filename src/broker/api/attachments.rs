@@ -134,7 +134,8 @@ async fn attach_verified(
     }
     let stack: StackId = parse("stack_id", &input.stack_id)?;
     let integration = state.store.integration(id).await?;
-    if !state.verify_on_attach || integration.generate_credentials_in_worker {
+    needs_policy_within_limit(&state, &integration, &stack, phases(read, write)).await?;
+    if !state.settings.verify_on_attach || integration.generate_credentials_in_worker {
         let record = state
             .store
             .attach(&integration_id, &stack, read, write, None, &audit)
@@ -156,6 +157,21 @@ async fn attach_verified(
         Ok((StatusCode::CREATED, record))
     })
     .await
+}
+
+/// Refuses a change that would make the role need a trust policy longer
+/// than the broker's limit: no role could hold it, so verification would
+/// only fail later with a vaguer message.
+async fn needs_policy_within_limit(
+    state: &AppState,
+    integration: &Integration,
+    stack: &StackId,
+    phases: Vec<Phase>,
+) -> ApiResult<()> {
+    let mut stacks = verification::attached(state, integration.id.as_str()).await?;
+    stacks.retain(|(s, _)| s != stack);
+    stacks.push((stack.clone(), phases));
+    trust::trust_policy_for(state, integration, &stacks).map(|_| ())
 }
 
 fn id_of(integration: &Integration) -> String {
@@ -275,7 +291,14 @@ async fn update_verified(
         .filter(|p| !before.phases().contains(p))
         .collect();
     let integration = state.store.integration(id).await?;
-    if added.is_empty() || !state.verify_on_attach || integration.generate_credentials_in_worker {
+    if !added.is_empty() {
+        let all = phases(input.read, input.write);
+        needs_policy_within_limit(&state, &integration, &before.stack_id, all).await?;
+    }
+    if added.is_empty()
+        || !state.settings.verify_on_attach
+        || integration.generate_credentials_in_worker
+    {
         return state
             .store
             .update_attachment(id, stack_id, input.read, input.write, None, &audit)

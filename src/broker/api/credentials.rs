@@ -63,14 +63,15 @@ pub async fn issue(
             key.id, req.phase
         )))
     };
-    let (outcome, detail, integration_id, expires_at) = match &result {
+    let (outcome, detail, integration_id, expires_at, source_identity) = match &result {
         Ok((issued, integration)) => (
             "ok".to_string(),
             issued.mode().to_string(),
             Some(integration.to_string()),
             issued.expiration().map(str::to_string),
+            issued.source_identity().map(str::to_string),
         ),
-        Err(e) => (e.code().to_string(), e.to_string(), None, None),
+        Err(e) => (e.code().to_string(), e.to_string(), None, None, None),
     };
     state
         .store
@@ -86,6 +87,7 @@ pub async fn issue(
             run_id: Some(req.run_id.chars().take(MAX_RUN_ID).collect()),
             integration_id,
             session_name: Some(session_name),
+            source_identity,
             expires_at,
             detail,
         })
@@ -136,6 +138,9 @@ async fn issue_for(
         stack,
         req.phase,
     );
+    let source_identity = integration
+        .set_source_identity
+        .then(|| names::source_identity(&req.run_id));
     if integration.generate_credentials_in_worker {
         let assignment = WorkerAssignment {
             role_arn: integration.role_arn,
@@ -143,6 +148,7 @@ async fn issue_for(
             session_name: session_name.to_string(),
             external_id,
             duration_seconds: integration.duration_seconds,
+            source_identity,
         };
         return Ok((IssuedCredentials::Worker(assignment), integration.id));
     }
@@ -161,6 +167,7 @@ async fn issue_for(
             session_name,
             duration: Duration::from_secs(duration as u64),
             tags: &tags,
+            source_identity: source_identity.as_deref(),
             region: integration.region.as_str(),
         })
         .await
@@ -178,6 +185,7 @@ async fn issue_for(
         session_name: session_name.to_string(),
         external_id,
         duration_seconds: duration,
+        source_identity,
         access_key_id: creds.access_key_id,
         secret_access_key: creds.secret_access_key.expose().to_string(),
         session_token: creds.session_token.expose().to_string(),

@@ -11,12 +11,12 @@ use super::super::error::{ApiError, ApiResult};
 use super::super::store::Reverified;
 use super::super::verification;
 use super::openapi;
-use super::{AppState, Json, Path, Route, audit_event, parse, route};
+use super::{AppState, Json, Path, Route, audit_event, parse, route, trust};
 use crate::api::{
     AuditEvent, Integration, IntegrationFilter, IntegrationInput, Labels, List, ProblemCode,
     VerificationState,
 };
-use crate::model::integration::custom_external_id;
+use crate::model::integration::{TrustScope, check_trust_scope, custom_external_id};
 use crate::model::names::check_labels;
 use crate::model::{IntegrationId, Name, Region, RoleArn, SessionDuration, Space};
 
@@ -56,6 +56,12 @@ fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration
         Some(s) => parse("space", s)?,
         None => Space::default(),
     };
+    let trust_scope = match &input.trust_scope {
+        Some(s) => parse::<TrustScope>("trust_scope", s)?,
+        None => TrustScope::default(),
+    };
+    check_trust_scope(trust_scope, external_id.is_some())
+        .map_err(|e| ApiError::invalid("trust_scope", e.0))?;
     check_labels(input.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| ApiError::invalid("labels", e.0))?;
     Ok(Integration {
@@ -67,6 +73,8 @@ fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration
         generate_credentials_in_worker: input.generate_credentials_in_worker,
         external_id,
         tag_session: input.tag_session,
+        set_source_identity: input.set_source_identity,
+        trust_scope,
         labels: input.labels,
         space: space.to_string(),
         description: input.description,
@@ -224,7 +232,13 @@ async fn replace_verified(
             .await;
     }
     let targets = verification::attached(&state, id).await?;
-    if targets.is_empty() || integration.generate_credentials_in_worker || !state.verify_on_attach {
+    // Going back to stack scope with many attachments can need a policy
+    // IAM would refuse: say so before verifying a role that cannot exist.
+    trust::trust_policy_for(&state, &integration, &targets)?;
+    if targets.is_empty()
+        || integration.generate_credentials_in_worker
+        || !state.settings.verify_on_attach
+    {
         // Nothing to confirm (or no broker-side verification): the new
         // configuration vends nothing until a verification passes.
         return state

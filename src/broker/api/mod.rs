@@ -16,7 +16,7 @@ mod integrations;
 mod keys;
 pub mod openapi;
 mod stacks;
-mod trust;
+pub(super) mod trust;
 pub(crate) mod verify;
 
 use std::collections::BTreeMap;
@@ -35,17 +35,25 @@ use crate::model::timestamp::now;
 use crate::model::{AccountName, PrincipalArn};
 use crate::sts::{RetryPolicy, Sts};
 
-pub struct AppState {
-    pub store: Store,
-    pub account: AccountName,
-    pub principal: PrincipalArn,
-    pub sts: Sts,
+/// How the broker verifies and what it emits, from `deputy serve`'s flags.
+pub struct Settings {
     pub verify_retry: RetryPolicy,
     /// Verify roles when attaching (off only where no AWS is reachable).
     pub verify_on_attach: bool,
     /// How old a verification may get before the background task redoes
     /// it (zero: never).
     pub reverify_interval: std::time::Duration,
+    /// The longest trust policy the broker emits or lets attachments need:
+    /// the account's quota for a role trust policy.
+    pub max_trust_policy_length: usize,
+}
+
+pub struct AppState {
+    pub store: Store,
+    pub account: AccountName,
+    pub principal: PrincipalArn,
+    pub sts: Sts,
+    pub settings: Settings,
     /// Whether the broker runs on role credentials (sessions capped at 1 h),
     /// found out on first need.
     role_chaining: tokio::sync::OnceCell<bool>,
@@ -57,18 +65,14 @@ impl AppState {
         account: AccountName,
         principal: PrincipalArn,
         sts: Sts,
-        verify_retry: RetryPolicy,
-        verify_on_attach: bool,
-        reverify_interval: std::time::Duration,
+        settings: Settings,
     ) -> Self {
         AppState {
             store,
             account,
             principal,
             sts,
-            verify_retry,
-            verify_on_attach,
-            reverify_interval,
+            settings,
             role_chaining: tokio::sync::OnceCell::new(),
         }
     }
@@ -161,6 +165,7 @@ pub fn audit_event(key_id: Option<&str>, action: &str, target: &str) -> AuditEve
         run_id: None,
         integration_id: None,
         session_name: None,
+        source_identity: None,
         expires_at: None,
         detail: String::new(),
     }

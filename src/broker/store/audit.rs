@@ -7,7 +7,7 @@ use super::Store;
 use crate::api::{AuditEvent, AuditFilter};
 use crate::broker::error::{ApiError, ApiResult};
 
-const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, expires_at, detail";
+const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, source_identity, expires_at, detail";
 
 fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
     let phase: Option<String> = row.try_get("phase")?;
@@ -26,6 +26,7 @@ fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
         run_id: row.try_get("run_id")?,
         integration_id: row.try_get("integration_id")?,
         session_name: row.try_get("session_name")?,
+        source_identity: row.try_get("source_identity")?,
         expires_at: row.try_get("expires_at")?,
         detail: row.try_get("detail")?,
     })
@@ -38,7 +39,7 @@ pub(super) async fn insert<'e>(
     e: &AuditEvent,
 ) -> ApiResult<()> {
     sqlx::query(&format!(
-            "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
         ))
         .bind(&e.id)
         .bind(&e.at)
@@ -51,6 +52,7 @@ pub(super) async fn insert<'e>(
         .bind(&e.run_id)
         .bind(&e.integration_id)
         .bind(&e.session_name)
+        .bind(&e.source_identity)
         .bind(&e.expires_at)
         .bind(&e.detail)
         .execute(executor)

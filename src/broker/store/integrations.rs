@@ -13,8 +13,8 @@ use crate::model::timestamp::now;
 use crate::model::{Phase, StackId};
 
 const COLUMNS: &str = "id, name, role_arn, region, duration_seconds, generate_credentials_in_worker, \
-    external_id, tag_session, labels, space, description, last_verified_at, last_verification, \
-    verified_config, created_at, updated_at";
+    external_id, tag_session, set_source_identity, trust_scope, labels, space, description, \
+    last_verified_at, last_verification, verified_config, created_at, updated_at";
 
 fn from_row(row: &AnyRow) -> ApiResult<Integration> {
     read_row(row).map(|(integration, _)| integration)
@@ -37,6 +37,8 @@ fn read_row(row: &AnyRow) -> ApiResult<(Integration, String)> {
             |e: crate::model::Invalid| ApiError::Internal(format!("stored external_id: {e}")),
         )?,
         tag_session: flag(row, "tag_session")?,
+        set_source_identity: flag(row, "set_source_identity")?,
+        trust_scope: parsed(row, "trust_scope")?,
         labels: labels_from(row)?,
         space: row.try_get("space")?,
         description: row.try_get("description")?,
@@ -79,8 +81,9 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let result = sqlx::query(
             "INSERT INTO integrations (id, name, role_arn, region, duration_seconds, \
-             generate_credentials_in_worker, external_id, tag_session, labels, space, description, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             generate_credentials_in_worker, external_id, tag_session, set_source_identity, \
+             trust_scope, labels, space, description, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(i.id.as_str())
         .bind(&i.name)
@@ -90,6 +93,8 @@ impl Store {
         .bind(i64::from(i.generate_credentials_in_worker))
         .bind(i.external_id.as_ref().map(|e| e.as_str()))
         .bind(i64::from(i.tag_session))
+        .bind(i64::from(i.set_source_identity))
+        .bind(i.trust_scope.as_str())
         .bind(labels_to_text(&i.labels))
         .bind(&i.space)
         .bind(&i.description)
@@ -179,8 +184,9 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let result = sqlx::query(
             "UPDATE integrations SET name = $1, role_arn = $2, region = $3, duration_seconds = $4, \
-             generate_credentials_in_worker = $5, external_id = $6, tag_session = $7, labels = $8, \
-             space = $9, description = $10, updated_at = $11 WHERE id = $12",
+             generate_credentials_in_worker = $5, external_id = $6, tag_session = $7, \
+             set_source_identity = $8, trust_scope = $9, labels = $10, space = $11, description = $12, \
+             updated_at = $13 WHERE id = $14",
         )
         .bind(&i.name)
         .bind(i.role_arn.as_str())
@@ -189,6 +195,8 @@ impl Store {
         .bind(i64::from(i.generate_credentials_in_worker))
         .bind(i.external_id.as_ref().map(|e| e.as_str()))
         .bind(i64::from(i.tag_session))
+        .bind(i64::from(i.set_source_identity))
+        .bind(i.trust_scope.as_str())
         .bind(labels_to_text(&i.labels))
         .bind(&i.space)
         .bind(&i.description)

@@ -104,6 +104,7 @@ impl Store {
                     run_id: None,
                     integration_id: None,
                     session_name: None,
+                    source_identity: None,
                     expires_at: None,
                     detail: format!(
                         "the broker stopped while verifying this change (started {}); nothing of it \

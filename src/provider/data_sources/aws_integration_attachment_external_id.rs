@@ -11,13 +11,13 @@ use async_trait::async_trait;
 
 use super::super::broker::Broker;
 use super::super::values::{object, string, text};
-use super::external_ids;
+use super::{checked_length, external_ids};
 use crate::model::Phase;
 use crate::model::trust_policy::statement_json;
 use crate::tfplugin::data_source::DataSource;
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
+use crate::tfplugin::value::{Number, Type, Value};
 
 pub struct AttachmentExternalIdDataSource;
 
@@ -69,8 +69,18 @@ impl DataSource<Broker> for AttachmentExternalIdDataSource {
                 Attribute::computed(
                     "assume_role_policy_statement",
                     Type::String,
-                    "One Allow statement for deputy's principal with every requested External ID, as JSON \
-                     (with `sts:TagSession` when the integration tags sessions).",
+                    "One Allow statement for deputy's principal, as JSON: with every requested \
+                     External ID when the integration's `trust_scope` is `stack`, or with the \
+                     integration's pattern for each requested phase when it is `integration` (the \
+                     same statement for every stack: keep one). Includes `sts:TagSession` and \
+                     `sts:SetSourceIdentity` when the integration needs them.",
+                ),
+                Attribute::computed(
+                    "length",
+                    Type::Number,
+                    "The statement's length as IAM counts it (whitespace not counted). A policy of \
+                     several statements is about the sum of their lengths plus 40; checked against \
+                     the provider's `max_trust_policy_length`.",
                 ),
             ],
         )
@@ -100,8 +110,13 @@ impl DataSource<Broker> for AttachmentExternalIdDataSource {
             &phases,
         )
         .await?;
-        let ids: Vec<_> = built.ids.iter().map(|(_, _, id)| id.clone()).collect();
-        let statement = statement_json(&built.principal, &ids, built.actions);
+        let statement = statement_json(&built.principal, &built.accepted, built.actions);
+        let length = checked_length(
+            &statement,
+            broker.max_trust_policy_length(),
+            1,
+            AttributePath::attr("stack_id"),
+        )?;
         let main = built
             .ids
             .last()
@@ -124,6 +139,7 @@ impl DataSource<Broker> for AttachmentExternalIdDataSource {
                 ),
             ),
             ("assume_role_policy_statement", text(statement)),
+            ("length", Value::Number(Number::Int(length))),
         ]))
     }
 }

@@ -7,13 +7,13 @@ use async_trait::async_trait;
 use super::super::broker::Broker;
 use super::super::validate;
 use super::super::values::{object, string, text};
-use super::external_ids;
+use super::{checked_length, external_ids};
 use crate::model::trust_policy::{document_json, statement_json};
 use crate::model::{Phase, StackId};
 use crate::tfplugin::data_source::DataSource;
 use crate::tfplugin::diag::{AttributePath, Diagnostics};
 use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
+use crate::tfplugin::value::{Number, Type, Value};
 
 pub struct AwsIntegrationTrustPolicyDataSource;
 
@@ -28,7 +28,11 @@ impl DataSource<Broker> for AwsIntegrationTrustPolicyDataSource {
             0,
             "The whole trust policy of an integration's role for many stacks, in one instance: \
              the aggregate alternative to a `for_each` of \
-             `deputy_aws_integration_attachment_external_id`.",
+             `deputy_aws_integration_attachment_external_id`.\n\nIn the integration's \
+             `trust_scope`: exact External IDs for `stack` (the policy grows by about 100 \
+             characters per stack), one `StringLike` pattern per phase for `integration` (the \
+             same size for any number of stacks). A policy longer than the provider's \
+             `max_trust_policy_length` is an error at plan on `stack_ids`.",
             vec![
                 Attribute::required("integration_id", Type::String, "The integration's id."),
                 Attribute::required(
@@ -52,6 +56,12 @@ impl DataSource<Broker> for AwsIntegrationTrustPolicyDataSource {
                     "The one statement, as JSON, to add to a policy's `Statement` list.",
                 ),
                 Attribute::computed("json", Type::String, "The whole policy document, as JSON."),
+                Attribute::computed(
+                    "length",
+                    Type::Number,
+                    "The document's length as IAM counts it (whitespace not counted), at most the \
+                     provider's `max_trust_policy_length`.",
+                ),
             ],
         )
     }
@@ -106,23 +116,37 @@ impl DataSource<Broker> for AwsIntegrationTrustPolicyDataSource {
             &phases,
         )
         .await?;
-        let ids: Vec<_> = built.ids.iter().map(|(_, _, id)| id.clone()).collect();
+        let json = document_json(&built.principal, &built.accepted, built.actions);
+        let length = checked_length(
+            &json,
+            broker.max_trust_policy_length(),
+            stacks.len(),
+            AttributePath::attr("stack_ids"),
+        )?;
         Ok(object([
             ("integration_id", config.get("integration_id").clone()),
             ("stack_ids", config.get("stack_ids").clone()),
             ("phases", config.get("phases").clone()),
             (
                 "external_ids",
-                Value::List(ids.iter().map(|id| text(id.as_str())).collect()),
+                Value::List(
+                    built
+                        .ids
+                        .iter()
+                        .map(|(_, _, id)| text(id.as_str()))
+                        .collect(),
+                ),
             ),
             (
                 "assume_role_policy_statement",
-                text(statement_json(&built.principal, &ids, built.actions)),
+                text(statement_json(
+                    &built.principal,
+                    &built.accepted,
+                    built.actions,
+                )),
             ),
-            (
-                "json",
-                text(document_json(&built.principal, &ids, built.actions)),
-            ),
+            ("json", text(json)),
+            ("length", Value::Number(Number::Int(length))),
         ]))
     }
 }

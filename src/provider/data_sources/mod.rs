@@ -19,7 +19,7 @@ pub use stack::StackDataSource;
 pub use trust_policy_document::TrustPolicyDocumentDataSource;
 
 use super::broker::Broker;
-use crate::model::trust_policy::Actions;
+use crate::model::trust_policy::{Accepted, Actions, check_length};
 use crate::model::{ExternalId, Phase, PrincipalArn, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 
@@ -30,6 +30,8 @@ struct Built {
     principal: PrincipalArn,
     actions: Actions,
     ids: Vec<(String, Phase, ExternalId)>,
+    /// What the role must accept, in the integration's trust scope.
+    accepted: Accepted,
 }
 
 async fn external_ids(
@@ -44,6 +46,7 @@ async fn external_ids(
         .await?;
     broker.require_stacks(stacks).await?;
     let mut ids = Vec::with_capacity(stacks.len() * phases.len());
+    let mut parsed = Vec::with_capacity(stacks.len());
     for (stack, path) in stacks {
         let stack_id: StackId = stack.parse().map_err(|e: crate::model::Invalid| {
             Diagnostics::from(Diagnostic::error("Invalid stack id", e.0).at(path.clone()))
@@ -58,10 +61,34 @@ async fn external_ids(
             );
             ids.push((stack.to_string(), *phase, id));
         }
+        parsed.push((stack_id, phases.to_vec()));
     }
+    let accepted = Accepted::for_stacks(
+        integration.trust_scope,
+        &account.name,
+        &integration.id,
+        integration.external_id.as_ref(),
+        &parsed,
+    );
     Ok(Built {
         principal: account.aws_principal_arn.clone(),
         actions: integration.trust_actions(),
         ids,
+        accepted,
     })
+}
+
+/// `json`'s length as IAM counts it, or an error on `path` (the input that
+/// made it long) when it is over the provider's `max_trust_policy_length`.
+fn checked_length(
+    json: &str,
+    limit: usize,
+    stacks: usize,
+    path: AttributePath,
+) -> Result<i64, Diagnostics> {
+    check_length(json, limit, stacks)
+        .map(|n| n as i64)
+        .map_err(|e| {
+            Diagnostics::from(Diagnostic::error("Trust policy too long for IAM", e.0).at(path))
+        })
 }

@@ -7,14 +7,16 @@
 
 use async_trait::async_trait;
 
-use crate::model::trust_policy::{Actions, document_json};
+use super::checked_length;
+use crate::model::integration::TrustScope;
+use crate::model::trust_policy::{Accepted, Actions, document_json};
 use crate::model::{AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, StackId};
 use crate::provider::Broker;
 use crate::provider::validate;
 use crate::tfplugin::data_source::DataSource;
-use crate::tfplugin::diag::Diagnostics;
+use crate::tfplugin::diag::{AttributePath, Diagnostics};
 use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
+use crate::tfplugin::value::{Number, Type, Value};
 
 pub struct TrustPolicyDocumentDataSource;
 
@@ -25,7 +27,8 @@ struct Inputs {
     integration: IntegrationId,
     stacks: Vec<StackId>,
     phases: Vec<Phase>,
-    tag_session: bool,
+    scope: TrustScope,
+    actions: Actions,
 }
 
 fn inputs(config: &Value, diags: &mut Diagnostics) -> Option<Inputs> {
@@ -49,13 +52,21 @@ fn inputs(config: &Value, diags: &mut Diagnostics) -> Option<Inputs> {
         Value::Null => Some(Phase::ALL.to_vec()),
         _ => validate::list_attr(config, "phases", "Invalid phase", diags),
     };
+    let scope = match config.get("trust_scope") {
+        Value::Null => Some(TrustScope::default()),
+        _ => validate::attr(config, "trust_scope", "Invalid trust scope", diags),
+    };
     Some(Inputs {
         principal: principal?,
         account: account?,
         integration: integration?,
         stacks: stacks?,
         phases: phases?,
-        tag_session: config.get("tag_session").as_bool().unwrap_or(false),
+        scope: scope?,
+        actions: Actions {
+            tag_session: config.get("tag_session").as_bool().unwrap_or(false),
+            set_source_identity: config.get("set_source_identity").as_bool().unwrap_or(false),
+        },
     })
 }
 
@@ -90,9 +101,21 @@ impl DataSource<Broker> for TrustPolicyDocumentDataSource {
                     "Phases to allow: `read`, `write`. Defaults to both.",
                 ),
                 Attribute::optional(
+                    "trust_scope",
+                    Type::String,
+                    "The integration's `trust_scope`: `stack` (the default; exact External IDs, \
+                     about 100 characters per stack) or `integration` (one `StringLike` pattern per \
+                     phase, the same size for any number of stacks).",
+                ),
+                Attribute::optional(
                     "tag_session",
                     Type::Bool,
                     "Also allow `sts:TagSession`, needed when the integration tags sessions.",
+                ),
+                Attribute::optional(
+                    "set_source_identity",
+                    Type::Bool,
+                    "Also allow `sts:SetSourceIdentity`, needed when the integration sets one.",
                 ),
                 Attribute::computed(
                     "external_ids",
@@ -100,6 +123,12 @@ impl DataSource<Broker> for TrustPolicyDocumentDataSource {
                     "Every External ID the policy accepts, stack by stack.",
                 ),
                 Attribute::computed("json", Type::String, "The policy document as JSON."),
+                Attribute::computed(
+                    "length",
+                    Type::Number,
+                    "The document's length as IAM counts it (whitespace not counted), at most the \
+                     provider's `max_trust_policy_length`: a longer one is an error at plan.",
+                ),
             ],
         )
     }
@@ -110,7 +139,7 @@ impl DataSource<Broker> for TrustPolicyDocumentDataSource {
         diags
     }
 
-    async fn read(&self, _broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(&self, broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
         let mut diags = Diagnostics::new();
         let Some(i) = inputs(config, &mut diags) else {
             return Err(diags);
@@ -124,17 +153,26 @@ impl DataSource<Broker> for TrustPolicyDocumentDataSource {
                     .map(|p| ExternalId::derive(&i.account, &i.integration, s, *p))
             })
             .collect();
-        let actions = Actions {
-            tag_session: i.tag_session,
-            set_source_identity: false,
-        };
-        let json = document_json(&i.principal, &ids, actions);
+        let stacks: Vec<(StackId, Vec<Phase>)> = i
+            .stacks
+            .iter()
+            .map(|s| (s.clone(), i.phases.clone()))
+            .collect();
+        let accepted = Accepted::for_stacks(i.scope, &i.account, &i.integration, None, &stacks);
+        let json = document_json(&i.principal, &accepted, i.actions);
+        let length = checked_length(
+            &json,
+            broker.max_trust_policy_length(),
+            stacks.len(),
+            AttributePath::attr("stack_ids"),
+        )?;
         let mut state = config.as_entries().cloned().unwrap_or_default();
         state.insert(
             "external_ids".into(),
             Value::List(ids.iter().map(|id| Value::string(id.as_str())).collect()),
         );
         state.insert("json".into(), Value::String(json));
+        state.insert("length".into(), Value::Number(Number::Int(length)));
         Ok(Value::Object(state))
     }
 }

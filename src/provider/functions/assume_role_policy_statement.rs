@@ -1,6 +1,8 @@
 //! `provider::deputy::assume_role_policy_statement(principal_arn, external_ids)`
 
-use crate::model::trust_policy::{Actions, statement_json};
+use crate::model::trust_policy::{
+    Accepted, Actions, DEFAULT_MAX_LENGTH, check_length, statement_json,
+};
 use crate::model::{ExternalId, PrincipalArn};
 use crate::tfplugin::function::{Function, FunctionError, Parameter, Signature};
 use crate::tfplugin::value::{Type, Value};
@@ -28,6 +30,7 @@ impl Function for AssumeRolePolicyStatementFunction {
                     "External IDs the role accepts, for example one per phase.",
                 ),
             ],
+            variadic: None,
             returns: Type::String,
             summary: "One sts:AssumeRole trust-policy statement, as JSON",
             description: "Returns a statement allowing `principal_arn` to assume the role only with \
@@ -43,11 +46,11 @@ impl Function for AssumeRolePolicyStatementFunction {
             1,
             "pass at least one External ID, for example [provider::deputy::external_id(...)]",
         )?;
-        Ok(Value::String(statement_json(
-            &principal,
-            &ids,
-            Actions::ASSUME_ROLE,
-        )))
+        let statement = statement_json(&principal, &Accepted::Exact(ids), Actions::ASSUME_ROLE);
+        // A statement IAM could not hold even alone (many External IDs).
+        check_length(&statement, DEFAULT_MAX_LENGTH, 1)
+            .map_err(|e| FunctionError::argument(1, e.0))?;
+        Ok(Value::String(statement))
     }
 }
 

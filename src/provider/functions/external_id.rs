@@ -33,6 +33,7 @@ impl Function for ExternalIdFunction {
                     "`read` (plans) or `write` (applies).",
                 ),
             ],
+            variadic: None,
             returns: Type::String,
             summary: "The External ID deputy uses for one stack and phase",
             description: "Returns `<account>@<integration_id>@<stack_id>@<phase>`, the External ID \

@@ -5,10 +5,12 @@
 mod assume_role_policy_statement;
 mod external_id;
 mod trust_policy_document;
+mod trust_policy_length;
 
 pub use assume_role_policy_statement::AssumeRolePolicyStatementFunction;
 pub use external_id::ExternalIdFunction;
 pub use trust_policy_document::TrustPolicyDocumentFunction;
+pub use trust_policy_length::TrustPolicyLengthFunction;
 
 use std::str::FromStr;
 

@@ -9,7 +9,7 @@ use super::super::values::{
     boolean, int, labels, nullable, object, optional_labels, optional_text, string, text,
 };
 use crate::api::{Integration, IntegrationInput};
-use crate::model::integration::custom_external_id;
+use crate::model::integration::{TrustScope, check_trust_scope, custom_external_id};
 use crate::model::{Name, Region, RoleArn, SessionDuration, Space};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::resource::Resource;
@@ -28,6 +28,8 @@ fn input(v: &Value) -> IntegrationInput {
             .unwrap_or(false),
         external_id: string(v, "external_id"),
         tag_session: boolean(v, "tag_session").unwrap_or(false),
+        set_source_identity: boolean(v, "set_source_identity").unwrap_or(false),
+        trust_scope: string(v, "trust_scope"),
         labels: labels(v, "labels"),
         space: string(v, "space"),
         description: string(v, "description").unwrap_or_default(),
@@ -50,6 +52,8 @@ pub(crate) fn state(i: Integration, was: &Value) -> Value {
         ),
         ("external_id", nullable(&i.external_id.map(String::from))),
         ("tag_session", Value::Bool(i.tag_session)),
+        ("set_source_identity", Value::Bool(i.set_source_identity)),
+        ("trust_scope", text(i.trust_scope.as_str())),
         ("labels", optional_labels(&i.labels, was.get("labels"))),
         ("space", text(i.space)),
         (
@@ -108,6 +112,32 @@ pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
             )
             .stable(),
         ),
+        input(
+            Attribute::optional_computed(
+                "set_source_identity",
+                Type::Bool,
+                "Pass the run id as SourceIdentity when assuming the role: CloudTrail shows it, it \
+                 survives role chaining, and policies can require it. The trust policy must then \
+                 also allow `sts:SetSourceIdentity`. Defaults to false.",
+            )
+            .stable(),
+        ),
+        input(
+            Attribute::optional_computed(
+                "trust_scope",
+                Type::String,
+                "What the role's trust policy accepts. `stack` (the default): the exact External ID \
+                 of each attached stack and phase, so the role itself names every stack, and the \
+                 policy grows by about 100 characters per stack (IAM's default quota of 2048 fits \
+                 about 16-20 stacks). `integration`: one `StringLike` pattern per phase, \
+                 `<account>@<integration_id>@*@read` and `...@*@write`, the same size for any \
+                 number of stacks; other integrations, even ones naming the same role, are still \
+                 refused, and which stacks may use the role is decided by deputy's attachments \
+                 alone. Verification checks that the role does what is declared. Not with a \
+                 custom `external_id`.",
+            )
+            .stable(),
+        ),
         input(Attribute::optional("labels", Type::map(Type::String), "Free-form labels.")),
         input(Attribute::optional_computed("space", Type::String, "Space. Defaults to `root`.").stable()),
         input(Attribute::optional("description", Type::String, "Free-form description.")),
@@ -125,8 +155,8 @@ impl Resource<Broker> for AwsIntegrationResource {
         Schema::new(
             0,
             "An AWS role deputy assumes on behalf of the stacks attached to it.\n\nChanging a \
-             field that changes what deputy sends to STS (role, region, duration, session tags, \
-             mode, custom External ID) is verified for every attached stack before it takes \
+             field that changes what deputy sends to STS or what the role must trust (role, \
+             region, duration, session tags, SourceIdentity, mode, custom External ID, trust scope) is verified for every attached stack before it takes \
              effect; if the verification fails, the previous configuration stays in force and the \
              apply fails with the report.",
             attributes(false),
@@ -155,6 +185,19 @@ impl Resource<Broker> for AwsIntegrationResource {
                         .at(AttributePath::attr("duration_seconds")),
                 );
             }
+        }
+        validate::attr::<TrustScope>(config, "trust_scope", "Invalid trust scope", &mut diags);
+        if let Some(Ok(scope)) = config
+            .get("trust_scope")
+            .as_str()
+            .map(str::parse::<TrustScope>)
+            && config.get("external_id").as_str().is_some()
+            && let Err(e) = check_trust_scope(scope, true)
+        {
+            diags.push(
+                Diagnostic::error("Invalid trust scope", e.0)
+                    .at(AttributePath::attr("trust_scope")),
+            );
         }
         let worker = config.get("generate_credentials_in_worker");
         if let (Some(custom), false) = (config.get("external_id").as_str(), worker.is_unknown())

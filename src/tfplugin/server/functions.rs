@@ -21,21 +21,26 @@ impl<P: Provider> ProviderService<P> {
                 }
             })?;
             let sig = f.signature();
-            if req.arguments.len() != sig.parameters.len() {
+            let (given, fixed) = (req.arguments.len(), sig.parameters.len());
+            if given < fixed || (given > fixed && sig.variadic.is_none()) {
+                let at_least = if sig.variadic.is_some() {
+                    "at least "
+                } else {
+                    ""
+                };
                 return Err(FunctionError {
                     text: format!(
-                        "{} takes {} arguments, got {}",
-                        req.name,
-                        sig.parameters.len(),
-                        req.arguments.len()
+                        "{} takes {at_least}{fixed} arguments, got {given}",
+                        req.name
                     ),
                     argument: None,
                 });
             }
+            let parameters = sig.parameters.iter().chain(sig.variadic.iter().cycle());
             let args = req
                 .arguments
                 .iter()
-                .zip(&sig.parameters)
+                .zip(parameters)
                 .enumerate()
                 .map(|(i, (dv, p))| {
                     wire::decode_dynamic(&p.ty, Some(dv))
@@ -83,7 +88,7 @@ mod tests {
     fn call_function() {
         /// The result, or the error's text (a prefix) and blamed argument.
         type Want = Result<&'static str, (&'static str, Option<i64>)>;
-        let cases: [(&str, &str, Vec<pb::DynamicValue>, Want); 6] = [
+        let cases: [(&str, &str, Vec<pb::DynamicValue>, Want); 7] = [
             ("result", "join", vec![text("a"), text("b")], Ok("ab")),
             (
                 "unknown function",
@@ -95,13 +100,19 @@ mod tests {
                 "too few arguments",
                 "join",
                 vec![text("a")],
-                Err(("join takes 2 arguments, got 1", None)),
+                Err(("join takes at least 2 arguments, got 1", None)),
             ),
             (
-                "too many arguments",
+                "variadic arguments",
                 "join",
                 vec![text("a"), text("b"), text("c")],
-                Err(("join takes 2 arguments, got 3", None)),
+                Ok("abc"),
+            ),
+            (
+                "variadic argument of the wrong type",
+                "join",
+                vec![text("a"), text("b"), arg(Value::Bool(true))],
+                Err(("rest: ", Some(2))),
             ),
             (
                 "argument of the wrong type",

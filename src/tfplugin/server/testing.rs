@@ -205,7 +205,7 @@ impl DataSource<FakeData> for Lookup {
     }
 }
 
-/// `join(a, b)`: concatenates two strings; `a` must not be empty.
+/// `join(a, b, rest...)`: concatenates strings; `a` must not be empty.
 pub(super) struct Join;
 
 impl Function for Join {
@@ -219,18 +219,20 @@ impl Function for Join {
                 Parameter::new("a", Type::String, "first"),
                 Parameter::new("b", Type::String, "second"),
             ],
+            variadic: Some(Parameter::new("rest", Type::String, "more")),
             returns: Type::String,
             summary: "join",
-            description: "Joins two strings.",
+            description: "Joins strings.",
         }
     }
 
     fn call(&self, args: &[Value]) -> Result<Value, FunctionError> {
-        let (a, b) = (args[0].as_str().unwrap(), args[1].as_str().unwrap());
-        if a.is_empty() {
+        if args[0].as_str() == Some("") {
             return Err(FunctionError::argument(0, "must not be empty"));
         }
-        Ok(Value::string(format!("{a}{b}")))
+        Ok(Value::string(
+            args.iter().filter_map(Value::as_str).collect::<String>(),
+        ))
     }
 }
 
