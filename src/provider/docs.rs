@@ -179,11 +179,14 @@ fn push_schema(out: &mut String, schema: &Schema) {
 }
 
 fn push_signature(out: &mut String, name: &str, sig: &Signature) {
-    let params: Vec<String> = sig
+    let mut params: Vec<String> = sig
         .parameters
         .iter()
         .map(|p| format!("{} {}", p.name, hcl_type(&p.ty)))
         .collect();
+    if let Some(v) = &sig.variadic {
+        params.push(format!("{}... {}", v.name, hcl_type(&v.ty)));
+    }
     let _ = write!(
         out,
         "\n## Signature\n\n```text\n{name}({}) {}\n```\n\n## Arguments\n\n",
@@ -198,6 +201,16 @@ fn push_signature(out: &mut String, name: &str, sig: &Signature) {
             p.name,
             type_name(&p.ty),
             p.description
+        );
+    }
+    if let Some(v) = &sig.variadic {
+        let _ = writeln!(
+            out,
+            "{}. `{}` ({}, variadic) {}",
+            sig.parameters.len() + 1,
+            v.name,
+            type_name(&v.ty),
+            v.description
         );
     }
 }
