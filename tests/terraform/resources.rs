@@ -1,6 +1,7 @@
 //! Resources and data sources against a real broker, driven by a real
 //! Terraform: the whole lifecycle, drift, import, exact trust-policy JSON
-//! over a 100-stack `for_each`, validation and connection errors.
+//! over a 100-stack `for_each`, trust policies for 1,000 stacks within
+//! IAM's quota or refused at plan, validation and connection errors.
 
 use deputy::api::{IntegrationInput, StackInput};
 
@@ -151,74 +152,154 @@ fn drift_is_planned_both_ways() {
 }
 
 #[test]
-fn trust_policies_for_a_hundred_stacks() {
+fn trust_policies_at_scale_fit_iams_quota_or_fail_at_plan() {
     let b = LiveBroker::start();
     let admin = b.admin();
-    let integration = b
-        .block_on(admin.create_integration(&IntegrationInput {
-            name: "shared".into(),
+    let integration = |name: &str, trust_scope: Option<&str>| {
+        b.block_on(admin.create_integration(&IntegrationInput {
+            name: name.into(),
             role_arn: "arn:aws:iam::210987654321:role/shared".into(),
+            trust_scope: trust_scope.map(str::to_string),
             ..Default::default()
         }))
         .unwrap()
-        .id;
-    for n in 0..100 {
+        .id
+    };
+    let (exact, shared) = (integration("exact", None), integration("shared", Some("integration")));
+    for n in 0..1000 {
         b.block_on(admin.create_stack(&StackInput {
             id: format!("s{n:03}"),
             ..Default::default()
         }))
         .unwrap();
     }
+    let stacks = r#"locals { stacks = [for n in range(1000) : format("s%03d", n)] }"#;
     let ws = workspace(
         &b,
         &format!(
             r#"
-locals {{ stacks = [for n in range(100) : format("s%03d", n)] }}
+{stacks}
 data "deputy_account" "this" {{}}
 data "deputy_aws_integration_attachment_external_id" "each" {{
-  for_each       = toset(local.stacks)
-  integration_id = "{integration}"
+  for_each       = toset(slice(local.stacks, 0, 100))
+  integration_id = "{exact}"
   stack_id       = each.key
 }}
+data "deputy_aws_integration_attachment_external_id" "scoped" {{
+  integration_id = "{shared}"
+  stack_id       = "s042"
+  write          = false
+}}
+data "deputy_aws_integration_trust_policy" "few" {{
+  integration_id = "{exact}"
+  stack_ids      = slice(local.stacks, 0, 15)
+}}
 data "deputy_aws_integration_trust_policy" "all" {{
-  integration_id = "{integration}"
+  integration_id = "{shared}"
   stack_ids      = local.stacks
 }}
 output "principal" {{ value = data.deputy_account.this.aws_principal_arn }}
 output "s042" {{ value = data.deputy_aws_integration_attachment_external_id.each["s042"].assume_role_policy_statement }}
+output "s042_length" {{ value = data.deputy_aws_integration_attachment_external_id.each["s042"].length }}
 output "s042_write" {{ value = data.deputy_aws_integration_attachment_external_id.each["s042"].external_id }}
-output "aggregate" {{ value = data.deputy_aws_integration_trust_policy.all.json }}
+output "scoped" {{ value = data.deputy_aws_integration_attachment_external_id.scoped.assume_role_policy_statement }}
+output "few" {{ value = data.deputy_aws_integration_trust_policy.few.json }}
+output "few_length" {{ value = data.deputy_aws_integration_trust_policy.few.length }}
+output "all" {{ value = data.deputy_aws_integration_trust_policy.all.json }}
+output "all_length" {{ value = data.deputy_aws_integration_trust_policy.all.length }}
+output "same_function" {{
+  value = data.deputy_aws_integration_trust_policy.all.json == provider::deputy::trust_policy_document(data.deputy_account.this.aws_principal_arn, "acme", "{shared}", local.stacks, ["read", "write"], {{ trust_scope = "integration" }})
+}}
 output "same_statements" {{
-  value = jsonencode([for s in local.stacks : jsondecode(data.deputy_aws_integration_attachment_external_id.each[s].assume_role_policy_statement)]) == jsonencode([for s in local.stacks : jsondecode(provider::deputy::assume_role_policy_statement(data.deputy_account.this.aws_principal_arn, [provider::deputy::external_id("acme", "{integration}", s, "read"), provider::deputy::external_id("acme", "{integration}", s, "write")]))])
+  value = jsonencode([for s in slice(local.stacks, 0, 100) : jsondecode(data.deputy_aws_integration_attachment_external_id.each[s].assume_role_policy_statement)]) == jsonencode([for s in slice(local.stacks, 0, 100) : jsondecode(provider::deputy::assume_role_policy_statement(data.deputy_account.this.aws_principal_arn, [provider::deputy::external_id("acme", "{exact}", s, "read"), provider::deputy::external_id("acme", "{exact}", s, "write")]))])
 }}
 "#
         ),
     );
     let out = ws.apply_outputs();
     assert_eq!(out["principal"]["value"], PRINCIPAL);
-    let p = format!("acme@{integration}");
+    let p = format!("acme@{exact}");
+    let s042 = format!(
+        r#"{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":["{p}@s042@read","{p}@s042@write"]}}}}}}"#
+    );
+    assert_eq!(out["s042"]["value"], s042);
+    assert_eq!(out["s042_length"]["value"], s042.len());
+    assert_eq!(out["s042_write"]["value"], format!("{p}@s042@write"));
     assert_eq!(
-        out["s042"]["value"],
+        out["scoped"]["value"],
         format!(
-            r#"{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":["{p}@s042@read","{p}@s042@write"]}}}}}}"#
+            r#"{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringLike":{{"sts:ExternalId":["acme@{shared}@*@read"]}}}}}}"#
         )
     );
-    assert_eq!(out["s042_write"]["value"], format!("{p}@s042@write"));
-    let ids: Vec<String> = (0..100)
+    let ids: Vec<String> = (0..15)
         .flat_map(|n| ["read", "write"].map(|ph| format!("\"{p}@s{n:03}@{ph}\"")))
         .collect();
-    assert_eq!(
-        out["aggregate"]["value"],
-        format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":[{}]}}}}}}]}}"#,
-            ids.join(",")
-        )
+    let few = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringEquals":{{"sts:ExternalId":[{}]}}}}}}]}}"#,
+        ids.join(",")
     );
+    assert_eq!(out["few"]["value"], few);
+    assert_eq!(out["few_length"]["value"], few.len());
+    let all = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{PRINCIPAL}"}},"Action":"sts:AssumeRole","Condition":{{"StringLike":{{"sts:ExternalId":["acme@{shared}@*@read","acme@{shared}@*@write"]}}}}}}]}}"#
+    );
+    assert_eq!(out["all"]["value"], all);
+    assert_eq!(out["all_length"]["value"], all.len());
+    assert_eq!(out["same_function"]["value"], true);
     assert_eq!(out["same_statements"]["value"], true);
+
+    // 1,000 stacks in stack scope: refused at plan, on the input, with the
+    // size, the limit, the count and both fixes; the function likewise.
+    ws.write(&format!(
+        r#"
+{stacks}
+data "deputy_aws_integration_trust_policy" "all" {{
+  integration_id = "{exact}"
+  stack_ids      = local.stacks
+}}
+"#
+    ));
+    let err = ws.fails(&["plan", "-no-color"]);
+    assert_contains(&err, "Error: Trust policy too long for IAM");
+    assert_contains(&err, "stack_ids = local.stacks");
+    for says in [
+        "stack(s), over the limit of 2048",
+        "for 1000 stack(s)",
+        r#"declare trust_scope = "integration" on the integration"#,
+        "split the stacks over several roles",
+    ] {
+        assert_contains(&err, says);
+    }
+    ws.write(&format!(
+        r#"
+{stacks}
+output "p" {{ value = provider::deputy::trust_policy_document("{PRINCIPAL}", "acme", "{exact}", local.stacks, ["read", "write"]) }}
+"#
+    ));
+    let err = ws.fails(&["plan", "-no-color"]);
+    assert_contains(&err, "for 1000 stack(s), over the limit of 2048");
+
+    // A raised quota is the provider's max_trust_policy_length.
+    ws.write(&format!(
+        r#"
+{stacks}
+provider "deputy" {{
+  max_trust_policy_length = 4096
+}}
+data "deputy_aws_integration_trust_policy" "thirty" {{
+  integration_id = "{exact}"
+  stack_ids      = slice(local.stacks, 0, 30)
+}}
+output "length" {{ value = data.deputy_aws_integration_trust_policy.thirty.length }}
+"#
+    ));
+    let out = ws.apply_outputs();
+    let length = out["length"]["value"].as_u64().unwrap();
+    assert!((2049..=4096).contains(&length), "{length}");
 
     // A stack that does not exist fails clearly, on the element.
     ws.write(&format!(
-        "data \"deputy_aws_integration_trust_policy\" \"x\" {{\n  integration_id = \"{integration}\"\n  stack_ids = [\"s001\", \"ghost\"]\n}}\n"
+        "data \"deputy_aws_integration_trust_policy\" \"x\" {{\n  integration_id = \"{exact}\"\n  stack_ids = [\"s001\", \"ghost\"]\n}}\n"
     ));
     let err = ws.fails(&["plan", "-no-color"]);
     assert_contains(&err, r#"Error: Stack not found"#);
