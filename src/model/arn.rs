@@ -103,6 +103,20 @@ impl RoleArn {
     pub fn account_id(&self) -> &str {
         &self.account_id
     }
+
+    /// The role's name: the last segment after `role/`.
+    pub fn name(&self) -> &str {
+        self.text.rsplit('/').next().unwrap_or_default()
+    }
+
+    /// The role's IAM path, `/` or `/a/b/`.
+    pub fn path(&self) -> String {
+        let rest = self.text.split_once(":role/").map_or("", |(_, r)| r);
+        match rest.rsplit_once('/') {
+            Some((path, _)) => format!("/{path}/"),
+            None => "/".to_string(),
+        }
+    }
 }
 
 impl FromStr for RoleArn {

@@ -73,6 +73,7 @@ pub mod ids;
 pub mod integration;
 pub mod names;
 pub mod phase;
+pub mod role_template;
 pub mod timestamp;
 pub mod trust_policy;
 pub mod verification;

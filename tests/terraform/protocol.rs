@@ -70,7 +70,8 @@ fn serves_schema_and_health_over_automtls() {
             [
                 "assume_role_policy_statement",
                 "external_id",
-                "trust_policy_document"
+                "trust_policy_document",
+                "trust_policy_length"
             ]
         );
 
