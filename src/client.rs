@@ -316,6 +316,32 @@ impl Client {
             .await
     }
 
+    pub async fn role_template(
+        &self,
+        integration_id: &str,
+        q: &RoleTemplateQuery,
+    ) -> ClientResult<RoleTemplateDocument> {
+        let mut target = at(["v1", "integrations", integration_id, "role-template"]);
+        let single = [
+            ("format", &q.format),
+            ("state_bucket", &q.state_bucket),
+            ("lock_table", &q.lock_table),
+            ("template_url", &q.template_url),
+        ];
+        for (key, value) in single {
+            if let Some(v) = value {
+                target = target.query(key, v.as_str());
+            }
+        }
+        for arn in &q.managed_policy_arn {
+            target = target.query("managed_policy_arn", arn.as_str());
+        }
+        for stack in &q.stack_id {
+            target = target.query("stack_id", stack.as_str());
+        }
+        self.get(target).await
+    }
+
     pub async fn create_key(&self, input: &ApiKeyInput) -> ClientResult<CreatedApiKey> {
         self.call(Method::POST, at(["v1", "keys"]), Some(input))
             .await

@@ -38,7 +38,9 @@ pub use registry::{
     Account, Attachment, AttachmentInput, AttachmentUpdate, Integration, IntegrationFilter,
     IntegrationInput, Labels, Stack, StackInput,
 };
-pub use trust::{ExternalIdQuery, ExternalIds, TrustPolicy};
+pub use trust::{
+    ExternalIdQuery, ExternalIds, RoleTemplateDocument, RoleTemplateQuery, TrustPolicy,
+};
 pub use verification::{Step, StepOutcome, VerificationState, VerifyQuery, VerifyReport};
 
 /// List answers wrap their items so fields (such as a page cursor) can be

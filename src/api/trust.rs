@@ -57,3 +57,44 @@ pub struct TrustPolicy {
     /// refused with `trust_policy_too_long` instead.
     pub max_length: usize,
 }
+
+/// Query of `GET /v1/integrations/{id}/role-template`. Repeat a key for
+/// several values (`?managed_policy_arn=A&managed_policy_arn=B`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RoleTemplateQuery {
+    /// `cloudformation` (the default), `terraform` or `json`.
+    pub format: Option<String>,
+    /// Managed policies to attach to the role.
+    #[param(style = Form, explode)]
+    #[serde(default)]
+    pub managed_policy_arn: Vec<String>,
+    /// Stacks to trust besides the attached ones, for a role created
+    /// before its attachments (which are verified against it).
+    #[param(style = Form, explode)]
+    #[serde(default)]
+    pub stack_id: Vec<String>,
+    /// Also create an S3 bucket for Terraform state, and let the role use it.
+    pub state_bucket: Option<String>,
+    /// Also create a DynamoDB lock table (needs `state_bucket`).
+    pub lock_table: Option<String>,
+    /// Where you will host the CloudFormation template (https): the answer
+    /// then carries a console quick-create link for it.
+    pub template_url: Option<String>,
+}
+
+/// `GET /v1/integrations/{id}/role-template`: the role, ready to deploy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RoleTemplateDocument {
+    pub integration_id: IntegrationId,
+    /// `cloudformation`, `terraform` or `json`.
+    pub format: String,
+    /// A file name for `content`.
+    pub file_name: String,
+    pub content: String,
+    /// The trust policy's length as IAM counts it.
+    pub trust_policy_length: usize,
+    /// CloudFormation's quick-create link, when `template_url` was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quick_create_url: Option<String>,
+}

@@ -1,6 +1,7 @@
 //! The `deputy` command line: one file per subcommand.
 
 mod credential_server;
+mod role_template;
 mod run_credentials;
 mod token;
 mod verify;
@@ -69,6 +70,20 @@ pub enum Command {
         #[arg(long, requires = "integration", conflicts_with_all = ["all", "stack"])]
         as_worker: bool,
     },
+    /// Print the role of an integration as a CloudFormation template, a
+    /// Terraform configuration or JSON: the trust policy for its attachments
+    /// in its trust scope, the session duration it needs, and optionally
+    /// managed policies and a Terraform state bucket and lock table.
+    RoleTemplate(role_template::RoleTemplateArgs),
+    /// Print the trust policy of an integration's role over every
+    /// attachment, with its length against the broker's limit.
+    TrustPolicy {
+        #[command(flatten)]
+        broker: BrokerArgs,
+        /// The integration's id.
+        #[arg(long)]
+        integration: String,
+    },
     /// Print the broker API's OpenAPI document (the one `deputy serve`
     /// answers at /v1/openapi.json).
     Openapi,
@@ -126,6 +141,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             }
             verify::one(&client, &integration, stack.as_deref()).await
         }
+        Command::RoleTemplate(args) => role_template::role_template(args).await.map(|()| 0),
+        Command::TrustPolicy {
+            broker,
+            integration,
+        } => role_template::trust_policy(&broker, &integration)
+            .await
+            .map(|()| 0),
         Command::Openapi => {
             print!("{}", crate::broker::api::openapi::document());
             Ok(0)

@@ -114,7 +114,9 @@ impl RoleTemplate {
             }
         }
         let assume_role_policy: Value = serde_json::from_str(trust_policy).map_err(|e| {
-            Invalid::new(format!("the trust policy is not JSON ({e}); this is a bug in deputy"))
+            Invalid::new(format!(
+                "the trust policy is not JSON ({e}); this is a bug in deputy"
+            ))
         })?;
         let partition = role.partition();
         let state_policy = state.as_ref().map(|s| state_policy(partition, role, s));
@@ -150,7 +152,8 @@ impl RoleTemplate {
             role["ManagedPolicyArns"] = json!(self.managed_policy_arns);
         }
         if let Some(policy) = &self.state_policy {
-            role["Policies"] = json!([{ "PolicyName": STATE_POLICY_NAME, "PolicyDocument": policy }]);
+            role["Policies"] =
+                json!([{ "PolicyName": STATE_POLICY_NAME, "PolicyDocument": policy }]);
         }
         let mut resources = serde_json::Map::new();
         let mut outputs = serde_json::Map::new();
@@ -306,9 +309,7 @@ impl RoleTemplate {
                 heredoc(policy),
             );
         }
-        out.push_str(
-            "\noutput \"role_arn\" {\n  value = aws_iam_role.deputy.arn\n}\n",
-        );
+        out.push_str("\noutput \"role_arn\" {\n  value = aws_iam_role.deputy.arn\n}\n");
         out
     }
 }
@@ -380,7 +381,8 @@ pub fn check_managed_policy_arn(arn: &str) -> Result<(), Invalid> {
         && ["aws", "aws-cn", "aws-us-gov"].contains(&parts[1])
         && parts[2] == "iam"
         && parts[3].is_empty()
-        && (parts[4] == "aws" || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
+        && (parts[4] == "aws"
+            || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
         && parts[5].strip_prefix("policy/").is_some_and(|rest| {
             !rest.is_empty()
                 && !rest.ends_with('/')
@@ -443,9 +445,8 @@ pub fn quick_create_url(
     template_url: &str,
     stack_name: &str,
 ) -> Result<String, Invalid> {
-    let parsed = url::Url::parse(template_url).map_err(|e| {
-        Invalid::new(format!("template_url {template_url:?} is not a URL ({e})"))
-    })?;
+    let parsed = url::Url::parse(template_url)
+        .map_err(|e| Invalid::new(format!("template_url {template_url:?} is not a URL ({e})")))?;
     if parsed.scheme() != "https" {
         return Err(Invalid::new(format!(
             "template_url {template_url:?} must be an https URL: CloudFormation reads templates from \
@@ -491,7 +492,10 @@ mod tests {
         let cfn: Value = serde_json::from_str(&t.render(Format::CloudFormation)).unwrap();
         let props = &cfn["Resources"]["Role"]["Properties"];
         assert_eq!(props["MaxSessionDuration"], 7200);
-        assert_eq!(props["ManagedPolicyArns"][0], "arn:aws:iam::aws:policy/ReadOnlyAccess");
+        assert_eq!(
+            props["ManagedPolicyArns"][0],
+            "arn:aws:iam::aws:policy/ReadOnlyAccess"
+        );
         assert!(cfn["Resources"].get("StateBucket").is_none());
     }
 
@@ -502,9 +506,15 @@ mod tests {
             lock_table: Some("acme-tf-lock".into()),
         }));
         let cfn: Value = serde_json::from_str(&t.render(Format::CloudFormation)).unwrap();
-        assert_eq!(cfn["Resources"]["LockTable"]["Type"], "AWS::DynamoDB::Table");
+        assert_eq!(
+            cfn["Resources"]["LockTable"]["Type"],
+            "AWS::DynamoDB::Table"
+        );
         let policy = &cfn["Resources"]["Role"]["Properties"]["Policies"][0]["PolicyDocument"];
-        assert_eq!(policy["Statement"][1]["Resource"], "arn:aws:s3:::acme-tf-state/*");
+        assert_eq!(
+            policy["Statement"][1]["Resource"],
+            "arn:aws:s3:::acme-tf-state/*"
+        );
         assert_eq!(
             policy["Statement"][2]["Resource"],
             "arn:aws:dynamodb:*:123456789012:table/acme-tf-lock"
@@ -541,8 +551,13 @@ mod tests {
     fn quick_create_links_encode_the_template_url() {
         let role: RoleArn = "arn:aws:iam::123456789012:role/deploy".parse().unwrap();
         let region: Region = "eu-west-1".parse().unwrap();
-        let url = quick_create_url(&role, &region, "https://b.s3.amazonaws.com/t.json?v=1&x=2", "deputy-deploy")
-            .unwrap();
+        let url = quick_create_url(
+            &role,
+            &region,
+            "https://b.s3.amazonaws.com/t.json?v=1&x=2",
+            "deputy-deploy",
+        )
+        .unwrap();
         assert_eq!(
             url,
             "https://eu-west-1.console.aws.amazon.com/cloudformation/home?region=eu-west-1#/stacks/quickcreate?templateURL=https%3A%2F%2Fb.s3.amazonaws.com%2Ft.json%3Fv%3D1%26x%3D2&stackName=deputy-deploy"

@@ -58,6 +58,7 @@ impl Provider for DeputyProvider {
             .data_source(data_sources::AwsIntegrationAttachmentDataSource)
             .data_source(data_sources::AttachmentExternalIdDataSource)
             .data_source(data_sources::AwsIntegrationTrustPolicyDataSource)
+            .data_source(data_sources::AwsIntegrationRoleTemplateDataSource)
             .data_source(data_sources::TrustPolicyDocumentDataSource)
             .ephemeral_resource(ephemeral::AwsCredentialsEphemeralResource)
             .function(functions::ExternalIdFunction)

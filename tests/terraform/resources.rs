@@ -165,7 +165,10 @@ fn trust_policies_at_scale_fit_iams_quota_or_fail_at_plan() {
         .unwrap()
         .id
     };
-    let (exact, shared) = (integration("exact", None), integration("shared", Some("integration")));
+    let (exact, shared) = (
+        integration("exact", None),
+        integration("shared", Some("integration")),
+    );
     for n in 0..1000 {
         b.block_on(admin.create_stack(&StackInput {
             id: format!("s{n:03}"),

@@ -15,6 +15,7 @@ mod health;
 mod integrations;
 mod keys;
 pub mod openapi;
+mod role_template;
 mod stacks;
 pub(super) mod trust;
 pub(crate) mod verify;
@@ -191,6 +192,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(attachments::routes());
     all.extend(keys::routes());
     all.extend(trust::routes());
+    all.extend(role_template::routes());
     all.push(route("/v1/audit", M::GET, get(audit::list)));
     all.push(route(
         "/v1/credentials",

@@ -95,6 +95,7 @@ impl Modify for BearerAuth {
         super::attachments::of_stack,
         super::trust::external_ids_route,
         super::trust::trust_policy,
+        super::role_template::role_template,
         super::verify::verify,
         super::verify::worker_verification,
         super::keys::list,
