@@ -40,7 +40,7 @@ fn binary() -> PathBuf {
 }
 
 /// The text of the first `<tag>...</tag>` in an XML answer.
-fn xml_field(body: &str, tag: &str) -> Option<String> {
+pub fn xml_field(body: &str, tag: &str) -> Option<String> {
     let open = format!("<{tag}>");
     let start = body.find(&open)? + open.len();
     let end = body[start..].find(&format!("</{tag}>"))?;
@@ -87,15 +87,39 @@ impl Fakecloud {
     /// An IAM Query API call as the emulator's root; the answer's body, or
     /// AWS's error code and message.
     pub async fn iam(&self, action: &str, params: &[(&str, &str)]) -> Result<String, String> {
-        let mut form = vec![("Action", action), ("Version", "2010-05-08")];
+        self.query("iam", "2010-05-08", action, params).await
+    }
+
+    /// A CloudFormation Query API call as the emulator's root.
+    pub async fn cloudformation(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<String, String> {
+        self.query("cloudformation", "2010-05-15", action, params)
+            .await
+    }
+
+    /// A Query API call to `service` (named in the credential scope, which
+    /// is how fakecloud routes it).
+    async fn query(
+        &self,
+        service: &str,
+        version: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Result<String, String> {
+        let mut form = vec![("Action", action), ("Version", version)];
         form.extend_from_slice(params);
         let response = self
             .http
             .post(&self.endpoint)
             .header(
                 "Authorization",
-                "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/iam/aws4_request, \
-                 SignedHeaders=host, Signature=0",
+                format!(
+                    "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, \
+                     SignedHeaders=host, Signature=0"
+                ),
             )
             .header("Content-Type", "application/x-www-form-urlencoded")
             .body(

@@ -1,12 +1,14 @@
 //! Verification and vending against an IAM no one here wrote (fakecloud):
 //! every trust-policy shape accepted or refused as IAM semantics demand,
 //! and the invariant held through changes, cancels, crashes and roles that
-//! turn unsafe. The broker is a real `deputy serve` process running as an
-//! IAM user of the emulator.
+//! turn unsafe; trust policies IAM accepts at any scale, and role
+//! templates. The broker is a real `deputy serve` process running as an IAM
+//! user of the emulator.
 
 mod broker;
 mod fakecloud;
 mod runs;
+mod scale;
 mod scenarios;
 mod shapes;
 #[path = "../terraform/support.rs"]
