@@ -396,4 +396,29 @@ mod tests {
             r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"sts:ExternalId":["x@y"]}}}]}"#
         );
     }
+
+    #[test]
+    fn each_extra_action_is_granted_exactly_when_vends_need_it() {
+        let p: PrincipalArn = "arn:aws:iam::123456789012:role/broker".parse().unwrap();
+        let action = |tag_session, set_source_identity| {
+            let json = statement_json(
+                &p,
+                &ids(&["x@y"]),
+                Actions {
+                    tag_session,
+                    set_source_identity,
+                },
+            );
+            serde_json::from_str::<serde_json::Value>(&json).unwrap()["Action"].clone()
+        };
+        assert_eq!(action(false, false), serde_json::json!("sts:AssumeRole"));
+        assert_eq!(
+            action(false, true),
+            serde_json::json!(["sts:AssumeRole", "sts:SetSourceIdentity"])
+        );
+        assert_eq!(
+            action(true, true),
+            serde_json::json!(["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"])
+        );
+    }
 }

@@ -25,7 +25,15 @@ use deputy::model::trust_policy::{
 use deputy::model::{AccountName, IntegrationId, Phase, PrincipalArn, StackId};
 
 use crate::broker::Broker;
-use crate::fakecloud::{ACCOUNT, Fakecloud, trust, xml_field};
+use crate::fakecloud::{ACCOUNT, AccessKey, Fakecloud, trust, xml_field};
+
+/// The emulator, the broker's IAM user, and a broker running as it.
+async fn setup() -> (Fakecloud, AccessKey, Broker) {
+    let fc = Fakecloud::start();
+    let user = fc.user("deputy-broker").await;
+    let b = Broker::start(&fc, &user, &["--verify-retry-seconds", "2"]).await;
+    (fc, user, b)
+}
 
 fn both(stack: &str) -> AttachmentInput {
     AttachmentInput {
@@ -144,14 +152,45 @@ async fn deputys_length_check_agrees_with_iam_at_every_scale() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_integration_scoped_role_serves_a_thousand_stacks_and_no_other_integration() {
-    let fc = Fakecloud::start();
-    let user = fc.user("deputy-broker").await;
-    let b = Broker::start(&fc, &user, &["--verify-retry-seconds", "2"]).await;
+    let (fc, user, b) = setup().await;
     let admin = b.admin();
     let shared = integration(&admin, "shared", "shared", TrustScope::Integration).await;
-    let policy = template_trust(&admin, &shared, &[]).await;
-    fc.role("shared", &policy).await.unwrap();
+    let exact = integration(&admin, "exact", "exact", TrustScope::Stack).await;
     let ids = stacks(&admin, "stack", 1000).await;
+
+    // The administrative stack: one instance plans the policy for 1,000
+    // stacks in integration scope; in stack scope the plan fails.
+    let env = [
+        ("DEPUTY_ENDPOINT", b.base.clone()),
+        ("DEPUTY_TOKEN", b.admin_token.clone()),
+    ];
+    let config = |integration: &IntegrationId| {
+        format!(
+            "locals {{\n  stacks = [for n in range(1000) : format(\"stack-%02d\", n)]\n}}\n\
+             data \"deputy_aws_integration_trust_policy\" \"all\" {{\n  integration_id = \"{integration}\"\n  stack_ids      = local.stacks\n}}\n\
+             output \"json\" {{\n  value = data.deputy_aws_integration_trust_policy.all.json\n}}\n\
+             output \"length\" {{\n  value = data.deputy_aws_integration_trust_policy.all.length\n}}\n"
+        )
+    };
+    let (scoped, exact_config) = (config(&shared.id), config(&exact.id));
+    let (outputs, refused) = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let ws = crate::tf::Workspace::with_env(&scoped, &env);
+        let outputs = ws.apply_outputs();
+        ws.write(&exact_config);
+        (outputs, ws.fails(&["plan", "-no-color"]))
+    })
+    .await
+    .unwrap();
+    assert!(
+        refused.contains("for 1000 stack(s), over the limit of 2048"),
+        "{refused}"
+    );
+    let length = outputs["length"]["value"].as_u64().unwrap() as usize;
+    assert!(length < DEFAULT_MAX_LENGTH, "{length}");
+    let policy: Value = serde_json::from_str(outputs["json"]["value"].as_str().unwrap()).unwrap();
+    assert_eq!(policy, template_trust(&admin, &shared, &[]).await);
+    fc.role("shared", &policy).await.unwrap();
     let started = Instant::now();
     for id in &ids {
         admin.attach(&shared.id, &both(id)).await.unwrap();
@@ -195,9 +234,7 @@ async fn an_integration_scoped_role_serves_a_thousand_stacks_and_no_other_integr
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stack_scoped_role_stops_growing_at_the_quota_and_the_scope_is_verified_as_declared() {
-    let fc = Fakecloud::start();
-    let user = fc.user("deputy-broker").await;
-    let b = Broker::start(&fc, &user, &["--verify-retry-seconds", "2"]).await;
+    let (fc, user, b) = setup().await;
     let admin = b.admin();
     let exact = integration(&admin, "exact", "exact", TrustScope::Stack).await;
     let ids = stacks(&admin, "s", 40).await;
@@ -293,9 +330,7 @@ async fn a_stack_scoped_role_stops_growing_at_the_quota_and_the_scope_is_verifie
 
 #[tokio::test(flavor = "multi_thread")]
 async fn source_identity_is_passed_recorded_and_in_the_statement() {
-    let fc = Fakecloud::start();
-    let user = fc.user("deputy-broker").await;
-    let b = Broker::start(&fc, &user, &["--verify-retry-seconds", "2"]).await;
+    let (fc, user, b) = setup().await;
     let admin = b.admin();
     admin
         .create_stack(&StackInput::with_id("net"))
@@ -357,9 +392,7 @@ fn tool(name: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn role_templates_lint_format_and_create_a_role_that_verifies() {
-    let fc = Fakecloud::start();
-    let user = fc.user("deputy-broker").await;
-    let b = Broker::start(&fc, &user, &["--verify-retry-seconds", "2"]).await;
+    let (fc, user, b) = setup().await;
     let admin = b.admin();
     admin
         .create_stack(&StackInput::with_id("net"))
