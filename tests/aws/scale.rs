@@ -152,7 +152,7 @@ async fn deputys_length_check_agrees_with_iam_at_every_scale() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_integration_scoped_role_serves_a_thousand_stacks_and_no_other_integration() {
-    let (fc, user, b) = setup().await;
+    let (fc, _, b) = setup().await;
     let admin = b.admin();
     let shared = integration(&admin, "shared", "shared", TrustScope::Integration).await;
     let exact = integration(&admin, "exact", "exact", TrustScope::Stack).await;
@@ -330,7 +330,7 @@ async fn a_stack_scoped_role_stops_growing_at_the_quota_and_the_scope_is_verifie
 
 #[tokio::test(flavor = "multi_thread")]
 async fn source_identity_is_passed_recorded_and_in_the_statement() {
-    let (fc, user, b) = setup().await;
+    let (fc, _, b) = setup().await;
     let admin = b.admin();
     admin
         .create_stack(&StackInput::with_id("net"))
@@ -392,7 +392,7 @@ fn tool(name: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn role_templates_lint_format_and_create_a_role_that_verifies() {
-    let (fc, user, b) = setup().await;
+    let (fc, _, b) = setup().await;
     let admin = b.admin();
     admin
         .create_stack(&StackInput::with_id("net"))
@@ -537,5 +537,48 @@ async fn role_templates_lint_format_and_create_a_role_that_verifies() {
     assert_eq!(
         definition["assume_role_policy"]["Statement"][0]["Action"],
         json!(["sts:AssumeRole", "sts:TagSession"])
+    );
+
+    // The CLI prints the broker's template, and the trust policy with its
+    // length against the limit.
+    let cli = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
+            .args(args)
+            .env("DEPUTY_ENDPOINT", &b.base)
+            .env("DEPUTY_TOKEN", &b.admin_token)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "deputy {args:?}: {out:?}");
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (printed, said) = cli(&[
+        "role-template",
+        "--integration",
+        i.id.as_str(),
+        "--managed-policy-arn",
+        &policy_arn,
+        "--state-bucket",
+        "acme-terraform-state",
+        "--lock-table",
+        "acme-terraform-lock",
+        "--template-url",
+        "https://acme-templates.s3.amazonaws.com/launched.json",
+    ]);
+    assert_eq!(printed, cfn.content);
+    assert!(
+        said.contains(cfn.quick_create_url.as_deref().unwrap()),
+        "{said}"
+    );
+    let (printed, said) = cli(&["trust-policy", "--integration", i.id.as_str()]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&printed).unwrap(),
+        definition["assume_role_policy"]
+    );
+    assert!(
+        said.contains("of 2048 allowed, 1 stack(s), trust scope integration"),
+        "{said}"
     );
 }

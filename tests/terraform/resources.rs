@@ -390,3 +390,78 @@ fn broker_down_or_wrong_key_is_a_clear_error() {
         "This needs the deputy broker, and the provider has no broker endpoint: set `endpoint` in the provider block or the DEPUTY_ENDPOINT environment variable.",
     );
 }
+
+#[test]
+fn trust_scope_source_identity_and_role_templates_through_terraform() {
+    let b = LiveBroker::start();
+    let ws = workspace(
+        &b,
+        r#"
+resource "deputy_aws_integration" "shared" {
+  name                = "shared"
+  role_arn            = "arn:aws:iam::210987654321:role/team/shared"
+  duration_seconds    = 7200
+  trust_scope         = "integration"
+  set_source_identity = true
+}
+data "deputy_aws_integration_role_template" "t" {
+  integration_id = deputy_aws_integration.shared.id
+  format         = "terraform"
+  state_bucket   = "acme-tf-state"
+}
+output "content" { value = data.deputy_aws_integration_role_template.t.content }
+output "file" { value = data.deputy_aws_integration_role_template.t.file_name }
+output "length" { value = data.deputy_aws_integration_role_template.t.trust_policy_length }
+"#,
+    );
+    let out = ws.apply_outputs();
+    let content = out["content"]["value"].as_str().unwrap();
+    for has in [
+        "resource \"aws_iam_role\" \"deputy\"",
+        "  path                 = \"/team/\"",
+        "  max_session_duration = 7200",
+        "\"StringLike\"",
+        "\"sts:SetSourceIdentity\"",
+        "resource \"aws_s3_bucket\" \"state\"",
+        "\"arn:aws:s3:::acme-tf-state/*\"",
+    ] {
+        assert!(content.contains(has), "{has}\n{content}");
+    }
+    assert_eq!(out["file"]["value"], "shared.tf");
+    assert!(out["length"]["value"].as_u64().unwrap() < 400);
+    assert_eq!(ws.plan_exit().0, 0, "the new attributes round-trip");
+
+    ws.write(
+        r#"
+resource "deputy_aws_integration" "bad" {
+  name                           = "bad"
+  role_arn                       = "arn:aws:iam::210987654321:role/bad"
+  generate_credentials_in_worker = true
+  external_id                    = "shared-id"
+  trust_scope                    = "integration"
+}
+resource "deputy_aws_integration" "typo" {
+  name        = "typo"
+  role_arn    = "arn:aws:iam::210987654321:role/typo"
+  trust_scope = "stacks"
+}
+data "deputy_aws_integration_role_template" "bad" {
+  integration_id      = "01JQ3ZV8T4M5N6P7Q8R9S0T1V2"
+  format              = "yaml"
+  state_bucket        = "Bad_Bucket"
+  managed_policy_arns = ["arn:aws:iam::aws:role/nope"]
+}
+"#,
+    );
+    let err = ws.fails(&["plan", "-no-color"]);
+    for says in [
+        r#"Error: Invalid trust scope with deputy_aws_integration.bad"#,
+        "remove external_id, or use trust_scope = \"stack\"",
+        r#"trust_scope is "stacks": use "stack""#,
+        r#"format is "yaml": use "cloudformation", "terraform" or "json""#,
+        r#"state_bucket "Bad_Bucket" is not an S3 bucket name"#,
+        r#""arn:aws:iam::aws:role/nope" is not a managed policy ARN"#,
+    ] {
+        assert_contains(&err, says);
+    }
+}
