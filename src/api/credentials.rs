@@ -18,7 +18,7 @@ pub struct CredentialsRequest {
     pub phase: Phase,
     /// The run's id; becomes the AWS session name (sanitized), so CloudTrail
     /// shows which run did what.
-    #[schema(min_length = 1, max_length = 256)]
+    #[schema(min_length = 1, max_length = 256, pattern = "^[ -~]{1,256}$")]
     pub run_id: String,
 }
 

@@ -15,6 +15,7 @@ use base64::Engine;
 use rand::RngCore;
 use tokio::sync::Mutex;
 
+use super::mask::Secrets;
 use super::run_credentials::{RunArgs, RunCredentials, fetch};
 
 struct Shared {
@@ -22,6 +23,8 @@ struct Shared {
     token: String,
     refresh_before: i64,
     current: Mutex<RunCredentials>,
+    /// Every credential handed to the child, masked in its output.
+    secrets: Secrets,
 }
 
 fn expires_in(c: &RunCredentials) -> i64 {
@@ -38,6 +41,7 @@ pub async fn start(
     args: RunArgs,
     first: RunCredentials,
     refresh_before: i64,
+    secrets: Secrets,
 ) -> anyhow::Result<(String, String)> {
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
@@ -47,6 +51,7 @@ pub async fn start(
         token: token.clone(),
         refresh_before,
         current: Mutex::new(first),
+        secrets,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let uri = format!("http://{}/credentials", listener.local_addr()?);
@@ -73,7 +78,12 @@ async fn credentials(
     let mut current = shared.current.lock().await;
     if expires_in(&current) < shared.refresh_before {
         match fetch(&shared.args).await {
-            Ok(fresh) => *current = fresh,
+            Ok(fresh) => {
+                // Masked before the child can see them.
+                shared.secrets.add(&fresh.secret_access_key);
+                shared.secrets.add(&fresh.session_token);
+                *current = fresh;
+            }
             Err(e) => {
                 eprintln!("deputy: could not renew AWS credentials: {e:#}");
                 if expires_in(&current) <= 0 {

@@ -1,6 +1,7 @@
 //! The `deputy` command line: one file per subcommand.
 
 mod credential_server;
+mod mask;
 mod role_template;
 mod run_credentials;
 mod token;

@@ -6,11 +6,13 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use clap::Args;
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::mask::{Masker, Secrets};
 
 use super::BrokerArgs;
 use crate::api::{CredentialsRequest, IssuedCredentials};
-use crate::model::{Phase, timestamp};
+use crate::model::{Phase, RunId, timestamp};
 use crate::sts::{AssumeRequest, Sts};
 
 #[derive(Debug, Clone, Args)]
@@ -25,12 +27,19 @@ pub struct RunArgs {
     pub phase: Phase,
     /// The run's id; it becomes the AWS session name, so CloudTrail shows
     /// which run did what.
-    #[arg(long = "run-id", env = "DEPUTY_RUN_ID")]
+    #[arg(long = "run-id", env = "DEPUTY_RUN_ID", value_parser = parse_run_id)]
     pub run_id: String,
 }
 
 fn parse_phase(s: &str) -> Result<Phase, String> {
     s.parse().map_err(|e: crate::model::Invalid| e.0)
+}
+
+/// Checked here too, so a bad run id fails before any request.
+fn parse_run_id(s: &str) -> Result<String, String> {
+    s.parse::<RunId>()
+        .map(String::from)
+        .map_err(|e: crate::model::Invalid| e.0)
 }
 
 /// Plain credentials, whichever mode the integration is in.
@@ -143,13 +152,16 @@ pub async fn exec(args: RunArgs, exec: ExecArgs, command: Vec<String>) -> anyhow
         .env_remove("AWS_SESSION_TOKEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut secrets = vec![c.secret_access_key.clone(), c.session_token.clone()];
+    let secrets = Secrets::default();
+    secrets.add(&c.secret_access_key);
+    secrets.add(&c.session_token);
     if exec.refresh {
         let (uri, token) =
-            super::credential_server::start(args.clone(), c, exec.refresh_before).await?;
+            super::credential_server::start(args.clone(), c, exec.refresh_before, secrets.clone())
+                .await?;
         cmd.env("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri)
             .env("AWS_CONTAINER_AUTHORIZATION_TOKEN", &token);
-        secrets.push(token);
+        secrets.add(&token);
     } else {
         cmd.env("AWS_ACCESS_KEY_ID", &c.access_key_id)
             .env("AWS_SECRET_ACCESS_KEY", &c.secret_access_key)
@@ -170,30 +182,77 @@ pub async fn exec(args: RunArgs, exec: ExecArgs, command: Vec<String>) -> anyhow
         tokio::io::stderr(),
         secrets,
     ));
-    let status = child.wait().await?;
+    let status = forward_signals_until_exit(&mut child).await?;
     let _ = out.await;
     let _ = err.await;
-    Ok(status.code().unwrap_or(1))
+    Ok(exit_code(status))
 }
 
-/// Copies `from` to `to` line by line, replacing each secret with `***`.
-async fn mask(
-    from: impl AsyncRead + Unpin,
-    mut to: impl AsyncWrite + Unpin,
-    secrets: Vec<String>,
-) -> std::io::Result<()> {
-    let mut reader = BufReader::new(from);
-    let mut line = Vec::new();
+/// Waits for the child, passing on the signals a CI runner or a service
+/// manager sends to `deputy exec` alone (a cancelled job, `docker stop`), so
+/// the command can stop as it would if run directly. A Ctrl-C typed in a
+/// terminal already reaches the whole foreground process group, child
+/// included; forwarding it too would make Terraform see two interrupts and
+/// abandon its graceful stop, so SIGINT and SIGQUIT are only passed on when
+/// deputy has no terminal.
+async fn forward_signals_until_exit(
+    child: &mut tokio::process::Child,
+) -> std::io::Result<std::process::ExitStatus> {
+    use std::io::IsTerminal;
+
+    use nix::sys::signal::{Signal, kill};
+    use tokio::signal::unix::{SignalKind, signal};
+
+    let pid = child.id().map(|id| nix::unistd::Pid::from_raw(id as i32));
+    let from_terminal = std::io::stdin().is_terminal();
+    let mut term = signal(SignalKind::terminate())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
     loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line).await? == 0 {
-            return to.flush().await;
+        let sig = tokio::select! {
+            status = child.wait() => return status,
+            Some(()) = term.recv() => Signal::SIGTERM,
+            Some(()) = hup.recv() => Signal::SIGHUP,
+            Some(()) = int.recv() => Signal::SIGINT,
+            Some(()) = quit.recv() => Signal::SIGQUIT,
+        };
+        let typed = matches!(sig, Signal::SIGINT | Signal::SIGQUIT) && from_terminal;
+        if let (Some(pid), false) = (pid, typed) {
+            let _ = kill(pid, sig);
         }
-        let mut text = String::from_utf8_lossy(&line).into_owned();
-        for s in secrets.iter().filter(|s| !s.is_empty()) {
-            text = text.replace(s.as_str(), "***");
-        }
-        to.write_all(text.as_bytes()).await?;
+    }
+}
+
+/// The child's exit code, or 128 + n when signal n killed it, as shells
+/// report it.
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|n| 128 + n))
+        .unwrap_or(1)
+}
+
+/// Copies `from` to `to` as it arrives, byte for byte, but for the secrets.
+async fn mask(
+    mut from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin,
+    secrets: Secrets,
+) -> std::io::Result<()> {
+    let mut masker = Masker::new(secrets);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = from.read(&mut buf).await?;
+        let shown = if n == 0 {
+            masker.finish()
+        } else {
+            masker.push(&buf[..n])
+        };
+        to.write_all(&shown).await?;
         to.flush().await?;
+        if n == 0 {
+            return Ok(());
+        }
     }
 }

@@ -39,6 +39,35 @@ checked_text!(
     "account name"
 );
 
+/// 1 to 256 printable ASCII characters: a run id reaches session names,
+/// session tags, SourceIdentity and the audit trail, so nothing that could
+/// forge a log line (control characters) or pass for something else
+/// (non-ASCII look-alikes).
+fn check_run_id(what: &str, s: &str) -> Result<(), Invalid> {
+    let printable = s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if s.is_empty() || s.len() > RunId::MAX || !printable {
+        let shown: String = s.chars().take(40).collect();
+        return Err(Invalid::new(format!(
+            "{shown:?}{} is not a valid {what}: use 1 to {} printable ASCII characters (the CI \
+             system's run or job id, for example \"github-4242-1\")",
+            if s.chars().count() > 40 { "..." } else { "" },
+            RunId::MAX
+        )));
+    }
+    Ok(())
+}
+
+checked_text!(
+    /// A run's id as the CI system names it; it becomes the session name.
+    RunId,
+    check_run_id,
+    "run id"
+);
+
+impl RunId {
+    pub const MAX: usize = 256;
+}
+
 /// An AWS integration's id: a ULID assigned by the broker (26 characters of
 /// Crockford base32, uppercase).
 #[derive(
@@ -73,6 +102,22 @@ impl FromStr for IntegrationId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_ids_are_printable_ascii_and_bounded() {
+        for ok in ["1", "run 42/apply", "github/actions#17", &"x".repeat(256)] {
+            assert!(ok.parse::<RunId>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "a\nforged log line",
+            "r\u{e9}sum\u{e9}",
+            &"x".repeat(257),
+        ] {
+            let e = bad.parse::<RunId>().unwrap_err().to_string();
+            assert!(e.contains("1 to 256 printable ASCII characters"), "{e}");
+        }
+    }
 
     #[test]
     fn slugs() {

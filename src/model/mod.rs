@@ -80,7 +80,7 @@ pub mod verification;
 
 pub use arn::{PrincipalArn, PrincipalKind, RoleArn};
 pub use external_id::ExternalId;
-pub use ids::{AccountName, IntegrationId, StackId};
+pub use ids::{AccountName, IntegrationId, RunId, StackId};
 pub use integration::{Region, SessionDuration};
 pub use names::{Name, Space};
 pub use phase::Phase;

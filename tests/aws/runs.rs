@@ -154,9 +154,37 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         ]
     );
 
+    // The command's output passes byte for byte but for the secrets: a
+    // secret written in two halves, and its URL-encoded form, are masked;
+    // 64 KiB of binary is unchanged; a prompt without a newline arrives.
+    let script = "import os,sys,time,urllib.parse\ns=os.environ['AWS_SECRET_ACCESS_KEY'].encode()\no=sys.stdout.buffer\no.write(bytes((i*7919)%251 for i in range(65536)))\no.write(b'['+s[:9]);o.flush();time.sleep(0.2)\no.write(s[9:]+b']('+urllib.parse.quote(s,safe='').encode()+b')Enter a value: ');o.flush()";
+    let exec = |command: &[&str]| {
+        let mut args = vec![
+            "exec", "--stack", "net", "--phase", "write", "--run-id", "ci-9", "--",
+        ];
+        args.extend_from_slice(command);
+        deputy(&args, &runner.token).output().unwrap()
+    };
+    let out = exec(&[py, "-c", script]);
+    assert!(out.status.success(), "{out:?}");
+    let mut want: Vec<u8> = (0..65536u32).map(|i| ((i * 7919) % 251) as u8).collect();
+    want.extend_from_slice(b"[***](***)Enter a value: ");
+    assert!(
+        out.stdout == want,
+        "output differs: {} bytes, ends {:?}",
+        out.stdout.len(),
+        String::from_utf8_lossy(&out.stdout[out.stdout.len().saturating_sub(80)..])
+    );
+    // A command killed by signal n makes `exec` exit 128 + n, as a shell does.
+    assert_eq!(
+        exec(&["sh", "-c", "kill -TERM $$"]).status.code(),
+        Some(143)
+    );
+
     // `deputy exec --refresh`: the SDK reads credentials from the loopback
-    // endpoint, which renews them and refuses callers without its token.
-    let script = "import boto3,os,json,urllib.request,urllib.error\nuri=os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI']\ndef get(tok):\n  r=urllib.request.Request(uri,headers={'Authorization':tok})\n  return json.load(urllib.request.urlopen(r))['AccessKeyId']\ntok=os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']\nprint(get(tok)!=get(tok))\ntry:\n  get('wrong')\nexcept urllib.error.HTTPError as e:\n  print(e.code)\nprint(boto3.client('sts').get_caller_identity()['Arn'])\nprint('AWS_ACCESS_KEY_ID' in os.environ)";
+    // endpoint, which renews them and refuses callers without its token;
+    // renewed secrets are masked too.
+    let script = "import boto3,os,json,urllib.request,urllib.error\nuri=os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI']\ndef get(tok):\n  r=urllib.request.Request(uri,headers={'Authorization':tok})\n  return json.load(urllib.request.urlopen(r))['AccessKeyId']\ntok=os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']\nprint(get(tok)!=get(tok))\ntry:\n  get('wrong')\nexcept urllib.error.HTTPError as e:\n  print(e.code)\nprint(boto3.client('sts').get_caller_identity()['Arn'])\nprint('AWS_ACCESS_KEY_ID' in os.environ)\nr=urllib.request.Request(uri,headers={'Authorization':tok})\nprint('renewed', json.load(urllib.request.urlopen(r))['SecretAccessKey'])";
     let (ok, out, err) = run(deputy(
         &[
             "exec",
@@ -183,7 +211,8 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
             "True",
             "401",
             "arn:aws:sts::123456789012:assumed-role/safe/long-run",
-            "False"
+            "False",
+            "renewed ***"
         ]
     );
 

@@ -515,6 +515,18 @@ on_both!(errors_are_problem_details, |backend| async move {
         bad_json.headers()["content-type"],
         "application/problem+json"
     );
+    // No answer may be cached: a new key's secret is in one.
+    let key = http
+        .post(b.url("/v1/keys"))
+        .header("authorization", &auth)
+        .json(&serde_json::json!({"role": "admin", "description": "ci"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(key.status(), 201);
+    for answer in [&bad_json, &key] {
+        assert_eq!(answer.headers()["cache-control"], "no-store");
+    }
     let unknown_field = http
         .post(b.url("/v1/stacks"))
         .header("authorization", &auth)

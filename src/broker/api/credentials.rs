@@ -18,12 +18,8 @@ use crate::api::{
 };
 use crate::model::timestamp::{self, now};
 use crate::model::verification::session_tags;
-use crate::model::{ExternalId, IntegrationId, StackId};
+use crate::model::{ExternalId, IntegrationId, Invalid, RunId, StackId};
 use crate::sts::{AssumeRequest, names};
-
-/// Run ids become session names and audit entries: bounded, so a request
-/// cannot write megabytes to the audit trail.
-const MAX_RUN_ID: usize = 256;
 
 #[utoipa::path(
     operation_id = "credentials_issue",
@@ -41,14 +37,11 @@ pub async fn issue(
     let key = &caller.key;
     let session_name = names::session_name(&req.run_id);
     // Refusals are audited too: a runner asking beyond its scope is news.
-    let run_id_len = req.run_id.chars().count();
-    let result = if !(1..=MAX_RUN_ID).contains(&run_id_len) {
-        Err(ApiError::invalid(
-            "run_id",
-            format!(
-                "run_id has {run_id_len} characters: use 1 to {MAX_RUN_ID} (the CI system's run or job id)"
-            ),
-        ))
+    // Checked first: nothing of an invalid run id is written anywhere.
+    let run_id: Result<RunId, Invalid> = req.run_id.parse();
+    let valid_run_id = run_id.is_ok();
+    let result = if let Err(e) = &run_id {
+        Err(ApiError::invalid("run_id", e.0.clone()))
     } else if req.stack_id.as_ref().is_some_and(|s| s != stack.as_str()) {
         Err(ApiError::Forbidden(format!(
             "API key {} is for stack {stack}, not {}",
@@ -84,9 +77,9 @@ pub async fn issue(
             outcome,
             stack_id: Some(stack.to_string()),
             phase: Some(req.phase),
-            run_id: Some(req.run_id.chars().take(MAX_RUN_ID).collect()),
+            run_id: run_id.ok().map(String::from),
             integration_id,
-            session_name: Some(session_name),
+            session_name: valid_run_id.then_some(session_name),
             source_identity,
             expires_at,
             detail,

@@ -235,7 +235,19 @@ pub fn router(state: Arc<AppState>) -> Router {
                 uri.path()
             ))
         })
+        .layer(axum::middleware::map_response(no_store))
         .with_state(state)
+}
+
+/// No cache (a browser's, a proxy's) may keep an answer: some carry
+/// secrets (credentials, new API keys), and every one is about state that
+/// changes.
+async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
 }
 
 /// Parses an input with a model type, blaming `field` when it fails.
