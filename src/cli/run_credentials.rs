@@ -146,12 +146,9 @@ pub async fn exec(args: RunArgs, exec: ExecArgs, command: Vec<String>) -> anyhow
         .env("AWS_DEFAULT_REGION", &c.region)
         // The runner key stays with deputy: the command gets AWS access only.
         .env_remove("DEPUTY_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_SESSION_TOKEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    isolate_credential_chain(&mut cmd);
     let secrets = Secrets::default();
     secrets.add(&c.secret_access_key);
     secrets.add(&c.session_token);
@@ -186,6 +183,39 @@ pub async fn exec(args: RunArgs, exec: ExecArgs, command: Vec<String>) -> anyhow
     let _ = out.await;
     let _ = err.await;
     Ok(exit_code(status))
+}
+
+/// Every source of AWS credentials the SDKs and the CLI would consult
+/// before (or instead of) what deputy hands over. The container endpoint
+/// (`--refresh`) comes late in their default chain, so anything earlier (an
+/// ECS or EKS runner's variables, a `[default]` profile in `~/.aws`) would
+/// silently win: the command must find deputy's session and nothing else.
+const CREDENTIAL_SOURCES: &[&str] = &[
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+];
+
+fn isolate_credential_chain(cmd: &mut tokio::process::Command) {
+    for var in CREDENTIAL_SOURCES {
+        cmd.env_remove(var);
+    }
+    // Shared files hold profiles, SSO sessions and credential_process
+    // entries; instance metadata is the chain's last resort.
+    cmd.env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
 }
 
 /// Waits for the child, passing on the signals a CI runner or a service

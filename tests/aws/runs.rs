@@ -185,7 +185,57 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
     // endpoint, which renews them and refuses callers without its token;
     // renewed secrets are masked too.
     let script = "import boto3,os,json,urllib.request,urllib.error\nuri=os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI']\ndef get(tok):\n  r=urllib.request.Request(uri,headers={'Authorization':tok})\n  return json.load(urllib.request.urlopen(r))['AccessKeyId']\ntok=os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']\nprint(get(tok)!=get(tok))\ntry:\n  get('wrong')\nexcept urllib.error.HTTPError as e:\n  print(e.code)\nprint(boto3.client('sts').get_caller_identity()['Arn'])\nprint('AWS_ACCESS_KEY_ID' in os.environ)\nr=urllib.request.Request(uri,headers={'Authorization':tok})\nprint('renewed', json.load(urllib.request.urlopen(r))['SecretAccessKey'])";
-    let (ok, out, err) = run(deputy(
+    // Under --refresh the command's SDKs find deputy's endpoint and nothing
+    // else: a `[default]` profile in ~/.aws and an ECS/EKS runner's
+    // variables are out of their way.
+    let home = b.data_dir().join(".aws");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("credentials"),
+        "[default]\naws_access_key_id = AKIAPOISONEDPROFILE1\naws_secret_access_key = poisoned\n",
+    )
+    .unwrap();
+    std::fs::write(home.join("token"), "not-a-token").unwrap();
+    let poisoned = |mut cmd: Command| {
+        cmd.env("AWS_PROFILE", "default")
+            .env("AWS_ACCESS_KEY_ID", "AKIAPOISONEDENVIRON1")
+            .env("AWS_SECRET_ACCESS_KEY", "poisoned")
+            .env(
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+                "/v2/credentials/poisoned",
+            )
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", home.join("token"))
+            .env("AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/poisoned");
+        cmd
+    };
+    let aws_cli = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/bin/aws");
+    let (ok, out, err) = run(poisoned(deputy(
+        &[
+            "exec",
+            "--refresh",
+            "--stack",
+            "net",
+            "--phase",
+            "write",
+            "--run-id",
+            "cli-run",
+            "--",
+            aws_cli.to_str().unwrap(),
+            "sts",
+            "get-caller-identity",
+            "--query",
+            "Arn",
+            "--output",
+            "text",
+        ],
+        &runner.token,
+    )));
+    assert!(ok, "{out}{err}");
+    assert_eq!(
+        out.trim(),
+        "arn:aws:sts::123456789012:assumed-role/safe/cli-run"
+    );
+    let (ok, out, err) = run(poisoned(deputy(
         &[
             "exec",
             "--refresh",
@@ -203,7 +253,7 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
             script,
         ],
         &runner.token,
-    ));
+    )));
     assert!(ok, "{out}{err}");
     assert_eq!(
         out.lines().collect::<Vec<_>>(),
