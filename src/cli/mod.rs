@@ -103,19 +103,44 @@ pub struct BrokerArgs {
     #[arg(long, env = "DEPUTY_ENDPOINT", default_value = "http://127.0.0.1:8420")]
     pub endpoint: reqwest::Url,
 
-    /// API key (admin for token commands). Prefer the environment variable:
-    /// a flag is visible to other users in the process list.
-    #[arg(long, env = "DEPUTY_TOKEN", hide_env_values = true)]
-    pub token: String,
+    /// API key (admin for token commands). Prefer --token-file: a flag is
+    /// visible to other users in the process list, and a variable to every
+    /// process that can read this one's environment.
+    #[arg(
+        long,
+        env = "DEPUTY_TOKEN",
+        hide_env_values = true,
+        required_unless_present = "token_file",
+        conflicts_with = "token_file"
+    )]
+    pub token: Option<String>,
+
+    /// Read the API key from this file (its first line), for example a CI
+    /// secret mounted as a file.
+    #[arg(long, env = "DEPUTY_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<std::path::PathBuf>,
 }
 
 impl BrokerArgs {
-    pub fn client(&self) -> Client {
-        Client::new(
+    pub fn client(&self) -> anyhow::Result<Client> {
+        let token = match (&self.token, &self.token_file) {
+            (Some(token), _) => token.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot read the API key from {}: {e}", path.display())
+                })?
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string(),
+            (None, None) => anyhow::bail!("no API key: set DEPUTY_TOKEN_FILE or DEPUTY_TOKEN"),
+        };
+        Ok(Client::new(
             self.endpoint.clone(),
-            self.token.clone(),
+            token,
             Duration::from_secs(30),
-        )
+        ))
     }
 }
 
@@ -132,7 +157,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             all,
             as_worker,
         } => {
-            let client = broker.client();
+            let client = broker.client()?;
             if all {
                 return verify::all(&client).await;
             }

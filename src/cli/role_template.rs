@@ -55,7 +55,7 @@ pub async fn role_template(args: RoleTemplateArgs) -> anyhow::Result<()> {
     };
     let template = args
         .broker
-        .client()
+        .client()?
         .role_template(&args.integration, &query)
         .await?;
     match &args.output {
@@ -78,7 +78,7 @@ pub async fn role_template(args: RoleTemplateArgs) -> anyhow::Result<()> {
 
 /// `deputy trust-policy`: the trust policy over every attachment.
 pub async fn trust_policy(broker: &BrokerArgs, integration: &str) -> anyhow::Result<()> {
-    let policy = broker.client().trust_policy(integration).await?;
+    let policy = broker.client()?.trust_policy(integration).await?;
     if policy.document.is_empty() {
         anyhow::bail!(
             "integration {integration} has no attachments, so its role trusts nobody through \

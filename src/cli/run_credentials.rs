@@ -57,7 +57,7 @@ pub struct RunCredentials {
 pub async fn fetch(args: &RunArgs) -> anyhow::Result<RunCredentials> {
     let issued = args
         .broker
-        .client()
+        .client()?
         .credentials(&CredentialsRequest {
             stack_id: Some(args.stack.clone()),
             phase: args.phase,
@@ -139,6 +139,11 @@ pub async fn exec(args: RunArgs, exec: ExecArgs, command: Vec<String>) -> anyhow
     let (program, rest) = command.split_first().ok_or_else(|| {
         anyhow::anyhow!("no command given: use `deputy exec [OPTIONS] -- COMMAND [ARGS...]`")
     })?;
+    // Other processes of this user may not read this one's memory or
+    // environment (/proc/<pid>/environ, ptrace) while it holds the key.
+    if let Err(e) = nix::sys::prctl::set_dumpable(false) {
+        eprintln!("deputy: could not make this process non-dumpable: {e}");
+    }
     let c = fetch(&args).await?;
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(rest)

@@ -72,7 +72,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
                 description,
                 expires_in_seconds: expires_in,
             };
-            let created = broker.client().create_key(&input).await?;
+            let created = broker.client()?.create_key(&input).await?;
             eprintln!(
                 "created {} key {}; the secret below is shown only once:",
                 role_name(created.key.role),
@@ -81,7 +81,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
             println!("{}", created.token);
         }
         TokenCommand::List { broker } => {
-            let keys = broker.client().keys().await?;
+            let keys = broker.client()?.keys().await?;
             println!(
                 "{:<18} {:<7} {:<24} {:<12} {:<28} DESCRIPTION",
                 "ID", "ROLE", "STACK", "PHASES", "STATE"
@@ -109,7 +109,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke { broker, id } => {
-            let key = broker.client().revoke_key(&id).await?;
+            let key = broker.client()?.revoke_key(&id).await?;
             println!("revoked key {}", key.id);
         }
     }

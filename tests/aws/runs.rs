@@ -154,6 +154,40 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         ]
     );
 
+    // With --token-file the runner key is in neither deputy's command line
+    // nor its environment, where other processes could read it.
+    let key_file = b.data_dir().join("runner.key");
+    std::fs::write(&key_file, format!("{}\n", runner.token)).unwrap();
+    let mut cmd = deputy(
+        &[
+            "exec",
+            "--token-file",
+            key_file.to_str().unwrap(),
+            "--stack",
+            "net",
+            "--phase",
+            "write",
+            "--run-id",
+            "ci-10",
+            "--",
+            "sleep",
+            "2",
+        ],
+        "",
+    );
+    cmd.env_remove("DEPUTY_TOKEN");
+    let running = cmd.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    let secret = &runner.token.as_bytes()[21..];
+    for what in ["cmdline", "environ"] {
+        let seen = std::fs::read(format!("/proc/{}/{what}", running.id())).unwrap();
+        assert!(
+            !seen.windows(secret.len()).any(|w| w == secret),
+            "the runner key is in deputy exec's {what}"
+        );
+    }
+    assert!(running.wait_with_output().unwrap().status.success());
+
     // The command's output passes byte for byte but for the secrets: a
     // secret written in two halves, and its URL-encoded form, are masked;
     // 64 KiB of binary is unchanged; a prompt without a newline arrives.
