@@ -21,8 +21,9 @@
 //! ```
 //!
 //! - [`model`]: the domain rules, pure, no I/O: ids, ARNs, External IDs,
-//!   names, session durations, regions, trust policies, timestamps. A new
-//!   rule goes here, once, and both the broker and the provider call it.
+//!   names, session durations, regions, trust scopes, trust policies and
+//!   their length as IAM counts it, role templates, timestamps. A new rule
+//!   goes here, once, and both the broker and the provider call it.
 //! - [`api`]: every type that crosses the broker's HTTP API: requests,
 //!   responses, problem codes, reports, credentials. A new route's body
 //!   goes here; the OpenAPI document is generated from these types.
@@ -40,7 +41,8 @@
 //! - [`provider`]: the deputy Terraform provider. A new resource, data
 //!   source, ephemeral resource or function is one file in its directory,
 //!   registered in `provider/mod.rs`.
-//! - [`cli`]: the `deputy` subcommands, one file each.
+//! - [`cli`]: the `deputy` subcommands, one file each (and `cli/mask.rs`,
+//!   the streaming secret masker of `deputy exec`).
 
 pub mod api;
 pub mod broker;

@@ -1,5 +1,6 @@
-//! deputy's domain rules, pure and free of I/O: identifiers, External IDs,
-//! role ARNs, integration settings, names, trust policies and timestamps.
+//! deputy's domain rules, pure and free of I/O: identifiers (run ids too),
+//! External IDs, role ARNs, integration settings (trust scope included),
+//! names, trust policies and their length, role templates and timestamps.
 //! The provider, the broker and the CLI all validate through here, so a
 //! rule is stated once and reads the same everywhere it is enforced: `plan`
 //! refuses exactly what the broker would refuse at `apply`, in the same
