@@ -14,13 +14,13 @@ use super::super::verification;
 use super::openapi;
 use super::{AppState, Path, Route, parse, route, trust};
 use crate::api::{RoleTemplateDocument, RoleTemplateQuery};
+use crate::model::Phase;
 use crate::model::integration::TrustScope;
 use crate::model::role_template::{
     Format, RoleTemplate, StateBackend, check_bucket_name, check_managed_policy_arn,
     check_table_name, quick_create_url,
 };
 use crate::model::trust_policy::{Accepted, document_json, integration_patterns};
-use crate::model::{Phase, StackId};
 
 pub fn routes() -> Vec<Route> {
     vec![route(
@@ -72,17 +72,7 @@ async fn role_template(
     let integration = state.store.integration(&id).await?;
     let mut stacks = verification::attached(&state, &id).await?;
     for extra in &q.stack_id {
-        let stack: StackId = parse("stack_id", extra)?;
-        state
-            .store
-            .stack(stack.as_str())
-            .await
-            .map_err(|e| match e {
-                ApiError::NotFound { .. } => {
-                    ApiError::invalid("stack_id", format!("stack {extra:?} does not exist"))
-                }
-                other => other,
-            })?;
+        let stack = trust::existing_stack(&state, extra).await?;
         if !stacks.iter().any(|(s, _)| *s == stack) {
             stacks.push((stack, Phase::ALL.to_vec()));
         }

@@ -75,17 +75,7 @@ async fn external_ids_route(
             .collect::<ApiResult<_>>()?,
     };
     let integration = state.store.integration(&id).await?;
-    let stack: StackId = parse("stack_id", &q.stack_id)?;
-    state
-        .store
-        .stack(stack.as_str())
-        .await
-        .map_err(|e| match e {
-            ApiError::NotFound { .. } => {
-                ApiError::invalid("stack_id", format!("stack {:?} does not exist", q.stack_id))
-            }
-            other => other,
-        })?;
+    let stack = existing_stack(&state, &q.stack_id).await?;
     let ids = external_ids(&state, &integration, &stack, &phases);
     let accepted = accepted(&state, &integration, &[(stack.clone(), phases)]);
     let statement = statement_json(&state.principal, &accepted, integration.trust_actions());
@@ -98,6 +88,23 @@ async fn external_ids_route(
         assume_role_policy_statement: statement,
         length,
     }))
+}
+
+/// The stack named by a `stack_id` parameter, which must exist (attached
+/// or not): a 422 on `stack_id` otherwise.
+pub async fn existing_stack(state: &AppState, text: &str) -> ApiResult<StackId> {
+    let stack: StackId = parse("stack_id", text)?;
+    state
+        .store
+        .stack(stack.as_str())
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound { .. } => {
+                ApiError::invalid("stack_id", format!("stack {text:?} does not exist"))
+            }
+            other => other,
+        })?;
+    Ok(stack)
 }
 
 /// What `integration`'s role must accept for `stacks`, in its scope.
