@@ -357,6 +357,35 @@ impl Client {
     }
 
     /// Verifies an integration's role, for every attachment or for one stack.
+    pub async fn create_runner_trust(&self, input: &RunnerTrustInput) -> ClientResult<RunnerTrust> {
+        self.call(Method::POST, at(["v1", "runner-trusts"]), Some(input))
+            .await
+    }
+
+    pub async fn runner_trust(&self, id: &str) -> ClientResult<RunnerTrust> {
+        self.get(at(["v1", "runner-trusts", id])).await
+    }
+
+    pub async fn runner_trusts(&self) -> ClientResult<Vec<RunnerTrust>> {
+        Ok(self
+            .get::<List<RunnerTrust>>(at(["v1", "runner-trusts"]))
+            .await?
+            .items)
+    }
+
+    pub async fn replace_runner_trust(
+        &self,
+        id: &str,
+        input: &RunnerTrustInput,
+    ) -> ClientResult<RunnerTrust> {
+        self.call(Method::PUT, at(["v1", "runner-trusts", id]), Some(input))
+            .await
+    }
+
+    pub async fn delete_runner_trust(&self, id: &str) -> ClientResult<()> {
+        self.delete(at(["v1", "runner-trusts", id])).await
+    }
+
     pub async fn verify(
         &self,
         integration_id: &str,

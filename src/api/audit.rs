@@ -27,6 +27,44 @@ pub struct AuditEvent {
     pub source_identity: Option<String>,
     pub expires_at: Option<String>,
     pub detail: String,
+    /// For a caller that presented an OIDC ID token: its issuer, subject
+    /// and id (`jti`), and the runner trust that let it in. Never the
+    /// token.
+    #[serde(default)]
+    pub token_issuer: Option<String>,
+    #[serde(default)]
+    pub token_subject: Option<String>,
+    #[serde(default)]
+    pub token_id: Option<String>,
+    #[serde(default)]
+    pub runner_trust_id: Option<String>,
+}
+
+impl AuditEvent {
+    /// A successful event of `action` on `target` by `key_id`, now, with a
+    /// new id; set the other fields with struct update syntax.
+    pub fn new(key_id: Option<&str>, action: &str, target: &str) -> AuditEvent {
+        AuditEvent {
+            id: ulid::Ulid::new().to_string(),
+            at: crate::model::timestamp::now(),
+            key_id: key_id.map(str::to_string),
+            action: action.into(),
+            target: target.into(),
+            outcome: "ok".into(),
+            stack_id: None,
+            phase: None,
+            run_id: None,
+            integration_id: None,
+            session_name: None,
+            source_identity: None,
+            expires_at: None,
+            detail: String::new(),
+            token_issuer: None,
+            token_subject: None,
+            token_id: None,
+            runner_trust_id: None,
+        }
+    }
 }
 
 /// Query of `GET /v1/audit`: every filter given must match.

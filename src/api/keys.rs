@@ -37,7 +37,9 @@ pub struct ApiKeyInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,62}$")]
     pub stack_id: Option<String>,
-    /// Runner keys only; defaults to both phases.
+    /// Runner keys only, and required for them: the phases the key may get
+    /// credentials for. A plan job gets `["read"]`, an apply job
+    /// `["write"]`; there is no default, so no key holds `write` by accident.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_items = 1)]
     pub phases: Option<Vec<Phase>>,
@@ -50,13 +52,13 @@ pub struct ApiKeyInput {
 }
 
 impl ApiKeyInput {
-    /// A runner key for every phase of one stack, without expiry; set the
-    /// other fields with struct update syntax.
-    pub fn runner(stack_id: &str) -> ApiKeyInput {
+    /// A runner key for the given phases of one stack, without expiry; set
+    /// the other fields with struct update syntax.
+    pub fn runner(stack_id: &str, phases: &[Phase]) -> ApiKeyInput {
         ApiKeyInput {
             role: KeyRole::Runner,
             stack_id: Some(stack_id.into()),
-            phases: None,
+            phases: Some(phases.to_vec()),
             description: String::new(),
             expires_in_seconds: None,
         }

@@ -16,7 +16,8 @@
 //! - [`trust`]: External IDs and trust policies;
 //! - [`verification`]: what verifying a role found;
 //! - [`credentials`]: what runs ask for and get;
-//! - [`keys`], [`audit`]: API keys and the audit trail;
+//! - [`keys`], [`runner_trusts`], [`audit`]: API keys, OIDC runner
+//!   identities and the audit trail;
 //! - [`schema`]: OpenAPI schemas of the `model` types.
 
 pub mod audit;
@@ -24,6 +25,7 @@ pub mod credentials;
 pub mod keys;
 pub mod problem;
 pub mod registry;
+pub mod runner_trusts;
 mod schema;
 pub mod trust;
 pub mod verification;
@@ -38,6 +40,7 @@ pub use registry::{
     Account, Attachment, AttachmentInput, AttachmentUpdate, Integration, IntegrationFilter,
     IntegrationInput, Labels, Stack, StackInput,
 };
+pub use runner_trusts::{RunnerTrust, RunnerTrustInput};
 pub use trust::{
     ExternalIdQuery, ExternalIds, RoleTemplateDocument, RoleTemplateQuery, TrustPolicy,
 };

@@ -54,6 +54,12 @@ pub enum ProblemCode {
     /// 409: the trust policy the attachments need is longer than the
     /// broker's `--max-trust-policy-length`; the detail names both fixes.
     TrustPolicyTooLong,
+    /// 429: too many requests from one runner key or token subject;
+    /// `Retry-After` says when to ask again.
+    RateLimited,
+    /// 502: the OIDC issuer of a presented token could not be reached for
+    /// its signing keys.
+    IssuerUnavailable,
     /// 500: the broker's log has the cause.
     Internal,
     /// A code this client does not know (from a newer broker).
@@ -84,6 +90,8 @@ impl ProblemCode {
             ProblemCode::NotVerified => "not_verified",
             ProblemCode::ConfigurationChanged => "configuration_changed",
             ProblemCode::TrustPolicyTooLong => "trust_policy_too_long",
+            ProblemCode::RateLimited => "rate_limited",
+            ProblemCode::IssuerUnavailable => "issuer_unavailable",
             ProblemCode::Internal => "internal",
             ProblemCode::Unknown => "unknown",
         }

@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = deputy::cli::Cli::parse();
+    let mut cli = deputy::cli::Cli::parse();
+    // SAFETY: no other thread exists yet; the runtime starts below.
+    unsafe { cli.take_secrets_from_environment() };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         // Colours only for a person at a terminal: a log file or a log

@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 
 use super::api::AppState;
 use super::error::ApiError;
+use super::oidc::VerifiedToken;
 use super::store::StoredKey;
-use crate::api::{ApiKey, KeyRole};
+use crate::api::{ApiKey, AuditEvent, KeyRole};
 use crate::model::timestamp::{self, now};
 use crate::model::{Phase, StackId};
 
@@ -117,6 +118,95 @@ impl Caller {
 /// A caller holding an admin key; runner keys get 403.
 pub struct Admin(pub Caller);
 
+/// The bearer token of a request, or why there is none.
+fn presented(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| {
+            ApiError::Unauthenticated(
+                "no API key: send `Authorization: Bearer dpk_...` (create keys with `deputy token create`)".into(),
+            )
+        })?;
+    header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
+        ApiError::Unauthenticated("the Authorization header must be `Bearer dpk_...`".into())
+    })
+}
+
+/// Checks an API key against the store.
+async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let (id, secret) = parse(token).ok_or_else(|| {
+        ApiError::Unauthenticated(
+            "malformed API key: keys look like dpk_<16 hex digits>_<secret>".into(),
+        )
+    })?;
+    let unknown = || ApiError::Unauthenticated("unknown API key".into());
+    let stored = state.store.key(id).await?.ok_or_else(unknown)?;
+    if !same(&stored.secret_hash, &hash(secret)) {
+        return Err(unknown());
+    }
+    let at = now();
+    if stored.key.revoked_at.is_some() {
+        return Err(ApiError::Unauthenticated(format!(
+            "API key {id} was revoked"
+        )));
+    }
+    if stored
+        .key
+        .expires_at
+        .as_deref()
+        .is_some_and(|exp| exp <= at.as_str())
+    {
+        return Err(ApiError::Unauthenticated(format!(
+            "API key {id} has expired; create a new one"
+        )));
+    }
+    // Record use at most once a minute, so a busy key does not turn every
+    // read into a write.
+    let stale_before = minute_ago();
+    if stored
+        .key
+        .last_used_at
+        .as_deref()
+        .is_none_or(|used| used < stale_before.as_str())
+    {
+        state.store.touch_key(id, &at, &stale_before).await?;
+    }
+    Ok(Caller { key: stored.key })
+}
+
+/// A failed authentication leaves a trace: an audit event and a warning
+/// with the key id (when the presented text has one) and the source
+/// address, never the secret, so use of a leaked or revoked key is seen.
+/// A request without any Authorization header is only refused: it holds
+/// no credential to trace.
+async fn traced(state: &AppState, parts: &Parts, token: &str, e: ApiError) -> ApiError {
+    if !matches!(e, ApiError::Unauthenticated(_)) {
+        return e;
+    }
+    let key_id = parse(token).map(|(id, _)| id.chars().take(16).collect::<String>());
+    let source = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let kind = if token.starts_with(PREFIX) { "API key" } else { "ID token" };
+    tracing::warn!(key_id = key_id.as_deref().unwrap_or("-"), %source, reason = %e, "failed authentication with an {kind}");
+    let event = AuditEvent {
+        outcome: e.code().to_string(),
+        detail: format!("{e} (from {source})"),
+        ..AuditEvent::new(
+            key_id.as_deref(),
+            "auth.failed",
+            &key_id.as_deref().map_or_else(|| "token".to_string(), |id| format!("key/{id}")),
+        )
+    };
+    match state.store.record_audit(&event).await {
+        Ok(()) => e,
+        Err(store) => store,
+    }
+}
+
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 
@@ -124,55 +214,11 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| {
-                ApiError::Unauthenticated(
-                    "no API key: send `Authorization: Bearer dpk_...` (create keys with `deputy token create`)".into(),
-                )
-            })?;
-        let token = header.to_str().ok().and_then(bearer_token).ok_or_else(|| {
-            ApiError::Unauthenticated("the Authorization header must be `Bearer dpk_...`".into())
-        })?;
-        let (id, secret) = parse(token).ok_or_else(|| {
-            ApiError::Unauthenticated(
-                "malformed API key: keys look like dpk_<16 hex digits>_<secret>".into(),
-            )
-        })?;
-        let unknown = || ApiError::Unauthenticated("unknown API key".into());
-        let stored = state.store.key(id).await?.ok_or_else(unknown)?;
-        if !same(&stored.secret_hash, &hash(secret)) {
-            return Err(unknown());
+        let token = presented(parts)?;
+        match authenticate_key(state, token).await {
+            Ok(caller) => Ok(caller),
+            Err(e) => Err(traced(state, parts, token, e).await),
         }
-        let at = now();
-        if stored.key.revoked_at.is_some() {
-            return Err(ApiError::Unauthenticated(format!(
-                "API key {id} was revoked"
-            )));
-        }
-        if stored
-            .key
-            .expires_at
-            .as_deref()
-            .is_some_and(|exp| exp <= at.as_str())
-        {
-            return Err(ApiError::Unauthenticated(format!(
-                "API key {id} has expired; create a new one"
-            )));
-        }
-        // Record use at most once a minute, so a busy key does not turn every
-        // read into a write.
-        let stale_before = minute_ago();
-        if stored
-            .key
-            .last_used_at
-            .as_deref()
-            .is_none_or(|used| used < stale_before.as_str())
-        {
-            state.store.touch_key(id, &at, &stale_before).await?;
-        }
-        Ok(Caller { key: stored.key })
     }
 }
 
@@ -195,11 +241,14 @@ impl FromRequestParts<Arc<AppState>> for Admin {
     }
 }
 
-/// A caller holding a runner key: its stack and phases. Admin keys get 403:
-/// credentials go to runs, not to people managing the registry.
-pub struct Runner {
-    pub caller: Caller,
-    pub stack_id: StackId,
+/// Who asks for credentials: a runner key (its stack and phases), or an
+/// OIDC ID token that passed validation. Which runner trust a token gets
+/// depends on the stack and phase it asks for, so the handler decides
+/// that. Admin keys get 403: credentials go to runs, not to people
+/// managing the registry.
+pub enum Runner {
+    Key { key: ApiKey, stack_id: StackId },
+    Token(VerifiedToken),
 }
 
 impl FromRequestParts<Arc<AppState>> for Runner {
@@ -209,11 +258,33 @@ impl FromRequestParts<Arc<AppState>> for Runner {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let caller = Caller::from_request_parts(parts, state).await?;
+        let token = presented(parts)?;
+        if !token.starts_with(PREFIX) && token.split('.').count() == 3 {
+            let verified = state
+                .oidc
+                .verify(token, |issuer| async move {
+                    state.store.runner_trusts_of_issuer(&issuer).await
+                })
+                .await;
+            return match verified {
+                Ok(t) => Ok(Runner::Token(t)),
+                Err(e) => Err(traced(state, parts, token, e).await),
+            };
+        }
+        let caller = match authenticate_key(state, token).await {
+            Ok(caller) => caller,
+            Err(e) => return Err(traced(state, parts, token, e).await),
+        };
         match (caller.key.role, caller.key.stack_id.clone()) {
-            (KeyRole::Runner, Some(stack_id)) => Ok(Runner { caller, stack_id }),
+            (KeyRole::Runner, Some(stack_id)) => Ok(Runner::Key {
+                key: caller.key,
+                stack_id,
+            }),
             _ => Err(ApiError::Forbidden(
-                "credentials are issued to runner keys only: create one with `deputy token create --stack STACK`".into(),
+                "credentials are issued to runner keys and to OIDC ID tokens a runner trust \
+                 accepts: create a key with `deputy token create --stack STACK --phase PHASE`, or \
+                 a trust with `deputy runner-trust create`"
+                    .into(),
             )),
         }
     }

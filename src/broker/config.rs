@@ -93,6 +93,23 @@ pub struct ServeConfig {
     )]
     pub allow_account_principal: bool,
 
+    /// Credential requests allowed a minute for each runner key and each
+    /// OIDC token subject, per replica; more get 429 with Retry-After.
+    /// 0 turns the limit off.
+    #[arg(
+        long = "credentials-rate-limit",
+        env = "DEPUTY_CREDENTIALS_RATE_LIMIT",
+        default_value_t = 60,
+        value_name = "PER_MINUTE"
+    )]
+    pub credentials_rate_limit: u32,
+
+    /// Extra CA certificates (PEM) to trust when fetching OIDC issuers'
+    /// signing keys, beside the system's: for an issuer behind a private CA
+    /// (GitHub Enterprise Server, self-managed GitLab).
+    #[arg(long = "oidc-ca-file", env = "DEPUTY_OIDC_CA_FILE", value_name = "FILE")]
+    pub oidc_ca_file: Option<PathBuf>,
+
     /// Where the first start writes the bootstrap admin key (mode 0600).
     /// Defaults to `admin.key` beside a SQLite database, or in the current
     /// directory for PostgreSQL.

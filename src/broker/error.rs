@@ -41,6 +41,13 @@ pub enum ApiError {
     /// 422: a field's value breaks a rule.
     #[error("{detail}")]
     Invalid { field: String, detail: String },
+    /// 429: over the per-caller rate limit; ask again after this many
+    /// seconds.
+    #[error("{detail}")]
+    RateLimited { retry_after: u64, detail: String },
+    /// 502: the issuer of a presented OIDC token did not serve its keys.
+    #[error("{0}")]
+    IssuerUnavailable(String),
     /// 500: logged, never described to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -87,6 +94,8 @@ impl ApiError {
             ApiError::NotFound { .. } => ProblemCode::NotFound,
             ApiError::Conflict { code, .. } => *code,
             ApiError::Invalid { .. } => ProblemCode::InvalidField,
+            ApiError::RateLimited { .. } => ProblemCode::RateLimited,
+            ApiError::IssuerUnavailable(_) => ProblemCode::IssuerUnavailable,
             ApiError::Internal(_) => ProblemCode::Internal,
         }
     }
@@ -100,6 +109,8 @@ impl ApiError {
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::IssuerUnavailable(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -141,6 +152,12 @@ impl IntoResponse for ApiError {
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/problem+json"),
         );
+        if let ApiError::RateLimited { retry_after, .. } = &self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
         response
     }
 }

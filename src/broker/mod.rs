@@ -5,6 +5,9 @@
 //! - [`config`]: flags and environment;
 //! - [`store`]: SQLite or PostgreSQL behind one set of portable SQL;
 //! - [`auth`]: API keys and the caller extractors;
+//! - [`oidc`]: OIDC ID tokens as runner identities (discovery, keys,
+//!   validation);
+//! - [`rate_limit`]: the per-caller budget for credential requests;
 //! - [`api`]: routes, one file per group;
 //! - [`error`]: the one error type and its problem-details answers;
 //! - [`verification`]: when roles are verified, what is recorded, and how
@@ -15,6 +18,8 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod oidc;
+pub mod rate_limit;
 pub mod server;
 pub mod store;
 pub mod verification;

@@ -56,7 +56,9 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
             verify_on_attach: !config.skip_verify_on_attach,
             reverify_interval: std::time::Duration::from_secs(config.reverify_interval),
             max_trust_policy_length: config.max_trust_policy_length,
+            credentials_per_minute: config.credentials_rate_limit,
         },
+        super::oidc::OidcVerifier::new(config.oidc_ca_file.as_deref())?,
     )))
 }
 
@@ -141,7 +143,9 @@ pub async fn serve(
             let _ = stop_rx.wait_for(|stop| *stop).await;
         },
     ));
-    let served = axum::serve(listener, router(state))
+    // The peer address reaches handlers (failed authentications name it).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop_tx.send(true);

@@ -260,20 +260,13 @@ pub async fn background(
 async fn reverify_due(state: &AppState, interval: Duration) -> ApiResult<()> {
     for integration in state.store.claim_due_reverifications(interval).await? {
         let audit = AuditEvent {
-            id: ulid::Ulid::new().to_string(),
-            at: now(),
-            key_id: None,
-            action: "integration.reverify".into(),
-            target: format!("integration/{}", integration.id),
             outcome: String::new(),
-            stack_id: None,
-            phase: None,
-            run_id: None,
             integration_id: Some(integration.id.to_string()),
-            session_name: None,
-            source_identity: None,
-            expires_at: None,
-            detail: String::new(),
+            ..AuditEvent::new(
+                None,
+                "integration.reverify",
+                &format!("integration/{}", integration.id),
+            )
         };
         let targets = attached(state, integration.id.as_str()).await?;
         record(state, &integration, &targets, audit).await?;

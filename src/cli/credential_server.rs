@@ -1,30 +1,33 @@
 //! The loopback credentials endpoint behind `deputy exec --refresh`: the
-//! AWS SDKs' container-credentials provider polls it, and it renews the
-//! session from the broker before expiry, so an apply that outlives one
-//! session keeps working without static keys.
+//! AWS SDKs' container-credentials provider polls it, and a background
+//! task renews the session from the broker before expiry, so an apply
+//! that outlives one session keeps working without static keys.
 //!
 //! Bound to 127.0.0.1 on a random port, and answering only requests that
 //! carry a random token passed to the child in its environment.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use base64::Engine;
 use rand::RngCore;
-use tokio::sync::Mutex;
+use tokio::sync::watch;
 
 use super::mask::Secrets;
 use super::run_credentials::{RunArgs, RunCredentials, fetch};
 
+/// Least time between two renewals, even when `--refresh-before` exceeds
+/// a session's whole lifetime: the broker limits requests per caller.
+const MIN_RENEWAL_INTERVAL: i64 = 5;
+/// Wait after a failed renewal before trying again.
+const RETRY_AFTER_FAILURE: i64 = 10;
+
 struct Shared {
-    args: RunArgs,
     token: String,
-    refresh_before: i64,
-    current: Mutex<RunCredentials>,
-    /// Every credential handed to the child, masked in its output.
-    secrets: Secrets,
+    current: watch::Receiver<RunCredentials>,
 }
 
 fn expires_in(c: &RunCredentials) -> i64 {
@@ -36,7 +39,8 @@ fn expires_in(c: &RunCredentials) -> i64 {
     .unwrap_or(0)
 }
 
-/// Starts the endpoint; returns its URI and the token clients must send.
+/// Starts the endpoint and its renewer; returns its URI and the token
+/// clients must send.
 pub async fn start(
     args: RunArgs,
     first: RunCredentials,
@@ -46,12 +50,11 @@ pub async fn start(
     let mut raw = [0u8; 32];
     rand::rng().fill_bytes(&mut raw);
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let (publish, current) = watch::channel(first);
+    tokio::spawn(renew(args, publish, refresh_before, secrets));
     let shared = Arc::new(Shared {
-        args,
         token: token.clone(),
-        refresh_before,
-        current: Mutex::new(first),
-        secrets,
+        current,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let uri = format!("http://{}/credentials", listener.local_addr()?);
@@ -62,6 +65,35 @@ pub async fn start(
         let _ = axum::serve(listener, app).await;
     });
     Ok((uri, token))
+}
+
+/// Renews in the background, `refresh_before` seconds before expiry, so a
+/// poll never waits on the broker: the endpoint always answers at once
+/// with the current credentials.
+async fn renew(
+    args: RunArgs,
+    publish: watch::Sender<RunCredentials>,
+    refresh_before: i64,
+    secrets: Secrets,
+) {
+    let mut wait = (expires_in(&publish.borrow()) - refresh_before).max(MIN_RENEWAL_INTERVAL);
+    loop {
+        tokio::time::sleep(Duration::from_secs(wait as u64)).await;
+        wait = match fetch(&args).await {
+            Ok(fresh) => {
+                // Masked before the child can see them.
+                secrets.add(&fresh.secret_access_key);
+                secrets.add(&fresh.session_token);
+                let next = (expires_in(&fresh) - refresh_before).max(MIN_RENEWAL_INTERVAL);
+                publish.send_replace(fresh);
+                next
+            }
+            Err(e) => {
+                eprintln!("deputy: could not renew AWS credentials: {e:#}");
+                RETRY_AFTER_FAILURE
+            }
+        };
+    }
 }
 
 async fn credentials(
@@ -75,22 +107,9 @@ async fn credentials(
     if !same_token(presented.as_bytes(), shared.token.as_bytes()) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    let mut current = shared.current.lock().await;
-    if expires_in(&current) < shared.refresh_before {
-        match fetch(&shared.args).await {
-            Ok(fresh) => {
-                // Masked before the child can see them.
-                shared.secrets.add(&fresh.secret_access_key);
-                shared.secrets.add(&fresh.session_token);
-                *current = fresh;
-            }
-            Err(e) => {
-                eprintln!("deputy: could not renew AWS credentials: {e:#}");
-                if expires_in(&current) <= 0 {
-                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
-                }
-            }
-        }
+    let current = shared.current.borrow().clone();
+    if expires_in(&current) <= 0 {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     axum::Json(serde_json::json!({
         "AccessKeyId": current.access_key_id,

@@ -1,9 +1,11 @@
 //! The `deputy` command line: one file per subcommand.
 
 mod credential_server;
+mod id_token;
 mod mask;
 mod role_template;
 mod run_credentials;
+mod runner_trust;
 mod token;
 mod verify;
 
@@ -36,8 +38,13 @@ pub enum Command {
     /// Create, list and revoke API keys.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Manage runner trusts: which OIDC ID tokens of CI jobs get
+    /// credentials for which stack and phases, with no stored runner key.
+    #[command(subcommand)]
+    RunnerTrust(runner_trust::RunnerTrustCommand),
     /// Run a command with short-lived AWS credentials for a stack's run
-    /// (needs a runner key in DEPUTY_TOKEN). Secrets are masked in its output.
+    /// (as a runner key, or the CI job's OIDC ID token with --id-token).
+    /// Secrets are masked in its output.
     Exec {
         #[command(flatten)]
         run: run_credentials::RunArgs,
@@ -110,7 +117,6 @@ pub struct BrokerArgs {
         long,
         env = "DEPUTY_TOKEN",
         hide_env_values = true,
-        required_unless_present = "token_file",
         conflicts_with = "token_file"
     )]
     pub token: Option<String>,
@@ -134,14 +140,65 @@ impl BrokerArgs {
                 .unwrap_or_default()
                 .trim()
                 .to_string(),
-            (None, None) => anyhow::bail!("no API key: set DEPUTY_TOKEN_FILE or DEPUTY_TOKEN"),
+            (None, None) => anyhow::bail!(
+                "no API key: set DEPUTY_TOKEN_FILE (or --token-file) or DEPUTY_TOKEN{}",
+                ", or use the CI job's OIDC ID token with --id-token"
+            ),
         };
-        Ok(Client::new(
-            self.endpoint.clone(),
-            token,
-            Duration::from_secs(30),
-        ))
+        Ok(self.client_with(token))
     }
+
+    /// A client presenting `token` (an OIDC ID token) instead of a key.
+    pub fn client_with(&self, token: String) -> Client {
+        Client::new(self.endpoint.clone(), token, Duration::from_secs(30))
+    }
+}
+
+impl Cli {
+    /// Moves the secrets this process received in its environment
+    /// (`DEPUTY_TOKEN`, an ID token source's variables) into memory and
+    /// scrubs them from the environment, so neither `/proc/<pid>/environ`
+    /// nor a command run by `deputy exec` can read them.
+    ///
+    /// # Safety
+    /// Changes the process environment: call only while no other thread
+    /// runs (before the async runtime starts).
+    pub unsafe fn take_secrets_from_environment(&mut self) {
+        // SAFETY: forwarded from this function's contract.
+        unsafe {
+            // clap has read it into the arguments already.
+            take_secret_from_environment("DEPUTY_TOKEN");
+            if let Command::Exec { run, .. } | Command::CredentialProcess { run } =
+                &mut self.command
+                && let Some(source) = &mut run.id_token
+            {
+                source.take_from_environment();
+            }
+        }
+    }
+}
+
+/// Reads `name` from the environment, overwrites its value where the
+/// kernel placed it and removes it. Removing alone is not enough:
+/// `/proc/<pid>/environ` shows the environment block as it was at exec,
+/// which `unsetenv` leaves in place.
+///
+/// # Safety
+/// Changes the process environment: call only while no other thread runs.
+unsafe fn take_secret_from_environment(name: &str) -> Option<String> {
+    let value = std::env::var(name).ok();
+    let c_name = std::ffi::CString::new(name).ok()?;
+    // SAFETY: no other thread reads or changes the environment (this
+    // function's contract); getenv's pointer is to the value's bytes,
+    // NUL-terminated, in this process's writable memory.
+    unsafe {
+        let at = nix::libc::getenv(c_name.as_ptr());
+        if !at.is_null() {
+            std::ptr::write_bytes(at, 0, nix::libc::strlen(at));
+        }
+        std::env::remove_var(name);
+    }
+    value
 }
 
 /// Runs a command; the result is the process exit code.
@@ -149,6 +206,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(config) => crate::broker::server::run(config).await.map(|()| 0),
         Command::Token(cmd) => token::run(cmd).await.map(|()| 0),
+        Command::RunnerTrust(cmd) => runner_trust::run(cmd).await.map(|()| 0),
         Command::Exec { run, exec, command } => run_credentials::exec(run, exec, command).await,
         Command::Verify {
             broker,

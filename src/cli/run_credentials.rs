@@ -8,6 +8,7 @@ use std::time::Duration;
 use clap::Args;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
+use super::id_token::IdTokenSource;
 use super::mask::{Masker, Secrets};
 
 use super::BrokerArgs;
@@ -19,7 +20,8 @@ use crate::sts::{AssumeRequest, Sts};
 pub struct RunArgs {
     #[command(flatten)]
     pub broker: BrokerArgs,
-    /// The stack the run belongs to (must match the runner key's stack).
+    /// The stack the run belongs to (the runner key's, or one a runner
+    /// trust grants the ID token).
     #[arg(long, env = "DEPUTY_STACK")]
     pub stack: String,
     /// `read` for plans, `write` for applies.
@@ -29,6 +31,22 @@ pub struct RunArgs {
     /// which run did what.
     #[arg(long = "run-id", env = "DEPUTY_RUN_ID", value_parser = parse_run_id)]
     pub run_id: String,
+    /// Authenticate with the CI job's OIDC ID token instead of a runner
+    /// key, so the pipeline stores no secret: `github-actions` (needs
+    /// `permissions: id-token: write`), `gitlab` (the DEPUTY_ID_TOKEN
+    /// variable declared under `id_tokens:`), `env:NAME` or `file:PATH`. A
+    /// runner trust must accept the token (`deputy runner-trust create`).
+    #[arg(
+        long = "id-token",
+        env = "DEPUTY_ID_TOKEN_FROM",
+        value_name = "SOURCE",
+        conflicts_with_all = ["token", "token_file"]
+    )]
+    pub id_token: Option<IdTokenSource>,
+    /// The audience to request the ID token for (GitHub Actions); it must
+    /// be the runner trust's audience.
+    #[arg(long = "id-token-audience", env = "DEPUTY_ID_TOKEN_AUDIENCE", default_value = "deputy")]
+    pub id_token_audience: String,
 }
 
 fn parse_phase(s: &str) -> Result<Phase, String> {
@@ -55,9 +73,13 @@ pub struct RunCredentials {
 /// Asks the broker; in worker mode, assumes the role here with this
 /// machine's own AWS identity.
 pub async fn fetch(args: &RunArgs) -> anyhow::Result<RunCredentials> {
-    let issued = args
-        .broker
-        .client()?
+    let client = match &args.id_token {
+        Some(source) => args
+            .broker
+            .client_with(source.token(&args.id_token_audience).await?),
+        None => args.broker.client()?,
+    };
+    let issued = client
         .credentials(&CredentialsRequest {
             stack_id: Some(args.stack.clone()),
             phase: args.phase,

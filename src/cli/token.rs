@@ -19,8 +19,9 @@ pub enum TokenCommand {
         /// The stack a runner key acts for.
         #[arg(long, required_if_eq("role", "runner"))]
         stack: Option<String>,
-        /// Phases a runner key may get credentials for (repeatable).
-        #[arg(long = "phase", value_parser = parse_phase)]
+        /// Phases a runner key may get credentials for (repeatable, required
+        /// for runner keys): `read` for plan jobs, `write` for apply jobs.
+        #[arg(long = "phase", value_parser = parse_phase, required_if_eq("role", "runner"))]
         phases: Vec<Phase>,
         /// Free text shown in listings, e.g. who holds the key.
         #[arg(long, default_value = "")]

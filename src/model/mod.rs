@@ -75,6 +75,7 @@ pub mod integration;
 pub mod names;
 pub mod phase;
 pub mod role_template;
+pub mod runner_trust;
 pub mod timestamp;
 pub mod trust_policy;
 pub mod verification;

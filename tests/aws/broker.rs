@@ -139,10 +139,7 @@ impl Broker {
     pub async fn runner(&self, stack: &str, phases: &[Phase]) -> Client {
         let created = self
             .admin()
-            .create_key(&ApiKeyInput {
-                phases: Some(phases.to_vec()),
-                ..ApiKeyInput::runner(stack)
-            })
+            .create_key(&ApiKeyInput::runner(stack, phases))
             .await
             .unwrap();
         self.client(&created.token, Duration::from_secs(60))

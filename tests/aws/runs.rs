@@ -86,10 +86,7 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         .await
         .unwrap();
     let runner = admin
-        .create_key(&ApiKeyInput {
-            phases: Some(vec![Phase::Write]),
-            ..ApiKeyInput::runner("net")
-        })
+        .create_key(&ApiKeyInput::runner("net", &[Phase::Write]))
         .await
         .unwrap();
     let as_runner = b.client(&runner.token, Duration::from_secs(30));
@@ -154,39 +151,35 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         ]
     );
 
-    // With --token-file the runner key is in neither deputy's command line
-    // nor its environment, where other processes could read it.
+    // The runner key is in neither deputy's command line nor its
+    // environment, where other processes could read it: with --token-file
+    // it never was; from DEPUTY_TOKEN, deputy scrubs it at start.
     let key_file = b.data_dir().join("runner.key");
     std::fs::write(&key_file, format!("{}\n", runner.token)).unwrap();
-    let mut cmd = deputy(
-        &[
-            "exec",
-            "--token-file",
-            key_file.to_str().unwrap(),
-            "--stack",
-            "net",
-            "--phase",
-            "write",
-            "--run-id",
-            "ci-10",
-            "--",
-            "sleep",
-            "2",
-        ],
-        "",
-    );
-    cmd.env_remove("DEPUTY_TOKEN");
-    let running = cmd.spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(800));
-    let secret = &runner.token.as_bytes()[21..];
-    for what in ["cmdline", "environ"] {
-        let seen = std::fs::read(format!("/proc/{}/{what}", running.id())).unwrap();
-        assert!(
-            !seen.windows(secret.len()).any(|w| w == secret),
-            "the runner key is in deputy exec's {what}"
-        );
+    for via_file in [true, false] {
+        let mut args = vec!["exec"];
+        if via_file {
+            args.extend(["--token-file", key_file.to_str().unwrap()]);
+        }
+        args.extend([
+            "--stack", "net", "--phase", "write", "--run-id", "ci-10", "--", "sleep", "2",
+        ]);
+        let mut cmd = deputy(&args, if via_file { "" } else { &runner.token });
+        if via_file {
+            cmd.env_remove("DEPUTY_TOKEN");
+        }
+        let running = cmd.spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(800));
+        let secret = &runner.token.as_bytes()[21..];
+        for what in ["cmdline", "environ"] {
+            let seen = std::fs::read(format!("/proc/{}/{what}", running.id())).unwrap();
+            assert!(
+                !seen.windows(secret.len()).any(|w| w == secret),
+                "the runner key is in deputy exec's {what} (via_file: {via_file})"
+            );
+        }
+        assert!(running.wait_with_output().unwrap().status.success());
     }
-    assert!(running.wait_with_output().unwrap().status.success());
 
     // The command's output passes byte for byte but for the secrets: a
     // secret written in two halves, and its URL-encoded form, are masked;
@@ -216,9 +209,11 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
     );
 
     // `deputy exec --refresh`: the SDK reads credentials from the loopback
-    // endpoint, which renews them and refuses callers without its token;
-    // renewed secrets are masked too.
-    let script = "import boto3,os,json,urllib.request,urllib.error\nuri=os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI']\ndef get(tok):\n  r=urllib.request.Request(uri,headers={'Authorization':tok})\n  return json.load(urllib.request.urlopen(r))['AccessKeyId']\ntok=os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']\nprint(get(tok)!=get(tok))\ntry:\n  get('wrong')\nexcept urllib.error.HTTPError as e:\n  print(e.code)\nprint(boto3.client('sts').get_caller_identity()['Arn'])\nprint('AWS_ACCESS_KEY_ID' in os.environ)\nr=urllib.request.Request(uri,headers={'Authorization':tok})\nprint('renewed', json.load(urllib.request.urlopen(r))['SecretAccessKey'])";
+    // endpoint, which renews them in the background (here, with
+    // --refresh-before beyond the session's lifetime, every few seconds)
+    // and refuses callers without its token; renewed secrets are masked
+    // too.
+    let script = "import boto3,os,json,time,urllib.request,urllib.error\nuri=os.environ['AWS_CONTAINER_CREDENTIALS_FULL_URI']\ndef get(tok):\n  r=urllib.request.Request(uri,headers={'Authorization':tok})\n  return json.load(urllib.request.urlopen(r))['AccessKeyId']\ntok=os.environ['AWS_CONTAINER_AUTHORIZATION_TOKEN']\nfirst=get(tok)\nt=time.time()\nwhile get(tok)==first and time.time()-t<30: time.sleep(0.2)\nprint(get(tok)!=first)\ntry:\n  get('wrong')\nexcept urllib.error.HTTPError as e:\n  print(e.code)\nprint(boto3.client('sts').get_caller_identity()['Arn'])\nprint('AWS_ACCESS_KEY_ID' in os.environ)\nr=urllib.request.Request(uri,headers={'Authorization':tok})\nprint('renewed', json.load(urllib.request.urlopen(r))['SecretAccessKey'])";
     // Under --refresh the command's SDKs find deputy's endpoint and nothing
     // else: a `[default]` profile in ~/.aws and an ECS/EKS runner's
     // variables are out of their way.
@@ -368,7 +363,7 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         )
         .await
         .unwrap();
-    let app_runner = admin.create_key(&ApiKeyInput::runner("app")).await.unwrap();
+    let app_runner = admin.create_key(&ApiKeyInput::runner("app", &[Phase::Write])).await.unwrap();
     let as_worker = |cmd: &mut Command| {
         cmd.env("AWS_ACCESS_KEY_ID", &worker_user.id)
             .env("AWS_SECRET_ACCESS_KEY", &worker_user.secret)

@@ -41,9 +41,8 @@ on_both!(every_route_checks_the_key, |backend| async move {
     .await
     .unwrap();
     let runner_for = |stack: &str, expires: Option<i64>| ApiKeyInput {
-        phases: Some(vec![Phase::Read, Phase::Write]),
         expires_in_seconds: expires,
-        ..ApiKeyInput::runner(stack)
+        ..ApiKeyInput::runner(stack, &[Phase::Read, Phase::Write])
     };
     let runner = c.create_key(&runner_for("net", None)).await.unwrap().token;
     let foreign_runner = c

@@ -391,6 +391,17 @@ on_both!(keys_and_audit, |backend| async move {
         code(c.create_key(&bad).await.unwrap_err()),
         (422, "invalid_field".into(), Some("stack_id".into()))
     );
+    // No silent default to both phases: a key that may write is asked for.
+    for phases in [None, Some(vec![])] {
+        let unscoped = ApiKeyInput {
+            phases,
+            ..ApiKeyInput::runner("net", &[])
+        };
+        assert_eq!(
+            code(c.create_key(&unscoped).await.unwrap_err()),
+            (422, "invalid_field".into(), Some("phases".into()))
+        );
+    }
     let revoked = c.revoke_key(&runner.key.id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
     assert_eq!(

@@ -124,6 +124,9 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         reverify_interval: 0,
         allow_account_principal: false,
         max_trust_policy_length: deputy::model::trust_policy::DEFAULT_MAX_LENGTH,
+        // Tests and benchmarks vend in loops; the limit has its own test.
+        credentials_rate_limit: 0,
+        oidc_ca_file: None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! `POST /v1/credentials`: short-lived AWS credentials for a run, for the
-//! one stack and the phases a runner key is scoped to. Every request is an
-//! audit event; the credentials themselves are never stored or logged.
+//! one stack and the phases a runner key is scoped to, or that a runner
+//! trust grants the OIDC ID token presented. Every request is an audit
+//! event (for tokens: issuer, subject and `jti`, never the token); the
+//! credentials themselves are never stored or logged.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,47 +16,66 @@ use super::openapi;
 use super::{AppState, Json};
 use crate::api::{
     AuditEvent, BrokerCredentials, CredentialsRequest, IssuedCredentials, ProblemCode,
-    WorkerAssignment,
+    RunnerTrust, WorkerAssignment,
 };
-use crate::model::timestamp::{self, now};
+use crate::model::runner_trust::mismatch;
+use crate::model::timestamp;
 use crate::model::verification::session_tags;
-use crate::model::{ExternalId, IntegrationId, Invalid, RunId, StackId};
+use crate::model::{ExternalId, IntegrationId, Invalid, Phase, RunId, StackId};
 use crate::sts::{AssumeRequest, names};
 
 #[utoipa::path(
     operation_id = "credentials_issue",
     post, path = "/v1/credentials", tag = "credentials", request_body = CredentialsRequest,
-    responses((status = 200, description = "Credentials (broker mode) or what a worker needs (worker mode).", body = IssuedCredentials), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
+    responses((status = 200, description = "Credentials (broker mode) or what a worker needs (worker mode).", body = IssuedCredentials), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid, openapi::RateLimited, openapi::IssuerUnavailable),
 )]
 pub async fn issue(
     State(state): State<Arc<AppState>>,
-    Runner {
-        caller,
-        stack_id: stack,
-    }: Runner,
+    runner: Runner,
     Json(req): Json<CredentialsRequest>,
 ) -> ApiResult<axum::Json<IssuedCredentials>> {
-    let key = &caller.key;
+    let caller = match &runner {
+        Runner::Key { key, .. } => format!("runner key {}", key.id),
+        Runner::Token(t) => format!("subject {:?} of {}", t.subject, t.issuer),
+    };
+    // Before anything else, and not audited: a flood must not become a
+    // flood of writes.
+    if let Err(wait) = state.rate_limit.check(&caller) {
+        tracing::warn!(%caller, "credential requests over the rate limit");
+        return Err(ApiError::RateLimited {
+            retry_after: wait,
+            detail: format!(
+                "too many credential requests from {caller}: at most {} a minute; ask again in \
+                 {wait} s",
+                state.settings.credentials_per_minute
+            ),
+        });
+    }
     let session_name = names::session_name(&req.run_id);
     // Refusals are audited too: a runner asking beyond its scope is news.
-    // Checked first: nothing of an invalid run id is written anywhere.
+    // Checked first: nothing of an invalid run id or stack id is written.
     let run_id: Result<RunId, Invalid> = req.run_id.parse();
     let valid_run_id = run_id.is_ok();
-    let result = if let Err(e) = &run_id {
-        Err(ApiError::invalid("run_id", e.0.clone()))
-    } else if req.stack_id.as_ref().is_some_and(|s| s != stack.as_str()) {
-        Err(ApiError::Forbidden(format!(
-            "API key {} is for stack {stack}, not {}",
-            key.id,
-            req.stack_id.as_deref().unwrap_or_default()
-        )))
-    } else if key.phases.contains(&req.phase) {
-        issue_for(&state, &stack, &req, &session_name).await
-    } else {
-        Err(ApiError::Forbidden(format!(
-            "API key {} may not get {} credentials for stack {stack}",
-            key.id, req.phase
-        )))
+    let requested: Result<Option<StackId>, ApiError> = req
+        .stack_id
+        .as_deref()
+        .map(|s| s.parse().map_err(|e: Invalid| ApiError::invalid("stack_id", e.0)))
+        .transpose();
+    let scope = match (&run_id, requested) {
+        (Err(e), _) => Err(ApiError::invalid("run_id", e.0.clone())),
+        (_, Err(e)) => Err(e),
+        (Ok(_), Ok(requested)) => authorize(&runner, requested, req.phase),
+    };
+    let (stack, trust_id) = match &scope {
+        Ok(s) => (Some(s.stack.clone()), s.trust_id.clone()),
+        Err(_) => match &runner {
+            Runner::Key { stack_id, .. } => (Some(stack_id.clone()), None),
+            Runner::Token(_) => (None, None),
+        },
+    };
+    let result = match scope {
+        Ok(scope) => issue_for(&state, &scope.stack, &req, &session_name).await,
+        Err(e) => Err(e),
     };
     let (outcome, detail, integration_id, expires_at, source_identity) = match &result {
         Ok((issued, integration)) => (
@@ -66,16 +87,16 @@ pub async fn issue(
         ),
         Err(e) => (e.code().to_string(), e.to_string(), None, None, None),
     };
+    let (key_id, token) = match &runner {
+        Runner::Key { key, .. } => (Some(key.id.as_str()), None),
+        Runner::Token(t) => (None, Some(t)),
+    };
+    let target = stack.as_ref().map_or("stack/?".to_string(), |s| format!("stack/{s}"));
     state
         .store
         .record_audit(&AuditEvent {
-            id: ulid::Ulid::new().to_string(),
-            at: now(),
-            key_id: Some(key.id.clone()),
-            action: "credentials.issue".into(),
-            target: format!("stack/{stack}"),
             outcome,
-            stack_id: Some(stack.to_string()),
+            stack_id: stack.map(String::from),
             phase: Some(req.phase),
             run_id: run_id.ok().map(String::from),
             integration_id,
@@ -83,9 +104,122 @@ pub async fn issue(
             source_identity,
             expires_at,
             detail,
+            token_issuer: token.map(|t| t.issuer.clone()),
+            token_subject: token.map(|t| t.subject.chars().take(256).collect()),
+            token_id: token.and_then(|t| t.id.as_ref().map(|j| j.chars().take(256).collect())),
+            runner_trust_id: trust_id,
+            ..AuditEvent::new(key_id, "credentials.issue", &target)
         })
         .await?;
     result.map(|(issued, _)| axum::Json(issued))
+}
+
+/// What a request may get: a stack, and the runner trust that allows it
+/// (for tokens).
+struct Scope {
+    stack: StackId,
+    trust_id: Option<String>,
+}
+
+/// Decides the stack a request is for and whether its caller may get
+/// `phase` credentials for it.
+fn authorize(runner: &Runner, requested: Option<StackId>, phase: Phase) -> ApiResult<Scope> {
+    let token = match runner {
+        Runner::Key { key, stack_id } => {
+            if requested.as_ref().is_some_and(|s| s != stack_id) {
+                return Err(ApiError::Forbidden(format!(
+                    "API key {} is for stack {stack_id}, not {}",
+                    key.id,
+                    requested.as_ref().map(StackId::as_str).unwrap_or_default()
+                )));
+            }
+            if !key.phases.contains(&phase) {
+                return Err(ApiError::Forbidden(format!(
+                    "API key {} may not get {phase} credentials for stack {stack_id}",
+                    key.id
+                )));
+            }
+            return Ok(Scope {
+                stack: stack_id.clone(),
+                trust_id: None,
+            });
+        }
+        Runner::Token(token) => token,
+    };
+    let who = format!("the ID token of subject {:?}", token.subject);
+    if token.trusts.is_empty() {
+        return Err(ApiError::Forbidden(format!(
+            "{who}: no runner trust of {} expects its audience",
+            token.issuer
+        )));
+    }
+    let considered: Vec<&RunnerTrust> = token
+        .trusts
+        .iter()
+        .filter(|t| requested.as_ref().is_none_or(|s| *s == t.stack_id))
+        .collect();
+    let matching: Vec<&RunnerTrust> = considered
+        .iter()
+        .copied()
+        .filter(|t| mismatch(&t.subject, &t.claims, &token.claims).is_none())
+        .collect();
+    let allowed: Vec<&RunnerTrust> = matching
+        .iter()
+        .copied()
+        .filter(|t| t.phases.contains(&phase))
+        .collect();
+    let mut stacks: Vec<&StackId> = allowed.iter().map(|t| &t.stack_id).collect();
+    stacks.dedup();
+    let for_stack = requested
+        .as_ref()
+        .map_or(String::new(), |s| format!(" for stack {s}"));
+    match (stacks.as_slice(), allowed.first()) {
+        ([stack], Some(trust)) => Ok(Scope {
+            stack: (*stack).clone(),
+            trust_id: Some(trust.id.clone()),
+        }),
+        ([], _) if !matching.is_empty() => {
+            let grants: Vec<String> = matching
+                .iter()
+                .map(|t| {
+                    let phases: Vec<&str> = t.phases.iter().map(|p| p.as_str()).collect();
+                    format!("{} ({}: {})", t.id, t.stack_id, phases.join(", "))
+                })
+                .collect();
+            Err(ApiError::Forbidden(format!(
+                "{who} may not get {phase} credentials{for_stack}: the runner trusts it matches \
+                 grant other phases only: {}",
+                grants.join("; ")
+            )))
+        }
+        ([], _) if considered.is_empty() => Err(ApiError::Forbidden(format!(
+            "{who}: no runner trust of {}{for_stack} expects its audience",
+            token.issuer
+        ))),
+        ([], _) => {
+            let reasons: Vec<String> = considered
+                .iter()
+                .filter_map(|t| {
+                    mismatch(&t.subject, &t.claims, &token.claims)
+                        .map(|why| format!("{} ({}): {why}", t.id, t.stack_id))
+                })
+                .collect();
+            Err(ApiError::Forbidden(format!(
+                "{who} matches no runner trust{for_stack}: {}",
+                reasons.join("; ")
+            )))
+        }
+        (several, _) => {
+            let names: Vec<&str> = several.iter().map(|s| s.as_str()).collect();
+            Err(ApiError::invalid(
+                "stack_id",
+                format!(
+                    "{who} may act for stacks {}: name the one this run is for",
+                    names.join(", ")
+                ),
+            ))
+        }
+    }
 }
 
 async fn issue_for(

@@ -12,7 +12,7 @@ use super::openapi;
 use super::{AppState, Json, Path, Route, parse, route};
 use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List};
 use crate::model::timestamp::{self, now};
-use crate::model::{Phase, StackId};
+use crate::model::StackId;
 
 /// Ten years: a key meant to outlive that should have no expiry at all.
 const MAX_LIFETIME_SECONDS: i64 = 315_360_000;
@@ -59,9 +59,14 @@ async fn create(
                         }
                         other => other,
                     })?;
-                    let phases = input.phases.clone().unwrap_or_else(|| Phase::ALL.to_vec());
+                    // No default: a key that may write must be asked for.
+                    let phases = input.phases.clone().unwrap_or_default();
                     if phases.is_empty() {
-                        return Err(ApiError::invalid("phases", "phases is empty: use [\"read\"], [\"write\"] or both"));
+                        return Err(ApiError::invalid(
+                            "phases",
+                            "choose the phases this runner key may get credentials for: [\"read\"] for plan jobs, \
+                             [\"write\"] for apply jobs, or both for a job that does both",
+                        ));
                     }
                     (Some(stack_id), phases)
                 }

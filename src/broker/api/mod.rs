@@ -16,6 +16,7 @@ mod integrations;
 mod keys;
 pub mod openapi;
 mod role_template;
+mod runner_trusts;
 mod stacks;
 pub(super) mod trust;
 pub(crate) mod verify;
@@ -30,9 +31,10 @@ use axum::routing::{MethodRouter, get};
 
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
+use super::oidc::OidcVerifier;
+use super::rate_limit::RateLimit;
 use super::store::Store;
 use crate::api::{Account, AuditEvent};
-use crate::model::timestamp::now;
 use crate::model::{AccountName, PrincipalArn};
 use crate::sts::{RetryPolicy, Sts};
 
@@ -47,6 +49,9 @@ pub struct Settings {
     /// The longest trust policy the broker emits or lets attachments need:
     /// the account's quota for a role trust policy.
     pub max_trust_policy_length: usize,
+    /// Credential requests a minute per runner key or token subject (zero:
+    /// no limit).
+    pub credentials_per_minute: u32,
 }
 
 pub struct AppState {
@@ -55,6 +60,9 @@ pub struct AppState {
     pub principal: PrincipalArn,
     pub sts: Sts,
     pub settings: Settings,
+    /// Validates OIDC ID tokens presented instead of runner keys.
+    pub oidc: OidcVerifier,
+    pub rate_limit: RateLimit,
     /// Whether the broker runs on role credentials (sessions capped at 1 h),
     /// found out on first need.
     role_chaining: tokio::sync::OnceCell<bool>,
@@ -67,13 +75,16 @@ impl AppState {
         principal: PrincipalArn,
         sts: Sts,
         settings: Settings,
+        oidc: OidcVerifier,
     ) -> Self {
         AppState {
             store,
             account,
             principal,
             sts,
+            rate_limit: RateLimit::per_minute(settings.credentials_per_minute),
             settings,
+            oidc,
             role_chaining: tokio::sync::OnceCell::new(),
         }
     }
@@ -154,22 +165,7 @@ impl AppState {
 
 /// A successful change's audit event, to be written with the change.
 pub fn audit_event(key_id: Option<&str>, action: &str, target: &str) -> AuditEvent {
-    AuditEvent {
-        id: ulid::Ulid::new().to_string(),
-        at: now(),
-        key_id: key_id.map(str::to_string),
-        action: action.into(),
-        target: target.into(),
-        outcome: "ok".into(),
-        stack_id: None,
-        phase: None,
-        run_id: None,
-        integration_id: None,
-        session_name: None,
-        source_identity: None,
-        expires_at: None,
-        detail: String::new(),
-    }
+    AuditEvent::new(key_id, action, target)
 }
 
 type Route = (&'static str, Method, MethodRouter<Arc<AppState>>);
@@ -191,6 +187,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(integrations::routes());
     all.extend(attachments::routes());
     all.extend(keys::routes());
+    all.extend(runner_trusts::routes());
     all.extend(trust::routes());
     all.extend(role_template::routes());
     all.push(route("/v1/audit", M::GET, get(audit::list)));

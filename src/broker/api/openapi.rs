@@ -43,6 +43,21 @@ pub struct Conflict(#[allow(dead_code)] Problem);
 #[response(status = 422, content_type = "application/problem+json")]
 pub struct Invalid(#[allow(dead_code)] Problem);
 
+/// too many credential requests from this runner key or token subject.
+#[derive(IntoResponses)]
+#[response(
+    status = 429,
+    content_type = "application/problem+json",
+    headers(("Retry-After" = u64, description = "Seconds until the next request is allowed."))
+)]
+pub struct RateLimited(#[allow(dead_code)] Problem);
+
+/// the issuer of the presented OIDC ID token did not serve its signing
+/// keys.
+#[derive(IntoResponses)]
+#[response(status = 502, content_type = "application/problem+json")]
+pub struct IssuerUnavailable(#[allow(dead_code)] Problem);
+
 /// API keys travel as bearer tokens.
 struct BearerAuth;
 
@@ -51,7 +66,8 @@ impl Modify for BearerAuth {
         let scheme = HttpBuilder::new()
             .scheme(HttpAuthScheme::Bearer)
             .description(Some(
-                "An API key `dpk_<id>_<secret>` (`deputy token create`).",
+                "An API key `dpk_<id>_<secret>` (`deputy token create`); on `POST \
+                 /v1/credentials` also an OIDC ID token that a runner trust accepts.",
             ))
             .build();
         doc.components
@@ -101,6 +117,11 @@ impl Modify for BearerAuth {
         super::keys::list,
         super::keys::create,
         super::keys::revoke,
+        super::runner_trusts::list,
+        super::runner_trusts::create,
+        super::runner_trusts::read,
+        super::runner_trusts::replace,
+        super::runner_trusts::remove,
         super::audit::list,
         super::credentials::issue,
     ),

@@ -7,7 +7,7 @@ use super::Store;
 use crate::api::{AuditEvent, AuditFilter};
 use crate::broker::error::{ApiError, ApiResult};
 
-const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, source_identity, expires_at, detail";
+const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, source_identity, expires_at, detail, token_issuer, token_subject, token_id, runner_trust_id";
 
 fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
     let phase: Option<String> = row.try_get("phase")?;
@@ -29,6 +29,10 @@ fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
         source_identity: row.try_get("source_identity")?,
         expires_at: row.try_get("expires_at")?,
         detail: row.try_get("detail")?,
+        token_issuer: row.try_get("token_issuer")?,
+        token_subject: row.try_get("token_subject")?,
+        token_id: row.try_get("token_id")?,
+        runner_trust_id: row.try_get("runner_trust_id")?,
     })
 }
 
@@ -39,7 +43,7 @@ pub(super) async fn insert<'e>(
     e: &AuditEvent,
 ) -> ApiResult<()> {
     sqlx::query(&format!(
-            "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+            "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
         ))
         .bind(&e.id)
         .bind(&e.at)
@@ -55,6 +59,10 @@ pub(super) async fn insert<'e>(
         .bind(&e.source_identity)
         .bind(&e.expires_at)
         .bind(&e.detail)
+        .bind(&e.token_issuer)
+        .bind(&e.token_subject)
+        .bind(&e.token_id)
+        .bind(&e.runner_trust_id)
         .execute(executor)
         .await?;
     Ok(())

@@ -12,6 +12,7 @@ mod audit;
 mod integrations;
 mod keys;
 mod pending;
+mod runner_trusts;
 mod stacks;
 
 use std::path::Path;

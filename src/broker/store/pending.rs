@@ -93,24 +93,13 @@ impl Store {
             audit::insert(
                 &mut *tx,
                 &AuditEvent {
-                    id: ulid::Ulid::new().to_string(),
-                    at: now(),
-                    key_id: p.key_id.clone(),
-                    action: p.action.clone(),
-                    target: p.target.clone(),
                     outcome: "interrupted".into(),
-                    stack_id: None,
-                    phase: None,
-                    run_id: None,
-                    integration_id: None,
-                    session_name: None,
-                    source_identity: None,
-                    expires_at: None,
                     detail: format!(
                         "the broker stopped while verifying this change (started {}); nothing of it \
                          was applied: ask again",
                         p.started_at
                     ),
+                    ..AuditEvent::new(p.key_id.as_deref(), &p.action, &p.target)
                 },
             )
             .await?;

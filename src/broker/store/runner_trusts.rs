@@ -1,0 +1,143 @@
+//! Runner trusts: which OIDC ID tokens act for which stack and phases.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Store, audit, parsed};
+use crate::api::{AuditEvent, RunnerTrust};
+use crate::broker::error::{ApiError, ApiResult};
+use crate::model::Phase;
+
+const COLUMNS: &str =
+    "id, stack_id, issuer, audience, subject, claims, phases, description, created_at, updated_at";
+
+fn from_row(row: &AnyRow) -> ApiResult<RunnerTrust> {
+    let claims: String = row.try_get("claims")?;
+    let phases: String = row.try_get("phases")?;
+    Ok(RunnerTrust {
+        id: row.try_get("id")?,
+        stack_id: parsed(row, "stack_id")?,
+        issuer: row.try_get("issuer")?,
+        audience: row.try_get("audience")?,
+        subject: row.try_get("subject")?,
+        claims: serde_json::from_str(&claims)
+            .map_err(|e| ApiError::Internal(format!("stored claims: {e}")))?,
+        phases: phases
+            .split(',')
+            .map(str::parse::<Phase>)
+            .collect::<Result<_, _>>()
+            .map_err(|e| ApiError::Internal(format!("stored phases: {e}")))?,
+        description: row.try_get("description")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn phases_text(phases: &[Phase]) -> String {
+    let names: Vec<&str> = phases.iter().map(|p| p.as_str()).collect();
+    names.join(",")
+}
+
+impl Store {
+    /// Stores a new trust with its audit event, in one transaction.
+    pub async fn insert_runner_trust(&self, t: &RunnerTrust, audit: &AuditEvent) -> ApiResult<()> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query(&format!(
+            "INSERT INTO runner_trusts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&t.id)
+        .bind(t.stack_id.as_str())
+        .bind(&t.issuer)
+        .bind(&t.audience)
+        .bind(&t.subject)
+        .bind(serde_json::to_string(&t.claims).expect("string map serializes"))
+        .bind(phases_text(&t.phases))
+        .bind(&t.description)
+        .bind(&t.created_at)
+        .bind(&t.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        audit::insert(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces every field but the id and creation time.
+    pub async fn replace_runner_trust(
+        &self,
+        t: &RunnerTrust,
+        audit: &AuditEvent,
+    ) -> ApiResult<RunnerTrust> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query(
+            "UPDATE runner_trusts SET stack_id = $1, issuer = $2, audience = $3, subject = $4, \
+             claims = $5, phases = $6, description = $7, updated_at = $8 WHERE id = $9",
+        )
+        .bind(t.stack_id.as_str())
+        .bind(&t.issuer)
+        .bind(&t.audience)
+        .bind(&t.subject)
+        .bind(serde_json::to_string(&t.claims).expect("string map serializes"))
+        .bind(phases_text(&t.phases))
+        .bind(&t.description)
+        .bind(&t.updated_at)
+        .bind(&t.id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(ApiError::not_found("runner trust", &t.id));
+        }
+        audit::insert(&mut *tx, audit).await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM runner_trusts WHERE id = $1"))
+            .bind(&t.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        from_row(&row)
+    }
+
+    pub async fn delete_runner_trust(&self, id: &str, audit: &AuditEvent) -> ApiResult<()> {
+        let mut tx = self.write_tx().await?;
+        let done = sqlx::query("DELETE FROM runner_trusts WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(ApiError::not_found("runner trust", id));
+        }
+        audit::insert(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn runner_trust(&self, id: &str) -> ApiResult<RunnerTrust> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM runner_trusts WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref()
+            .map(from_row)
+            .transpose()?
+            .ok_or_else(|| ApiError::not_found("runner trust", id))
+    }
+
+    pub async fn runner_trusts(&self) -> ApiResult<Vec<RunnerTrust>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM runner_trusts ORDER BY created_at, id"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+
+    /// The trusts a token claiming `issuer` may match.
+    pub async fn runner_trusts_of_issuer(&self, issuer: &str) -> ApiResult<Vec<RunnerTrust>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM runner_trusts WHERE issuer = $1 ORDER BY created_at, id"
+        ))
+        .bind(issuer)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(from_row).collect()
+    }
+}

@@ -1,0 +1,152 @@
+//! `deputy runner-trust create|list|show|update|delete`: which OIDC ID
+//! tokens (a CI job's own identity) get credentials for which stack and
+//! phases, so pipelines need no stored runner key.
+
+use std::collections::BTreeMap;
+
+use clap::{Args, Subcommand};
+
+use super::BrokerArgs;
+use crate::api::{RunnerTrust, RunnerTrustInput};
+use crate::model::Phase;
+
+#[derive(Debug, Subcommand)]
+pub enum RunnerTrustCommand {
+    /// Create a runner trust and print it as JSON.
+    Create {
+        #[command(flatten)]
+        broker: BrokerArgs,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// List runner trusts.
+    List {
+        #[command(flatten)]
+        broker: BrokerArgs,
+    },
+    /// Print one runner trust as JSON.
+    Show {
+        #[command(flatten)]
+        broker: BrokerArgs,
+        id: String,
+    },
+    /// Replace every field of a runner trust and print it as JSON.
+    Update {
+        #[command(flatten)]
+        broker: BrokerArgs,
+        id: String,
+        #[command(flatten)]
+        trust: TrustArgs,
+    },
+    /// Delete a runner trust: its tokens get nothing from then on.
+    Delete {
+        #[command(flatten)]
+        broker: BrokerArgs,
+        id: String,
+    },
+}
+
+/// A trust's fields, as flags.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// The stack whose runs the tokens are.
+    #[arg(long)]
+    stack: String,
+    /// The issuer, exactly as tokens carry it in `iss`
+    /// (https://token.actions.githubusercontent.com for GitHub Actions,
+    /// https://gitlab.com for GitLab.com).
+    #[arg(long)]
+    issuer: String,
+    /// The audience the tokens carry in `aud` (what the job requests its
+    /// token for; `deputy exec --id-token` asks for `deputy`).
+    #[arg(long, default_value = "deputy")]
+    audience: String,
+    /// Pattern for the token's subject; `*` stands for any run of
+    /// characters. E.g. repo:acme/network:ref:refs/heads/main.
+    #[arg(long)]
+    subject: String,
+    /// Another claim that must match, as NAME=PATTERN (repeatable), e.g.
+    /// event_name=push or ref_protected=true.
+    #[arg(long = "claim", value_name = "NAME=PATTERN", value_parser = parse_claim)]
+    claims: Vec<(String, String)>,
+    /// A phase the tokens may get credentials for (repeatable, required):
+    /// `read` for plan jobs, `write` for apply jobs.
+    #[arg(long = "phase", required = true, value_parser = parse_phase)]
+    phases: Vec<Phase>,
+    /// Free text shown in listings.
+    #[arg(long, default_value = "")]
+    description: String,
+}
+
+impl TrustArgs {
+    fn input(self) -> RunnerTrustInput {
+        RunnerTrustInput {
+            stack_id: self.stack,
+            issuer: self.issuer,
+            audience: self.audience,
+            subject: self.subject,
+            claims: self.claims.into_iter().collect::<BTreeMap<_, _>>(),
+            phases: self.phases,
+            description: self.description,
+        }
+    }
+}
+
+fn parse_claim(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("{s:?} is not NAME=PATTERN, e.g. event_name=push"))
+}
+
+fn parse_phase(s: &str) -> Result<Phase, String> {
+    s.parse().map_err(|e: crate::model::Invalid| e.0)
+}
+
+fn print(trust: &RunnerTrust) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(trust)?);
+    Ok(())
+}
+
+pub async fn run(cmd: RunnerTrustCommand) -> anyhow::Result<()> {
+    match cmd {
+        RunnerTrustCommand::Create { broker, trust } => {
+            let created = broker.client()?.create_runner_trust(&trust.input()).await?;
+            eprintln!(
+                "created runner trust {} for stack {}",
+                created.id, created.stack_id
+            );
+            print(&created)
+        }
+        RunnerTrustCommand::List { broker } => {
+            let trusts = broker.client()?.runner_trusts().await?;
+            println!(
+                "{:<28} {:<24} {:<11} {:<44} SUBJECT",
+                "ID", "STACK", "PHASES", "ISSUER"
+            );
+            for t in trusts {
+                let phases: Vec<&str> = t.phases.iter().map(|p| p.as_str()).collect();
+                println!(
+                    "{:<28} {:<24} {:<11} {:<44} {}",
+                    t.id,
+                    t.stack_id,
+                    phases.join(","),
+                    t.issuer,
+                    t.subject
+                );
+            }
+            Ok(())
+        }
+        RunnerTrustCommand::Show { broker, id } => print(&broker.client()?.runner_trust(&id).await?),
+        RunnerTrustCommand::Update { broker, id, trust } => print(
+            &broker
+                .client()?
+                .replace_runner_trust(&id, &trust.input())
+                .await?,
+        ),
+        RunnerTrustCommand::Delete { broker, id } => {
+            broker.client()?.delete_runner_trust(&id).await?;
+            eprintln!("deleted runner trust {id}");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! Runner trusts: which OIDC ID tokens (a CI system's identity for one
+//! job) may get credentials for which stack and phases, instead of a
+//! stored runner key.
+//!
+//! A trust names an issuer, the audience its tokens must carry, a pattern
+//! for the token's subject and patterns for any other claims (GitHub's
+//! `repository`, `ref`, `event_name`; GitLab's `project_path`,
+//! `ref_protected`). A token that passes signature and time checks is
+//! matched here against each trust of its issuer. Patterns are exact text
+//! except `*`, which stands for any run of characters (`/` and `:`
+//! included), as in IAM's `StringLike`.
+
+use std::collections::BTreeMap;
+
+use super::Invalid;
+
+/// Longest issuer URL, audience or pattern accepted: real ones are short,
+/// and every one is compared on each request.
+const MAX_TEXT: usize = 256;
+/// Most claim rules one trust may hold.
+const MAX_CLAIM_RULES: usize = 16;
+
+/// Claims checked by the token validation itself, or through `subject`:
+/// a claim rule on one of them would be ignored or redundant.
+const RESERVED_CLAIMS: [&str; 7] = ["iss", "aud", "exp", "nbf", "iat", "jti", "sub"];
+
+/// An OIDC issuer: the `https://` URL its tokens carry in `iss`, where
+/// `/.well-known/openid-configuration` is found.
+pub fn check_issuer(issuer: &str) -> Result<(), Invalid> {
+    let url = url::Url::parse(issuer).map_err(|e| {
+        Invalid(format!(
+            "{issuer:?} is not a URL ({e}): use the issuer exactly as tokens carry it in `iss`, \
+             e.g. https://token.actions.githubusercontent.com or https://gitlab.com"
+        ))
+    })?;
+    if url.scheme() != "https" {
+        return Err(Invalid(format!(
+            "{issuer:?} is not https: deputy fetches the issuer's signing keys from it, and only \
+             over TLS"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Invalid(format!("{issuer:?} holds credentials: an issuer URL is public")));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Invalid(format!(
+            "{issuer:?} has a query or fragment, which an OIDC issuer never has"
+        )));
+    }
+    if issuer.ends_with('/') {
+        return Err(Invalid(format!(
+            "{issuer:?} ends with `/`: tokens must match the issuer exactly, and issuers such as \
+             GitHub's and GitLab's carry none; write {:?}",
+            issuer.trim_end_matches('/')
+        )));
+    }
+    check_text("issuer", issuer)
+}
+
+/// The audience a trust's tokens must carry in `aud`.
+pub fn check_audience(audience: &str) -> Result<(), Invalid> {
+    if audience.trim().is_empty() {
+        return Err(Invalid(
+            "the audience is empty: choose the value your CI job requests its token for, \
+             e.g. `deputy` (the CLI's default)"
+                .into(),
+        ));
+    }
+    check_text("audience", audience)
+}
+
+/// The subject pattern. One made only of `*` would accept every token the
+/// issuer signs (for GitHub: every workflow of every repository), so it is
+/// refused.
+pub fn check_subject(pattern: &str) -> Result<(), Invalid> {
+    if pattern.chars().all(|c| c == '*') {
+        return Err(Invalid(format!(
+            "subject {pattern:?} would accept every token the issuer signs, from anyone's \
+             pipeline: pin it, e.g. repo:ORG/REPO:ref:refs/heads/main (GitHub) or \
+             project_path:GROUP/PROJECT:ref_type:branch:ref:main (GitLab)"
+        )));
+    }
+    check_text("subject", pattern)
+}
+
+/// Claim rules besides the subject: names and patterns.
+pub fn check_claims(claims: &BTreeMap<String, String>) -> Result<(), Invalid> {
+    if claims.len() > MAX_CLAIM_RULES {
+        return Err(Invalid(format!(
+            "{} claim rules; at most {MAX_CLAIM_RULES}",
+            claims.len()
+        )));
+    }
+    for (name, pattern) in claims {
+        let valid_name = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
+        if !valid_name {
+            return Err(Invalid(format!(
+                "claim name {name:?}: use the claim's name as the token carries it (letters, \
+                 digits, `_`, `-`, `.`, `:`; at most 64)"
+            )));
+        }
+        if RESERVED_CLAIMS.contains(&name.as_str()) {
+            let how = if name == "sub" {
+                "set `subject` instead"
+            } else {
+                "deputy checks it itself"
+            };
+            return Err(Invalid(format!(
+                "claim {name:?} cannot be a claim rule: {how}"
+            )));
+        }
+        check_text(&format!("claim {name:?}"), pattern)?;
+    }
+    Ok(())
+}
+
+fn check_text(what: &str, text: &str) -> Result<(), Invalid> {
+    if text.len() > MAX_TEXT {
+        return Err(Invalid(format!(
+            "{what} is {} characters; at most {MAX_TEXT}",
+            text.len()
+        )));
+    }
+    if text.chars().any(char::is_control) {
+        return Err(Invalid(format!("{what} holds control characters")));
+    }
+    Ok(())
+}
+
+/// Whether `value` matches `pattern`: exact text, where each `*` stands for
+/// any run of characters (none included).
+pub fn matches(pattern: &str, value: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = value.strip_prefix(first) else {
+        return false;
+    };
+    let middle: Vec<&str> = parts.collect();
+    let Some((last, middle)) = middle.split_last() else {
+        // No `*` at all: the whole value must be the pattern.
+        return rest.is_empty();
+    };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+/// A claim's value as text to match: strings as they are, booleans and
+/// numbers as JSON writes them (GitLab's `ref_protected` is the string
+/// `"true"`, other issuers use a boolean: both match `true`).
+fn claim_text(value: &serde_json::Value) -> Option<String> {
+    match value {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Bool(b) => Some(b.to_string()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Why a validated token's claims do not satisfy a trust's rules, or
+/// `None` when they do. The subject is checked first, then each claim rule
+/// in name order; the first failure is the reason.
+pub fn mismatch(
+    subject: &str,
+    claim_rules: &BTreeMap<String, String>,
+    claims: &serde_json::Map<String, serde_json::Value>,
+) -> Option<String> {
+    let sub = claims.get("sub").and_then(claim_text).unwrap_or_default();
+    if !matches(subject, &sub) {
+        return Some(format!(
+            "subject {sub:?} does not match {subject:?}"
+        ));
+    }
+    for (name, pattern) in claim_rules {
+        match claims.get(name).map(|v| (v, claim_text(v))) {
+            None => return Some(format!("the token has no `{name}` claim (wanted {pattern:?})")),
+            Some((v, None)) => {
+                return Some(format!(
+                    "claim `{name}` is {v}, not text to match against {pattern:?}"
+                ));
+            }
+            Some((_, Some(text))) if !matches(pattern, &text) => {
+                return Some(format!(
+                    "claim `{name}` is {text:?}, which does not match {pattern:?}"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_are_exact_but_for_stars() {
+        assert!(matches("repo:o/r:ref:refs/heads/main", "repo:o/r:ref:refs/heads/main"));
+        assert!(!matches("repo:o/r:ref:refs/heads/main", "repo:o/r:ref:refs/heads/main2"));
+        assert!(!matches("repo:o/r:ref:refs/heads/main", "xrepo:o/r:ref:refs/heads/main"));
+        assert!(matches("repo:o/r:*", "repo:o/r:pull_request"));
+        assert!(matches("repo:o/r:*", "repo:o/r:"));
+        assert!(!matches("repo:o/r:*", "repo:o/r2:pull_request"));
+        assert!(matches("*:main", "a:b:main"));
+        assert!(matches("a*b*c", "abc"));
+        assert!(matches("a*b*c", "a-b-b-c"));
+        assert!(!matches("a*b*c", "a-c-b"));
+        assert!(!matches("ab*ba", "aba"), "prefix and suffix may not overlap");
+        assert!(matches("?", "?"), "only `*` is special");
+        assert!(!matches("?", "x"));
+    }
+
+    #[test]
+    fn rules_refuse_what_would_trust_everyone_or_never_match() {
+        assert!(check_issuer("https://token.actions.githubusercontent.com").is_ok());
+        assert!(check_issuer("https://127.0.0.1:8443/issuer").is_ok());
+        for bad in [
+            "http://gitlab.com",
+            "https://gitlab.com/",
+            "https://u:p@gitlab.com",
+            "https://gitlab.com?x=1",
+            "gitlab.com",
+        ] {
+            assert!(check_issuer(bad).is_err(), "{bad}");
+        }
+        assert!(check_subject("*").is_err());
+        assert!(check_subject("**").is_err());
+        assert!(check_subject("repo:o/r:*").is_ok());
+        assert!(check_audience(" ").is_err());
+        let rules = |n: &str| BTreeMap::from([(n.to_string(), "x".to_string())]);
+        assert!(check_claims(&rules("repository")).is_ok());
+        for reserved in RESERVED_CLAIMS {
+            assert!(check_claims(&rules(reserved)).is_err(), "{reserved}");
+        }
+        assert!(check_claims(&rules("a b")).is_err());
+    }
+
+    #[test]
+    fn mismatch_names_the_first_claim_that_fails() {
+        let claims = serde_json::json!({
+            "sub": "repo:o/r:pull_request",
+            "event_name": "pull_request",
+            "ref_protected": true,
+            "run_attempt": 2,
+            "nested": {"a": 1},
+        });
+        let claims = claims.as_object().unwrap();
+        let rules = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        assert_eq!(mismatch("repo:o/r:*", &rules(&[]), claims), None);
+        assert_eq!(
+            mismatch("repo:o/r:*", &rules(&[("ref_protected", "true"), ("run_attempt", "2")]), claims),
+            None
+        );
+        assert!(
+            mismatch("repo:o/r:ref:*", &rules(&[]), claims)
+                .unwrap()
+                .contains("subject \"repo:o/r:pull_request\"")
+        );
+        let why = mismatch("repo:o/r:*", &rules(&[("event_name", "push")]), claims).unwrap();
+        assert!(why.contains("`event_name` is \"pull_request\""), "{why}");
+        let why = mismatch("repo:o/r:*", &rules(&[("ref", "refs/heads/main")]), claims).unwrap();
+        assert!(why.contains("no `ref` claim"), "{why}");
+        assert!(mismatch("repo:o/r:*", &rules(&[("nested", "*")]), claims).is_some());
+    }
+}
