@@ -58,7 +58,10 @@ async fn measure(backend: Backend, sts: &FastSts) -> Figures {
         )
         .await
         .unwrap();
-    let runner = admin.create_key(&ApiKeyInput::runner("net", &[Phase::Write])).await.unwrap();
+    let runner = admin
+        .create_key(&ApiKeyInput::runner("net", &[Phase::Write]))
+        .await
+        .unwrap();
     let client = b.client(&runner.token);
     let request = |n: usize| CredentialsRequest {
         stack_id: None,

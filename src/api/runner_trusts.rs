@@ -34,7 +34,10 @@ pub struct RunnerTrust {
 pub struct RunnerTrustInput {
     #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,62}$", example = "prod-network")]
     pub stack_id: String,
-    #[schema(example = "https://token.actions.githubusercontent.com", max_length = 256)]
+    #[schema(
+        example = "https://token.actions.githubusercontent.com",
+        max_length = 256
+    )]
     pub issuer: String,
     #[schema(example = "deputy", max_length = 256)]
     pub audience: String,

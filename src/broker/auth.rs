@@ -190,7 +190,11 @@ async fn traced(state: &AppState, parts: &Parts, token: &str, e: ApiError) -> Ap
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|c| c.0.to_string())
         .unwrap_or_else(|| "unknown".into());
-    let kind = if token.starts_with(PREFIX) { "API key" } else { "ID token" };
+    let kind = if token.starts_with(PREFIX) {
+        "API key"
+    } else {
+        "ID token"
+    };
     tracing::warn!(key_id = key_id.as_deref().unwrap_or("-"), %source, reason = %e, "failed authentication with an {kind}");
     let event = AuditEvent {
         outcome: e.code().to_string(),
@@ -198,7 +202,9 @@ async fn traced(state: &AppState, parts: &Parts, token: &str, e: ApiError) -> Ap
         ..AuditEvent::new(
             key_id.as_deref(),
             "auth.failed",
-            &key_id.as_deref().map_or_else(|| "token".to_string(), |id| format!("key/{id}")),
+            &key_id
+                .as_deref()
+                .map_or_else(|| "token".to_string(), |id| format!("key/{id}")),
         )
     };
     match state.store.record_audit(&event).await {

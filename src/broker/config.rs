@@ -107,7 +107,11 @@ pub struct ServeConfig {
     /// Extra CA certificates (PEM) to trust when fetching OIDC issuers'
     /// signing keys, beside the system's: for an issuer behind a private CA
     /// (GitHub Enterprise Server, self-managed GitLab).
-    #[arg(long = "oidc-ca-file", env = "DEPUTY_OIDC_CA_FILE", value_name = "FILE")]
+    #[arg(
+        long = "oidc-ca-file",
+        env = "DEPUTY_OIDC_CA_FILE",
+        value_name = "FILE"
+    )]
     pub oidc_ca_file: Option<PathBuf>,
 
     /// Where the first start writes the bootstrap admin key (mode 0600).

@@ -82,7 +82,10 @@ impl OidcVerifier {
                 anyhow::anyhow!("--oidc-ca-file {}: cannot read it: {e}", path.display())
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                anyhow::anyhow!("--oidc-ca-file {}: not PEM certificates: {e}", path.display())
+                anyhow::anyhow!(
+                    "--oidc-ca-file {}: not PEM certificates: {e}",
+                    path.display()
+                )
             })?;
             if certs.is_empty() {
                 anyhow::bail!("--oidc-ca-file {}: holds no certificate", path.display());
@@ -117,9 +120,8 @@ impl OidcVerifier {
             )));
         }
         // Unverified: only to find the trusts, whose issuer is then required.
-        let unverified: Map<String, Value> =
-            jsonwebtoken::dangerous::insecure_decode_claims(token)
-                .map_err(|e| refused(format!("its claims cannot be read: {e}")))?;
+        let unverified: Map<String, Value> = jsonwebtoken::dangerous::insecure_decode_claims(token)
+            .map_err(|e| refused(format!("its claims cannot be read: {e}")))?;
         let issuer = match unverified.get("iss") {
             Some(Value::String(iss)) if iss.len() <= 256 => iss.clone(),
             _ => return Err(refused("it has no usable `iss` claim".into())),
@@ -195,7 +197,10 @@ impl OidcVerifier {
             .filter(|t| token_audiences.contains(&t.audience.as_str()))
             .collect();
         Ok(VerifiedToken {
-            id: claims.get("jti").and_then(Value::as_str).map(str::to_string),
+            id: claims
+                .get("jti")
+                .and_then(Value::as_str)
+                .map(str::to_string),
             issuer,
             subject,
             claims,

@@ -22,8 +22,7 @@ impl RateLimit {
     /// once; zero turns the limit off.
     pub fn per_minute(per_minute: u32) -> RateLimit {
         RateLimit {
-            limiter: NonZeroU32::new(per_minute)
-                .map(|n| RateLimiter::keyed(Quota::per_minute(n))),
+            limiter: NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n))),
             clock: DefaultClock::default(),
         }
     }
@@ -59,7 +58,10 @@ mod tests {
         assert!(limit.check("key:a").is_ok());
         let wait = limit.check("key:a").unwrap_err();
         assert!((1..=30).contains(&wait), "{wait}");
-        assert!(limit.check("key:b").is_ok(), "another caller is not held up");
+        assert!(
+            limit.check("key:b").is_ok(),
+            "another caller is not held up"
+        );
         let off = RateLimit::per_minute(0);
         assert!((0..1000).all(|_| off.check("key:a").is_ok()));
     }

@@ -119,8 +119,8 @@ async fn github_token(url: &str, request_token: &str, audience: &str) -> anyhow:
     struct Answer {
         value: String,
     }
-    let mut url = reqwest::Url::parse(url)
-        .map_err(|e| anyhow::anyhow!("{GITHUB_URL} is not a URL: {e}"))?;
+    let mut url =
+        reqwest::Url::parse(url).map_err(|e| anyhow::anyhow!("{GITHUB_URL} is not a URL: {e}"))?;
     url.query_pairs_mut().append_pair("audience", audience);
     let response = reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(30))
@@ -154,9 +154,15 @@ mod tests {
             "github-actions".parse(),
             Ok(IdTokenSource::GithubActions { .. })
         ));
-        assert!(matches!("gitlab".parse(), Ok(IdTokenSource::Env { name, .. }) if name == GITLAB_VARIABLE));
-        assert!(matches!("env:CI_TOKEN".parse(), Ok(IdTokenSource::Env { name, .. }) if name == "CI_TOKEN"));
-        assert!(matches!("file:/run/token".parse(), Ok(IdTokenSource::File(p)) if p == std::path::Path::new("/run/token")));
+        assert!(
+            matches!("gitlab".parse(), Ok(IdTokenSource::Env { name, .. }) if name == GITLAB_VARIABLE)
+        );
+        assert!(
+            matches!("env:CI_TOKEN".parse(), Ok(IdTokenSource::Env { name, .. }) if name == "CI_TOKEN")
+        );
+        assert!(
+            matches!("file:/run/token".parse(), Ok(IdTokenSource::File(p)) if p == std::path::Path::new("/run/token"))
+        );
         for bad in ["", "env:", "file:", "github", "vault:x"] {
             let e = bad.parse::<IdTokenSource>().unwrap_err();
             assert!(e.contains("github-actions, gitlab"), "{e}");

@@ -45,7 +45,11 @@ pub struct RunArgs {
     pub id_token: Option<IdTokenSource>,
     /// The audience to request the ID token for (GitHub Actions); it must
     /// be the runner trust's audience.
-    #[arg(long = "id-token-audience", env = "DEPUTY_ID_TOKEN_AUDIENCE", default_value = "deputy")]
+    #[arg(
+        long = "id-token-audience",
+        env = "DEPUTY_ID_TOKEN_AUDIENCE",
+        default_value = "deputy"
+    )]
     pub id_token_audience: String,
 }
 

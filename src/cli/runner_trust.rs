@@ -136,7 +136,9 @@ pub async fn run(cmd: RunnerTrustCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        RunnerTrustCommand::Show { broker, id } => print(&broker.client()?.runner_trust(&id).await?),
+        RunnerTrustCommand::Show { broker, id } => {
+            print(&broker.client()?.runner_trust(&id).await?)
+        }
         RunnerTrustCommand::Update { broker, id, trust } => print(
             &broker
                 .client()?

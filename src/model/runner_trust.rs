@@ -40,7 +40,9 @@ pub fn check_issuer(issuer: &str) -> Result<(), Invalid> {
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Invalid(format!("{issuer:?} holds credentials: an issuer URL is public")));
+        return Err(Invalid(format!(
+            "{issuer:?} holds credentials: an issuer URL is public"
+        )));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Invalid(format!(
@@ -175,13 +177,15 @@ pub fn mismatch(
 ) -> Option<String> {
     let sub = claims.get("sub").and_then(claim_text).unwrap_or_default();
     if !matches(subject, &sub) {
-        return Some(format!(
-            "subject {sub:?} does not match {subject:?}"
-        ));
+        return Some(format!("subject {sub:?} does not match {subject:?}"));
     }
     for (name, pattern) in claim_rules {
         match claims.get(name).map(|v| (v, claim_text(v))) {
-            None => return Some(format!("the token has no `{name}` claim (wanted {pattern:?})")),
+            None => {
+                return Some(format!(
+                    "the token has no `{name}` claim (wanted {pattern:?})"
+                ));
+            }
             Some((v, None)) => {
                 return Some(format!(
                     "claim `{name}` is {v}, not text to match against {pattern:?}"
@@ -204,9 +208,18 @@ mod tests {
 
     #[test]
     fn patterns_are_exact_but_for_stars() {
-        assert!(matches("repo:o/r:ref:refs/heads/main", "repo:o/r:ref:refs/heads/main"));
-        assert!(!matches("repo:o/r:ref:refs/heads/main", "repo:o/r:ref:refs/heads/main2"));
-        assert!(!matches("repo:o/r:ref:refs/heads/main", "xrepo:o/r:ref:refs/heads/main"));
+        assert!(matches(
+            "repo:o/r:ref:refs/heads/main",
+            "repo:o/r:ref:refs/heads/main"
+        ));
+        assert!(!matches(
+            "repo:o/r:ref:refs/heads/main",
+            "repo:o/r:ref:refs/heads/main2"
+        ));
+        assert!(!matches(
+            "repo:o/r:ref:refs/heads/main",
+            "xrepo:o/r:ref:refs/heads/main"
+        ));
         assert!(matches("repo:o/r:*", "repo:o/r:pull_request"));
         assert!(matches("repo:o/r:*", "repo:o/r:"));
         assert!(!matches("repo:o/r:*", "repo:o/r2:pull_request"));
@@ -214,7 +227,10 @@ mod tests {
         assert!(matches("a*b*c", "abc"));
         assert!(matches("a*b*c", "a-b-b-c"));
         assert!(!matches("a*b*c", "a-c-b"));
-        assert!(!matches("ab*ba", "aba"), "prefix and suffix may not overlap");
+        assert!(
+            !matches("ab*ba", "aba"),
+            "prefix and suffix may not overlap"
+        );
         assert!(matches("?", "?"), "only `*` is special");
         assert!(!matches("?", "x"));
     }
@@ -262,7 +278,11 @@ mod tests {
         };
         assert_eq!(mismatch("repo:o/r:*", &rules(&[]), claims), None);
         assert_eq!(
-            mismatch("repo:o/r:*", &rules(&[("ref_protected", "true"), ("run_attempt", "2")]), claims),
+            mismatch(
+                "repo:o/r:*",
+                &rules(&[("ref_protected", "true"), ("run_attempt", "2")]),
+                claims
+            ),
             None
         );
         assert!(

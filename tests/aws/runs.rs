@@ -363,7 +363,10 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         )
         .await
         .unwrap();
-    let app_runner = admin.create_key(&ApiKeyInput::runner("app", &[Phase::Write])).await.unwrap();
+    let app_runner = admin
+        .create_key(&ApiKeyInput::runner("app", &[Phase::Write]))
+        .await
+        .unwrap();
     let as_worker = |cmd: &mut Command| {
         cmd.env("AWS_ACCESS_KEY_ID", &worker_user.id)
             .env("AWS_SECRET_ACCESS_KEY", &worker_user.secret)

@@ -4,6 +4,11 @@
 mod authz;
 mod cli;
 mod durability;
+mod oidc;
+// Shared with the AWS tests, which use all of it (the token service too).
+#[allow(dead_code)]
+#[path = "../common/oidc_issuer.rs"]
+mod oidc_issuer;
 mod openapi;
 mod registry;
 mod schemathesis;

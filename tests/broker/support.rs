@@ -50,14 +50,25 @@ impl TestBroker {
         aws_endpoint: Option<String>,
         verify_retry_seconds: u64,
     ) -> TestBroker {
+        Self::start_configured(backend, |config| {
+            config.aws_endpoint_url = aws_endpoint;
+            config.verify_retry_seconds = verify_retry_seconds;
+        })
+        .await
+    }
+
+    /// With the test defaults changed by `configure`.
+    pub async fn start_configured(
+        backend: Backend,
+        configure: impl FnOnce(&mut ServeConfig),
+    ) -> TestBroker {
         let dir = tempfile::tempdir().unwrap();
         let store_url = match backend {
             Backend::Sqlite => format!("sqlite://{}/deputy.db", dir.path().display()),
             Backend::Postgres => postgres().fresh_database(),
         };
         let mut config = config(&store_url, dir.path());
-        config.aws_endpoint_url = aws_endpoint;
-        config.verify_retry_seconds = verify_retry_seconds;
+        configure(&mut config);
         // Without AWS, registry tests attach unverified.
         config.skip_verify_on_attach = config.aws_endpoint_url.is_none();
         let state = deputy::broker::server::prepare(&config)

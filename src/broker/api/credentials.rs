@@ -15,8 +15,8 @@ use super::super::verification;
 use super::openapi;
 use super::{AppState, Json};
 use crate::api::{
-    AuditEvent, BrokerCredentials, CredentialsRequest, IssuedCredentials, ProblemCode,
-    RunnerTrust, WorkerAssignment,
+    AuditEvent, BrokerCredentials, CredentialsRequest, IssuedCredentials, ProblemCode, RunnerTrust,
+    WorkerAssignment,
 };
 use crate::model::runner_trust::mismatch;
 use crate::model::timestamp;
@@ -59,7 +59,10 @@ pub async fn issue(
     let requested: Result<Option<StackId>, ApiError> = req
         .stack_id
         .as_deref()
-        .map(|s| s.parse().map_err(|e: Invalid| ApiError::invalid("stack_id", e.0)))
+        .map(|s| {
+            s.parse()
+                .map_err(|e: Invalid| ApiError::invalid("stack_id", e.0))
+        })
         .transpose();
     let scope = match (&run_id, requested) {
         (Err(e), _) => Err(ApiError::invalid("run_id", e.0.clone())),
@@ -91,7 +94,9 @@ pub async fn issue(
         Runner::Key { key, .. } => (Some(key.id.as_str()), None),
         Runner::Token(t) => (None, Some(t)),
     };
-    let target = stack.as_ref().map_or("stack/?".to_string(), |s| format!("stack/{s}"));
+    let target = stack
+        .as_ref()
+        .map_or("stack/?".to_string(), |s| format!("stack/{s}"));
     state
         .store
         .record_audit(&AuditEvent {

@@ -11,8 +11,8 @@ use super::super::error::{ApiError, ApiResult};
 use super::openapi;
 use super::{AppState, Json, Path, Route, parse, route};
 use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List};
-use crate::model::timestamp::{self, now};
 use crate::model::StackId;
+use crate::model::timestamp::{self, now};
 
 /// Ten years: a key meant to outlive that should have no expiry at all.
 const MAX_LIFETIME_SECONDS: i64 = 315_360_000;

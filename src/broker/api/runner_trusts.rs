@@ -8,14 +8,14 @@ use axum::extract::State;
 use axum::http::{Method, StatusCode};
 use axum::routing::{delete, get, post, put};
 
-use super::super::error::{ApiError, ApiResult};
 use super::super::auth::Admin;
+use super::super::error::{ApiError, ApiResult};
 use super::openapi;
 use super::{AppState, Json, Path, Route, parse, route};
 use crate::api::{List, RunnerTrust, RunnerTrustInput};
+use crate::model::StackId;
 use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
 use crate::model::timestamp::now;
-use crate::model::StackId;
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -30,12 +30,16 @@ pub fn routes() -> Vec<Route> {
 /// Validates input into a trust record through `model::runner_trust`.
 async fn validate(state: &AppState, id: String, input: RunnerTrustInput) -> ApiResult<RunnerTrust> {
     let stack_id: StackId = parse("stack_id", &input.stack_id)?;
-    state.store.stack(stack_id.as_str()).await.map_err(|e| match e {
-        ApiError::NotFound { .. } => {
-            ApiError::invalid("stack_id", format!("stack {stack_id:?} does not exist"))
-        }
-        other => other,
-    })?;
+    state
+        .store
+        .stack(stack_id.as_str())
+        .await
+        .map_err(|e| match e {
+            ApiError::NotFound { .. } => {
+                ApiError::invalid("stack_id", format!("stack {stack_id:?} does not exist"))
+            }
+            other => other,
+        })?;
     let field = |name: &'static str| move |e: crate::model::Invalid| ApiError::invalid(name, e.0);
     check_issuer(&input.issuer).map_err(field("issuer"))?;
     check_audience(&input.audience).map_err(field("audience"))?;
@@ -80,15 +84,20 @@ async fn create(
     let target = format!("runner-trust/{id}");
     let state: &AppState = &state;
     state
-        .audited(&caller, "runner_trust.create", &target, |audit| async move {
-            let trust = validate(state, id, input).await?;
-            let audit = crate::api::AuditEvent {
-                stack_id: Some(trust.stack_id.to_string()),
-                ..audit
-            };
-            state.store.insert_runner_trust(&trust, &audit).await?;
-            Ok((StatusCode::CREATED, axum::Json(trust)))
-        })
+        .audited(
+            &caller,
+            "runner_trust.create",
+            &target,
+            |audit| async move {
+                let trust = validate(state, id, input).await?;
+                let audit = crate::api::AuditEvent {
+                    stack_id: Some(trust.stack_id.to_string()),
+                    ..audit
+                };
+                state.store.insert_runner_trust(&trust, &audit).await?;
+                Ok((StatusCode::CREATED, axum::Json(trust)))
+            },
+        )
         .await
 }
 
@@ -133,18 +142,25 @@ async fn replace(
     let state: &AppState = &state;
     let target = format!("runner-trust/{id}");
     state
-        .audited(&caller, "runner_trust.update", &target, |audit| async move {
-            let existing = state.store.runner_trust(&id).await?;
-            let trust = RunnerTrust {
-                created_at: existing.created_at,
-                ..validate(state, id, input).await?
-            };
-            let audit = crate::api::AuditEvent {
-                stack_id: Some(trust.stack_id.to_string()),
-                ..audit
-            };
-            Ok(axum::Json(state.store.replace_runner_trust(&trust, &audit).await?))
-        })
+        .audited(
+            &caller,
+            "runner_trust.update",
+            &target,
+            |audit| async move {
+                let existing = state.store.runner_trust(&id).await?;
+                let trust = RunnerTrust {
+                    created_at: existing.created_at,
+                    ..validate(state, id, input).await?
+                };
+                let audit = crate::api::AuditEvent {
+                    stack_id: Some(trust.stack_id.to_string()),
+                    ..audit
+                };
+                Ok(axum::Json(
+                    state.store.replace_runner_trust(&trust, &audit).await?,
+                ))
+            },
+        )
         .await
 }
 
@@ -161,9 +177,14 @@ async fn remove(
     let state: &AppState = &state;
     let target = format!("runner-trust/{id}");
     state
-        .audited(&caller, "runner_trust.delete", &target, |audit| async move {
-            state.store.delete_runner_trust(&id, &audit).await?;
-            Ok(StatusCode::NO_CONTENT)
-        })
+        .audited(
+            &caller,
+            "runner_trust.delete",
+            &target,
+            |audit| async move {
+                state.store.delete_runner_trust(&id, &audit).await?;
+                Ok(StatusCode::NO_CONTENT)
+            },
+        )
         .await
 }

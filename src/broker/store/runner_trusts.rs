@@ -88,10 +88,12 @@ impl Store {
             return Err(ApiError::not_found("runner trust", &t.id));
         }
         audit::insert(&mut *tx, audit).await?;
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM runner_trusts WHERE id = $1"))
-            .bind(&t.id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM runner_trusts WHERE id = $1"
+        ))
+        .bind(&t.id)
+        .fetch_one(&mut *tx)
+        .await?;
         tx.commit().await?;
         from_row(&row)
     }
@@ -111,10 +113,12 @@ impl Store {
     }
 
     pub async fn runner_trust(&self, id: &str) -> ApiResult<RunnerTrust> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM runner_trusts WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM runner_trusts WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref()
             .map(from_row)
             .transpose()?
