@@ -51,6 +51,7 @@ impl Provider for DeputyProvider {
             .resource(resources::StackResource)
             .resource(resources::AwsIntegrationResource)
             .resource(resources::AwsIntegrationAttachmentResource)
+            .resource(resources::RunnerTrustResource)
             .data_source(data_sources::AccountDataSource)
             .data_source(data_sources::StackDataSource)
             .data_source(data_sources::AwsIntegrationDataSource)

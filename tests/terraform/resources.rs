@@ -465,3 +465,99 @@ data "deputy_aws_integration_role_template" "bad" {
         assert_contains(&err, says);
     }
 }
+
+fn runner_trust_config(write_subject: &str) -> String {
+    format!(
+        r#"
+resource "deputy_stack" "s" {{
+  id = "net"
+}}
+resource "deputy_runner_trust" "plan" {{
+  stack_id = deputy_stack.s.id
+  issuer   = "https://token.actions.githubusercontent.com"
+  audience = "deputy"
+  subject  = "repo:acme/net:*"
+  claims   = {{ repository = "acme/net" }}
+  phases   = ["read"]
+}}
+resource "deputy_runner_trust" "apply" {{
+  stack_id    = deputy_stack.s.id
+  issuer      = "https://token.actions.githubusercontent.com"
+  audience    = "deputy"
+  subject     = "{write_subject}"
+  claims      = {{ event_name = "push", ref_protected = "true" }}
+  phases      = ["write"]
+  description = "applies from main"
+}}
+output "apply_id" {{ value = deputy_runner_trust.apply.id }}
+"#
+    )
+}
+
+#[test]
+fn runner_trusts_through_terraform() {
+    let b = LiveBroker::start();
+    let ws = workspace(
+        &b,
+        &runner_trust_config("repo:acme/net:ref:refs/heads/main"),
+    );
+    let out = ws.apply_outputs();
+    let id = out["apply_id"]["value"].as_str().unwrap().to_string();
+    assert_eq!(ws.plan_exit().0, 0, "no changes after create");
+    let stored = b.block_on(b.admin().runner_trust(&id)).unwrap();
+    assert_eq!(stored.claims["event_name"], "push");
+    assert_eq!(stored.phases, vec![deputy::model::Phase::Write]);
+
+    // In place.
+    ws.write(&runner_trust_config("repo:acme/net:environment:production"));
+    let (code, plan) = ws.plan_exit();
+    assert_eq!(code, 2);
+    assert_contains(&plan, "Plan: 0 to add, 1 to change, 0 to destroy.");
+    ws.apply();
+    assert_eq!(
+        b.block_on(b.admin().runner_trust(&id)).unwrap().subject,
+        "repo:acme/net:environment:production"
+    );
+    assert_eq!(ws.plan_exit().0, 0);
+
+    // Import by id into a fresh state, with no changes after.
+    let fresh = workspace(
+        &b,
+        &format!(
+            "{}\nimport {{\n  to = deputy_runner_trust.apply\n  id = \"{id}\"\n}}\n",
+            "resource \"deputy_runner_trust\" \"apply\" {\n  stack_id    = \"net\"\n  issuer      = \"https://token.actions.githubusercontent.com\"\n  audience    = \"deputy\"\n  subject     = \"repo:acme/net:environment:production\"\n  claims      = { event_name = \"push\", ref_protected = \"true\" }\n  phases      = [\"write\"]\n  description = \"applies from main\"\n}\n"
+        ),
+    );
+    assert_contains(
+        &fresh.plan_exit().1,
+        "Plan: 1 to import, 0 to add, 0 to change, 0 to destroy.",
+    );
+
+    // Rules are checked at plan, on the attribute at fault.
+    let bad = workspace(
+        &b,
+        r#"
+resource "deputy_runner_trust" "bad" {
+  stack_id = "net"
+  issuer   = "http://gitlab.com/"
+  audience = "deputy"
+  subject  = "*"
+  claims   = { sub = "x" }
+  phases   = []
+}
+"#,
+    );
+    let err = bad.fails(&["plan", "-no-color"]);
+    for expected in [
+        r#"Error: Invalid issuer with deputy_runner_trust.bad, on main.tf line 11, in resource "deputy_runner_trust" "bad": 11: issuer = "http://gitlab.com/" "http://gitlab.com/" is not https"#,
+        r#"Error: Invalid subject with deputy_runner_trust.bad, on main.tf line 13, in resource "deputy_runner_trust" "bad": 13: subject = "*" subject "*" would accept every token the issuer signs"#,
+        r#"Error: Invalid claims"#,
+        r#"claim "sub" cannot be a claim rule: set `subject` instead"#,
+        r#"Error: Empty phases"#,
+    ] {
+        assert_contains(&err, expected);
+    }
+
+    ws.ok(&["destroy", "-auto-approve", "-no-color"]);
+    assert!(b.block_on(b.admin().runner_trusts()).unwrap().is_empty());
+}

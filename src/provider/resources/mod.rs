@@ -2,6 +2,7 @@
 
 mod aws_integration;
 mod aws_integration_attachment;
+mod runner_trust;
 mod stack;
 
 pub use aws_integration::AwsIntegrationResource;
@@ -10,4 +11,5 @@ pub(crate) use aws_integration::{
 };
 pub use aws_integration_attachment::AwsIntegrationAttachmentResource;
 pub(crate) use aws_integration_attachment::state as attachment_state;
+pub use runner_trust::RunnerTrustResource;
 pub use stack::StackResource;

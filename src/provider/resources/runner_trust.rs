@@ -1,0 +1,204 @@
+//! `deputy_runner_trust`: which OIDC ID tokens of CI jobs get credentials
+//! for a stack's phases, so pipelines hold no runner key. Import id: the
+//! trust's id (`deputy runner-trust list`).
+
+use async_trait::async_trait;
+
+use super::super::broker::{Broker, to_diags};
+use super::super::validate;
+use super::super::values::{labels, object, optional_labels, optional_text, string, text};
+use crate::api::{RunnerTrust, RunnerTrustInput};
+use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
+use crate::model::{Invalid, Phase, StackId};
+use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::resource::Resource;
+use crate::tfplugin::schema::{Attribute, Schema};
+use crate::tfplugin::value::{Type, Value};
+
+pub struct RunnerTrustResource;
+
+fn input(v: &Value) -> RunnerTrustInput {
+    RunnerTrustInput {
+        stack_id: string(v, "stack_id").unwrap_or_default(),
+        issuer: string(v, "issuer").unwrap_or_default(),
+        audience: string(v, "audience").unwrap_or_default(),
+        subject: string(v, "subject").unwrap_or_default(),
+        claims: labels(v, "claims"),
+        phases: v
+            .get("phases")
+            .as_seq()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| p.as_str()?.parse().ok())
+            .collect(),
+        description: string(v, "description").unwrap_or_default(),
+    }
+}
+
+fn state(t: RunnerTrust, was: &Value) -> Value {
+    object([
+        ("id", text(t.id)),
+        ("stack_id", text(t.stack_id)),
+        ("issuer", text(t.issuer)),
+        ("audience", text(t.audience)),
+        ("subject", text(t.subject)),
+        ("claims", optional_labels(&t.claims, was.get("claims"))),
+        (
+            "phases",
+            Value::Set(t.phases.iter().map(|p| text(p.as_str())).collect()),
+        ),
+        (
+            "description",
+            optional_text(&t.description, was.get("description")),
+        ),
+        ("created_at", text(t.created_at)),
+    ])
+}
+
+/// A string attribute checked by a `model::runner_trust` rule.
+fn check(
+    config: &Value,
+    name: &str,
+    rule: fn(&str) -> Result<(), Invalid>,
+    diags: &mut Diagnostics,
+) {
+    if let Some(text) = config.get(name).as_str()
+        && let Err(e) = rule(text)
+    {
+        diags.push(Diagnostic::error(format!("Invalid {name}"), e.0).at(AttributePath::attr(name)));
+    }
+}
+
+#[async_trait]
+impl Resource<Broker> for RunnerTrustResource {
+    fn type_name(&self) -> &'static str {
+        "deputy_runner_trust"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            "Lets OIDC ID tokens of CI jobs (GitHub Actions, GitLab CI, any OIDC issuer) get \
+             credentials for one stack's phases, with no stored runner key. A token must come \
+             from `issuer`, carry `audience`, and match `subject` and every entry of `claims` \
+             (`*` stands for any run of characters). Give plan jobs (pull requests) `read` and \
+             only protected-branch apply jobs `write`.",
+            vec![
+                Attribute::computed("id", Type::String, "The trust's id.").stable(),
+                Attribute::required(
+                    "stack_id",
+                    Type::String,
+                    "The stack whose runs these tokens are.",
+                ),
+                Attribute::required(
+                    "issuer",
+                    Type::String,
+                    "The issuer exactly as tokens carry it in `iss`, e.g. \
+                     `https://token.actions.githubusercontent.com` or `https://gitlab.com`.",
+                ),
+                Attribute::required(
+                    "audience",
+                    Type::String,
+                    "The audience tokens must carry in `aud`; `deputy exec --id-token` requests `deputy` by default.",
+                ),
+                Attribute::required(
+                    "subject",
+                    Type::String,
+                    "Pattern for the token's `sub`, e.g. `repo:acme/network:ref:refs/heads/main`. \
+                     A pattern of only `*` is refused.",
+                ),
+                Attribute::optional(
+                    "claims",
+                    Type::map(Type::String),
+                    "Patterns for other claims, all of which must match, e.g. `{ event_name = \"push\", ref_protected = \"true\" }`.",
+                ),
+                Attribute::required(
+                    "phases",
+                    Type::set(Type::String),
+                    "The phases these tokens may get credentials for: `read` (plans), `write` (applies).",
+                ),
+                Attribute::optional("description", Type::String, "Free-form description."),
+                Attribute::computed(
+                    "created_at",
+                    Type::String,
+                    "When the trust was created (RFC 3339).",
+                )
+                .stable(),
+            ],
+        )
+    }
+
+    fn validate(&self, config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        validate::attr::<StackId>(config, "stack_id", "Invalid stack id", &mut diags);
+        check(config, "issuer", check_issuer, &mut diags);
+        check(config, "audience", check_audience, &mut diags);
+        check(config, "subject", check_subject, &mut diags);
+        if config
+            .get("claims")
+            .as_entries()
+            .is_some_and(|m| m.values().all(|v| v.as_str().is_some()))
+            && let Err(e) = check_claims(&labels(config, "claims"))
+        {
+            diags.push(Diagnostic::error("Invalid claims", e.0).at(AttributePath::attr("claims")));
+        }
+        validate::list_attr::<Phase>(config, "phases", "Invalid phase", &mut diags);
+        validate::require_non_empty(
+            config,
+            "phases",
+            "use [\"read\"] for plan jobs, [\"write\"] for apply jobs",
+            &mut diags,
+        );
+        diags
+    }
+
+    async fn create(&self, broker: &Broker, planned: &Value) -> Result<Value, Diagnostics> {
+        let created = broker
+            .client()?
+            .create_runner_trust(&input(planned))
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        Ok(state(created, planned))
+    }
+
+    async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
+        let id = string(current, "id").unwrap_or_default();
+        match broker.client()?.runner_trust(&id).await {
+            Ok(t) => Ok(Some(state(t, current))),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(to_diags(e, None)),
+        }
+    }
+
+    async fn update(
+        &self,
+        broker: &Broker,
+        prior: &Value,
+        planned: &Value,
+    ) -> Result<Value, Diagnostics> {
+        let id = string(prior, "id").unwrap_or_default();
+        let updated = broker
+            .client()?
+            .replace_runner_trust(&id, &input(planned))
+            .await
+            .map_err(|e| to_diags(e, None))?;
+        Ok(state(updated, planned))
+    }
+
+    async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
+        let id = string(prior, "id").unwrap_or_default();
+        match broker.client()?.delete_runner_trust(&id).await {
+            Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
+            _ => Ok(()),
+        }
+    }
+
+    async fn import(&self, broker: &Broker, id: &str) -> Result<Value, Diagnostics> {
+        let t = broker
+            .client()?
+            .runner_trust(id)
+            .await
+            .map_err(|e| to_diags(e, Some(AttributePath::attr("id"))))?;
+        Ok(state(t, &Value::Null))
+    }
+}
