@@ -7,6 +7,11 @@
 
 mod broker;
 mod fakecloud;
+mod oidc;
+// Shared with the broker tests; each uses part of it.
+#[allow(dead_code)]
+#[path = "../common/oidc_issuer.rs"]
+mod oidc_issuer;
 mod runs;
 mod scale;
 mod scenarios;

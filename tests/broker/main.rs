@@ -5,7 +5,7 @@ mod authz;
 mod cli;
 mod durability;
 mod oidc;
-// Shared with the AWS tests, which use all of it (the token service too).
+// Shared with the AWS tests; each uses part of it.
 #[allow(dead_code)]
 #[path = "../common/oidc_issuer.rs"]
 mod oidc_issuer;
