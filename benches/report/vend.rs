@@ -90,6 +90,7 @@ async fn measure(backend: Backend, sts: &FastSts) -> Figures {
                 duration: Duration::from_secs(3600),
                 tags: &[],
                 source_identity: None,
+                policy_arns: &[],
                 region: "us-east-1",
             })
             .await

@@ -60,6 +60,10 @@ pub struct WorkerAssignment {
     /// Pass it as SourceIdentity (integrations with `set_source_identity`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_identity: Option<String>,
+    /// Pass these as session policies (`PolicyArns`), as broker-mode vends
+    /// of this phase do.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub session_policy_arns: Vec<String>,
 }
 
 /// Secrets stay out of debug output.

@@ -93,6 +93,14 @@ pub struct Integration {
     /// or one pattern per phase for the whole integration.
     #[serde(default)]
     pub trust_scope: TrustScope,
+    /// Managed policies passed as session policies on `read` sessions: a
+    /// plan's permissions are the role's intersected with these (AWS's
+    /// `arn:aws:iam::aws:policy/ReadOnlyAccess` is the usual choice).
+    #[serde(default)]
+    pub read_session_policy_arns: Vec<String>,
+    /// The same for `write` sessions.
+    #[serde(default)]
+    pub write_session_policy_arns: Vec<String>,
     pub labels: BTreeMap<String, String>,
     pub space: String,
     pub description: String,
@@ -132,6 +140,16 @@ impl Integration {
             tag_session: self.tag_session,
             set_source_identity: self.set_source_identity,
             trust_scope: self.trust_scope,
+            read_session_policy_arns: self.read_session_policy_arns.clone(),
+            write_session_policy_arns: self.write_session_policy_arns.clone(),
+        }
+    }
+
+    /// The session policies every AssumeRole for `phase` passes.
+    pub fn session_policy_arns(&self, phase: Phase) -> &[String] {
+        match phase {
+            Phase::Read => &self.read_session_policy_arns,
+            Phase::Write => &self.write_session_policy_arns,
         }
     }
 }
@@ -168,6 +186,15 @@ pub struct IntegrationInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<TrustScope>)]
     pub trust_scope: Option<String>,
+    /// Managed policy ARNs passed as session policies on `read` sessions
+    /// (at most 10), e.g. `arn:aws:iam::aws:policy/ReadOnlyAccess`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 10)]
+    pub read_session_policy_arns: Vec<String>,
+    /// The same for `write` sessions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 10)]
+    pub write_session_policy_arns: Vec<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     /// Defaults to `root`.

@@ -89,6 +89,8 @@ pub async fn verify(
         duration: Duration::from_secs(duration as u64),
         tag_account: integration.tag_session.then_some(&state.account),
         source_identity: integration.set_source_identity,
+        read_session_policy_arns: &integration.read_session_policy_arns,
+        write_session_policy_arns: &integration.write_session_policy_arns,
         probes: &probes,
         declared_scope: config.trust_scope,
         config: &fingerprint,

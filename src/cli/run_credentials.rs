@@ -111,6 +111,7 @@ pub async fn fetch(args: &RunArgs) -> anyhow::Result<RunCredentials> {
             duration: Duration::from_secs(worker.duration_seconds as u64),
             tags: &[],
             source_identity: worker.source_identity.as_deref(),
+            policy_arns: &worker.session_policy_arns,
             region: worker.region.as_str(),
         })
         .await?;

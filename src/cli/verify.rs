@@ -150,6 +150,8 @@ pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
                 // `deputy exec` on a worker passes no session tags.
                 tag_account: None,
                 source_identity: integration.set_source_identity,
+                read_session_policy_arns: &integration.read_session_policy_arns,
+                write_session_policy_arns: &integration.write_session_policy_arns,
                 probes: &probes,
                 declared_scope: config.trust_scope,
                 config: &fingerprint,

@@ -155,6 +155,30 @@ pub fn custom_external_id(worker_mode: bool, custom: &str) -> Result<ExternalId,
     custom.parse()
 }
 
+/// Most managed policies one AssumeRole call may pass as session policies
+/// (STS's limit for `PolicyArns`).
+pub const MAX_SESSION_POLICIES: usize = 10;
+
+/// A phase's session policies: managed policy ARNs passed as `PolicyArns`
+/// on every AssumeRole for that phase, so its sessions get the
+/// intersection of the role's permissions and theirs (a plan's session
+/// with `ReadOnlyAccess` cannot write, whatever the role allows).
+pub fn check_session_policy_arns(arns: &[String]) -> Result<(), Invalid> {
+    if arns.len() > MAX_SESSION_POLICIES {
+        return Err(Invalid::new(format!(
+            "{} session policies; STS accepts at most {MAX_SESSION_POLICIES} per session",
+            arns.len()
+        )));
+    }
+    for (i, arn) in arns.iter().enumerate() {
+        super::role_template::check_managed_policy_arn(arn)?;
+        if arns[..i].contains(arn) {
+            return Err(Invalid::new(format!("{arn:?} is listed twice")));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +242,24 @@ mod tests {
         );
         assert!(custom_external_id(true, "abc").is_ok());
         assert!(custom_external_id(true, "a b").is_err());
+    }
+
+    #[test]
+    fn session_policies_are_managed_policy_arns_at_most_ten_and_unique() {
+        let arn = |n: usize| format!("arn:aws:iam::123456789012:policy/p{n}");
+        assert!(check_session_policy_arns(&[]).is_ok());
+        assert!(
+            check_session_policy_arns(&["arn:aws:iam::aws:policy/ReadOnlyAccess".into()]).is_ok()
+        );
+        assert!(check_session_policy_arns(&(0..10).map(arn).collect::<Vec<_>>()).is_ok());
+        let e = check_session_policy_arns(&(0..11).map(arn).collect::<Vec<_>>()).unwrap_err();
+        assert!(e.0.contains("at most 10"), "{e}");
+        assert!(
+            check_session_policy_arns(&[arn(1), arn(1)])
+                .unwrap_err()
+                .0
+                .contains("twice")
+        );
+        assert!(check_session_policy_arns(&["arn:aws:iam::123456789012:role/x".into()]).is_err());
     }
 }

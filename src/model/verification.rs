@@ -41,6 +41,12 @@ pub struct VendConfig {
     pub tag_session: bool,
     pub set_source_identity: bool,
     pub trust_scope: TrustScope,
+    /// Left out of the digest when empty, so configurations verified before
+    /// session policies existed keep their fingerprint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub read_session_policy_arns: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub write_session_policy_arns: Vec<String>,
 }
 
 impl VendConfig {
@@ -341,13 +347,15 @@ mod tests {
             tag_session: false,
             set_source_identity: false,
             trust_scope: TrustScope::Stack,
+            read_session_policy_arns: Vec::new(),
+            write_session_policy_arns: Vec::new(),
         }
     }
 
     #[test]
     fn every_field_changes_the_fingerprint() {
         let base = config().fingerprint();
-        let changes: [fn(&mut VendConfig); 8] = [
+        let changes: [fn(&mut VendConfig); 10] = [
             |c| c.role_arn.push('2'),
             |c| c.region = "eu-west-1".into(),
             |c| c.duration_seconds = 900,
@@ -356,6 +364,8 @@ mod tests {
             |c| c.tag_session = true,
             |c| c.set_source_identity = true,
             |c| c.trust_scope = TrustScope::Integration,
+            |c| c.read_session_policy_arns = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
+            |c| c.write_session_policy_arns = vec!["arn:aws:iam::aws:policy/ReadOnlyAccess".into()],
         ];
         for change in changes {
             let mut c = config();
@@ -363,6 +373,10 @@ mod tests {
             assert_ne!(c.fingerprint(), base);
         }
         assert_eq!(config().fingerprint(), base, "stable");
+        // Configurations verified before session policies existed keep
+        // their fingerprint: empty lists are not part of the digest.
+        let canonical = serde_json::to_string(&config()).unwrap();
+        assert!(!canonical.contains("session_policy"), "{canonical}");
     }
 
     #[test]

@@ -61,3 +61,22 @@ pub fn labels_value(labels: &Labels) -> Value {
 pub fn nullable(s: &Option<String>) -> Value {
     s.as_ref().map(text).unwrap_or(Value::Null)
 }
+
+/// A list of strings, or an empty list for null or unknown.
+pub fn strings(v: &Value, name: &str) -> Vec<String> {
+    v.get(name)
+        .as_seq()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Same as [`optional_labels`] for lists of strings.
+pub fn optional_strings(items: &[String], was: &Value) -> Value {
+    if items.is_empty() && was.is_null() {
+        Value::Null
+    } else {
+        Value::List(items.iter().map(text).collect())
+    }
+}

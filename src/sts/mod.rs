@@ -93,6 +93,9 @@ pub struct AssumeRequest<'a> {
     /// `names::source_identity`); the trust policy must then allow
     /// `sts:SetSourceIdentity`.
     pub source_identity: Option<&'a str>,
+    /// Managed policies passed as session policies (`PolicyArns`): the
+    /// session's permissions are the role's intersected with theirs.
+    pub policy_arns: &'a [String],
     pub region: &'a str,
 }
 
@@ -161,6 +164,16 @@ impl Sts {
             .duration_seconds(r.duration.as_secs().min(i32::MAX as u64) as i32)
             .set_tags((!tags.is_empty()).then_some(tags))
             .set_source_identity(r.source_identity.map(str::to_string))
+            .set_policy_arns((!r.policy_arns.is_empty()).then(|| {
+                r.policy_arns
+                    .iter()
+                    .map(|arn| {
+                        aws_sdk_sts::types::PolicyDescriptorType::builder()
+                            .arn(arn)
+                            .build()
+                    })
+                    .collect()
+            }))
             .send()
             .await
             .map_err(StsError::from_sdk)?;

@@ -11,7 +11,7 @@ use crate::api::{Step, StepOutcome, VerifyReport};
 use crate::model::integration::TrustScope;
 use crate::model::trust_policy::{Accepted, Actions, statement_json};
 use crate::model::verification::{Answer, Probe, found_scope, judge, session_tags};
-use crate::model::{AccountName, PrincipalArn, RoleArn};
+use crate::model::{AccountName, Phase, PrincipalArn, RoleArn};
 
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
@@ -52,6 +52,10 @@ pub struct VerifyRequest<'a> {
     /// When set, confirmations pass a SourceIdentity as vends do, so a
     /// role whose trust policy lacks `sts:SetSourceIdentity` fails here.
     pub source_identity: bool,
+    /// Session policies of each phase's vends, passed by the confirmations
+    /// of that phase, so a policy STS refuses fails here, not at a vend.
+    pub read_session_policy_arns: &'a [String],
+    pub write_session_policy_arns: &'a [String],
     pub probes: &'a [Probe],
     pub declared_scope: TrustScope,
     /// Fingerprint of the configuration being verified, for the report.
@@ -104,6 +108,16 @@ impl Sts {
                 duration: req.duration,
                 tags: &tags,
                 source_identity: (req.source_identity && confirming).then_some(SESSION),
+                policy_arns: match probe {
+                    Probe::Confirm {
+                        phase: Phase::Read, ..
+                    } => req.read_session_policy_arns,
+                    Probe::Confirm {
+                        phase: Phase::Write,
+                        ..
+                    } => req.write_session_policy_arns,
+                    _ => &[],
+                },
                 region: req.region,
             };
             let (result, attempts) = if confirming {

@@ -50,6 +50,12 @@ pub fn xml_field(body: &str, tag: &str) -> Option<String> {
 impl Fakecloud {
     /// Starts fakecloud enforcing IAM's role trust policy length quota.
     pub fn start() -> Fakecloud {
+        Self::start_with(&[])
+    }
+
+    /// With extra flags, e.g. `--iam strict` to evaluate identity and
+    /// session policies on every call.
+    pub fn start_with(args: &[&str]) -> Fakecloud {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -60,6 +66,7 @@ impl Fakecloud {
         let child = Command::new(binary())
             .args(["--addr", &format!("127.0.0.1:{port}")])
             .args(["--enforce-quota", "iam/L-C07B4B0D", "--log-level", "warn"])
+            .args(args)
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()

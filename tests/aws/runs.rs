@@ -560,3 +560,167 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         "a secret reached the broker log"
     );
 }
+
+/// Session policies per phase: the integration's role may write, but its
+/// `read` sessions carry a read-only session policy, so a plan cannot
+/// write. The emulator evaluates identity and session policies (`--iam
+/// strict`) on every S3 call made with the vended credentials.
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_sessions_cannot_write_with_a_read_only_session_policy() {
+    let fc = Fakecloud::start_with(&["--iam", "strict"]);
+    let user = fc.user("deputy-broker").await;
+    let allow = |actions: &[&str]| {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]})
+            .to_string()
+    };
+    fc.iam(
+        "PutUserPolicy",
+        &[
+            ("UserName", "deputy-broker"),
+            ("PolicyName", "assume"),
+            // AWS needs no permission for GetCallerIdentity; the
+            // emulator's strict mode does.
+            (
+                "PolicyDocument",
+                &allow(&["sts:AssumeRole", "sts:TagSession", "sts:GetCallerIdentity"]),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    // AWS's ReadOnlyAccess is the documented choice; the emulator does not
+    // resolve AWS managed policies as session policies, so the test uses a
+    // read-only policy of the account's own. (The emulator's strict mode
+    // also wants GetCallerIdentity granted, which AWS always allows;
+    // verification checks each session with it.)
+    let read_only = fc
+        .iam(
+            "CreatePolicy",
+            &[
+                ("PolicyName", "read-only"),
+                (
+                    "PolicyDocument",
+                    &allow(&["s3:Get*", "s3:List*", "sts:GetCallerIdentity"]),
+                ),
+            ],
+        )
+        .await
+        .unwrap();
+    let read_only = crate::fakecloud::xml_field(&read_only, "Arn").unwrap();
+    let b = Broker::start(&fc, &user, &["--verify-retry-seconds", "5"]).await;
+    let admin = b.admin();
+    admin
+        .create_stack(&StackInput::with_id("net"))
+        .await
+        .unwrap();
+    let integration = admin
+        .create_integration(&IntegrationInput {
+            name: "deploy".into(),
+            role_arn: "arn:aws:iam::123456789012:role/deploy".into(),
+            read_session_policy_arns: vec![read_only.clone()],
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<String> = ["read", "write"]
+        .iter()
+        .map(|p| format!("acme@{}@net@{p}", integration.id))
+        .collect();
+    fc.role(
+        "deploy",
+        &trust(
+            &user.arn,
+            json!({"Condition": {"StringEquals": {"sts:ExternalId": ids}}}),
+        ),
+    )
+    .await
+    .unwrap();
+    fc.iam(
+        "PutRolePolicy",
+        &[
+            ("RoleName", "deploy"),
+            ("PolicyName", "everything-in-s3"),
+            ("PolicyDocument", &allow(&["s3:*", "sts:GetCallerIdentity"])),
+        ],
+    )
+    .await
+    .unwrap();
+    admin
+        .attach(
+            &integration.id,
+            &AttachmentInput {
+                stack_id: "net".into(),
+                read: true,
+                write: true,
+            },
+        )
+        .await
+        .unwrap();
+
+    let aws_cli = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/bin/aws");
+    let aws = |creds: Option<(&str, &str, &str)>, args: &[&str]| {
+        let mut cmd = Command::new(&aws_cli);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", b.data_dir())
+            .env("AWS_ENDPOINT_URL", &fc.endpoint)
+            .env("AWS_REGION", "us-east-1");
+        let (id, secret, token) = creds.unwrap_or(("test", "test", ""));
+        cmd.env("AWS_ACCESS_KEY_ID", id)
+            .env("AWS_SECRET_ACCESS_KEY", secret);
+        if !token.is_empty() {
+            cmd.env("AWS_SESSION_TOKEN", token);
+        }
+        run(cmd)
+    };
+    let (ok, _, err) = aws(None, &["s3api", "create-bucket", "--bucket", "plans"]);
+    assert!(ok, "{err}");
+    let body = b.data_dir().join("body");
+    std::fs::write(&body, "x").unwrap();
+    let runner = admin
+        .create_key(&ApiKeyInput::runner("net", &[Phase::Read, Phase::Write]))
+        .await
+        .unwrap();
+    let as_runner = b.client(&runner.token, Duration::from_secs(30));
+    for phase in [Phase::Read, Phase::Write] {
+        let IssuedCredentials::Broker(c) = as_runner
+            .credentials(&CredentialsRequest {
+                stack_id: None,
+                phase,
+                run_id: format!("{phase}-run"),
+            })
+            .await
+            .unwrap()
+        else {
+            panic!("broker mode")
+        };
+        let creds = Some((
+            c.access_key_id.as_str(),
+            c.secret_access_key.as_str(),
+            c.session_token.as_str(),
+        ));
+        let (ok, _, err) = aws(creds, &["s3api", "list-objects-v2", "--bucket", "plans"]);
+        assert!(ok, "{phase} can read: {err}");
+        let (ok, _, err) = aws(
+            creds,
+            &[
+                "s3api",
+                "put-object",
+                "--bucket",
+                "plans",
+                "--key",
+                phase.as_str(),
+                "--body",
+                body.to_str().unwrap(),
+            ],
+        );
+        match phase {
+            Phase::Read => {
+                assert!(!ok, "a read session wrote to S3");
+                assert!(err.contains("AccessDenied"), "{err}");
+            }
+            Phase::Write => assert!(ok, "write can write: {err}"),
+        }
+    }
+}

@@ -274,6 +274,7 @@ async fn issue_for(
         .set_source_identity
         .then(|| names::source_identity(&req.run_id));
     if integration.generate_credentials_in_worker {
+        let session_policy_arns = integration.session_policy_arns(req.phase).to_vec();
         let assignment = WorkerAssignment {
             role_arn: integration.role_arn,
             region: integration.region,
@@ -281,6 +282,7 @@ async fn issue_for(
             external_id,
             duration_seconds: integration.duration_seconds,
             source_identity,
+            session_policy_arns,
         };
         return Ok((IssuedCredentials::Worker(assignment), integration.id));
     }
@@ -300,6 +302,7 @@ async fn issue_for(
             duration: Duration::from_secs(duration as u64),
             tags: &tags,
             source_identity: source_identity.as_deref(),
+            policy_arns: integration.session_policy_arns(req.phase),
             region: integration.region.as_str(),
         })
         .await

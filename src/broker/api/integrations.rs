@@ -16,7 +16,9 @@ use crate::api::{
     AuditEvent, Integration, IntegrationFilter, IntegrationInput, Labels, List, ProblemCode,
     VerificationState,
 };
-use crate::model::integration::{TrustScope, check_trust_scope, custom_external_id};
+use crate::model::integration::{
+    TrustScope, check_session_policy_arns, check_trust_scope, custom_external_id,
+};
 use crate::model::names::check_labels;
 use crate::model::{IntegrationId, Name, Region, RoleArn, SessionDuration, Space};
 
@@ -64,6 +66,10 @@ fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration
         .map_err(|e| ApiError::invalid("trust_scope", e.0))?;
     check_labels(input.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| ApiError::invalid("labels", e.0))?;
+    check_session_policy_arns(&input.read_session_policy_arns)
+        .map_err(|e| ApiError::invalid("read_session_policy_arns", e.0))?;
+    check_session_policy_arns(&input.write_session_policy_arns)
+        .map_err(|e| ApiError::invalid("write_session_policy_arns", e.0))?;
     Ok(Integration {
         id,
         name: name.to_string(),
@@ -75,6 +81,8 @@ fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration
         tag_session: input.tag_session,
         set_source_identity: input.set_source_identity,
         trust_scope,
+        read_session_policy_arns: input.read_session_policy_arns,
+        write_session_policy_arns: input.write_session_policy_arns,
         labels: input.labels,
         space: space.to_string(),
         description: input.description,

@@ -13,8 +13,18 @@ use crate::model::timestamp::now;
 use crate::model::{Phase, StackId};
 
 const COLUMNS: &str = "id, name, role_arn, region, duration_seconds, generate_credentials_in_worker, \
-    external_id, tag_session, set_source_identity, trust_scope, labels, space, description, \
-    last_verified_at, last_verification, verified_config, created_at, updated_at";
+    external_id, tag_session, set_source_identity, trust_scope, read_session_policy_arns, \
+    write_session_policy_arns, labels, space, description, last_verified_at, last_verification, verified_config, created_at, updated_at";
+
+/// A JSON array of policy ARNs.
+fn arns_from(row: &AnyRow, column: &str) -> ApiResult<Vec<String>> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|e| ApiError::Internal(format!("stored {column}: {e}")))
+}
+
+fn arns_text(arns: &[String]) -> String {
+    serde_json::to_string(arns).expect("strings serialize")
+}
 
 fn from_row(row: &AnyRow) -> ApiResult<Integration> {
     read_row(row).map(|(integration, _)| integration)
@@ -39,6 +49,8 @@ fn read_row(row: &AnyRow) -> ApiResult<(Integration, String)> {
         tag_session: flag(row, "tag_session")?,
         set_source_identity: flag(row, "set_source_identity")?,
         trust_scope: parsed(row, "trust_scope")?,
+        read_session_policy_arns: arns_from(row, "read_session_policy_arns")?,
+        write_session_policy_arns: arns_from(row, "write_session_policy_arns")?,
         labels: labels_from(row)?,
         space: row.try_get("space")?,
         description: row.try_get("description")?,
@@ -82,8 +94,9 @@ impl Store {
         let result = sqlx::query(
             "INSERT INTO integrations (id, name, role_arn, region, duration_seconds, \
              generate_credentials_in_worker, external_id, tag_session, set_source_identity, \
-             trust_scope, labels, space, description, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             trust_scope, read_session_policy_arns, write_session_policy_arns, labels, space, \
+             description, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
         )
         .bind(i.id.as_str())
         .bind(&i.name)
@@ -95,6 +108,8 @@ impl Store {
         .bind(i64::from(i.tag_session))
         .bind(i64::from(i.set_source_identity))
         .bind(i.trust_scope.as_str())
+        .bind(arns_text(&i.read_session_policy_arns))
+        .bind(arns_text(&i.write_session_policy_arns))
         .bind(labels_to_text(&i.labels))
         .bind(&i.space)
         .bind(&i.description)
@@ -185,8 +200,9 @@ impl Store {
         let result = sqlx::query(
             "UPDATE integrations SET name = $1, role_arn = $2, region = $3, duration_seconds = $4, \
              generate_credentials_in_worker = $5, external_id = $6, tag_session = $7, \
-             set_source_identity = $8, trust_scope = $9, labels = $10, space = $11, description = $12, \
-             updated_at = $13 WHERE id = $14",
+             set_source_identity = $8, trust_scope = $9, read_session_policy_arns = $10, \
+             write_session_policy_arns = $11, labels = $12, space = $13, description = $14, \
+             updated_at = $15 WHERE id = $16",
         )
         .bind(&i.name)
         .bind(i.role_arn.as_str())
@@ -197,6 +213,8 @@ impl Store {
         .bind(i64::from(i.tag_session))
         .bind(i64::from(i.set_source_identity))
         .bind(i.trust_scope.as_str())
+        .bind(arns_text(&i.read_session_policy_arns))
+        .bind(arns_text(&i.write_session_policy_arns))
         .bind(labels_to_text(&i.labels))
         .bind(&i.space)
         .bind(&i.description)

@@ -6,10 +6,13 @@ use async_trait::async_trait;
 use super::super::broker::{Broker, to_diags};
 use super::super::validate;
 use super::super::values::{
-    boolean, int, labels, nullable, object, optional_labels, optional_text, string, text,
+    boolean, int, labels, nullable, object, optional_labels, optional_strings, optional_text,
+    string, strings, text,
 };
 use crate::api::{Integration, IntegrationInput};
-use crate::model::integration::{TrustScope, check_trust_scope, custom_external_id};
+use crate::model::integration::{
+    TrustScope, check_session_policy_arns, check_trust_scope, custom_external_id,
+};
 use crate::model::{Name, Region, RoleArn, SessionDuration, Space};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::resource::Resource;
@@ -30,6 +33,8 @@ fn input(v: &Value) -> IntegrationInput {
         tag_session: boolean(v, "tag_session").unwrap_or(false),
         set_source_identity: boolean(v, "set_source_identity").unwrap_or(false),
         trust_scope: string(v, "trust_scope"),
+        read_session_policy_arns: strings(v, "read_session_policy_arns"),
+        write_session_policy_arns: strings(v, "write_session_policy_arns"),
         labels: labels(v, "labels"),
         space: string(v, "space"),
         description: string(v, "description").unwrap_or_default(),
@@ -54,6 +59,20 @@ pub(crate) fn state(i: Integration, was: &Value) -> Value {
         ("tag_session", Value::Bool(i.tag_session)),
         ("set_source_identity", Value::Bool(i.set_source_identity)),
         ("trust_scope", text(i.trust_scope.as_str())),
+        (
+            "read_session_policy_arns",
+            optional_strings(
+                &i.read_session_policy_arns,
+                was.get("read_session_policy_arns"),
+            ),
+        ),
+        (
+            "write_session_policy_arns",
+            optional_strings(
+                &i.write_session_policy_arns,
+                was.get("write_session_policy_arns"),
+            ),
+        ),
         ("labels", optional_labels(&i.labels, was.get("labels"))),
         ("space", text(i.space)),
         (
@@ -122,6 +141,20 @@ pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
             )
             .stable(),
         ),
+        input(Attribute::optional(
+            "read_session_policy_arns",
+            Type::list(Type::String),
+            "Managed policy ARNs passed as session policies whenever a `read` (plan) session is \
+             created, at most 10: the session may do only what the role and these policies both \
+             allow, so a plan cannot write even with a role that can. \
+             `arn:aws:iam::aws:policy/ReadOnlyAccess` is the usual choice.",
+        )),
+        input(Attribute::optional(
+            "write_session_policy_arns",
+            Type::list(Type::String),
+            "Managed policy ARNs passed as session policies whenever a `write` (apply) session is \
+             created, at most 10.",
+        )),
         input(
             Attribute::optional_computed(
                 "trust_scope",
@@ -187,6 +220,18 @@ impl Resource<Broker> for AwsIntegrationResource {
             }
         }
         validate::attr::<TrustScope>(config, "trust_scope", "Invalid trust scope", &mut diags);
+        for name in ["read_session_policy_arns", "write_session_policy_arns"] {
+            let complete = config
+                .get(name)
+                .as_seq()
+                .is_some_and(|items| items.iter().all(|i| i.as_str().is_some()));
+            if complete && let Err(e) = check_session_policy_arns(&strings(config, name)) {
+                diags.push(
+                    Diagnostic::error("Invalid session policies", e.0)
+                        .at(AttributePath::attr(name)),
+                );
+            }
+        }
         if let Some(Ok(scope)) = config
             .get("trust_scope")
             .as_str()
