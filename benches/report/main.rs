@@ -6,7 +6,7 @@
 //!     scripts/bench                          # fetches the peers, then runs all
 //!     cargo bench --bench report -- vend     # one or more sections, printed only
 //!
-//! Sections: `startup`, `plan`, `crud`, `vend`. The file is only written
+//! Sections: `startup`, `plan`, `crud`, `vend`, `mask`. The file is only written
 //! when every section ran, so it never mixes runs.
 
 #[path = "../../tests/broker/support.rs"]
@@ -15,6 +15,7 @@ mod broker;
 mod crud;
 mod fast_sts;
 mod machine;
+mod mask;
 mod plan;
 mod report;
 mod startup;
@@ -27,7 +28,7 @@ use std::path::Path;
 
 use report::Section;
 
-const SECTIONS: [&str; 4] = ["startup", "plan", "crud", "vend"];
+const SECTIONS: [&str; 5] = ["startup", "plan", "crud", "vend", "mask"];
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; anything else is a section name.
@@ -105,6 +106,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted("vend") {
         show(rt.block_on(vend::run()));
+    }
+    if wanted("mask") {
+        show(rt.block_on(mask::run()));
     }
     if !chosen.is_empty() {
         println!("(a partial run: docs/benchmarks.md left as it was)");
