@@ -73,4 +73,38 @@ async fn token_commands_create_list_and_revoke() {
     let bad = deputy(&b, &["token", "create", "--role", "runner"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--stack"));
+    // A runner key's phases are chosen, never defaulted.
+    let unscoped = deputy(&b, &["token", "create", "--stack", "net"]);
+    assert!(!unscoped.status.success());
+    assert!(String::from_utf8_lossy(&unscoped.stderr).contains("--phase"));
+
+    // Runner trusts: create prints the trust as JSON, list shows it,
+    // delete removes it; a rule the broker refuses is explained.
+    let out = deputy(
+        &b,
+        &[
+            "runner-trust", "create", "--stack", "net",
+            "--issuer", "https://token.actions.githubusercontent.com",
+            "--subject", "repo:acme/net:ref:refs/heads/main",
+            "--claim", "event_name=push", "--phase", "write",
+        ],
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let trust: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(trust["audience"], "deputy", "the CLI's default audience");
+    assert_eq!(trust["claims"]["event_name"], "push");
+    let trust_id = trust["id"].as_str().unwrap();
+    let list = String::from_utf8(deputy(&b, &["runner-trust", "list"]).stdout).unwrap();
+    assert!(list.lines().any(|l| l.starts_with(trust_id) && l.contains("write")), "{list}");
+    let refused = deputy(
+        &b,
+        &[
+            "runner-trust", "create", "--stack", "net", "--issuer", "https://gitlab.com",
+            "--subject", "*", "--phase", "read",
+        ],
+    );
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("would accept every token"));
+    assert!(deputy(&b, &["runner-trust", "delete", trust_id]).status.success());
+    assert!(!deputy(&b, &["runner-trust", "show", trust_id]).status.success());
 }
