@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use deputy::api::ApiKeyInput;
+use deputy::api::{ApiKeyInput, AttachmentInput, Integration, IntegrationInput};
 use deputy::client::Client;
 use deputy::model::Phase;
 
-use crate::fakecloud::{AccessKey, Fakecloud};
+use serde_json::json;
+
+use crate::fakecloud::{AccessKey, Fakecloud, trust};
 
 pub struct Broker {
     child: Option<tokio::process::Child>,
@@ -143,6 +145,46 @@ impl Broker {
             .await
             .unwrap();
         self.client(&created.token, Duration::from_secs(60))
+    }
+
+    /// Registers `input`, creates its role in the emulator trusting
+    /// `principal` with the External IDs of `stack`'s two phases, and
+    /// attaches it to `stack` for both (verified, as an attach is).
+    pub async fn attached_integration(
+        &self,
+        fc: &Fakecloud,
+        principal: &str,
+        input: IntegrationInput,
+        stack: &str,
+    ) -> Integration {
+        let admin = self.admin();
+        let role = input.role_arn.rsplit('/').next().unwrap().to_string();
+        let integration = admin.create_integration(&input).await.unwrap();
+        let ids: Vec<String> = ["read", "write"]
+            .iter()
+            .map(|p| format!("acme@{}@{stack}@{p}", integration.id))
+            .collect();
+        fc.role(
+            &role,
+            &trust(
+                principal,
+                json!({"Condition": {"StringEquals": {"sts:ExternalId": ids}}}),
+            ),
+        )
+        .await
+        .unwrap();
+        admin
+            .attach(
+                &integration.id,
+                &AttachmentInput {
+                    stack_id: stack.into(),
+                    read: true,
+                    write: true,
+                },
+            )
+            .await
+            .unwrap();
+        integration
     }
 }
 

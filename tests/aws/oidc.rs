@@ -9,13 +9,13 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use deputy::api::{AttachmentInput, AuditFilter, IntegrationInput, RunnerTrustInput, StackInput};
+use deputy::api::{AuditFilter, IntegrationInput, RunnerTrustInput, StackInput};
 use deputy::model::Phase;
 
 use crate::broker::Broker;
-use crate::fakecloud::{Fakecloud, trust};
+use crate::fakecloud::Fakecloud;
 use crate::oidc_issuer::OidcIssuer;
 
 fn root() -> PathBuf {
@@ -134,38 +134,17 @@ async fn github_actions_workflow_plans_pull_requests_read_only_and_applies_main(
         .create_stack(&StackInput::with_id("prod-network"))
         .await
         .unwrap();
-    let role = admin
-        .create_integration(&IntegrationInput {
+    b.attached_integration(
+        &fc,
+        &user.arn,
+        IntegrationInput {
             name: "network".into(),
             role_arn: "arn:aws:iam::123456789012:role/network".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap();
-    let ids: Vec<String> = ["read", "write"]
-        .iter()
-        .map(|p| format!("acme@{}@prod-network@{p}", role.id))
-        .collect();
-    fc.role(
-        "network",
-        &trust(
-            &user.arn,
-            json!({"Condition": {"StringEquals": {"sts:ExternalId": ids}}}),
-        ),
+        },
+        "prod-network",
     )
-    .await
-    .unwrap();
-    admin
-        .attach(
-            &role.id,
-            &AttachmentInput {
-                stack_id: "prod-network".into(),
-                read: true,
-                write: true,
-            },
-        )
-        .await
-        .unwrap();
+    .await;
     // The runner trusts of examples/resources/deputy_runner_trust.
     let rule = |subject: &str, claims: &[(&str, &str)], phase: Phase| RunnerTrustInput {
         stack_id: "prod-network".into(),

@@ -53,38 +53,17 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         .create_stack(&StackInput::with_id("app"))
         .await
         .unwrap();
-    let safe = admin
-        .create_integration(&IntegrationInput {
+    b.attached_integration(
+        &fc,
+        &user.arn,
+        IntegrationInput {
             name: "safe".into(),
             role_arn: "arn:aws:iam::123456789012:role/safe".into(),
             ..Default::default()
-        })
-        .await
-        .unwrap();
-    let ids: Vec<String> = ["read", "write"]
-        .iter()
-        .map(|p| format!("acme@{}@net@{p}", safe.id))
-        .collect();
-    fc.role(
-        "safe",
-        &trust(
-            &user.arn,
-            json!({"Condition": {"StringEquals": {"sts:ExternalId": ids}}}),
-        ),
+        },
+        "net",
     )
-    .await
-    .unwrap();
-    admin
-        .attach(
-            &safe.id,
-            &AttachmentInput {
-                stack_id: "net".into(),
-                read: true,
-                write: true,
-            },
-        )
-        .await
-        .unwrap();
+    .await;
     let runner = admin
         .create_key(&ApiKeyInput::runner("net", &[Phase::Write]))
         .await

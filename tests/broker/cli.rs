@@ -83,28 +83,60 @@ async fn token_commands_create_list_and_revoke() {
     let out = deputy(
         &b,
         &[
-            "runner-trust", "create", "--stack", "net",
-            "--issuer", "https://token.actions.githubusercontent.com",
-            "--subject", "repo:acme/net:ref:refs/heads/main",
-            "--claim", "event_name=push", "--phase", "write",
+            "runner-trust",
+            "create",
+            "--stack",
+            "net",
+            "--issuer",
+            "https://token.actions.githubusercontent.com",
+            "--subject",
+            "repo:acme/net:ref:refs/heads/main",
+            "--claim",
+            "event_name=push",
+            "--phase",
+            "write",
         ],
     );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let trust: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(trust["audience"], "deputy", "the CLI's default audience");
     assert_eq!(trust["claims"]["event_name"], "push");
     let trust_id = trust["id"].as_str().unwrap();
     let list = String::from_utf8(deputy(&b, &["runner-trust", "list"]).stdout).unwrap();
-    assert!(list.lines().any(|l| l.starts_with(trust_id) && l.contains("write")), "{list}");
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with(trust_id) && l.contains("write")),
+        "{list}"
+    );
     let refused = deputy(
         &b,
         &[
-            "runner-trust", "create", "--stack", "net", "--issuer", "https://gitlab.com",
-            "--subject", "*", "--phase", "read",
+            "runner-trust",
+            "create",
+            "--stack",
+            "net",
+            "--issuer",
+            "https://gitlab.com",
+            "--subject",
+            "*",
+            "--phase",
+            "read",
         ],
     );
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("would accept every token"));
-    assert!(deputy(&b, &["runner-trust", "delete", trust_id]).status.success());
-    assert!(!deputy(&b, &["runner-trust", "show", trust_id]).status.success());
+    assert!(
+        deputy(&b, &["runner-trust", "delete", trust_id])
+            .status
+            .success()
+    );
+    assert!(
+        !deputy(&b, &["runner-trust", "show", trust_id])
+            .status
+            .success()
+    );
 }
