@@ -21,7 +21,7 @@ pub enum TokenCommand {
         stack: Option<String>,
         /// Phases a runner key may get credentials for (repeatable, required
         /// for runner keys): `read` for plan jobs, `write` for apply jobs.
-        #[arg(long = "phase", value_parser = parse_phase, required_if_eq("role", "runner"))]
+        #[arg(long = "phase", value_parser = parse_phase)]
         phases: Vec<Phase>,
         /// Free text shown in listings, e.g. who holds the key.
         #[arg(long, default_value = "")]
@@ -63,6 +63,14 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
             description,
             expires_in,
         } => {
+            // Checked here, not by clap: `--role` defaults to runner, and
+            // clap's conditions see only values given on the command line.
+            if matches!(role, Role::Runner) && phases.is_empty() {
+                anyhow::bail!(
+                    "choose the phases this runner key may get credentials for: --phase read \
+                     (plan jobs), --phase write (apply jobs), or both"
+                );
+            }
             let input = ApiKeyInput {
                 role: match role {
                     Role::Admin => KeyRole::Admin,
