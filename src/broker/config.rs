@@ -115,25 +115,29 @@ pub struct ServeConfig {
     pub oidc_ca_file: Option<PathBuf>,
 
     /// Where the first start writes the bootstrap admin key (mode 0600).
-    /// Defaults to `admin.key` beside a SQLite database, or in the current
-    /// directory for PostgreSQL.
+    /// Defaults to `admin.key` beside a SQLite database; with PostgreSQL
+    /// there is no default, and a first start without it is refused.
     #[arg(long, env = "DEPUTY_BOOTSTRAP_KEY_FILE")]
     pub bootstrap_key_file: Option<PathBuf>,
 }
 
 impl ServeConfig {
-    pub fn bootstrap_key_path(&self) -> PathBuf {
+    /// Where the bootstrap key goes, if anywhere is known: the flag, or
+    /// beside a SQLite database. A PostgreSQL store has no directory of
+    /// its own, and the working directory of a service is no place for a
+    /// key, so it needs the flag.
+    pub fn bootstrap_key_path(&self) -> Option<PathBuf> {
         if let Some(path) = &self.bootstrap_key_file {
-            return path.clone();
+            return Some(path.clone());
         }
         let url = self.store_url.as_str();
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return PathBuf::from("admin.key");
+            return None;
         }
         let path = url
             .trim_start_matches("sqlite://")
             .trim_start_matches("sqlite:");
-        PathBuf::from(path.split('?').next().unwrap_or_default()).with_file_name("admin.key")
+        Some(PathBuf::from(path.split('?').next().unwrap_or_default()).with_file_name("admin.key"))
     }
 }
 

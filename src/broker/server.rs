@@ -24,7 +24,14 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
         .map_err(|e| anyhow::anyhow!("{e}"))?
         == 0
     {
-        bootstrap(&store, &config.bootstrap_key_path()).await?;
+        let path = config.bootstrap_key_path().ok_or_else(|| {
+            anyhow::anyhow!(
+                "this PostgreSQL store has no API key yet, so this first start must write a \
+                 bootstrap admin key: say where with --bootstrap-key-file (or \
+                 DEPUTY_BOOTSTRAP_KEY_FILE), e.g. a path on a secrets volume"
+            )
+        })?;
+        bootstrap(&store, &path).await?;
     }
     let sts = crate::sts::Sts::load(config.aws_endpoint_url.as_deref()).await;
     let retry = crate::sts::RetryPolicy {
@@ -88,8 +95,15 @@ async fn bootstrap(store: &Store, path: &Path) -> anyhow::Result<()> {
         "bootstrap admin key".into(),
         None,
     );
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
     }
     let mut file = {
         use std::os::unix::fs::OpenOptionsExt;

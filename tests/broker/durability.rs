@@ -122,3 +122,39 @@ on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
     );
     assert!(lost.is_empty(), "acknowledged writes lost: {lost:?}");
 });
+
+/// What the broker creates is private to its user, and a first start on
+/// PostgreSQL must be told where the bootstrap key goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn data_files_are_private_and_postgres_needs_a_key_file() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut config = crate::support::config(
+        &format!("sqlite://{}/deputy.db", data.display()),
+        dir.path(),
+    );
+    config.bootstrap_key_file = None;
+    deputy::broker::server::prepare(&config).await.unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "data directory");
+    assert_eq!(mode(&data.join("deputy.db")), 0o600, "database");
+    assert_eq!(
+        mode(&data.join("admin.key")),
+        0o600,
+        "bootstrap key beside it"
+    );
+
+    let mut config =
+        crate::support::config(&crate::support::postgres().fresh_database(), dir.path());
+    config.bootstrap_key_file = None;
+    let Err(e) = deputy::broker::server::prepare(&config).await else {
+        panic!("a first start on PostgreSQL without --bootstrap-key-file must be refused")
+    };
+    assert!(e.to_string().contains("--bootstrap-key-file"), "{e}");
+    assert!(
+        !std::path::Path::new("admin.key").exists(),
+        "nothing in the working directory"
+    );
+}

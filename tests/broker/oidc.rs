@@ -375,6 +375,20 @@ on_both!(
             403,
             "grant other phases only",
         );
+
+        // A token that two stacks' trusts accept must name its stack.
+        admin
+            .create_runner_trust(&trust("app", url, "repo:acme/net:*", &[], &[Phase::Read]))
+            .await
+            .unwrap();
+        let both = ask(&b, &fresh, None, Phase::Read).await;
+        assert_eq!(
+            (both.0, both.1.as_str()),
+            (422, "invalid_field"),
+            "{both:?}"
+        );
+        assert!(both.2.contains("may act for stacks app, net"), "{both:?}");
+        authorized(&ask(&b, &fresh, Some("app"), Phase::Read).await);
     }
 );
 

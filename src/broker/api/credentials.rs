@@ -174,6 +174,7 @@ fn authorize(runner: &Runner, requested: Option<StackId>, phase: Phase) -> ApiRe
         .filter(|t| t.phases.contains(&phase))
         .collect();
     let mut stacks: Vec<&StackId> = allowed.iter().map(|t| &t.stack_id).collect();
+    stacks.sort();
     stacks.dedup();
     let for_stack = requested
         .as_ref()

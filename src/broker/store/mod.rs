@@ -92,16 +92,34 @@ impl Store {
 /// sqlx's SQLite defaults are the ones deputy relies on: foreign keys
 /// enforced, `synchronous=FULL` (an acknowledged write survives a crash),
 /// and a busy timeout instead of instant "database is locked" errors.
+///
+/// What deputy creates is private to its user: the directory 0700, the
+/// database 0600 (SQLite gives its `-wal` and `-shm` files the database's
+/// mode), so other local users cannot read the registry or the audit
+/// trail. Existing files keep the mode their operator chose.
 fn sqlite_url(url: &str) -> anyhow::Result<String> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if let Some(dir) = Path::new(path)
         .parent()
-        .filter(|d| !d.as_os_str().is_empty())
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
     {
-        std::fs::create_dir_all(dir)?;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    if !path.is_empty() && !Path::new(path).exists() {
+        // An empty file is an empty SQLite database.
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)?;
     }
     Ok(format!("sqlite://{path}?mode=rwc"))
 }
