@@ -21,8 +21,9 @@
 //! ```
 //!
 //! - [`model`]: the domain rules, pure, no I/O: ids, ARNs, External IDs,
-//!   names, session durations, regions, trust scopes, trust policies and
-//!   their length as IAM counts it, role templates, timestamps. A new rule
+//!   names, session durations, regions, trust scopes, session policies,
+//!   trust policies and their length as IAM counts it, role templates,
+//!   runner trusts (which OIDC tokens act for which stack), timestamps. A new rule
 //!   goes here, once, and both the broker and the provider call it.
 //! - [`api`]: every type that crosses the broker's HTTP API: requests,
 //!   responses, problem codes, reports, credentials. A new route's body
@@ -33,7 +34,8 @@
 //!   `broker/api/<group>.rs` with a `#[utoipa::path]` attribute, listed in
 //!   that file's `routes()` and in `broker/api/openapi.rs`; its storage in
 //!   `broker/store/<table>.rs`; a schema change is a new numbered file in
-//!   `migrations/`.
+//!   `migrations/`. OIDC ID tokens are validated in `broker/oidc.rs`,
+//!   credential requests limited per caller in `broker/rate_limit.rs`.
 //! - [`sts`]: the AWS side (the broker's identity, role verification,
 //!   vending); the only module that touches the AWS SDK.
 //! - [`tfplugin`]: a generic tfplugin6 provider server (handshake, AutoMTLS,
@@ -42,7 +44,8 @@
 //!   source, ephemeral resource or function is one file in its directory,
 //!   registered in `provider/mod.rs`.
 //! - [`cli`]: the `deputy` subcommands, one file each (and `cli/mask.rs`,
-//!   the streaming secret masker of `deputy exec`).
+//!   the streaming secret masker of `deputy exec`; `cli/id_token.rs`, where
+//!   a run's OIDC ID token comes from).
 
 pub mod api;
 pub mod broker;
