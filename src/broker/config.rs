@@ -114,6 +114,28 @@ pub struct ServeConfig {
     )]
     pub oidc_ca_file: Option<PathBuf>,
 
+    /// On SIGTERM or SIGINT, keep serving for this many seconds while
+    /// `/readyz` answers 503, so load balancers stop sending requests
+    /// before the listener closes (a few seconds behind Kubernetes).
+    #[arg(
+        long = "shutdown-delay",
+        env = "DEPUTY_SHUTDOWN_DELAY",
+        default_value_t = 0,
+        value_name = "SECONDS"
+    )]
+    pub shutdown_delay: u64,
+
+    /// Then how long requests in flight may take to finish before the
+    /// broker stops anyway. A verification cut short leaves nothing
+    /// applied and is audited as interrupted.
+    #[arg(
+        long = "shutdown-grace",
+        env = "DEPUTY_SHUTDOWN_GRACE",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    pub shutdown_grace: u64,
+
     /// Where the first start writes the bootstrap admin key (mode 0600).
     /// Defaults to `admin.key` beside a SQLite database; with PostgreSQL
     /// there is no default, and a first start without it is refused.

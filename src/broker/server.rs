@@ -167,7 +167,10 @@ pub async fn serve(
     served
 }
 
-/// `deputy serve`.
+/// `deputy serve`: serves until SIGTERM (`docker stop`, Kubernetes) or
+/// SIGINT, then drains: `/readyz` answers 503 for `--shutdown-delay`, the
+/// listener closes, and requests in flight get `--shutdown-grace` to
+/// finish.
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let state = prepare(&config).await?;
     let listener = TcpListener::bind(config.listen)
@@ -179,10 +182,48 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         principal = %state.principal,
         "deputy broker listening"
     );
-    serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-        tracing::info!("shutting down");
-    })
-    .await?;
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let mut server = tokio::spawn(serve(listener, state.clone(), async move {
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    }));
+    let signal = tokio::select! {
+        served = &mut server => return Ok(served??),
+        signal = termination() => signal?,
+    };
+    state
+        .draining
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    tracing::info!(
+        signal,
+        delay_s = config.shutdown_delay,
+        grace_s = config.shutdown_grace,
+        "shutting down: /readyz answers 503, then requests in flight drain"
+    );
+    tokio::time::sleep(std::time::Duration::from_secs(config.shutdown_delay)).await;
+    let _ = stop_tx.send(true);
+    match tokio::time::timeout(
+        std::time::Duration::from_secs(config.shutdown_grace),
+        server,
+    )
+    .await
+    {
+        Ok(served) => served??,
+        Err(_) => tracing::warn!(
+            grace_s = config.shutdown_grace,
+            "requests still in flight after --shutdown-grace; stopping anyway"
+        ),
+    }
+    tracing::info!("stopped");
     Ok(())
+}
+
+/// The first SIGTERM or SIGINT.
+async fn termination() -> std::io::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => Ok("SIGTERM"),
+        _ = int.recv() => Ok("SIGINT"),
+    }
 }

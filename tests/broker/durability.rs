@@ -17,6 +17,11 @@ struct Broker {
 }
 
 async fn spawn(store: &str, dir: &std::path::Path) -> Broker {
+    spawn_with(store, dir, &[]).await
+}
+
+/// With extra `deputy serve` flags.
+async fn spawn_with(store: &str, dir: &std::path::Path, args: &[&str]) -> Broker {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -35,6 +40,7 @@ async fn spawn(store: &str, dir: &std::path::Path) -> Broker {
         .args(["--listen", &format!("127.0.0.1:{port}")])
         .arg("--bootstrap-key-file")
         .arg(dir.join("admin.key"))
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -156,5 +162,36 @@ async fn data_files_are_private_and_postgres_needs_a_key_file() {
     assert!(
         !std::path::Path::new("admin.key").exists(),
         "nothing in the working directory"
+    );
+}
+
+/// SIGTERM (`docker stop`, Kubernetes): `/readyz` turns 503 while the
+/// broker still serves for `--shutdown-delay`, then it stops cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_fails_readiness_then_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = format!("sqlite://{}/deputy.db", dir.path().display());
+    let mut broker = spawn_with(&store, dir.path(), &["--shutdown-delay", "2"]).await;
+    let pid = nix::unistd::Pid::from_raw(broker.child.id().unwrap() as i32);
+    let signalled = std::time::Instant::now();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ready = reqwest::get(format!("{}readyz", broker.base))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.text().await.unwrap(), "draining\n");
+    let alive = reqwest::get(format!("{}healthz", broker.base))
+        .await
+        .unwrap();
+    assert_eq!(alive.status(), 200, "still serving while draining");
+    let status = tokio::time::timeout(Duration::from_secs(20), broker.child.wait())
+        .await
+        .expect("the broker stops after its delay")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(2),
+        "the delay is kept"
     );
 }

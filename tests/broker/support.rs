@@ -138,6 +138,8 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         // Tests and benchmarks vend in loops; the limit has its own test.
         credentials_rate_limit: 0,
         oidc_ca_file: None,
+        shutdown_delay: 0,
+        shutdown_grace: 30,
     }
 }
 

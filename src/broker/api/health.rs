@@ -18,17 +18,19 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// The process can serve: its store answers.
+/// The process can serve: its store answers and it is not shutting down.
 #[utoipa::path(
     operation_id = "health_readyz",
     get, path = "/readyz", tag = "health", security(()),
     responses(
         (status = 200, description = "The store answers.", body = String, content_type = "text/plain"),
-        (status = 503, description = "The store does not answer.", body = String, content_type = "text/plain"),
+        (status = 503, description = "The store does not answer, or the broker is draining before it stops.", body = String, content_type = "text/plain"),
     ),
 )]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    if state.store.ping().await {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        (StatusCode::SERVICE_UNAVAILABLE, "draining\n")
+    } else if state.store.ping().await {
         (StatusCode::OK, "ready\n")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "store unreachable\n")

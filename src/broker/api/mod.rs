@@ -63,6 +63,8 @@ pub struct AppState {
     /// Validates OIDC ID tokens presented instead of runner keys.
     pub oidc: OidcVerifier,
     pub rate_limit: RateLimit,
+    /// Set on SIGTERM/SIGINT: `/readyz` answers 503 while requests drain.
+    pub draining: std::sync::atomic::AtomicBool,
     /// Whether the broker runs on role credentials (sessions capped at 1 h),
     /// found out on first need.
     role_chaining: tokio::sync::OnceCell<bool>,
@@ -85,6 +87,7 @@ impl AppState {
             rate_limit: RateLimit::per_minute(settings.credentials_per_minute),
             settings,
             oidc,
+            draining: std::sync::atomic::AtomicBool::new(false),
             role_chaining: tokio::sync::OnceCell::new(),
         }
     }
