@@ -136,6 +136,16 @@ pub struct ServeConfig {
     )]
     pub shutdown_grace: u64,
 
+    /// Lifetime of the bootstrap admin key, in seconds (no expiry when
+    /// left out). Until named admin keys exist, every start warns.
+    #[arg(
+        long = "bootstrap-key-expires-in",
+        env = "DEPUTY_BOOTSTRAP_KEY_EXPIRES_IN",
+        value_name = "SECONDS",
+        value_parser = clap::value_parser!(u64).range(1..=315_360_000)
+    )]
+    pub bootstrap_key_expires_in: Option<u64>,
+
     /// Where the first start writes the bootstrap admin key (mode 0600).
     /// Defaults to `admin.key` beside a SQLite database; with PostgreSQL
     /// there is no default, and a first start without it is refused.

@@ -31,7 +31,14 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
                  DEPUTY_BOOTSTRAP_KEY_FILE), e.g. a path on a secrets volume"
             )
         })?;
-        bootstrap(&store, &path).await?;
+        bootstrap(&store, &path, config.bootstrap_key_expires_in).await?;
+    }
+    if let Some(id) = store
+        .only_bootstrap_admin(&crate::model::timestamp::now())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        tracing::warn!(key_id = %id, "the bootstrap admin key is the only admin key: create named admin keys (`deputy token create --role admin`) and revoke it");
     }
     let sts = crate::sts::Sts::load(config.aws_endpoint_url.as_deref()).await;
     let retry = crate::sts::RetryPolicy {
@@ -86,14 +93,22 @@ async fn discover_principal(sts: &crate::sts::Sts) -> anyhow::Result<crate::mode
 
 /// The first admin key: written to a 0600 file and announced on stderr,
 /// never logged (logs are shipped and kept; the file is for the operator).
-async fn bootstrap(store: &Store, path: &Path) -> anyhow::Result<()> {
+/// Minted once per store: when brokers start together on an empty
+/// database, one wins (a database guard) and the others remove the file
+/// they wrote and go on.
+async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow::Result<()> {
+    let expires_at = lifetime.map(|s| {
+        crate::model::timestamp::format(
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(s as i64),
+        )
+    });
     let minted = mint(
         new_key_id(),
         KeyRole::Admin,
         None,
         Vec::new(),
         "bootstrap admin key".into(),
-        None,
+        expires_at,
     );
     if let Some(dir) = path
         .parent()
@@ -122,13 +137,26 @@ async fn bootstrap(store: &Store, path: &Path) -> anyhow::Result<()> {
     };
     writeln!(file, "{}", minted.token)?;
     file.sync_all()?;
-    store
-        .insert_key(
+    let inserted = store
+        .insert_bootstrap_key(
             &minted.stored,
             &super::api::audit_event(None, "key.create", &format!("key/{}", minted.stored.key.id)),
         )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .await;
+    match inserted {
+        Ok(true) => {}
+        Ok(false) => {
+            // Another broker bootstrapped this store meanwhile: its key is
+            // the one, and this file holds a key that never existed.
+            let _ = std::fs::remove_file(path);
+            tracing::info!("another broker created the bootstrap admin key of this store");
+            return Ok(());
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(path);
+            anyhow::bail!("cannot store the bootstrap admin key: {e}");
+        }
+    }
     eprintln!(
         "deputy: first start: created admin API key {} and wrote it to {} (mode 0600).\n\
          deputy: use it with `export DEPUTY_TOKEN=$(cat {})`, create named keys with \

@@ -195,3 +195,57 @@ async fn sigterm_fails_readiness_then_stops_cleanly() {
         "the delay is kept"
     );
 }
+
+/// Two replicas starting together on an empty PostgreSQL mint one
+/// bootstrap key between them, and only the winner's file remains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_starting_together_mint_one_bootstrap_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::support::postgres().fresh_database();
+    let replica = |name: &str| {
+        let mut c = crate::support::config(&url, dir.path());
+        c.bootstrap_key_file = Some(dir.path().join(name));
+        c.bootstrap_key_expires_in = Some(3600);
+        c
+    };
+    let (a, b) = (replica("a.key"), replica("b.key"));
+    let (ra, rb) = tokio::join!(
+        deputy::broker::server::prepare(&a),
+        deputy::broker::server::prepare(&b)
+    );
+    let state = ra.unwrap();
+    rb.unwrap();
+    let files: Vec<bool> = ["a.key", "b.key"]
+        .iter()
+        .map(|f| dir.path().join(f).exists())
+        .collect();
+    assert_eq!(files.iter().filter(|e| **e).count(), 1, "{files:?}");
+    let keys = state.store.keys().await.unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].expires_at.is_some(), "--bootstrap-key-expires-in");
+    let written = if files[0] { "a.key" } else { "b.key" };
+    let token = std::fs::read_to_string(dir.path().join(written)).unwrap();
+    assert!(
+        token.starts_with(&format!("dpk_{}_", keys[0].id)),
+        "the file holds the stored key"
+    );
+    // The guard itself: a second bootstrap of this store writes nothing,
+    // whichever way the race above went.
+    let late = deputy::broker::auth::mint(
+        deputy::broker::auth::new_key_id(),
+        deputy::api::KeyRole::Admin,
+        None,
+        Vec::new(),
+        "bootstrap admin key".into(),
+        None,
+    );
+    let event = deputy::api::AuditEvent::new(None, "key.create", "key/late");
+    assert!(
+        !state
+            .store
+            .insert_bootstrap_key(&late.stored, &event)
+            .await
+            .unwrap()
+    );
+    assert_eq!(state.store.keys().await.unwrap().len(), 1);
+}

@@ -140,6 +140,7 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         oidc_ca_file: None,
         shutdown_delay: 0,
         shutdown_grace: 30,
+        bootstrap_key_expires_in: None,
     }
 }
 

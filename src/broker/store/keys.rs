@@ -75,6 +75,56 @@ impl Store {
         Ok(())
     }
 
+    /// Stores the bootstrap admin key, unless the store was bootstrapped
+    /// already (by another broker starting at the same time): then nothing
+    /// is written and the answer is false.
+    pub async fn insert_bootstrap_key(
+        &self,
+        stored: &StoredKey,
+        audit: &AuditEvent,
+    ) -> ApiResult<bool> {
+        let k = &stored.key;
+        let mut tx = self.write_tx().await?;
+        let claimed = sqlx::query("INSERT INTO bootstrap (id, key_id, at) VALUES (1, $1, $2)")
+            .bind(&k.id)
+            .bind(&k.created_at)
+            .execute(&mut *tx)
+            .await;
+        match claimed {
+            Err(e) if crate::broker::error::is_unique_violation(&e) => return Ok(false),
+            Err(e) => return Err(e.into()),
+            Ok(_) => {}
+        }
+        sqlx::query(
+            "INSERT INTO api_keys (id, secret_hash, role, stack_id, phases, description, created_at, expires_at) \
+             VALUES ($1, $2, 'admin', NULL, '', $3, $4, $5)",
+        )
+        .bind(&k.id)
+        .bind(&stored.secret_hash)
+        .bind(&k.description)
+        .bind(&k.created_at)
+        .bind(&k.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        audit::insert(&mut *tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Whether the bootstrap key is the only admin key still usable.
+    pub async fn only_bootstrap_admin(&self, now: &str) -> ApiResult<Option<String>> {
+        let row: Option<(String, i64)> = sqlx::query_as(
+            "SELECT b.key_id, (SELECT COUNT(*) FROM api_keys k WHERE k.role = 'admin' \
+             AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $1)) \
+             FROM bootstrap b JOIN api_keys bk ON bk.id = b.key_id \
+             WHERE bk.revoked_at IS NULL AND (bk.expires_at IS NULL OR bk.expires_at > $1)",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.and_then(|(id, admins)| (admins == 1).then_some(id)))
+    }
+
     pub async fn key(&self, id: &str) -> ApiResult<Option<StoredKey>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM api_keys WHERE id = $1"))
             .bind(id)
