@@ -10,6 +10,7 @@ mod oidc;
 #[path = "../common/oidc_issuer.rs"]
 mod oidc_issuer;
 mod openapi;
+mod postgres_tls;
 mod registry;
 mod schemathesis;
 mod support;

@@ -148,11 +148,51 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
 pub struct Postgres {
     port: u16,
     next_db: AtomicU32,
+    /// For a cluster with `ssl=on`: the test CA that signed its
+    /// certificate (which names `localhost` only).
+    pub ca_file: Option<PathBuf>,
 }
 
 pub fn postgres() -> &'static Postgres {
     static PG: OnceLock<Postgres> = OnceLock::new();
-    PG.get_or_init(Postgres::start)
+    PG.get_or_init(|| Postgres::start(false))
+}
+
+/// A second cluster, with `ssl=on` and a certificate from a test CA.
+pub fn postgres_tls() -> &'static Postgres {
+    static PG: OnceLock<Postgres> = OnceLock::new();
+    PG.get_or_init(|| Postgres::start(true))
+}
+
+/// A CA and a server certificate for `localhost` signed by it, as PEM
+/// files in `dir`: ca.pem, server.crt, server.key.
+pub fn test_ca(dir: &Path) -> PathBuf {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "deputy test PostgreSQL CA");
+    let ca_cert = params.self_signed(&ca_key).unwrap();
+    let ca = rcgen::Issuer::new(params, ca_key);
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
+    std::fs::write(dir.join("server.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            dir.join("server.key"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+    }
+    dir.join("ca.pem")
 }
 
 fn pg_bin(name: &str) -> PathBuf {
@@ -194,12 +234,13 @@ fn pg_command(program: &Path) -> Command {
 }
 
 impl Postgres {
-    fn start() -> Postgres {
+    fn start(tls: bool) -> Postgres {
         let dir = tempfile::Builder::new()
             .prefix("deputy-pg")
             .tempdir()
             .unwrap()
             .keep();
+        let ca_file = tls.then(|| test_ca(&dir));
         if is_root() {
             let status = Command::new("chown")
                 .args(["-R", "postgres:postgres"])
@@ -225,8 +266,16 @@ impl Postgres {
         let port = free_port();
         // The server lives as long as this process: it is stopped when the
         // pipe on its shell's stdin closes, which happens however we exit.
+        let ssl = if tls {
+            format!(
+                "-c ssl=on -c ssl_cert_file={0}/server.crt -c ssl_key_file={0}/server.key",
+                dir.display()
+            )
+        } else {
+            String::new()
+        };
         let script = format!(
-            "{} -D {} -k {} -p {port} -h 127.0.0.1 >{}/log 2>&1 & pid=$!; read _; kill -INT $pid",
+            "{} -D {} -k {} -p {port} -h 127.0.0.1 {ssl} >{}/log 2>&1 & pid=$!; read _; kill -INT $pid",
             pg_bin("postgres").display(),
             data.display(),
             dir.display(),
@@ -246,6 +295,7 @@ impl Postgres {
                 return Postgres {
                     port,
                     next_db: AtomicU32::new(0),
+                    ca_file,
                 };
             }
             std::thread::sleep(Duration::from_millis(100));

@@ -40,8 +40,9 @@ impl Store {
     /// `sqlite://PATH` or a plain file path — and brings its schema up to date.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
-        let url = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            url.to_string()
+        let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        let url = if postgres {
+            postgres_url(url)?
         } else {
             sqlite_url(url)?
         };
@@ -53,7 +54,14 @@ impl Store {
             .max_connections(if is_sqlite { 8 } else { 16 })
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
-            .await?;
+            .await
+            .map_err(|e| {
+                if postgres {
+                    postgres_connect_error(&url, &e)
+                } else {
+                    e.into()
+                }
+            })?;
         if is_sqlite {
             // Persistent in the file: readers work from snapshots and never
             // block the single writer.
@@ -86,6 +94,75 @@ impl Store {
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
+}
+
+/// A PostgreSQL URL with libpq's `sslmode` semantics (`disable`, `prefer`,
+/// `require`, `verify-ca`, `verify-full`; `sslrootcert`, `sslcert` and
+/// `sslkey` for a private CA and client certificates). Without `sslmode`,
+/// a server on another host gets `verify-full`: the registry (key hashes,
+/// role ARNs) must not cross a network in clear or to an impostor. A
+/// loopback host or a Unix socket keeps libpq's default, `prefer`.
+fn postgres_url(url: &str) -> anyhow::Result<String> {
+    let mut parsed = url::Url::parse(url)
+        .map_err(|e| anyhow::anyhow!("the store URL is not a PostgreSQL URL: {e}"))?;
+    let has = |name: &str| parsed.query_pairs().any(|(k, _)| k == name);
+    if has("sslmode") {
+        return Ok(url.to_string());
+    }
+    let socket = has("host") || parsed.host_str().is_none_or(str::is_empty);
+    // `postgres:` is not a scheme the URL standard knows, so its host
+    // comes back as text, IP addresses included.
+    let loopback = parsed.host_str().is_some_and(|h| {
+        h == "localhost"
+            || h.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    });
+    if socket || loopback {
+        return Ok(url.to_string());
+    }
+    parsed
+        .query_pairs_mut()
+        .append_pair("sslmode", "verify-full");
+    Ok(parsed.to_string())
+}
+
+/// A failed connection to PostgreSQL, with what to change when TLS is
+/// what failed. The URL's password is never repeated.
+fn postgres_connect_error(url: &str, e: &sqlx::Error) -> anyhow::Error {
+    let text = format!("{e}");
+    let chain = {
+        let mut all = text.clone();
+        let mut source = std::error::Error::source(e);
+        while let Some(s) = source {
+            all.push_str(": ");
+            all.push_str(&s.to_string());
+            source = s.source();
+        }
+        all
+    };
+    let host = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
+    // BadSignature: a CA of the trusted one's name that did not sign it.
+    let fix = if ["UnknownIssuer", "unknown issuer", "BadSignature"]
+        .iter()
+        .any(|s| chain.contains(s))
+    {
+        "the server's certificate is not signed by a CA deputy trusts: add \
+         sslrootcert=/path/to/ca.pem to the store URL (for RDS, the region's certificate bundle)"
+    } else if chain.contains("NotValidForName") || chain.contains("not valid for name") {
+        "the server's certificate does not name this host: connect with a host name the \
+         certificate names (listed above)"
+    } else if chain.contains("does not support TLS") || chain.contains("not support SSL") {
+        "the server does not offer TLS: turn on ssl in its configuration, or, on a network \
+         you trust, use sslmode=prefer"
+    } else {
+        "check the host, port, credentials and sslmode in the store URL"
+    };
+    anyhow::anyhow!("cannot connect to PostgreSQL at {host}: {chain}. Fix: {fix}")
 }
 
 /// `sqlite://PATH`, creating the file (and its directory) on first start.
@@ -142,4 +219,32 @@ fn parsed<T: FromStr<Err = crate::model::Invalid>>(
 fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
     use sqlx::Row;
     Ok(row.try_get::<i64, _>(column)? != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_postgresql_defaults_to_verify_full_and_an_explicit_sslmode_is_kept() {
+        let remote = postgres_url("postgres://u:p@db.example.com/deputy").unwrap();
+        assert_eq!(
+            remote,
+            "postgres://u:p@db.example.com/deputy?sslmode=verify-full"
+        );
+        let with_ca = postgres_url("postgres://db.example.com/d?sslrootcert=/ca.pem").unwrap();
+        assert!(
+            with_ca.ends_with("sslrootcert=/ca.pem&sslmode=verify-full"),
+            "{with_ca}"
+        );
+        for kept in [
+            "postgres://db.example.com/d?sslmode=disable",
+            "postgres://127.0.0.1:5432/d",
+            "postgres://localhost/d",
+            "postgres://[::1]/d",
+            "postgresql:///d?host=/run/postgresql",
+        ] {
+            assert_eq!(postgres_url(kept).unwrap(), kept);
+        }
+    }
 }

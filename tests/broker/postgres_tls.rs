@@ -1,0 +1,67 @@
+//! The store on PostgreSQL over TLS, against a real PostgreSQL started
+//! with `ssl=on` and a certificate for `localhost` from a test CA: libpq's
+//! `sslmode` semantics, and a failure that says what to fix for each way
+//! TLS goes wrong.
+
+use deputy::broker::store::Store;
+
+use crate::support::{postgres, postgres_tls, test_ca};
+
+async fn open(url: &str) -> Result<(), String> {
+    Store::open(url)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_to_postgresql_verifies_what_it_is_asked_to() {
+    let pg = postgres_tls();
+    let ca = pg.ca_file.as_ref().unwrap().display().to_string();
+    let db = pg.fresh_database();
+    let on = |host: &str, params: &str| format!("{}?{params}", db.replace("127.0.0.1", host));
+
+    // The right CA and the name the certificate carries: connected.
+    open(&on(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    ))
+    .await
+    .unwrap();
+    // `require` encrypts without checking the certificate, as in libpq.
+    open(&on("127.0.0.1", "sslmode=require")).await.unwrap();
+    // `verify-ca` checks the CA; unlike libpq, sqlx with this rustls also
+    // checks the name, so it is as strict as verify-full.
+    open(&on(
+        "localhost",
+        &format!("sslmode=verify-ca&sslrootcert={ca}"),
+    ))
+    .await
+    .unwrap();
+
+    // Another CA.
+    let other = tempfile::tempdir().unwrap();
+    let wrong_ca = test_ca(other.path()).display().to_string();
+    let e = open(&on(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={wrong_ca}"),
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        e.contains("not signed by a CA deputy trusts") && e.contains("sslrootcert"),
+        "{e}"
+    );
+    // A host name the certificate does not carry.
+    let e = open(&on(
+        "127.0.0.1",
+        &format!("sslmode=verify-full&sslrootcert={ca}"),
+    ))
+    .await
+    .unwrap_err();
+    assert!(e.contains("does not name this host"), "{e}");
+    // `require` against a server without TLS.
+    let plain = postgres().fresh_database();
+    let e = open(&format!("{plain}?sslmode=require")).await.unwrap_err();
+    assert!(e.contains("does not offer TLS"), "{e}");
+}
