@@ -8,7 +8,12 @@
 //! `https://host/deputy/v1/...`), path segments and query values are
 //! escaped, so ids and label values with `/`, `,`, `=`, `&` or spaces
 //! arrive as sent.
+//!
+//! Every request carries a secret (an API key or an ID token) and some
+//! answers carry AWS credentials, so [`Transport`] refuses plain HTTP to
+//! any host but this one unless told otherwise.
 
+use std::path::Path;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
@@ -78,17 +83,88 @@ impl Target<'_> {
     }
 }
 
+/// How the client may reach the broker: CA certificates it trusts beside
+/// the system's (a broker behind a private CA), and whether plain HTTP to
+/// another host is allowed. Certificates are always verified.
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    roots: Vec<reqwest::Certificate>,
+    insecure: bool,
+}
+
+impl Transport {
+    /// `ca_file`: PEM certificates; the message names the file at fault.
+    pub fn new(ca_file: Option<&Path>, insecure: bool) -> Result<Transport, String> {
+        let roots = match ca_file {
+            None => Vec::new(),
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|e| format!("cannot read the CA file {}: {e}", path.display()))?;
+                let roots = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                    format!(
+                        "the CA file {} is not PEM certificates: {e}",
+                        path.display()
+                    )
+                })?;
+                if roots.is_empty() {
+                    return Err(format!(
+                        "the CA file {} holds no certificate (expected PEM `BEGIN CERTIFICATE` blocks)",
+                        path.display()
+                    ));
+                }
+                roots
+            }
+        };
+        Ok(Transport { roots, insecure })
+    }
+
+    /// Refuses `http://` to a host other than this machine unless
+    /// `insecure`: keys and credentials would cross the network in clear.
+    pub fn check(&self, endpoint: &Url) -> Result<(), String> {
+        if endpoint.scheme() != "http" || self.insecure || is_loopback(endpoint) {
+            return Ok(());
+        }
+        Err(format!(
+            "the broker endpoint {endpoint} is plain HTTP to another host: API keys, ID tokens \
+             and AWS credentials would cross the network readable by anyone on the path. Use \
+             https:// (`deputy serve --tls-cert`, or a proxy that terminates TLS); only on a \
+             network you trust, allow it with `insecure = true` in the provider block, or \
+             --insecure / DEPUTY_INSECURE=true for the CLI"
+        ))
+    }
+}
+
+/// localhost, 127.0.0.0/8 or ::1: traffic that never leaves the machine.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 impl Client {
     /// `timeout` bounds each request, so a dead broker is an error, not a
-    /// hung `terraform plan`.
-    pub fn new(base: Url, token: String, timeout: Duration) -> Client {
-        let http = reqwest::Client::builder()
+    /// hung `terraform plan`. Fails when `transport` refuses `base`.
+    pub fn new(
+        base: Url,
+        token: String,
+        timeout: Duration,
+        transport: &Transport,
+    ) -> Result<Client, String> {
+        transport.check(&base)?;
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("deputy/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("deputy/", env!("CARGO_PKG_VERSION")));
+        if !transport.roots.is_empty() {
+            builder = builder.tls_certs_merge(transport.roots.clone());
+        }
+        let http = builder
             .build()
-            .expect("HTTP client configuration is valid");
-        Client { http, base, token }
+            .map_err(|e| format!("cannot set up the HTTP client: {}", describe(&e)))?;
+        Ok(Client { http, base, token })
     }
 
     pub fn endpoint(&self) -> &str {
@@ -457,7 +533,50 @@ mod tests {
     use super::*;
 
     fn client(base: &str) -> Client {
-        Client::new(base.parse().unwrap(), "t".into(), Duration::from_secs(1))
+        Client::new(
+            base.parse().unwrap(),
+            "t".into(),
+            Duration::from_secs(1),
+            &Transport::new(None, true).unwrap(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine_unless_insecure() {
+        let strict = Transport::default();
+        for ok in [
+            "https://deputy.example.com/",
+            "http://127.0.0.1:8420/",
+            "http://127.8.9.1/",
+            "http://[::1]:8420/",
+            "http://LOCALHOST:8420/",
+        ] {
+            assert!(strict.check(&ok.parse().unwrap()).is_ok(), "{ok}");
+        }
+        for refused in [
+            "http://deputy.example.com/",
+            "http://10.0.0.5:8420/",
+            "http://localhost.example.com/",
+            "http://[fe80::1]/",
+        ] {
+            let why = strict.check(&refused.parse().unwrap()).unwrap_err();
+            assert!(why.contains("insecure"), "{why}");
+        }
+        let insecure = Transport::new(None, true).unwrap();
+        assert!(insecure.check(&"http://10.0.0.5/".parse().unwrap()).is_ok());
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_certificates() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let why = Transport::new(Some(&empty), false).err().unwrap();
+        assert!(why.contains("holds no certificate"), "{why}");
+        let missing = dir.path().join("missing.pem");
+        let why = Transport::new(Some(&missing), false).err().unwrap();
+        assert!(why.contains("cannot read the CA file"), "{why}");
     }
 
     #[test]

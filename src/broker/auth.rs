@@ -187,8 +187,8 @@ async fn traced(state: &AppState, parts: &Parts, token: &str, e: ApiError) -> Ap
     let key_id = parse(token).map(|(id, _)| id.chars().take(16).collect::<String>());
     let source = parts
         .extensions
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.to_string())
+        .get::<axum::extract::ConnectInfo<super::server::Peer>>()
+        .map(|c| c.0.0.to_string())
         .unwrap_or_else(|| "unknown".into());
     let kind = if token.starts_with(PREFIX) {
         "API key"

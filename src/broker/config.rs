@@ -11,9 +11,30 @@ use crate::model::{AccountName, PrincipalArn};
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
     /// Address and port to listen on. Use 0.0.0.0:8420 to accept
-    /// connections from other hosts (behind TLS termination).
+    /// connections from other hosts, with --tls-cert or behind a proxy
+    /// that terminates TLS: API keys and credentials cross this link.
     #[arg(long, env = "DEPUTY_LISTEN", default_value = "127.0.0.1:8420")]
     pub listen: SocketAddr,
+
+    /// Serve HTTPS with this certificate (PEM: the server's, then its
+    /// chain). SIGHUP reloads it and --tls-key without dropping open
+    /// connections.
+    #[arg(
+        long = "tls-cert",
+        env = "DEPUTY_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(
+        long = "tls-key",
+        env = "DEPUTY_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
 
     /// Where the registry lives: a SQLite file path (`sqlite://PATH` or just PATH;
     /// the default, created on first start) or a PostgreSQL URL

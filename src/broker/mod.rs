@@ -12,7 +12,9 @@
 //! - [`error`]: the one error type and its problem-details answers;
 //! - [`verification`]: when roles are verified, what is recorded, and how
 //!   a change waits for its verification;
-//! - [`server`]: start-up (bootstrap key, listener, graceful shutdown).
+//! - [`server`]: start-up (bootstrap key, listener, graceful shutdown);
+//! - [`tls`]: the broker's certificate (reloaded on SIGHUP) and TLS
+//!   listener.
 
 pub mod api;
 pub mod auth;
@@ -22,4 +24,5 @@ pub mod oidc;
 pub mod rate_limit;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod verification;

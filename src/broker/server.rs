@@ -1,11 +1,14 @@
 //! Starting the broker: open the store, bootstrap the first admin key,
-//! serve until shutdown.
+//! serve (over TLS when given a certificate) until shutdown.
 
 use std::future::Future;
 use std::io::Write as _;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use axum::extract::connect_info::Connected;
+use axum::serve::{IncomingStream, Listener};
 use tokio::net::TcpListener;
 
 use super::api::{AppState, Settings, router};
@@ -168,14 +171,37 @@ async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow:
     Ok(())
 }
 
+/// The address a request came from, as handlers see it (failed
+/// authentications name it), over plain TCP or TLS alike.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub SocketAddr);
+
+// One impl per listener: a blanket one over every listener would overlap
+// axum's own for `TapIo`.
+impl Connected<IncomingStream<'_, TcpListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, super::tls::TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, super::tls::TlsListener>) -> Self {
+        Peer(*stream.remote_addr())
+    }
+}
+
 /// Serves until `shutdown` completes, then finishes in-flight requests.
 /// The background work (interrupted changes, periodic re-verification)
 /// runs alongside and stops with it.
-pub async fn serve(
-    listener: TcpListener,
+pub async fn serve<L>(
+    listener: L,
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    L: Listener<Addr = SocketAddr>,
+    for<'a> Peer: Connected<IncomingStream<'a, L>>,
+{
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let interval = state.settings.reverify_interval;
     let background = tokio::spawn(super::verification::background(
@@ -185,8 +211,7 @@ pub async fn serve(
             let _ = stop_rx.wait_for(|stop| *stop).await;
         },
     ));
-    // The peer address reaches handlers (failed authentications name it).
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let app = router(state).into_make_service_with_connect_info::<Peer>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
@@ -198,22 +223,37 @@ pub async fn serve(
 /// `deputy serve`: serves until SIGTERM (`docker stop`, Kubernetes) or
 /// SIGINT, then drains: `/readyz` answers 503 for `--shutdown-delay`, the
 /// listener closes, and requests in flight get `--shutdown-grace` to
-/// finish.
+/// finish. With `--tls-cert`, SIGHUP reloads the certificate.
 pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
+    // Read before anything else: a certificate that cannot be used should
+    // stop the start, not surface once the store is migrated.
+    let cert = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(super::tls::ServerCert::load(cert, key)?),
+        _ => None,
+    };
     let state = prepare(&config).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     tracing::info!(
         address = %listener.local_addr()?,
+        tls = cert.is_some(),
         account = %config.account,
         principal = %state.principal,
         "deputy broker listening"
     );
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let mut server = tokio::spawn(serve(listener, state.clone(), async move {
+    let stopped = async move {
         let _ = stop_rx.wait_for(|stop| *stop).await;
-    }));
+    };
+    let mut server = match cert {
+        Some(cert) => {
+            let tls = super::tls::TlsListener::new(listener, cert.server_config()?)?;
+            tokio::spawn(reload_on_hangup(cert)?);
+            tokio::spawn(serve(tls, state.clone(), stopped))
+        }
+        None => tokio::spawn(serve(listener, state.clone(), stopped)),
+    };
     let signal = tokio::select! {
         served = &mut server => return Ok(served??),
         signal = termination() => signal?,
@@ -243,6 +283,25 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Reloads the certificate on every SIGHUP (the signal is subscribed to
+/// before this returns, so none is missed once serving starts).
+fn reload_on_hangup(
+    cert: Arc<super::tls::ServerCert>,
+) -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup())?;
+    Ok(async move {
+        while hangup.recv().await.is_some() {
+            match cert.reload() {
+                Ok(()) => {
+                    tracing::info!("SIGHUP: reloaded the TLS certificate; new connections get it")
+                }
+                Err(e) => tracing::error!(error = %e, "SIGHUP: kept the TLS certificate in use"),
+            }
+        }
+    })
 }
 
 /// The first SIGTERM or SIGINT.

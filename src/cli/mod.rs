@@ -14,7 +14,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::broker::config::ServeConfig;
-use crate::client::Client;
+use crate::client::{Client, Transport};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -125,6 +125,17 @@ pub struct BrokerArgs {
     /// secret mounted as a file.
     #[arg(long, env = "DEPUTY_TOKEN_FILE", value_name = "FILE")]
     pub token_file: Option<std::path::PathBuf>,
+
+    /// Also trust these CA certificates (PEM) for the broker's HTTPS
+    /// certificate, for a broker behind a private CA.
+    #[arg(long, env = "DEPUTY_CA_FILE", value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+
+    /// Allow an http:// endpoint on another host. Plain HTTP is refused
+    /// except to this machine: keys, ID tokens and AWS credentials would
+    /// cross the network in clear. It never turns off certificate checks.
+    #[arg(long, env = "DEPUTY_INSECURE")]
+    pub insecure: bool,
 }
 
 impl BrokerArgs {
@@ -145,12 +156,20 @@ impl BrokerArgs {
                 ", or use the CI job's OIDC ID token with --id-token"
             ),
         };
-        Ok(self.client_with(token))
+        self.client_with(token)
     }
 
     /// A client presenting `token` (an OIDC ID token) instead of a key.
-    pub fn client_with(&self, token: String) -> Client {
-        Client::new(self.endpoint.clone(), token, Duration::from_secs(30))
+    pub fn client_with(&self, token: String) -> anyhow::Result<Client> {
+        let transport = Transport::new(self.ca_file.as_deref(), self.insecure)
+            .map_err(|e| anyhow::anyhow!("--ca-file: {e}"))?;
+        Client::new(
+            self.endpoint.clone(),
+            token,
+            Duration::from_secs(30),
+            &transport,
+        )
+        .map_err(|e| anyhow::anyhow!("--endpoint: {e}"))
     }
 }
 

@@ -80,7 +80,7 @@ pub async fn fetch(args: &RunArgs) -> anyhow::Result<RunCredentials> {
     let client = match &args.id_token {
         Some(source) => args
             .broker
-            .client_with(source.token(&args.id_token_audience).await?),
+            .client_with(source.token(&args.id_token_audience).await?)?,
         None => args.broker.client()?,
     };
     let issued = client

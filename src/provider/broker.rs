@@ -32,22 +32,28 @@ pub struct Broker {
 }
 
 impl Broker {
-    pub fn new(settings: BrokerSettings) -> Broker {
+    pub fn new(settings: BrokerSettings) -> Result<Broker, Diagnostics> {
         let client = match (&settings.endpoint, &settings.token) {
-            (Some(endpoint), Some(token)) => Some(Client::new(
-                endpoint.clone(),
-                token.clone(),
-                REQUEST_TIMEOUT,
-            )),
+            (Some(endpoint), Some(token)) => Some(
+                Client::new(
+                    endpoint.clone(),
+                    token.clone(),
+                    REQUEST_TIMEOUT,
+                    &settings.transport,
+                )
+                .map_err(|why| {
+                    Diagnostics::from(Diagnostic::error("Cannot use the deputy broker", why))
+                })?,
+            ),
             _ => None,
         };
-        Broker {
+        Ok(Broker {
             settings,
             client,
             account: OnceCell::new(),
             stacks: OnceCell::new(),
             integrations: Mutex::new(HashMap::new()),
-        }
+        })
     }
 
     /// The client, or a diagnostic saying which setting is missing.
@@ -76,7 +82,9 @@ impl Broker {
                 "This needs the deputy broker, and the provider has no broker endpoint: set `endpoint` in the provider block or the DEPUTY_ENDPOINT environment variable.",
             ))
         })?;
-        Ok(Client::new(endpoint, token, REQUEST_TIMEOUT))
+        Client::new(endpoint, token, REQUEST_TIMEOUT, &self.settings.transport).map_err(|why| {
+            Diagnostics::from(Diagnostic::error("Cannot use the deputy broker", why))
+        })
     }
 
     /// The account, fetched once; checked against the provider's `account`

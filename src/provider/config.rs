@@ -1,10 +1,11 @@
-//! The `provider "deputy"` block: where the broker is and how to
-//! authenticate, with `DEPUTY_ENDPOINT` / `DEPUTY_TOKEN` fallbacks so CI
-//! can inject them without touching configuration.
+//! The `provider "deputy"` block: where the broker is, how to reach it and
+//! how to authenticate, with `DEPUTY_*` environment fallbacks so CI can
+//! inject them without touching configuration.
 //!
 //! Nothing here is required: provider functions are pure and work without a
 //! broker. Resources and data sources that need one say so when they run.
 
+use crate::client::Transport;
 use crate::model::AccountName;
 use crate::model::trust_policy;
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -13,6 +14,8 @@ use crate::tfplugin::value::{Type, Value};
 
 pub const ENDPOINT_ENV: &str = "DEPUTY_ENDPOINT";
 pub const TOKEN_ENV: &str = "DEPUTY_TOKEN";
+pub const CA_FILE_ENV: &str = "DEPUTY_CA_FILE";
+pub const INSECURE_ENV: &str = "DEPUTY_INSECURE";
 
 pub fn schema() -> Schema {
     Schema::new(
@@ -33,6 +36,22 @@ pub fn schema() -> Schema {
                  variable. Prefer the variable: a key in configuration ends up in plan files.",
             )
             .sensitive(),
+            Attribute::optional(
+                "ca_file",
+                Type::String,
+                "Path of CA certificates (PEM) to trust for the broker's HTTPS certificate, beside \
+                 the system's: for a broker behind a private CA. Defaults to the `DEPUTY_CA_FILE` \
+                 environment variable.",
+            ),
+            Attribute::optional(
+                "insecure",
+                Type::Bool,
+                "Allow an `http://` endpoint on another host. Plain HTTP is refused except to this \
+                 machine (localhost, 127.0.0.0/8, ::1), because the API key and, for ephemeral \
+                 credentials, AWS credentials would cross the network in clear. It never turns off \
+                 certificate checks. Defaults to the `DEPUTY_INSECURE` environment variable \
+                 (`true` or `1`), else false.",
+            ),
             Attribute::optional(
                 "account",
                 Type::String,
@@ -127,6 +146,7 @@ fn check_token(token: &str) -> Result<(), String> {
 pub struct BrokerSettings {
     pub endpoint: Option<reqwest::Url>,
     pub token: Option<String>,
+    pub transport: Transport,
     pub account: Option<AccountName>,
     pub max_trust_policy_length: usize,
 }
@@ -185,6 +205,16 @@ impl BrokerSettings {
                 Some(raw)
             }
         };
+        let transport = transport(config, &env)?;
+        if let Some(endpoint) = &endpoint {
+            transport.check(endpoint).map_err(|why| {
+                let d = Diagnostic::error("Plain HTTP to the deputy broker", format!("{why}."));
+                Diagnostics::from(match config.get("endpoint") {
+                    Value::String(_) => d.at(AttributePath::attr("endpoint")),
+                    _ => d,
+                })
+            })?;
+        }
         let account = match config.get("account") {
             Value::String(s) => Some(s.parse().map_err(|e: crate::model::Invalid| {
                 Diagnostics::from(
@@ -197,11 +227,47 @@ impl BrokerSettings {
         Ok(BrokerSettings {
             endpoint,
             token,
+            transport,
             account,
             max_trust_policy_length: max_trust_policy_length(config)
                 .unwrap_or(trust_policy::DEFAULT_MAX_LENGTH),
         })
     }
+}
+
+/// `ca_file` and `insecure`, or their environment variables.
+fn transport(
+    config: &Value,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Transport, Diagnostics> {
+    let (ca_file, ca_at) = match config.get("ca_file").as_str() {
+        Some(path) => (Some(path.to_string()), Some(AttributePath::attr("ca_file"))),
+        None => (env(CA_FILE_ENV).filter(|v| !v.is_empty()), None),
+    };
+    let insecure = match config.get("insecure").as_bool() {
+        Some(insecure) => insecure,
+        None => match env(INSECURE_ENV).as_deref().map(str::trim) {
+            None | Some("" | "false" | "0") => false,
+            Some("true" | "1") => true,
+            Some(other) => {
+                return Err(Diagnostic::error(
+                    format!("Invalid {INSECURE_ENV}"),
+                    format!("{INSECURE_ENV} is {other:?}; use true or false."),
+                )
+                .into());
+            }
+        },
+    };
+    Transport::new(ca_file.as_deref().map(std::path::Path::new), insecure).map_err(|why| {
+        let d = Diagnostic::error("Unusable CA file", format!("{why}."));
+        Diagnostics::from(match ca_at {
+            Some(path) => d.at(path),
+            None => Diagnostic {
+                summary: format!("Unusable CA file in {CA_FILE_ENV}"),
+                ..d
+            },
+        })
+    })
 }
 
 #[cfg(test)]

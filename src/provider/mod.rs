@@ -43,7 +43,7 @@ impl Provider for DeputyProvider {
         config: &Value,
         _terraform_version: &str,
     ) -> Result<Broker, Diagnostics> {
-        BrokerSettings::from_config(config, |name| std::env::var(name).ok()).map(Broker::new)
+        BrokerSettings::from_config(config, |name| std::env::var(name).ok()).and_then(Broker::new)
     }
 
     fn registry(&self) -> Registry<Broker> {

@@ -130,7 +130,13 @@ impl Broker {
     }
 
     pub fn client(&self, token: &str, timeout: Duration) -> Client {
-        Client::new(self.base.parse().unwrap(), token.into(), timeout)
+        Client::new(
+            self.base.parse().unwrap(),
+            token.into(),
+            timeout,
+            &Default::default(),
+        )
+        .unwrap()
     }
 
     pub fn admin(&self) -> Client {

@@ -442,7 +442,9 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
                 format!("http://127.0.0.1:{port}/").parse().unwrap(),
                 token.trim().into(),
                 Duration::from_secs(5),
-            );
+                &Default::default(),
+            )
+            .unwrap();
             if let Ok(a) = c.account().await {
                 account = Some(a);
                 break;

@@ -1,7 +1,6 @@
 //! Durability: `kill -9` the real `deputy serve` in the middle of a burst of
 //! writes, restart it on the same store, and find every acknowledged write.
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,55 +8,8 @@ use deputy::api::StackInput;
 use deputy::client::Client;
 
 use crate::on_both;
-use crate::support::{Backend, PRINCIPAL};
-
-struct Broker {
-    child: tokio::process::Child,
-    base: String,
-}
-
-async fn spawn(store: &str, dir: &std::path::Path) -> Broker {
-    spawn_with(store, dir, &[]).await
-}
-
-/// With extra `deputy serve` flags.
-async fn spawn_with(store: &str, dir: &std::path::Path, args: &[&str]) -> Broker {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
-        .args([
-            "serve",
-            "--account",
-            "acme",
-            "--principal-arn",
-            PRINCIPAL,
-            "--store",
-            store,
-        ])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .arg("--bootstrap-key-file")
-        .arg(dir.join("admin.key"))
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}/");
-    for _ in 0..200 {
-        if reqwest::get(format!("{base}readyz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return Broker { child, base };
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("deputy serve did not become ready");
-}
+use crate::process::{ServeProcess, admin_token};
+use crate::support::Backend;
 
 on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
     let dir = tempfile::tempdir().unwrap();
@@ -65,16 +17,15 @@ on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
         Backend::Sqlite => format!("sqlite://{}/deputy.db", dir.path().display()),
         Backend::Postgres => crate::support::postgres().fresh_database(),
     };
-    let mut broker = spawn(&store, dir.path()).await;
-    let token = std::fs::read_to_string(dir.path().join("admin.key"))
-        .unwrap()
-        .trim()
-        .to_string();
+    let mut broker = ServeProcess::spawn(&store, dir.path(), &[]).await;
+    let token = admin_token(dir.path());
     let client = Client::new(
         broker.base.parse().unwrap(),
         token.clone(),
         Duration::from_secs(5),
-    );
+        &Default::default(),
+    )
+    .unwrap();
     let acked = Arc::new(Mutex::new(Vec::new()));
     let writers: Vec<_> = (0..4)
         .map(|w| {
@@ -106,12 +57,14 @@ on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
     }
     let acked = acked.lock().unwrap().clone();
 
-    let restarted = spawn(&store, dir.path()).await;
+    let restarted = ServeProcess::spawn(&store, dir.path(), &[]).await;
     let client = Client::new(
         restarted.base.parse().unwrap(),
         token,
         Duration::from_secs(5),
-    );
+        &Default::default(),
+    )
+    .unwrap();
     let present: std::collections::HashSet<String> = client
         .stacks()
         .await
@@ -171,10 +124,9 @@ async fn data_files_are_private_and_postgres_needs_a_key_file() {
 async fn sigterm_fails_readiness_then_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let store = format!("sqlite://{}/deputy.db", dir.path().display());
-    let mut broker = spawn_with(&store, dir.path(), &["--shutdown-delay", "2"]).await;
-    let pid = nix::unistd::Pid::from_raw(broker.child.id().unwrap() as i32);
+    let mut broker = ServeProcess::spawn(&store, dir.path(), &["--shutdown-delay", "2"]).await;
     let signalled = std::time::Instant::now();
-    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    broker.signal(nix::sys::signal::Signal::SIGTERM);
     tokio::time::sleep(Duration::from_millis(500)).await;
     let ready = reqwest::get(format!("{}readyz", broker.base))
         .await

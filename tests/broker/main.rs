@@ -11,6 +11,8 @@ mod oidc;
 mod oidc_issuer;
 mod openapi;
 mod postgres_tls;
+mod process;
 mod registry;
 mod schemathesis;
 mod support;
+mod tls;

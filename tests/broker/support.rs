@@ -97,7 +97,9 @@ impl TestBroker {
             self.base.parse().unwrap(),
             token.to_string(),
             Duration::from_secs(10),
+            &Default::default(),
         )
+        .unwrap()
     }
 
     /// The directory holding the SQLite files and the bootstrap key.
@@ -125,6 +127,8 @@ impl Drop for TestBroker {
 pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
     ServeConfig {
         listen: "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
+        tls_cert: None,
+        tls_key: None,
         store_url: store_url.to_string(),
         account: "acme".parse().unwrap(),
         principal_arn: Some(PRINCIPAL.parse().unwrap()),

@@ -65,3 +65,39 @@ fn tf_log_shows_provider_logs_at_their_level() {
     );
     assert!(line.contains("@module=deputy"), "{line}");
 }
+
+#[test]
+fn plain_http_to_another_host_needs_insecure() {
+    let block = |extra: &str| {
+        format!(
+            "provider \"deputy\" {{\n  endpoint = \"http://deputy.example.com:8420\"\n  token = \"dpk_a_b\"\n{extra}}}\n{USES_PROVIDER}"
+        )
+    };
+    let errors = Workspace::new(&block("")).fails(&["plan", "-input=false", "-no-color"]);
+    assert_contains(
+        &errors,
+        r#"Error: Plain HTTP to the deputy broker with provider["registry.terraform.io/deputy/deputy"]"#,
+    );
+    // On the attribute: Terraform quotes its line.
+    assert_contains(
+        &errors,
+        r#"endpoint = "http://deputy.example.com:8420" the broker endpoint"#,
+    );
+    assert_contains(&errors, "`insecure = true` in the provider block");
+    let ws = Workspace::new(&block("  insecure = true\n"));
+    let out = ws
+        .command(&["plan", "-input=false", "-no-color"])
+        .output()
+        .expect("terraform plan");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn an_unreadable_ca_file_is_reported_on_the_attribute() {
+    let ws = Workspace::new(&format!(
+        "provider \"deputy\" {{\n  endpoint = \"https://deputy.example.com\"\n  ca_file = \"/nonexistent/ca.pem\"\n}}\n{USES_PROVIDER}"
+    ));
+    let errors = ws.fails(&["plan", "-input=false", "-no-color"]);
+    assert_contains(&errors, "Error: Unusable CA file");
+    assert_contains(&errors, "cannot read the CA file /nonexistent/ca.pem");
+}
