@@ -23,34 +23,73 @@ pub struct Broker {
     key_id: String,
     key_secret: String,
     args: Vec<String>,
+    /// `--store`: None for a SQLite file in `dir`.
+    store: Option<String>,
     pub admin_token: String,
 }
 
 impl Broker {
     /// Starts a broker on a fresh SQLite store; `args` are extra flags.
     pub async fn start(fc: &Fakecloud, key: &AccessKey, args: &[&str]) -> Broker {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        Self::start_on(fc, key, args, None).await
+    }
+
+    /// On `store` (a PostgreSQL URL), or a fresh SQLite file when None.
+    pub async fn start_on(
+        fc: &Fakecloud,
+        key: &AccessKey,
+        args: &[&str],
+        store: Option<String>,
+    ) -> Broker {
         let mut b = Broker {
             child: None,
-            base: format!("http://127.0.0.1:{port}/"),
-            port,
+            base: String::new(),
+            port: 0,
             dir: tempfile::tempdir().unwrap(),
             endpoint: fc.endpoint.clone(),
             key_id: key.id.clone(),
             key_secret: key.secret.clone(),
             args: args.iter().map(|a| a.to_string()).collect(),
+            store,
             admin_token: String::new(),
         };
+        b.pick_port();
         b.launch().await.expect("deputy serve starts");
         b.admin_token = std::fs::read_to_string(b.dir.path().join("admin.key"))
             .unwrap()
             .trim()
             .to_string();
         b
+    }
+
+    /// Another replica on the same PostgreSQL store, with the same flags
+    /// and AWS identity, on its own port.
+    pub async fn replica(&self) -> Broker {
+        assert!(self.store.is_some(), "replicas share a PostgreSQL store");
+        let mut b = Broker {
+            child: None,
+            base: String::new(),
+            port: 0,
+            dir: tempfile::tempdir().unwrap(),
+            endpoint: self.endpoint.clone(),
+            key_id: self.key_id.clone(),
+            key_secret: self.key_secret.clone(),
+            args: self.args.clone(),
+            store: self.store.clone(),
+            admin_token: self.admin_token.clone(),
+        };
+        b.pick_port();
+        b.launch().await.expect("the replica starts");
+        b
+    }
+
+    fn pick_port(&mut self) {
+        self.port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        self.base = format!("http://127.0.0.1:{}/", self.port);
     }
 
     /// The SQLite files and the bootstrap key.
@@ -78,7 +117,11 @@ impl Broker {
             .arg("serve")
             .args(["--account", "acme"])
             .arg("--store")
-            .arg(format!("sqlite://{}/deputy.db", self.dir.path().display()))
+            .arg(
+                self.store
+                    .clone()
+                    .unwrap_or_else(|| format!("sqlite://{}/deputy.db", self.dir.path().display())),
+            )
             .args(["--listen", &format!("127.0.0.1:{}", self.port)])
             .arg("--bootstrap-key-file")
             .arg(self.dir.path().join("admin.key"))

@@ -12,6 +12,11 @@ mod oidc;
 #[allow(dead_code)]
 #[path = "../common/oidc_issuer.rs"]
 mod oidc_issuer;
+// Shared with the other test binary; each uses part of it.
+#[allow(dead_code)]
+#[path = "../common/pg_cluster.rs"]
+mod pg_cluster;
+mod replicas;
 mod runs;
 mod scale;
 mod scenarios;

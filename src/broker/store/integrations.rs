@@ -334,8 +334,12 @@ impl Store {
 
 impl Store {
     /// Broker-mode integrations with attachments whose last verification is
-    /// older than `interval`, each claimed for this replica (for 15
-    /// minutes) so no other replica re-verifies it at the same time.
+    /// older than `interval`, each claimed for this replica so no other
+    /// replica re-verifies it at the same time. The claim ends when the
+    /// verification is recorded, or after 15 minutes (the replica that
+    /// took it is then presumed gone); it is taken only while the
+    /// integration is still due, so a replica that listed it before
+    /// another recorded its verification does not run it again.
     pub async fn claim_due_reverifications(
         &self,
         interval: std::time::Duration,
@@ -359,11 +363,13 @@ impl Store {
         for id in ids {
             let done = sqlx::query(
                 "UPDATE integrations SET reverify_claimed_until = $1 WHERE id = $2 \
-                 AND (reverify_claimed_until IS NULL OR reverify_claimed_until < $3)",
+                 AND (reverify_claimed_until IS NULL OR reverify_claimed_until < $3) \
+                 AND (last_verified_at IS NULL OR last_verified_at < $4)",
             )
             .bind(&claim_until)
             .bind(&id)
             .bind(&at)
+            .bind(&due_before)
             .execute(&self.pool)
             .await?;
             if done.rows_affected() == 1 {
@@ -383,7 +389,9 @@ pub enum Reverified<'a> {
 }
 
 /// The report and, when the role-level probes passed, the fingerprint they
-/// proved; `None` takes the integration out of vending.
+/// proved; `None` takes the integration out of vending. A recorded
+/// verification also ends any re-verification claim: the integration is
+/// next due one interval from now, whichever replica takes it then.
 pub(super) async fn write_verification(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     id: &str,
@@ -391,8 +399,8 @@ pub(super) async fn write_verification(
     verified_config: Option<&str>,
 ) -> ApiResult<()> {
     sqlx::query(
-        "UPDATE integrations SET last_verified_at = $1, last_verification = $2, verified_config = $3 \
-         WHERE id = $4",
+        "UPDATE integrations SET last_verified_at = $1, last_verification = $2, verified_config = $3, \
+         reverify_claimed_until = NULL WHERE id = $4",
     )
     .bind(now())
     .bind(serde_json::to_string(report).expect("report serializes"))
