@@ -8,16 +8,19 @@ fn main() -> ExitCode {
     let mut cli = deputy::cli::Cli::parse();
     // SAFETY: no other thread exists yet; the runtime starts below.
     unsafe { cli.take_secrets_from_environment() };
-    tracing_subscriber::fmt()
+    let level = tracing_subscriber::EnvFilter::try_from_env("DEPUTY_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_env_filter(level);
+    match cli.log_format {
         // Colours only for a person at a terminal: a log file or a log
         // shipper gets plain text.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("DEPUTY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
+        deputy::cli::LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        deputy::cli::LogFormat::Json => logs.json().init(),
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

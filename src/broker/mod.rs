@@ -8,6 +8,7 @@
 //! - [`oidc`]: OIDC ID tokens as runner identities (discovery, keys,
 //!   validation);
 //! - [`rate_limit`]: the per-caller budget for credential requests;
+//! - [`metrics`]: what `/metrics` reports;
 //! - [`api`]: routes, one file per group;
 //! - [`error`]: the one error type and its problem-details answers;
 //! - [`verification`]: when roles are verified, what is recorded, and how
@@ -20,6 +21,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod metrics;
 pub mod oidc;
 pub mod rate_limit;
 pub mod server;

@@ -94,8 +94,9 @@ async fn discover_principal(sts: &crate::sts::Sts) -> anyhow::Result<crate::mode
         .map_err(|e: crate::model::Invalid| anyhow::anyhow!("{e}; set --principal-arn"))
 }
 
-/// The first admin key: written to a 0600 file and announced on stderr,
-/// never logged (logs are shipped and kept; the file is for the operator).
+/// The first admin key: written to a 0600 file; the log names the file and
+/// the key's id, never its secret (logs are shipped and kept; the file is
+/// for the operator).
 /// Minted once per store: when brokers start together on an empty
 /// database, one wins (a database guard) and the others remove the file
 /// they wrote and go on.
@@ -160,13 +161,14 @@ async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow:
             anyhow::bail!("cannot store the bootstrap admin key: {e}");
         }
     }
-    eprintln!(
-        "deputy: first start: created admin API key {} and wrote it to {} (mode 0600).\n\
-         deputy: use it with `export DEPUTY_TOKEN=$(cat {})`, create named keys with \
-         `deputy token create`, then revoke this one.",
-        minted.stored.key.id,
-        path.display(),
-        path.display()
+    // A log event, not a bare line on stderr, so JSON logs stay JSON; it
+    // names the key and the file, never the key's secret.
+    tracing::warn!(
+        key_id = %minted.stored.key.id,
+        file = %path.display(),
+        "first start: created the bootstrap admin API key and wrote it to the file (mode 0600); \
+         use it with `export DEPUTY_TOKEN_FILE=<file>`, create named keys with `deputy token \
+         create`, then revoke this one"
     );
     Ok(())
 }

@@ -100,7 +100,8 @@ pub async fn verify(
         retry: state.settings.verify_retry,
     };
     let id = &integration.id;
-    state
+    let started = std::time::Instant::now();
+    let report = state
         .sts
         .verify(&request, &|p| {
             tracing::info!(
@@ -112,7 +113,9 @@ pub async fn verify(
                 "role not assumable yet (AccessDenied); retrying, new IAM roles take a while"
             )
         })
-        .await
+        .await;
+    state.metrics.verification(report.ok, started.elapsed());
+    report
 }
 
 /// Whether the role-level probes passed (every step but the confirmations).

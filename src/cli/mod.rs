@@ -28,6 +28,23 @@ use crate::client::{Client, Transport};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// How log lines are written to stderr: `text` for people, `json` (one
+    /// object a line) for log shippers. DEPUTY_LOG sets the level.
+    #[arg(
+        long,
+        global = true,
+        env = "DEPUTY_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

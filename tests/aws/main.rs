@@ -7,6 +7,7 @@
 
 mod broker;
 mod fakecloud;
+mod metrics;
 mod oidc;
 // Shared with the broker tests; each uses part of it.
 #[allow(dead_code)]

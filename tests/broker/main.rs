@@ -4,6 +4,7 @@
 mod authz;
 mod cli;
 mod durability;
+mod metrics;
 mod oidc;
 // Shared with the AWS tests; each uses part of it.
 #[allow(dead_code)]

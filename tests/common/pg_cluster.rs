@@ -100,6 +100,7 @@ fn pg_command(program: &Path) -> Command {
 
 impl Postgres {
     fn start(tls: bool) -> Postgres {
+        remove_stale_clusters();
         let dir = tempfile::Builder::new()
             .prefix("deputy-pg")
             .tempdir()
@@ -190,6 +191,32 @@ impl Postgres {
             String::from_utf8_lossy(&out.stderr)
         );
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+}
+
+/// Clusters outlive their test process by design (nothing runs at exit);
+/// their directories are removed here, once no server runs in them and
+/// they are old enough not to be one another process is still creating.
+fn remove_stale_clusters() {
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for entry in std::fs::read_dir(std::env::temp_dir())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let path = entry.path();
+        let named = entry.file_name().to_string_lossy().starts_with("deputy-pg");
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < hour_ago);
+        let running = std::fs::read_to_string(path.join("data/postmaster.pid"))
+            .ok()
+            .and_then(|pid| pid.lines().next().map(str::to_string))
+            .is_some_and(|pid| Path::new("/proc").join(pid.trim()).exists());
+        if named && old && !running {
+            let _ = std::fs::remove_dir_all(&path);
+        }
     }
 }
 

@@ -55,32 +55,62 @@ pub fn null_binary() -> PathBuf {
         })
 }
 
-/// A filesystem mirror holding the provider build, shared by every test.
+/// Terraform's name for this machine's platform (`linux_amd64`,
+/// `darwin_arm64`, ...): where a mirror keeps a provider's binary.
+pub fn terraform_platform() -> String {
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        other => other,
+    };
+    format!("{}_{arch}", std::env::consts::OS)
+}
+
+/// A filesystem mirror holding the provider build, shared by every test of
+/// this process. It lives under cargo's target tmp directory and holds
+/// hard links, not copies (a debug provider is a quarter of a gigabyte);
+/// mirrors of test processes that are gone are removed first.
 fn mirror() -> &'static Path {
     static MIRROR: OnceLock<PathBuf> = OnceLock::new();
     MIRROR.get_or_init(|| {
-        let root = tempfile::Builder::new()
-            .prefix("deputy-mirror")
-            .tempdir()
-            .expect("mirror dir")
-            .keep();
-        let dir = root.join(format!(
-            "registry.terraform.io/deputy/deputy/{PROVIDER_VERSION}/linux_amd64"
-        ));
-        std::fs::create_dir_all(&dir).expect("mirror layout");
-        std::fs::copy(
-            provider_binary(),
-            dir.join(format!("terraform-provider-deputy_v{PROVIDER_VERSION}")),
-        )
-        .expect("copy provider into mirror");
+        let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        for stale in std::fs::read_dir(parent).into_iter().flatten().flatten() {
+            let name = stale.file_name().to_string_lossy().into_owned();
+            if let Some(pid) = name.strip_prefix("terraform-mirror-")
+                && !Path::new("/proc").join(pid).exists()
+            {
+                let _ = std::fs::remove_dir_all(stale.path());
+            }
+        }
+        let root = parent.join(format!("terraform-mirror-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let platform = terraform_platform();
+        let place = |source: &Path, dir: PathBuf, name: &str| {
+            std::fs::create_dir_all(&dir).expect("mirror layout");
+            let target = dir.join(name);
+            if std::fs::hard_link(source, &target).is_err() {
+                std::fs::copy(source, &target).expect("copy a provider into the mirror");
+            }
+        };
+        place(
+            &provider_binary(),
+            root.join(format!(
+                "registry.terraform.io/deputy/deputy/{PROVIDER_VERSION}/{platform}"
+            )),
+            &format!("terraform-provider-deputy_v{PROVIDER_VERSION}"),
+        );
         // Peers fetched by `scripts/setup --peers` (for side-by-side
         // benchmarks) are mirrored too.
         let null = null_binary();
         if null.exists() {
-            let dir = root.join("registry.terraform.io/hashicorp/null/2.1.2/linux_amd64");
-            std::fs::create_dir_all(&dir).expect("mirror layout");
-            std::fs::copy(&null, dir.join("terraform-provider-null_v2.1.2_x4"))
-                .expect("copy null into mirror");
+            place(
+                &null,
+                root.join(format!(
+                    "registry.terraform.io/hashicorp/null/2.1.2/{platform}"
+                )),
+                "terraform-provider-null_v2.1.2_x4",
+            );
         }
         root
     })

@@ -51,6 +51,7 @@ pub async fn issue(
             ),
         });
     }
+    let started = std::time::Instant::now();
     let session_name = names::session_name(&req.run_id);
     // Refusals are audited too: a runner asking beyond its scope is news.
     // Checked first: nothing of an invalid run id or stack id is written.
@@ -90,6 +91,16 @@ pub async fn issue(
         ),
         Err(e) => (e.code().to_string(), e.to_string(), None, None, None),
     };
+    state.metrics.vend(
+        match &result {
+            Ok(_) => "issued",
+            Err(e) if e.code() == ProblemCode::AssumeRoleFailed || e.status().is_server_error() => {
+                "failed"
+            }
+            Err(_) => "refused",
+        },
+        started.elapsed(),
+    );
     let (key_id, token) = match &runner {
         Runner::Key { key, .. } => (Some(key.id.as_str()), None),
         Runner::Token(t) => (None, Some(t)),
@@ -308,6 +319,7 @@ async fn issue_for(
         })
         .await
         .map_err(|e| {
+            state.metrics.sts_error("AssumeRole", &e.code);
             ApiError::conflict(
                 ProblemCode::AssumeRoleFailed,
                 format!(

@@ -1,4 +1,6 @@
-//! Liveness, readiness and the API document. No key needed.
+//! Liveness, readiness, metrics and the API document. No key needed:
+//! probes and scrapers carry none, and none of these answers holds an id
+//! or a secret.
 
 use std::sync::Arc;
 
@@ -35,6 +37,23 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "store unreachable\n")
     }
+}
+
+/// Counters, histograms and gauges for Prometheus.
+#[utoipa::path(
+    operation_id = "health_metrics",
+    get, path = "/metrics", tag = "health", security(()),
+    responses((status = 200, description = "Requests by route and status, vend and verification latency, STS errors by code, store pool use, in the OpenMetrics text format.", body = String, content_type = "application/openmetrics-text")),
+)]
+pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let (open, idle) = state.store.pool_use();
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(open, idle),
+    )
 }
 
 #[utoipa::path(

@@ -26,6 +26,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get};
 
@@ -65,6 +66,7 @@ pub struct AppState {
     pub rate_limit: RateLimit,
     /// Set on SIGTERM/SIGINT: `/readyz` answers 503 while requests drain.
     pub draining: std::sync::atomic::AtomicBool,
+    pub metrics: crate::broker::metrics::Metrics,
     /// Whether the broker runs on role credentials (sessions capped at 1 h),
     /// found out on first need.
     role_chaining: tokio::sync::OnceCell<bool>,
@@ -79,6 +81,7 @@ impl AppState {
         settings: Settings,
         oidc: OidcVerifier,
     ) -> Self {
+        let metrics = crate::broker::metrics::Metrics::new(store.pool_max());
         AppState {
             store,
             account,
@@ -88,6 +91,7 @@ impl AppState {
             settings,
             oidc,
             draining: std::sync::atomic::AtomicBool::new(false),
+            metrics,
             role_chaining: tokio::sync::OnceCell::new(),
         }
     }
@@ -183,6 +187,7 @@ pub fn routes() -> Vec<Route> {
     let mut all = vec![
         route("/healthz", M::GET, get(health::healthz)),
         route("/readyz", M::GET, get(health::readyz)),
+        route("/metrics", M::GET, get(health::metrics)),
         route("/v1/openapi.json", M::GET, get(health::openapi)),
         route("/v1/account", M::GET, get(account::get)),
     ];
@@ -236,7 +241,37 @@ pub fn router(state: Arc<AppState>) -> Router {
             ))
         })
         .layer(axum::middleware::map_response(no_store))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), counted))
         .with_state(state)
+}
+
+/// Counts and times every request by its route template.
+async fn counted(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    // Any token is a valid method to HTTP: only the ones routes use are
+    // labels of their own.
+    let method = match *request.method() {
+        Method::GET | Method::POST | Method::PUT | Method::PATCH | Method::DELETE => {
+            request.method().as_str().to_string()
+        }
+        _ => "other".to_string(),
+    };
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let response = next.run(request).await;
+    state.metrics.request(
+        &method,
+        &route,
+        response.status().as_u16(),
+        started.elapsed(),
+    );
+    response
 }
 
 /// No cache (a browser's, a proxy's) may keep an answer: some carry

@@ -90,6 +90,7 @@ impl Modify for BearerAuth {
     paths(
         super::health::healthz,
         super::health::readyz,
+        super::health::metrics,
         super::health::openapi,
         super::account::get,
         super::stacks::list,

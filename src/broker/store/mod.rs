@@ -94,6 +94,16 @@ impl Store {
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
+
+    /// Connections open and, of those, idle (for `/metrics`).
+    pub fn pool_use(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    /// The most connections the pool opens.
+    pub fn pool_max(&self) -> u32 {
+        self.pool.options().get_max_connections()
+    }
 }
 
 /// A PostgreSQL URL with libpq's `sslmode` semantics (`disable`, `prefer`,
