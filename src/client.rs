@@ -23,6 +23,9 @@ use serde::de::DeserializeOwned;
 use crate::api::*;
 use crate::model::Phase;
 
+/// Items a request asks for when following a list: the broker's maximum.
+const PAGE_SIZE: u32 = 1000;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The broker answered with a problem (boxed: a verification report
@@ -64,6 +67,7 @@ pub struct Client {
 }
 
 /// A request path: segments (escaped one by one) and query pairs.
+#[derive(Clone)]
 struct Target<'a> {
     segments: Vec<&'a str>,
     query: Vec<(&'static str, String)>,
@@ -242,6 +246,25 @@ impl Client {
         self.call::<(), ()>(Method::DELETE, target, None).await
     }
 
+    /// Every item of a list route, page after page (the largest pages the
+    /// broker serves, so a `for_each` over many stacks costs few requests).
+    async fn all<T: DeserializeOwned>(&self, target: Target<'_>) -> ClientResult<Vec<T>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut page = target.clone().query("limit", PAGE_SIZE.to_string());
+            if let Some(cursor) = cursor.take() {
+                page = page.query("cursor", cursor);
+            }
+            let list: List<T> = self.get(page).await?;
+            items.extend(list.items);
+            match list.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(items),
+            }
+        }
+    }
+
     pub async fn account(&self) -> ClientResult<Account> {
         self.get(at(["v1", "account"])).await
     }
@@ -256,7 +279,7 @@ impl Client {
     }
 
     pub async fn stacks(&self) -> ClientResult<Vec<Stack>> {
-        Ok(self.get::<List<Stack>>(at(["v1", "stacks"])).await?.items)
+        self.all(at(["v1", "stacks"])).await
     }
 
     pub async fn replace_stack(&self, id: &str, input: &StackInput) -> ClientResult<Stack> {
@@ -294,7 +317,7 @@ impl Client {
         for (k, v) in labels {
             target = target.query("label", format!("{k}={v}"));
         }
-        Ok(self.get::<List<Integration>>(target).await?.items)
+        self.all(target).await
     }
 
     pub async fn replace_integration(
@@ -338,13 +361,13 @@ impl Client {
         &self,
         integration_id: &str,
     ) -> ClientResult<Vec<Attachment>> {
-        let target = at(["v1", "integrations", integration_id, "attachments"]);
-        Ok(self.get::<List<Attachment>>(target).await?.items)
+        self.all(at(["v1", "integrations", integration_id, "attachments"]))
+            .await
     }
 
     pub async fn attachments_of_stack(&self, stack_id: &str) -> ClientResult<Vec<Attachment>> {
-        let target = at(["v1", "stacks", stack_id, "attachments"]);
-        Ok(self.get::<List<Attachment>>(target).await?.items)
+        self.all(at(["v1", "stacks", stack_id, "attachments"]))
+            .await
     }
 
     pub async fn update_attachment(
@@ -424,7 +447,7 @@ impl Client {
     }
 
     pub async fn keys(&self) -> ClientResult<Vec<ApiKey>> {
-        Ok(self.get::<List<ApiKey>>(at(["v1", "keys"])).await?.items)
+        self.all(at(["v1", "keys"])).await
     }
 
     pub async fn revoke_key(&self, id: &str) -> ClientResult<ApiKey> {
@@ -443,10 +466,7 @@ impl Client {
     }
 
     pub async fn runner_trusts(&self) -> ClientResult<Vec<RunnerTrust>> {
-        Ok(self
-            .get::<List<RunnerTrust>>(at(["v1", "runner-trusts"]))
-            .await?
-            .items)
+        self.all(at(["v1", "runner-trusts"])).await
     }
 
     pub async fn replace_runner_trust(
@@ -493,8 +513,14 @@ impl Client {
             .await
     }
 
-    /// Newest first, filtered.
+    /// Newest first, filtered: the first page of `filter.limit` events (100
+    /// by default) after `filter.cursor`.
     pub async fn audit(&self, filter: &AuditFilter) -> ClientResult<Vec<AuditEvent>> {
+        Ok(self.audit_page(filter).await?.items)
+    }
+
+    /// The same, with the cursor of the next page.
+    pub async fn audit_page(&self, filter: &AuditFilter) -> ClientResult<List<AuditEvent>> {
         let mut target = at(["v1", "audit"]);
         let fields = [
             ("action", &filter.action),
@@ -503,6 +529,7 @@ impl Client {
             ("stack_id", &filter.stack_id),
             ("outcome", &filter.outcome),
             ("since", &filter.since),
+            ("cursor", &filter.cursor),
         ];
         for (key, value) in fields {
             if let Some(v) = value {
@@ -512,7 +539,7 @@ impl Client {
         if let Some(limit) = filter.limit {
             target = target.query("limit", limit.to_string());
         }
-        Ok(self.get::<List<AuditEvent>>(target).await?.items)
+        self.get(target).await
     }
 }
 

@@ -82,4 +82,6 @@ pub struct AuditFilter {
     /// Newest first, at most this many (default 100).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page; opaque.
+    pub cursor: Option<String>,
 }

@@ -46,10 +46,26 @@ pub use trust::{
 };
 pub use verification::{Step, StepOutcome, VerificationState, VerifyQuery, VerifyReport};
 
-/// List answers wrap their items so fields (such as a page cursor) can be
-/// added without breaking clients.
+/// One page of a list. A page may hold fewer than `limit` items and still
+/// have a next one; the list is complete only once `next_cursor` is
+/// absent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct List<T> {
     pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Paging of a list route.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PageQuery {
+    /// At most this many items (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page; opaque.
+    pub cursor: Option<String>,
 }

@@ -216,6 +216,11 @@ pub struct IntegrationFilter {
     #[param(style = Form, explode)]
     #[serde(default)]
     pub label: Vec<String>,
+    /// At most this many matches (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page; opaque.
+    pub cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -144,7 +144,7 @@ pub fn phase_results(report: &VerifyReport, targets: &Targets) -> Vec<(StackId, 
 pub async fn attached(state: &AppState, integration: &str) -> ApiResult<Targets> {
     Ok(state
         .store
-        .attachments_of_integration(integration)
+        .attachments_of_integration(integration, &super::store::Page::all())
         .await?
         .into_iter()
         .map(|a| {

@@ -9,7 +9,7 @@ use crate::on_both;
 use crate::support::{ROLE, TestBroker};
 
 /// Routes anyone may call.
-const PUBLIC: [&str; 3] = ["/healthz", "/readyz", "/v1/openapi.json"];
+const PUBLIC: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/v1/openapi.json"];
 
 on_both!(every_route_checks_the_key, |backend| async move {
     let b = TestBroker::start(backend).await;

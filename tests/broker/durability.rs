@@ -172,7 +172,11 @@ async fn replicas_starting_together_mint_one_bootstrap_key() {
         .map(|f| dir.path().join(f).exists())
         .collect();
     assert_eq!(files.iter().filter(|e| **e).count(), 1, "{files:?}");
-    let keys = state.store.keys().await.unwrap();
+    let keys = state
+        .store
+        .keys(&deputy::broker::store::Page::all())
+        .await
+        .unwrap();
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert!(keys[0].expires_at.is_some(), "--bootstrap-key-expires-in");
     let written = if files[0] { "a.key" } else { "b.key" };
@@ -199,5 +203,13 @@ async fn replicas_starting_together_mint_one_bootstrap_key() {
             .await
             .unwrap()
     );
-    assert_eq!(state.store.keys().await.unwrap().len(), 1);
+    assert_eq!(
+        state
+            .store
+            .keys(&deputy::broker::store::Page::all())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -11,6 +11,7 @@ mod oidc;
 #[path = "../common/oidc_issuer.rs"]
 mod oidc_issuer;
 mod openapi;
+mod pagination;
 mod postgres_tls;
 mod process;
 mod registry;

@@ -12,7 +12,8 @@ use super::super::error::{ApiError, ApiResult};
 use super::super::store::attachments::AttachmentRecord;
 use super::super::verification;
 use super::openapi;
-use super::{AppState, Json, Path, Route, audit_event, parse, route, trust};
+use super::{AppState, Json, Path, Query, Route, audit_event, page, parse, route, trust};
+use crate::api::PageQuery;
 use crate::api::{
     Attachment, AttachmentInput, AttachmentUpdate, AuditEvent, Integration, List, ProblemCode,
 };
@@ -212,33 +213,41 @@ async fn refuse_with_report(
 
 #[utoipa::path(
     operation_id = "attachments_of_integration",
-    get, path = "/v1/integrations/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The integration's id.")),
-    responses((status = 200, description = "The integration's attachments, by stack.", body = List<Attachment>), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
+    get, path = "/v1/integrations/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The integration's id."), PageQuery),
+    responses((status = 200, description = "The integration's attachments, by stack, a page at a time.", body = List<Attachment>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Invalid),
 )]
 async fn of_integration(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<List<Attachment>>> {
-    let records = state.store.attachments_of_integration(&id).await?;
+    let page = page::page(q.limit, q.cursor.as_deref(), 1)?;
+    let records = state.store.attachments_of_integration(&id, &page).await?;
+    let list = page::list(records, &page, |r| vec![r.stack_id.to_string()]);
     Ok(axum::Json(List {
-        items: present(&state, records).await?,
+        items: present(&state, list.items).await?,
+        next_cursor: list.next_cursor,
     }))
 }
 
 #[utoipa::path(
     operation_id = "attachments_of_stack",
-    get, path = "/v1/stacks/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The stack's id.")),
-    responses((status = 200, description = "The stack's attachments, by integration.", body = List<Attachment>), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
+    get, path = "/v1/stacks/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The stack's id."), PageQuery),
+    responses((status = 200, description = "The stack's attachments, by integration, a page at a time.", body = List<Attachment>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Invalid),
 )]
 async fn of_stack(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<List<Attachment>>> {
-    let records = state.store.attachments_of_stack(&id).await?;
+    let page = page::page(q.limit, q.cursor.as_deref(), 1)?;
+    let records = state.store.attachments_of_stack(&id, &page).await?;
+    let list = page::list(records, &page, |r| vec![r.integration_id.to_string()]);
     Ok(axum::Json(List {
-        items: present(&state, records).await?,
+        items: present(&state, list.items).await?,
+        next_cursor: list.next_cursor,
     }))
 }
 

@@ -5,15 +5,11 @@ use std::sync::Arc;
 use axum::extract::State;
 
 use super::super::auth::Admin;
-use super::super::error::{ApiError, ApiResult};
+use super::super::error::ApiResult;
 use super::openapi;
-use super::{AppState, Query};
+use super::{AppState, Query, page};
 use crate::api::AuditFilter;
 use crate::api::{AuditEvent, List};
-
-/// Larger pages would hold a connection and build a large answer for one
-/// request.
-const MAX_LIMIT: i64 = 1000;
 
 #[utoipa::path(
     operation_id = "audit_list",
@@ -25,13 +21,9 @@ pub async fn list(
     _admin: Admin,
     Query(filter): Query<AuditFilter>,
 ) -> ApiResult<axum::Json<List<AuditEvent>>> {
-    if let Some(limit) = filter.limit.filter(|l| !(1..=MAX_LIMIT).contains(l)) {
-        return Err(ApiError::invalid(
-            "limit",
-            format!("limit is {limit}: ask for 1 to {MAX_LIMIT} events (default 100)"),
-        ));
-    }
-    Ok(axum::Json(List {
-        items: state.store.audit(&filter).await?,
-    }))
+    let page = page::page(filter.limit, filter.cursor.as_deref(), 2)?;
+    let items = state.store.audit(&filter, &page).await?;
+    Ok(axum::Json(page::list(items, &page, |e| {
+        vec![e.at.clone(), e.id.clone()]
+    })))
 }

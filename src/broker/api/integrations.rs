@@ -8,10 +8,10 @@ use axum::routing::{delete, get, post, put};
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
-use super::super::store::Reverified;
+use super::super::store::{Page, Reverified};
 use super::super::verification;
 use super::openapi;
-use super::{AppState, Json, Path, Route, audit_event, parse, route, trust};
+use super::{AppState, Json, Path, Route, audit_event, page, parse, route, trust};
 use crate::api::{
     AuditEvent, Integration, IntegrationFilter, IntegrationInput, Labels, List, ProblemCode,
     VerificationState,
@@ -126,9 +126,15 @@ fn filter(query: Option<&str>) -> ApiResult<IntegrationFilter> {
         match &*key {
             "space" => filter.space = Some(value.into_owned()),
             "label" => filter.label.push(value.into_owned()),
+            "cursor" => filter.cursor = Some(value.into_owned()),
+            "limit" => {
+                filter.limit = Some(value.parse().map_err(|_| {
+                    ApiError::invalid("limit", format!("limit is {value:?}: use a whole number"))
+                })?);
+            }
             other => {
                 return Err(ApiError::Malformed(format!(
-                    "unknown query parameter {other:?}: use space and label"
+                    "unknown query parameter {other:?}: use space, label, limit and cursor"
                 )));
             }
         }
@@ -139,7 +145,7 @@ fn filter(query: Option<&str>) -> ApiResult<IntegrationFilter> {
 #[utoipa::path(
     operation_id = "integrations_list",
     get, path = "/v1/integrations", tag = "integrations", params(IntegrationFilter),
-    responses((status = 200, description = "Matching integrations, by name.", body = List<Integration>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden),
+    responses((status = 200, description = "Matching integrations, by name, a page at a time.", body = List<Integration>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
 )]
 async fn list(
     State(state): State<Arc<AppState>>,
@@ -156,15 +162,36 @@ async fn list(
         })?;
         wanted.insert(k.to_string(), v.to_string());
     }
-    let items = state
-        .store
-        .integrations()
-        .await?
-        .into_iter()
-        .filter(|i| filter.space.as_ref().is_none_or(|s| *s == i.space))
-        .filter(|i| wanted.iter().all(|(k, v)| i.labels.get(k) == Some(v)))
-        .collect();
-    Ok(axum::Json(List { items }))
+    // Filters apply to the rows the store pages through: batches are read
+    // until the page holds `limit` matches (and one more, to know another
+    // page follows) or the integrations run out.
+    let page = page::page(filter.limit, filter.cursor.as_deref(), 1)?;
+    let wanted_rows = usize::try_from(page.fetch()).unwrap_or(usize::MAX);
+    let batch_size = page::MAX_LIMIT as usize;
+    let mut after = page.after.clone();
+    let mut items = Vec::new();
+    loop {
+        let batch = Page {
+            after,
+            limit: page::MAX_LIMIT,
+        };
+        let mut rows = state.store.integrations(&batch).await?;
+        let more = rows.len() > batch_size;
+        rows.truncate(batch_size);
+        after = rows.last().map(|i| vec![i.name.to_string()]);
+        items.extend(
+            rows.into_iter()
+                .filter(|i| filter.space.as_ref().is_none_or(|s| *s == i.space))
+                .filter(|i| wanted.iter().all(|(k, v)| i.labels.get(k) == Some(v))),
+        );
+        if !more || items.len() >= wanted_rows {
+            break;
+        }
+    }
+    items.truncate(wanted_rows);
+    Ok(axum::Json(page::list(items, &page, |i| {
+        vec![i.name.to_string()]
+    })))
 }
 
 #[utoipa::path(

@@ -9,8 +9,8 @@ use axum::routing::{delete, get, post};
 use super::super::auth::{Admin, mint, new_key_id};
 use super::super::error::{ApiError, ApiResult};
 use super::openapi;
-use super::{AppState, Json, Path, Route, parse, route};
-use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List};
+use super::{AppState, Json, Path, Query, Route, page, parse, route};
+use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List, PageQuery};
 use crate::model::StackId;
 use crate::model::timestamp::{self, now};
 
@@ -96,16 +96,19 @@ async fn create(
 
 #[utoipa::path(
     operation_id = "keys_list",
-    get, path = "/v1/keys", tag = "keys",
-    responses((status = 200, description = "Every key (never a secret).", body = List<ApiKey>), openapi::Unauthenticated, openapi::Forbidden),
+    get, path = "/v1/keys", tag = "keys", params(PageQuery),
+    responses((status = 200, description = "Keys (never a secret), oldest first, a page at a time.", body = List<ApiKey>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
 )]
 async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
+    Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<List<ApiKey>>> {
-    Ok(axum::Json(List {
-        items: state.store.keys().await?,
-    }))
+    let page = page::page(q.limit, q.cursor.as_deref(), 2)?;
+    let items = state.store.keys(&page).await?;
+    Ok(axum::Json(page::list(items, &page, |k| {
+        vec![k.created_at.clone(), k.id.clone()]
+    })))
 }
 
 #[utoipa::path(

@@ -15,6 +15,7 @@ mod health;
 mod integrations;
 mod keys;
 pub mod openapi;
+mod page;
 mod role_template;
 mod runner_trusts;
 mod stacks;

@@ -11,8 +11,8 @@ use axum::routing::{delete, get, post, put};
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
 use super::openapi;
-use super::{AppState, Json, Path, Route, parse, route};
-use crate::api::{List, RunnerTrust, RunnerTrustInput};
+use super::{AppState, Json, Path, Query, Route, page, parse, route};
+use crate::api::{List, PageQuery, RunnerTrust, RunnerTrustInput};
 use crate::model::StackId;
 use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
 use crate::model::timestamp::now;
@@ -103,16 +103,19 @@ async fn create(
 
 #[utoipa::path(
     operation_id = "runner_trusts_list",
-    get, path = "/v1/runner-trusts", tag = "runner-trusts",
-    responses((status = 200, description = "Every runner trust, oldest first.", body = List<RunnerTrust>), openapi::Unauthenticated, openapi::Forbidden),
+    get, path = "/v1/runner-trusts", tag = "runner-trusts", params(PageQuery),
+    responses((status = 200, description = "Runner trusts, oldest first, a page at a time.", body = List<RunnerTrust>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
 )]
 async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
+    Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<List<RunnerTrust>>> {
-    Ok(axum::Json(List {
-        items: state.store.runner_trusts().await?,
-    }))
+    let page = page::page(q.limit, q.cursor.as_deref(), 2)?;
+    let items = state.store.runner_trusts(&page).await?;
+    Ok(axum::Json(page::list(items, &page, |t| {
+        vec![t.created_at.clone(), t.id.clone()]
+    })))
 }
 
 #[utoipa::path(

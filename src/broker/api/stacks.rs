@@ -9,8 +9,8 @@ use axum::routing::{delete, get, post, put};
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
 use super::openapi;
-use super::{AppState, Json, Path, Route, parse, route};
-use crate::api::{List, Stack, StackInput};
+use super::{AppState, Json, Path, Query, Route, page, parse, route};
+use crate::api::{List, PageQuery, Stack, StackInput};
 use crate::model::names::check_labels;
 use crate::model::{Name, Space, StackId};
 
@@ -76,16 +76,19 @@ async fn create(
 
 #[utoipa::path(
     operation_id = "stacks_list",
-    get, path = "/v1/stacks", tag = "stacks",
-    responses((status = 200, description = "Every stack, by id.", body = List<Stack>), openapi::Unauthenticated, openapi::Forbidden),
+    get, path = "/v1/stacks", tag = "stacks", params(PageQuery),
+    responses((status = 200, description = "Stacks, by id, a page at a time.", body = List<Stack>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
 )]
 async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
+    Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<List<Stack>>> {
-    Ok(axum::Json(List {
-        items: state.store.stacks().await?,
-    }))
+    let page = page::page(q.limit, q.cursor.as_deref(), 1)?;
+    let items = state.store.stacks(&page).await?;
+    Ok(axum::Json(page::list(items, &page, |s| {
+        vec![s.id.to_string()]
+    })))
 }
 
 #[utoipa::path(

@@ -1,5 +1,6 @@
 //! Attachments: which stacks may use an integration, for which phases.
 
+use super::Page;
 use crate::api::{AuditEvent, ProblemCode, VerifyReport};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
@@ -251,26 +252,39 @@ impl Store {
         fetch(&self.pool, integration_id, stack_id).await
     }
 
+    /// By stack id.
     pub async fn attachments_of_integration(
         &self,
         integration_id: &str,
+        page: &Page,
     ) -> ApiResult<Vec<AttachmentRecord>> {
         self.integration(integration_id).await?;
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM attachments WHERE integration_id = $1 ORDER BY stack_id"
+            "SELECT {COLUMNS} FROM attachments WHERE integration_id = $1 AND \
+             ($2 IS NULL OR stack_id > $2) ORDER BY stack_id LIMIT $3"
         ))
         .bind(integration_id)
+        .bind(page.after(0))
+        .bind(page.fetch())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()
     }
 
-    pub async fn attachments_of_stack(&self, stack_id: &str) -> ApiResult<Vec<AttachmentRecord>> {
+    /// By integration id.
+    pub async fn attachments_of_stack(
+        &self,
+        stack_id: &str,
+        page: &Page,
+    ) -> ApiResult<Vec<AttachmentRecord>> {
         self.stack(stack_id).await?;
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM attachments WHERE stack_id = $1 ORDER BY integration_id"
+            "SELECT {COLUMNS} FROM attachments WHERE stack_id = $1 AND \
+             ($2 IS NULL OR integration_id > $2) ORDER BY integration_id LIMIT $3"
         ))
         .bind(stack_id)
+        .bind(page.after(0))
+        .bind(page.fetch())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()

@@ -1,5 +1,6 @@
 //! The audit trail: who did what to which object, and how it went.
 
+use super::Page;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -74,15 +75,17 @@ impl Store {
         insert(&self.pool, e).await
     }
 
-    pub async fn audit(&self, f: &AuditFilter) -> ApiResult<Vec<AuditEvent>> {
+    /// Newest first; `page` continues after an event's (at, id).
+    pub async fn audit(&self, f: &AuditFilter, page: &Page) -> ApiResult<Vec<AuditEvent>> {
         // Each filter is `($n IS NULL OR column = $n)`, so one prepared
         // statement serves every combination.
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM audit_events WHERE \
              ($1 IS NULL OR action = $1) AND ($2 IS NULL OR target = $2) AND \
              ($3 IS NULL OR key_id = $3) AND ($4 IS NULL OR stack_id = $4) AND \
-             ($5 IS NULL OR outcome = $5) AND ($6 IS NULL OR at >= $6) \
-             ORDER BY at DESC, id DESC LIMIT $7"
+             ($5 IS NULL OR outcome = $5) AND ($6 IS NULL OR at >= $6) AND \
+             ($7 IS NULL OR at < $7 OR (at = $7 AND id < $8)) \
+             ORDER BY at DESC, id DESC LIMIT $9"
         ))
         .bind(&f.action)
         .bind(&f.target)
@@ -90,7 +93,9 @@ impl Store {
         .bind(&f.stack_id)
         .bind(&f.outcome)
         .bind(&f.since)
-        .bind(f.limit.unwrap_or(100))
+        .bind(page.after(0))
+        .bind(page.after(1))
+        .bind(page.fetch())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()

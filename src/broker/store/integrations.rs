@@ -1,5 +1,6 @@
 //! AWS integrations: a role deputy assumes, and how.
 
+use super::Page;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -177,10 +178,16 @@ impl Store {
         from_row(&row)
     }
 
-    pub async fn integrations(&self) -> ApiResult<Vec<Integration>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM integrations ORDER BY name"))
-            .fetch_all(&self.pool)
-            .await?;
+    /// By name (names are unique).
+    pub async fn integrations(&self, page: &Page) -> ApiResult<Vec<Integration>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM integrations WHERE ($1 IS NULL OR name > $1) ORDER BY name \
+             LIMIT $2"
+        ))
+        .bind(page.after(0))
+        .bind(page.fetch())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(from_row).collect()
     }
 

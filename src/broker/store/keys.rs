@@ -1,5 +1,6 @@
 //! API keys: only the SHA-256 of each secret is stored.
 
+use super::Page;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -133,10 +134,15 @@ impl Store {
         row.as_ref().map(from_row).transpose()
     }
 
-    pub async fn keys(&self) -> ApiResult<Vec<ApiKey>> {
+    /// Oldest first.
+    pub async fn keys(&self, page: &Page) -> ApiResult<Vec<ApiKey>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM api_keys ORDER BY created_at, id"
+            "SELECT {COLUMNS} FROM api_keys WHERE ($1 IS NULL OR created_at > $1 OR \
+             (created_at = $1 AND id > $2)) ORDER BY created_at, id LIMIT $3"
         ))
+        .bind(page.after(0))
+        .bind(page.after(1))
+        .bind(page.fetch())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| from_row(r).map(|s| s.key)).collect()

@@ -11,6 +11,7 @@ pub mod attachments;
 mod audit;
 mod integrations;
 mod keys;
+mod page;
 mod pending;
 mod runner_trusts;
 mod stacks;
@@ -24,6 +25,7 @@ use sqlx::{AnyPool, ConnectOptions};
 
 pub use integrations::{Reverified, VendTarget};
 pub use keys::StoredKey;
+pub use page::Page;
 pub use pending::Pending;
 
 /// Numbered migrations, embedded in the binary and applied at start.

@@ -1,5 +1,6 @@
 //! Runner trusts: which OIDC ID tokens act for which stack and phases.
 
+use super::Page;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -125,10 +126,15 @@ impl Store {
             .ok_or_else(|| ApiError::not_found("runner trust", id))
     }
 
-    pub async fn runner_trusts(&self) -> ApiResult<Vec<RunnerTrust>> {
+    /// Oldest first.
+    pub async fn runner_trusts(&self, page: &Page) -> ApiResult<Vec<RunnerTrust>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM runner_trusts ORDER BY created_at, id"
+            "SELECT {COLUMNS} FROM runner_trusts WHERE ($1 IS NULL OR created_at > $1 OR \
+             (created_at = $1 AND id > $2)) ORDER BY created_at, id LIMIT $3"
         ))
+        .bind(page.after(0))
+        .bind(page.after(1))
+        .bind(page.fetch())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()

@@ -1,5 +1,6 @@
 //! Stacks: the units of infrastructure that ask for credentials.
 
+use super::Page;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
@@ -76,10 +77,15 @@ impl Store {
         from_row(&row)
     }
 
-    pub async fn stacks(&self) -> ApiResult<Vec<Stack>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM stacks ORDER BY id"))
-            .fetch_all(&self.pool)
-            .await?;
+    /// By id.
+    pub async fn stacks(&self, page: &Page) -> ApiResult<Vec<Stack>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM stacks WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+        ))
+        .bind(page.after(0))
+        .bind(page.fetch())
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(from_row).collect()
     }
 
