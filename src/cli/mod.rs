@@ -1,6 +1,7 @@
 //! The `deputy` command line: one file per subcommand.
 
 mod credential_server;
+mod healthcheck;
 mod id_token;
 mod mask;
 mod role_template;
@@ -109,6 +110,9 @@ pub enum Command {
         #[arg(long)]
         integration: String,
     },
+    /// Exit 0 if a broker is ready (its /readyz), else 1: for container
+    /// health checks on images without curl.
+    Healthcheck(healthcheck::HealthcheckArgs),
     /// Print the broker API's OpenAPI document (the one `deputy serve`
     /// answers at /v1/openapi.json).
     Openapi,
@@ -268,6 +272,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         } => role_template::trust_policy(&broker, &integration)
             .await
             .map(|()| 0),
+        Command::Healthcheck(args) => healthcheck::run(args).await,
         Command::Openapi => {
             print!("{}", crate::broker::api::openapi::document());
             Ok(0)

@@ -3,6 +3,7 @@
 
 mod authz;
 mod cli;
+mod deploy;
 mod durability;
 mod metrics;
 mod oidc;

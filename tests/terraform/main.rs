@@ -8,6 +8,7 @@ mod broker;
 mod functions;
 mod protocol;
 mod provider_config;
+mod release;
 mod resources;
 mod support;
 mod trust_policy_document;

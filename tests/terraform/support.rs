@@ -169,6 +169,15 @@ impl Workspace {
     }
 
     pub fn with_env(config: &str, env: &[(&str, &str)]) -> Workspace {
+        Self::create(config, env, mirror())
+    }
+
+    /// Against another filesystem mirror (a release's).
+    pub fn with_mirror(config: &str, mirror: &Path) -> Workspace {
+        Self::create(config, &[], mirror)
+    }
+
+    fn create(config: &str, env: &[(&str, &str)], mirror: &Path) -> Workspace {
         let dir = tempfile::Builder::new()
             .prefix("deputy-tf")
             .tempdir()
@@ -178,7 +187,7 @@ impl Workspace {
             &cli_config,
             format!(
                 "provider_installation {{\n  filesystem_mirror {{\n    path = {:?}\n  }}\n}}\n",
-                mirror().display().to_string()
+                mirror.display().to_string()
             ),
         )
         .expect("cli config");

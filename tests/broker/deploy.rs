@@ -1,0 +1,200 @@
+//! `deploy/`: the container image's runtime steps and the systemd unit,
+//! exercised without a container daemon. The Dockerfile's ENV, ENTRYPOINT,
+//! CMD, HEALTHCHECK and STOPSIGNAL are read from the file and run as the
+//! image would run them (the binary and the volume mapped to this build
+//! and a temporary directory); its build stage is checked to copy what the
+//! crate's build reads.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::support::PRINCIPAL;
+
+/// The Dockerfile's instructions, continuation lines joined, per stage.
+fn stages() -> Vec<Vec<(String, String)>> {
+    let text = std::fs::read_to_string("deploy/Dockerfile").unwrap();
+    let mut stages: Vec<Vec<(String, String)>> = Vec::new();
+    let mut line = String::new();
+    for raw in text.lines() {
+        if raw.trim_start().starts_with('#') || raw.trim().is_empty() {
+            continue;
+        }
+        match raw.strip_suffix('\\') {
+            Some(part) => line.push_str(part),
+            None => {
+                line.push_str(raw);
+                let (op, args) = line.trim().split_once(' ').unwrap();
+                if op == "FROM" {
+                    stages.push(Vec::new());
+                }
+                stages
+                    .last_mut()
+                    .unwrap()
+                    .push((op.to_string(), args.trim().to_string()));
+                line.clear();
+            }
+        }
+    }
+    stages
+}
+
+fn one<'a>(stage: &'a [(String, String)], op: &str) -> &'a str {
+    stage
+        .iter()
+        .find(|(o, _)| o == op)
+        .map(|(_, a)| a.as_str())
+        .unwrap_or_else(|| panic!("no {op} in the runtime stage"))
+}
+
+/// An exec-form instruction's argv, the image's binary mapped to this
+/// build's.
+fn argv(json: &str) -> Vec<String> {
+    let list: Vec<String> = serde_json::from_str(json).unwrap();
+    list.into_iter()
+        .map(|a| a.replace("/usr/local/bin/deputy", env!("CARGO_BIN_EXE_deputy")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_image_runs_as_its_dockerfile_says() {
+    let stages = stages();
+    assert_eq!(stages.len(), 2, "a build stage and a runtime stage");
+    let (build, runtime) = (&stages[0], &stages[1]);
+
+    // Build stage: what it copies exists, and covers what the build reads
+    // (build.rs compiles proto/, the store embeds migrations/, the manifest
+    // names benches/).
+    let copied: Vec<&str> = build
+        .iter()
+        .filter(|(op, _)| op == "COPY")
+        .flat_map(|(_, a)| {
+            let words: Vec<&str> = a.split_whitespace().collect();
+            words[..words.len() - 1].to_vec()
+        })
+        .collect();
+    for source in &copied {
+        assert!(
+            Path::new(source).exists(),
+            "COPY {source}: not in the repository"
+        );
+    }
+    for needed in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "proto",
+        "migrations",
+        "src",
+        "benches",
+    ] {
+        assert!(
+            copied.contains(&needed),
+            "the build stage does not copy {needed}"
+        );
+    }
+    assert!(one(build, "RUN").contains("cargo build --release --locked --bin deputy"));
+
+    // Runtime stage: not root; the variables, entrypoint and health check
+    // as written.
+    let user = one(runtime, "USER");
+    assert!(
+        !user.starts_with('0') && !user.starts_with("root"),
+        "USER {user}"
+    );
+    let data = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut env = BTreeMap::new();
+    for pair in one(runtime, "ENV").split_whitespace() {
+        let (k, v) = pair.split_once('=').unwrap();
+        let v = v
+            .replace("/var/lib/deputy", &data.path().display().to_string())
+            .replace(":8420", &format!(":{port}"));
+        env.insert(k.to_string(), v);
+    }
+    assert_eq!(env["DEPUTY_LISTEN"], format!("0.0.0.0:{port}"));
+    env.insert("DEPUTY_ACCOUNT".into(), "acme".into());
+    env.insert("DEPUTY_AWS_PRINCIPAL_ARN".into(), PRINCIPAL.into());
+    let mut command = argv(one(runtime, "ENTRYPOINT"));
+    command.extend(argv(one(runtime, "CMD")));
+    let healthcheck = one(runtime, "HEALTHCHECK");
+    let probe = argv(healthcheck.split_once("CMD ").unwrap().1);
+    let healthy = |env: &BTreeMap<String, String>| {
+        std::process::Command::new(&probe[0])
+            .args(&probe[1..])
+            .env_clear()
+            .envs(env)
+            .output()
+            .unwrap()
+            .status
+            .success()
+    };
+    assert!(!healthy(&env), "nothing is listening yet");
+    let log = data.path().join("stderr");
+    let mut broker = tokio::process::Command::new(&command[0])
+        .args(&command[1..])
+        .env_clear()
+        .envs(&env)
+        .stderr(std::fs::File::create(&log).unwrap())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        if healthy(&env) {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the health check passes once the broker serves");
+    assert!(
+        data.path().join("admin.key").exists(),
+        "the key on the volume"
+    );
+
+    assert_eq!(one(runtime, "STOPSIGNAL"), "SIGTERM");
+    let pid = nix::unistd::Pid::from_raw(broker.id().unwrap() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !healthy(&env),
+        "unhealthy while draining (DEPUTY_SHUTDOWN_DELAY)"
+    );
+    let status = tokio::time::timeout(Duration::from_secs(20), broker.wait())
+        .await
+        .expect("stops after the delay")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    for line in logged.lines().filter(|l| !l.trim().is_empty()) {
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("DEPUTY_LOG_FORMAT=json, yet ({e}): {line}"));
+    }
+}
+
+/// systemd's own checker accepts the unit (with this build's binary).
+#[test]
+fn the_systemd_unit_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = std::fs::read_to_string("deploy/deputy.service")
+        .unwrap()
+        .replace("/usr/local/bin/deputy", env!("CARGO_BIN_EXE_deputy"));
+    let path = dir.path().join("deputy.service");
+    std::fs::write(&path, unit).unwrap();
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&path)
+        .output()
+        .expect("systemd-analyze (scripts/setup installs systemd)");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+}
