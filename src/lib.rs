@@ -29,13 +29,16 @@
 //!   responses, problem codes, reports, credentials. A new route's body
 //!   goes here; the OpenAPI document is generated from these types.
 //! - [`client`]: the typed HTTP client of the broker, for the provider and
-//!   the CLI.
+//!   the CLI: it follows list pages and refuses plain HTTP to another host.
 //! - [`broker`]: `deputy serve`. A new route is a handler in
 //!   `broker/api/<group>.rs` with a `#[utoipa::path]` attribute, listed in
 //!   that file's `routes()` and in `broker/api/openapi.rs`; its storage in
 //!   `broker/store/<table>.rs`; a schema change is a new numbered file in
 //!   `migrations/`. OIDC ID tokens are validated in `broker/oidc.rs`,
-//!   credential requests limited per caller in `broker/rate_limit.rs`.
+//!   credential requests limited per caller in `broker/rate_limit.rs`;
+//!   HTTPS and certificate reloads live in `broker/tls.rs`, `/metrics` in
+//!   `broker/metrics.rs`, list paging in `broker/api/page.rs` (with keyset
+//!   queries through `store::Page`).
 //! - [`sts`]: the AWS side (the broker's identity, role verification,
 //!   vending); the only module that touches the AWS SDK.
 //! - [`tfplugin`]: a generic tfplugin6 provider server (handshake, AutoMTLS,
