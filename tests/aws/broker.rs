@@ -196,6 +196,32 @@ impl Broker {
         self.client(&created.token, Duration::from_secs(60))
     }
 
+    /// Creates `stack`, and an integration `name` (role `name`) attached to
+    /// it for both phases, as [`Self::attached_integration`] does.
+    pub async fn stack_with_integration(
+        &self,
+        fc: &Fakecloud,
+        principal: &str,
+        stack: &str,
+        name: &str,
+    ) -> Integration {
+        self.admin()
+            .create_stack(&deputy::api::StackInput::with_id(stack))
+            .await
+            .unwrap();
+        self.attached_integration(
+            fc,
+            principal,
+            IntegrationInput {
+                name: name.into(),
+                role_arn: format!("arn:aws:iam::123456789012:role/{name}"),
+                ..Default::default()
+            },
+            stack,
+        )
+        .await
+    }
+
     /// Registers `input`, creates its role in the emulator trusting
     /// `principal` with the External IDs of `stack`'s two phases, and
     /// attaches it to `stack` for both (verified, as an attach is).

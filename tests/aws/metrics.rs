@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use deputy::api::{CredentialsRequest, IntegrationInput, StackInput};
+use deputy::api::CredentialsRequest;
 use deputy::model::Phase;
 
 use crate::broker::Broker;
@@ -28,22 +28,8 @@ async fn metrics_count_vends_verifications_and_sts_errors_and_logs_can_be_json()
         &["--verify-retry-seconds", "2", "--log-format", "json"],
     )
     .await;
-    let admin = b.admin();
-    admin
-        .create_stack(&StackInput::with_id("net"))
-        .await
-        .unwrap();
-    b.attached_integration(
-        &fc,
-        &user.arn,
-        IntegrationInput {
-            name: "deploy".into(),
-            role_arn: "arn:aws:iam::123456789012:role/deploy".into(),
-            ..Default::default()
-        },
-        "net",
-    )
-    .await;
+    b.stack_with_integration(&fc, &user.arn, "net", "deploy")
+        .await;
     let runner = b.runner("net", &Phase::ALL).await;
     let request = CredentialsRequest {
         stack_id: Some("net".into()),

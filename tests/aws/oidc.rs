@@ -11,7 +11,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use deputy::api::{AuditFilter, IntegrationInput, RunnerTrustInput, StackInput};
+use deputy::api::{AuditFilter, RunnerTrustInput};
 use deputy::model::Phase;
 
 use crate::broker::Broker;
@@ -130,21 +130,8 @@ async fn github_actions_workflow_plans_pull_requests_read_only_and_applies_main(
     )
     .await;
     let admin = b.admin();
-    admin
-        .create_stack(&StackInput::with_id("prod-network"))
-        .await
-        .unwrap();
-    b.attached_integration(
-        &fc,
-        &user.arn,
-        IntegrationInput {
-            name: "network".into(),
-            role_arn: "arn:aws:iam::123456789012:role/network".into(),
-            ..Default::default()
-        },
-        "prod-network",
-    )
-    .await;
+    b.stack_with_integration(&fc, &user.arn, "prod-network", "network")
+        .await;
     // The runner trusts of examples/resources/deputy_runner_trust.
     let rule = |subject: &str, claims: &[(&str, &str)], phase: Phase| RunnerTrustInput {
         stack_id: "prod-network".into(),

@@ -6,16 +6,11 @@ use deputy::api::*;
 use crate::on_both;
 use crate::support::{ROLE, TestBroker};
 
+/// GETs `path` as admin: the status and the JSON body.
 /// GETs `path` and returns (item ids by `field`, next cursor).
 async fn page(b: &TestBroker, path: &str, field: &str) -> (Vec<String>, Option<String>) {
-    let answer = reqwest::Client::new()
-        .get(b.url(path))
-        .bearer_auth(&b.admin_token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200, "{path}");
-    let body: serde_json::Value = answer.json().await.unwrap();
+    let (code, body) = status(b, path).await;
+    assert_eq!(code, 200, "{path}");
     let ids = body["items"]
         .as_array()
         .unwrap()
