@@ -32,23 +32,27 @@ pub enum ClientError {
     /// makes it large, and errors travel by value through every `?`).
     #[error("{} ({}): {}", .0.title, .0.code, .0.detail)]
     Problem(Box<Problem>),
-    /// The broker could not be reached or answered nonsense.
+    /// The broker could not be reached.
     #[error("cannot reach the deputy broker at {endpoint}: {cause}")]
     Transport { endpoint: String, cause: String },
+    /// Something answered, but not as a deputy broker does: the endpoint
+    /// points at another service (or a proxy's error page).
+    #[error("{endpoint} is not a deputy broker: {answer}")]
+    NotABroker { endpoint: String, answer: String },
 }
 
 impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Problem(p) => Some(p.status),
-            ClientError::Transport { .. } => None,
+            ClientError::Transport { .. } | ClientError::NotABroker { .. } => None,
         }
     }
 
     pub fn code(&self) -> Option<ProblemCode> {
         match self {
             ClientError::Problem(p) => Some(p.code),
-            ClientError::Transport { .. } => None,
+            ClientError::Transport { .. } | ClientError::NotABroker { .. } => None,
         }
     }
 
@@ -205,36 +209,60 @@ impl Client {
             cause,
         };
         let url = self.url(&target)?;
-        tracing::debug!(%method, %url, "deputy broker request");
+        // Ours, so that a request the broker never answered has one too.
+        let request_id = ulid::Ulid::new().to_string();
+        let started = std::time::Instant::now();
         let mut request = self
             .http
             .request(method.clone(), url.clone())
-            .bearer_auth(&self.token);
+            .bearer_auth(&self.token)
+            .header(REQUEST_ID_HEADER, &request_id);
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(|e| transport(describe(&e)))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| transport(describe(&e)))?;
-        tracing::debug!(%method, %url, status = status.as_u16(), "deputy broker answer");
+        let answer = async {
+            let response = request.send().await?;
+            let status = response.status();
+            Ok::<_, reqwest::Error>((status, response.bytes().await?))
+        }
+        .await;
+        // One line per request: never the token or a body (either may
+        // carry secrets).
+        let path = &url[url::Position::BeforePath..];
+        let duration_ms = started.elapsed().as_millis() as u64;
+        let (status, bytes) = match answer {
+            Ok(answer) => answer,
+            Err(e) => {
+                let cause = describe(&e);
+                tracing::debug!(%method, path, duration_ms, request_id, error = %cause, "deputy broker request failed");
+                return Err(transport(cause));
+            }
+        };
+        tracing::debug!(%method, path, status = status.as_u16(), duration_ms, request_id, "deputy broker request");
         if status.is_success() {
             let body: &[u8] = if status == StatusCode::NO_CONTENT {
                 b"null"
             } else {
                 &bytes
             };
-            return serde_json::from_slice(body)
-                .map_err(|e| transport(format!("unexpected answer ({e})")));
+            return serde_json::from_slice(body).map_err(|e| ClientError::NotABroker {
+                endpoint: self.base.to_string(),
+                answer: format!(
+                    "it answered {method} {path} with HTTP {status} and a body deputy cannot read \
+                     ({e})"
+                ),
+            });
         }
         match serde_json::from_slice::<Problem>(&bytes) {
             Ok(problem) => Err(ClientError::Problem(Box::new(problem))),
-            Err(_) => Err(transport(format!(
-                "HTTP {status} from {url}, which does not look like a deputy broker (its answer is \
-                 not a problem document); check the endpoint"
-            ))),
+            // The body is not repeated: it is another service's page.
+            Err(_) => Err(ClientError::NotABroker {
+                endpoint: self.base.to_string(),
+                answer: format!(
+                    "it answered {method} {path} with HTTP {status} and a body that is not a \
+                     deputy problem document"
+                ),
+            }),
         }
     }
 

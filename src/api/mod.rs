@@ -32,6 +32,11 @@ pub mod verification;
 
 use serde::{Deserialize, Serialize};
 
+/// The header naming one request, in the broker's answer and its logs: a
+/// client may send its own (up to 64 letters, digits, `-`, `_`, `.`),
+/// otherwise the broker assigns one. Quote it when reporting a problem.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
 pub use audit::{AuditEvent, AuditFilter};
 pub use credentials::{BrokerCredentials, CredentialsRequest, IssuedCredentials, WorkerAssignment};
 pub use keys::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole};

@@ -1,12 +1,18 @@
-//! The `deputy` command line: one file per subcommand.
+//! The `deputy` command line: one file per subcommand; `output` holds how
+//! object commands print (tables or JSON).
 
+mod attachment;
+mod audit;
 mod credential_server;
 mod healthcheck;
 mod id_token;
+mod integration;
 mod mask;
+mod output;
 mod role_template;
 mod run_credentials;
 mod runner_trust;
+mod stack;
 mod token;
 mod verify;
 
@@ -53,9 +59,22 @@ pub enum Command {
     /// Run the broker: the registry of stacks, AWS integrations, attachments
     /// and API keys, served over HTTP.
     Serve(ServeConfig),
-    /// Create, list and revoke API keys.
+    /// List, show, create, update and delete stacks.
     #[command(subcommand)]
-    Token(token::TokenCommand),
+    Stack(stack::StackCommand),
+    /// List, show, create, update and delete AWS integrations (their ids
+    /// are the import ids of `deputy_aws_integration`).
+    #[command(subcommand)]
+    Integration(integration::IntegrationCommand),
+    /// List, show, create, update and delete attachments of integrations
+    /// to stacks (ids `INTEGRATION_ID/STACK_ID`).
+    #[command(subcommand)]
+    Attachment(attachment::AttachmentCommand),
+    /// Create, list, show and revoke API keys.
+    #[command(subcommand, visible_alias = "token")]
+    Key(token::TokenCommand),
+    /// Print the audit trail, newest first, with the API's filters.
+    Audit(audit::AuditArgs),
     /// Manage runner trusts: which OIDC ID tokens of CI jobs get
     /// credentials for which stack and phases, with no stored runner key.
     #[command(subcommand)]
@@ -245,7 +264,11 @@ unsafe fn take_secret_from_environment(name: &str) -> Option<String> {
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(config) => crate::broker::server::run(config).await.map(|()| 0),
-        Command::Token(cmd) => token::run(cmd).await.map(|()| 0),
+        Command::Stack(cmd) => stack::run(cmd).await.map(|()| 0),
+        Command::Integration(cmd) => integration::run(cmd).await.map(|()| 0),
+        Command::Attachment(cmd) => attachment::run(cmd).await.map(|()| 0),
+        Command::Key(cmd) => token::run(cmd).await.map(|()| 0),
+        Command::Audit(args) => audit::run(args).await.map(|()| 0),
         Command::RunnerTrust(cmd) => runner_trust::run(cmd).await.map(|()| 0),
         Command::Exec { run, exec, command } => run_credentials::exec(run, exec, command).await,
         Command::Verify {

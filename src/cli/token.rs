@@ -1,9 +1,11 @@
-//! `deputy token create|list|revoke`.
+//! `deputy key create|list|show|revoke` (`deputy token ...` is the same
+//! command): API keys, never their secrets after creation.
 
 use clap::{Subcommand, ValueEnum};
 
 use super::BrokerArgs;
-use crate::api::{ApiKeyInput, KeyRole};
+use super::output::{self, OutputArgs, Table};
+use crate::api::{ApiKey, ApiKeyInput, KeyRole};
 use crate::model::Phase;
 
 #[derive(Debug, Subcommand)]
@@ -34,8 +36,20 @@ pub enum TokenCommand {
     List {
         #[command(flatten)]
         broker: BrokerArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+    },
+    /// Show one API key by id (never its secret).
+    Show {
+        #[command(flatten)]
+        broker: BrokerArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// The key's id (the part after `dpk_`, before the next `_`).
+        id: String,
     },
     /// Revoke an API key by id (the part after `dpk_`, before the next `_`).
+    #[command(visible_alias = "delete")]
     Revoke {
         #[command(flatten)]
         broker: BrokerArgs,
@@ -89,33 +103,44 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
             );
             println!("{}", created.token);
         }
-        TokenCommand::List { broker } => {
+        TokenCommand::List { broker, output } => {
             let keys = broker.client()?.keys().await?;
-            println!(
-                "{:<18} {:<7} {:<24} {:<12} {:<28} DESCRIPTION",
-                "ID", "ROLE", "STACK", "PHASES", "STATE"
-            );
-            for k in keys {
-                let phases: Vec<&str> = k.phases.iter().map(|p| p.as_str()).collect();
-                let state = match (&k.revoked_at, &k.expires_at) {
-                    (Some(at), _) => format!("revoked {at}"),
-                    (None, Some(exp)) => format!("expires {exp}"),
-                    (None, None) => "active".into(),
-                };
-                println!(
-                    "{:<18} {:<7} {:<24} {:<12} {:<28} {}",
-                    k.id,
-                    role_name(k.role),
-                    k.stack_id.as_ref().map_or("-", |s| s.as_str()),
-                    if phases.is_empty() {
-                        "-".into()
-                    } else {
-                        phases.join(",")
-                    },
-                    state,
-                    k.description
-                );
-            }
+            output::list(output.output, &keys, |keys| {
+                let mut t = Table::new(&[
+                    "ID",
+                    "ROLE",
+                    "STACK",
+                    "PHASES",
+                    "STATE",
+                    "LAST USED",
+                    "DESCRIPTION",
+                ]);
+                for k in keys {
+                    t.row(row(k));
+                }
+                t
+            })?;
+        }
+        TokenCommand::Show { broker, output, id } => {
+            let keys = broker.client()?.keys().await?;
+            let key = keys.iter().find(|k| k.id == id).ok_or_else(|| {
+                anyhow::anyhow!("no API key with id {id:?} (see `deputy key list`)")
+            })?;
+            output::one(output.output, key, |k| {
+                let cells = row(k);
+                [
+                    "id",
+                    "role",
+                    "stack",
+                    "phases",
+                    "state",
+                    "last_used_at",
+                    "description",
+                ]
+                .into_iter()
+                .zip(cells)
+                .collect()
+            })?;
         }
         TokenCommand::Revoke { broker, id } => {
             let key = broker.client()?.revoke_key(&id).await?;
@@ -123,6 +148,25 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// A key's cells, in the order of the list's columns.
+fn row(k: &ApiKey) -> Vec<String> {
+    let phases: Vec<&str> = k.phases.iter().map(|p| p.as_str()).collect();
+    let state = match (&k.revoked_at, &k.expires_at) {
+        (Some(at), _) => format!("revoked {at}"),
+        (None, Some(exp)) => format!("expires {exp}"),
+        (None, None) => "active".into(),
+    };
+    vec![
+        k.id.clone(),
+        role_name(k.role).into(),
+        output::or_dash(k.stack_id.as_ref().map(|s| s.as_str())),
+        output::or_dash(Some(&phases.join(","))),
+        state,
+        output::or_dash(k.last_used_at.as_deref()),
+        output::or_dash(Some(&k.description)),
+    ]
 }
 
 fn role_name(role: KeyRole) -> &'static str {

@@ -140,8 +140,15 @@ impl Broker {
         .cloned()
     }
 
-    /// Fails with a diagnostic on `path` unless every stack in `ids` exists.
-    pub async fn require_stacks(&self, ids: &[(&str, AttributePath)]) -> Result<(), Diagnostics> {
+    /// A warning on `path` for each stack in `ids` the broker does not
+    /// have. For callers whose values do not depend on the stack existing
+    /// (External IDs are derived from its id), so a configuration that
+    /// creates its stacks in the same run, or is destroyed after a failed
+    /// first apply, still plans; the warning catches a mistyped id.
+    pub async fn missing_stacks(
+        &self,
+        ids: &[(&str, AttributePath)],
+    ) -> Result<Diagnostics, Diagnostics> {
         let known = self
             .stacks
             .get_or_try_init(|| async {
@@ -153,7 +160,7 @@ impl Broker {
                 Ok::<_, Diagnostics>(list.into_iter().map(|s| (s.id.to_string(), s)).collect())
             })
             .await?;
-        let mut diags = Diagnostics::new();
+        let mut warnings = Diagnostics::new();
         for (id, path) in ids {
             let (id, path) = (*id, path.clone());
             if known.contains_key(id) {
@@ -161,17 +168,22 @@ impl Broker {
             }
             match self.client()?.stack(id).await {
                 Ok(_) => {}
-                Err(e) if e.is_not_found() => diags.push(
-                    Diagnostic::error(
-                        "Stack not found",
-                        format!("Stack {id:?} does not exist in the deputy broker. Create it (deputy_stack) or fix the id."),
+                Err(e) if e.is_not_found() => warnings.push(
+                    Diagnostic::warning(
+                        "Stack not registered yet",
+                        format!(
+                            "Stack {id:?} does not exist in the deputy broker yet. Its External \
+                             IDs are derived from the id all the same and stay valid once the \
+                             stack is created (deputy_stack). If the id is a typo, fix it: \
+                             attaching a stack that does not exist fails."
+                        ),
                     )
                     .at(path),
                 ),
                 Err(e) => return Err(to_diags(e, Some(path))),
             }
         }
-        if diags.is_empty() { Ok(()) } else { Err(diags) }
+        Ok(warnings)
     }
 }
 
@@ -202,6 +214,15 @@ pub fn to_diags(e: ClientError, path: Option<AttributePath>) -> Diagnostics {
             }
             .into()
         }
+        ClientError::NotABroker { endpoint, answer } => Diagnostic::error(
+            "Not a deputy broker",
+            format!(
+                "{endpoint} is reachable but is not a deputy broker: {answer}. Check `endpoint` \
+                 (or DEPUTY_ENDPOINT): it must be the broker's base URL, without a path, for \
+                 example https://deputy.example.com."
+            ),
+        )
+        .into(),
         ClientError::Transport { endpoint, cause } => Diagnostic::error(
             "Cannot reach the deputy broker",
             format!(

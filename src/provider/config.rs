@@ -103,8 +103,30 @@ pub fn validate(config: &Value) -> Diagnostics {
     diags
 }
 
+/// `endpoint` with a scheme: as written when it has one, else `http://`
+/// for this machine (where plain HTTP is allowed) and `https://` for any
+/// other host, the only choices deputy would accept there anyway.
+fn with_scheme(endpoint: &str) -> String {
+    if endpoint.contains("://") {
+        return endpoint.to_string();
+    }
+    let host = endpoint.split(['/', '?']).next().unwrap_or_default();
+    let host = host
+        .strip_prefix('[')
+        .and_then(|h| h.split_once(']'))
+        .map_or_else(|| host.split(':').next().unwrap_or_default(), |(h, _)| h);
+    let loopback = host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    let scheme = if loopback { "http" } else { "https" };
+    format!("{scheme}://{endpoint}")
+}
+
+/// The endpoint as a URL (with the scheme [`with_scheme`] gives a bare
+/// host), or why not, quoting what was written.
 fn check_endpoint(endpoint: &str) -> Result<reqwest::Url, String> {
-    let url = reqwest::Url::parse(endpoint).map_err(|e| {
+    let url = reqwest::Url::parse(&with_scheme(endpoint)).map_err(|e| {
         format!("{endpoint:?} is not a URL ({e}): use the broker's base URL, for example \"https://deputy.example.com\".")
     })?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -156,6 +178,7 @@ impl BrokerSettings {
     pub fn from_config(
         config: &Value,
         env: impl Fn(&str) -> Option<String>,
+        warnings: &mut Diagnostics,
     ) -> Result<Self, Diagnostics> {
         let diags = validate(config);
         if diags.has_errors() {
@@ -191,6 +214,24 @@ impl BrokerSettings {
                 })
             })?),
         };
+        if let (Some(url), Some((raw, from_env))) = (&endpoint, pick("endpoint", ENDPOINT_ENV)?)
+            && !raw.contains("://")
+        {
+            let source = if from_env { ENDPOINT_ENV } else { "endpoint" };
+            let d = Diagnostic::warning(
+                "Broker endpoint without a scheme",
+                format!(
+                    "{source} is {raw:?}, without http:// or https://; deputy uses \
+                     \"{}\". Write the scheme to make this explicit.",
+                    url.as_str().trim_end_matches('/')
+                ),
+            );
+            warnings.push(if from_env {
+                d
+            } else {
+                d.at(AttributePath::attr("endpoint"))
+            });
+        }
         let token = match pick("token", TOKEN_ENV)? {
             None => None,
             Some((raw, from_env)) => {
@@ -206,6 +247,36 @@ impl BrokerSettings {
             }
         };
         let transport = transport(config, &env)?;
+        // Half a connection is a mistake, reported once here rather than by
+        // every resource; neither half is the offline use (functions and
+        // `deputy_trust_policy_document` need no broker).
+        match (&endpoint, &token) {
+            (Some(_), None) => {
+                return Err(Diagnostic::error(
+                    "deputy provider not configured",
+                    format!(
+                        "The provider has a broker endpoint but no API key: set the {TOKEN_ENV} \
+                         environment variable (or `token` in the provider block) to an admin key \
+                         (`deputy token create --role admin`). No provider block is needed when \
+                         the environment sets both."
+                    ),
+                )
+                .into());
+            }
+            (None, Some(_)) => {
+                return Err(Diagnostic::error(
+                    "deputy provider not configured",
+                    format!(
+                        "The provider has an API key but no broker endpoint: set the \
+                         {ENDPOINT_ENV} environment variable (or `endpoint` in the provider \
+                         block) to the broker's URL. No provider block is needed when the \
+                         environment sets both."
+                    ),
+                )
+                .into());
+            }
+            _ => {}
+        }
         if let Some(endpoint) = &endpoint {
             transport.check(endpoint).map_err(|why| {
                 let d = Diagnostic::error("Plain HTTP to the deputy broker", format!("{why}."));
@@ -293,9 +364,12 @@ mod tests {
             TOKEN_ENV => Some("from-env".to_string()),
             _ => None,
         };
-        let s =
-            BrokerSettings::from_config(&config(Value::Null, Value::string("from-config")), env)
-                .unwrap();
+        let s = BrokerSettings::from_config(
+            &config(Value::Null, Value::string("from-config")),
+            env,
+            &mut Diagnostics::new(),
+        )
+        .unwrap();
         assert_eq!(s.endpoint.unwrap().as_str(), "http://127.0.0.1:8420/");
         assert_eq!(s.token.as_deref(), Some("from-config"));
     }
@@ -306,9 +380,70 @@ mod tests {
         assert_eq!(diags.0.len(), 2);
         assert_eq!(diags.0[0].path, Some(AttributePath::attr("endpoint")));
         assert!(diags.0[1].detail.contains("whitespace"));
-        let err =
-            BrokerSettings::from_config(&config(Value::Null, Value::Null), |_| Some("nope".into()))
-                .unwrap_err();
+        let err = BrokerSettings::from_config(
+            &config(Value::Null, Value::Null),
+            |_| Some("not a url".into()),
+            &mut Diagnostics::new(),
+        )
+        .unwrap_err();
         assert_eq!(err.0[0].summary, "Invalid DEPUTY_ENDPOINT");
+    }
+
+    #[test]
+    fn an_endpoint_without_a_scheme_gets_the_only_one_deputy_allows_and_a_warning() {
+        for (raw, used) in [
+            ("localhost:8420", "http://localhost:8420/"),
+            ("127.0.0.1:8420/", "http://127.0.0.1:8420/"),
+            ("[::1]:8420", "http://[::1]:8420/"),
+            ("deputy.example.com", "https://deputy.example.com/"),
+            (
+                "deputy.example.com:8443",
+                "https://deputy.example.com:8443/",
+            ),
+        ] {
+            let mut warnings = Diagnostics::new();
+            let s = BrokerSettings::from_config(
+                &config(Value::string(raw), Value::string("t")),
+                |_| None,
+                &mut warnings,
+            )
+            .unwrap();
+            assert_eq!(s.endpoint.unwrap().as_str(), used, "{raw}");
+            assert_eq!(warnings.0.len(), 1, "{raw}");
+            assert_eq!(warnings.0[0].summary, "Broker endpoint without a scheme");
+            assert!(validate(&config(Value::string(raw), Value::Null)).is_empty());
+        }
+    }
+
+    #[test]
+    fn half_a_connection_is_one_error_at_configure_and_none_is_offline() {
+        let only_endpoint =
+            |name: &str| (name == ENDPOINT_ENV).then(|| "http://127.0.0.1:1".into());
+        let err = BrokerSettings::from_config(
+            &config(Value::Null, Value::Null),
+            only_endpoint,
+            &mut Diagnostics::new(),
+        )
+        .unwrap_err();
+        assert_eq!(err.0.len(), 1);
+        assert!(err.0[0].detail.contains("no API key: set the DEPUTY_TOKEN"));
+        let err = BrokerSettings::from_config(
+            &config(Value::Null, Value::string("t")),
+            |_| None,
+            &mut Diagnostics::new(),
+        )
+        .unwrap_err();
+        assert!(
+            err.0[0]
+                .detail
+                .contains("no broker endpoint: set the DEPUTY_ENDPOINT")
+        );
+        let offline = BrokerSettings::from_config(
+            &config(Value::Null, Value::Null),
+            |_| None,
+            &mut Diagnostics::new(),
+        )
+        .unwrap();
+        assert!(offline.endpoint.is_none() && offline.token.is_none());
     }
 }

@@ -72,6 +72,18 @@ pub fn render(root: &Path) -> std::io::Result<Vec<(String, String)>> {
             "shell",
             &example(&format!("examples/resources/{name}/import.sh"))?,
         );
+        if r.identity().is_some() {
+            page.push_str(
+                "\nWith Terraform 1.12 and later, an `import` block can name the object by its \
+                 identity instead of an id string (`terraform plan -generate-config-out` then \
+                 writes its configuration):\n\n",
+            );
+            push_code(
+                &mut page,
+                "terraform",
+                &example(&format!("examples/resources/{name}/import-by-identity.tf"))?,
+            );
+        }
         pages.push((format!("docs/resources/{}.md", short(name)), page));
     }
 

@@ -42,8 +42,10 @@ impl Provider for DeputyProvider {
         &self,
         config: &Value,
         _terraform_version: &str,
+        warnings: &mut Diagnostics,
     ) -> Result<Broker, Diagnostics> {
-        BrokerSettings::from_config(config, |name| std::env::var(name).ok()).and_then(Broker::new)
+        BrokerSettings::from_config(config, |name| std::env::var(name).ok(), warnings)
+            .and_then(Broker::new)
     }
 
     fn registry(&self) -> Registry<Broker> {

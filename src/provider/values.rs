@@ -34,26 +34,6 @@ pub fn text(s: impl Into<String>) -> Value {
     Value::String(s.into())
 }
 
-/// An optional string the broker stores as "" when unset: keep it null in
-/// state when the configuration (or prior state) had it null, so an absent
-/// attribute does not plan as a change.
-pub fn optional_text(s: &str, was: &Value) -> Value {
-    if s.is_empty() && was.is_null() {
-        Value::Null
-    } else {
-        text(s)
-    }
-}
-
-/// Same for label maps: `{}` from the broker stays null if it was null.
-pub fn optional_labels(labels: &Labels, was: &Value) -> Value {
-    if labels.is_empty() && was.is_null() {
-        Value::Null
-    } else {
-        Value::Map(labels.iter().map(|(k, v)| (k.clone(), text(v))).collect())
-    }
-}
-
 pub fn labels_value(labels: &Labels) -> Value {
     Value::Map(labels.iter().map(|(k, v)| (k.clone(), text(v))).collect())
 }
@@ -72,11 +52,7 @@ pub fn strings(v: &Value, name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Same as [`optional_labels`] for lists of strings.
-pub fn optional_strings(items: &[String], was: &Value) -> Value {
-    if items.is_empty() && was.is_null() {
-        Value::Null
-    } else {
-        Value::List(items.iter().map(text).collect())
-    }
+/// A list of strings as a value (`[]` when empty).
+pub fn strings_value(items: &[String]) -> Value {
+    Value::List(items.iter().map(text).collect())
 }

@@ -18,5 +18,12 @@ pub trait DataSource<D>: Send + Sync + 'static {
     }
 
     /// The whole object: configuration plus every computed attribute, known.
-    async fn read(&self, data: &D, config: &Value) -> Result<Value, Diagnostics>;
+    /// `warnings` go to Terraform beside a result: what the user should
+    /// know about a value that could still be built.
+    async fn read(
+        &self,
+        data: &D,
+        config: &Value,
+        warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics>;
 }

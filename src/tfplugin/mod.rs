@@ -5,7 +5,8 @@
 //! - [`value`]: cty values and their msgpack/JSON encodings;
 //! - [`diag`], [`schema`]: diagnostics with attribute paths, schemas;
 //! - [`resource`], [`data_source`], [`ephemeral`], [`function`], [`provider`]:
-//!   the traits a provider implements, and its registry;
+//!   the traits a provider implements, and its registry; [`identity`]: the
+//!   identity a resource declares;
 //! - [`plan`]: schema-driven planning;
 //! - [`server`]: the gRPC service dispatching to the registry;
 //! - [`handshake`], [`tls`], [`log`], [`serve`]: the plugin process that
@@ -18,6 +19,7 @@ pub mod diag;
 pub mod ephemeral;
 pub mod function;
 pub mod handshake;
+pub mod identity;
 #[cfg(feature = "test-support")]
 pub mod launch;
 pub mod log;

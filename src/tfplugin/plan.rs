@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::diag::AttributePath;
-use super::schema::{Mode, Schema};
+use super::schema::{Attribute, Mode, Schema};
 use super::value::Value;
 
 pub struct Plan {
@@ -23,28 +23,34 @@ pub struct Plan {
 /// never get here.
 pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) -> Plan {
     let creating = prior.is_null();
+    // What the configuration asks for: its value, or the default of an
+    // attribute it leaves out.
+    let wanted = |attr: &Attribute| -> Value {
+        match (&attr.default, config.get(attr.name).is_null()) {
+            (Some(default), true) => default.clone(),
+            _ => proposed.get(attr.name).clone(),
+        }
+    };
     // Does any configurable attribute change? If not, the update is a no-op
     // and every computed value keeps its prior value.
     let config_changes = !creating
         && schema
             .attributes
             .iter()
-            .any(|a| a.mode != Mode::Computed && proposed.get(a.name) != prior.get(a.name));
+            .any(|a| a.mode != Mode::Computed && wanted(a) != *prior.get(a.name));
 
     let mut planned = BTreeMap::new();
     let mut requires_replace = Vec::new();
     for attr in &schema.attributes {
         let from_config = !config.get(attr.name).is_null();
-        let value = if attr.is_computed() && !from_config {
-            if creating {
-                Value::unknown()
-            } else if attr.stable || !config_changes {
-                prior.get(attr.name).clone()
-            } else {
-                Value::unknown()
-            }
+        let value = if attr.default.is_some() || !attr.is_computed() || from_config {
+            wanted(attr)
+        } else if creating {
+            Value::unknown()
+        } else if attr.stable || !config_changes {
+            prior.get(attr.name).clone()
         } else {
-            proposed.get(attr.name).clone()
+            Value::unknown()
         };
         if !creating && attr.requires_replace && value != *prior.get(attr.name) {
             requires_replace.push(AttributePath::attr(attr.name));
@@ -60,7 +66,6 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tfplugin::schema::Attribute;
     use crate::tfplugin::value::Type;
 
     fn schema() -> Schema {
@@ -73,6 +78,8 @@ mod tests {
                 Attribute::optional("name", Type::String, "name"),
                 Attribute::optional_computed("space", Type::String, "space"),
                 Attribute::computed("updated_at", Type::String, "changes on update"),
+                Attribute::optional_computed("enabled", Type::Bool, "defaults to true")
+                    .default(Value::Bool(true)),
             ],
         )
     }
@@ -102,7 +109,27 @@ mod tests {
         assert_eq!(p.planned.get("space"), &s("root"));
         assert_eq!(p.planned.get("name"), &Value::Null);
         assert_eq!(p.planned.get("updated_at"), &Value::unknown());
+        assert_eq!(
+            p.planned.get("enabled"),
+            &Value::Bool(true),
+            "known at plan"
+        );
         assert!(p.requires_replace.is_empty());
+    }
+
+    #[test]
+    fn a_default_comes_back_when_the_configuration_drops_the_value() {
+        let prior = obj(&[
+            ("id", s("1")),
+            ("slug", s("a")),
+            ("enabled", Value::Bool(false)),
+        ]);
+        let config = obj(&[("slug", s("a"))]);
+        let p = plan(&schema(), &prior, &prior, &config);
+        assert_eq!(p.planned.get("enabled"), &Value::Bool(true));
+        let config = obj(&[("slug", s("a")), ("enabled", Value::Bool(false))]);
+        let p = plan(&schema(), &prior, &prior, &config);
+        assert_eq!(p.planned.get("enabled"), &Value::Bool(false));
     }
 
     #[test]
@@ -113,6 +140,7 @@ mod tests {
             ("name", s("n")),
             ("space", s("root")),
             ("updated_at", s("t1")),
+            ("enabled", Value::Bool(true)),
         ]);
         let config = obj(&[("slug", s("a")), ("name", s("n")), ("space", Value::Null)]);
         let p = plan(&schema(), &prior, &prior, &config);

@@ -27,11 +27,13 @@ pub trait Provider: Send + Sync + 'static {
         Diagnostics::new()
     }
 
-    /// Builds the configured data. `terraform_version` is informational.
+    /// Builds the configured data. `terraform_version` is informational;
+    /// `warnings` go to Terraform beside a successful configuration.
     async fn configure(
         &self,
         config: &Value,
         terraform_version: &str,
+        warnings: &mut Diagnostics,
     ) -> Result<Self::Data, Diagnostics>;
 
     fn registry(&self) -> Registry<Self::Data>;

@@ -8,6 +8,7 @@
 use async_trait::async_trait;
 
 use super::diag::{Diagnostic, Diagnostics};
+use super::identity::Identity;
 use super::schema::Schema;
 use super::value::Value;
 
@@ -17,6 +18,12 @@ pub trait Resource<D>: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
 
+    /// The attributes that name an object, for Terraform 1.12 and later;
+    /// `None` for a resource without an identity.
+    fn identity(&self) -> Option<Identity> {
+        None
+    }
+
     /// Checks configuration values beyond their types (formats, ranges,
     /// combinations). Values may be unknown at this point: skip those.
     fn validate(&self, _config: &Value) -> Diagnostics {
@@ -25,7 +32,7 @@ pub trait Resource<D>: Send + Sync + 'static {
 
     /// Refines the generic plan: fill computed values that can already be
     /// known from configuration. `prior` is null on create.
-    fn plan(&self, planned: Value, _prior: &Value) -> Result<Value, Diagnostics> {
+    fn plan(&self, planned: Value, _prior: &Value, _config: &Value) -> Result<Value, Diagnostics> {
         Ok(planned)
     }
 
@@ -39,32 +46,37 @@ pub trait Resource<D>: Send + Sync + 'static {
 
     async fn delete(&self, data: &D, prior: &Value) -> Result<(), Diagnostics>;
 
-    /// The state for `terraform import`/`import {}` with the documented id;
-    /// Terraform reads it right after.
+    /// The state for `terraform import`/`import {}` with the documented id
+    /// (or the id an `import { identity = ... }` stands for); Terraform
+    /// reads it right after.
     async fn import(&self, data: &D, id: &str) -> Result<Value, Diagnostics>;
 
-    /// Converts stored state written with schema `version` into JSON that
-    /// matches the current schema. The default accepts only the current
-    /// version; resources that bump their version add the steps.
-    fn upgrade_state(
-        &self,
-        version: i64,
-        state: serde_json::Value,
-    ) -> Result<serde_json::Value, Diagnostics> {
-        let current = self.schema().version;
-        if version == current {
-            Ok(state)
-        } else {
-            Err(Diagnostic::error(
-                "Unsupported state version",
+    /// Brings stored state written with schema `version` to the current
+    /// schema. `state` is already decoded against the current schema, so
+    /// attributes since removed are gone and attributes since added are
+    /// null. The default fills each null that has a default: an attribute
+    /// that was optional without one reads back as its default now. A
+    /// version newer than this release is refused. Resources whose changes
+    /// need more (a rename, a new meaning) add the steps.
+    fn upgrade_state(&self, version: i64, state: Value) -> Result<Value, Diagnostics> {
+        let schema = self.schema();
+        if version > schema.version {
+            return Err(Diagnostic::error(
+                "State from a newer provider",
                 format!(
-                    "The state of this {} was written with schema version {version}, and this \
-                     provider release knows version {current}. Use a provider release that \
-                     matches the state, or remove the object from state and import it again.",
-                    self.type_name()
+                    "The state of this {} was written with schema version {version}, by a newer \
+                     release of the deputy provider; this release knows version {}. Use that \
+                     release or a newer one.",
+                    self.type_name(),
+                    schema.version
                 ),
             )
-            .into())
+            .into());
         }
+        Ok(if version < schema.version {
+            schema.fill_defaults(state)
+        } else {
+            state
+        })
     }
 }

@@ -1,13 +1,13 @@
 //! Schemas: what a provider, resource or data source accepts and returns.
 //!
 //! An attribute carries its plan behaviour as data (`requires_replace`,
-//! `stable`), next to its type and description, so the generic planner can
+//! `stable`, `default`), next to its type and description, so the generic planner can
 //! apply it and docs can be generated from the same place.
 
 use std::collections::BTreeMap;
 
 use super::proto::tfplugin6 as pb;
-use super::value::Type;
+use super::value::{Type, Value};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -31,6 +31,10 @@ pub struct Attribute {
     /// Computed value that never changes after create (ids, creation
     /// times): an update keeps the prior value instead of planning unknown.
     pub stable: bool,
+    /// What an optional, computed attribute is when the configuration
+    /// leaves it out, known at plan (not `(known after apply)`), and the
+    /// value it returns to when removed from the configuration.
+    pub default: Option<Value>,
 }
 
 impl Attribute {
@@ -43,6 +47,7 @@ impl Attribute {
             sensitive: false,
             requires_replace: false,
             stable: false,
+            default: None,
         }
     }
 
@@ -74,6 +79,14 @@ impl Attribute {
 
     pub fn stable(mut self) -> Self {
         self.stable = true;
+        self
+    }
+
+    /// Only for optional, computed attributes: Terraform refuses a plan
+    /// that changes a value the configuration sets.
+    pub fn default(mut self, value: Value) -> Self {
+        debug_assert_eq!(self.mode, Mode::OptionalComputed, "{}", self.name);
+        self.default = Some(value);
         self
     }
 
@@ -126,6 +139,20 @@ impl Schema {
                 .map(|a| (a.name.to_string(), a.ty.clone()))
                 .collect::<BTreeMap<_, _>>(),
         )
+    }
+
+    /// `state` with each null attribute that has a default set to it.
+    pub fn fill_defaults(&self, mut state: Value) -> Value {
+        if let Value::Object(values) = &mut state {
+            for attr in &self.attributes {
+                if let (Some(default), Some(slot)) = (&attr.default, values.get_mut(attr.name))
+                    && slot.is_null()
+                {
+                    *slot = default.clone();
+                }
+            }
+        }
+        state
     }
 
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {

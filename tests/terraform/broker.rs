@@ -8,6 +8,8 @@ mod support;
 
 pub use support::TestBroker;
 
+use crate::support::Workspace;
+
 pub struct LiveBroker {
     pub broker: TestBroker,
     pub runtime: tokio::runtime::Runtime,
@@ -30,6 +32,13 @@ impl LiveBroker {
             ("DEPUTY_ENDPOINT", self.broker.base.clone()),
             ("DEPUTY_TOKEN", self.broker.admin_token.clone()),
         ]
+    }
+
+    /// A Terraform working directory configured for this broker.
+    pub fn workspace(&self, config: &str) -> Workspace {
+        let env = self.env();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        Workspace::with_env(config, &env)
     }
 
     pub fn admin(&self) -> deputy::client::Client {

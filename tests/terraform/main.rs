@@ -5,6 +5,7 @@
 //! provider is installed without a registry.
 
 mod broker;
+mod edges;
 mod functions;
 mod protocol;
 mod provider_config;

@@ -38,10 +38,7 @@ fn bad_endpoint_from_the_environment_names_the_variable() {
     );
     let errors = ws.fails(&["plan", "-input=false", "-no-color"]);
     assert_contains(&errors, r#"Error: Invalid DEPUTY_ENDPOINT"#);
-    assert_contains(
-        &errors,
-        r#""not a url" is not a URL (relative URL without a base)"#,
-    );
+    assert_contains(&errors, r#""not a url" is not a URL ("#);
 }
 
 #[test]

@@ -6,15 +6,9 @@
 use deputy::api::{IntegrationInput, StackInput};
 
 use crate::broker::LiveBroker;
-use crate::support::{Workspace, assert_contains};
+use crate::support::{Workspace, assert_contains, text};
 
 const PRINCIPAL: &str = "arn:aws:iam::123456789012:role/deputy-broker";
-
-fn workspace(b: &LiveBroker, config: &str) -> Workspace {
-    let env = b.env();
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    Workspace::with_env(config, &env)
-}
 
 fn lifecycle_config(stack_id: &str, stack_name: &str, write: bool) -> String {
     format!(
@@ -43,7 +37,7 @@ output "integration_id" {{ value = deputy_aws_integration.i.id }}
 #[test]
 fn create_update_replace_import_destroy() {
     let b = LiveBroker::start();
-    let ws = workspace(&b, &lifecycle_config("net", "Network", true));
+    let ws = b.workspace(&lifecycle_config("net", "Network", true));
     let out = ws.apply_outputs();
     let integration = out["integration_id"]["value"].as_str().unwrap().to_string();
     assert_eq!(out["attachment_id"]["value"], format!("{integration}/net"));
@@ -79,9 +73,7 @@ fn create_update_replace_import_destroy() {
     assert_eq!(ws.plan_exit().0, 0);
 
     // Import everything into a fresh state with import blocks.
-    let fresh = workspace(
-        &b,
-        &format!(
+    let fresh = b.workspace(&format!(
             "{}\nimport {{\n  to = deputy_stack.s\n  id = \"net2\"\n}}\nimport {{\n  to = deputy_aws_integration.i\n  id = \"{integration}\"\n}}\nimport {{\n  to = deputy_aws_integration_attachment.a\n  id = \"{integration}/net2\"\n}}\n",
             lifecycle_config("net2", "Core network", false)
         ),
@@ -95,7 +87,7 @@ fn create_update_replace_import_destroy() {
     assert_eq!(fresh.plan_exit().0, 0, "no changes after import");
 
     // `terraform import` with a bad attachment id says what an id looks like.
-    let cli = workspace(&b, &lifecycle_config("net2", "Core network", false));
+    let cli = b.workspace(&lifecycle_config("net2", "Core network", false));
     let err = cli.fails(&[
         "import",
         "-no-color",
@@ -119,7 +111,7 @@ fn create_update_replace_import_destroy() {
 #[test]
 fn drift_is_planned_both_ways() {
     let b = LiveBroker::start();
-    let ws = workspace(&b, &lifecycle_config("net", "Network", true));
+    let ws = b.workspace(&lifecycle_config("net", "Network", true));
     let out = ws.apply_outputs();
     let integration = out["integration_id"]["value"].as_str().unwrap().to_string();
     let admin = b.admin();
@@ -177,9 +169,7 @@ fn trust_policies_at_scale_fit_iams_quota_or_fail_at_plan() {
         .unwrap();
     }
     let stacks = r#"locals { stacks = [for n in range(1000) : format("s%03d", n)] }"#;
-    let ws = workspace(
-        &b,
-        &format!(
+    let ws = b.workspace(&format!(
             r#"
 {stacks}
 data "deputy_account" "this" {{}}
@@ -300,23 +290,23 @@ output "length" {{ value = data.deputy_aws_integration_trust_policy.thirty.lengt
     let length = out["length"]["value"].as_u64().unwrap();
     assert!((2049..=4096).contains(&length), "{length}");
 
-    // A stack that does not exist fails clearly, on the element.
+    // A stack that does not exist yet is a warning on the element: its
+    // External IDs derive from the id all the same.
     ws.write(&format!(
         "data \"deputy_aws_integration_trust_policy\" \"x\" {{\n  integration_id = \"{exact}\"\n  stack_ids = [\"s001\", \"ghost\"]\n}}\n"
     ));
-    let err = ws.fails(&["plan", "-no-color"]);
-    assert_contains(&err, r#"Error: Stack not found"#);
+    let out = ws.ok(&["plan", "-no-color"]);
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert_contains(
-        &err,
-        r#"Stack "ghost" does not exist in the deputy broker. Create it (deputy_stack) or fix the id."#,
+        &all,
+        r#"Warning: Stack not registered yet with data.deputy_aws_integration_trust_policy.x, on main.tf line 10, in data "deputy_aws_integration_trust_policy" "x": 10: stack_ids = ["s001", "ghost"] Stack "ghost" does not exist in the deputy broker yet."#,
     );
 }
 
 #[test]
 fn validation_errors_name_the_attribute_and_the_fix() {
     let b = LiveBroker::start();
-    let ws = workspace(
-        &b,
+    let ws = b.workspace(
         r#"
 resource "deputy_stack" "bad" {
   id = "Not A Slug"
@@ -394,8 +384,7 @@ fn broker_down_or_wrong_key_is_a_clear_error() {
 #[test]
 fn trust_scope_source_identity_and_role_templates_through_terraform() {
     let b = LiveBroker::start();
-    let ws = workspace(
-        &b,
+    let ws = b.workspace(
         r#"
 resource "deputy_aws_integration" "shared" {
   name                = "shared"
@@ -497,10 +486,7 @@ output "apply_id" {{ value = deputy_runner_trust.apply.id }}
 #[test]
 fn runner_trusts_through_terraform() {
     let b = LiveBroker::start();
-    let ws = workspace(
-        &b,
-        &runner_trust_config("repo:acme/net:ref:refs/heads/main"),
-    );
+    let ws = b.workspace(&runner_trust_config("repo:acme/net:ref:refs/heads/main"));
     let out = ws.apply_outputs();
     let id = out["apply_id"]["value"].as_str().unwrap().to_string();
     assert_eq!(ws.plan_exit().0, 0, "no changes after create");
@@ -521,9 +507,7 @@ fn runner_trusts_through_terraform() {
     assert_eq!(ws.plan_exit().0, 0);
 
     // Import by id into a fresh state, with no changes after.
-    let fresh = workspace(
-        &b,
-        &format!(
+    let fresh = b.workspace(&format!(
             "{}\nimport {{\n  to = deputy_runner_trust.apply\n  id = \"{id}\"\n}}\n",
             "resource \"deputy_runner_trust\" \"apply\" {\n  stack_id    = \"net\"\n  issuer      = \"https://token.actions.githubusercontent.com\"\n  audience    = \"deputy\"\n  subject     = \"repo:acme/net:environment:production\"\n  claims      = { event_name = \"push\", ref_protected = \"true\" }\n  phases      = [\"write\"]\n  description = \"applies from main\"\n}\n"
         ),
@@ -534,8 +518,7 @@ fn runner_trusts_through_terraform() {
     );
 
     // Rules are checked at plan, on the attribute at fault.
-    let bad = workspace(
-        &b,
+    let bad = b.workspace(
         r#"
 resource "deputy_runner_trust" "bad" {
   stack_id = "net"

@@ -16,6 +16,7 @@ mod integrations;
 mod keys;
 pub mod openapi;
 mod page;
+mod request_id;
 mod role_template;
 mod runner_trusts;
 mod stacks;
@@ -243,6 +244,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         })
         .layer(axum::middleware::map_response(no_store))
         .layer(axum::middleware::from_fn_with_state(state.clone(), counted))
+        .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }
 

@@ -77,10 +77,21 @@ pub struct VendTarget {
     pub verified: bool,
 }
 
-fn name_taken(name: &str) -> ApiError {
+/// Names are unique. The holder's id is named when it can be read, since
+/// it is what an import needs, with the same hint as a stack's id.
+async fn name_taken(store: &Store, name: &str, creating: bool) -> ApiError {
+    let holder = match store.integration_by_name(name).await {
+        Ok(i) => format!(" (id {})", i.id),
+        Err(_) => String::new(),
+    };
+    let hint = if creating {
+        "import it instead of creating it, or pick another name"
+    } else {
+        "names are unique: pick another"
+    };
     ApiError::conflict(
         ProblemCode::IntegrationNameTaken,
-        format!("an integration named {name:?} already exists; names are unique, pick another"),
+        format!("an integration named {name:?} already exists{holder}; {hint}"),
     )
 }
 
@@ -119,7 +130,10 @@ impl Store {
         .execute(&mut *tx)
         .await;
         match result {
-            Err(e) if is_unique_violation(&e) => Err(name_taken(&i.name)),
+            Err(e) if is_unique_violation(&e) => {
+                drop(tx);
+                Err(name_taken(self, &i.name, true).await)
+            }
             Err(e) => Err(e.into()),
             Ok(_) => {
                 audit::insert(&mut *tx, audit).await?;
@@ -230,7 +244,10 @@ impl Store {
         .execute(&mut *tx)
         .await;
         match result {
-            Err(e) if is_unique_violation(&e) => return Err(name_taken(&i.name)),
+            Err(e) if is_unique_violation(&e) => {
+                drop(tx);
+                return Err(name_taken(self, &i.name, false).await);
+            }
             Err(e) => return Err(e.into()),
             Ok(done) if done.rows_affected() == 0 => {
                 return Err(ApiError::not_found("integration", i.id.as_str()));

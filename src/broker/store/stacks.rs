@@ -61,7 +61,7 @@ impl Store {
                 ProblemCode::StackExists,
                 format!(
                     "a stack with id {:?} already exists; import it instead of creating it",
-                    stack.id
+                    stack.id.as_str()
                 ),
             )),
             Err(e) => Err(e.into()),

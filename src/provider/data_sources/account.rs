@@ -33,7 +33,12 @@ impl DataSource<Broker> for AccountDataSource {
         )
     }
 
-    async fn read(&self, broker: &Broker, _config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &Broker,
+        _config: &Value,
+        _warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
         let a = broker.account().await?;
         Ok(object([
             ("name", text(a.name.as_str())),

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 
 use super::super::broker::{Broker, to_diags};
 use super::super::resources::{integration_attributes, integration_state};
-use super::super::values::string;
+use super::super::values::{nullable, string};
 use crate::tfplugin::data_source::DataSource;
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::schema::{Attribute, Schema};
@@ -35,6 +35,11 @@ impl DataSource<Broker> for AwsIntegrationDataSource {
             );
         }
         attributes.push(Attribute::computed(
+            "last_verified_at",
+            Type::String,
+            "When the role was last verified (RFC 3339), if ever. Attaching a stack re-verifies.",
+        ));
+        attributes.push(Attribute::computed(
             "verification_state",
             Type::String,
             "Whether the integration's current configuration may vend: `verified` (its role passed \
@@ -60,7 +65,12 @@ impl DataSource<Broker> for AwsIntegrationDataSource {
         Diagnostics::new()
     }
 
-    async fn read(&self, broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &Broker,
+        config: &Value,
+        _warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
         let client = broker.client()?;
         let found = match (string(config, "id"), string(config, "name")) {
             (Some(id), _) => client
@@ -74,15 +84,10 @@ impl DataSource<Broker> for AwsIntegrationDataSource {
             (None, None) => return Err(self.validate(config)),
         };
         let verification_state = found.verification_state.as_str();
-        let mut state = integration_state(found, &Value::Null);
-        // A data source reports what exists: empty labels are `{}`, not null.
+        let last_verified_at = nullable(&found.last_verified_at);
+        let mut state = integration_state(found);
         if let Value::Object(m) = &mut state {
-            if m.get("labels").is_some_and(Value::is_null) {
-                m.insert("labels".into(), Value::Map(Default::default()));
-            }
-            if m.get("description").is_some_and(Value::is_null) {
-                m.insert("description".into(), Value::string(""));
-            }
+            m.insert("last_verified_at".into(), last_verified_at);
             m.insert(
                 "verification_state".into(),
                 Value::string(verification_state),

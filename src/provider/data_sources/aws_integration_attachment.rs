@@ -41,7 +41,12 @@ impl DataSource<Broker> for AwsIntegrationAttachmentDataSource {
         )
     }
 
-    async fn read(&self, broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &Broker,
+        config: &Value,
+        _warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
         let (i, s) = (
             string(config, "integration_id").unwrap_or_default(),
             string(config, "stack_id").unwrap_or_default(),

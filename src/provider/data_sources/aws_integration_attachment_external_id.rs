@@ -100,7 +100,12 @@ impl DataSource<Broker> for AttachmentExternalIdDataSource {
         Diagnostics::new()
     }
 
-    async fn read(&self, broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &Broker,
+        config: &Value,
+        warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
         let stack = string(config, "stack_id").unwrap_or_default();
         let phases = requested(config);
         let built = external_ids(
@@ -108,6 +113,7 @@ impl DataSource<Broker> for AttachmentExternalIdDataSource {
             &string(config, "integration_id").unwrap_or_default(),
             &[(stack.as_str(), AttributePath::attr("stack_id"))],
             &phases,
+            warnings,
         )
         .await?;
         let statement = statement_json(&built.principal, &built.accepted, built.actions);

@@ -141,7 +141,12 @@ impl DataSource<Broker> for AwsIntegrationRoleTemplateDataSource {
         diags
     }
 
-    async fn read(&self, broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &Broker,
+        config: &Value,
+        _warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
         let query = RoleTemplateQuery {
             format: string(config, "format"),
             managed_policy_arn: strings(config, "managed_policy_arns"),

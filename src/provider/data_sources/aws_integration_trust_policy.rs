@@ -85,7 +85,12 @@ impl DataSource<Broker> for AwsIntegrationTrustPolicyDataSource {
         diags
     }
 
-    async fn read(&self, broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &Broker,
+        config: &Value,
+        warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
         let diags = self.validate(config);
         if diags.has_errors() {
             return Err(diags);
@@ -114,6 +119,7 @@ impl DataSource<Broker> for AwsIntegrationTrustPolicyDataSource {
             &string(config, "integration_id").unwrap_or_default(),
             &with_paths,
             &phases,
+            warnings,
         )
         .await?;
         let json = document_json(&built.principal, &built.accepted, built.actions);

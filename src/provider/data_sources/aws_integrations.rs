@@ -53,7 +53,12 @@ impl DataSource<Broker> for AwsIntegrationsDataSource {
         )
     }
 
-    async fn read(&self, broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &Broker,
+        config: &Value,
+        _warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
         let space = string(config, "space");
         let found = broker
             .client()?

@@ -26,8 +26,9 @@ use crate::model::{ExternalId, Phase, PrincipalArn, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 
 /// External IDs for stacks and phases of one integration, with what a
-/// statement needs. Uses the broker's cached account and integration and
-/// checks that every stack exists.
+/// statement needs. Uses the broker's cached account and integration; a
+/// stack the broker does not have yet is a warning, not an error, since its
+/// External IDs do not depend on it existing.
 struct Built {
     principal: PrincipalArn,
     actions: Actions,
@@ -41,12 +42,13 @@ async fn external_ids(
     integration_id: &str,
     stacks: &[(&str, AttributePath)],
     phases: &[Phase],
+    warnings: &mut Diagnostics,
 ) -> Result<Built, Diagnostics> {
     let account = broker.account().await?;
     let integration = broker
         .integration(integration_id, &AttributePath::attr("integration_id"))
         .await?;
-    broker.require_stacks(stacks).await?;
+    warnings.extend(broker.missing_stacks(stacks).await?);
     let mut ids = Vec::with_capacity(stacks.len() * phases.len());
     let mut parsed = Vec::with_capacity(stacks.len());
     for (stack, path) in stacks {

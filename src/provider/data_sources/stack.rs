@@ -31,7 +31,12 @@ impl DataSource<Broker> for StackDataSource {
         )
     }
 
-    async fn read(&self, broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &Broker,
+        config: &Value,
+        _warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
         let id = string(config, "id").unwrap_or_default();
         let s = broker
             .client()?

@@ -139,7 +139,12 @@ impl DataSource<Broker> for TrustPolicyDocumentDataSource {
         diags
     }
 
-    async fn read(&self, broker: &Broker, config: &Value) -> Result<Value, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &Broker,
+        config: &Value,
+        _warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
         let mut diags = Diagnostics::new();
         let Some(i) = inputs(config, &mut diags) else {
             return Err(diags);

@@ -6,8 +6,7 @@ use async_trait::async_trait;
 use super::super::broker::{Broker, to_diags};
 use super::super::validate;
 use super::super::values::{
-    boolean, int, labels, nullable, object, optional_labels, optional_strings, optional_text,
-    string, strings, text,
+    boolean, int, labels, labels_value, nullable, object, string, strings, strings_value, text,
 };
 use crate::api::{Integration, IntegrationInput};
 use crate::model::integration::{
@@ -15,6 +14,7 @@ use crate::model::integration::{
 };
 use crate::model::{Name, Region, RoleArn, SessionDuration, Space};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::identity::Identity;
 use crate::tfplugin::resource::Resource;
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Number, Type, Value};
@@ -41,7 +41,10 @@ fn input(v: &Value) -> IntegrationInput {
     }
 }
 
-pub(crate) fn state(i: Integration, was: &Value) -> Value {
+/// State from the broker's answer. Every optional value with a default is
+/// known (`{}`, `[]`, `""` when empty), so the state read after an import
+/// matches a configuration that sets them empty or leaves them out.
+pub(crate) fn state(i: Integration) -> Value {
     object([
         ("id", text(i.id)),
         ("name", text(i.name)),
@@ -61,25 +64,15 @@ pub(crate) fn state(i: Integration, was: &Value) -> Value {
         ("trust_scope", text(i.trust_scope.as_str())),
         (
             "read_session_policy_arns",
-            optional_strings(
-                &i.read_session_policy_arns,
-                was.get("read_session_policy_arns"),
-            ),
+            strings_value(&i.read_session_policy_arns),
         ),
         (
             "write_session_policy_arns",
-            optional_strings(
-                &i.write_session_policy_arns,
-                was.get("write_session_policy_arns"),
-            ),
+            strings_value(&i.write_session_policy_arns),
         ),
-        ("labels", optional_labels(&i.labels, was.get("labels"))),
+        ("labels", labels_value(&i.labels)),
         ("space", text(i.space)),
-        (
-            "description",
-            optional_text(&i.description, was.get("description")),
-        ),
-        ("last_verified_at", nullable(&i.last_verified_at)),
+        ("description", text(i.description)),
     ])
 }
 
@@ -99,14 +92,17 @@ pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
             Type::String,
             "ARN of the IAM role to assume (partitions `aws`, `aws-cn`, `aws-us-gov`; paths allowed).",
         )),
-        input(Attribute::optional_computed("region", Type::String, "AWS region for STS calls. Defaults to `us-east-1`.").stable()),
+        input(
+            Attribute::optional_computed("region", Type::String, "AWS region for STS calls. Defaults to `us-east-1`.")
+                .default(text(Region::DEFAULT)),
+        ),
         input(
             Attribute::optional_computed(
                 "duration_seconds",
                 Type::Number,
                 "Lifetime of vended credentials, 900 to 43200 seconds. Defaults to 3600.",
             )
-            .stable(),
+            .default(Value::Number(Number::Int(SessionDuration::DEFAULT.seconds()))),
         ),
         input(
             Attribute::optional_computed(
@@ -114,7 +110,7 @@ pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
                 Type::Bool,
                 "Let workers assume the role with their own identity instead of the broker. Defaults to false.",
             )
-            .stable(),
+            .default(Value::Bool(false)),
         ),
         input(Attribute::optional(
             "external_id",
@@ -129,7 +125,7 @@ pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
                 "Pass session tags (stack, run, phase, account) when assuming the role; the trust \
                  policy must then also allow `sts:TagSession`. Defaults to false.",
             )
-            .stable(),
+            .default(Value::Bool(false)),
         ),
         input(
             Attribute::optional_computed(
@@ -139,22 +135,26 @@ pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
                  survives role chaining, and policies can require it. The trust policy must then \
                  also allow `sts:SetSourceIdentity`. Defaults to false.",
             )
-            .stable(),
+            .default(Value::Bool(false)),
         ),
-        input(Attribute::optional(
+        input(Attribute::optional_computed(
             "read_session_policy_arns",
             Type::list(Type::String),
             "Managed policy ARNs passed as session policies whenever a `read` (plan) session is \
              created, at most 10: the session may do only what the role and these policies both \
              allow, so a plan cannot write even with a role that can. \
-             `arn:aws:iam::aws:policy/ReadOnlyAccess` is the usual choice.",
-        )),
-        input(Attribute::optional(
-            "write_session_policy_arns",
-            Type::list(Type::String),
-            "Managed policy ARNs passed as session policies whenever a `write` (apply) session is \
-             created, at most 10.",
-        )),
+             `arn:aws:iam::aws:policy/ReadOnlyAccess` is the usual choice. Defaults to none.",
+        )
+        .default(Value::List(Vec::new()))),
+        input(
+            Attribute::optional_computed(
+                "write_session_policy_arns",
+                Type::list(Type::String),
+                "Managed policy ARNs passed as session policies whenever a `write` (apply) session \
+                 is created, at most 10. Defaults to none.",
+            )
+            .default(Value::List(Vec::new())),
+        ),
         input(
             Attribute::optional_computed(
                 "trust_scope",
@@ -169,12 +169,20 @@ pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
                  alone. Verification checks that the role does what is declared. Not with a \
                  custom `external_id`.",
             )
-            .stable(),
+            .default(text(TrustScope::default().as_str())),
         ),
-        input(Attribute::optional("labels", Type::map(Type::String), "Free-form labels.")),
-        input(Attribute::optional_computed("space", Type::String, "Space. Defaults to `root`.").stable()),
-        input(Attribute::optional("description", Type::String, "Free-form description.")),
-        Attribute::computed("last_verified_at", Type::String, "When the role was last verified (RFC 3339), if ever."),
+        input(
+            Attribute::optional_computed("labels", Type::map(Type::String), "Free-form labels. Defaults to none (`{}`).")
+                .default(Value::Map(Default::default())),
+        ),
+        input(
+            Attribute::optional_computed("space", Type::String, "Space. Defaults to `root`.")
+                .default(text(Space::default())),
+        ),
+        input(
+            Attribute::optional_computed("description", Type::String, "Free-form description. Defaults to `\"\"`.")
+                .default(text("")),
+        ),
     ]
 }
 
@@ -184,9 +192,19 @@ impl Resource<Broker> for AwsIntegrationResource {
         "deputy_aws_integration"
     }
 
+    fn identity(&self) -> Option<Identity> {
+        Some(Identity {
+            attributes: &[("id", "The integration's id.")],
+        })
+    }
+
     fn schema(&self) -> Schema {
+        // Version 1: `last_verified_at` moved to the data source (every
+        // attach re-verifies, so in the resource it changed outside
+        // Terraform on each one), and optional values default to `{}`,
+        // `[]`, `""` instead of null; state of version 0 is upgraded.
         Schema::new(
-            0,
+            1,
             "An AWS role deputy assumes on behalf of the stacks attached to it.\n\nChanging a \
              field that changes what deputy sends to STS or what the role must trust (role, \
              region, duration, session tags, SourceIdentity, mode, custom External ID, trust scope) is verified for every attached stack before it takes \
@@ -262,13 +280,13 @@ impl Resource<Broker> for AwsIntegrationResource {
             .create_integration(&input(planned))
             .await
             .map_err(|e| to_diags(e, None))?;
-        Ok(state(created, planned))
+        Ok(state(created))
     }
 
     async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
         let id = string(current, "id").unwrap_or_default();
         match broker.client()?.integration(&id).await {
-            Ok(i) => Ok(Some(state(i, current))),
+            Ok(i) => Ok(Some(state(i))),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(to_diags(e, None)),
         }
@@ -286,7 +304,7 @@ impl Resource<Broker> for AwsIntegrationResource {
             .replace_integration(&id, &input(planned))
             .await
             .map_err(|e| to_diags(e, None))?;
-        Ok(state(updated, planned))
+        Ok(state(updated))
     }
 
     async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
@@ -303,6 +321,6 @@ impl Resource<Broker> for AwsIntegrationResource {
             .integration(id)
             .await
             .map_err(|e| to_diags(e, None))?;
-        Ok(state(i, &Value::Null))
+        Ok(state(i))
     }
 }

@@ -8,6 +8,7 @@ use super::super::broker::{Broker, to_diags};
 use super::super::values::{boolean, object, string, text};
 use crate::api::{Attachment, AttachmentInput, AttachmentUpdate};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::identity::Identity;
 use crate::tfplugin::resource::Resource;
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Type, Value};
@@ -53,6 +54,15 @@ impl Resource<Broker> for AwsIntegrationAttachmentResource {
         "deputy_aws_integration_attachment"
     }
 
+    fn identity(&self) -> Option<Identity> {
+        Some(Identity {
+            attributes: &[
+                ("integration_id", "The integration's id."),
+                ("stack_id", "The stack's id."),
+            ],
+        })
+    }
+
     fn schema(&self) -> Schema {
         Schema::new(
             0,
@@ -86,13 +96,13 @@ impl Resource<Broker> for AwsIntegrationAttachmentResource {
                     Type::Bool,
                     "Serve the stack's plans. Defaults to true.",
                 )
-                .stable(),
+                .default(Value::Bool(true)),
                 Attribute::optional_computed(
                     "write",
                     Type::Bool,
                     "Serve the stack's applies. Defaults to true.",
                 )
-                .stable(),
+                .default(Value::Bool(true)),
                 Attribute::computed(
                     "external_ids",
                     Type::map(Type::String),
@@ -120,7 +130,12 @@ impl Resource<Broker> for AwsIntegrationAttachmentResource {
     }
 
     /// The id is known as soon as both ends are.
-    fn plan(&self, mut planned: Value, _prior: &Value) -> Result<Value, Diagnostics> {
+    fn plan(
+        &self,
+        mut planned: Value,
+        _prior: &Value,
+        _config: &Value,
+    ) -> Result<Value, Diagnostics> {
         if let (Some(i), Some(s)) = (
             planned.get("integration_id").as_str(),
             planned.get("stack_id").as_str(),

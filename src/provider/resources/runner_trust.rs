@@ -6,11 +6,12 @@ use async_trait::async_trait;
 
 use super::super::broker::{Broker, to_diags};
 use super::super::validate;
-use super::super::values::{labels, object, optional_labels, optional_text, string, text};
+use super::super::values::{labels, labels_value, object, string, text};
 use crate::api::{RunnerTrust, RunnerTrustInput};
 use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
 use crate::model::{Invalid, Phase, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::identity::Identity;
 use crate::tfplugin::resource::Resource;
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Type, Value};
@@ -35,22 +36,21 @@ fn input(v: &Value) -> RunnerTrustInput {
     }
 }
 
-fn state(t: RunnerTrust, was: &Value) -> Value {
+/// State from the broker's answer; claims and description are always known
+/// (`{}` and `""` when empty, their defaults).
+fn state(t: RunnerTrust) -> Value {
     object([
         ("id", text(t.id)),
         ("stack_id", text(t.stack_id)),
         ("issuer", text(t.issuer)),
         ("audience", text(t.audience)),
         ("subject", text(t.subject)),
-        ("claims", optional_labels(&t.claims, was.get("claims"))),
+        ("claims", labels_value(&t.claims)),
         (
             "phases",
             Value::Set(t.phases.iter().map(|p| text(p.as_str())).collect()),
         ),
-        (
-            "description",
-            optional_text(&t.description, was.get("description")),
-        ),
+        ("description", text(t.description)),
         ("created_at", text(t.created_at)),
     ])
 }
@@ -75,9 +75,17 @@ impl Resource<Broker> for RunnerTrustResource {
         "deputy_runner_trust"
     }
 
+    fn identity(&self) -> Option<Identity> {
+        Some(Identity {
+            attributes: &[("id", "The trust's id.")],
+        })
+    }
+
     fn schema(&self) -> Schema {
+        // Version 1: claims and description default to `{}` and `""`
+        // instead of null (state of version 0 is upgraded to match).
         Schema::new(
-            0,
+            1,
             "Lets OIDC ID tokens of CI jobs (GitHub Actions, GitLab CI, any OIDC issuer) get \
              credentials for one stack's phases, with no stored runner key. A token must come \
              from `issuer`, carry `audience`, and match `subject` and every entry of `claims` \
@@ -107,17 +115,23 @@ impl Resource<Broker> for RunnerTrustResource {
                     "Pattern for the token's `sub`, e.g. `repo:acme/network:ref:refs/heads/main`. \
                      A pattern of only `*` is refused.",
                 ),
-                Attribute::optional(
+                Attribute::optional_computed(
                     "claims",
                     Type::map(Type::String),
-                    "Patterns for other claims, all of which must match, e.g. `{ event_name = \"push\", ref_protected = \"true\" }`.",
-                ),
+                    "Patterns for other claims, all of which must match, e.g. `{ event_name = \"push\", ref_protected = \"true\" }`. Defaults to none (`{}`).",
+                )
+                .default(Value::Map(Default::default())),
                 Attribute::required(
                     "phases",
                     Type::set(Type::String),
                     "The phases these tokens may get credentials for: `read` (plans), `write` (applies).",
                 ),
-                Attribute::optional("description", Type::String, "Free-form description."),
+                Attribute::optional_computed(
+                    "description",
+                    Type::String,
+                    "Free-form description. Defaults to `\"\"`.",
+                )
+                .default(text("")),
                 Attribute::computed(
                     "created_at",
                     Type::String,
@@ -158,13 +172,13 @@ impl Resource<Broker> for RunnerTrustResource {
             .create_runner_trust(&input(planned))
             .await
             .map_err(|e| to_diags(e, None))?;
-        Ok(state(created, planned))
+        Ok(state(created))
     }
 
     async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
         let id = string(current, "id").unwrap_or_default();
         match broker.client()?.runner_trust(&id).await {
-            Ok(t) => Ok(Some(state(t, current))),
+            Ok(t) => Ok(Some(state(t))),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(to_diags(e, None)),
         }
@@ -182,7 +196,7 @@ impl Resource<Broker> for RunnerTrustResource {
             .replace_runner_trust(&id, &input(planned))
             .await
             .map_err(|e| to_diags(e, None))?;
-        Ok(state(updated, planned))
+        Ok(state(updated))
     }
 
     async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
@@ -199,6 +213,6 @@ impl Resource<Broker> for RunnerTrustResource {
             .runner_trust(id)
             .await
             .map_err(|e| to_diags(e, Some(AttributePath::attr("id"))))?;
-        Ok(state(t, &Value::Null))
+        Ok(state(t))
     }
 }

@@ -6,10 +6,11 @@ use async_trait::async_trait;
 
 use super::super::broker::{Broker, to_diags};
 use super::super::validate;
-use super::super::values::{labels, object, optional_labels, optional_text, string, text};
+use super::super::values::{labels, labels_value, object, string, text};
 use crate::api::{Stack, StackInput};
 use crate::model::{Name, Space, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostics};
+use crate::tfplugin::identity::Identity;
 use crate::tfplugin::resource::Resource;
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Type, Value};
@@ -26,18 +27,16 @@ fn input(v: &Value) -> StackInput {
     }
 }
 
-/// State from the broker's answer; `was` (config, plan or prior state)
-/// decides whether empty optional values stay null.
-fn state(s: Stack, was: &Value) -> Value {
+/// State from the broker's answer. Labels and description are always known
+/// (`{}` and `""` when empty, their defaults), so a state read after an
+/// import matches a configuration that sets them empty or leaves them out.
+fn state(s: Stack) -> Value {
     object([
         ("id", text(s.id)),
         ("name", text(s.name)),
         ("space", text(s.space)),
-        ("labels", optional_labels(&s.labels, was.get("labels"))),
-        (
-            "description",
-            optional_text(&s.description, was.get("description")),
-        ),
+        ("labels", labels_value(&s.labels)),
+        ("description", text(s.description)),
         ("created_at", text(s.created_at)),
     ])
 }
@@ -48,9 +47,17 @@ impl Resource<Broker> for StackResource {
         "deputy_stack"
     }
 
+    fn identity(&self) -> Option<Identity> {
+        Some(Identity {
+            attributes: &[("id", "The stack's id.")],
+        })
+    }
+
     fn schema(&self) -> Schema {
+        // Version 1: labels and description default to `{}` and `""`
+        // instead of null (state of version 0 is upgraded to match).
         Schema::new(
-            0,
+            1,
             "A stack registered with the deputy broker. Runs of a stack get AWS credentials \
              through the integrations attached to it.\n\nThe id is part of every External ID \
              issued for the stack, so changing it replaces the stack.",
@@ -63,9 +70,11 @@ impl Resource<Broker> for StackResource {
                 .requires_replace(),
                 Attribute::optional_computed("name", Type::String, "Display name. Defaults to the id.").stable(),
                 Attribute::optional_computed("space", Type::String, "Space the stack belongs to. Defaults to `root`.")
-                    .stable(),
-                Attribute::optional("labels", Type::map(Type::String), "Free-form labels."),
-                Attribute::optional("description", Type::String, "Free-form description."),
+                    .default(text(Space::default())),
+                Attribute::optional_computed("labels", Type::map(Type::String), "Free-form labels. Defaults to none (`{}`).")
+                    .default(Value::Map(Default::default())),
+                Attribute::optional_computed("description", Type::String, "Free-form description. Defaults to `\"\"`.")
+                    .default(text("")),
                 Attribute::computed("created_at", Type::String, "When the stack was registered (RFC 3339).").stable(),
             ],
         )
@@ -80,19 +89,35 @@ impl Resource<Broker> for StackResource {
         diags
     }
 
+    /// The name defaults to the id, known as soon as the id is.
+    fn plan(
+        &self,
+        mut planned: Value,
+        _prior: &Value,
+        config: &Value,
+    ) -> Result<Value, Diagnostics> {
+        if config.get("name").is_null()
+            && let Some(id) = planned.get("id").as_str().map(text)
+            && let Value::Object(m) = &mut planned
+        {
+            m.insert("name".into(), id);
+        }
+        Ok(planned)
+    }
+
     async fn create(&self, broker: &Broker, planned: &Value) -> Result<Value, Diagnostics> {
         let created = broker
             .client()?
             .create_stack(&input(planned))
             .await
             .map_err(|e| to_diags(e, None))?;
-        Ok(state(created, planned))
+        Ok(state(created))
     }
 
     async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
         let id = string(current, "id").unwrap_or_default();
         match broker.client()?.stack(&id).await {
-            Ok(s) => Ok(Some(state(s, current))),
+            Ok(s) => Ok(Some(state(s))),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(to_diags(e, None)),
         }
@@ -110,7 +135,7 @@ impl Resource<Broker> for StackResource {
             .replace_stack(&id, &input(planned))
             .await
             .map_err(|e| to_diags(e, None))?;
-        Ok(state(updated, planned))
+        Ok(state(updated))
     }
 
     async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
@@ -127,6 +152,6 @@ impl Resource<Broker> for StackResource {
             .stack(id)
             .await
             .map_err(|e| to_diags(e, Some(AttributePath::attr("id"))))?;
-        Ok(state(s, &Value::Null))
+        Ok(state(s))
     }
 }

@@ -1,6 +1,7 @@
 //! Data sources: ValidateDataResourceConfig and ReadDataSource.
 
 use super::{ProviderService, decode, diags_of, encode, lookup, validate_config};
+use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::proto::tfplugin6 as pb;
 use crate::tfplugin::provider::Provider;
 
@@ -20,16 +21,20 @@ impl<P: Provider> ProviderService<P> {
         &self,
         req: pb::read_data_source::Request,
     ) -> pb::read_data_source::Response {
+        let mut warnings = Diagnostics::new();
         let result = async {
             let d = lookup(&self.registry.data_sources, "data source", &req.type_name)?;
             let ty = d.schema().value_type();
             let config = decode(&ty, req.config.as_ref(), "configuration")?;
             let data = self.data()?;
-            let state = self.until_stopped(d.read(&data, &config)).await?;
+            let state = self
+                .until_stopped(d.read(&data, &config, &mut warnings))
+                .await?;
             encode(&ty, &state, "data source result")
         }
         .await;
-        let diagnostics = diags_of(&result);
+        let mut diagnostics = warnings.to_proto();
+        diagnostics.extend(diags_of(&result));
         pb::read_data_source::Response {
             state: result.ok(),
             diagnostics,
@@ -135,5 +140,26 @@ mod tests {
             obj(&[("key", Value::string("k")), ("value", Value::string("K"))])
         );
         assert_eq!(calls(&svc), ["read"]);
+    }
+
+    #[tokio::test]
+    async fn warnings_come_with_the_result() {
+        let svc = configured().await;
+        let got = svc
+            .read_data_source(pb::read_data_source::Request {
+                type_name: TYPE.into(),
+                config: config(&[("key", Value::string("missing"))]),
+                ..Default::default()
+            })
+            .await;
+        assert_eq!(summaries(&got.diagnostics), ["Key not registered"]);
+        assert_eq!(
+            got.diagnostics[0].severity,
+            pb::diagnostic::Severity::Warning as i32
+        );
+        assert_eq!(
+            value_of(&schema(), got.state.as_ref()).get("value"),
+            &Value::string("MISSING")
+        );
     }
 }

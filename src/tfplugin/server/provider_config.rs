@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::{ProviderService, decode, diags_of};
+use crate::tfplugin::diag::Diagnostics;
 use crate::tfplugin::proto::tfplugin6 as pb;
 use crate::tfplugin::provider::Provider;
 
@@ -34,6 +35,7 @@ impl<P: Provider> ProviderService<P> {
     ) -> pb::configure_provider::Response {
         tracing::debug!(terraform_version = %req.terraform_version, "configuring provider");
         let schema = self.provider.schema();
+        let mut warnings = Diagnostics::new();
         let result = match decode(
             &schema.value_type(),
             req.config.as_ref(),
@@ -41,15 +43,19 @@ impl<P: Provider> ProviderService<P> {
         ) {
             Err(d) => Err(d),
             Ok(config) => self
-                .until_stopped(self.provider.configure(&config, &req.terraform_version))
+                .until_stopped(self.provider.configure(
+                    &config,
+                    &req.terraform_version,
+                    &mut warnings,
+                ))
                 .await
                 .map(|data| {
                     let _ = self.data.set(Arc::new(data));
                 }),
         };
-        pb::configure_provider::Response {
-            diagnostics: diags_of(&result),
-        }
+        let mut diagnostics = warnings.to_proto();
+        diagnostics.extend(diags_of(&result));
+        pb::configure_provider::Response { diagnostics }
     }
 
     pub(crate) fn stop_provider(

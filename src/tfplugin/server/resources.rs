@@ -1,9 +1,12 @@
 //! Managed resources, in the order Terraform calls them: validate, upgrade
-//! stored state, read, plan, apply, import; plus the RPCs deputy answers
-//! with a refusal (identity, move).
+//! stored state and identity, read, plan, apply, import; plus the one RPC
+//! deputy answers with a refusal (move). Every answer about an object
+//! carries its identity when the resource declares one (see
+//! [`crate::tfplugin::identity`]).
 
 use super::{ProviderService, codec_diag, decode, diags_of, encode, lookup, validate_config};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::tfplugin::identity::{self, Identity};
 use crate::tfplugin::plan;
 use crate::tfplugin::proto::tfplugin6 as pb;
 use crate::tfplugin::provider::Provider;
@@ -27,29 +30,21 @@ impl<P: Provider> ProviderService<P> {
     ) -> pb::upgrade_resource_state::Response {
         let result = (|| {
             let r = lookup(&self.registry.resources, "resource", &req.type_name)?;
+            let ty = r.schema().value_type();
             let raw = req
                 .raw_state
                 .as_ref()
                 .map(|s| s.json.as_slice())
                 .unwrap_or_default();
-            let stored: serde_json::Value = if raw.is_empty() {
-                serde_json::Value::Null
-            } else {
-                serde_json::from_slice(raw).map_err(|e| {
-                    Diagnostics::from(Diagnostic::error(
-                        "Unreadable state",
-                        format!(
-                            "The stored state is not JSON ({e}); legacy flatmap state is not \
-                             supported."
-                        ),
-                    ))
-                })?
-            };
+            if raw.is_empty() {
+                return encode(&ty, &Value::Null, "upgraded state");
+            }
+            // Straight from the stored JSON to the schema's type: numbers
+            // stay exact, removed attributes are dropped.
+            let stored = value::json::decode_state(&ty, raw)
+                .map_err(|e| codec_diag("Unreadable stored state", e))?;
             let upgraded = r.upgrade_state(req.version, stored)?;
-            let ty = r.schema().value_type();
-            let value = value::json::decode(&ty, upgraded.to_string().as_bytes())
-                .map_err(|e| codec_diag("Stored state does not match the schema", e))?;
-            encode(&ty, &value, "upgraded state")
+            encode(&ty, &upgraded, "upgraded state")
         })();
         let diagnostics = diags_of(&result);
         pb::upgrade_resource_state::Response {
@@ -62,24 +57,59 @@ impl<P: Provider> ProviderService<P> {
         &self,
         _: pb::get_resource_identity_schemas::Request,
     ) -> pb::get_resource_identity_schemas::Response {
-        // No resource declares an identity: import ids are documented strings.
-        Default::default()
+        pb::get_resource_identity_schemas::Response {
+            identity_schemas: self
+                .registry
+                .resources
+                .iter()
+                .filter_map(|(name, r)| Some((name.to_string(), r.identity()?.to_proto())))
+                .collect(),
+            diagnostics: Vec::new(),
+        }
     }
 
+    /// Identities are derived from state, so an upgrade only re-reads one
+    /// stored by an earlier (or this) identity version.
     pub(crate) fn upgrade_resource_identity(
         &self,
         req: pb::upgrade_resource_identity::Request,
     ) -> pb::upgrade_resource_identity::Response {
+        let result = (|| {
+            let r = lookup(&self.registry.resources, "resource", &req.type_name)?;
+            let Some(id) = r.identity() else {
+                return Err(Diagnostic::error(
+                    "Resource identity not supported",
+                    format!(
+                        "{} has no resource identity in this provider.",
+                        req.type_name
+                    ),
+                )
+                .into());
+            };
+            if req.version > identity::VERSION {
+                return Err(Diagnostic::error(
+                    "Identity from a newer provider",
+                    format!(
+                        "The identity of this {} was written with identity version {}, by a \
+                         newer release of the deputy provider; use that release or a newer one.",
+                        req.type_name, req.version
+                    ),
+                )
+                .into());
+            }
+            let raw = req
+                .raw_identity
+                .as_ref()
+                .map(|s| s.json.as_slice())
+                .unwrap_or_default();
+            let stored = value::json::decode_state(&id.value_type(), raw)
+                .map_err(|e| codec_diag("Unreadable stored identity", e))?;
+            id.encode(&stored)
+        })();
+        let diagnostics = diags_of(&result);
         pb::upgrade_resource_identity::Response {
-            upgraded_identity: None,
-            diagnostics: Diagnostics::from(Diagnostic::error(
-                "Resource identity not supported",
-                format!(
-                    "{} has no resource identity in this provider.",
-                    req.type_name
-                ),
-            ))
-            .to_proto(),
+            upgraded_identity: result.ok(),
+            diagnostics,
         }
     }
 
@@ -92,17 +122,24 @@ impl<P: Provider> ProviderService<P> {
             let ty = r.schema().value_type();
             let current = decode(&ty, req.current_state.as_ref(), "current state")?;
             let data = self.data()?;
-            let read = self.until_stopped(r.read(&data, &current)).await?;
-            encode(&ty, &read.unwrap_or(Value::Null), "state")
+            let read = self
+                .until_stopped(r.read(&data, &current))
+                .await?
+                .unwrap_or(Value::Null);
+            Ok((
+                encode(&ty, &read, "state")?,
+                identity_of(r.identity(), &read)?,
+            ))
         }
         .await;
         let diagnostics = diags_of(&result);
+        let (new_state, new_identity) = split(result);
         pb::read_resource::Response {
-            new_state: result.ok(),
+            new_state,
             diagnostics,
             private: req.private,
             deferred: None,
-            new_identity: None,
+            new_identity,
         }
     }
 
@@ -117,17 +154,26 @@ impl<P: Provider> ProviderService<P> {
             let prior = decode(&ty, req.prior_state.as_ref(), "prior state")?;
             let proposed = decode(&ty, req.proposed_new_state.as_ref(), "proposed state")?;
             if proposed.is_null() {
-                return Ok((encode(&ty, &Value::Null, "plan")?, Vec::new()));
+                return Ok((encode(&ty, &Value::Null, "plan")?, Vec::new(), None));
             }
             let config = decode(&ty, req.config.as_ref(), "configuration")?;
             let generic = plan::plan(&schema, &prior, &proposed, &config);
-            let planned = r.plan(generic.planned, &prior)?;
-            Ok((encode(&ty, &planned, "plan")?, generic.requires_replace))
+            let planned = r.plan(generic.planned, &prior, &config)?;
+            let identity = identity_of(r.identity(), &planned)?;
+            Ok((
+                encode(&ty, &planned, "plan")?,
+                generic.requires_replace,
+                identity,
+            ))
         })();
         let diagnostics = diags_of(&result);
-        let (planned_state, requires_replace) = match result {
-            Ok((p, rr)) => (Some(p), rr.iter().map(AttributePath::to_proto).collect()),
-            Err(_) => (None, Vec::new()),
+        let (planned_state, requires_replace, planned_identity) = match result {
+            Ok((p, rr, identity)) => (
+                Some(p),
+                rr.iter().map(AttributePath::to_proto).collect(),
+                identity,
+            ),
+            Err(_) => (None, Vec::new(), None),
         };
         pb::plan_resource_change::Response {
             planned_state,
@@ -136,7 +182,7 @@ impl<P: Provider> ProviderService<P> {
             diagnostics,
             legacy_type_system: false,
             deferred: None,
-            planned_identity: None,
+            planned_identity,
         }
     }
 
@@ -159,16 +205,20 @@ impl<P: Provider> ProviderService<P> {
                 self.until_stopped(r.update(&data, &prior, &planned))
                     .await?
             };
-            encode(&ty, &new_state, "new state")
+            Ok((
+                encode(&ty, &new_state, "new state")?,
+                identity_of(r.identity(), &new_state)?,
+            ))
         }
         .await;
         let diagnostics = diags_of(&result);
+        let (new_state, new_identity) = split(result);
         pb::apply_resource_change::Response {
-            new_state: result.ok(),
+            new_state,
             private: req.planned_private,
             diagnostics,
             legacy_type_system: false,
-            new_identity: None,
+            new_identity,
         }
     }
 
@@ -178,21 +228,33 @@ impl<P: Provider> ProviderService<P> {
     ) -> pb::import_resource_state::Response {
         let result = async {
             let r = lookup(&self.registry.resources, "resource", &req.type_name)?;
+            // `import { identity = ... }` sends an identity and no id.
+            let id = match (req.id.is_empty(), r.identity()) {
+                (true, Some(identity)) => {
+                    identity.import_id(&identity.decode(req.identity.as_ref())?)?
+                }
+                _ => req.id.clone(),
+            };
             let data = self.data()?;
-            let state = self.until_stopped(r.import(&data, &req.id)).await?;
-            encode(&r.schema().value_type(), &state, "imported state")
+            let state = self.until_stopped(r.import(&data, &id)).await?;
+            Ok((
+                encode(&r.schema().value_type(), &state, "imported state")?,
+                identity_of(r.identity(), &state)?,
+            ))
         }
         .await;
         let diagnostics = diags_of(&result);
         pb::import_resource_state::Response {
             imported_resources: result
                 .ok()
-                .map(|state| pb::import_resource_state::ImportedResource {
-                    type_name: req.type_name.clone(),
-                    state: Some(state),
-                    private: Vec::new(),
-                    identity: None,
-                })
+                .map(
+                    |(state, identity)| pb::import_resource_state::ImportedResource {
+                        type_name: req.type_name.clone(),
+                        state: Some(state),
+                        private: Vec::new(),
+                        identity,
+                    },
+                )
                 .into_iter()
                 .collect(),
             diagnostics,
@@ -219,6 +281,33 @@ impl<P: Provider> ProviderService<P> {
     }
 }
 
+/// The identity of the object `state` describes, for a resource that has
+/// one; none for no object, and none while any part is unknown (a create's
+/// plan), since Terraform takes a planned identity as final.
+fn identity_of(
+    identity: Option<Identity>,
+    state: &Value,
+) -> Result<Option<pb::ResourceIdentityData>, Diagnostics> {
+    let Some(identity) = identity else {
+        return Ok(None);
+    };
+    let value = identity.of_state(state);
+    if value.is_null() || !value.is_wholly_known() {
+        return Ok(None);
+    }
+    identity.encode(&value).map(Some)
+}
+
+/// A state and identity answer, or neither.
+fn split<T>(
+    result: Result<(T, Option<pb::ResourceIdentityData>), Diagnostics>,
+) -> (Option<T>, Option<pb::ResourceIdentityData>) {
+    match result {
+        Ok((state, identity)) => (Some(state), identity),
+        Err(_) => (None, None),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -227,6 +316,7 @@ mod tests {
         HANG, calls, configured, dv, obj, service, summaries, thing_schema, value_of,
     };
     use super::*;
+    use crate::tfplugin::value::Number;
 
     const TYPE: &str = "fake_thing";
 
@@ -241,6 +331,7 @@ mod tests {
             ("name", s(name)),
             ("tier", tier),
             ("zone", zone),
+            ("size", Value::Null),
         ])
     }
 
@@ -414,29 +505,51 @@ mod tests {
     }
 
     #[test]
-    fn upgrade_state_reads_json_of_the_current_version() {
+    fn upgrade_state_is_lossless_drops_removed_attributes_and_fills_defaults() {
         /// The upgraded state, or the summary of the diagnostic.
         type Want = Result<Value, &'static str>;
-        let cases: [(&str, i64, &[u8], Want); 5] = [
+        let big = {
+            let mut v = stored();
+            if let Value::Object(m) = &mut v {
+                m.insert(
+                    "size".into(),
+                    Value::Number(Number::parse("18446744073709551617").unwrap()),
+                );
+            }
+            v
+        };
+        let cases: [(&str, i64, &[u8], Want); 7] = [
             (
-                "current version",
+                "current version, a number beyond u64 kept exactly",
+                1,
+                br#"{"id":"id-a","name":"a","tier":"standard","zone":"z1","size":18446744073709551617}"#,
+                Ok(big),
+            ),
+            (
+                "version 0: a null that now has a default gets it",
                 0,
-                br#"{"id":"id-a","name":"a","tier":"standard","zone":"z1"}"#,
+                br#"{"id":"id-a","name":"a","tier":null,"zone":"z1"}"#,
                 Ok(stored()),
             ),
-            ("nothing stored", 0, b"", Ok(Value::Null)),
-            ("not JSON", 0, b"name=a", Err("Unreadable state")),
             (
-                "other version",
+                "an attribute the schema no longer has is dropped",
                 1,
+                br#"{"id":"id-a","legacy":{"nested":[1]},"name":"a","tier":"standard","zone":"z1"}"#,
+                Ok(stored()),
+            ),
+            ("nothing stored", 1, b"", Ok(Value::Null)),
+            ("not JSON", 1, b"name=a", Err("Unreadable stored state")),
+            (
+                "from a newer provider",
+                2,
                 br#"{"name":"a"}"#,
-                Err("Unsupported state version"),
+                Err("State from a newer provider"),
             ),
             (
                 "not the schema's shape",
-                0,
+                1,
                 br#"{"name":{"first":"a"}}"#,
-                Err("Stored state does not match the schema"),
+                Err("Unreadable stored state"),
             ),
         ];
         for (name, version, json, want) in cases {
@@ -494,7 +607,7 @@ mod tests {
         assert!(got.diagnostics.is_empty(), "{:?}", got.diagnostics);
         assert_eq!(
             value_of(&thing_schema(), got.planned_state.as_ref()),
-            thing(Value::unknown(), "a", Value::unknown(), Value::Null)
+            thing(Value::unknown(), "a", s("standard"), Value::Null)
         );
         assert!(got.requires_replace.is_empty());
         assert_eq!(got.planned_private, b"pp");
@@ -523,7 +636,7 @@ mod tests {
 
     #[tokio::test]
     async fn apply_routes_to_create_update_or_delete() {
-        let planned_create = thing(Value::unknown(), "a", Value::unknown(), s("z1"));
+        let planned_create = thing(Value::unknown(), "a", s("standard"), s("z1"));
         let planned_update = thing(s("id-a"), "b", s("standard"), s("z1"));
         let cases = [
             ("create", Value::Null, planned_create, stored()),

@@ -65,7 +65,12 @@ impl Provider for FakeProvider {
         }
     }
 
-    async fn configure(&self, config: &Value, _: &str) -> Result<FakeData, Diagnostics> {
+    async fn configure(
+        &self,
+        config: &Value,
+        _: &str,
+        _: &mut Diagnostics,
+    ) -> Result<FakeData, Diagnostics> {
         let endpoint = config.get("endpoint").as_str().unwrap_or_default();
         if endpoint == HANG {
             std::future::pending::<()>().await;
@@ -116,13 +121,15 @@ impl Resource<FakeData> for Thing {
 
     fn schema(&self) -> Schema {
         Schema::new(
-            0,
+            1,
             "a thing",
             vec![
                 Attribute::computed("id", Type::String, "id").stable(),
                 Attribute::required("name", Type::String, "name"),
-                Attribute::optional_computed("tier", Type::String, "tier"),
+                Attribute::optional_computed("tier", Type::String, "tier")
+                    .default(Value::string("standard")),
                 Attribute::optional("zone", Type::String, "zone").requires_replace(),
+                Attribute::optional("size", Type::Number, "size"),
             ],
         )
     }
@@ -195,9 +202,18 @@ impl DataSource<FakeData> for Lookup {
         )
     }
 
-    async fn read(&self, data: &FakeData, config: &Value) -> Result<Value, Diagnostics> {
+    /// The key `missing` still reads, with a warning.
+    async fn read(
+        &self,
+        data: &FakeData,
+        config: &Value,
+        warnings: &mut Diagnostics,
+    ) -> Result<Value, Diagnostics> {
         data.record("read");
         let key = config.get("key").as_str().unwrap_or_default();
+        if key == "missing" {
+            warnings.push(Diagnostic::warning("Key not registered", "derived anyway"));
+        }
         Ok(obj(&[
             ("key", Value::string(key)),
             ("value", Value::string(key.to_uppercase())),

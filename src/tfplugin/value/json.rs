@@ -26,6 +26,19 @@ use crate::tfplugin::diag::PathStep;
 /// carry ones the type lacks; keys may not repeat; set elements may not
 /// repeat. A `dynamic` slot holds `{"value": ..., "type": ...}` or null.
 pub fn decode(ty: &Type, bytes: &[u8]) -> Result<Value, CodecError> {
+    parse(ty, bytes, Removed::Refuse)
+}
+
+/// Decodes stored state written by an earlier schema: as [`decode`], except
+/// that object attributes the type no longer has are skipped, as
+/// terraform-plugin-framework does, so removing an attribute from a schema
+/// never breaks the states that still carry it. Numbers keep their exact
+/// text.
+pub fn decode_state(ty: &Type, bytes: &[u8]) -> Result<Value, CodecError> {
+    parse(ty, bytes, Removed::Skip)
+}
+
+fn parse(ty: &Type, bytes: &[u8], removed_attributes: Removed) -> Result<Value, CodecError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         Trail::default().error(format!(
             "JSON is not valid UTF-8 (at byte {})",
@@ -36,6 +49,7 @@ pub fn decode(ty: &Type, bytes: &[u8]) -> Result<Value, CodecError> {
         text,
         pos: 0,
         trail: Trail::default(),
+        removed_attributes,
     };
     let value = parser.value(ty)?;
     parser.skip_whitespace();
@@ -66,6 +80,15 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     trail: Trail,
+    removed_attributes: Removed,
+}
+
+/// What an object attribute the type lacks is: an error in a value sent
+/// now, a removed attribute in stored state.
+#[derive(Clone, Copy, PartialEq)]
+enum Removed {
+    Refuse,
+    Skip,
 }
 
 impl Parser<'_> {
@@ -181,6 +204,9 @@ impl Parser<'_> {
         let mut values = BTreeMap::new();
         self.members("an object", |p, name| {
             let Some(ty) = attrs.get(&name) else {
+                if p.removed_attributes == Removed::Skip {
+                    return p.skip_value();
+                }
                 return Err(p.trail.error(format!(
                     "unexpected attribute {name:?}: the object type has no such attribute"
                 )));
@@ -680,6 +706,7 @@ fn is_json_number(text: &str) -> bool {
         text,
         pos: 0,
         trail: Trail::default(),
+        removed_attributes: Removed::Refuse,
     };
     parser.number_text().is_ok() && parser.pos == text.len()
 }

@@ -1,0 +1,4 @@
+import {
+  to       = deputy_stack.network
+  identity = { id = "prod-network" }
+}
