@@ -1,4 +1,5 @@
-//! `deputy token create|list|revoke` against a live broker.
+//! The CLI's object commands (`stack`, `integration`, `attachment`, `key`,
+//! `runner-trust`, `audit`) against a live broker.
 
 use std::process::Command;
 
@@ -139,4 +140,159 @@ async fn token_commands_create_list_and_revoke() {
             .status
             .success()
     );
+}
+
+fn ok(b: &TestBroker, args: &[&str]) -> String {
+    let out = deputy(b, args);
+    assert!(
+        out.status.success(),
+        "deputy {args:?} failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn json(b: &TestBroker, args: &[&str]) -> serde_json::Value {
+    let mut with = args.to_vec();
+    with.extend(["--output", "json"]);
+    serde_json::from_str(&ok(b, &with)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_object_has_list_show_create_update_delete_in_table_and_json() {
+    let b = TestBroker::start(Backend::Sqlite).await;
+
+    // Stacks.
+    let created = json(
+        &b,
+        &[
+            "stack",
+            "create",
+            "net",
+            "--name",
+            "Network",
+            "--label",
+            "team=core",
+        ],
+    );
+    assert_eq!(created["id"], "net");
+    assert_eq!(created["labels"]["team"], "core");
+    let updated = json(&b, &["stack", "update", "net", "--description", "VPCs"]);
+    assert_eq!(
+        updated["name"], "Network",
+        "update keeps what it is not given"
+    );
+    assert_eq!(updated["description"], "VPCs");
+    let table = ok(&b, &["stack", "list"]);
+    assert_eq!(
+        table
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["ID", "NAME", "SPACE", "LABELS"]
+    );
+    assert!(
+        table.contains("net") && table.contains("team=core"),
+        "{table}"
+    );
+
+    // Integrations: the id the import docs point at is in the list.
+    let integration = json(
+        &b,
+        &[
+            "integration",
+            "create",
+            "--name",
+            "prod",
+            "--role-arn",
+            "arn:aws:iam::210987654321:role/deploy",
+            "--label",
+            "env=prod",
+        ],
+    );
+    let id = integration["id"].as_str().unwrap().to_string();
+    let table = ok(&b, &["integration", "list"]);
+    assert!(table.contains(&id), "{table}");
+    let filtered = json(&b, &["integration", "list", "--label", "env=dev"]);
+    assert_eq!(filtered, serde_json::json!([]), "filters as the API does");
+    let by_label = json(&b, &["integration", "list", "--label", "env=prod"]);
+    assert_eq!(by_label[0]["id"], id.as_str());
+    let shown = json(&b, &["integration", "show", "prod", "--name"]);
+    assert_eq!(shown["id"], id.as_str());
+    let updated = json(&b, &["integration", "update", &id, "--space", "platform"]);
+    assert_eq!(updated["space"], "platform");
+    assert_eq!(updated["labels"]["env"], "prod");
+
+    // Attachments, by the id Terraform imports them with.
+    let attachment = json(
+        &b,
+        &[
+            "attachment",
+            "create",
+            "--integration",
+            &id,
+            "--stack",
+            "net",
+            "--write",
+            "false",
+        ],
+    );
+    let attachment_id = format!("{id}/net");
+    assert_eq!(attachment["id"], attachment_id.as_str());
+    assert_eq!(attachment["write"], false);
+    let updated = json(
+        &b,
+        &["attachment", "update", &attachment_id, "--write", "true"],
+    );
+    assert_eq!(
+        (updated["read"].clone(), updated["write"].clone()),
+        (true.into(), true.into())
+    );
+    let shown = ok(&b, &["attachment", "show", &attachment_id]);
+    assert!(
+        shown.contains(&format!("external_id.write  acme@{id}@net@write")),
+        "{shown}"
+    );
+    let of_stack = ok(&b, &["stack", "show", "net"]);
+    assert!(
+        of_stack.contains(&format!("attached     {id} (read,write)")),
+        "{of_stack}"
+    );
+    let bad = deputy(&b, &["attachment", "show", "no-slash"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("use INTEGRATION_ID/STACK_ID"));
+
+    // Deleting in the wrong order is refused with the broker's reason.
+    let refused = deputy(&b, &["stack", "delete", "net"]);
+    assert!(!refused.status.success());
+    ok(&b, &["attachment", "delete", &attachment_id]);
+    ok(&b, &["integration", "delete", &id]);
+    ok(&b, &["stack", "delete", "net"]);
+    assert_eq!(json(&b, &["stack", "list"]), serde_json::json!([]));
+
+    // Keys: `key` is `token`; show and delete by id.
+    let secret = ok(
+        &b,
+        &["key", "create", "--role", "admin", "--description", "ci"],
+    );
+    let key_id = secret
+        .trim()
+        .strip_prefix("dpk_")
+        .unwrap()
+        .split('_')
+        .next()
+        .unwrap();
+    let shown = json(&b, &["key", "show", key_id]);
+    assert_eq!(shown["description"], "ci");
+    let list = ok(&b, &["key", "list"]);
+    assert!(list.lines().next().unwrap().contains("LAST USED"), "{list}");
+    ok(&b, &["key", "delete", key_id]);
+
+    // The audit trail saw all of it, newest first, filtered as the API does.
+    let page = json(&b, &["audit", "--action", "stack.create", "--limit", "5"]);
+    assert_eq!(page["items"][0]["target"], "stack/net");
+    let table = ok(&b, &["audit", "--limit", "2"]);
+    assert_eq!(table.lines().count(), 3, "a header and two events: {table}");
 }
