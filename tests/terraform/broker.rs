@@ -36,9 +36,14 @@ impl LiveBroker {
 
     /// A Terraform working directory configured for this broker.
     pub fn workspace(&self, config: &str) -> Workspace {
+        self.workspace_on(&crate::support::terraform_binary(), config)
+    }
+
+    /// The same, run by the Terraform at `terraform`.
+    pub fn workspace_on(&self, terraform: &std::path::Path, config: &str) -> Workspace {
         let env = self.env();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        Workspace::with_env(config, &env)
+        Workspace::with_terraform(terraform, config, &env)
     }
 
     pub fn admin(&self) -> deputy::client::Client {

@@ -7,6 +7,7 @@
 mod broker;
 mod edges;
 mod functions;
+mod matrix;
 mod protocol;
 mod provider_config;
 mod release;

@@ -122,6 +122,8 @@ pub struct Workspace {
     pub dir: tempfile::TempDir,
     cli_config: PathBuf,
     env: Vec<(String, String)>,
+    /// The Terraform (or OpenTofu) every command runs.
+    terraform: PathBuf,
 }
 
 pub const REQUIRED_PROVIDERS: &str = r#"
@@ -169,15 +171,20 @@ impl Workspace {
     }
 
     pub fn with_env(config: &str, env: &[(&str, &str)]) -> Workspace {
-        Self::create(config, env, mirror())
+        Self::create(config, env, mirror(), terraform_binary())
     }
 
     /// Against another filesystem mirror (a release's).
     pub fn with_mirror(config: &str, mirror: &Path) -> Workspace {
-        Self::create(config, &[], mirror)
+        Self::create(config, &[], mirror, terraform_binary())
     }
 
-    fn create(config: &str, env: &[(&str, &str)], mirror: &Path) -> Workspace {
+    /// With another Terraform than the default (the version matrix).
+    pub fn with_terraform(terraform: &Path, config: &str, env: &[(&str, &str)]) -> Workspace {
+        Self::create(config, env, mirror(), terraform.to_path_buf())
+    }
+
+    fn create(config: &str, env: &[(&str, &str)], mirror: &Path, terraform: PathBuf) -> Workspace {
         let dir = tempfile::Builder::new()
             .prefix("deputy-tf")
             .tempdir()
@@ -203,13 +210,14 @@ impl Workspace {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            terraform,
         };
         ws.ok(&["init", "-input=false", "-no-color"]);
         ws
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(terraform_binary());
+        let mut cmd = Command::new(&self.terraform);
         cmd.args(args)
             .current_dir(self.dir.path())
             .env("TF_CLI_CONFIG_FILE", &self.cli_config)
