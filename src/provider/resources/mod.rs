@@ -13,3 +13,4 @@ pub use aws_integration_attachment::AwsIntegrationAttachmentResource;
 pub(crate) use aws_integration_attachment::state as attachment_state;
 pub use runner_trust::RunnerTrustResource;
 pub use stack::StackResource;
+pub(crate) use stack::state as stack_state;

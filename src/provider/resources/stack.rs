@@ -30,7 +30,7 @@ fn input(v: &Value) -> StackInput {
 /// State from the broker's answer. Labels and description are always known
 /// (`{}` and `""` when empty, their defaults), so a state read after an
 /// import matches a configuration that sets them empty or leaves them out.
-fn state(s: Stack) -> Value {
+pub(crate) fn state(s: Stack) -> Value {
     object([
         ("id", text(s.id)),
         ("name", text(s.name)),

@@ -44,6 +44,22 @@ impl<P: Provider> ProviderService<P> {
                     type_name: n.to_string(),
                 })
                 .collect(),
+            list_resources: self
+                .registry
+                .list_resources
+                .keys()
+                .map(|n| m::ListResourceMetadata {
+                    type_name: n.to_string(),
+                })
+                .collect(),
+            actions: self
+                .registry
+                .actions
+                .keys()
+                .map(|n| m::ActionMetadata {
+                    type_name: n.to_string(),
+                })
+                .collect(),
         }
     }
 
@@ -73,6 +89,23 @@ impl<P: Provider> ProviderService<P> {
                 .ephemeral_resources
                 .iter()
                 .map(|(n, x)| (n.to_string(), x.schema().to_proto()))
+                .collect(),
+            list_resource_schemas: r
+                .list_resources
+                .iter()
+                .map(|(n, x)| (n.to_string(), x.schema().to_proto()))
+                .collect(),
+            action_schemas: r
+                .actions
+                .iter()
+                .map(|(n, x)| {
+                    (
+                        n.to_string(),
+                        pb::ActionSchema {
+                            schema: Some(x.schema().to_proto()),
+                        },
+                    )
+                })
                 .collect(),
             diagnostics: Vec::new(),
             provider_meta: None,

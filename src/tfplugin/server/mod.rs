@@ -12,16 +12,20 @@
 //!   StopProvider;
 //! - `resources`: managed resources, from validation to apply, import,
 //!   move and identity;
-//! - `data_sources`, `ephemeral`, `functions`.
+//! - `data_sources`, `ephemeral`, `functions`;
+//! - `list_resources` (`terraform query`) and `actions`, whose answers
+//!   are streams.
 //!
 //! Everything user-facing that can go wrong (undecodable values, unknown type
 //! names, provider errors) is returned as diagnostics, never as a gRPC error:
 //! Terraform shows diagnostics next to the configuration, while a gRPC error
 //! surfaces as an opaque "plugin error".
 
+mod actions;
 mod data_sources;
 mod ephemeral;
 mod functions;
+mod list_resources;
 mod metadata;
 mod provider_config;
 mod resources;
@@ -345,6 +349,51 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         req: Request<pb::call_function::Request>,
     ) -> Rpc<pb::call_function::Response> {
         Ok(Response::new(self.call_function(req.into_inner())))
+    }
+
+    type ListResourceStream =
+        futures::stream::Iter<std::vec::IntoIter<Result<pb::list_resource::Event, Status>>>;
+
+    async fn list_resource(
+        &self,
+        req: Request<pb::list_resource::Request>,
+    ) -> Rpc<Self::ListResourceStream> {
+        let events = self.list_resource(req.into_inner()).await;
+        Ok(Response::new(futures::stream::iter(
+            events.into_iter().map(Ok).collect::<Vec<_>>(),
+        )))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        req: Request<pb::validate_list_resource_config::Request>,
+    ) -> Rpc<pb::validate_list_resource_config::Response> {
+        Ok(Response::new(
+            self.validate_list_resource_config(req.into_inner()),
+        ))
+    }
+
+    async fn plan_action(
+        &self,
+        req: Request<pb::plan_action::Request>,
+    ) -> Rpc<pb::plan_action::Response> {
+        Ok(Response::new(self.plan_action(req.into_inner())))
+    }
+
+    type InvokeActionStream = actions::InvokeEvents;
+
+    async fn invoke_action(
+        &self,
+        req: Request<pb::invoke_action::Request>,
+    ) -> Rpc<Self::InvokeActionStream> {
+        Ok(Response::new(self.invoke_action(req.into_inner())))
+    }
+
+    async fn validate_action_config(
+        &self,
+        req: Request<pb::validate_action_config::Request>,
+    ) -> Rpc<pb::validate_action_config::Response> {
+        Ok(Response::new(self.validate_action_config(req.into_inner())))
     }
 
     async fn stop_provider(
