@@ -109,6 +109,45 @@ pub fn render(root: &Path) -> std::io::Result<Vec<(String, String)>> {
         pages.push((format!("docs/ephemeral-resources/{}.md", short(name)), page));
     }
 
+    for (name, l) in &registry.list_resources {
+        let schema = l.schema();
+        let mut page = front_matter(
+            &format!("{name} List Resource - deputy"),
+            schema.description,
+        );
+        let _ = write!(
+            page,
+            "# {name} (List Resource)\n\n{} Terraform 1.14 and later; in a `.tfquery.hcl` \
+             file, the attributes below go in the `list` block's `config`.\n\n## Example Usage\n\n",
+            schema.description
+        );
+        push_code(
+            &mut page,
+            "terraform",
+            &example(&format!("examples/list-resources/{name}/list.tfquery.hcl"))?,
+        );
+        push_schema(&mut page, &schema);
+        pages.push((format!("docs/list-resources/{}.md", short(name)), page));
+    }
+
+    for (name, a) in &registry.actions {
+        let schema = a.schema();
+        let mut page = front_matter(&format!("{name} Action - deputy"), schema.description);
+        let _ = write!(
+            page,
+            "# {name} (Action)\n\n{} Terraform 1.14 and later; the attributes below go in the \
+             `action` block's `config`.\n\n## Example Usage\n\n",
+            schema.description
+        );
+        push_code(
+            &mut page,
+            "terraform",
+            &example(&format!("examples/actions/{name}/action.tf"))?,
+        );
+        push_schema(&mut page, &schema);
+        pages.push((format!("docs/actions/{}.md", short(name)), page));
+    }
+
     for (name, f) in &registry.functions {
         let sig = f.signature();
         let mut page = front_matter(&format!("{name} function - deputy"), sig.summary);

@@ -2,6 +2,7 @@
 //! its resources, data sources, ephemeral resources, list resources,
 //! actions and functions (one file each).
 
+pub mod actions;
 mod broker;
 mod config;
 pub mod data_sources;
@@ -12,6 +13,7 @@ pub mod list_resources;
 pub mod resources;
 mod validate;
 mod values;
+mod verification;
 
 use async_trait::async_trait;
 
@@ -65,10 +67,12 @@ impl Provider for DeputyProvider {
             .data_source(data_sources::AwsIntegrationTrustPolicyDataSource)
             .data_source(data_sources::AwsIntegrationRoleTemplateDataSource)
             .data_source(data_sources::TrustPolicyDocumentDataSource)
+            .data_source(data_sources::AwsIntegrationVerificationDataSource)
             .ephemeral_resource(ephemeral::AwsCredentialsEphemeralResource)
             .list_resource(list_resources::StackList)
             .list_resource(list_resources::AwsIntegrationList)
             .list_resource(list_resources::AwsIntegrationAttachmentList)
+            .action(actions::VerifyIntegrationAction)
             .function(functions::ExternalIdFunction)
             .function(functions::AssumeRolePolicyStatementFunction)
             .function(functions::TrustPolicyDocumentFunction)

@@ -5,6 +5,7 @@
 //! templates. The broker is a real `deputy serve` process running as an IAM
 //! user of the emulator.
 
+mod actions;
 mod broker;
 mod fakecloud;
 mod metrics;

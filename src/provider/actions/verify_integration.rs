@@ -1,0 +1,80 @@
+//! `action "deputy_verify_integration"`: verifies an integration's role
+//! from Terraform (`terraform apply -invoke=action.deputy_verify_integration.NAME`,
+//! or an `action_trigger` after an attachment is created or updated) and
+//! shows every probe as progress. A role that is not safe fails the apply
+//! with the broker's explanation. For OpenTofu and Terraform before 1.14,
+//! the data source `deputy_aws_integration_verification` gives the same
+//! report.
+
+use async_trait::async_trait;
+
+use super::super::broker::Broker;
+use super::super::values::string;
+use super::super::verification::{self, step_line};
+use crate::tfplugin::action::{Action, Progress};
+use crate::tfplugin::diag::{Diagnostic, Diagnostics};
+use crate::tfplugin::schema::{Attribute, Schema};
+use crate::tfplugin::value::{Type, Value};
+
+pub struct VerifyIntegrationAction;
+
+#[async_trait]
+impl Action<Broker> for VerifyIntegrationAction {
+    fn type_name(&self) -> &'static str {
+        "deputy_verify_integration"
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            0,
+            "Verifies an integration's role: assumable with each attached stack's External IDs, \
+             and refused without one, with another integration's, a made-up one and an \
+             unattached stack's. Every probe is shown as it is reported; a role that is not safe \
+             fails the apply, and the broker stops vending where it failed.",
+            vec![
+                Attribute::required("integration_id", Type::String, "The integration's id."),
+                Attribute::optional(
+                    "stack_id",
+                    Type::String,
+                    "Verify for this stack (attached or not) instead of every attachment.",
+                ),
+            ],
+        )
+    }
+
+    async fn invoke(
+        &self,
+        broker: &Broker,
+        config: &Value,
+        progress: &Progress,
+    ) -> Result<Diagnostics, Diagnostics> {
+        let integration = string(config, "integration_id").unwrap_or_default();
+        let stack = string(config, "stack_id");
+        progress.report(format!(
+            "verifying integration {integration}{}",
+            stack
+                .as_deref()
+                .map(|s| format!(" for stack {s}"))
+                .unwrap_or_default()
+        ));
+        let outcome = verification::run(broker, &integration, stack.as_deref()).await?;
+        for step in &outcome.report.steps {
+            progress.report(step_line(step));
+        }
+        let report = &outcome.report;
+        match outcome.failure {
+            None => {
+                progress.report(format!(
+                    "{} is safe to use ({} STS calls, {} ms)",
+                    report.role_arn, report.sts_calls, report.millis
+                ));
+                Ok(Diagnostics::new())
+            }
+            Some(why) => Err(Diagnostic::error(
+                "AWS role verification failed",
+                format!("{why} Role: {}.", report.role_arn),
+            )
+            .into()),
+        }
+    }
+}
