@@ -38,7 +38,9 @@
 //!   credential requests limited per caller in `broker/rate_limit.rs`;
 //!   HTTPS and certificate reloads live in `broker/tls.rs`, `/metrics` in
 //!   `broker/metrics.rs`, list paging in `broker/api/page.rs` (with keyset
-//!   queries through `store::Page`).
+//!   queries through `store::Page`). The web console is `broker/console/`:
+//!   one file per page family, templates in `templates/console/`, and it
+//!   calls the API's handlers, so a rule is never checked twice.
 //! - [`sts`]: the AWS side (the broker's identity, role verification,
 //!   vending); the only module that touches the AWS SDK.
 //! - [`tfplugin`]: a generic tfplugin6 provider server (handshake, AutoMTLS,

@@ -31,6 +31,7 @@ fn quickstart_runs_the_main_job_offline_and_cleans_up() {
         "caller: arn:aws:sts::123456789012:assumed-role/deputy-quickstart/quickstart-run-1",
         "secret as the command prints it: ***",
         "credentials.issue stack/payments-api ok",
+        "console at http://127.0.0.1:",
         "Destroy complete! Resources: 7 destroyed",
         "Done. Where to look next:",
     ] {

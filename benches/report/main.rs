@@ -6,12 +6,16 @@
 //!     scripts/bench                          # fetches the peers, then runs all
 //!     cargo bench --bench report -- vend     # one or more sections, printed only
 //!
-//! Sections: `startup`, `plan`, `crud`, `vend`, `mask`. The file is only written
+//! Sections: `startup`, `plan`, `crud`, `vend`, `mask`, `console`. The file is only written
 //! when every section ran, so it never mixes runs.
 
 #[path = "../../tests/broker/support.rs"]
 #[allow(dead_code, unused_macros)]
 mod broker;
+#[path = "../../tests/common/browser.rs"]
+#[allow(dead_code)]
+mod browser;
+mod console;
 mod crud;
 mod fast_sts;
 mod machine;
@@ -28,7 +32,7 @@ use std::path::Path;
 
 use report::Section;
 
-const SECTIONS: [&str; 5] = ["startup", "plan", "crud", "vend", "mask"];
+const SECTIONS: [&str; 6] = ["startup", "plan", "crud", "vend", "mask", "console"];
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; anything else is a section name.
@@ -109,6 +113,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted("mask") {
         show(rt.block_on(mask::run()));
+    }
+    if wanted("console") {
+        show(rt.block_on(console::run()));
     }
     if !chosen.is_empty() {
         println!("(a partial run: docs/benchmarks.md left as it was)");

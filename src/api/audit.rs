@@ -76,6 +76,9 @@ pub struct AuditFilter {
     pub target: Option<String>,
     pub key_id: Option<String>,
     pub stack_id: Option<String>,
+    /// Events about this integration: its own changes and verifications,
+    /// and its attachments.
+    pub integration_id: Option<String>,
     pub outcome: Option<String>,
     /// RFC 3339; events at or after.
     pub since: Option<String>,

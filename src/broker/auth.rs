@@ -73,13 +73,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hash(secret: &str) -> String {
+pub(crate) fn hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
 }
 
 /// Compares without an early exit, so timing does not reveal how much of a
 /// guessed hash matched.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())
@@ -134,7 +134,7 @@ fn presented(parts: &Parts) -> Result<&str, ApiError> {
 }
 
 /// Checks an API key against the store.
-async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+pub(crate) async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let (id, secret) = parse(token).ok_or_else(|| {
         ApiError::Unauthenticated(
             "malformed API key: keys look like dpk_<16 hex digits>_<secret>".into(),
@@ -146,21 +146,7 @@ async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, ApiEr
         return Err(unknown());
     }
     let at = now();
-    if stored.key.revoked_at.is_some() {
-        return Err(ApiError::Unauthenticated(format!(
-            "API key {id} was revoked"
-        )));
-    }
-    if stored
-        .key
-        .expires_at
-        .as_deref()
-        .is_some_and(|exp| exp <= at.as_str())
-    {
-        return Err(ApiError::Unauthenticated(format!(
-            "API key {id} has expired; create a new one"
-        )));
-    }
+    usable(&stored.key, &at)?;
     // Record use at most once a minute, so a busy key does not turn every
     // read into a write.
     let stale_before = minute_ago();
@@ -175,21 +161,47 @@ async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, ApiEr
     Ok(Caller { key: stored.key })
 }
 
+/// Refuses a key that was revoked or has expired at `at`.
+pub(crate) fn usable(key: &ApiKey, at: &str) -> Result<(), ApiError> {
+    let id = &key.id;
+    if key.revoked_at.is_some() {
+        return Err(ApiError::Unauthenticated(format!(
+            "API key {id} was revoked"
+        )));
+    }
+    if key.expires_at.as_deref().is_some_and(|exp| exp <= at) {
+        return Err(ApiError::Unauthenticated(format!(
+            "API key {id} has expired; create a new one"
+        )));
+    }
+    Ok(())
+}
+
 /// A failed authentication leaves a trace: an audit event and a warning
 /// with the key id (when the presented text has one) and the source
 /// address, never the secret, so use of a leaked or revoked key is seen.
 /// A request without any Authorization header is only refused: it holds
 /// no credential to trace.
 async fn traced(state: &AppState, parts: &Parts, token: &str, e: ApiError) -> ApiError {
+    trace_failure(state, &parts.extensions, token, e).await
+}
+
+/// [`traced`] for a key presented some other way than in a header (the
+/// console's sign-in form).
+pub(crate) async fn trace_failure(
+    state: &AppState,
+    request: &axum::http::Extensions,
+    token: &str,
+    e: ApiError,
+) -> ApiError {
+    let source = request
+        .get::<axum::extract::ConnectInfo<super::server::Peer>>()
+        .map(|c| c.0.0.to_string())
+        .unwrap_or_else(|| "unknown".into());
     if !matches!(e, ApiError::Unauthenticated(_)) {
         return e;
     }
     let key_id = parse(token).map(|(id, _)| id.chars().take(16).collect::<String>());
-    let source = parts
-        .extensions
-        .get::<axum::extract::ConnectInfo<super::server::Peer>>()
-        .map(|c| c.0.0.to_string())
-        .unwrap_or_else(|| "unknown".into());
     let kind = if token.starts_with(PREFIX) {
         "API key"
     } else {
@@ -235,7 +247,13 @@ impl FromRequestParts<Arc<AppState>> for Admin {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        let caller = Caller::from_request_parts(parts, state).await?;
+        Admin::of(Caller::from_request_parts(parts, state).await?)
+    }
+}
+
+impl Admin {
+    /// The caller, if its key is an admin key.
+    pub(crate) fn of(caller: Caller) -> Result<Admin, ApiError> {
         match caller.key.role {
             KeyRole::Admin => Ok(Admin(caller)),
             KeyRole::Runner => Err(ApiError::Forbidden(format!(

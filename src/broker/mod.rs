@@ -10,6 +10,7 @@
 //! - [`rate_limit`]: the per-caller budget for credential requests;
 //! - [`metrics`]: what `/metrics` reports;
 //! - [`api`]: routes, one file per group;
+//! - [`console`]: the web console at `/`, on the API's handlers;
 //! - [`error`]: the one error type and its problem-details answers;
 //! - [`verification`]: when roles are verified, what is recorded, and how
 //!   a change waits for its verification;
@@ -20,6 +21,7 @@
 pub mod api;
 pub mod auth;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod metrics;
 pub mod oidc;

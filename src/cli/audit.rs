@@ -22,6 +22,10 @@ pub struct AuditArgs {
     /// Only events of this stack.
     #[arg(long)]
     stack: Option<String>,
+    /// Only events about this integration (by id): its changes,
+    /// verifications and attachments.
+    #[arg(long)]
+    integration: Option<String>,
     /// Only events of this API key.
     #[arg(long)]
     key: Option<String>,
@@ -45,6 +49,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
         target: args.target,
         key_id: args.key,
         stack_id: args.stack,
+        integration_id: args.integration,
         outcome: args.outcome,
         since: args.since,
         limit: Some(args.limit),

@@ -16,6 +16,11 @@ pub fn now() -> String {
     format(OffsetDateTime::now_utc())
 }
 
+/// An RFC 3339 instant, as stored and sent (`None` when it is not one).
+pub fn parse(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
 /// A Unix time (seconds), as STS reports expirations.
 pub fn from_unix(seconds: i64) -> Option<String> {
     OffsetDateTime::from_unix_timestamp(seconds)

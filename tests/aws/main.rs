@@ -7,6 +7,11 @@
 
 mod actions;
 mod broker;
+// Shared with the benchmark report, which uses part of it.
+#[allow(dead_code)]
+#[path = "../common/browser.rs"]
+mod browser;
+mod console;
 mod fakecloud;
 mod metrics;
 mod oidc;

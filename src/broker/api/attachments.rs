@@ -87,7 +87,7 @@ async fn one(state: &AppState, record: AttachmentRecord) -> ApiResult<Attachment
         (status = 201, description = "Attached: the role was verified for the stack's phases first (unless the broker skips verification).", body = Attachment),
         (status = 200, description = "The very same attachment already existed (a retried attach adopts it).", body = Attachment), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
 )]
-async fn create(
+pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
@@ -216,7 +216,7 @@ async fn refuse_with_report(
     get, path = "/v1/integrations/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The integration's id."), PageQuery),
     responses((status = 200, description = "The integration's attachments, by stack, a page at a time.", body = List<Attachment>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Invalid),
 )]
-async fn of_integration(
+pub(crate) async fn of_integration(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     Path(id): Path<String>,
@@ -236,7 +236,7 @@ async fn of_integration(
     get, path = "/v1/stacks/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The stack's id."), PageQuery),
     responses((status = 200, description = "The stack's attachments, by integration, a page at a time.", body = List<Attachment>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Invalid),
 )]
-async fn of_stack(
+pub(crate) async fn of_stack(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     Path(id): Path<String>,
@@ -270,7 +270,7 @@ async fn read(
     put, path = "/v1/integrations/{id}/attachments/{stack_id}", tag = "attachments", params(("id" = String, Path, description = "The integration's id."), ("stack_id" = String, Path, description = "The stack's id.")), request_body = AttachmentUpdate,
     responses((status = 200, description = "Updated.", body = Attachment), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
 )]
-async fn update(
+pub(crate) async fn update(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path((id, stack_id)): Path<(String, String)>,
@@ -342,7 +342,7 @@ async fn update_verified(
     delete, path = "/v1/integrations/{id}/attachments/{stack_id}", tag = "attachments", params(("id" = String, Path, description = "The integration's id."), ("stack_id" = String, Path, description = "The stack's id.")),
     responses((status = 204, description = "Detached."), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
 )]
-async fn remove(
+pub(crate) async fn remove(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path((id, stack_id)): Path<(String, String)>,

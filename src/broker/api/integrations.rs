@@ -99,7 +99,7 @@ fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration
     post, path = "/v1/integrations", tag = "integrations", request_body = IntegrationInput,
     responses((status = 201, description = "Created.", body = Integration), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Conflict, openapi::Invalid),
 )]
-async fn create(
+pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Json(input): Json<IntegrationInput>,
@@ -147,7 +147,7 @@ fn filter(query: Option<&str>) -> ApiResult<IntegrationFilter> {
     get, path = "/v1/integrations", tag = "integrations", params(IntegrationFilter),
     responses((status = 200, description = "Matching integrations, by name, a page at a time.", body = List<Integration>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
 )]
-async fn list(
+pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     RawQuery(query): RawQuery,
@@ -199,7 +199,7 @@ async fn list(
     get, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path, description = "The integration's id.")),
     responses((status = 200, description = "The integration.", body = Integration), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
 )]
-async fn read(
+pub(crate) async fn read(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     Path(id): Path<String>,
@@ -225,7 +225,7 @@ async fn by_name(
     put, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path, description = "The integration's id.")), request_body = IntegrationInput,
     responses((status = 200, description = "Replaced.", body = Integration), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
 )]
-async fn replace(
+pub(crate) async fn replace(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
@@ -302,7 +302,7 @@ async fn replace_verified(
     delete, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path, description = "The integration's id.")),
     responses((status = 204, description = "Deleted."), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict),
 )]
-async fn remove(
+pub(crate) async fn remove(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path(id): Path<String>,

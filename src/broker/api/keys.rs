@@ -30,7 +30,7 @@ pub fn routes() -> Vec<Route> {
     post, path = "/v1/keys", tag = "keys", request_body = ApiKeyInput,
     responses((status = 201, description = "Created; the token is shown this once.", body = CreatedApiKey), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
 )]
-async fn create(
+pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Json(input): Json<ApiKeyInput>,
@@ -99,7 +99,7 @@ async fn create(
     get, path = "/v1/keys", tag = "keys", params(PageQuery),
     responses((status = 200, description = "Keys (never a secret), oldest first, a page at a time.", body = List<ApiKey>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
 )]
-async fn list(
+pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     Query(q): Query<PageQuery>,
@@ -116,7 +116,7 @@ async fn list(
     delete, path = "/v1/keys/{id}", tag = "keys", params(("id" = String, Path, description = "The key's id.")),
     responses((status = 200, description = "Revoked.", body = ApiKey), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict),
 )]
-async fn revoke(
+pub(crate) async fn revoke(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path(id): Path<String>,

@@ -8,19 +8,19 @@
 //! attributes and the types in `crate::api`.
 
 mod account;
-mod attachments;
-mod audit;
+pub(crate) mod attachments;
+pub(crate) mod audit;
 mod credentials;
 mod health;
-mod integrations;
-mod keys;
+pub(crate) mod integrations;
+pub(crate) mod keys;
 pub mod openapi;
 mod page;
 mod request_id;
-mod role_template;
-mod runner_trusts;
-mod stacks;
-pub(super) mod trust;
+pub(crate) mod role_template;
+pub(crate) mod runner_trusts;
+pub(crate) mod stacks;
+pub(crate) mod trust;
 pub(crate) mod verify;
 
 use std::collections::BTreeMap;
@@ -55,6 +55,8 @@ pub struct Settings {
     /// Credential requests a minute per runner key or token subject (zero:
     /// no limit).
     pub credentials_per_minute: u32,
+    /// Mark the console's cookies `Secure`: the broker serves TLS.
+    pub secure_cookies: bool,
 }
 
 pub struct AppState {
@@ -235,6 +237,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         router = router.route(path, handler);
     }
     router
+        .merge(crate::broker::console::router())
         .fallback(|uri: axum::http::Uri| async move { ApiError::not_found("route", uri.path()) })
         .method_not_allowed_fallback(|method: Method, uri: axum::http::Uri| async move {
             ApiError::MethodNotAllowed(format!(
@@ -279,12 +282,13 @@ async fn counted(
 
 /// No cache (a browser's, a proxy's) may keep an answer: some carry
 /// secrets (credentials, new API keys), and every one is about state that
-/// changes.
+/// changes. Only an answer that set its own policy keeps it (the console's
+/// stylesheet and script, revalidated by ETag).
 async fn no_store(mut response: axum::response::Response) -> axum::response::Response {
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
+    response
+        .headers_mut()
+        .entry(axum::http::header::CACHE_CONTROL)
+        .or_insert(axum::http::HeaderValue::from_static("no-store"));
     response
 }
 

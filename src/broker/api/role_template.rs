@@ -58,7 +58,7 @@ fn query(raw: Option<&str>) -> ApiResult<RoleTemplateQuery> {
     get, path = "/v1/integrations/{id}/role-template", tag = "trust", params(("id" = String, Path, description = "The integration's id."), RoleTemplateQuery),
     responses((status = 200, description = "The role, ready to deploy.", body = RoleTemplateDocument), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
 )]
-async fn role_template(
+pub(crate) async fn role_template(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     Path(id): Path<String>,

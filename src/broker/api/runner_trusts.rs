@@ -106,7 +106,7 @@ async fn create(
     get, path = "/v1/runner-trusts", tag = "runner-trusts", params(PageQuery),
     responses((status = 200, description = "Runner trusts, oldest first, a page at a time.", body = List<RunnerTrust>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
 )]
-async fn list(
+pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     Query(q): Query<PageQuery>,

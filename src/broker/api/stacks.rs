@@ -55,7 +55,7 @@ fn validate(id: &str, input: StackInput) -> ApiResult<Stack> {
     post, path = "/v1/stacks", tag = "stacks", request_body = StackInput,
     responses((status = 201, description = "Created.", body = Stack), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Conflict, openapi::Invalid),
 )]
-async fn create(
+pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Json(input): Json<StackInput>,
@@ -79,7 +79,7 @@ async fn create(
     get, path = "/v1/stacks", tag = "stacks", params(PageQuery),
     responses((status = 200, description = "Stacks, by id, a page at a time.", body = List<Stack>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
 )]
-async fn list(
+pub(crate) async fn list(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     Query(q): Query<PageQuery>,
@@ -96,7 +96,7 @@ async fn list(
     get, path = "/v1/stacks/{id}", tag = "stacks", params(("id" = String, Path, description = "The stack's id.")),
     responses((status = 200, description = "The stack.", body = Stack), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
 )]
-async fn read(
+pub(crate) async fn read(
     State(state): State<Arc<AppState>>,
     _admin: Admin,
     Path(id): Path<String>,
@@ -109,7 +109,7 @@ async fn read(
     put, path = "/v1/stacks/{id}", tag = "stacks", params(("id" = String, Path, description = "The stack's id.")), request_body = StackInput,
     responses((status = 200, description = "Replaced.", body = Stack), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Invalid),
 )]
-async fn replace(
+pub(crate) async fn replace(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
@@ -135,7 +135,7 @@ async fn replace(
     delete, path = "/v1/stacks/{id}", tag = "stacks", params(("id" = String, Path, description = "The stack's id.")),
     responses((status = 204, description = "Deleted."), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict),
 )]
-async fn remove(
+pub(crate) async fn remove(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path(id): Path<String>,

@@ -433,3 +433,16 @@ async fn fetch<'e>(
     .ok_or_else(|| ApiError::not_found("attachment", format!("{integration_id}/{stack_id}")))?;
     from_row(&row)
 }
+
+impl Store {
+    /// How many stacks each integration is attached to, for the
+    /// integrations list (one query, not one per row).
+    pub async fn attachment_counts(&self) -> ApiResult<std::collections::HashMap<String, i64>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT integration_id, COUNT(*) FROM attachments GROUP BY integration_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+}

@@ -84,7 +84,9 @@ impl Store {
              ($1 IS NULL OR action = $1) AND ($2 IS NULL OR target = $2) AND \
              ($3 IS NULL OR key_id = $3) AND ($4 IS NULL OR stack_id = $4) AND \
              ($5 IS NULL OR outcome = $5) AND ($6 IS NULL OR at >= $6) AND \
-             ($7 IS NULL OR at < $7 OR (at = $7 AND id < $8)) \
+             ($7 IS NULL OR at < $7 OR (at = $7 AND id < $8)) AND \
+             ($10 IS NULL OR integration_id = $10 OR target = 'integration/' || $10 OR \
+              target LIKE 'attachment/' || $10 || '/%') \
              ORDER BY at DESC, id DESC LIMIT $9"
         ))
         .bind(&f.action)
@@ -96,6 +98,7 @@ impl Store {
         .bind(page.after(0))
         .bind(page.after(1))
         .bind(page.fetch())
+        .bind(&f.integration_id)
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()

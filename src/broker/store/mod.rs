@@ -14,6 +14,7 @@ mod keys;
 mod page;
 mod pending;
 mod runner_trusts;
+mod sessions;
 mod stacks;
 
 use std::path::Path;

@@ -1,0 +1,100 @@
+//! Attaching a stack to an integration as Read, Write or Read & Write,
+//! changing its access, and detaching it: the API's handlers, so an attach
+//! is verified against the role exactly as from Terraform, and a refusal
+//! shows the API's reason on the Attachments tab.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::form::{Failure, Fields, Posted};
+use super::integrations::attachments_refused;
+use crate::api::{AttachmentInput, AttachmentUpdate};
+use crate::broker::api::{AppState, Json, Path, attachments};
+use crate::broker::error::ApiError;
+
+/// The access radio buttons: `read`, `write` or `read-write`.
+fn access(fields: &Fields) -> Result<(bool, bool), ApiError> {
+    match fields.get("access") {
+        "read" => Ok((true, false)),
+        "write" => Ok((false, true)),
+        "read-write" => Ok((true, true)),
+        _ => Err(ApiError::invalid(
+            "access",
+            "choose Read, Write or Read & Write",
+        )),
+    }
+}
+
+fn tab(id: &str) -> Response {
+    Redirect::to(&format!("/integrations/{id}/attachments")).into_response()
+}
+
+pub async fn attach(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, Failure> {
+    let signed = &posted.signed;
+    let done = match access(&posted.fields) {
+        Ok((read, write)) => attachments::create(
+            State(state.clone()),
+            signed.admin(),
+            Path(id.clone()),
+            Json(AttachmentInput {
+                stack_id: posted.fields.get("stack").to_string(),
+                read,
+                write,
+            }),
+        )
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Ok(tab(&id)),
+        Err(e) => attachments_refused(&state, signed, &id, e).await,
+    }
+}
+
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    Path((id, stack)): Path<(String, String)>,
+    posted: Posted,
+) -> Result<Response, Failure> {
+    let signed = &posted.signed;
+    let done = match access(&posted.fields) {
+        Ok((read, write)) => attachments::update(
+            State(state.clone()),
+            signed.admin(),
+            Path((id.clone(), stack)),
+            Json(AttachmentUpdate { read, write }),
+        )
+        .await
+        .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match done {
+        Ok(()) => Ok(tab(&id)),
+        Err(e) => attachments_refused(&state, signed, &id, e).await,
+    }
+}
+
+pub async fn detach(
+    State(state): State<Arc<AppState>>,
+    Path((id, stack)): Path<(String, String)>,
+    posted: Posted,
+) -> Result<Response, Failure> {
+    let signed = &posted.signed;
+    match attachments::remove(
+        State(state.clone()),
+        signed.admin(),
+        Path((id.clone(), stack)),
+    )
+    .await
+    {
+        Ok(_) => Ok(tab(&id)),
+        Err(e) => attachments_refused(&state, signed, &id, e).await,
+    }
+}

@@ -1,0 +1,138 @@
+//! The audit trail, newest first, with the API's filters (stack,
+//! integration, action, outcome, since) and a page at a time.
+
+use std::sync::Arc;
+
+use axum::extract::{RawQuery, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::form::Failure;
+use super::session::Signed;
+use super::view::{Nav, render, when};
+use crate::api::AuditFilter;
+use crate::broker::api::{AppState, Query, audit};
+use crate::broker::error::ApiError;
+
+struct Row {
+    at: String,
+    action: String,
+    target: String,
+    outcome: String,
+    ok: bool,
+    key: String,
+    stack: String,
+    detail: String,
+}
+
+/// The filter form, as typed.
+#[derive(Default)]
+struct Filters {
+    stack: String,
+    integration: String,
+    action: String,
+    outcome: String,
+    since: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "console/audit.html")]
+struct AuditPage {
+    nav: Nav,
+    rows: Vec<Row>,
+    f: Filters,
+    error: String,
+    next: Option<String>,
+}
+
+/// A browser's `datetime-local` value (`2026-12-03T14:05`, read as UTC)
+/// as the API's RFC 3339; anything else goes to the API as typed.
+fn since(typed: &str) -> String {
+    if typed.len() == 16 && typed.as_bytes().get(10) == Some(&b'T') {
+        format!("{typed}:00.000000Z")
+    } else {
+        typed.to_string()
+    }
+}
+
+fn some(text: &str) -> Option<String> {
+    Some(text.to_string()).filter(|t| !t.is_empty())
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, Failure> {
+    let mut f = Filters::default();
+    let mut cursor = None;
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        let v = v.into_owned();
+        match &*k {
+            "stack" => f.stack = v,
+            "integration" => f.integration = v,
+            "action" => f.action = v,
+            "outcome" => f.outcome = v,
+            "since" => f.since = v,
+            "cursor" => cursor = some(&v),
+            _ => {}
+        }
+    }
+    let filter = AuditFilter {
+        action: some(&f.action),
+        stack_id: some(&f.stack),
+        integration_id: some(&f.integration),
+        outcome: some(&f.outcome),
+        since: some(&since(&f.since)),
+        limit: Some(50),
+        cursor,
+        ..AuditFilter::default()
+    };
+    let (events, next_cursor, error) =
+        match audit::list(State(state), signed.admin(), Query(filter)).await {
+            Ok(axum::Json(page)) => (page.items, page.next_cursor, String::new()),
+            Err(e @ (ApiError::Invalid { .. } | ApiError::Malformed(_))) => {
+                (Vec::new(), None, e.to_string())
+            }
+            Err(e) => return Err(e.into()),
+        };
+    let rows = events
+        .into_iter()
+        .map(|e| Row {
+            at: when(&e.at),
+            ok: e.outcome == "ok",
+            action: e.action,
+            target: e.target,
+            outcome: e.outcome,
+            key: e.key_id.unwrap_or_default(),
+            stack: e.stack_id.unwrap_or_default(),
+            detail: e.detail,
+        })
+        .collect();
+    let next = next_cursor.map(|c| {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("stack", &f.stack)
+            .append_pair("integration", &f.integration)
+            .append_pair("action", &f.action)
+            .append_pair("outcome", &f.outcome)
+            .append_pair("since", &f.since)
+            .append_pair("cursor", &c)
+            .finish();
+        format!("/audit?{query}")
+    });
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render(
+        status,
+        &AuditPage {
+            nav: Nav::new(&signed, "audit"),
+            rows,
+            f,
+            error,
+            next,
+        },
+    ))
+}

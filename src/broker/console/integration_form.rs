@@ -1,0 +1,213 @@
+//! Creating, editing and deleting an integration. The form posts what was
+//! typed to the API's handlers; a value the API refuses comes back with
+//! the API's message next to its field, and everything typed kept.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::form::{Errors, Failure, Fields, Posted};
+use super::session::Signed;
+use super::view::{Nav, pair_lines, render};
+use crate::api::{Integration, IntegrationInput};
+use crate::broker::api::{AppState, Json, Path, integrations};
+use crate::broker::error::ApiError;
+
+/// The form's values, as typed.
+#[derive(Default)]
+pub struct Values {
+    name: String,
+    role_arn: String,
+    region: String,
+    duration_seconds: String,
+    worker: bool,
+    external_id: String,
+    tag_session: bool,
+    set_source_identity: bool,
+    trust_scope: String,
+    read_session_policy_arns: String,
+    write_session_policy_arns: String,
+    labels: String,
+    space: String,
+    description: String,
+}
+
+impl Values {
+    fn posted(f: &Fields) -> Values {
+        Values {
+            name: f.get("name").into(),
+            role_arn: f.get("role_arn").into(),
+            region: f.get("region").into(),
+            duration_seconds: f.get("duration_seconds").into(),
+            worker: f.checked("generate_credentials_in_worker"),
+            external_id: f.get("external_id").into(),
+            tag_session: f.checked("tag_session"),
+            set_source_identity: f.checked("set_source_identity"),
+            trust_scope: f.get("trust_scope").into(),
+            read_session_policy_arns: f.get("read_session_policy_arns").into(),
+            write_session_policy_arns: f.get("write_session_policy_arns").into(),
+            labels: f.get("labels").into(),
+            space: f.get("space").into(),
+            description: f.get("description").into(),
+        }
+    }
+
+    fn of(i: &Integration) -> Values {
+        Values {
+            name: i.name.clone(),
+            role_arn: i.role_arn.to_string(),
+            region: i.region.to_string(),
+            duration_seconds: i.duration_seconds.to_string(),
+            worker: i.generate_credentials_in_worker,
+            external_id: i
+                .external_id
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_default(),
+            tag_session: i.tag_session,
+            set_source_identity: i.set_source_identity,
+            trust_scope: i.trust_scope.as_str().into(),
+            read_session_policy_arns: i.read_session_policy_arns.join("\n"),
+            write_session_policy_arns: i.write_session_policy_arns.join("\n"),
+            labels: pair_lines(&i.labels),
+            space: i.space.clone(),
+            description: i.description.clone(),
+        }
+    }
+}
+
+/// The API's input from the form, or the field at fault.
+fn input(f: &Fields) -> Result<IntegrationInput, ApiError> {
+    let duration_seconds = f
+        .optional("duration_seconds")
+        .map(|d| {
+            d.parse::<i64>().map_err(|_| {
+                ApiError::invalid(
+                    "duration_seconds",
+                    format!("{d:?} is not a whole number of seconds"),
+                )
+            })
+        })
+        .transpose()?;
+    Ok(IntegrationInput {
+        name: f.get("name").into(),
+        role_arn: f.get("role_arn").into(),
+        region: f.optional("region"),
+        duration_seconds,
+        generate_credentials_in_worker: f.checked("generate_credentials_in_worker"),
+        external_id: f.optional("external_id"),
+        tag_session: f.checked("tag_session"),
+        set_source_identity: f.checked("set_source_identity"),
+        trust_scope: f.optional("trust_scope"),
+        read_session_policy_arns: f.lines("read_session_policy_arns"),
+        write_session_policy_arns: f.lines("write_session_policy_arns"),
+        labels: f.pairs("labels")?,
+        space: f.optional("space"),
+        description: f.get("description").into(),
+    })
+}
+
+#[derive(askama::Template)]
+#[template(path = "console/integration_form.html")]
+struct FormPage {
+    nav: Nav,
+    /// Where the form posts, and the integration's id when editing.
+    action: String,
+    editing: Option<String>,
+    v: Values,
+    errors: Errors,
+}
+
+fn form_page(
+    signed: &Signed,
+    editing: Option<String>,
+    v: Values,
+    errors: Errors,
+    status: StatusCode,
+) -> Response {
+    let action = match &editing {
+        Some(id) => format!("/integrations/{id}/edit"),
+        None => "/integrations".to_string(),
+    };
+    render(
+        status,
+        &FormPage {
+            nav: Nav::new(signed, "integrations"),
+            action,
+            editing,
+            v,
+            errors,
+        },
+    )
+}
+
+fn refused(signed: &Signed, editing: Option<String>, f: &Fields, e: ApiError) -> Response {
+    let status = e.status();
+    form_page(signed, editing, Values::posted(f), Errors::of(e), status)
+}
+
+pub async fn new(signed: Signed) -> Response {
+    let v = Values {
+        trust_scope: "stack".into(),
+        ..Values::default()
+    };
+    form_page(&signed, None, v, Errors::default(), StatusCode::OK)
+}
+
+pub async fn create(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
+    let Posted { signed, fields } = posted;
+    let created = match input(&fields) {
+        Ok(i) => integrations::create(State(state), signed.admin(), Json(i)).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok((_, axum::Json(i))) => Redirect::to(&format!("/integrations/{}", i.id)).into_response(),
+        Err(e) => refused(&signed, None, &fields, e),
+    }
+}
+
+pub async fn edit(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let i = integrations::read(State(state), signed.admin(), Path(id.clone()))
+        .await?
+        .0;
+    Ok(form_page(
+        &signed,
+        Some(id),
+        Values::of(&i),
+        Errors::default(),
+        StatusCode::OK,
+    ))
+}
+
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Response {
+    let Posted { signed, fields } = posted;
+    let replaced = match input(&fields) {
+        Ok(i) => {
+            integrations::replace(State(state), signed.admin(), Path(id.clone()), Json(i)).await
+        }
+        Err(e) => Err(e),
+    };
+    match replaced {
+        Ok(_) => Redirect::to(&format!("/integrations/{id}")).into_response(),
+        Err(e) => refused(&signed, Some(id), &fields, e),
+    }
+}
+
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, Failure> {
+    integrations::remove(State(state), posted.signed.admin(), Path(id)).await?;
+    Ok(Redirect::to("/integrations").into_response())
+}

@@ -1,0 +1,236 @@
+//! API keys: the list (with last use and expiry), creating one (its secret
+//! shown once, with a copy button), revoking one; and the runner trusts
+//! (OIDC) that let runs in without any key.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::form::{Errors, Failure, Fields, Posted};
+use super::session::Signed;
+use super::view::{Nav, render, when, when_or_never};
+use crate::api::{ApiKeyInput, KeyRole, PageQuery};
+use crate::broker::api::{AppState, Json, Path, Query, keys, runner_trusts};
+use crate::broker::error::ApiError;
+use crate::model::Phase;
+
+struct KeyRow {
+    id: String,
+    role: &'static str,
+    stack: String,
+    phases: String,
+    description: String,
+    created: String,
+    last_used: String,
+    expires: String,
+    revoked: String,
+}
+
+struct TrustRow {
+    id: String,
+    stack: String,
+    issuer: String,
+    subject: String,
+    phases: String,
+}
+
+/// The create form's values, as typed.
+#[derive(Default)]
+struct Values {
+    role: String,
+    stack: String,
+    read: bool,
+    write: bool,
+    description: String,
+    expires_in_days: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "console/keys.html")]
+struct KeysPage {
+    nav: Nav,
+    keys: Vec<KeyRow>,
+    trusts: Vec<TrustRow>,
+    v: Values,
+    errors: Errors,
+    /// The secret of the key just created: on this one page, once.
+    created: Option<(String, String)>,
+}
+
+fn phases(p: &[Phase]) -> String {
+    p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+async fn page(
+    state: &Arc<AppState>,
+    signed: &Signed,
+    v: Values,
+    errors: Errors,
+    created: Option<(String, String)>,
+) -> Result<KeysPage, Failure> {
+    let mut rows = Vec::new();
+    let mut cursor = None;
+    loop {
+        let list = keys::list(
+            State(state.clone()),
+            signed.admin(),
+            Query(PageQuery {
+                limit: Some(1000),
+                cursor,
+            }),
+        )
+        .await?
+        .0;
+        rows.extend(list.items.iter().map(|k| {
+            KeyRow {
+                id: k.id.clone(),
+                role: match k.role {
+                    KeyRole::Admin => "admin",
+                    KeyRole::Runner => "runner",
+                },
+                stack: k
+                    .stack_id
+                    .as_ref()
+                    .map_or_else(String::new, |s| s.to_string()),
+                phases: phases(&k.phases),
+                description: k.description.clone(),
+                created: when(&k.created_at),
+                last_used: when_or_never(k.last_used_at.as_deref()),
+                expires: when_or_never(k.expires_at.as_deref()),
+                revoked: k.revoked_at.as_deref().map(when).unwrap_or_default(),
+            }
+        }));
+        match list.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    // Newest first: the key just made is at the top.
+    rows.reverse();
+    let trusts = runner_trusts::list(
+        State(state.clone()),
+        signed.admin(),
+        Query(PageQuery {
+            limit: Some(1000),
+            cursor: None,
+        }),
+    )
+    .await?
+    .0
+    .items
+    .iter()
+    .map(|t| TrustRow {
+        id: t.id.clone(),
+        stack: t.stack_id.to_string(),
+        issuer: t.issuer.clone(),
+        subject: t.subject.clone(),
+        phases: phases(&t.phases),
+    })
+    .collect();
+    Ok(KeysPage {
+        nav: Nav::new(signed, "keys"),
+        keys: rows,
+        trusts,
+        v,
+        errors,
+        created,
+    })
+}
+
+pub async fn list(State(state): State<Arc<AppState>>, signed: Signed) -> Result<Response, Failure> {
+    let v = Values {
+        role: "runner".into(),
+        read: true,
+        ..Values::default()
+    };
+    let p = page(&state, &signed, v, Errors::default(), None).await?;
+    Ok(render(StatusCode::OK, &p))
+}
+
+fn input(f: &Fields) -> Result<ApiKeyInput, ApiError> {
+    let role = match f.get("role") {
+        "admin" => KeyRole::Admin,
+        "runner" => KeyRole::Runner,
+        _ => return Err(ApiError::invalid("role", "choose admin or runner")),
+    };
+    let expires_in_seconds = f
+        .optional("expires_in_days")
+        .map(|d| {
+            d.parse::<i64>()
+                .ok()
+                .filter(|d| *d > 0)
+                .map(|d| d * 86_400)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "expires_in_seconds",
+                        format!("{d:?} is not a whole number of days above zero"),
+                    )
+                })
+        })
+        .transpose()?;
+    let chosen: Vec<Phase> = Phase::ALL
+        .into_iter()
+        .filter(|p| f.checked(p.as_str()))
+        .collect();
+    let runner = role == KeyRole::Runner;
+    Ok(ApiKeyInput {
+        role,
+        stack_id: if runner { f.optional("stack_id") } else { None },
+        phases: (runner && !chosen.is_empty()).then_some(chosen),
+        description: f.get("description").into(),
+        expires_in_seconds,
+    })
+}
+
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    posted: Posted,
+) -> Result<Response, Failure> {
+    let Posted { signed, fields } = posted;
+    let made = match input(&fields) {
+        Ok(i) => keys::create(State(state.clone()), signed.admin(), Json(i)).await,
+        Err(e) => Err(e),
+    };
+    let defaults = Values {
+        role: "runner".into(),
+        read: true,
+        ..Values::default()
+    };
+    match made {
+        Ok((_, axum::Json(created))) => {
+            let p = page(
+                &state,
+                &signed,
+                defaults,
+                Errors::default(),
+                Some((created.key.id, created.token)),
+            )
+            .await?;
+            Ok(render(StatusCode::CREATED, &p))
+        }
+        Err(e) => {
+            let status = e.status();
+            let v = Values {
+                role: fields.get("role").into(),
+                stack: fields.get("stack_id").into(),
+                read: fields.checked("read"),
+                write: fields.checked("write"),
+                description: fields.get("description").into(),
+                expires_in_days: fields.get("expires_in_days").into(),
+            };
+            let p = page(&state, &signed, v, Errors::of(e), None).await?;
+            Ok(render(status, &p))
+        }
+    }
+}
+
+pub async fn revoke(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, Failure> {
+    let _revoked = keys::revoke(State(state), posted.signed.admin(), Path(id)).await?;
+    Ok(Redirect::to("/keys").into_response())
+}

@@ -1,0 +1,317 @@
+//! Stack pages: the list, one stack with the integrations attached to it
+//! per phase and their External IDs, and the create and edit forms.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::form::{Errors, Failure, Fields, Posted};
+use super::integrations::AttachmentRow;
+use super::session::Signed;
+use super::view::{Nav, pair_lines, render, when};
+use crate::api::{PageQuery, Stack, StackInput};
+use crate::broker::api::{AppState, Json, Path, Query, attachments, integrations, stacks};
+use crate::broker::error::ApiError;
+
+struct Row {
+    id: String,
+    name: String,
+    space: String,
+    labels: String,
+    created: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "console/stacks.html")]
+struct ListPage {
+    nav: Nav,
+    rows: Vec<Row>,
+    next: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct Cursor {
+    cursor: Option<String>,
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Query(q): Query<Cursor>,
+) -> Result<Response, Failure> {
+    let page = stacks::list(
+        State(state),
+        signed.admin(),
+        Query(PageQuery {
+            limit: Some(100),
+            cursor: q.cursor.filter(|c| !c.is_empty()),
+        }),
+    )
+    .await?
+    .0;
+    let rows = page
+        .items
+        .iter()
+        .map(|s| Row {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+            space: s.space.clone(),
+            labels: pair_lines(&s.labels).replace('\n', ", "),
+            created: when(&s.created_at),
+        })
+        .collect();
+    let next = page.next_cursor.map(|c| {
+        format!(
+            "/stacks?{}",
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("cursor", &c)
+                .finish()
+        )
+    });
+    Ok(render(
+        StatusCode::OK,
+        &ListPage {
+            nav: Nav::new(&signed, "stacks"),
+            rows,
+            next,
+        },
+    ))
+}
+
+/// An integration attached to the stack.
+struct Attached {
+    integration_id: String,
+    integration_name: String,
+    a: AttachmentRow,
+}
+
+#[derive(askama::Template)]
+#[template(path = "console/stack.html")]
+struct StackPage {
+    nav: Nav,
+    id: String,
+    name: String,
+    space: String,
+    labels: Vec<(String, String)>,
+    description: String,
+    created: String,
+    updated: String,
+    attached: Vec<Attached>,
+}
+
+pub async fn page(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let stack = stacks::read(State(state.clone()), signed.admin(), Path(id.clone()))
+        .await?
+        .0;
+    let mut attached = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = attachments::of_stack(
+            State(state.clone()),
+            signed.admin(),
+            Path(id.clone()),
+            Query(PageQuery {
+                limit: Some(1000),
+                cursor,
+            }),
+        )
+        .await?
+        .0;
+        for a in &page.items {
+            let integration = integrations::read(
+                State(state.clone()),
+                signed.admin(),
+                Path(a.integration_id.to_string()),
+            )
+            .await?
+            .0;
+            attached.push(Attached {
+                integration_id: integration.id.to_string(),
+                integration_name: integration.name,
+                a: AttachmentRow::of(a),
+            });
+        }
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    Ok(render(
+        StatusCode::OK,
+        &StackPage {
+            nav: Nav::new(&signed, "stacks"),
+            id: stack.id.to_string(),
+            name: stack.name,
+            space: stack.space,
+            labels: stack.labels.into_iter().collect(),
+            description: stack.description,
+            created: when(&stack.created_at),
+            updated: when(&stack.updated_at),
+            attached,
+        },
+    ))
+}
+
+#[derive(Default)]
+struct Values {
+    id: String,
+    name: String,
+    space: String,
+    labels: String,
+    description: String,
+}
+
+impl Values {
+    fn posted(f: &Fields, id: Option<&str>) -> Values {
+        Values {
+            id: id.map_or_else(|| f.get("id").to_string(), str::to_string),
+            name: f.get("name").into(),
+            space: f.get("space").into(),
+            labels: f.get("labels").into(),
+            description: f.get("description").into(),
+        }
+    }
+
+    fn of(s: &Stack) -> Values {
+        Values {
+            id: s.id.to_string(),
+            name: s.name.clone(),
+            space: s.space.clone(),
+            labels: pair_lines(&s.labels),
+            description: s.description.clone(),
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "console/stack_form.html")]
+struct FormPage {
+    nav: Nav,
+    action: String,
+    editing: bool,
+    v: Values,
+    errors: Errors,
+}
+
+fn form_page(
+    signed: &Signed,
+    editing: bool,
+    v: Values,
+    errors: Errors,
+    status: StatusCode,
+) -> Response {
+    let action = if editing {
+        format!("/stacks/{}/edit", v.id)
+    } else {
+        "/stacks".to_string()
+    };
+    render(
+        status,
+        &FormPage {
+            nav: Nav::new(signed, "stacks"),
+            action,
+            editing,
+            v,
+            errors,
+        },
+    )
+}
+
+fn input(f: &Fields, id: &str) -> Result<StackInput, ApiError> {
+    Ok(StackInput {
+        id: id.to_string(),
+        name: f.optional("name"),
+        space: f.optional("space"),
+        labels: f.pairs("labels")?,
+        description: f.get("description").into(),
+    })
+}
+
+pub async fn new(signed: Signed) -> Response {
+    form_page(
+        &signed,
+        false,
+        Values::default(),
+        Errors::default(),
+        StatusCode::OK,
+    )
+}
+
+pub async fn create(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
+    let Posted { signed, fields } = posted;
+    let id = fields.get("id").to_string();
+    let created = match input(&fields, &id) {
+        Ok(s) => stacks::create(State(state), signed.admin(), Json(s)).await,
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok((_, axum::Json(s))) => Redirect::to(&format!("/stacks/{}", s.id)).into_response(),
+        Err(e) => {
+            let status = e.status();
+            form_page(
+                &signed,
+                false,
+                Values::posted(&fields, None),
+                Errors::of(e),
+                status,
+            )
+        }
+    }
+}
+
+pub async fn edit(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let s = stacks::read(State(state), signed.admin(), Path(id))
+        .await?
+        .0;
+    Ok(form_page(
+        &signed,
+        true,
+        Values::of(&s),
+        Errors::default(),
+        StatusCode::OK,
+    ))
+}
+
+pub async fn update(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Response {
+    let Posted { signed, fields } = posted;
+    let replaced = match input(&fields, &id) {
+        Ok(s) => stacks::replace(State(state), signed.admin(), Path(id.clone()), Json(s)).await,
+        Err(e) => Err(e),
+    };
+    match replaced {
+        Ok(_) => Redirect::to(&format!("/stacks/{id}")).into_response(),
+        Err(e) => {
+            let status = e.status();
+            form_page(
+                &signed,
+                true,
+                Values::posted(&fields, Some(&id)),
+                Errors::of(e),
+                status,
+            )
+        }
+    }
+}
+
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, Failure> {
+    stacks::remove(State(state), posted.signed.admin(), Path(id)).await?;
+    Ok(Redirect::to("/stacks").into_response())
+}

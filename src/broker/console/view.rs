@@ -1,0 +1,73 @@
+//! What every console page shares: the navigation bar (with the sign-out
+//! form and its CSRF token), rendering, and how values are shown.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::session::Signed;
+use crate::api::VerificationState;
+
+/// The navigation bar of a signed-in page.
+pub struct Nav {
+    /// The section whose tab is current: integrations, stacks, keys, audit.
+    pub section: &'static str,
+    pub key_id: String,
+    pub csrf: String,
+}
+
+impl Nav {
+    pub fn new(signed: &Signed, section: &'static str) -> Nav {
+        Nav {
+            section,
+            key_id: signed.admin.key_id().to_string(),
+            csrf: signed.csrf.clone(),
+        }
+    }
+}
+
+/// A page, or the error page if the template fails (it cannot with the
+/// values we give it, but a failure must not become a blank 200).
+pub fn render(status: StatusCode, page: &impl askama::Template) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "console template failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// An instant as people read it: `2026-12-03 14:05:09 UTC` (stored ones
+/// are fixed-width RFC 3339 with microseconds).
+pub fn when(instant: &str) -> String {
+    match (instant.get(..10), instant.get(11..19)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => instant.to_string(),
+    }
+}
+
+/// An optional instant, or a dash.
+pub fn when_or_never(instant: Option<&str>) -> String {
+    instant.map_or_else(|| "never".to_string(), when)
+}
+
+/// The badge of a verification state: its word and its CSS class.
+pub fn badge(state: VerificationState) -> (&'static str, &'static str) {
+    match state {
+        VerificationState::Verified => ("verified", "badge ok"),
+        VerificationState::Failed => ("failed", "badge bad"),
+        VerificationState::Unverified => ("unverified", "badge none"),
+    }
+}
+
+/// `k=v` lines, as label textareas show them.
+pub fn pair_lines(map: &std::collections::BTreeMap<String, String>) -> String {
+    map.iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,141 @@
+//! Headless Chromium (Debian's) behind chromedriver, driven by fantoccini:
+//! the console's browser test and the console benchmark share it.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// Headless Chromium behind its WebDriver server; both end with the test.
+pub struct Browser {
+    pub client: Client,
+    _driver: tokio::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = tokio::process::Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver (scripts/setup installs Debian's chromium-driver)");
+        let profile = tempfile::tempdir().unwrap();
+        // As root in a container Chromium needs --no-sandbox; the
+        // background-networking flags keep it from calling out to the
+        // network this machine does not have.
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+            },
+        });
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = String::new();
+        for _ in 0..100 {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(capabilities.as_object().unwrap().clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        _driver: driver,
+                        _profile: profile,
+                    };
+                }
+                Err(e) => last = e.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no WebDriver session from chromedriver: {last}");
+    }
+
+    /// Signs in at `base` with `key` through the sign-in form.
+    pub async fn sign_in(&self, base: &str, key: &str) {
+        self.goto(&format!("{base}/sign-in")).await;
+        self.fill("#key", key).await;
+        self.click("form button[type=submit]").await;
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    pub async fn has(&self, css: &str) -> bool {
+        !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap()
+            .is_empty()
+    }
+
+    pub async fn fill(&self, css: &str, value: &str) {
+        let e = self.client.find(Locator::Css(css)).await.unwrap();
+        e.clear().await.unwrap();
+        e.send_keys(value).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
+    pub async fn path(&self) -> String {
+        self.client.current_url().await.unwrap().path().to_string()
+    }
+
+    pub async fn source(&self) -> String {
+        self.client.source().await.unwrap()
+    }
+
+    /// The page as it is now, at both widths.
+    pub async fn shoot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let out = dir.join("target/console-screenshots");
+        std::fs::create_dir_all(&out).unwrap();
+        let docs = std::env::var_os("DEPUTY_UPDATE_DOCS").is_some();
+        for (width, height) in [(1280, 900), (375, 812)] {
+            self.client.set_window_size(width, height).await.unwrap();
+            let png = self.client.screenshot().await.unwrap();
+            let file = format!("{name}-{width}.png");
+            std::fs::write(out.join(&file), &png).unwrap();
+            if docs {
+                std::fs::create_dir_all(dir.join("docs/console")).unwrap();
+                std::fs::write(dir.join("docs/console").join(&file), &png).unwrap();
+            }
+        }
+        self.client.set_window_size(1280, 900).await.unwrap();
+    }
+}
