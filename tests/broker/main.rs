@@ -3,6 +3,7 @@
 
 mod authz;
 mod cli;
+mod console;
 mod deploy;
 mod durability;
 mod metrics;

@@ -73,6 +73,18 @@ async fn https_with_a_certificate_reloaded_on_sighup() {
     let e = untrusted.account().await.unwrap_err().to_string();
     assert!(e.contains("certificate"), "{e}");
 
+    // The console's cookies are Secure when the broker serves TLS.
+    let sign_in = https_client(&ca_one)
+        .get(format!("{}sign-in", broker.base))
+        .send()
+        .await
+        .unwrap();
+    let cookie = sign_in.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
+
     // A connection opened before the reload, kept alive in the pool.
     let pooled = https_client(&ca_one);
     assert_eq!(answers(&pooled, &broker.base).await, Ok(200));

@@ -90,12 +90,8 @@ pub async fn list(
         }
         query.finish()
     };
-    let listed = integrations::list(
-        State(state.clone()),
-        signed.admin(),
-        RawQuery(Some(query)),
-    )
-    .await;
+    let listed =
+        integrations::list(State(state.clone()), signed.admin(), RawQuery(Some(query))).await;
     let (items, next_cursor, error) = match listed {
         Ok(axum::Json(list)) => (list.items, list.next_cursor, String::new()),
         Err(e @ (ApiError::Invalid { .. } | ApiError::Malformed(_))) => {
