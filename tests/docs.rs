@@ -104,3 +104,27 @@ fn every_attribute_and_parameter_is_described() {
         }
     }
 }
+
+/// Every image the README shows (the console's screenshots, which
+/// `tests/aws/console.rs` refreshes) is in the repository.
+#[test]
+fn the_readme_shows_only_images_that_exist() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let images: Vec<&str> = readme
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split(')').next())
+        .filter(|target| target.ends_with(".png"))
+        .collect();
+    assert!(
+        !images.is_empty(),
+        "the README shows the console's screenshots"
+    );
+    for image in images {
+        assert!(
+            root.join(image).is_file(),
+            "README shows {image}, which is missing"
+        );
+    }
+}

@@ -100,8 +100,8 @@ pub async fn run() -> Section {
             "Each page loaded {LOADS} times in headless Chromium from a broker on loopback \
              (SQLite), signed in; medians. \"First paint\" is the browser's first contentful \
              paint after navigation starts; \"answer\" is request start to the last byte of the \
-             HTML. Bytes are the HTML alone (uncompressed); the stylesheet and script are \
-             fetched once per page as well (sizes in the notes). The integrations list shows \
+             HTML. Bytes are the HTML alone (uncompressed); the stylesheet and script come once and are \
+             revalidated by ETag after that (sizes in the notes). The integrations list shows \
              100 rows a page."
         ),
         vec![

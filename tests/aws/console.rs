@@ -110,7 +110,7 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     // it): the Trust Policy tab shows the policy for a stack not attached
     // yet, and the role is created from exactly what the page shows.
     w.click("nav.tabs a[href$='/trust-policy']").await;
-    w.click("input[name=stack][value=net]").await;
+    w.press("input[name=stack][value=net]").await;
     w.click("form.filters button[type=submit]").await;
     let document = w.text("#trust-policy").await;
     let policy: serde_json::Value = serde_json::from_str(&document).unwrap();
@@ -118,7 +118,7 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
         document.contains(&format!("acme@{id}@net@write")),
         "{document}"
     );
-    w.click("button.copy[data-copy=trust-policy]").await;
+    w.press("button.copy[data-copy=trust-policy]").await;
     let copied = w.text("button.copy[data-copy=trust-policy]").await;
     assert!(
         copied == "Copied" || copied.starts_with("Selected"),
@@ -135,7 +135,7 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
         .select_by_value("net")
         .await
         .unwrap();
-    w.click("input[name=access][value=read-write]").await;
+    w.press("input[name=access][value=read-write]").await;
     w.click("form[action$='/attachments'] button[type=submit]")
         .await;
     assert_eq!(w.path().await, format!("/integrations/{id}/attachments"));

@@ -102,7 +102,9 @@ impl Browser {
         e.send_keys(value).await.unwrap();
     }
 
-    pub async fn click(&self, css: &str) {
+    /// Clicks something that stays on the page (a checkbox, a copy
+    /// button).
+    pub async fn press(&self, css: &str) {
         self.client
             .find(Locator::Css(css))
             .await
@@ -110,6 +112,32 @@ impl Browser {
             .click()
             .await
             .unwrap();
+    }
+
+    /// Clicks a link or submit button and waits for the page it leads to:
+    /// a WebDriver click may return before a form's answer arrives (a
+    /// verification takes seconds), and the old page must not be read.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .execute("window.deputyOldPage = true;", vec![])
+            .await
+            .unwrap();
+        self.press(css).await;
+        for _ in 0..600 {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.deputyOldPage === undefined && document.readyState === 'complete';",
+                    vec![],
+                )
+                .await;
+            // Mid-navigation a script may fail to run: not loaded yet.
+            if matches!(loaded, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("clicking {css} led to no new page within 30 s");
     }
 
     pub async fn path(&self) -> String {

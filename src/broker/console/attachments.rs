@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::form::{Failure, Fields, Posted};
 use super::integrations::attachments_refused;
+use super::session::Signed;
 use crate::api::{AttachmentInput, AttachmentUpdate};
 use crate::broker::api::{AppState, Json, Path, attachments};
 use crate::broker::error::ApiError;
@@ -27,8 +28,18 @@ fn access(fields: &Fields) -> Result<(bool, bool), ApiError> {
     }
 }
 
-fn tab(id: &str) -> Response {
-    Redirect::to(&format!("/integrations/{id}/attachments")).into_response()
+/// Back to the Attachments tab: as it now is, or with why the change was
+/// refused.
+async fn settle(
+    state: &Arc<AppState>,
+    signed: &Signed,
+    id: &str,
+    done: Result<(), ApiError>,
+) -> Result<Response, Failure> {
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/integrations/{id}/attachments")).into_response()),
+        Err(e) => attachments_refused(state, signed, id, e).await,
+    }
 }
 
 pub async fn attach(
@@ -52,10 +63,7 @@ pub async fn attach(
         .map(|_| ()),
         Err(e) => Err(e),
     };
-    match done {
-        Ok(()) => Ok(tab(&id)),
-        Err(e) => attachments_refused(&state, signed, &id, e).await,
-    }
+    settle(&state, signed, &id, done).await
 }
 
 pub async fn update(
@@ -75,10 +83,7 @@ pub async fn update(
         .map(|_| ()),
         Err(e) => Err(e),
     };
-    match done {
-        Ok(()) => Ok(tab(&id)),
-        Err(e) => attachments_refused(&state, signed, &id, e).await,
-    }
+    settle(&state, signed, &id, done).await
 }
 
 pub async fn detach(
@@ -87,14 +92,12 @@ pub async fn detach(
     posted: Posted,
 ) -> Result<Response, Failure> {
     let signed = &posted.signed;
-    match attachments::remove(
+    let done = attachments::remove(
         State(state.clone()),
         signed.admin(),
         Path((id.clone(), stack)),
     )
     .await
-    {
-        Ok(_) => Ok(tab(&id)),
-        Err(e) => attachments_refused(&state, signed, &id, e).await,
-    }
+    .map(|_| ());
+    settle(&state, signed, &id, done).await
 }

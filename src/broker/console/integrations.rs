@@ -9,12 +9,12 @@ use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::every::every;
 use super::form::{Failure, Posted};
 use super::session::Signed;
 use super::view::{Nav, badge, render, when, when_or_never};
 use crate::api::{
-    Attachment, Integration, PageQuery, ProblemCode, StepOutcome, TrustPolicy, VerifyQuery,
-    VerifyReport,
+    Attachment, Integration, ProblemCode, StepOutcome, TrustPolicy, VerifyQuery, VerifyReport,
 };
 use crate::broker::api::{
     AppState, Path, Query, attachments, integrations, role_template, stacks, trust, verify,
@@ -334,32 +334,21 @@ async fn integration(
     )
 }
 
-/// Every attachment of an integration (the API pages; this follows it).
+/// Every attachment of an integration.
 pub async fn all_attachments(
     state: &Arc<AppState>,
     signed: &Signed,
     id: &str,
 ) -> Result<Vec<Attachment>, Failure> {
-    let mut all = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = attachments::of_integration(
+    Ok(every(|q| {
+        attachments::of_integration(
             State(state.clone()),
             signed.admin(),
             Path(id.to_string()),
-            Query(PageQuery {
-                limit: Some(1000),
-                cursor,
-            }),
+            Query(q),
         )
-        .await?
-        .0;
-        all.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(all),
-        }
-    }
+    })
+    .await?)
 }
 
 #[derive(serde::Deserialize)]
@@ -429,30 +418,12 @@ async fn unattached(
     signed: &Signed,
     attached: &[Attachment],
 ) -> Result<Vec<String>, Failure> {
-    let mut stacks = Vec::new();
-    let mut cursor = None;
-    loop {
-        let list = stacks::list(
-            State(state.clone()),
-            signed.admin(),
-            Query(PageQuery {
-                limit: Some(1000),
-                cursor,
-            }),
-        )
-        .await?
-        .0;
-        stacks.extend(
-            list.items
-                .iter()
-                .map(|s| s.id.to_string())
-                .filter(|s| !attached.iter().any(|a| a.stack_id.as_str() == s)),
-        );
-        match list.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => return Ok(stacks),
-        }
-    }
+    let stacks = every(|q| stacks::list(State(state.clone()), signed.admin(), Query(q))).await?;
+    Ok(stacks
+        .iter()
+        .map(|s| s.id.to_string())
+        .filter(|s| !attached.iter().any(|a| a.stack_id.as_str() == s))
+        .collect())
 }
 
 /// The Attachments tab after a refused change, with the reason.

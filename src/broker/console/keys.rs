@@ -8,10 +8,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::every::every;
 use super::form::{Errors, Failure, Fields, Posted};
 use super::session::Signed;
 use super::view::{Nav, render, when, when_or_never};
-use crate::api::{ApiKeyInput, KeyRole, PageQuery};
+use crate::api::{ApiKeyInput, KeyRole};
 use crate::broker::api::{AppState, Json, Path, Query, keys, runner_trusts};
 use crate::broker::error::ApiError;
 use crate::model::Phase;
@@ -70,65 +71,40 @@ async fn page(
     errors: Errors,
     created: Option<(String, String)>,
 ) -> Result<KeysPage, Failure> {
-    let mut rows = Vec::new();
-    let mut cursor = None;
-    loop {
-        let list = keys::list(
-            State(state.clone()),
-            signed.admin(),
-            Query(PageQuery {
-                limit: Some(1000),
-                cursor,
-            }),
-        )
-        .await?
-        .0;
-        rows.extend(list.items.iter().map(|k| {
-            KeyRow {
-                id: k.id.clone(),
-                role: match k.role {
-                    KeyRole::Admin => "admin",
-                    KeyRole::Runner => "runner",
-                },
-                stack: k
-                    .stack_id
-                    .as_ref()
-                    .map_or_else(String::new, |s| s.to_string()),
-                phases: phases(&k.phases),
-                description: k.description.clone(),
-                created: when(&k.created_at),
-                last_used: when_or_never(k.last_used_at.as_deref()),
-                expires: when_or_never(k.expires_at.as_deref()),
-                revoked: k.revoked_at.as_deref().map(when).unwrap_or_default(),
-            }
-        }));
-        match list.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let keys = every(|q| keys::list(State(state.clone()), signed.admin(), Query(q))).await?;
+    let mut rows: Vec<KeyRow> = keys
+        .iter()
+        .map(|k| KeyRow {
+            id: k.id.clone(),
+            role: match k.role {
+                KeyRole::Admin => "admin",
+                KeyRole::Runner => "runner",
+            },
+            stack: k
+                .stack_id
+                .as_ref()
+                .map_or_else(String::new, |s| s.to_string()),
+            phases: phases(&k.phases),
+            description: k.description.clone(),
+            created: when(&k.created_at),
+            last_used: when_or_never(k.last_used_at.as_deref()),
+            expires: when_or_never(k.expires_at.as_deref()),
+            revoked: k.revoked_at.as_deref().map(when).unwrap_or_default(),
+        })
+        .collect();
     // Newest first: the key just made is at the top.
     rows.reverse();
-    let trusts = runner_trusts::list(
-        State(state.clone()),
-        signed.admin(),
-        Query(PageQuery {
-            limit: Some(1000),
-            cursor: None,
-        }),
-    )
-    .await?
-    .0
-    .items
-    .iter()
-    .map(|t| TrustRow {
-        id: t.id.clone(),
-        stack: t.stack_id.to_string(),
-        issuer: t.issuer.clone(),
-        subject: t.subject.clone(),
-        phases: phases(&t.phases),
-    })
-    .collect();
+    let trusts = every(|q| runner_trusts::list(State(state.clone()), signed.admin(), Query(q)))
+        .await?
+        .iter()
+        .map(|t| TrustRow {
+            id: t.id.clone(),
+            stack: t.stack_id.to_string(),
+            issuer: t.issuer.clone(),
+            subject: t.subject.clone(),
+            phases: phases(&t.phases),
+        })
+        .collect();
     Ok(KeysPage {
         nav: Nav::new(signed, "keys"),
         keys: rows,

@@ -10,6 +10,7 @@
 //! are never written twice.
 //!
 //! - [`session`]: sign-in with an admin key, the session cookie, sign-out;
+//! - [`every`]: whole lists from the API's pages;
 //! - [`form`]: posted forms (each CSRF-checked) and the console's errors;
 //! - [`view`]: what every page shares (navigation, flash, formatting);
 //! - [`integrations`]: the list, the integration's tabs, Verify;
@@ -21,6 +22,7 @@
 mod assets;
 mod attachments;
 mod audit;
+mod every;
 mod form;
 mod integration_form;
 mod integrations;

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::every::every;
 use super::form::{Errors, Failure, Fields, Posted};
 use super::integrations::AttachmentRow;
 use super::session::Signed;
@@ -109,38 +110,29 @@ pub async fn page(
     let stack = stacks::read(State(state.clone()), signed.admin(), Path(id.clone()))
         .await?
         .0;
-    let mut attached = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = attachments::of_stack(
+    let attachments = every(|q| {
+        attachments::of_stack(
             State(state.clone()),
             signed.admin(),
             Path(id.clone()),
-            Query(PageQuery {
-                limit: Some(1000),
-                cursor,
-            }),
+            Query(q),
+        )
+    })
+    .await?;
+    let mut attached = Vec::new();
+    for a in &attachments {
+        let integration = integrations::read(
+            State(state.clone()),
+            signed.admin(),
+            Path(a.integration_id.to_string()),
         )
         .await?
         .0;
-        for a in &page.items {
-            let integration = integrations::read(
-                State(state.clone()),
-                signed.admin(),
-                Path(a.integration_id.to_string()),
-            )
-            .await?
-            .0;
-            attached.push(Attached {
-                integration_id: integration.id.to_string(),
-                integration_name: integration.name,
-                a: AttachmentRow::of(a),
-            });
-        }
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
+        attached.push(Attached {
+            integration_id: integration.id.to_string(),
+            integration_name: integration.name,
+            a: AttachmentRow::of(a),
+        });
     }
     Ok(render(
         StatusCode::OK,

@@ -1,0 +1,30 @@
+//! Whole lists from the API's pages: a console page that shows all of
+//! something (an integration's attachments, the stacks to attach, the
+//! keys) follows the cursors the API hands out.
+
+use std::future::Future;
+
+use crate::api::{List, PageQuery};
+use crate::broker::error::ApiResult;
+
+/// Calls `page` with each cursor in turn, from the first page to the last.
+pub async fn every<T, F, Fut>(mut page: F) -> ApiResult<Vec<T>>
+where
+    F: FnMut(PageQuery) -> Fut,
+    Fut: Future<Output = ApiResult<axum::Json<List<T>>>>,
+{
+    let mut all = Vec::new();
+    let mut cursor = None;
+    loop {
+        let axum::Json(list) = page(PageQuery {
+            limit: Some(1000),
+            cursor,
+        })
+        .await?;
+        all.extend(list.items);
+        match list.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
