@@ -12,6 +12,8 @@
 //! - [`api`]: routes, one file per group;
 //! - [`console`]: the web console at `/`, on the API's handlers;
 //! - [`error`]: the one error type and its problem-details answers;
+//! - [`live`]: verifications running on this replica, as the console
+//!   shows them;
 //! - [`verification`]: when roles are verified, what is recorded, and how
 //!   a change waits for its verification;
 //! - [`server`]: start-up (bootstrap key, listener, graceful shutdown);
@@ -23,6 +25,7 @@ pub mod auth;
 pub mod config;
 pub mod console;
 pub mod error;
+pub mod live;
 pub mod metrics;
 pub mod oidc;
 pub mod rate_limit;

@@ -101,6 +101,7 @@ pub async fn verify(
     };
     let id = &integration.id;
     let started = std::time::Instant::now();
+    let running = state.live.begin(id.as_str());
     let report = state
         .sts
         .verify(&request, &|p| {
@@ -111,9 +112,17 @@ pub async fn verify(
                 waited_s = p.waited.as_secs(),
                 next_s = p.next_delay.as_secs(),
                 "role not assumable yet (AccessDenied); retrying, new IAM roles take a while"
-            )
+            );
+            running.say(format!(
+                "{}: not assumable yet (AccessDenied) after {} attempt(s), {} s in; next try in {} s",
+                p.probe,
+                p.attempt,
+                p.waited.as_secs(),
+                p.next_delay.as_secs()
+            ));
         })
         .await;
+    drop(running);
     state.metrics.verification(report.ok, started.elapsed());
     report
 }

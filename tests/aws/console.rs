@@ -4,7 +4,9 @@
 //! integration (a bad role ARN is shown next to its field), take the trust
 //! policy from the page, create the role from it, attach a stack as Read &
 //! Write (verified by the broker), watch Verify turn red on a role made
-//! unsafe and green again, read the audit trail, make and revoke a key,
+//! unsafe, show its retries live on a role that trusts someone else, and
+//! turn green again, read the audit trail, make and revoke a key, make
+//! and delete a runner trust,
 //! sign out. Runner keys cannot sign in and a post without the CSRF token
 //! is refused.
 //!
@@ -158,6 +160,39 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     w.click("#verify").await;
     assert_eq!(w.text("#state").await, "failed");
     assert!(w.has("#verification .error").await);
+    // Now it trusts someone else only: every confirmation is AccessDenied,
+    // which IAM propagation could explain, so the broker retries for its
+    // budget, and the page shows each retry while the answer is awaited.
+    let someone = fc.user("someone-else").await;
+    fc.set_trust("console-deploy", &trust(&someone.arn, json!({})))
+        .await
+        .unwrap();
+    // WebDriver answers nothing while the form's answer is awaited, so
+    // the page itself notes each progress line it shows, in session
+    // storage, which outlives the page.
+    w.client
+        .execute(
+            "new MutationObserver(() => {
+               const lines = [...document.querySelectorAll('#verify-progress .lines li')]
+                 .map(li => li.textContent);
+               if (lines.length) sessionStorage.setItem('progress', JSON.stringify(lines));
+             }).observe(document.getElementById('verify-progress'), {subtree: true, childList: true});",
+            vec![],
+        )
+        .await
+        .unwrap();
+    w.click("#verify").await;
+    let shown = w
+        .client
+        .execute("return sessionStorage.getItem('progress');", vec![])
+        .await
+        .unwrap();
+    let shown = shown.as_str().unwrap_or_default();
+    assert!(
+        shown.contains("confirm:net:") && shown.contains("AccessDenied"),
+        "no retry shown live: {shown:?}"
+    );
+    assert_eq!(w.text("#state").await, "failed");
     fc.set_trust("console-deploy", &policy).await.unwrap();
     w.click("#verify").await;
     assert_eq!(w.text("#state").await, "verified");
@@ -207,6 +242,36 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
             .any(|k| k.id == key_id && k.revoked_at.is_some())
     );
     w.shoot("keys").await;
+
+    // A runner trust: a subject of only `*` is refused next to its field
+    // (it would accept every pipeline of the issuer); a real one is made,
+    // shown, and deleted.
+    w.goto(&format!("{base}/runner-trusts")).await;
+    w.fill("#stack_id", "dns").await;
+    w.fill("#issuer", "https://token.actions.githubusercontent.com")
+        .await;
+    w.fill("#subject", "*").await;
+    w.click("form[action='/runner-trusts'] button[type=submit]")
+        .await;
+    assert!(!w.text("#subject-error").await.is_empty());
+    w.fill("#subject", "repo:acme/dns:ref:refs/heads/main")
+        .await;
+    w.click("form[action='/runner-trusts'] button[type=submit]")
+        .await;
+    let trusts = w.text("table").await;
+    assert!(
+        trusts.contains("repo:acme/dns:ref:refs/heads/main"),
+        "{trusts}"
+    );
+    w.shoot("runner-trusts").await;
+    let made = admin.runner_trusts().await.unwrap();
+    assert_eq!(made.len(), 1);
+    w.click(&format!(
+        "form[action='/runner-trusts/{}/delete'] button",
+        made[0].id
+    ))
+    .await;
+    assert!(admin.runner_trusts().await.unwrap().is_empty());
 
     // A post without the CSRF token is refused, and changes nothing.
     let status = w

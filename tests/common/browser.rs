@@ -118,11 +118,21 @@ impl Browser {
     /// a WebDriver click may return before a form's answer arrives (a
     /// verification takes seconds), and the old page must not be read.
     pub async fn click(&self, css: &str) {
+        self.mark().await;
+        self.press(css).await;
+        self.next_page().await;
+    }
+
+    /// Marks the page now shown, for [`Browser::next_page`].
+    pub async fn mark(&self) {
         self.client
             .execute("window.deputyOldPage = true;", vec![])
             .await
             .unwrap();
-        self.press(css).await;
+    }
+
+    /// Waits until the marked page is replaced and the new one loaded.
+    pub async fn next_page(&self) {
         for _ in 0..600 {
             let loaded = self
                 .client
@@ -137,7 +147,7 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("clicking {css} led to no new page within 30 s");
+        panic!("no new page within 30 s");
     }
 
     pub async fn path(&self) -> String {

@@ -71,6 +71,8 @@ pub struct AppState {
     /// Set on SIGTERM/SIGINT: `/readyz` answers 503 while requests drain.
     pub draining: std::sync::atomic::AtomicBool,
     pub metrics: crate::broker::metrics::Metrics,
+    /// Verifications running on this replica, for the console.
+    pub live: Arc<crate::broker::live::Live>,
     /// Whether the broker runs on role credentials (sessions capped at 1 h),
     /// found out on first need.
     role_chaining: tokio::sync::OnceCell<bool>,
@@ -96,6 +98,7 @@ impl AppState {
             oidc,
             draining: std::sync::atomic::AtomicBool::new(false),
             metrics,
+            live: Arc::default(),
             role_chaining: tokio::sync::OnceCell::new(),
         }
     }

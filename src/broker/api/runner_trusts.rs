@@ -75,7 +75,7 @@ async fn validate(state: &AppState, id: String, input: RunnerTrustInput) -> ApiR
     post, path = "/v1/runner-trusts", tag = "runner-trusts", request_body = RunnerTrustInput,
     responses((status = 201, description = "Created.", body = RunnerTrust), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
 )]
-async fn create(
+pub(crate) async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Json(input): Json<RunnerTrustInput>,
@@ -172,7 +172,7 @@ async fn replace(
     delete, path = "/v1/runner-trusts/{id}", tag = "runner-trusts", params(("id" = String, Path, description = "The runner trust's id.")),
     responses((status = 204, description = "Deleted: its tokens get nothing from now on."), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
 )]
-async fn remove(
+pub(crate) async fn remove(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path(id): Path<String>,

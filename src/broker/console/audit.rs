@@ -22,7 +22,21 @@ struct Row {
     ok: bool,
     key: String,
     stack: String,
+    /// The detail's first line, cut short; the whole of it folds out.
+    summary: String,
     detail: String,
+}
+
+/// Details can run to paragraphs (a failed verification's fix): the list
+/// shows their start.
+const SUMMARY_CHARS: usize = 80;
+
+fn summary(detail: &str) -> String {
+    let mut short: String = detail.chars().take(SUMMARY_CHARS).collect();
+    if short.len() < detail.len() {
+        short.push('…');
+    }
+    short
 }
 
 /// The filter form, as typed.
@@ -106,6 +120,7 @@ pub async fn list(
             outcome: e.outcome,
             key: e.key_id.unwrap_or_default(),
             stack: e.stack_id.unwrap_or_default(),
+            summary: summary(&e.detail),
             detail: e.detail,
         })
         .collect();

@@ -1,5 +1,6 @@
 // deputy console: the only script. Pages work without it; it adds copy
-// buttons and a running clock while a verifying form waits for the broker.
+// buttons, and a clock and the broker's retries while a verifying form
+// waits for its answer.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -36,10 +37,31 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!panel) return;
       panel.hidden = false;
       const clock = panel.querySelector(".clock");
+      const lines = panel.querySelector(".lines");
       const started = Date.now();
       setInterval(() => {
         clock.textContent = Math.floor((Date.now() - started) / 1000) + " s";
       }, 250);
+      // The broker's retries so far, asked for until the answer replaces
+      // this page.
+      const url = form.dataset.progressUrl;
+      if (!url || !lines) return;
+      const poll = async () => {
+        try {
+          const r = await fetch(url, { credentials: "same-origin" });
+          const state = await r.json();
+          lines.replaceChildren(...state.lines.map((text) => {
+            const li = document.createElement("li");
+            li.textContent = text;
+            return li;
+          }));
+        } catch (e) {
+          // The page is being replaced by the answer, or the broker is
+          // busy: the clock goes on.
+        }
+        setTimeout(poll, 500);
+      };
+      setTimeout(poll, 300);
     });
   }
 });

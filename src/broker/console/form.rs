@@ -166,9 +166,11 @@ pub struct Errors {
 impl Errors {
     pub fn of(e: ApiError) -> Errors {
         match e {
+            // The summary names the field too: not every field the API
+            // checks is on every form (a stack's id is fixed once made).
             ApiError::Invalid { field, detail } => Errors {
+                form: format!("{field}: {detail}"),
                 fields: BTreeMap::from([(field, detail)]),
-                form: "Fix the field marked below.".into(),
             },
             other => Errors {
                 fields: BTreeMap::new(),

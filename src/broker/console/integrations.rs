@@ -110,7 +110,7 @@ pub async fn list(
             mode: mode(i),
             trust_scope: i.trust_scope.as_str(),
             last_verified: when_or_never(i.last_verified_at.as_deref()),
-            badge: badge(i.verification_state),
+            badge: badge(i),
             attached: counts.get(i.id.as_str()).copied().unwrap_or(0),
         })
         .collect();
@@ -186,7 +186,7 @@ impl Fields {
             created: when(&i.created_at),
             updated: when(&i.updated_at),
             last_verified: when_or_never(i.last_verified_at.as_deref()),
-            badge: badge(i.verification_state),
+            badge: badge(i),
         }
     }
 }
@@ -514,6 +514,23 @@ pub async fn verify(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// What a verification of the integration running on this replica has
+/// said so far: the console's script asks while a Verify or an attach
+/// waits for its answer. Another replica's verification is not seen here
+/// (the page then shows only its clock).
+pub async fn progress(
+    State(state): State<Arc<AppState>>,
+    _signed: Signed,
+    Path(id): Path<String>,
+) -> Response {
+    let lines = state.live.lines(&id);
+    axum::Json(serde_json::json!({
+        "running": lines.is_some(),
+        "lines": lines.unwrap_or_default(),
+    }))
+    .into_response()
 }
 
 #[derive(serde::Deserialize)]

@@ -1,6 +1,5 @@
 //! API keys: the list (with last use and expiry), creating one (its secret
-//! shown once, with a copy button), revoking one; and the runner trusts
-//! (OIDC) that let runs in without any key.
+//! shown once, with a copy button), revoking one.
 
 use std::sync::Arc;
 
@@ -13,7 +12,7 @@ use super::form::{Errors, Failure, Fields, Posted};
 use super::session::Signed;
 use super::view::{Nav, render, when, when_or_never};
 use crate::api::{ApiKeyInput, KeyRole};
-use crate::broker::api::{AppState, Json, Path, Query, keys, runner_trusts};
+use crate::broker::api::{AppState, Json, Path, Query, keys};
 use crate::broker::error::ApiError;
 use crate::model::Phase;
 
@@ -27,14 +26,6 @@ struct KeyRow {
     last_used: String,
     expires: String,
     revoked: String,
-}
-
-struct TrustRow {
-    id: String,
-    stack: String,
-    issuer: String,
-    subject: String,
-    phases: String,
 }
 
 /// The create form's values, as typed.
@@ -53,14 +44,13 @@ struct Values {
 struct KeysPage {
     nav: Nav,
     keys: Vec<KeyRow>,
-    trusts: Vec<TrustRow>,
     v: Values,
     errors: Errors,
     /// The secret of the key just created: on this one page, once.
     created: Option<(String, String)>,
 }
 
-fn phases(p: &[Phase]) -> String {
+pub fn phases(p: &[Phase]) -> String {
     p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ")
 }
 
@@ -94,21 +84,9 @@ async fn page(
         .collect();
     // Newest first: the key just made is at the top.
     rows.reverse();
-    let trusts = every(|q| runner_trusts::list(State(state.clone()), signed.admin(), Query(q)))
-        .await?
-        .iter()
-        .map(|t| TrustRow {
-            id: t.id.clone(),
-            stack: t.stack_id.to_string(),
-            issuer: t.issuer.clone(),
-            subject: t.subject.clone(),
-            phases: phases(&t.phases),
-        })
-        .collect();
     Ok(KeysPage {
         nav: Nav::new(signed, "keys"),
         keys: rows,
-        trusts,
         v,
         errors,
         created,

@@ -2,8 +2,8 @@
 //! `/` next to the API, rendered on the server from the templates in
 //! `templates/console/` (askama, compiled into the binary) with one
 //! stylesheet and one small script, both embedded. Every page works without
-//! JavaScript; the script adds copy buttons and the clock on a running
-//! verification.
+//! JavaScript; the script adds copy buttons, and the clock and the retries
+//! of a running verification.
 //!
 //! Pages call the API's own handlers with the signed-in admin key, so
 //! validation, messages, audit events and verification are the API's and
@@ -16,7 +16,7 @@
 //! - [`integrations`]: the list, the integration's tabs, Verify;
 //! - [`integration_form`]: creating and editing an integration;
 //! - [`attachments`]: attaching, changing and detaching stacks;
-//! - [`stacks`], [`keys`], [`audit`]: their pages;
+//! - [`stacks`], [`keys`], [`runner_trusts`], [`audit`]: their pages;
 //! - [`assets`]: the stylesheet and script.
 
 mod assets;
@@ -27,6 +27,7 @@ mod form;
 mod integration_form;
 mod integrations;
 mod keys;
+mod runner_trusts;
 mod session;
 mod stacks;
 mod view;
@@ -62,6 +63,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/integrations/{id}/delete", post(integration_form::delete))
         .route("/integrations/{id}/verify", post(integrations::verify))
         .route(
+            "/integrations/{id}/verification-progress",
+            get(integrations::progress),
+        )
+        .route(
             "/integrations/{id}/attachments",
             get(integrations::attachments).post(attachments::attach),
         )
@@ -88,6 +93,11 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/stacks/{id}/delete", post(stacks::delete))
         .route("/keys", get(keys::list).post(keys::create))
         .route("/keys/{id}/revoke", post(keys::revoke))
+        .route(
+            "/runner-trusts",
+            get(runner_trusts::list).post(runner_trusts::create),
+        )
+        .route("/runner-trusts/{id}/delete", post(runner_trusts::delete))
         .route("/audit", get(audit::list))
         .layer(axum::middleware::map_response(protected))
 }

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::session::Signed;
-use crate::api::VerificationState;
+use crate::api::{Integration, VerificationState};
 
 /// The navigation bar of a signed-in page.
 pub struct Nav {
@@ -55,11 +55,16 @@ pub fn when_or_never(instant: Option<&str>) -> String {
     instant.map_or_else(|| "never".to_string(), when)
 }
 
-/// The badge of a verification state: its word and its CSS class.
-pub fn badge(state: VerificationState) -> (&'static str, &'static str) {
-    match state {
-        VerificationState::Verified => ("verified", "badge ok"),
-        VerificationState::Failed => ("failed", "badge bad"),
+/// The badge of an integration's last verification: its word and its CSS
+/// class. The API's state says whether the current configuration passed
+/// the role-level probes; a verification whose confirmations failed (the
+/// role does not accept an attached stack's External ID) leaves that state
+/// standing, yet failed, and the badge says so: those runs get nothing.
+pub fn badge(i: &Integration) -> (&'static str, &'static str) {
+    let last_failed = i.last_verification.as_ref().is_some_and(|r| !r.ok);
+    match i.verification_state {
+        VerificationState::Verified if !last_failed => ("verified", "badge ok"),
+        VerificationState::Verified | VerificationState::Failed => ("failed", "badge bad"),
         VerificationState::Unverified => ("unverified", "badge none"),
     }
 }

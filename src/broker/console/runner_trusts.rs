@@ -1,0 +1,157 @@
+//! Runner trusts: which CI identity tokens (OIDC) act for which stack and
+//! phases, so runs need no stored key. The list, creating one with the
+//! API's checks shown next to the field, and deleting one.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::every::every;
+use super::form::{Errors, Failure, Fields, Posted};
+use super::keys::phases;
+use super::session::Signed;
+use super::view::{Nav, pair_lines, render, when};
+use crate::api::RunnerTrustInput;
+use crate::broker::api::{AppState, Json, Path, Query, runner_trusts};
+use crate::broker::error::ApiError;
+use crate::model::Phase;
+
+struct Row {
+    id: String,
+    stack: String,
+    issuer: String,
+    audience: String,
+    subject: String,
+    claims: String,
+    phases: String,
+    description: String,
+    created: String,
+}
+
+/// The create form's values, as typed.
+struct Values {
+    stack_id: String,
+    issuer: String,
+    audience: String,
+    subject: String,
+    claims: String,
+    read: bool,
+    write: bool,
+    description: String,
+}
+
+impl Default for Values {
+    fn default() -> Values {
+        Values {
+            stack_id: String::new(),
+            issuer: String::new(),
+            audience: "deputy".into(),
+            subject: String::new(),
+            claims: String::new(),
+            read: true,
+            write: false,
+            description: String::new(),
+        }
+    }
+}
+
+#[derive(askama::Template)]
+#[template(path = "console/runner_trusts.html")]
+struct TrustsPage {
+    nav: Nav,
+    rows: Vec<Row>,
+    v: Values,
+    errors: Errors,
+}
+
+async fn page(
+    state: &Arc<AppState>,
+    signed: &Signed,
+    v: Values,
+    errors: Errors,
+) -> Result<TrustsPage, Failure> {
+    let trusts =
+        every(|q| runner_trusts::list(State(state.clone()), signed.admin(), Query(q))).await?;
+    let rows = trusts
+        .iter()
+        .map(|t| Row {
+            id: t.id.clone(),
+            stack: t.stack_id.to_string(),
+            issuer: t.issuer.clone(),
+            audience: t.audience.clone(),
+            subject: t.subject.clone(),
+            claims: pair_lines(&t.claims).replace('\n', ", "),
+            phases: phases(&t.phases),
+            description: t.description.clone(),
+            created: when(&t.created_at),
+        })
+        .collect();
+    Ok(TrustsPage {
+        nav: Nav::new(signed, "keys"),
+        rows,
+        v,
+        errors,
+    })
+}
+
+pub async fn list(State(state): State<Arc<AppState>>, signed: Signed) -> Result<Response, Failure> {
+    let p = page(&state, &signed, Values::default(), Errors::default()).await?;
+    Ok(render(StatusCode::OK, &p))
+}
+
+fn input(f: &Fields) -> Result<RunnerTrustInput, ApiError> {
+    Ok(RunnerTrustInput {
+        stack_id: f.get("stack_id").into(),
+        issuer: f.get("issuer").into(),
+        audience: f.get("audience").into(),
+        subject: f.get("subject").into(),
+        claims: f.pairs("claims")?,
+        phases: Phase::ALL
+            .into_iter()
+            .filter(|p| f.checked(p.as_str()))
+            .collect(),
+        description: f.get("description").into(),
+    })
+}
+
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    posted: Posted,
+) -> Result<Response, Failure> {
+    let Posted { signed, fields } = posted;
+    let made = match input(&fields) {
+        Ok(i) => runner_trusts::create(State(state.clone()), signed.admin(), Json(i))
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok(()) => Ok(Redirect::to("/runner-trusts").into_response()),
+        Err(e) => {
+            let status = e.status();
+            let v = Values {
+                stack_id: fields.get("stack_id").into(),
+                issuer: fields.get("issuer").into(),
+                audience: fields.get("audience").into(),
+                subject: fields.get("subject").into(),
+                claims: fields.get("claims").into(),
+                read: fields.checked("read"),
+                write: fields.checked("write"),
+                description: fields.get("description").into(),
+            };
+            let p = page(&state, &signed, v, Errors::of(e)).await?;
+            Ok(render(status, &p))
+        }
+    }
+}
+
+pub async fn delete(
+    State(state): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    posted: Posted,
+) -> Result<Response, Failure> {
+    runner_trusts::remove(State(state), posted.signed.admin(), Path(id)).await?;
+    Ok(Redirect::to("/runner-trusts").into_response())
+}
