@@ -156,6 +156,16 @@ on_both!(
         assert!(!html.contains(&second.token));
         let csrf = csrf_field(&html);
 
+        // A filter the API refuses: the list page says why, above no rows.
+        let refused = http()
+            .get(b.url("/integrations?label=team"))
+            .header("cookie", &session)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 422);
+        assert!(refused.text().await.unwrap().contains("is not key=value"));
+
         // A form posted without the token, or with another's, changes nothing.
         for token in ["", "0000"] {
             let refused = http()

@@ -4,15 +4,13 @@
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::form::Failure;
 use super::session::Signed;
-use super::view::{Nav, render, when};
+use super::view::{Listed, Nav, render, when};
 use crate::api::AuditFilter;
 use crate::broker::api::{AppState, Query, audit};
-use crate::broker::error::ApiError;
 
 struct Row {
     at: String,
@@ -102,15 +100,10 @@ pub async fn list(
         cursor,
         ..AuditFilter::default()
     };
-    let (events, next_cursor, error) =
-        match audit::list(State(state), signed.admin(), Query(filter)).await {
-            Ok(axum::Json(page)) => (page.items, page.next_cursor, String::new()),
-            Err(e @ (ApiError::Invalid { .. } | ApiError::Malformed(_))) => {
-                (Vec::new(), None, e.to_string())
-            }
-            Err(e) => return Err(e.into()),
-        };
-    let rows = events
+    let listed = Listed::of(audit::list(State(state), signed.admin(), Query(filter)).await)?;
+    let status = listed.status();
+    let rows = listed
+        .items
         .into_iter()
         .map(|e| Row {
             at: when(&e.at),
@@ -124,7 +117,7 @@ pub async fn list(
             detail: e.detail,
         })
         .collect();
-    let next = next_cursor.map(|c| {
+    let next = listed.next_cursor.map(|c| {
         let query = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("stack", &f.stack)
             .append_pair("integration", &f.integration)
@@ -135,18 +128,13 @@ pub async fn list(
             .finish();
         format!("/audit?{query}")
     });
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     Ok(render(
         status,
         &AuditPage {
             nav: Nav::new(&signed, "audit"),
             rows,
             f,
-            error,
+            error: listed.error,
             next,
         },
     ))

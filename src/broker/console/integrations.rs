@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::every::every;
 use super::form::{Failure, Posted};
 use super::session::Signed;
-use super::view::{Nav, badge, render, when, when_or_never};
+use super::view::{Listed, Nav, badge, render, when, when_or_never};
 use crate::api::{
     Attachment, Integration, ProblemCode, StepOutcome, TrustPolicy, VerifyQuery, VerifyReport,
 };
@@ -92,15 +92,10 @@ pub async fn list(
     };
     let listed =
         integrations::list(State(state.clone()), signed.admin(), RawQuery(Some(query))).await;
-    let (items, next_cursor, error) = match listed {
-        Ok(axum::Json(list)) => (list.items, list.next_cursor, String::new()),
-        Err(e @ (ApiError::Invalid { .. } | ApiError::Malformed(_))) => {
-            (Vec::new(), None, e.to_string())
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let listed = Listed::of(listed)?;
     let counts = state.store.attachment_counts().await?;
-    let rows = items
+    let rows = listed
+        .items
         .iter()
         .map(|i| Row {
             id: i.id.to_string(),
@@ -114,26 +109,21 @@ pub async fn list(
             attached: counts.get(i.id.as_str()).copied().unwrap_or(0),
         })
         .collect();
-    let next = next_cursor.map(|cursor| {
+    let next = listed.next_cursor.clone().map(|cursor| {
         let mut q = url::form_urlencoded::Serializer::new(String::new());
         q.append_pair("label", &label)
             .append_pair("space", &space)
             .append_pair("cursor", &cursor);
         format!("/integrations?{}", q.finish())
     });
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     Ok(render(
-        status,
+        listed.status(),
         &ListPage {
             nav: Nav::new(&signed, "integrations"),
             rows,
             label,
             space,
-            error,
+            error: listed.error.clone(),
             next,
         },
     ))

@@ -4,6 +4,10 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use super::form::Failure;
+use crate::api::List;
+use crate::broker::error::{ApiError, ApiResult};
+
 use super::session::Signed;
 use crate::api::{Integration, VerificationState};
 
@@ -75,4 +79,40 @@ pub fn pair_lines(map: &std::collections::BTreeMap<String, String>) -> String {
         .map(|(k, v)| format!("{k}={v}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// A filtered list page's answer from the API: its items, or, when the API
+/// refused the filters as typed, none and the reason to show above the
+/// list (any other error is the error page).
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+    pub error: String,
+}
+
+impl<T> Listed<T> {
+    pub fn of(answer: ApiResult<axum::Json<List<T>>>) -> Result<Listed<T>, Failure> {
+        match answer {
+            Ok(axum::Json(list)) => Ok(Listed {
+                items: list.items,
+                next_cursor: list.next_cursor,
+                error: String::new(),
+            }),
+            Err(e @ (ApiError::Invalid { .. } | ApiError::Malformed(_))) => Ok(Listed {
+                items: Vec::new(),
+                next_cursor: None,
+                error: e.to_string(),
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// 422 when the filters were refused.
+    pub fn status(&self) -> StatusCode {
+        if self.error.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    }
 }
