@@ -47,9 +47,7 @@ pub fn mint(
     description: String,
     expires_at: Option<String>,
 ) -> Minted {
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let secret = URL_SAFE_NO_PAD.encode(secret);
+    let secret = random_secret();
     Minted {
         token: format!("{PREFIX}{id}_{secret}"),
         stored: StoredKey {
@@ -67,6 +65,13 @@ pub fn mint(
             },
         },
     }
+}
+
+/// 32 random bytes as base64url: a key's secret, a console session's.
+pub(crate) fn random_secret() -> String {
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    URL_SAFE_NO_PAD.encode(secret)
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -31,12 +31,8 @@ struct Shared {
 }
 
 fn expires_in(c: &RunCredentials) -> i64 {
-    time::OffsetDateTime::parse(
-        &c.expiration,
-        &time::format_description::well_known::Rfc3339,
-    )
-    .map(|t| (t - time::OffsetDateTime::now_utc()).whole_seconds())
-    .unwrap_or(0)
+    crate::model::timestamp::parse(&c.expiration)
+        .map_or(0, |t| (t - time::OffsetDateTime::now_utc()).whole_seconds())
 }
 
 /// Starts the endpoint and its renewer; returns its URI and the token

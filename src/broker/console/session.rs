@@ -11,9 +11,6 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
 
 use super::form::{Failure, Fields, Posted};
 use super::view::render;
@@ -61,12 +58,6 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// another site cannot read it, and nothing more has to be stored.
 fn csrf_of(secret: &str) -> String {
     auth::hash(&format!("deputy-console-csrf:{secret}"))
-}
-
-fn random_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
@@ -117,7 +108,7 @@ pub async fn form(State(state): State<Arc<AppState>>) -> Response {
 }
 
 fn page(state: &AppState, status: StatusCode, error: String) -> Response {
-    let csrf = random_secret();
+    let csrf = auth::random_secret();
     let mut response = render(
         status,
         &SignInPage {
@@ -183,7 +174,7 @@ pub async fn sign_in(
     if let Some(key_end) = caller.key.expires_at.as_deref().and_then(timestamp::parse) {
         ends = ends.min(key_end);
     }
-    let secret = random_secret();
+    let secret = auth::random_secret();
     let stored = state
         .store
         .open_session(
