@@ -555,6 +555,7 @@ impl Client {
             ("target", &filter.target),
             ("key_id", &filter.key_id),
             ("stack_id", &filter.stack_id),
+            ("integration_id", &filter.integration_id),
             ("outcome", &filter.outcome),
             ("since", &filter.since),
             ("cursor", &filter.cursor),

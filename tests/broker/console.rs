@@ -3,10 +3,10 @@
 //! session's tie to its key, CSRF refusals, the security headers, and the
 //! stylesheet's revalidation, on SQLite and PostgreSQL.
 
-use deputy::api::{ApiKeyInput, AuditFilter, KeyRole};
+use deputy::api::{ApiKeyInput, AuditFilter, IntegrationInput, KeyRole, StackInput};
 
 use crate::on_both;
-use crate::support::TestBroker;
+use crate::support::{ROLE, TestBroker};
 
 /// A client that shows redirects instead of following them.
 fn http() -> reqwest::Client {
@@ -257,5 +257,152 @@ on_both!(
             .await
             .unwrap();
         assert_eq!(again.status(), 304);
+    }
+);
+
+/// A session of the bootstrap admin key and a page's CSRF token.
+async fn session_of(b: &TestBroker) -> (String, String) {
+    let signed = sign_in(b, &b.admin_token).await;
+    let session = value(&set_cookie(&signed, "deputy_session")).to_string();
+    let page = http()
+        .get(b.url("/stacks/new"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    (session.clone(), csrf_field(&page.text().await.unwrap()))
+}
+
+on_both!(
+    edit_forms_keep_the_apis_rules_and_the_audit_finds_an_integrations_events,
+    |backend| async move {
+        let b = TestBroker::start(backend).await;
+        let admin = b.admin();
+        let (session, csrf) = session_of(&b).await;
+        let post = |path: &str, pairs: Vec<(&str, &str)>| {
+            let mut pairs = pairs;
+            pairs.push(("csrf", csrf.as_str()));
+            http()
+                .post(b.url(path))
+                .header("cookie", &session)
+                .form_of(&pairs)
+        };
+
+        // A stack's edit form: a label line without `=` is refused next to
+        // its field with what was typed kept; a good one is saved.
+        admin
+            .create_stack(&StackInput::with_id("net"))
+            .await
+            .unwrap();
+        let bad = post(
+            "/stacks/net/edit",
+            vec![("name", "Network"), ("labels", "team")],
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(bad.status(), 422);
+        let html = bad.text().await.unwrap();
+        assert!(html.contains("id=\"labels-error\""), "{html}");
+        assert!(html.contains("is not key=value"), "{html}");
+        assert!(html.contains("value=\"Network\""), "{html}");
+        let good = post(
+            "/stacks/net/edit",
+            vec![("name", "Network"), ("labels", "team=core")],
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(good.status(), 303);
+        let net = admin.stack("net").await.unwrap();
+        assert_eq!(
+            (net.name.as_str(), net.labels["team"].as_str()),
+            ("Network", "core")
+        );
+
+        // An integration's: the API's own check on the duration, then a rename.
+        let i = admin
+            .create_integration(&IntegrationInput {
+                name: "prod".into(),
+                role_arn: ROLE.into(),
+                ..IntegrationInput::default()
+            })
+            .await
+            .unwrap();
+        let edit = format!("/integrations/{}/edit", i.id);
+        let bad = post(
+            &edit,
+            vec![
+                ("name", "prod"),
+                ("role_arn", ROLE),
+                ("duration_seconds", "60"),
+            ],
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(bad.status(), 422);
+        let html = bad.text().await.unwrap();
+        assert!(html.contains("id=\"duration_seconds-error\""), "{html}");
+        let renamed = post(&edit, vec![("name", "production"), ("role_arn", ROLE)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(renamed.status(), 303);
+        assert_eq!(admin.integration(&i.id).await.unwrap().name, "production");
+
+        // Attached, then detached through the console; the audit filter by
+        // integration finds its own events and its attachments', and a filter
+        // with LIKE's wildcards finds nothing.
+        let attach = format!("/integrations/{}/attachments", i.id);
+        let attached = post(&attach, vec![("stack", "net"), ("access", "read")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(attached.status(), 303);
+        let detached = post(&format!("{attach}/net/detach"), vec![])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(detached.status(), 303);
+        assert!(
+            admin
+                .attachments_of_integration(&i.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let actions = |filter: &str| {
+            let filter = filter.to_string();
+            let admin = admin.clone();
+            async move {
+                admin
+                    .audit(&AuditFilter {
+                        integration_id: Some(filter),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|e| format!("{} {}", e.action, e.outcome))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            actions(i.id.as_str()).await,
+            [
+                "attachment.delete ok",
+                "attachment.create ok",
+                "integration.update ok",
+                "integration.update invalid_field",
+                "integration.create ok",
+            ]
+        );
+        assert!(actions("%").await.is_empty());
+
+        // Deleting the stack from its page.
+        let deleted = post("/stacks/net/delete", vec![]).send().await.unwrap();
+        assert_eq!(deleted.status(), 303);
+        assert!(admin.stack("net").await.is_err());
     }
 );

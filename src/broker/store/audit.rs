@@ -78,7 +78,9 @@ impl Store {
     /// Newest first; `page` continues after an event's (at, id).
     pub async fn audit(&self, f: &AuditFilter, page: &Page) -> ApiResult<Vec<AuditEvent>> {
         // Each filter is `($n IS NULL OR column = $n)`, so one prepared
-        // statement serves every combination.
+        // statement serves every combination. An integration's attachment
+        // events are found by an exact prefix of their target (not LIKE,
+        // where `%` or `_` in the filter would match other integrations).
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM audit_events WHERE \
              ($1 IS NULL OR action = $1) AND ($2 IS NULL OR target = $2) AND \
@@ -86,7 +88,7 @@ impl Store {
              ($5 IS NULL OR outcome = $5) AND ($6 IS NULL OR at >= $6) AND \
              ($7 IS NULL OR at < $7 OR (at = $7 AND id < $8)) AND \
              ($10 IS NULL OR integration_id = $10 OR target = 'integration/' || $10 OR \
-              target LIKE 'attachment/' || $10 || '/%') \
+              substr(target, 1, length('attachment/' || $10 || '/')) = 'attachment/' || $10 || '/') \
              ORDER BY at DESC, id DESC LIMIT $9"
         ))
         .bind(&f.action)
