@@ -130,7 +130,7 @@ pub async fn list(
 }
 
 /// Every field of an integration, as the Overview tab shows it.
-pub struct Fields {
+pub struct Shown {
     pub id: String,
     pub name: String,
     pub role_arn: String,
@@ -152,9 +152,9 @@ pub struct Fields {
     pub badge: (&'static str, &'static str),
 }
 
-impl Fields {
-    fn of(i: &Integration) -> Fields {
-        Fields {
+impl Shown {
+    fn of(i: &Integration) -> Shown {
+        Shown {
             id: i.id.to_string(),
             name: i.name.clone(),
             role_arn: i.role_arn.to_string(),
@@ -282,7 +282,7 @@ struct IntegrationPage {
     nav: Nav,
     /// overview, attachments or trust-policy.
     tab: &'static str,
-    i: Fields,
+    i: Shown,
     notice: String,
     report: Option<Report>,
     attachments: Vec<AttachmentRow>,
@@ -300,7 +300,7 @@ impl IntegrationPage {
         IntegrationPage {
             nav: Nav::new(signed, "integrations"),
             tab,
-            i: Fields::of(i),
+            i: Shown::of(i),
             notice: String::new(),
             report: None,
             attachments: Vec::new(),

@@ -54,7 +54,7 @@ pub fn when(instant: &str) -> String {
     }
 }
 
-/// An optional instant, or a dash.
+/// An optional instant, or "never".
 pub fn when_or_never(instant: Option<&str>) -> String {
     instant.map_or_else(|| "never".to_string(), when)
 }
