@@ -6,9 +6,13 @@
 //!     scripts/bench                          # fetches the peers, then runs all
 //!     cargo bench --bench report -- vend     # one or more sections, printed only
 //!
-//! Sections: `startup`, `plan`, `crud`, `vend`, `mask`, `console`. The file is only written
+//! Sections: `startup`, `plan`, `crud`, `vend`, `mask`, `console`, `verify`. The file is only written
 //! when every section ran, so it never mixes runs.
 
+// The fakecloud-backed `deputy serve` of the AWS tests, for `verify`.
+#[path = "../../tests/aws/broker.rs"]
+#[allow(dead_code)]
+mod aws_broker;
 #[path = "../../tests/broker/support.rs"]
 #[allow(dead_code, unused_macros)]
 mod broker;
@@ -17,6 +21,9 @@ mod broker;
 mod browser;
 mod console;
 mod crud;
+#[path = "../../tests/aws/fakecloud.rs"]
+#[allow(dead_code)]
+mod fakecloud;
 mod fast_sts;
 mod machine;
 mod mask;
@@ -27,12 +34,15 @@ mod startup;
 #[allow(dead_code)]
 mod tf;
 mod vend;
+mod verify;
 
 use std::path::Path;
 
 use report::Section;
 
-const SECTIONS: [&str; 6] = ["startup", "plan", "crud", "vend", "mask", "console"];
+const SECTIONS: [&str; 7] = [
+    "startup", "plan", "crud", "vend", "mask", "console", "verify",
+];
 
 fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; anything else is a section name.
@@ -116,6 +126,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted("console") {
         show(rt.block_on(console::run()));
+    }
+    if wanted("verify") {
+        show(rt.block_on(verify::run()));
     }
     if !chosen.is_empty() {
         println!("(a partial run: docs/benchmarks.md left as it was)");

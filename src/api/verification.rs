@@ -57,6 +57,11 @@ pub struct VerifyReport {
     /// Wall time of the whole verification.
     #[serde(default)]
     pub millis: u64,
+    /// What the verification could not check, though it passed: without a
+    /// canary, whether the role trusts deputy's principal rather than its
+    /// whole AWS account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     pub steps: Vec<Step>,
 }
 

@@ -64,6 +64,21 @@ pub struct ServeConfig {
     #[arg(long = "aws-endpoint-url", env = "DEPUTY_AWS_ENDPOINT_URL")]
     pub aws_endpoint_url: Option<String>,
 
+    /// A canary role in the broker's own AWS account (strongly recommended):
+    /// its identity policy allows nothing but `sts:AssumeRole`, and it
+    /// trusts the broker's principal. Verification assumes it and presents
+    /// each role's right External ID as the canary: a role that lets the
+    /// canary in trusts deputy's whole account (or any principal), not
+    /// deputy, and is refused. Without one, reports say this was not
+    /// checked. deploy/aws/ has CloudFormation and Terraform templates that
+    /// create the broker's role and its canary.
+    #[arg(
+        long = "canary-role-arn",
+        env = "DEPUTY_CANARY_ROLE_ARN",
+        value_name = "ARN"
+    )]
+    pub canary_role_arn: Option<crate::model::RoleArn>,
+
     /// How long verification retries AccessDenied on a role's External ID
     /// step: new IAM roles usually become assumable within 10-30 seconds.
     #[arg(

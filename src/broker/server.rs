@@ -63,11 +63,27 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
         }
         tracing::warn!(principal = %principal, "the broker's principal is an account root (--allow-account-principal): every principal of that account allowed by its own policies can use the roles that trust deputy");
     }
+    let canary = match &config.canary_role_arn {
+        Some(role) => {
+            let canary = crate::sts::canary::Canary::start(&sts, role.clone(), &principal)
+                .await
+                .map_err(|e| anyhow::anyhow!("--canary-role-arn: {e}"))?;
+            tracing::info!(canary = %role, "verification probes with a canary principal: roles that trust deputy's whole account are refused");
+            Some(canary)
+        }
+        None => {
+            tracing::warn!(
+                "no canary role (--canary-role-arn): verification cannot tell a role that trusts deputy's principal from one that trusts its whole AWS account, and every report says so. deploy/aws/ has a template that creates it; pass its ARN"
+            );
+            None
+        }
+    };
     Ok(Arc::new(AppState::new(
         store,
         config.account.clone(),
         principal,
         sts,
+        canary,
         Settings {
             verify_retry: retry,
             verify_on_attach: !config.skip_verify_on_attach,

@@ -7,8 +7,9 @@
 //! (`model::verification::VendConfig`); its fingerprint changes with any
 //! trust-relevant field. Two fingerprints are recorded:
 //! - `integrations.verified_config`: the configuration whose role-level
-//!   probes (no External ID, another integration's, a random one, an
-//!   unattached stack's) last passed;
+//!   probes (the rule in `model::verification`: every part of the External
+//!   ID replaced, no External ID, one of no deputy shape, the canary) last
+//!   passed;
 //! - `stack_phases.verified_config`: the configuration under which that
 //!   stack's phase was last confirmed (AssumeRole with its External ID,
 //!   real duration and session tags, then GetCallerIdentity).
@@ -27,7 +28,15 @@
 //!   role-level probe takes the whole integration out of vending, a failed
 //!   confirmation only that phase; both are audited.
 //! - **a broker killed mid-verification**: nothing was written; the pending
-//!   row's lease runs out and any replica audits it as interrupted.
+//!   row's lease (on the database's clock) runs out and any replica audits
+//!   it as interrupted.
+//! - **exact marks**: a verification marks exactly the (stack, phase) pairs
+//!   it confirmed, under the fingerprint it verified; the writes that
+//!   compare fingerprints lock the integration's row (PostgreSQL) or hold
+//!   SQLite's single writer.
+//! - **worker mode**: a worker's recorded verification expires after the
+//!   re-verification interval; the integration then hands out nothing
+//!   until a worker verifies again (audited).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -38,7 +47,7 @@ use super::error::{ApiError, ApiResult};
 use super::store::Pending;
 use crate::api::{AuditEvent, Integration, StepOutcome, VerifyReport};
 use crate::model::timestamp::now;
-use crate::model::verification::{Probe, plan};
+use crate::model::verification::{Probe, Subject, plan};
 use crate::model::{Phase, StackId};
 use crate::sts::{VerifyRequest, identity};
 
@@ -71,13 +80,18 @@ pub async fn verify(
     targets: &Targets,
 ) -> VerifyReport {
     let nonce = ulid::Ulid::new().to_string();
-    let probes = plan(
-        &state.account,
-        &integration.id,
-        integration.external_id.as_ref(),
-        integration.trust_scope,
+    let plan = plan(
+        &Subject {
+            account: &state.account,
+            integration: &integration.id,
+            custom: integration.external_id.as_ref(),
+            scope: integration.trust_scope,
+            tag_session: integration.tag_session,
+            set_source_identity: integration.set_source_identity,
+            canary: state.canary.is_some(),
+        },
         targets,
-        &nonce[16..],
+        &nonce[10..],
     );
     let config = integration.vend_config();
     let fingerprint = config.fingerprint();
@@ -87,12 +101,10 @@ pub async fn verify(
         role: &integration.role_arn,
         region: integration.region.as_str(),
         duration: Duration::from_secs(duration as u64),
-        tag_account: integration.tag_session.then_some(&state.account),
-        source_identity: integration.set_source_identity,
         read_session_policy_arns: &integration.read_session_policy_arns,
         write_session_policy_arns: &integration.write_session_policy_arns,
-        probes: &probes,
-        declared_scope: config.trust_scope,
+        plan: &plan,
+        canary: state.canary.as_ref(),
         config: &fingerprint,
         principal: &state.principal,
         actions: integration.trust_actions(),
@@ -239,9 +251,11 @@ pub async fn record(
 }
 
 /// The broker's background work until `shutdown`: audit changes left
-/// pending by a dead broker, and re-verify integrations whose last
+/// pending by a dead broker, re-verify integrations whose last
 /// verification is older than `interval` (zero: never), once per interval
-/// across replicas.
+/// across replicas, and take worker-mode integrations whose worker's
+/// verification is that old out of vending (the broker cannot re-verify
+/// them itself).
 pub async fn background(
     state: Arc<AppState>,
     interval: Duration,
@@ -257,10 +271,18 @@ pub async fn background(
                 }
                 Err(e) => tracing::warn!(error = %e, "cannot reap interrupted changes"),
             }
-            if !interval.is_zero()
-                && let Err(e) = reverify_due(&state, interval).await
-            {
-                tracing::warn!(error = %e, "periodic re-verification failed");
+            if !interval.is_zero() {
+                if let Err(e) = reverify_due(&state, interval).await {
+                    tracing::warn!(error = %e, "periodic re-verification failed");
+                }
+                match state.store.expire_worker_verifications(interval).await {
+                    Ok(expired) => {
+                        for id in expired {
+                            tracing::warn!(integration = %id, "a worker's verification expired: no worker parameters until a worker verifies again (deputy verify --as-worker)");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot expire workers' verifications"),
+                }
             }
             tokio::time::sleep(RENEW_EVERY).await;
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::api::{ProblemCode, StepOutcome, VerificationState, VerifyReport};
 use crate::client::{Client, ClientError};
 use crate::model::trust_policy::{Accepted, Actions};
-use crate::model::verification::plan;
+use crate::model::verification::{Subject, plan};
 use crate::model::{Phase, PrincipalArn, StackId};
 use crate::sts::{RetryPolicy, Sts, VerifyRequest, identity};
 
@@ -18,6 +18,9 @@ fn print_steps(report: &VerifyReport) {
             "{:<40} {:<7} {} ({} attempt(s), {} ms)",
             step.name, step.outcome, step.detail, step.attempts, step.millis
         );
+    }
+    for warning in &report.warnings {
+        eprintln!("deputy: warning: {warning}");
     }
 }
 
@@ -57,8 +60,14 @@ pub async fn all(client: &Client) -> anyhow::Result<i32> {
         } else {
             match client.verify(&i.id, None).await {
                 Ok(report) => format!(
-                    "verified ({} STS calls, {} ms)",
-                    report.sts_calls, report.millis
+                    "verified ({} STS calls, {} ms){}",
+                    report.sts_calls,
+                    report.millis,
+                    if report.warnings.is_empty() {
+                        ""
+                    } else {
+                        "; not checked: trusts the broker's principal only (no canary)"
+                    }
                 ),
                 Err(e) if e.code() == Some(ProblemCode::NothingToVerify) => {
                     "skipped: nothing attached".to_string()
@@ -117,13 +126,21 @@ pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
         anyhow::bail!("integration {id} has no attachments: attach a stack first");
     }
     let nonce = ulid::Ulid::new().to_string();
-    let probes = plan(
-        &account.name,
-        &integration.id,
-        integration.external_id.as_ref(),
-        integration.trust_scope,
+    // A worker assumes with its own identity; the broker's canary is not
+    // its to use, so the report says that check was not made.
+    let plan = plan(
+        &Subject {
+            account: &account.name,
+            integration: &integration.id,
+            custom: integration.external_id.as_ref(),
+            scope: integration.trust_scope,
+            // `deputy exec` on a worker passes no session tags.
+            tag_session: false,
+            set_source_identity: integration.set_source_identity,
+            canary: false,
+        },
         &targets,
-        &nonce[16..],
+        &nonce[10..],
     );
     let sts = Sts::load(std::env::var("DEPUTY_AWS_ENDPOINT_URL").ok().as_deref()).await;
     let caller = sts.caller_arn().await.map_err(|e| {
@@ -147,13 +164,10 @@ pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
                 role: &integration.role_arn,
                 region: integration.region.as_str(),
                 duration: Duration::from_secs(integration.duration_seconds as u64),
-                // `deputy exec` on a worker passes no session tags.
-                tag_account: None,
-                source_identity: integration.set_source_identity,
                 read_session_policy_arns: &integration.read_session_policy_arns,
                 write_session_policy_arns: &integration.write_session_policy_arns,
-                probes: &probes,
-                declared_scope: config.trust_scope,
+                plan: &plan,
+                canary: None,
                 config: &fingerprint,
                 principal: &principal,
                 actions: Actions {

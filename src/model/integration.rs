@@ -143,7 +143,10 @@ pub fn check_trust_scope(scope: TrustScope, custom_external_id: bool) -> Result<
 
 /// A custom External ID is the worker's business: in broker mode deputy
 /// derives one per stack and phase, and a single shared value would let any
-/// stack attached to the integration act as any other.
+/// stack attached to the integration act as any other. It may not contain
+/// `@`: every derived External ID does, so no custom one can be, or match
+/// a pattern written for, another integration's derived IDs (the broker
+/// also keeps custom IDs unique).
 pub fn custom_external_id(worker_mode: bool, custom: &str) -> Result<ExternalId, Invalid> {
     if !worker_mode {
         return Err(Invalid::new(
@@ -151,6 +154,13 @@ pub fn custom_external_id(worker_mode: bool, custom: &str) -> Result<ExternalId,
              mode deputy derives one External ID per stack and phase: remove external_id or enable \
              worker mode",
         ));
+    }
+    if custom.contains('@') {
+        return Err(Invalid::new(format!(
+            "custom external_id {custom:?} contains \"@\", the separator of the External IDs deputy \
+             derives (account@integration@stack@phase): a custom one could then be another \
+             integration's, or match a pattern written for it. Use letters, digits and _+=,.:/-"
+        )));
     }
     custom.parse()
 }
@@ -242,6 +252,9 @@ mod tests {
         );
         assert!(custom_external_id(true, "abc").is_ok());
         assert!(custom_external_id(true, "a b").is_err());
+        let shaped = custom_external_id(true, "acme@01J@net@read").unwrap_err();
+        assert!(shaped.to_string().contains("separator"), "{shaped}");
+        assert!(custom_external_id(true, "acme@x").is_err());
     }
 
     #[test]

@@ -1,27 +1,42 @@
 //! What verification must prove, as pure rules: the configuration a vend
-//! would use, the probes that prove a role is usable by deputy for a stack
-//! and phase and by nobody else through deputy, and how to read their
-//! outcomes. The STS calls themselves are in `sts::verify`; the states and
-//! when each runs are in `broker::verification`.
+//! would use, the definition of a safe role, the probes derived from that
+//! definition, and how to read their answers. The STS calls themselves are
+//! in `sts::verify`; the states and when each runs are in
+//! `broker::verification`.
 //!
-//! The probes, per role (not per stack) where they can be:
-//! 1. [`Probe::Confirm`] each phase's External ID, with the vend's real
-//!    duration and session tags: must work (a new role answers
-//!    AccessDenied for a while, so only this probe is retried).
-//! 2. [`Probe::NoExternalId`]: must be denied. STS accepts an External ID
-//!    even when the policy asks for none, so only a call without one proves
-//!    the condition is there.
-//! 3. [`Probe::OtherIntegration`] (the External ID of an integration that
-//!    does not exist) and [`Probe::Random`]: must be denied. This proves the
-//!    condition is specific, not `"*"` or `"<account>@*"`: otherwise anyone
-//!    who can register an integration naming this role could use it.
-//! 4. [`Probe::UnattachedStack`] (this integration, a stack that is not
-//!    attached): denied means the role trusts exact stacks (stack scope);
-//!    allowed means it trusts the whole integration. The result must match
-//!    the integration's declared `trust_scope`.
-//! 5. In integration scope, [`Probe::OtherPhase`] (this integration, a
-//!    phase that does not exist): must be denied, proving the patterns fix
-//!    the phase (`...@*@read`, not `...@*`).
+//! # The rule
+//!
+//! A role is safe for an integration when, for **every phase in use** (a
+//! phase some verified stack is attached for) and for **every part** of the
+//! External ID `account@integration@stack@phase`, the ID with exactly that
+//! part replaced by a value nobody holds is denied, unless the declared
+//! scope says it must be allowed (another stack of this integration, in
+//! integration scope, must be allowed); a call with no External ID and one
+//! with an ID of no deputy shape are denied; and, when the broker has a
+//! canary principal, the canary presenting the *right* External ID is
+//! denied (the role trusts deputy's principal, not its whole account). A
+//! worker-mode integration's custom External ID is one part.
+//!
+//! [`plan`] derives the probes from the rule, so a phase, a part or a scope
+//! cannot be forgotten:
+//! - each part is replaced twice ([`Substitute`]): by `{value}{nonce}{value}`,
+//!   which every pattern made of the value and `*` wildcards (in, before or
+//!   after the part) matches, and by a value of the same length, which
+//!   every pattern of `?` wildcards over the part matches;
+//! - every call that must be denied is sent in two [`Form`]s, as a vend of
+//!   that ID would be (session tags for the ID's stack and phase,
+//!   SourceIdentity, the phase's session policies) and plain, because
+//!   another integration naming the same role may send either. Every call
+//!   has a run's session-name shape and the vend's duration, so only the
+//!   External ID tells a probe from a vend;
+//! - calls that must be allowed (confirmations, the integration-scope
+//!   probe) are sent exactly as this integration's vends are.
+//!
+//! STS calls per verification, with `c` attached (stack, phase) pairs and
+//! `p` phases in use: `2c` confirmations (AssumeRole, GetCallerIdentity),
+//! `18p + 2` role-level probes in stack scope (`16p + 2` in integration
+//! scope, where the stack probes must pass and are sent once), `2p` more
+//! with a canary; a worker's custom External ID: `6p + 2`.
 
 use sha2::{Digest, Sha256};
 
@@ -69,6 +84,10 @@ pub fn session_tags(
     phase: Phase,
     run_id: &str,
 ) -> Vec<(String, String)> {
+    tags_of(account.as_str(), stack.as_str(), phase.as_str(), run_id)
+}
+
+fn tags_of(account: &str, stack: &str, phase: &str, run_id: &str) -> Vec<(String, String)> {
     vec![
         ("deputy:stack".into(), stack.to_string()),
         ("deputy:run".into(), run_id.to_string()),
@@ -77,25 +96,170 @@ pub fn session_tags(
     ]
 }
 
+/// A part of an External ID the rule replaces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Account,
+    Integration,
+    Stack,
+    Phase,
+    /// A worker-mode integration's custom External ID, whole.
+    Custom,
+}
+
+impl Part {
+    const DERIVED: [Part; 4] = [Part::Account, Part::Integration, Part::Stack, Part::Phase];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Part::Account => "account",
+            Part::Integration => "integration",
+            Part::Stack => "stack",
+            Part::Phase => "phase",
+            Part::Custom => "external-id",
+        }
+    }
+}
+
+/// How a value nobody holds is made from the one it replaces. Both carry
+/// the verification's nonce, so no trust policy can list them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Substitute {
+    /// `{value}{nonce}{value}`: it starts with the value, ends with it and
+    /// holds it whole, so every pattern built from the value with `*`
+    /// (`acme@01J*`, `*Z`, `*prod*`, `*`) matches it.
+    Around,
+    /// The same length as the value, in the value's alphabet, differing
+    /// from it: every pattern of `?` over the part matches it.
+    SameLength,
+}
+
+impl Substitute {
+    const ALL: [Substitute; 2] = [Substitute::Around, Substitute::SameLength];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Substitute::Around => "around",
+            Substitute::SameLength => "same-length",
+        }
+    }
+
+    /// The substitute for `value` in `part`.
+    fn apply(self, part: Part, value: &str, nonce: &str) -> String {
+        match self {
+            Substitute::Around => format!("{value}{nonce}{value}"),
+            Substitute::SameLength => {
+                // Characters from a digest of the nonce and the part, in
+                // the alphabet values of that part use.
+                let alphabet: &[u8] = match part {
+                    Part::Integration => b"0123456789ABCDEFGHJKMNPQRSTVWXYZ",
+                    Part::Phase => b"abcdefghijklmnopqrstuvwxyz",
+                    _ => b"abcdefghijklmnopqrstuvwxyz0123456789",
+                };
+                let mut out = String::with_capacity(value.len());
+                let mut block = 0u32;
+                while out.len() < value.len() {
+                    let digest =
+                        Sha256::digest(format!("{nonce}:{}:{block}", part.as_str()).as_bytes());
+                    for b in digest {
+                        if out.len() == value.len() {
+                            break;
+                        }
+                        out.push(alphabet[b as usize % alphabet.len()] as char);
+                    }
+                    block += 1;
+                }
+                if out == value {
+                    // One value in 26^n: make it differ in its first place.
+                    let first = if out.starts_with(alphabet[0] as char) {
+                        alphabet[1]
+                    } else {
+                        alphabet[0]
+                    };
+                    out.replace_range(..1, &(first as char).to_string());
+                }
+                out
+            }
+        }
+    }
+}
+
+/// How a probe is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Form {
+    /// As a vend of that External ID could be: session tags for the ID's
+    /// stack and phase, SourceIdentity, the phase's session policies.
+    Vend,
+    /// With none of them.
+    Plain,
+    /// Exactly as this integration's own vends: tags and SourceIdentity
+    /// only where it sets them.
+    Own,
+}
+
+impl Form {
+    fn as_str(self) -> &'static str {
+        match self {
+            Form::Vend => "vend",
+            Form::Plain => "plain",
+            Form::Own => "own",
+        }
+    }
+}
+
+/// What a probe checks, for its verdict and its message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Check {
+    /// An attached stack's phase: must be allowed.
+    Confirm { stack: StackId, phase: Phase },
+    /// The ID of `phase` with `part` replaced.
+    Part {
+        phase: Phase,
+        part: Part,
+        substitute: Substitute,
+    },
+    /// No External ID at all.
+    NoExternalId,
+    /// An External ID of no deputy shape.
+    NoDeputyShape,
+    /// The canary principal with the right External ID of `phase`.
+    Canary { phase: Phase },
+}
+
+/// What a safe role answers to a probe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Allowed,
+    Denied,
+}
+
+/// Who makes a probe's call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caller {
+    /// The broker's (or worker's) own principal, as vends are made.
+    Deputy,
+    /// The canary: another principal of the broker's account.
+    Canary,
+}
+
 /// One AssumeRole call verification makes, and what a safe role answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Probe {
-    /// An attached stack's phase: must be allowed.
-    Confirm {
-        stack: StackId,
-        phase: Phase,
-        external_id: ExternalId,
-    },
-    /// No External ID at all: must be denied.
-    NoExternalId,
-    /// The External ID of an integration that does not exist: must be denied.
-    OtherIntegration(ExternalId),
-    /// An External ID of no deputy shape: must be denied.
-    Random(ExternalId),
-    /// This integration, a stack that is not attached: tells the scope.
-    UnattachedStack(ExternalId),
-    /// This integration, a phase that does not exist: must be denied.
-    OtherPhase(ExternalId),
+pub struct Probe {
+    /// The step's name in reports: `confirm:STACK:PHASE`,
+    /// `deny:PHASE:PART-SUBSTITUTE:FORM`, `scope:PHASE:stack-SUBSTITUTE`,
+    /// `deny:PHASE:no-external-id:vend`, `deny:no-external-id:plain`,
+    /// `deny:PHASE:no-deputy-shape:vend`, `canary:PHASE:FORM`.
+    pub name: String,
+    pub check: Check,
+    pub expect: Expect,
+    pub caller: Caller,
+    pub external_id: Option<ExternalId>,
+    /// Session tags to pass.
+    pub tags: Vec<(String, String)>,
+    /// Pass the run's SourceIdentity.
+    pub source_identity: bool,
+    /// Pass this phase's session policies.
+    pub session_policies: Option<Phase>,
 }
 
 impl Probe {
@@ -104,134 +268,258 @@ impl Probe {
         format!("confirm:{stack}:{phase}")
     }
 
-    /// The step name in reports.
-    pub fn name(&self) -> String {
-        match self {
-            Probe::Confirm { stack, phase, .. } => Probe::confirm_name(stack, *phase),
-            Probe::NoExternalId => "deny_without_external_id".into(),
-            Probe::OtherIntegration(_) => "deny_other_integration".into(),
-            Probe::Random(_) => "deny_random_external_id".into(),
-            Probe::UnattachedStack(_) => "scope_unattached_stack".into(),
-            Probe::OtherPhase(_) => "deny_other_phase".into(),
-        }
+    /// Whether a step of that name is a call without an External ID (a
+    /// report that has none did not run the rule).
+    pub fn is_no_external_id(step: &str) -> bool {
+        step.starts_with("deny:") && step.contains("no-external-id")
     }
 
-    pub fn external_id(&self) -> Option<&ExternalId> {
-        match self {
-            Probe::Confirm { external_id, .. } => Some(external_id),
-            Probe::NoExternalId => None,
-            Probe::OtherIntegration(id)
-            | Probe::Random(id)
-            | Probe::UnattachedStack(id)
-            | Probe::OtherPhase(id) => Some(id),
-        }
+    pub fn confirming(&self) -> bool {
+        matches!(self.check, Check::Confirm { .. })
     }
 }
 
-/// Every probe for verifying `integration` for `targets` (stacks and the
-/// phases to confirm for each): the confirmations, then the role-level
-/// probes. The broker and a worker (`deputy verify --as-worker`) build the
-/// same plan, each running it with its own identity.
-pub fn plan(
-    account: &AccountName,
-    integration: &IntegrationId,
-    custom: Option<&ExternalId>,
-    scope: TrustScope,
-    targets: &[(StackId, Vec<Phase>)],
-    nonce: &str,
-) -> Vec<Probe> {
-    let mut probes: Vec<Probe> = targets
-        .iter()
-        .flat_map(|(stack, phases)| {
-            phases.iter().map(move |phase| Probe::Confirm {
-                stack: stack.clone(),
-                phase: *phase,
-                external_id: ExternalId::for_phase(account, integration, custom, stack, *phase),
-            })
-        })
-        .collect();
-    let first = targets.first();
-    probes.extend(negative_probes(
-        account,
-        integration,
-        first.map(|(stack, _)| stack),
-        Scoped {
-            custom_id: custom.is_some(),
-            scope,
-            phase: first
-                .and_then(|(_, phases)| phases.first().copied())
-                .unwrap_or(Phase::Read),
-        },
-        nonce,
-    ));
-    probes
-}
-
-/// What the role-level probes depend on besides the ids.
+/// The integration being verified, as far as the rule needs it.
 #[derive(Clone, Copy, Debug)]
-pub struct Scoped {
-    /// A custom External ID (worker mode) is one value for every stack:
-    /// there is no per-stack scope to probe.
-    pub custom_id: bool,
+pub struct Subject<'a> {
+    pub account: &'a AccountName,
+    pub integration: &'a IntegrationId,
+    /// A worker-mode integration's custom External ID.
+    pub custom: Option<&'a ExternalId>,
     pub scope: TrustScope,
-    /// A phase the role is used for: an integration-scoped role may trust
-    /// only the phases its attachments use, so the scope probe uses one.
-    pub phase: Phase,
+    pub tag_session: bool,
+    pub set_source_identity: bool,
+    /// The broker has a canary principal to probe with.
+    pub canary: bool,
 }
 
-/// The negative probes for one role: four calls, whatever the number of
-/// stacks. `nonce` makes the probe ids unguessable and unique per run, so
-/// no trust policy can list them by accident. `attached` is a stack the
-/// role is confirmed for, when there is one: another integration's
-/// External ID for that very stack is what a pattern like `*@<stack>@*`
-/// would let through.
-pub fn negative_probes(
-    account: &AccountName,
-    integration: &IntegrationId,
-    attached: Option<&StackId>,
-    scoped: Scoped,
-    nonce: &str,
-) -> Vec<Probe> {
+/// A verification's calls, all made with one run id.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The run id every call uses: its session name and SourceIdentity
+    /// (`names::session_name`), and the `deputy:run` tag.
+    pub run_id: String,
+    /// Confirmations first (they are retried while a new role becomes
+    /// assumable), then the role-level probes.
+    pub probes: Vec<Probe>,
+}
+
+/// The probes the rule demands for verifying `subject` for `targets`
+/// (stacks and the phases to confirm for each). `nonce` makes every value
+/// nobody holds unguessable and unique to this verification. The broker
+/// and a worker (`deputy verify --as-worker`) derive the same plan, each
+/// running it with its own identity.
+pub fn plan(subject: &Subject<'_>, targets: &[(StackId, Vec<Phase>)], nonce: &str) -> Plan {
     let nonce: String = nonce
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_lowercase())
         .take(20)
         .collect();
-    let probe_stack: StackId = format!("deputy-probe-{nonce}")
-        .parse()
-        .expect("a probe stack id is a slug");
-    let other: IntegrationId = IntegrationId::generate();
-    let mut probes = vec![
-        Probe::NoExternalId,
-        Probe::OtherIntegration(ExternalId::derive(
-            account,
-            &other,
-            attached.unwrap_or(&probe_stack),
-            Phase::Read,
-        )),
-        Probe::Random(
-            format!("deputy-probe-{nonce}")
-                .parse()
-                .expect("a probe id is an External ID"),
-        ),
-    ];
-    if !scoped.custom_id {
-        probes.push(Probe::UnattachedStack(ExternalId::derive(
-            account,
-            integration,
-            &probe_stack,
-            scoped.phase,
-        )));
+    let run_id = format!("deputy-verify-{nonce}");
+    let own_tags = |stack: &StackId, phase: Phase| {
+        if subject.tag_session {
+            session_tags(subject.account, stack, phase, &run_id)
+        } else {
+            Vec::new()
+        }
+    };
+    let mut probes = Vec::new();
+    for (stack, phases) in targets {
+        for phase in phases {
+            probes.push(Probe {
+                name: Probe::confirm_name(stack, *phase),
+                check: Check::Confirm {
+                    stack: stack.clone(),
+                    phase: *phase,
+                },
+                expect: Expect::Allowed,
+                caller: Caller::Deputy,
+                external_id: Some(external_id(subject, stack, *phase)),
+                tags: own_tags(stack, *phase),
+                source_identity: subject.set_source_identity,
+                session_policies: Some(*phase),
+            });
+        }
     }
-    if !scoped.custom_id && scoped.scope == TrustScope::Integration {
-        probes.push(Probe::OtherPhase(
-            format!("{account}@{integration}@{probe_stack}@deputy-probe")
-                .parse()
-                .expect("a probe id is an External ID"),
+    // Each phase in use, with the first stack attached for it.
+    let in_use = Phase::ALL.into_iter().filter_map(|phase| {
+        targets
+            .iter()
+            .find(|(_, phases)| phases.contains(&phase))
+            .map(|(stack, _)| (phase, stack))
+    });
+    for (phase, stack) in in_use {
+        let parts: &[Part] = if subject.custom.is_some() {
+            &[Part::Custom]
+        } else {
+            &Part::DERIVED
+        };
+        let mut values = [
+            subject.account.to_string(),
+            subject.integration.to_string(),
+            stack.to_string(),
+            phase.to_string(),
+        ];
+        for &part in parts {
+            for substitute in Substitute::ALL {
+                let (id, tags) = match part {
+                    Part::Custom => {
+                        let custom = subject.custom.expect("custom parts only with one");
+                        let id = substitute.apply(part, custom.as_str(), &nonce);
+                        (id, tags_of(&values[0], &values[2], &values[3], &run_id))
+                    }
+                    _ => {
+                        let i = match part {
+                            Part::Account => 0,
+                            Part::Integration => 1,
+                            Part::Stack => 2,
+                            _ => 3,
+                        };
+                        let original = std::mem::take(&mut values[i]);
+                        values[i] = substitute.apply(part, &original, &nonce);
+                        let id = values.join("@");
+                        let tags = tags_of(&values[0], &values[2], &values[3], &run_id);
+                        values[i] = original;
+                        (id, tags)
+                    }
+                };
+                let external_id: ExternalId = id.parse().expect("substitutes keep STS's charset");
+                let check = Check::Part {
+                    phase,
+                    part,
+                    substitute,
+                };
+                // In integration scope another stack of this integration is
+                // what the role must accept: sent as this integration's
+                // vends are, once.
+                if part == Part::Stack && subject.scope == TrustScope::Integration {
+                    probes.push(Probe {
+                        name: format!("scope:{phase}:stack-{}", substitute.as_str()),
+                        check,
+                        expect: Expect::Allowed,
+                        caller: Caller::Deputy,
+                        tags: if subject.tag_session {
+                            tags
+                        } else {
+                            Vec::new()
+                        },
+                        external_id: Some(external_id),
+                        source_identity: subject.set_source_identity,
+                        session_policies: Some(phase),
+                    });
+                    continue;
+                }
+                for form in [Form::Vend, Form::Plain] {
+                    probes.push(denied(
+                        format!(
+                            "deny:{phase}:{}-{}:{}",
+                            part.as_str(),
+                            substitute.as_str(),
+                            form.as_str()
+                        ),
+                        check.clone(),
+                        Some(external_id.clone()),
+                        form,
+                        &tags,
+                        phase,
+                    ));
+                }
+            }
+        }
+        let tags = tags_of(&values[0], &values[2], &values[3], &run_id);
+        probes.push(denied(
+            format!("deny:{phase}:no-external-id:vend"),
+            Check::NoExternalId,
+            None,
+            Form::Vend,
+            &tags,
+            phase,
+        ));
+        probes.push(denied(
+            format!("deny:{phase}:no-deputy-shape:vend"),
+            Check::NoDeputyShape,
+            Some(no_deputy_shape(&nonce)),
+            Form::Vend,
+            &tags,
+            phase,
+        ));
+        if subject.canary {
+            let right = external_id(subject, stack, phase);
+            for form in [Form::Vend, Form::Plain] {
+                probes.push(Probe {
+                    caller: Caller::Canary,
+                    ..denied(
+                        format!("canary:{phase}:{}", form.as_str()),
+                        Check::Canary { phase },
+                        Some(right.clone()),
+                        form,
+                        &tags,
+                        phase,
+                    )
+                });
+            }
+        }
+    }
+    // Plain calls without a deputy ID are the same for every phase: once.
+    if targets.iter().any(|(_, phases)| !phases.is_empty()) {
+        probes.push(denied(
+            "deny:no-external-id:plain".into(),
+            Check::NoExternalId,
+            None,
+            Form::Plain,
+            &[],
+            Phase::Read,
+        ));
+        probes.push(denied(
+            "deny:no-deputy-shape:plain".into(),
+            Check::NoDeputyShape,
+            Some(no_deputy_shape(&nonce)),
+            Form::Plain,
+            &[],
+            Phase::Read,
         ));
     }
-    probes
+    Plan { run_id, probes }
+}
+
+/// The External ID a vend of `stack`'s `phase` uses.
+fn external_id(subject: &Subject<'_>, stack: &StackId, phase: Phase) -> ExternalId {
+    ExternalId::for_phase(
+        subject.account,
+        subject.integration,
+        subject.custom,
+        stack,
+        phase,
+    )
+}
+
+fn no_deputy_shape(nonce: &str) -> ExternalId {
+    format!("deputy-probe-{nonce}")
+        .parse()
+        .expect("a probe id is an External ID")
+}
+
+/// A probe that must be denied, sent in `form`.
+fn denied(
+    name: String,
+    check: Check,
+    external_id: Option<ExternalId>,
+    form: Form,
+    tags: &[(String, String)],
+    phase: Phase,
+) -> Probe {
+    let vend = form == Form::Vend;
+    Probe {
+        name,
+        check,
+        expect: Expect::Denied,
+        caller: Caller::Deputy,
+        external_id,
+        tags: if vend { tags.to_vec() } else { Vec::new() },
+        source_identity: vend,
+        session_policies: vend.then_some(phase),
+    }
 }
 
 /// How one probe's AssumeRole call went.
@@ -243,67 +531,94 @@ pub enum Answer {
     Error(String),
 }
 
-/// Why a role is not safe to use, with the fix. `None` when it is.
-pub fn judge(
-    probe: &Probe,
-    answer: &Answer,
-    declared: TrustScope,
-    role: &RoleArn,
-) -> Option<String> {
-    match (probe, answer) {
-        (Probe::Confirm { .. }, Answer::Allowed) => None,
-        (Probe::Confirm { phase, .. }, Answer::Denied) => Some(format!(
+/// Why a role is not safe to use, with the fix. `None` when the answer is
+/// the one a safe role gives.
+pub fn judge(probe: &Probe, answer: &Answer, role: &RoleArn) -> Option<String> {
+    let sent = match (&probe.tags.is_empty(), probe.source_identity) {
+        (false, _) | (_, true) => " (sent as a vend is: with session tags and a SourceIdentity)",
+        _ => "",
+    };
+    let id = probe
+        .external_id
+        .as_ref()
+        .map(ExternalId::as_str)
+        .unwrap_or_default();
+    match (&probe.check, probe.expect, answer) {
+        (Check::Confirm { .. }, _, Answer::Allowed) => None,
+        (Check::Confirm { phase, .. }, _, Answer::Denied) => Some(format!(
             "AssumeRole on {role} with the {phase} External ID was denied, after retrying for as long \
              as IAM usually needs to make a new role assumable. The role's trust policy must allow \
              deputy's principal with that External ID"
         )),
-        (Probe::Confirm { phase, .. }, Answer::Error(e)) => Some(format!(
+        (Check::Confirm { phase, .. }, _, Answer::Error(e)) => Some(format!(
             "AssumeRole on {role} with the {phase} External ID failed: {e}. {}",
             hint(e)
         )),
-        (Probe::UnattachedStack(id), Answer::Denied) if declared == TrustScope::Integration => {
-            Some(format!(
-                "{role} refuses {id}, the External ID of a stack that is not attached, but the \
-                 integration declares trust_scope = \"integration\": its trust policy lists exact \
-                 External IDs instead of the integration's patterns, so every new attachment would \
-                 need a new policy. Use the policy deputy emits for this integration (StringLike on \
-                 \"<account>@<integration>@*@<phase>\"), or declare trust_scope = \"stack\""
-            ))
-        }
-        (_, Answer::Denied) => None,
-        (Probe::NoExternalId, Answer::Allowed) => Some(format!(
-            "{role} can be assumed without an External ID: its trust policy does not require \
+        (Check::Part { .. }, Expect::Allowed, Answer::Denied) => Some(format!(
+            "{role} refuses {id}, the External ID of a stack that is not attached, but the \
+             integration declares trust_scope = \"integration\": its trust policy lists exact \
+             External IDs instead of the integration's patterns, so every new attachment would \
+             need a new policy. Use the policy deputy emits for this integration (StringLike on \
+             \"<account>@<integration>@*@<phase>\"), or declare trust_scope = \"stack\""
+        )),
+        (_, Expect::Allowed, Answer::Allowed) | (_, Expect::Denied, Answer::Denied) => None,
+        (_, Expect::Allowed, Answer::Denied) => Some(format!(
+            "{role} refused the probe {}, which a safe role for this integration allows",
+            probe.name
+        )),
+        (Check::NoExternalId, _, Answer::Allowed) => Some(format!(
+            "{role} can be assumed without an External ID{sent}: its trust policy does not require \
              sts:ExternalId. Either the statement trusting deputy has no condition on it, or the \
              condition lets a request without one through (a ...IfExists operator, a negated \
              operator such as StringNotEquals, or a Null check). Anyone who can get deputy to name \
              this role could use it (the confused-deputy problem)"
         )),
-        (Probe::OtherIntegration(id), Answer::Allowed) => Some(format!(
-            "{role} accepts the External ID {id}, which belongs to no integration of this role: its \
-             sts:ExternalId condition is a pattern wider than this integration (for example \
-             \"<account>@*\"). Anyone who can register another deputy integration naming this role \
-             could attach their own stack and use it"
+        (Check::NoDeputyShape, _, Answer::Allowed) => Some(format!(
+            "{role} accepts the made-up External ID {id}{sent}: its sts:ExternalId condition \
+             accepts any value (for example StringLike \"*\"), which proves nothing"
         )),
-        (Probe::Random(id), Answer::Allowed) => Some(format!(
-            "{role} accepts the made-up External ID {id}: its sts:ExternalId condition accepts any \
-             value (for example StringLike \"*\" or a Null check), which proves nothing"
+        (Check::Canary { phase }, _, Answer::Allowed) => Some(format!(
+            "{role} lets the broker's canary, another principal of deputy's own AWS account, assume \
+             it with the {phase} External ID{sent}: the trust policy trusts the whole account (its \
+             root, \"arn:aws:iam::ACCOUNT:root\") or any principal (\"*\", perhaps narrowed by \
+             aws:PrincipalAccount), not deputy's principal. External IDs are not secrets, so every \
+             principal of that account could use the role without deputy. Name deputy's exact \
+             principal in the statement"
         )),
-        (Probe::OtherPhase(id), Answer::Allowed) => Some(format!(
-            "{role} accepts {id}, an External ID of this integration with no valid phase: its \
-             pattern does not end in \"@read\" or \"@write\", so plans and applies are not kept \
-             apart. Use one pattern per phase: \"<account>@<integration>@*@read\" and \
-             \"<account>@<integration>@*@write\""
-        )),
-        (Probe::UnattachedStack(id), Answer::Allowed) => match declared {
-            TrustScope::Integration => None,
-            TrustScope::Stack => Some(format!(
-                "{role} accepts {id}, the External ID of a stack that is not attached: it trusts every \
-                 stack of this integration, not the attached ones. Either list the exact External \
-                 IDs, or declare trust_scope = \"integration\" on the integration if that is meant"
-            )),
-        },
-        (_, Answer::Error(e)) => Some(format!(
-            "AssumeRole on {role} for the probe that must be denied failed in an unexpected way: {e}"
+        (Check::Part { part, phase, .. }, _, Answer::Allowed) => Some(match part {
+            Part::Account => format!(
+                "{role} accepts {id}{sent}: the {phase} External ID with another account name in \
+                 place of this broker's. Its sts:ExternalId condition is a pattern wider than this \
+                 deputy account; list the exact External IDs, or the integration's patterns"
+            ),
+            Part::Integration => format!(
+                "{role} accepts {id}{sent}: the {phase} External ID with another integration in \
+                 place of this one. Its sts:ExternalId condition is a pattern wider than this \
+                 integration (for example \"<account>@*@*@{phase}\"), so anyone who can register \
+                 another deputy integration naming this role could attach their own stack and use \
+                 it"
+            ),
+            Part::Stack => format!(
+                "{role} accepts {id}{sent}, the {phase} External ID of a stack that is not \
+                 attached: it trusts more stacks of this integration than the attached ones. \
+                 Either list the exact External IDs, or declare trust_scope = \"integration\" on \
+                 the integration if that is meant"
+            ),
+            Part::Phase => format!(
+                "{role} accepts {id}{sent}, an External ID of this integration with no valid \
+                 phase: its pattern does not end in \"@read\" or \"@write\", so plans and applies \
+                 are not kept apart. Use one pattern per phase: \"<account>@<integration>@*@read\" \
+                 and \"<account>@<integration>@*@write\""
+            ),
+            Part::Custom => format!(
+                "{role} accepts {id}{sent}, a value that is not this integration's custom External \
+                 ID: its sts:ExternalId condition is a pattern, so other External IDs pass too. \
+                 Require the exact value with StringEquals"
+            ),
+        }),
+        (_, _, Answer::Error(e)) => Some(format!(
+            "AssumeRole on {role} for the probe {} failed in an unexpected way: {e}",
+            probe.name
         )),
     }
 }
@@ -320,12 +635,18 @@ fn hint(error: &str) -> &'static str {
     }
 }
 
-/// The scope the probes found: integration when a stack that is not
-/// attached was allowed.
-pub fn found_scope(answers: &[(Probe, Answer)]) -> TrustScope {
-    let wide = answers
-        .iter()
-        .any(|(p, a)| matches!(p, Probe::UnattachedStack(_)) && *a == Answer::Allowed);
+/// The scope the probes found: integration when the role accepted a stack
+/// that is not attached.
+pub fn found_scope(answers: &[(&Probe, Answer)]) -> TrustScope {
+    let wide = answers.iter().any(|(p, a)| {
+        matches!(
+            p.check,
+            Check::Part {
+                part: Part::Stack,
+                ..
+            }
+        ) && *a == Answer::Allowed
+    });
     if wide {
         TrustScope::Integration
     } else {
@@ -336,6 +657,7 @@ pub fn found_scope(answers: &[(Probe, Answer)]) -> TrustScope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn config() -> VendConfig {
         VendConfig {
@@ -379,96 +701,244 @@ mod tests {
         assert!(!canonical.contains("session_policy"), "{canonical}");
     }
 
-    #[test]
-    fn integration_scope_must_be_what_the_role_does() {
-        let role: RoleArn = "arn:aws:iam::123456789012:role/r".parse().unwrap();
-        let account: AccountName = "acme".parse().unwrap();
-        let integration = IntegrationId::generate();
-        let scoped = Scoped {
-            custom_id: false,
-            scope: TrustScope::Integration,
-            phase: Phase::Write,
-        };
-        let probes = negative_probes(&account, &integration, None, scoped, "n");
-        assert_eq!(probes.len(), 5);
-        let (unattached, other_phase) = (&probes[3], &probes[4]);
-        assert!(
-            unattached
-                .external_id()
-                .unwrap()
-                .as_str()
-                .ends_with("@write"),
-            "the scope probe uses a phase in use: {unattached:?}"
-        );
-        let declared = TrustScope::Integration;
-        assert_eq!(judge(unattached, &Answer::Allowed, declared, &role), None);
-        let exact = judge(unattached, &Answer::Denied, declared, &role).unwrap();
-        assert!(
-            exact.contains("declares trust_scope = \"integration\""),
-            "{exact}"
-        );
-        assert_eq!(judge(other_phase, &Answer::Denied, declared, &role), None);
-        let wide = judge(other_phase, &Answer::Allowed, declared, &role).unwrap();
-        assert!(wide.contains("one pattern per phase"), "{wide}");
+    /// IAM's StringLike: `*` any run, `?` any one character.
+    fn like(pattern: &str, value: &str) -> bool {
+        let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());
+        let mut m = vec![vec![false; v.len() + 1]; p.len() + 1];
+        m[0][0] = true;
+        for i in 1..=p.len() {
+            for j in 0..=v.len() {
+                m[i][j] = match p[i - 1] {
+                    '*' => m[i - 1][j] || (j > 0 && m[i][j - 1]),
+                    '?' => j > 0 && m[i - 1][j - 1],
+                    c => j > 0 && m[i - 1][j - 1] && v[j - 1] == c,
+                };
+            }
+        }
+        m[p.len()][v.len()]
+    }
+
+    proptest! {
+        /// Any pattern made from a value by wildcarding, that matches more
+        /// than the value alone, matches a substitute: `*` patterns the
+        /// Around one, `?` patterns the SameLength one.
+        #[test]
+        fn substitutes_match_every_wildcard_pattern_of_the_value(
+            value in "[a-z0-9][a-z0-9-]{0,30}",
+            cut in (0usize..40, 0usize..40),
+            marks in proptest::collection::vec(0usize..40, 1..4),
+            nonce in "[a-z0-9]{8,20}",
+        ) {
+            let n = value.len();
+            let (a, b) = (cut.0 % (n + 1), cut.1 % (n + 1));
+            let (a, b) = (a.min(b), a.max(b));
+            // A star replacing value[a..b] (prefix*, *suffix, pre*suf, *).
+            let star = format!("{}*{}", &value[..a], &value[b..]);
+            let around = Substitute::Around.apply(Part::Stack, &value, &nonce);
+            prop_assert!(like(&star, &value));
+            prop_assert!(like(&star, &around), "{star} / {around}");
+            // Stars around (*value, value*, *value*), and a star inside.
+            for p in [format!("*{value}"), format!("{value}*"), format!("*{value}*")] {
+                prop_assert!(like(&p, &around), "{p} / {around}");
+            }
+            // Question marks at some places: the same-length substitute
+            // matches when every place that differs is one of them.
+            let same = Substitute::SameLength.apply(Part::Stack, &value, &nonce);
+            prop_assert_eq!(same.len(), n);
+            prop_assert_ne!(&same, &value);
+            let all_marks: String = "?".repeat(n);
+            prop_assert!(like(&all_marks, &same));
+            let mut some: Vec<char> = value.chars().collect();
+            for m in &marks { some[m % n] = '?'; }
+            let some: String = some.into_iter().collect();
+            let differs_only_there = value.chars().zip(same.chars()).zip(some.chars())
+                .all(|((v, s), p)| v == s || p == '?');
+            prop_assert_eq!(like(&some, &same), differs_only_there);
+        }
+
+        /// Every phase in use gets every part, twice replaced, in the forms
+        /// the rule says; the count is the README's formula.
+        #[test]
+        fn the_plan_follows_the_rule(
+            read in proptest::collection::vec(any::<bool>(), 1..4),
+            write in proptest::collection::vec(any::<bool>(), 1..4),
+            integration_scope in any::<bool>(),
+            custom in any::<bool>(),
+            canary in any::<bool>(),
+            tags in any::<bool>(),
+        ) {
+            let account: AccountName = "acme".parse().unwrap();
+            let integration = IntegrationId::generate();
+            let custom_id: ExternalId = "customer-supplied-42".parse().unwrap();
+            let scope = if integration_scope { TrustScope::Integration } else { TrustScope::Stack };
+            let subject = Subject {
+                account: &account,
+                integration: &integration,
+                custom: custom.then_some(&custom_id),
+                scope,
+                tag_session: tags,
+                set_source_identity: tags,
+                canary,
+            };
+            let targets: Vec<(StackId, Vec<Phase>)> = read.iter().zip(&write).enumerate()
+                .map(|(i, (r, w))| {
+                    let phases = Phase::ALL.into_iter()
+                        .filter(|p| if *p == Phase::Read { *r } else { *w })
+                        .collect();
+                    (format!("s{i}").parse().unwrap(), phases)
+                })
+                .collect();
+            let plan = plan(&subject, &targets, "01JNONCE0000abcdefghij");
+            let pairs: usize = targets.iter().map(|(_, p)| p.len()).sum();
+            let in_use: Vec<Phase> = Phase::ALL.into_iter()
+                .filter(|p| targets.iter().any(|(_, ps)| ps.contains(p))).collect();
+            let p = in_use.len();
+            let confirms = plan.probes.iter().filter(|x| x.confirming()).count();
+            prop_assert_eq!(confirms, pairs);
+            prop_assert!(plan.probes[..confirms].iter().all(Probe::confirming), "confirms first");
+            let per_phase = match (custom, scope) {
+                (true, _) => 6,
+                (false, TrustScope::Stack) => 18,
+                (false, TrustScope::Integration) => 16,
+            } + if canary { 2 } else { 0 };
+            let shared = if p > 0 { 2 } else { 0 };
+            prop_assert_eq!(plan.probes.len() - confirms, per_phase * p + shared);
+            let names: std::collections::BTreeSet<&str> =
+                plan.probes.iter().map(|x| x.name.as_str()).collect();
+            prop_assert_eq!(names.len(), plan.probes.len(), "names are unique");
+            let parts: &[Part] = if custom { &[Part::Custom] } else { &Part::DERIVED };
+            for phase in &in_use {
+                for part in parts {
+                    for substitute in Substitute::ALL {
+                        let probes: Vec<&Probe> = plan.probes.iter().filter(|x| x.check == Check::Part {
+                            phase: *phase, part: *part, substitute,
+                        }).collect();
+                        let must_allow = *part == Part::Stack && scope == TrustScope::Integration;
+                        if must_allow {
+                            prop_assert_eq!(probes.len(), 1);
+                            prop_assert_eq!(probes[0].expect, Expect::Allowed);
+                            prop_assert_eq!(!probes[0].tags.is_empty(), tags, "sent as own vends");
+                        } else {
+                            prop_assert_eq!(probes.len(), 2, "{:?} {:?}", part, substitute);
+                            prop_assert!(probes.iter().all(|x| x.expect == Expect::Denied));
+                            prop_assert!(probes.iter().any(|x| x.tags.is_empty() && !x.source_identity));
+                            prop_assert!(probes.iter().any(|x| !x.tags.is_empty() && x.source_identity));
+                        }
+                        for x in probes {
+                            let id = x.external_id.as_ref().unwrap().as_str();
+                            prop_assert!(id.contains("01jnonce0000abcdefgh") || *part != Part::Custom
+                                || substitute == Substitute::SameLength);
+                            if *part != Part::Custom {
+                                // Exactly that part is replaced.
+                                let got: Vec<&str> = id.split('@').collect();
+                                let stack = targets.iter().find(|(_, ps)| ps.contains(phase)).unwrap().0.as_str();
+                                let base = [account.as_str(), integration.as_str(), stack, phase.as_str()];
+                                let i = Part::DERIVED.iter().position(|q| q == part).unwrap();
+                                for (j, (g, b)) in got.iter().zip(base).enumerate() {
+                                    prop_assert_eq!(*g == b, j != i, "{} part {}", id, j);
+                                }
+                            }
+                        }
+                    }
+                }
+                let canaries = plan.probes.iter()
+                    .filter(|x| x.check == Check::Canary { phase: *phase }).count();
+                prop_assert_eq!(canaries, if canary { 2 } else { 0 });
+            }
+            let canary_only = plan.probes.iter().all(|x| x.caller == Caller::Deputy
+                || matches!(x.check, Check::Canary { .. }));
+            prop_assert!(canary_only, "only canary probes are the canary's");
+        }
     }
 
     #[test]
-    fn verdicts() {
+    fn verdicts_name_the_hole_and_the_fix() {
         let role: RoleArn = "arn:aws:iam::123456789012:role/r".parse().unwrap();
         let account: AccountName = "acme".parse().unwrap();
         let integration = IntegrationId::generate();
-        let stack_scope = Scoped {
-            custom_id: false,
+        let subject = Subject {
+            account: &account,
+            integration: &integration,
+            custom: None,
             scope: TrustScope::Stack,
-            phase: Phase::Read,
+            tag_session: true,
+            set_source_identity: true,
+            canary: true,
         };
-        let probes = negative_probes(&account, &integration, None, stack_scope, "AbC-123");
-        assert_eq!(probes.len(), 4);
-        for p in &probes {
-            assert_eq!(
-                judge(p, &Answer::Denied, TrustScope::Stack, &role),
-                None,
-                "{p:?}"
-            );
-            let refused = judge(p, &Answer::Allowed, TrustScope::Stack, &role);
-            assert!(
-                refused.is_some(),
-                "{p:?} allowed must refuse a stack-scoped role"
-            );
+        let stack: StackId = "net".parse().unwrap();
+        let plan = plan(&subject, &[(stack, vec![Phase::Write])], "n0nce");
+        for p in &plan.probes {
+            let safe = if p.expect == Expect::Allowed {
+                Answer::Allowed
+            } else {
+                Answer::Denied
+            };
+            assert_eq!(judge(p, &safe, &role), None, "{}", p.name);
+            let unsafe_ = if p.expect == Expect::Allowed {
+                Answer::Denied
+            } else {
+                Answer::Allowed
+            };
+            assert!(judge(p, &unsafe_, &role).is_some(), "{}", p.name);
+            assert!(judge(p, &Answer::Error("Throttling: x".into()), &role).is_some());
         }
-        let unattached = &probes[3];
-        assert!(
-            unattached
-                .external_id()
-                .unwrap()
-                .as_str()
-                .contains("@deputy-probe-abc123@read")
-        );
-        assert_eq!(
-            judge(unattached, &Answer::Allowed, TrustScope::Integration, &role),
-            None
-        );
-        let open = judge(
-            &Probe::NoExternalId,
+        let find = |name: &str| plan.probes.iter().find(|p| p.name == name).unwrap();
+        let wide = judge(
+            find("deny:write:integration-around:plain"),
             &Answer::Allowed,
-            TrustScope::Stack,
             &role,
         )
         .unwrap();
+        assert!(wide.contains("another integration"), "{wide}");
+        let canary = judge(find("canary:write:vend"), &Answer::Allowed, &role).unwrap();
+        assert!(canary.contains("whole account"), "{canary}");
+        assert!(canary.contains("sent as a vend is"), "{canary}");
+        let open = judge(find("deny:no-external-id:plain"), &Answer::Allowed, &role).unwrap();
         assert!(open.contains("IfExists"), "{open}");
-        let custom = Scoped {
-            custom_id: true,
-            ..stack_scope
+        // Tags follow the ID: a vend of the other integration's ID for this
+        // stack and phase carries this stack and phase.
+        let vend = find("deny:write:integration-around:vend");
+        assert!(vend.tags.contains(&("deputy:stack".into(), "net".into())));
+        assert!(vend.tags.contains(&("deputy:phase".into(), "write".into())));
+        assert_eq!(vend.session_policies, Some(Phase::Write));
+        let phase = find("deny:write:phase-same-length:vend");
+        let tagged = &phase
+            .tags
+            .iter()
+            .find(|(k, _)| k == "deputy:phase")
+            .unwrap()
+            .1;
+        assert_eq!(tagged.len(), 5);
+        assert_ne!(tagged, "write");
+    }
+
+    #[test]
+    fn integration_scope_must_accept_other_stacks() {
+        let role: RoleArn = "arn:aws:iam::123456789012:role/r".parse().unwrap();
+        let account: AccountName = "acme".parse().unwrap();
+        let integration = IntegrationId::generate();
+        let subject = Subject {
+            account: &account,
+            integration: &integration,
+            custom: None,
+            scope: TrustScope::Integration,
+            tag_session: false,
+            set_source_identity: false,
+            canary: false,
         };
-        assert_eq!(
-            negative_probes(&account, &integration, None, custom, "n").len(),
-            3
-        );
-        let net: StackId = "net".parse().unwrap();
-        let other = &negative_probes(&account, &integration, Some(&net), stack_scope, "n")[1];
+        let plan = plan(&subject, &[("a".parse().unwrap(), vec![Phase::Read])], "n");
+        let scope = plan
+            .probes
+            .iter()
+            .find(|p| p.name == "scope:read:stack-around")
+            .unwrap();
+        let exact = judge(scope, &Answer::Denied, &role).unwrap();
+        assert!(exact.contains("declares trust_scope"), "{exact}");
+        let answers = [(scope, Answer::Allowed)];
+        assert_eq!(found_scope(&answers), TrustScope::Integration);
         assert!(
-            other.external_id().unwrap().as_str().ends_with("@net@read"),
-            "{other:?}"
+            scope.tags.is_empty() && !scope.source_identity,
+            "sent as this integration's vends are"
         );
     }
 }

@@ -6,6 +6,7 @@
 //! identity, instance or container role). `endpoint` overrides the STS
 //! endpoint (tests point it at the fakecloud emulator).
 
+pub mod canary;
 pub mod identity;
 pub mod names;
 mod verify;
@@ -17,7 +18,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_sdk_sts::types::Tag;
 
-pub use verify::{Progress, RetryPolicy, VerifyRequest};
+pub use verify::{NO_CANARY, Progress, RetryPolicy, VerifyRequest};
 
 use crate::model::{ExternalId, RoleArn};
 
@@ -146,51 +147,17 @@ impl Sts {
     }
 
     pub async fn assume(&self, r: &AssumeRequest<'_>) -> Result<Credentials, StsError> {
-        let tags = r
-            .tags
-            .iter()
-            .map(|(k, v)| Tag::builder().key(k).value(names::tag_value(v)).build())
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| StsError {
-                code: "InvalidTag".into(),
-                message: e.to_string(),
-            })?;
-        let out = self
-            .client(r.region)
-            .assume_role()
-            .role_arn(r.role.as_str())
-            .role_session_name(r.session_name)
-            .set_external_id(r.external_id.map(|id| id.to_string()))
-            .duration_seconds(r.duration.as_secs().min(i32::MAX as u64) as i32)
-            .set_tags((!tags.is_empty()).then_some(tags))
-            .set_source_identity(r.source_identity.map(str::to_string))
-            .set_policy_arns((!r.policy_arns.is_empty()).then(|| {
-                r.policy_arns
-                    .iter()
-                    .map(|arn| {
-                        aws_sdk_sts::types::PolicyDescriptorType::builder()
-                            .arn(arn)
-                            .build()
-                    })
-                    .collect()
-            }))
-            .send()
-            .await
-            .map_err(StsError::from_sdk)?;
-        let c = out.credentials().ok_or_else(|| StsError {
-            code: "NoCredentials".into(),
-            message: "AssumeRole answered without credentials".into(),
-        })?;
-        Ok(Credentials {
-            access_key_id: c.access_key_id().to_string(),
-            secret_access_key: Secret::new(c.secret_access_key()),
-            session_token: Secret::new(c.session_token()),
-            expiration: c.expiration().secs(),
-            assumed_role_arn: out
-                .assumed_role_user()
-                .map(|u| u.arn().to_string())
-                .unwrap_or_default(),
-        })
+        assume_with(&self.client(r.region), r).await
+    }
+
+    /// AssumeRole made with `creds` instead of the broker's identity (the
+    /// canary's probes).
+    pub async fn assume_as(
+        &self,
+        creds: &Credentials,
+        r: &AssumeRequest<'_>,
+    ) -> Result<Credentials, StsError> {
+        assume_with(&self.client_as(creds, r.region), r).await
     }
 
     /// GetCallerIdentity made with `creds`: proves they work.
@@ -201,6 +168,56 @@ impl Sts {
     ) -> Result<String, StsError> {
         caller_arn(&self.client_as(creds, region)).await
     }
+}
+
+async fn assume_with(
+    client: &aws_sdk_sts::Client,
+    r: &AssumeRequest<'_>,
+) -> Result<Credentials, StsError> {
+    let tags = r
+        .tags
+        .iter()
+        .map(|(k, v)| Tag::builder().key(k).value(names::tag_value(v)).build())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| StsError {
+            code: "InvalidTag".into(),
+            message: e.to_string(),
+        })?;
+    let out = client
+        .assume_role()
+        .role_arn(r.role.as_str())
+        .role_session_name(r.session_name)
+        .set_external_id(r.external_id.map(|id| id.to_string()))
+        .duration_seconds(r.duration.as_secs().min(i32::MAX as u64) as i32)
+        .set_tags((!tags.is_empty()).then_some(tags))
+        .set_source_identity(r.source_identity.map(str::to_string))
+        .set_policy_arns((!r.policy_arns.is_empty()).then(|| {
+            r.policy_arns
+                .iter()
+                .map(|arn| {
+                    aws_sdk_sts::types::PolicyDescriptorType::builder()
+                        .arn(arn)
+                        .build()
+                })
+                .collect()
+        }))
+        .send()
+        .await
+        .map_err(StsError::from_sdk)?;
+    let c = out.credentials().ok_or_else(|| StsError {
+        code: "NoCredentials".into(),
+        message: "AssumeRole answered without credentials".into(),
+    })?;
+    Ok(Credentials {
+        access_key_id: c.access_key_id().to_string(),
+        secret_access_key: Secret::new(c.secret_access_key()),
+        session_token: Secret::new(c.session_token()),
+        expiration: c.expiration().secs(),
+        assumed_role_arn: out
+            .assumed_role_user()
+            .map(|u| u.arn().to_string())
+            .unwrap_or_default(),
+    })
 }
 
 async fn caller_arn(client: &aws_sdk_sts::Client) -> Result<String, StsError> {

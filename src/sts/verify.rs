@@ -1,17 +1,22 @@
-//! Running verification's probes against STS (the probes and how to read
-//! them are `model::verification`): confirms first, each retried on
-//! AccessDenied within one time budget (a new role is not assumable for
-//! 10-30 s), then the negative probes, once each. Every call is a step of
-//! the report with its outcome, attempts and time.
+//! Running verification's probes against STS (the rule, the probes and how
+//! to read their answers are `model::verification`): the confirmations
+//! first, each retried on AccessDenied within one time budget (a new role
+//! is not assumable for 10-30 s), then the role-level probes, once each and
+//! several at a time. Every call is a step of the report with its outcome,
+//! attempts and time.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
-use super::{AssumeRequest, Credentials, Sts, StsError};
+use futures::StreamExt as _;
+
+use super::canary::Canary;
+use super::{AssumeRequest, Credentials, Sts, StsError, names};
 use crate::api::{Step, StepOutcome, VerifyReport};
-use crate::model::integration::TrustScope;
 use crate::model::trust_policy::{Accepted, Actions, statement_json};
-use crate::model::verification::{Answer, Probe, found_scope, judge, session_tags};
-use crate::model::{AccountName, Phase, PrincipalArn, RoleArn};
+use crate::model::verification::{Answer, Caller, Plan, Probe, found_scope, judge};
+use crate::model::{Phase, PrincipalArn, RoleArn};
 
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
@@ -40,6 +45,16 @@ pub struct Progress {
     pub next_delay: Duration,
 }
 
+/// How many role-level probes are in flight at once: a verification of
+/// two phases makes about 40 calls, which one at a time would make every
+/// attach slower than it needs to be.
+const CONCURRENT_PROBES: usize = 8;
+
+/// The warning every report carries when no canary could be used.
+pub const NO_CANARY: &str = "trusts the broker's principal only: not checked (no canary). A role \
+     that trusts deputy's whole AWS account passes every other probe; configure a canary role \
+     (deputy serve --canary-role-arn) so verification can tell";
+
 /// What to verify: a role, how vends call it, and the probes.
 pub struct VerifyRequest<'a> {
     pub role: &'a RoleArn,
@@ -47,17 +62,14 @@ pub struct VerifyRequest<'a> {
     /// The vend's duration (already capped when the broker runs on role
     /// credentials), so a role whose MaxSessionDuration is lower fails here.
     pub duration: Duration,
-    /// When set, probes pass the vend's session tags for this account.
-    pub tag_account: Option<&'a AccountName>,
-    /// When set, confirmations pass a SourceIdentity as vends do, so a
-    /// role whose trust policy lacks `sts:SetSourceIdentity` fails here.
-    pub source_identity: bool,
-    /// Session policies of each phase's vends, passed by the confirmations
-    /// of that phase, so a policy STS refuses fails here, not at a vend.
+    /// Session policies of each phase's vends, passed by the probes of that
+    /// phase, so a policy STS refuses fails here, not at a vend.
     pub read_session_policy_arns: &'a [String],
     pub write_session_policy_arns: &'a [String],
-    pub probes: &'a [Probe],
-    pub declared_scope: TrustScope,
+    pub plan: &'a Plan,
+    /// The canary principal, for the probes that are its: without one the
+    /// plan has none and the report says the check was not made.
+    pub canary: Option<&'a Canary>,
     /// Fingerprint of the configuration being verified, for the report.
     pub config: &'a str,
     /// deputy's principal and the actions vends need, for the statement
@@ -70,8 +82,22 @@ pub struct VerifyRequest<'a> {
     pub retry: RetryPolicy,
 }
 
-/// Session name of verification calls: CloudTrail shows them as deputy's.
-const SESSION: &str = "deputy-verify";
+impl VerifyRequest<'_> {
+    fn policies(&self, phase: Option<Phase>) -> &[String] {
+        match phase {
+            Some(Phase::Read) => self.read_session_policy_arns,
+            Some(Phase::Write) => self.write_session_policy_arns,
+            None => &[],
+        }
+    }
+}
+
+/// One probe's call and its verdict.
+struct Done {
+    step: Step,
+    answer: Answer,
+    verdict: Option<String>,
+}
 
 impl Sts {
     pub async fn verify(
@@ -80,89 +106,70 @@ impl Sts {
         progress: &(dyn Fn(&Progress) + Send + Sync),
     ) -> VerifyReport {
         let started = Instant::now();
+        let session_name = names::session_name(&req.plan.run_id);
+        let source_identity = names::source_identity(&req.plan.run_id);
+        let probes = &req.plan.probes;
+        let confirms = probes.iter().take_while(|p| p.confirming()).count();
+        let mut done = Vec::with_capacity(probes.len());
+        // Confirmations one after another: they wait out a new role's
+        // propagation, after which the rest need no retries.
+        for probe in &probes[..confirms] {
+            done.push(
+                self.run_probe(
+                    req,
+                    probe,
+                    &session_name,
+                    &source_identity,
+                    started,
+                    progress,
+                )
+                .await,
+            );
+        }
+        // Boxed so the stream's item type names one lifetime: a closure
+        // returning the bare future is not general enough for `Send`.
+        let calls: Vec<Pin<Box<dyn Future<Output = Done> + Send + '_>>> = probes[confirms..]
+            .iter()
+            .map(|probe| {
+                Box::pin(self.run_probe(
+                    req,
+                    probe,
+                    &session_name,
+                    &source_identity,
+                    started,
+                    progress,
+                )) as Pin<Box<dyn Future<Output = Done> + Send + '_>>
+            })
+            .collect();
+        let rest: Vec<Done> = futures::stream::iter(calls)
+            .buffered(CONCURRENT_PROBES)
+            .collect()
+            .await;
+        done.extend(rest);
+        let answers: Vec<(&Probe, Answer)> = probes
+            .iter()
+            .zip(&done)
+            .map(|(p, d)| (p, d.answer.clone()))
+            .collect();
+        let errors: Vec<String> = done.iter().filter_map(|d| d.verdict.clone()).collect();
         let mut report = VerifyReport {
             role_arn: req.role.to_string(),
-            ok: false,
+            ok: errors.is_empty(),
             error: String::new(),
-            scope: None,
+            scope: Some(found_scope(&answers)),
             config: req.config.to_string(),
-            sts_calls: 0,
+            sts_calls: done.iter().map(|d| d.step.attempts).sum::<u32>()
+                + done
+                    .iter()
+                    .filter(|d| d.step.name.starts_with("confirm:") && d.answer == Answer::Allowed)
+                    .count() as u32,
             millis: 0,
-            steps: Vec::with_capacity(req.probes.len()),
+            warnings: Vec::new(),
+            steps: done.into_iter().map(|d| d.step).collect(),
         };
-        let mut answers = Vec::with_capacity(req.probes.len());
-        let mut errors = Vec::new();
-        for probe in req.probes {
-            let step_started = Instant::now();
-            let tags = match (req.tag_account, probe) {
-                (Some(account), Probe::Confirm { stack, phase, .. }) => {
-                    session_tags(account, stack, *phase, SESSION)
-                }
-                _ => Vec::new(),
-            };
-            let confirming = matches!(probe, Probe::Confirm { .. });
-            let call = AssumeRequest {
-                role: req.role,
-                external_id: probe.external_id(),
-                session_name: SESSION,
-                duration: req.duration,
-                tags: &tags,
-                source_identity: (req.source_identity && confirming).then_some(SESSION),
-                policy_arns: match probe {
-                    Probe::Confirm {
-                        phase: Phase::Read, ..
-                    } => req.read_session_policy_arns,
-                    Probe::Confirm {
-                        phase: Phase::Write,
-                        ..
-                    } => req.write_session_policy_arns,
-                    _ => &[],
-                },
-                region: req.region,
-            };
-            let (result, attempts) = if confirming {
-                self.assume_with_retry(&call, &probe.name(), req.retry, started, progress)
-                    .await
-            } else {
-                (self.assume(&call).await, 1)
-            };
-            report.sts_calls += attempts;
-            let (answer, mut detail) = match &result {
-                Ok(creds) => (Answer::Allowed, creds.assumed_role_arn.clone()),
-                Err(e) if e.is_access_denied() => (Answer::Denied, e.code.clone()),
-                Err(e) => (Answer::Error(e.to_string()), e.to_string()),
-            };
-            let mut verdict = judge(probe, &answer, req.declared_scope, req.role);
-            // A confirmed session must also work: GetCallerIdentity with it.
-            if let (true, Ok(creds), None) = (confirming, &result, &verdict) {
-                report.sts_calls += 1;
-                if let Err(e) = self.caller_arn_as(creds, req.region).await {
-                    verdict = Some(format!(
-                        "the session from AssumeRole on {} did not work for GetCallerIdentity ({e})",
-                        req.role
-                    ));
-                    detail = e.to_string();
-                }
-            }
-            let outcome = match (&verdict, &answer) {
-                (Some(_), _) => StepOutcome::Failed,
-                (None, Answer::Denied) => StepOutcome::Denied,
-                (None, _) => StepOutcome::Ok,
-            };
-            report.steps.push(Step {
-                name: probe.name(),
-                outcome,
-                detail,
-                attempts,
-                millis: step_started.elapsed().as_millis() as u64,
-            });
-            if let Some(why) = verdict {
-                errors.push(why);
-            }
-            answers.push((probe.clone(), answer));
+        if req.canary.is_none() {
+            report.warnings.push(NO_CANARY.to_string());
         }
-        report.scope = Some(found_scope(&answers));
-        report.ok = errors.is_empty();
         if !report.ok {
             report.error = format!(
                 "{}. The statement that trusts deputy should be: {}",
@@ -172,6 +179,85 @@ impl Sts {
         }
         report.millis = started.elapsed().as_millis() as u64;
         report
+    }
+
+    /// Makes one probe's call (a confirmation's with retries, then
+    /// GetCallerIdentity with the session) and judges the answer.
+    async fn run_probe(
+        &self,
+        req: &VerifyRequest<'_>,
+        probe: &Probe,
+        session_name: &str,
+        source_identity: &str,
+        started: Instant,
+        progress: &(dyn Fn(&Progress) + Send + Sync),
+    ) -> Done {
+        let step_started = Instant::now();
+        let canary = probe.caller == Caller::Canary;
+        let call = AssumeRequest {
+            role: req.role,
+            external_id: probe.external_id.as_ref(),
+            session_name,
+            // The canary's own session is a role session: AWS caps what it
+            // assumes at one hour (role chaining). No trust policy
+            // condition can see the duration, so the cap hides nothing.
+            duration: if canary {
+                req.duration.min(Duration::from_secs(3600))
+            } else {
+                req.duration
+            },
+            tags: &probe.tags,
+            source_identity: probe.source_identity.then_some(source_identity),
+            policy_arns: req.policies(probe.session_policies),
+            region: req.region,
+        };
+        let (result, attempts) = match (probe.confirming(), canary.then_some(req.canary)) {
+            (true, _) => {
+                self.assume_with_retry(&call, &probe.name, req.retry, started, progress)
+                    .await
+            }
+            (false, Some(Some(canary))) => (canary.assume(self, &call).await, 1),
+            (false, Some(None)) => (
+                Err(StsError {
+                    code: "NoCanary".into(),
+                    message: "the plan has a canary probe but the broker has no canary".into(),
+                }),
+                0,
+            ),
+            (false, None) => (self.assume(&call).await, 1),
+        };
+        let (answer, mut detail) = match &result {
+            Ok(creds) => (Answer::Allowed, creds.assumed_role_arn.clone()),
+            Err(e) if e.is_access_denied() => (Answer::Denied, e.code.clone()),
+            Err(e) => (Answer::Error(e.to_string()), e.to_string()),
+        };
+        let mut verdict = judge(probe, &answer, req.role);
+        // A confirmed session must also work: GetCallerIdentity with it.
+        if let (true, Ok(creds), None) = (probe.confirming(), &result, &verdict)
+            && let Err(e) = self.caller_arn_as(creds, req.region).await
+        {
+            verdict = Some(format!(
+                "the session from AssumeRole on {} did not work for GetCallerIdentity ({e})",
+                req.role
+            ));
+            detail = e.to_string();
+        }
+        let outcome = match (&verdict, &answer) {
+            (Some(_), _) => StepOutcome::Failed,
+            (None, Answer::Denied) => StepOutcome::Denied,
+            (None, _) => StepOutcome::Ok,
+        };
+        Done {
+            step: Step {
+                name: probe.name.clone(),
+                outcome,
+                detail,
+                attempts,
+                millis: step_started.elapsed().as_millis() as u64,
+            },
+            answer,
+            verdict,
+        }
     }
 
     /// AssumeRole, retrying AccessDenied while the whole verification is

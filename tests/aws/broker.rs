@@ -25,6 +25,12 @@ pub struct Broker {
     args: Vec<String>,
     /// `--store`: None for a SQLite file in `dir`.
     store: Option<String>,
+    /// Run under libfaketime with this offset (`+90s`): a host whose clock
+    /// is off.
+    clock_offset: Option<String>,
+    /// The `deputy` to run: this build's, or another (the benchmark report
+    /// compares with an earlier commit's).
+    binary: PathBuf,
     pub admin_token: String,
 }
 
@@ -41,6 +47,28 @@ impl Broker {
         args: &[&str],
         store: Option<String>,
     ) -> Broker {
+        Self::launch_new(env!("CARGO_BIN_EXE_deputy").into(), fc, key, args, store).await
+    }
+
+    /// Another `deputy` binary, on a fresh SQLite store (the benchmark
+    /// report's baseline; the tests run this build's).
+    #[allow(dead_code)]
+    pub async fn start_binary(
+        binary: &std::path::Path,
+        fc: &Fakecloud,
+        key: &AccessKey,
+        args: &[&str],
+    ) -> Broker {
+        Self::launch_new(binary.to_path_buf(), fc, key, args, None).await
+    }
+
+    async fn launch_new(
+        binary: PathBuf,
+        fc: &Fakecloud,
+        key: &AccessKey,
+        args: &[&str],
+        store: Option<String>,
+    ) -> Broker {
         let mut b = Broker {
             child: None,
             base: String::new(),
@@ -51,6 +79,8 @@ impl Broker {
             key_secret: key.secret.clone(),
             args: args.iter().map(|a| a.to_string()).collect(),
             store,
+            clock_offset: None,
+            binary,
             admin_token: String::new(),
         };
         b.pick_port();
@@ -65,6 +95,16 @@ impl Broker {
     /// Another replica on the same PostgreSQL store, with the same flags
     /// and AWS identity, on its own port.
     pub async fn replica(&self) -> Broker {
+        self.replica_on_clock(None).await
+    }
+
+    /// A replica on a host whose clock is `offset` off (libfaketime's
+    /// `faketime -f`, e.g. `+90s`); timers keep the real monotonic clock.
+    pub async fn replica_with_clock(&self, offset: &str) -> Broker {
+        self.replica_on_clock(Some(offset.to_string())).await
+    }
+
+    async fn replica_on_clock(&self, clock_offset: Option<String>) -> Broker {
         assert!(self.store.is_some(), "replicas share a PostgreSQL store");
         let mut b = Broker {
             child: None,
@@ -76,6 +116,8 @@ impl Broker {
             key_secret: self.key_secret.clone(),
             args: self.args.clone(),
             store: self.store.clone(),
+            clock_offset,
+            binary: self.binary.clone(),
             admin_token: self.admin_token.clone(),
         };
         b.pick_port();
@@ -113,7 +155,15 @@ impl Broker {
             .append(true)
             .open(self.log_path())
             .unwrap();
-        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
+        let mut command = match &self.clock_offset {
+            Some(offset) => {
+                let mut c = tokio::process::Command::new("faketime");
+                c.args(["-f", offset]).arg(&self.binary);
+                c
+            }
+            None => tokio::process::Command::new(&self.binary),
+        };
+        let mut child = command
             .arg("serve")
             .args(["--account", "acme"])
             .arg("--store")
@@ -129,6 +179,9 @@ impl Broker {
             .args(&self.args)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            // Read by libfaketime only (a replica with a skewed clock):
+            // its timers stay on the real monotonic clock.
+            .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
             .env("HOME", self.dir.path())
             .env("AWS_ACCESS_KEY_ID", &self.key_id)
             .env("AWS_SECRET_ACCESS_KEY", &self.key_secret)

@@ -94,7 +94,16 @@ impl Fakecloud {
     /// An IAM Query API call as the emulator's root; the answer's body, or
     /// AWS's error code and message.
     pub async fn iam(&self, action: &str, params: &[(&str, &str)]) -> Result<String, String> {
-        self.query("iam", "2010-05-08", action, params).await
+        self.query("test", "iam", "2010-05-08", action, params)
+            .await
+    }
+
+    /// AssumeRole as the principal whose access key id is `key_id`,
+    /// straight to the emulator's STS (no deputy in between): how the
+    /// verification corpus plays the parties that could reach a role.
+    pub async fn assume_as(&self, key_id: &str, params: &[(&str, &str)]) -> Result<String, String> {
+        self.query(key_id, "sts", "2011-06-15", "AssumeRole", params)
+            .await
     }
 
     /// A CloudFormation Query API call as the emulator's root.
@@ -103,14 +112,15 @@ impl Fakecloud {
         action: &str,
         params: &[(&str, &str)],
     ) -> Result<String, String> {
-        self.query("cloudformation", "2010-05-15", action, params)
+        self.query("test", "cloudformation", "2010-05-15", action, params)
             .await
     }
 
     /// A Query API call to `service` (named in the credential scope, which
-    /// is how fakecloud routes it).
+    /// is how fakecloud routes it) with the access key `key_id`.
     async fn query(
         &self,
+        key_id: &str,
         service: &str,
         version: &str,
         action: &str,
@@ -124,7 +134,7 @@ impl Fakecloud {
             .header(
                 "Authorization",
                 format!(
-                    "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, \
+                    "AWS4-HMAC-SHA256 Credential={key_id}/20260101/us-east-1/{service}/aws4_request, \
                      SignedHeaders=host, Signature=0"
                 ),
             )

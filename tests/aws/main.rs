@@ -6,15 +6,20 @@
 //! user of the emulator.
 
 mod actions;
+mod bookkeeping;
 mod broker;
+mod canary;
 // Shared with the benchmark report, which uses part of it.
 #[allow(dead_code)]
 #[path = "../common/browser.rs"]
 mod browser;
 mod console;
+mod corpus;
 mod fakecloud;
 mod metrics;
 mod oidc;
+// Trust policies for the verification corpus.
+mod policy_grammar;
 // Shared with the broker tests; each uses part of it.
 #[allow(dead_code)]
 #[path = "../common/oidc_issuer.rs"]

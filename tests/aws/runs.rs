@@ -375,7 +375,7 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
     let (ok, out, err) = run(cmd);
     assert!(ok, "{out}{err}");
     assert!(
-        out.contains("deny_without_external_id") && out.contains("recorded"),
+        out.contains("deny:write:no-external-id:vend") && out.contains("recorded"),
         "{out}"
     );
     let mut cmd = deputy(

@@ -434,7 +434,7 @@ async fn a_role_made_open_after_attach_stops_vending_once_reverified() {
     let printed = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(1), "{printed}");
     assert!(
-        printed.contains("FAILED (deny_without_external_id)"),
+        printed.contains("FAILED (deny:read:account-around:vend)"),
         "{printed}"
     );
     let reverified = events(&admin, "integration.reverify").await;

@@ -81,7 +81,7 @@ fn shapes() -> Vec<Shape> {
             name: "no condition",
             policy: |p, _, _| trust(p, json!({})),
             verdict: Refuse {
-                probe: "deny_without_external_id",
+                probe: "deny:read:account",
                 says: "can be assumed without an External ID",
             },
         },
@@ -94,7 +94,7 @@ fn shapes() -> Vec<Shape> {
                 )
             },
             verdict: Refuse {
-                probe: "deny_without_external_id",
+                probe: "deny:read:account",
                 says: "does not require sts:ExternalId",
             },
         },
@@ -107,7 +107,7 @@ fn shapes() -> Vec<Shape> {
                 )
             },
             verdict: Refuse {
-                probe: "deny_without_external_id",
+                probe: "deny:read:no-external-id",
                 says: "IfExists",
             },
         },
@@ -120,7 +120,7 @@ fn shapes() -> Vec<Shape> {
                 )
             },
             verdict: Refuse {
-                probe: "deny_without_external_id",
+                probe: "deny:read:account",
                 says: "negated operator",
             },
         },
@@ -134,7 +134,7 @@ fn shapes() -> Vec<Shape> {
                 ]})
             },
             verdict: Refuse {
-                probe: "deny_without_external_id",
+                probe: "deny:read:account",
                 says: "without an External ID",
             },
         },
@@ -147,7 +147,7 @@ fn shapes() -> Vec<Shape> {
                 )
             },
             verdict: Refuse {
-                probe: "deny_other_integration",
+                probe: "deny:read:account",
                 says: "wider than this integration",
             },
         },
@@ -160,7 +160,7 @@ fn shapes() -> Vec<Shape> {
                 )
             },
             verdict: Refuse {
-                probe: "deny_other_integration",
+                probe: "deny:read:account",
                 says: "wider than this integration",
             },
         },
@@ -173,7 +173,7 @@ fn shapes() -> Vec<Shape> {
                 )
             },
             verdict: Refuse {
-                probe: "deny_other_integration",
+                probe: "deny:read:integration",
                 says: "could attach their own stack",
             },
         },
@@ -187,7 +187,7 @@ fn shapes() -> Vec<Shape> {
                 )
             },
             verdict: Refuse {
-                probe: "deny_other_integration",
+                probe: "deny:read:account",
                 says: "wider than this integration",
             },
         },
@@ -200,7 +200,7 @@ fn shapes() -> Vec<Shape> {
                 )
             },
             verdict: Refuse {
-                probe: "scope_unattached_stack",
+                probe: "deny:read:stack",
                 says: "trust_scope = \"integration\"",
             },
         },
@@ -213,8 +213,60 @@ fn shapes() -> Vec<Shape> {
                 )
             },
             verdict: Refuse {
-                probe: "scope_unattached_stack",
-                says: "not the attached ones",
+                probe: "deny:read:stack",
+                says: "than the attached ones",
+            },
+        },
+        Shape {
+            name: "exact read ID, and StringLike \"<account>@*@*@write\" (writes open to every integration)",
+            policy: |p, _, ids| {
+                trust(
+                    p,
+                    json!({"Condition": {"StringLike": {"sts:ExternalId": [ids[0].clone(), "acme@*@*@write"]}}}),
+                )
+            },
+            verdict: Refuse {
+                probe: "deny:write:integration",
+                says: "another integration in place of this one",
+            },
+        },
+        Shape {
+            name: "exact read ID, and every stack's write ID in stack scope",
+            policy: |p, i, ids| {
+                trust(
+                    p,
+                    json!({"Condition": {"StringLike": {"sts:ExternalId": [ids[0].clone(), format!("acme@{i}@*@write")]}}}),
+                )
+            },
+            verdict: Refuse {
+                probe: "deny:write:stack",
+                says: "than the attached ones",
+            },
+        },
+        Shape {
+            name: "integrations created this year (\"<account>@01K*\", a prefix of the id's time)",
+            policy: |p, i, _| {
+                trust(
+                    p,
+                    json!({"Condition": {"StringLike": {"sts:ExternalId": format!("acme@{}*", &i[..3])}}}),
+                )
+            },
+            verdict: Refuse {
+                probe: "deny:read:integration-around",
+                says: "another integration in place of this one",
+            },
+        },
+        Shape {
+            name: "integrations whose id ends like this one's (\"<account>@*X@*\")",
+            policy: |p, i, _| {
+                trust(
+                    p,
+                    json!({"Condition": {"StringLike": {"sts:ExternalId": format!("acme@*{}@*", &i[i.len() - 1..])}}}),
+                )
+            },
+            verdict: Refuse {
+                probe: "deny:read:integration-around",
+                says: "another integration in place of this one",
             },
         },
         Shape {

@@ -138,6 +138,7 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         principal_arn: Some(PRINCIPAL.parse().unwrap()),
         bootstrap_key_file: Some(dir.join("admin.key")),
         aws_endpoint_url: None,
+        canary_role_arn: None,
         verify_retry_seconds: 60,
         skip_verify_on_attach: true,
         reverify_interval: 0,

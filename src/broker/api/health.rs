@@ -21,21 +21,33 @@ pub async fn healthz() -> &'static str {
 }
 
 /// The process can serve: its store answers and it is not shutting down.
+/// Ready answers carry a `warning:` line for each check verification
+/// cannot make (no canary principal).
 #[utoipa::path(
     operation_id = "health_readyz",
     get, path = "/readyz", tag = "health", security(()),
     responses(
-        (status = 200, description = "The store answers.", body = String, content_type = "text/plain"),
+        (status = 200, description = "The store answers; then a `warning:` line for each check verification cannot make.", body = String, content_type = "text/plain"),
         (status = 503, description = "The store does not answer, or the broker is draining before it stops.", body = String, content_type = "text/plain"),
     ),
 )]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
-        (StatusCode::SERVICE_UNAVAILABLE, "draining\n")
+        (StatusCode::SERVICE_UNAVAILABLE, "draining\n".to_string())
     } else if state.store.ping().await {
-        (StatusCode::OK, "ready\n")
+        let mut body = "ready\n".to_string();
+        if state.canary.is_none() {
+            body.push_str(&format!(
+                "warning: verification: {}\n",
+                crate::sts::NO_CANARY
+            ));
+        }
+        (StatusCode::OK, body)
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "store unreachable\n")
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store unreachable\n".to_string(),
+        )
     }
 }
 

@@ -289,9 +289,20 @@ async fn replace_verified(
             let e = ApiError::verification_failed(report);
             return Err(task_state.refused(audit, e).await);
         }
+        let confirmed: Vec<_> = verification::phase_results(&report, &targets)
+            .into_iter()
+            .filter_map(|(stack, phase, ok)| ok.then_some((stack, phase)))
+            .collect();
         task_state
             .store
-            .replace_integration(&integration, Reverified::Verified(&report), &audit)
+            .replace_integration(
+                &integration,
+                Reverified::Verified {
+                    report: &report,
+                    confirmed: &confirmed,
+                },
+                &audit,
+            )
             .await
     })
     .await

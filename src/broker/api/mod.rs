@@ -39,6 +39,7 @@ use super::rate_limit::RateLimit;
 use super::store::Store;
 use crate::api::{Account, AuditEvent};
 use crate::model::{AccountName, PrincipalArn};
+use crate::sts::canary::Canary;
 use crate::sts::{RetryPolicy, Sts};
 
 /// How the broker verifies and what it emits, from `deputy serve`'s flags.
@@ -64,6 +65,8 @@ pub struct AppState {
     pub account: AccountName,
     pub principal: PrincipalArn,
     pub sts: Sts,
+    /// The canary principal verification probes with, when configured.
+    pub canary: Option<Canary>,
     pub settings: Settings,
     /// Validates OIDC ID tokens presented instead of runner keys.
     pub oidc: OidcVerifier,
@@ -84,6 +87,7 @@ impl AppState {
         account: AccountName,
         principal: PrincipalArn,
         sts: Sts,
+        canary: Option<Canary>,
         settings: Settings,
         oidc: OidcVerifier,
     ) -> Self {
@@ -93,6 +97,7 @@ impl AppState {
             account,
             principal,
             sts,
+            canary,
             rate_limit: RateLimit::per_minute(settings.credentials_per_minute),
             settings,
             oidc,

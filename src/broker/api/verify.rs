@@ -148,7 +148,7 @@ async fn record_worker(
     if !report
         .steps
         .iter()
-        .any(|s| s.name == Probe::NoExternalId.name())
+        .any(|s| Probe::is_no_external_id(&s.name))
     {
         return Err(ApiError::invalid(
             "steps",

@@ -197,6 +197,7 @@ pub struct Report {
     error: String,
     millis: u64,
     sts_calls: u32,
+    warnings: Vec<String>,
     steps: Vec<StepRow>,
 }
 
@@ -207,6 +208,7 @@ impl Report {
             error: r.error.clone(),
             millis: r.millis,
             sts_calls: r.sts_calls,
+            warnings: r.warnings.clone(),
             steps: r
                 .steps
                 .iter()

@@ -7,7 +7,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::{Store, audit, flag, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
-use crate::model::timestamp::now;
+use crate::model::timestamp::{self, now};
 use crate::model::{IntegrationId, Phase, StackId};
 
 /// An attachment as stored; the API adds the External IDs.
@@ -116,9 +116,17 @@ impl Store {
         if !read && !write {
             return Err(both_false());
         }
+        let verified_at = timestamp::format(self.clock().await?);
         let mut tx = self.write_tx().await?;
         self.require_both(&mut tx, integration_id, stack_id).await?;
-        record_with_change(&mut tx, integration_id, verification).await?;
+        record_with_change(
+            &mut tx,
+            integration_id,
+            verification,
+            self.sqlite,
+            &verified_at,
+        )
+        .await?;
         let at = now();
         let inserted = sqlx::query(
             "INSERT INTO attachments (integration_id, stack_id, read, write, created_at, updated_at) \
@@ -175,9 +183,17 @@ impl Store {
         if !read && !write {
             return Err(both_false());
         }
+        let verified_at = timestamp::format(self.clock().await?);
         let mut tx = self.write_tx().await?;
         let before = fetch(&mut *tx, integration_id, stack_id).await?;
-        record_with_change(&mut tx, &before.integration_id, verification).await?;
+        record_with_change(
+            &mut tx,
+            &before.integration_id,
+            verification,
+            self.sqlite,
+            &verified_at,
+        )
+        .await?;
         sqlx::query(
             "UPDATE attachments SET read = $1, write = $2, updated_at = $3 \
              WHERE integration_id = $4 AND stack_id = $5",
@@ -365,11 +381,13 @@ async fn record_with_change(
     tx: &mut Transaction<'static, Any>,
     integration_id: &IntegrationId,
     verification: Option<&VerifyReport>,
+    sqlite: bool,
+    at: &str,
 ) -> ApiResult<()> {
     let Some(report) = verification else {
         return Ok(());
     };
-    let current = super::integrations::fetch(&mut **tx, integration_id.as_str()).await?;
+    let current = super::integrations::fetch_locked(tx, integration_id.as_str(), sqlite).await?;
     if current.vend_config().fingerprint() != report.config {
         return Err(ApiError::conflict(
             ProblemCode::ConfigurationChanged,
@@ -384,6 +402,7 @@ async fn record_with_change(
         integration_id.as_str(),
         report,
         Some(&report.config),
+        at,
     )
     .await
 }

@@ -79,20 +79,37 @@ pub struct VendTarget {
 
 /// Names are unique. The holder's id is named when it can be read, since
 /// it is what an import needs, with the same hint as a stack's id.
-async fn name_taken(store: &Store, name: &str, creating: bool) -> ApiError {
-    let holder = match store.integration_by_name(name).await {
-        Ok(i) => format!(" (id {})", i.id),
-        Err(_) => String::new(),
-    };
-    let hint = if creating {
-        "import it instead of creating it, or pick another name"
-    } else {
-        "names are unique: pick another"
-    };
-    ApiError::conflict(
-        ProblemCode::IntegrationNameTaken,
-        format!("an integration named {name:?} already exists{holder}; {hint}"),
-    )
+/// Which of the integration's unique fields another integration holds: its
+/// name, or its custom External ID.
+async fn taken(store: &Store, i: &Integration, creating: bool) -> ApiError {
+    match store.integration_by_name(&i.name).await {
+        Ok(holder) if holder.id != i.id => {
+            let hint = if creating {
+                "import it instead of creating it, or pick another name"
+            } else {
+                "names are unique: pick another"
+            };
+            ApiError::conflict(
+                ProblemCode::IntegrationNameTaken,
+                format!(
+                    "an integration named {:?} already exists (id {}); {hint}",
+                    i.name, holder.id
+                ),
+            )
+        }
+        _ => ApiError::invalid(
+            "external_id",
+            format!(
+                "another integration already uses the custom External ID {:?}: custom External IDs \
+                 are unique per broker, or each integration's role would accept the other's runs; \
+                 pick another",
+                i.external_id
+                    .as_ref()
+                    .map(|e| e.as_str())
+                    .unwrap_or_default()
+            ),
+        ),
+    }
 }
 
 impl Store {
@@ -132,7 +149,7 @@ impl Store {
         match result {
             Err(e) if is_unique_violation(&e) => {
                 drop(tx);
-                Err(name_taken(self, &i.name, true).await)
+                Err(taken(self, i, true).await)
             }
             Err(e) => Err(e.into()),
             Ok(_) => {
@@ -217,6 +234,7 @@ impl Store {
         verification: Reverified<'_>,
         audit: &AuditEvent,
     ) -> ApiResult<Integration> {
+        let at = crate::model::timestamp::format(self.clock().await?);
         let mut tx = self.write_tx().await?;
         let result = sqlx::query(
             "UPDATE integrations SET name = $1, role_arn = $2, region = $3, duration_seconds = $4, \
@@ -246,7 +264,7 @@ impl Store {
         match result {
             Err(e) if is_unique_violation(&e) => {
                 drop(tx);
-                return Err(name_taken(self, &i.name, false).await);
+                return Err(taken(self, i, false).await);
             }
             Err(e) => return Err(e.into()),
             Ok(done) if done.rows_affected() == 0 => {
@@ -256,15 +274,31 @@ impl Store {
         }
         match verification {
             Reverified::Unchanged => {}
-            Reverified::Verified(report) => {
-                write_verification(&mut tx, i.id.as_str(), report, Some(&report.config)).await?;
+            Reverified::Verified { report, confirmed } => {
+                write_verification(&mut tx, i.id.as_str(), report, Some(&report.config), &at)
+                    .await?;
+                // Exactly the phases this verification confirmed carry its
+                // fingerprint; one attached while it ran was never
+                // confirmed under the new configuration and vends nothing
+                // until a verification confirms it.
                 sqlx::query(
-                    "UPDATE stack_phases SET verified_config = $1 WHERE integration_id = $2",
+                    "UPDATE stack_phases SET verified_config = NULL WHERE integration_id = $1",
                 )
-                .bind(&report.config)
                 .bind(i.id.as_str())
                 .execute(&mut *tx)
                 .await?;
+                for (stack, phase) in confirmed {
+                    sqlx::query(
+                        "UPDATE stack_phases SET verified_config = $1 \
+                         WHERE integration_id = $2 AND stack_id = $3 AND phase = $4",
+                    )
+                    .bind(&report.config)
+                    .bind(i.id.as_str())
+                    .bind(stack.as_str())
+                    .bind(phase.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
             Reverified::Unverified => {
                 sqlx::query("UPDATE integrations SET verified_config = NULL WHERE id = $1")
@@ -298,14 +332,20 @@ impl Store {
         phases: &[(StackId, Phase, bool)],
         audit: &AuditEvent,
     ) -> ApiResult<bool> {
+        let at = crate::model::timestamp::format(self.clock().await?);
         let mut tx = self.write_tx().await?;
-        let still_current = fetch(&mut *tx, id).await?.vend_config().fingerprint() == report.config;
+        let still_current = fetch_locked(&mut tx, id, self.sqlite)
+            .await?
+            .vend_config()
+            .fingerprint()
+            == report.config;
         if still_current {
             write_verification(
                 &mut tx,
                 id,
                 report,
                 role_ok.then_some(report.config.as_str()),
+                &at,
             )
             .await?;
             for (stack, phase, ok) in phases {
@@ -368,10 +408,10 @@ impl Store {
         &self,
         interval: std::time::Duration,
     ) -> ApiResult<Vec<Integration>> {
-        let now_t = time::OffsetDateTime::now_utc();
+        let now_t = self.clock().await?;
         let due_before = crate::model::timestamp::format(now_t - interval);
         let claim_until = crate::model::timestamp::format(now_t + time::Duration::minutes(15));
-        let at = now();
+        let at = crate::model::timestamp::format(now_t);
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT id FROM integrations WHERE generate_credentials_in_worker = 0 \
              AND (last_verified_at IS NULL OR last_verified_at < $1) \
@@ -404,11 +444,79 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Worker-mode integrations whose last recorded verification is older
+    /// than `interval` (on the database's clock) stop vending: the broker
+    /// hands out no worker parameters until a worker verifies again. Each
+    /// is audited in the transaction that takes it out; a replica that
+    /// finds it already taken out does nothing. Their ids.
+    pub async fn expire_worker_verifications(
+        &self,
+        interval: std::time::Duration,
+    ) -> ApiResult<Vec<String>> {
+        let now_t = self.clock().await?;
+        let before = crate::model::timestamp::format(now_t - interval);
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM integrations WHERE generate_credentials_in_worker = 1 \
+             AND verified_config IS NOT NULL AND last_verified_at < $1 ORDER BY id",
+        )
+        .bind(&before)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut expired = Vec::new();
+        for id in ids {
+            let mut tx = self.write_tx().await?;
+            let done = sqlx::query(
+                "UPDATE integrations SET verified_config = NULL WHERE id = $1 \
+                 AND verified_config IS NOT NULL AND last_verified_at < $2",
+            )
+            .bind(&id)
+            .bind(&before)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                continue;
+            }
+            sqlx::query("UPDATE stack_phases SET verified_config = NULL WHERE integration_id = $1")
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            audit::insert(
+                &mut *tx,
+                &AuditEvent {
+                    outcome: "expired".into(),
+                    detail: format!(
+                        "the last verification by a worker is older than the re-verification \
+                         interval ({} s): the broker hands out no worker parameters until a worker \
+                         runs `deputy verify --integration {id} --as-worker` again",
+                        interval.as_secs()
+                    ),
+                    integration_id: Some(id.clone()),
+                    ..AuditEvent::new(
+                        None,
+                        "integration.verification_expired",
+                        &format!("integration/{id}"),
+                    )
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            expired.push(id);
+        }
+        Ok(expired)
+    }
+}
+
 /// What an integration change does to verification (see
 /// [`Store::replace_integration`]).
 pub enum Reverified<'a> {
     Unchanged,
-    Verified(&'a VerifyReport),
+    /// Verified under the new configuration: the report, and the (stack,
+    /// phase) pairs it confirmed.
+    Verified {
+        report: &'a VerifyReport,
+        confirmed: &'a [(StackId, Phase)],
+    },
     Unverified,
 }
 
@@ -416,23 +524,47 @@ pub enum Reverified<'a> {
 /// proved; `None` takes the integration out of vending. A recorded
 /// verification also ends any re-verification claim: the integration is
 /// next due one interval from now, whichever replica takes it then.
+///
+/// `at` is the database's clock: a worker's verification expires when it is
+/// older than the re-verification interval, measured on that clock.
 pub(super) async fn write_verification(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     id: &str,
     report: &VerifyReport,
     verified_config: Option<&str>,
+    at: &str,
 ) -> ApiResult<()> {
     sqlx::query(
         "UPDATE integrations SET last_verified_at = $1, last_verification = $2, verified_config = $3, \
          reverify_claimed_until = NULL WHERE id = $4",
     )
-    .bind(now())
+    .bind(at)
     .bind(serde_json::to_string(report).expect("report serializes"))
     .bind(verified_config)
     .bind(id)
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The integration, its row locked until the transaction ends: a write
+/// that compares the stored configuration with the one it verified must
+/// not race a change to it. SQLite's write transactions (`BEGIN
+/// IMMEDIATE`) already exclude each other; PostgreSQL's need `FOR UPDATE`.
+pub(super) async fn fetch_locked(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: &str,
+    sqlite: bool,
+) -> ApiResult<Integration> {
+    let lock = if sqlite { "" } else { " FOR UPDATE" };
+    let row = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM integrations WHERE id = $1{lock}"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or_else(|| ApiError::not_found("integration", id))?;
+    from_row(&row)
 }
 
 /// One integration, through the pool or inside a transaction.

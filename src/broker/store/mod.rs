@@ -93,6 +93,20 @@ impl Store {
             .await
     }
 
+    /// The database's clock. Leases and claims compare instants that
+    /// different replicas wrote, so they all read one clock: a replica
+    /// whose own clock is off must not see another's lease as run out.
+    pub async fn clock(&self) -> Result<time::OffsetDateTime, sqlx::Error> {
+        let sql = if self.sqlite {
+            "SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+        } else {
+            "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+        };
+        let text: String = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
+        crate::model::timestamp::parse(&text)
+            .ok_or_else(|| sqlx::Error::Protocol(format!("the database's clock answered {text:?}")))
+    }
+
     /// Whether the store answers (for `/readyz`).
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()

@@ -1,16 +1,17 @@
 //! Changes waiting on a verification (`pending_changes`). Nothing of such a
 //! change is written before it is verified; the row only says that it was
 //! asked for, by whom, and that its owner is still working on it (the
-//! lease). A row whose lease ran out was left by a broker that died: it is
-//! audited as interrupted and removed, so every change asked for ends in an
-//! audit event, whatever happened to the process.
+//! lease, on the database's clock, so replicas whose clocks differ agree on
+//! when it runs out). A row whose lease ran out was left by a broker that
+//! died: it is audited as interrupted and removed, so every change asked
+//! for ends in an audit event, whatever happened to the process.
 
 use sqlx::Row;
 
 use super::{Store, audit};
 use crate::api::AuditEvent;
 use crate::broker::error::ApiResult;
-use crate::model::timestamp::{self, now};
+use crate::model::timestamp;
 
 /// A change in progress.
 #[derive(Debug, Clone)]
@@ -22,11 +23,12 @@ pub struct Pending {
     pub started_at: String,
 }
 
-fn lease_until(lease: std::time::Duration) -> String {
-    timestamp::format(time::OffsetDateTime::now_utc() + lease)
-}
-
 impl Store {
+    /// The end of a lease starting now, on the database's clock.
+    async fn lease_until(&self, lease: std::time::Duration) -> ApiResult<String> {
+        Ok(timestamp::format(self.clock().await? + lease))
+    }
+
     pub async fn begin_pending(&self, p: &Pending, lease: std::time::Duration) -> ApiResult<()> {
         sqlx::query(
             "INSERT INTO pending_changes (id, action, target, key_id, started_at, lease_until) \
@@ -37,7 +39,7 @@ impl Store {
         .bind(&p.target)
         .bind(&p.key_id)
         .bind(&p.started_at)
-        .bind(lease_until(lease))
+        .bind(self.lease_until(lease).await?)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -45,7 +47,7 @@ impl Store {
 
     pub async fn renew_pending(&self, id: &str, lease: std::time::Duration) -> ApiResult<()> {
         sqlx::query("UPDATE pending_changes SET lease_until = $1 WHERE id = $2")
-            .bind(lease_until(lease))
+            .bind(self.lease_until(lease).await?)
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -70,7 +72,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT id, action, target, key_id, started_at FROM pending_changes WHERE lease_until < $1",
         )
-        .bind(now())
+        .bind(timestamp::format(self.clock().await?))
         .fetch_all(&self.pool)
         .await?;
         let mut reaped = Vec::new();
