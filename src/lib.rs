@@ -23,7 +23,9 @@
 //! - [`model`]: the domain rules, pure, no I/O: ids, ARNs, External IDs,
 //!   names, session durations, regions, trust scopes, session policies,
 //!   trust policies and their length as IAM counts it, role templates,
-//!   runner trusts (which OIDC tokens act for which stack), timestamps. A new rule
+//!   runner trusts (which OIDC tokens act for which stack), timestamps, and
+//!   the definition of a safe role with the probes derived from it
+//!   (`model/verification.rs`). A new rule
 //!   goes here, once, and both the broker and the provider call it.
 //! - [`api`]: every type that crosses the broker's HTTP API: requests,
 //!   responses, problem codes, reports, credentials. A new route's body
@@ -41,8 +43,9 @@
 //!   queries through `store::Page`). The web console is `broker/console/`:
 //!   one file per page family, templates in `templates/console/`, and it
 //!   calls the API's handlers, so a rule is never checked twice.
-//! - [`sts`]: the AWS side (the broker's identity, role verification,
-//!   vending); the only module that touches the AWS SDK.
+//! - [`sts`]: the AWS side (the broker's identity, running verification's
+//!   probes, the canary principal, vending); the only module that touches
+//!   the AWS SDK.
 //! - [`tfplugin`]: a generic tfplugin6 provider server (handshake, AutoMTLS,
 //!   value codec, schemas, planning, one file per RPC family).
 //! - [`provider`]: the deputy Terraform provider. A new resource, data

@@ -13,15 +13,19 @@
 //!   stack to its integration (in either scope), which must fail
 //!   verification. A stack's phase held by the victim cannot be attached
 //!   by anyone else, so those are counted, not tried;
-//! - another deputy account's External IDs for this integration;
-//! - in stack scope, this integration's External ID of a stack that is not
-//!   attached;
-//! - no External ID, and one of no deputy shape;
-//! - another principal of deputy's own account (not the canary) holding
-//!   the right External IDs.
+//! - another deputy account's External IDs for this integration; in stack
+//!   scope, this integration's External ID of a stack that is not
+//!   attached; no External ID, and one of no deputy shape. None of these
+//!   has a way through deputy but its own verification, whose calls take
+//!   the verification's session-name and SourceIdentity shape (no caller
+//!   chooses it): admitted in that shape is a breach; admitted only under a
+//!   run id of the caller's choosing is counted, since such a party's
+//!   verification is refused;
+//! - another principal of deputy's own account (not the canary, and named
+//!   by no policy) holding the right External IDs: admitted in any form is
+//!   a breach.
 //!
-//! Any of them getting in is an unsafe accept and fails the test, with the
-//! policy and the broker's report. The statement deputy emits for a case
+//! Any breach is an unsafe accept and fails the test, with the policy. The statement deputy emits for a case
 //! (a documented safe shape) is used as is for some cases and must be
 //! accepted.
 //!
@@ -55,8 +59,11 @@ struct World {
     admin: Client,
     /// The broker's own IAM user: parties through deputy act as it.
     deputy: AccessKey,
-    /// Another principal of deputy's account, not the canary.
+    /// Another principal of deputy's account, not the canary, that no
+    /// policy names.
     intruder: AccessKey,
+    /// One that some policies name outright.
+    named: AccessKey,
     other_integrations: Vec<String>,
 }
 
@@ -77,6 +84,9 @@ struct Outcome {
     calls: u32,
     escalations: u32,
     held: u32,
+    /// Parties admitted only under run ids of their choosing, never in the
+    /// shape their own verification's calls take (so never verified).
+    run_id_only: u32,
     /// Answers that were neither a session nor AccessDenied.
     errors: Vec<String>,
     policy: String,
@@ -118,6 +128,7 @@ async fn corpus(n: usize) {
     let calls: u32 = outcomes.iter().map(|o| o.calls).sum();
     let escalations: u32 = outcomes.iter().map(|o| o.escalations).sum();
     let held: u32 = outcomes.iter().map(|o| o.held).sum();
+    let run_id_only: u32 = outcomes.iter().map(|o| o.run_id_only).sum();
     let breaches: Vec<&Outcome> = outcomes.iter().filter(|o| !o.breaches.is_empty()).collect();
     let safe_refused: Vec<&Outcome> = outcomes
         .iter()
@@ -129,7 +140,7 @@ async fn corpus(n: usize) {
          ({} refused by IAM), {accepted} accepted by the broker, {refused} refused; {documented} \
          documented safe shapes, {} refused; unsafe accepted: {}; ground truth: {calls} direct \
          AssumeRole calls, {escalations} escalations through the broker, {held} admitted only for \
-         a phase the victim holds; {:.1} s",
+         a phase the victim holds, {run_id_only} only under run ids no verification uses; {:.1} s",
         n - created,
         safe_refused.len(),
         breaches.len(),
@@ -171,6 +182,7 @@ async fn world() -> World {
     let fc = Fakecloud::start();
     let deputy = fc.user("deputy-broker").await;
     let intruder = fc.user("neighbour-service").await;
+    let named = fc.user("ci-runner").await;
     // The canary: trusts the broker's principal, and would have no rights
     // but sts:AssumeRole (fakecloud does not evaluate identity policies by
     // default, so none is attached here).
@@ -212,6 +224,7 @@ async fn world() -> World {
         admin,
         deputy,
         intruder,
+        named,
         other_integrations,
     }
 }
@@ -290,7 +303,7 @@ async fn case(w: &World, i: usize, seed: u64) -> Outcome {
                 integration: integration.id.as_str(),
                 stacks: &stacks,
                 broker: &w.deputy.arn,
-                intruder: &w.intruder.arn,
+                named: &w.named.arn,
                 other_integrations: &w.other_integrations,
                 emitted: &emitted,
             },
@@ -379,7 +392,7 @@ async fn ground_truth(
     for stack in &stacks {
         for phase in ["read", "write"] {
             let external_id = format!("acme@{}@{stack}@{phase}", party.id);
-            let Some(form) = admitted(
+            let forms = admitted(
                 w,
                 out,
                 &w.deputy,
@@ -388,8 +401,8 @@ async fn ground_truth(
                 stack,
                 phase,
             )
-            .await
-            else {
+            .await;
+            let Some(form) = forms.first() else {
                 continue;
             };
             if held.contains(&(stack.clone(), phase)) {
@@ -400,13 +413,21 @@ async fn ground_truth(
             if let Some(how) = escalate(w, &party, stack, phase, &fresh_stack).await {
                 out.breaches.push(format!(
                     "another integration ({}) got credentials for {stack}'s {phase} phase through \
-                     deputy ({how}); fakecloud let it in {form}",
-                    party.id
+                     deputy ({how}); fakecloud let it in {}",
+                    party.id,
+                    form.describe()
                 ));
             }
         }
     }
-    // Parties that must be refused outright.
+    // Parties with no way through deputy but their own verification, whose
+    // calls have the verification's shape (another deputy account on the
+    // same principal, an unattached stack of this integration, a worker's
+    // custom ID of no deputy shape; deputy never sends no External ID, so
+    // that one is a stand-in for the condition being there): a breach when
+    // admitted in that shape. And one with no way through deputy at all,
+    // another principal of deputy's account: a breach when admitted in any
+    // form.
     let mut outright: Vec<(Option<String>, String, &str, &AccessKey, String)> = Vec::new();
     for (stack, phases) in accepted {
         for phase in phases {
@@ -455,7 +476,7 @@ async fn ground_truth(
         "an External ID of no deputy shape".into(),
     ));
     for (external_id, stack, phase, who, what) in outright {
-        if let Some(form) = admitted(
+        let forms = admitted(
             w,
             out,
             who,
@@ -464,17 +485,71 @@ async fn ground_truth(
             &stack,
             phase,
         )
-        .await
-        {
-            out.breaches.push(format!(
-                "{what} got in: External ID {external_id:?}, {form}"
-            ));
+        .await;
+        let outsider = who.arn == w.intruder.arn;
+        match forms.iter().find(|f| outsider || f.verification_shaped()) {
+            Some(form) => out.breaches.push(format!(
+                "{what} got in: External ID {external_id:?}, {}",
+                form.describe()
+            )),
+            None if !forms.is_empty() => out.run_id_only += 1,
+            None => {}
         }
     }
 }
 
-/// Whether fakecloud lets `who` assume `role` with `external_id` in any
-/// form a vend could take; the form that got in.
+/// One way a vend could be sent: a run id of the caller's choosing, or the
+/// shape of a verification's own calls (which no caller chooses); plain,
+/// or with session tags and a SourceIdentity.
+#[derive(Clone, Copy, Debug)]
+struct Form {
+    session: &'static str,
+    tagged: bool,
+}
+
+impl Form {
+    const ALL: [Form; 4] = [
+        Form {
+            session: "gh-1234",
+            tagged: false,
+        },
+        Form {
+            session: "gh-1234",
+            tagged: true,
+        },
+        Form {
+            session: "deputy-verify-0123456789abcdef",
+            tagged: false,
+        },
+        Form {
+            session: "deputy-verify-0123456789abcdef",
+            tagged: true,
+        },
+    ];
+
+    /// The session-name and SourceIdentity shape of a verification. Every
+    /// party's own verification confirms its External ID in this shape, so
+    /// a statement that admits none of its calls cannot admit a verified
+    /// party, whatever run ids it admits.
+    fn verification_shaped(self) -> bool {
+        self.session.starts_with("deputy-verify-")
+    }
+
+    fn describe(self) -> String {
+        format!(
+            "with session name {}{}",
+            self.session,
+            if self.tagged {
+                ", session tags and a SourceIdentity"
+            } else {
+                ", plain"
+            }
+        )
+    }
+}
+
+/// The forms in which fakecloud lets `who` assume `role` with
+/// `external_id` (tags naming `stack` and `phase`).
 async fn admitted(
     w: &World,
     out: &mut Outcome,
@@ -483,28 +558,25 @@ async fn admitted(
     external_id: Option<&str>,
     stack: &str,
     phase: &str,
-) -> Option<String> {
+) -> Vec<Form> {
     let account = external_id
+        .filter(|id| id.contains('@'))
         .and_then(|id| id.split('@').next())
-        .filter(|_| external_id.is_some_and(|id| id.contains('@')))
         .unwrap_or("acme");
-    for (session, tagged) in [
-        ("gh-1234", false),
-        ("gh-1234", true),
-        ("deputy-verify-0123456789abcdef", true),
-    ] {
+    let mut got_in = Vec::new();
+    for form in Form::ALL {
         let mut params: Vec<(String, String)> = vec![
             ("RoleArn".into(), role.to_string()),
-            ("RoleSessionName".into(), session.to_string()),
+            ("RoleSessionName".into(), form.session.to_string()),
             ("DurationSeconds".into(), "3600".into()),
         ];
         if let Some(id) = external_id {
             params.push(("ExternalId".into(), id.to_string()));
         }
-        if tagged {
+        if form.tagged {
             for (k, (key, value)) in [
                 ("deputy:stack", stack),
-                ("deputy:run", session),
+                ("deputy:run", form.session),
                 ("deputy:phase", phase),
                 ("deputy:account", account),
             ]
@@ -514,7 +586,7 @@ async fn admitted(
                 params.push((format!("Tags.member.{}.Key", k + 1), key.into()));
                 params.push((format!("Tags.member.{}.Value", k + 1), value.into()));
             }
-            params.push(("SourceIdentity".into(), session.to_string()));
+            params.push(("SourceIdentity".into(), form.session.to_string()));
         }
         let borrowed: Vec<(&str, &str)> = params
             .iter()
@@ -522,16 +594,7 @@ async fn admitted(
             .collect();
         out.calls += 1;
         match w.fc.assume_as(&who.id, &borrowed).await {
-            Ok(body) if xml_field(&body, "AccessKeyId").is_some() => {
-                return Some(format!(
-                    "with session name {session}{}",
-                    if tagged {
-                        ", session tags and a SourceIdentity"
-                    } else {
-                        ", plain"
-                    }
-                ));
-            }
+            Ok(body) if xml_field(&body, "AccessKeyId").is_some() => got_in.push(form),
             Ok(body) => out
                 .errors
                 .push(format!("AssumeRole answered without a session: {body}")),
@@ -541,7 +604,7 @@ async fn admitted(
                 .push(format!("AssumeRole on {role} as {}: {e}", who.arn)),
         }
     }
-    None
+    got_in
 }
 
 /// The party's way through deputy: attach its own stack's phase to its

@@ -28,7 +28,9 @@ pub struct Context<'a> {
     /// The stacks the case attaches, and the phases for each.
     pub stacks: &'a [(String, Vec<&'static str>)],
     pub broker: &'a str,
-    pub intruder: &'a str,
+    /// Another principal of deputy's account that some policies name
+    /// outright (trusting it is the role owner's explicit choice).
+    pub named: &'a str,
     /// Integrations that exist on the broker, named by some policies.
     pub other_integrations: &'a [String],
     /// The statement deputy emits for this case (a documented safe shape).
@@ -151,7 +153,7 @@ fn statement(ctx: &Context<'_>, rng: &mut StdRng) -> Value {
         }),
     );
     if rng.random_bool(0.1) {
-        let who = [ctx.broker, ctx.intruder].choose(rng).copied().unwrap();
+        let who = [ctx.broker, ctx.named].choose(rng).copied().unwrap();
         s.insert("NotPrincipal".into(), json!({"AWS": who}));
     } else {
         s.insert("Principal".into(), principal(ctx, rng));
@@ -187,7 +189,7 @@ fn principal(ctx: &Context<'_>, rng: &mut StdRng) -> Value {
         6 => json!({"AWS": ACCOUNT}),
         7 => json!({"AWS": "*"}),
         8 => json!("*"),
-        _ => json!({"AWS": [ctx.broker, ctx.intruder]}),
+        _ => json!({"AWS": [ctx.broker, ctx.named]}),
     }
 }
 
