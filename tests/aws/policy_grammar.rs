@@ -133,7 +133,14 @@ fn mutate(ctx: &Context<'_>, s: &mut Value, rng: &mut StdRng) {
             {
                 let ids = ctx.own_ids();
                 let id = ids.choose(rng).unwrap();
-                *list = json!([wildcard(id, rng)]);
+                *list = if rng.random_bool(0.5) {
+                    json!([wildcard(id, rng)])
+                } else {
+                    // Usable by this integration, and something more.
+                    let mut kept = ids.clone();
+                    kept.push(external_id_value(ctx, rng));
+                    json!(kept)
+                };
             }
         }
         _ => {
@@ -314,29 +321,53 @@ fn external_id_value(ctx: &Context<'_>, rng: &mut StdRng) -> String {
     let own = ids.choose(rng).unwrap().clone();
     let parts: Vec<&str> = own.split('@').collect();
     let (account, integration, stack, phase) = (parts[0], parts[1], parts[2], parts[3]);
-    match rng.random_range(0..12) {
+    let other_phase = if phase == "read" { "write" } else { "read" };
+    match rng.random_range(0..14) {
         0..=2 => own,
         3..=5 => wildcard(&own, rng),
-        6 => {
+        // This integration's ID of the phase not attached, wildcarded:
+        // a phase another integration could take on a stack.
+        6 => wildcard(
+            &format!("{account}@{integration}@{stack}@{other_phase}"),
+            rng,
+        ),
+        7 => {
             let other = ctx.other_integrations.choose(rng).unwrap();
             format!("{account}@{other}@{stack}@{phase}")
         }
-        7 => format!("{account}@{integration}@other-stack@{phase}"),
-        8 => {
-            let other = if phase == "read" { "write" } else { "read" };
-            format!("{account}@{integration}@{stack}@{other}")
-        }
-        9 => format!("globex@{integration}@{stack}@{phase}"),
-        10 => ["*", "acme@*", "*@read", "*@write"]
-            .choose(rng)
-            .unwrap()
-            .to_string(),
+        8 => format!("{account}@{integration}@other-stack@{phase}"),
+        9 => format!("{account}@{integration}@{stack}@{other_phase}"),
+        10 => format!("globex@{integration}@{stack}@{phase}"),
+        11 | 12 => [
+            "*".to_string(),
+            format!("{account}@*"),
+            "*@read".into(),
+            "*@write".into(),
+            format!("{account}@*@*@read"),
+            format!("{account}@*@*@write"),
+            format!("{account}@*@{stack}@{phase}"),
+            format!("{account}@*@{stack}@{other_phase}"),
+            format!("{account}@{integration}@*"),
+            format!("{account}@{integration}@*@*"),
+        ]
+        .choose(rng)
+        .unwrap()
+        .clone(),
         _ => format!("not-deputy-{}", rng.random_range(0..1000)),
     }
 }
 
-/// `id` with a wildcard in or around one part.
+/// `id` with a wildcard in or around one part, sometimes two.
 fn wildcard(id: &str, rng: &mut StdRng) -> String {
+    let once = wildcard_part(id, rng);
+    if rng.random_bool(0.5) {
+        wildcard_part(&once, rng)
+    } else {
+        once
+    }
+}
+
+fn wildcard_part(id: &str, rng: &mut StdRng) -> String {
     let mut parts: Vec<String> = id.split('@').map(str::to_string).collect();
     let k = rng.random_range(0..parts.len());
     let part = parts[k].clone();
