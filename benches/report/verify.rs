@@ -57,7 +57,7 @@ pub async fn run() -> Section {
              serve` against fakecloud on loopback; median of {ROUNDS} attaches each. STS calls \
              are the report's count (AssumeRole and GetCallerIdentity, retries included)."
         ),
-        vec!["build", "phases", "STS calls", "attach (median)"],
+        vec!["build", "phases", "STS calls", "attach, ms (median)"],
     );
     let mut n = 0;
     for setup in &setups {
