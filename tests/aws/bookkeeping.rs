@@ -143,11 +143,12 @@ async fn a_replica_with_a_skewed_clock_does_not_interrupt_anothers_change() {
     let fc = Fakecloud::start();
     let user = fc.user("deputy-broker").await;
     let store = crate::pg_cluster::postgres().fresh_database();
-    // The confirmation is retried for 25 s: longer than a 20 s lease.
+    // The confirmation is retried for up to 40 s (about 35 s with its
+    // backoff): longer than a 20 s lease.
     let a = Broker::start_on(
         &fc,
         &user,
-        &["--verify-retry-seconds", "25", "--reverify-interval", "0"],
+        &["--verify-retry-seconds", "40", "--reverify-interval", "0"],
         Some(store),
     )
     .await;

@@ -28,8 +28,10 @@ impl Action<Broker> for VerifyIntegrationAction {
         Schema::new(
             0,
             "Verifies an integration's role: assumable with each attached stack's External IDs, \
-             and refused without one, with another integration's, a made-up one and an \
-             unattached stack's. Every probe is shown as it is reported; a role that is not safe \
+             and, for every phase in use, refused with each part of the External ID (account, \
+             integration, stack, phase) replaced by a value nobody holds, without one, with one \
+             of no deputy shape and, when the broker has a canary, to another principal of \
+             deputy's account. Every probe is shown as it is reported; a role that is not safe \
              fails the apply, and the broker stops vending where it failed.",
             vec![
                 Attribute::required("integration_id", Type::String, "The integration's id."),
@@ -68,7 +70,14 @@ impl Action<Broker> for VerifyIntegrationAction {
                     "{} is safe to use ({} STS calls, {} ms)",
                     report.role_arn, report.sts_calls, report.millis
                 ));
-                Ok(Diagnostics::new())
+                let mut diagnostics = Diagnostics::new();
+                for not_checked in &report.warnings {
+                    diagnostics.push(Diagnostic::warning(
+                        "AWS role verification: not checked",
+                        format!("{}: {not_checked}", report.role_arn),
+                    ));
+                }
+                Ok(diagnostics)
             }
             Some(why) => Err(Diagnostic::error(
                 "AWS role verification failed",

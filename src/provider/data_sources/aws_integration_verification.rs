@@ -85,6 +85,12 @@ impl DataSource<Broker> for AwsIntegrationVerificationDataSource {
                 format!("{why} Role: {}.", report.role_arn),
             ));
         }
+        for not_checked in &report.warnings {
+            warnings.push(Diagnostic::warning(
+                "AWS role verification: not checked",
+                format!("{}: {not_checked}", report.role_arn),
+            ));
+        }
         let int = |n: u64| Value::Number(Number::Int(n as i64));
         Ok(object([
             ("integration_id", config.get("integration_id").clone()),

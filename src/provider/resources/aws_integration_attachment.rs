@@ -69,9 +69,11 @@ impl Resource<Broker> for AwsIntegrationAttachmentResource {
             "Attaches an AWS integration to a stack for its plans (`read`), applies (`write`) or \
              both. A stack has at most one integration per phase.\n\nThe broker verifies the role \
              before the attachment (or an added phase) takes effect: assumable with the stack's \
-             External IDs, refused without one, with another integration's or a made-up one, and \
-             with an unattached stack's. A role that fails is a diagnostic naming the probe and \
-             the statement to use, and nothing is attached.",
+             External IDs and, for every phase in use, refused with each part of the External ID \
+             replaced by a value nobody holds (another account, integration, stack or phase), \
+             without one, with one of no deputy shape, and to the broker's canary when it has \
+             one. A role that fails is a diagnostic naming the probe and the statement to use, \
+             and nothing is attached.",
             vec![
                 Attribute::computed(
                     "id",
