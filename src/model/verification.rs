@@ -851,20 +851,32 @@ mod tests {
         }
     }
 
+    /// A derived-ID integration of account `acme`, tagging and setting
+    /// SourceIdentity when `vend_extras`.
+    fn subject<'a>(
+        account: &'a AccountName,
+        integration: &'a IntegrationId,
+        scope: TrustScope,
+        vend_extras: bool,
+        canary: bool,
+    ) -> Subject<'a> {
+        Subject {
+            account,
+            integration,
+            custom: None,
+            scope,
+            tag_session: vend_extras,
+            set_source_identity: vend_extras,
+            canary,
+        }
+    }
+
     #[test]
     fn verdicts_name_the_hole_and_the_fix() {
         let role: RoleArn = "arn:aws:iam::123456789012:role/r".parse().unwrap();
         let account: AccountName = "acme".parse().unwrap();
         let integration = IntegrationId::generate();
-        let subject = Subject {
-            account: &account,
-            integration: &integration,
-            custom: None,
-            scope: TrustScope::Stack,
-            tag_session: true,
-            set_source_identity: true,
-            canary: true,
-        };
+        let subject = subject(&account, &integration, TrustScope::Stack, true, true);
         let stack: StackId = "net".parse().unwrap();
         let plan = plan(&subject, &[(stack, vec![Phase::Write])], "n0nce");
         for p in &plan.probes {
@@ -917,15 +929,13 @@ mod tests {
         let role: RoleArn = "arn:aws:iam::123456789012:role/r".parse().unwrap();
         let account: AccountName = "acme".parse().unwrap();
         let integration = IntegrationId::generate();
-        let subject = Subject {
-            account: &account,
-            integration: &integration,
-            custom: None,
-            scope: TrustScope::Integration,
-            tag_session: false,
-            set_source_identity: false,
-            canary: false,
-        };
+        let subject = subject(
+            &account,
+            &integration,
+            TrustScope::Integration,
+            false,
+            false,
+        );
         let plan = plan(&subject, &[("a".parse().unwrap(), vec![Phase::Read])], "n");
         let scope = plan
             .probes

@@ -92,6 +92,93 @@ impl VerifyRequest<'_> {
     }
 }
 
+/// One verification's calls: what every probe shares.
+struct Run<'a> {
+    sts: &'a Sts,
+    req: &'a VerifyRequest<'a>,
+    /// The run's session name and SourceIdentity, from the plan's run id.
+    session_name: String,
+    source_identity: String,
+    started: Instant,
+    progress: &'a (dyn Fn(&Progress) + Send + Sync),
+}
+
+impl Run<'_> {
+    /// Makes one probe's call (a confirmation's with retries, then
+    /// GetCallerIdentity with the session) and judges the answer.
+    async fn probe(&self, probe: &Probe) -> Done {
+        let (req, sts) = (self.req, self.sts);
+        let step_started = Instant::now();
+        let canary = probe.caller == Caller::Canary;
+        let call = AssumeRequest {
+            role: req.role,
+            external_id: probe.external_id.as_ref(),
+            session_name: &self.session_name,
+            // The canary's own session is a role session: AWS caps what it
+            // assumes at one hour (role chaining). No trust policy
+            // condition can see the duration, so the cap hides nothing.
+            duration: if canary {
+                req.duration.min(Duration::from_secs(3600))
+            } else {
+                req.duration
+            },
+            tags: &probe.tags,
+            source_identity: probe
+                .source_identity
+                .then_some(self.source_identity.as_str()),
+            policy_arns: req.policies(probe.session_policies),
+            region: req.region,
+        };
+        let (result, attempts) = match (probe.confirming(), canary.then_some(req.canary)) {
+            (true, _) => {
+                sts.assume_with_retry(&call, &probe.name, req.retry, self.started, self.progress)
+                    .await
+            }
+            (false, Some(Some(canary))) => (canary.assume(sts, &call).await, 1),
+            (false, Some(None)) => (
+                Err(StsError {
+                    code: "NoCanary".into(),
+                    message: "the plan has a canary probe but the broker has no canary".into(),
+                }),
+                0,
+            ),
+            (false, None) => (sts.assume(&call).await, 1),
+        };
+        let (answer, mut detail) = match &result {
+            Ok(creds) => (Answer::Allowed, creds.assumed_role_arn.clone()),
+            Err(e) if e.is_access_denied() => (Answer::Denied, e.code.clone()),
+            Err(e) => (Answer::Error(e.to_string()), e.to_string()),
+        };
+        let mut verdict = judge(probe, &answer, req.role);
+        // A confirmed session must also work: GetCallerIdentity with it.
+        if let (true, Ok(creds), None) = (probe.confirming(), &result, &verdict)
+            && let Err(e) = sts.caller_arn_as(creds, req.region).await
+        {
+            verdict = Some(format!(
+                "the session from AssumeRole on {} did not work for GetCallerIdentity ({e})",
+                req.role
+            ));
+            detail = e.to_string();
+        }
+        let outcome = match (&verdict, &answer) {
+            (Some(_), _) => StepOutcome::Failed,
+            (None, Answer::Denied) => StepOutcome::Denied,
+            (None, _) => StepOutcome::Ok,
+        };
+        Done {
+            step: Step {
+                name: probe.name.clone(),
+                outcome,
+                detail,
+                attempts,
+                millis: step_started.elapsed().as_millis() as u64,
+            },
+            answer,
+            verdict,
+        }
+    }
+}
+
 /// One probe's call and its verdict.
 struct Done {
     step: Step,
@@ -106,39 +193,28 @@ impl Sts {
         progress: &(dyn Fn(&Progress) + Send + Sync),
     ) -> VerifyReport {
         let started = Instant::now();
-        let session_name = names::session_name(&req.plan.run_id);
-        let source_identity = names::source_identity(&req.plan.run_id);
         let probes = &req.plan.probes;
         let confirms = probes.iter().take_while(|p| p.confirming()).count();
+        let run = Run {
+            sts: self,
+            req,
+            session_name: names::session_name(&req.plan.run_id),
+            source_identity: names::source_identity(&req.plan.run_id),
+            started,
+            progress,
+        };
         let mut done = Vec::with_capacity(probes.len());
         // Confirmations one after another: they wait out a new role's
         // propagation, after which the rest need no retries.
         for probe in &probes[..confirms] {
-            done.push(
-                self.run_probe(
-                    req,
-                    probe,
-                    &session_name,
-                    &source_identity,
-                    started,
-                    progress,
-                )
-                .await,
-            );
+            done.push(run.probe(probe).await);
         }
         // Boxed so the stream's item type names one lifetime: a closure
         // returning the bare future is not general enough for `Send`.
         let calls: Vec<Pin<Box<dyn Future<Output = Done> + Send + '_>>> = probes[confirms..]
             .iter()
             .map(|probe| {
-                Box::pin(self.run_probe(
-                    req,
-                    probe,
-                    &session_name,
-                    &source_identity,
-                    started,
-                    progress,
-                )) as Pin<Box<dyn Future<Output = Done> + Send + '_>>
+                Box::pin(run.probe(probe)) as Pin<Box<dyn Future<Output = Done> + Send + '_>>
             })
             .collect();
         let rest: Vec<Done> = futures::stream::iter(calls)
@@ -179,85 +255,6 @@ impl Sts {
         }
         report.millis = started.elapsed().as_millis() as u64;
         report
-    }
-
-    /// Makes one probe's call (a confirmation's with retries, then
-    /// GetCallerIdentity with the session) and judges the answer.
-    async fn run_probe(
-        &self,
-        req: &VerifyRequest<'_>,
-        probe: &Probe,
-        session_name: &str,
-        source_identity: &str,
-        started: Instant,
-        progress: &(dyn Fn(&Progress) + Send + Sync),
-    ) -> Done {
-        let step_started = Instant::now();
-        let canary = probe.caller == Caller::Canary;
-        let call = AssumeRequest {
-            role: req.role,
-            external_id: probe.external_id.as_ref(),
-            session_name,
-            // The canary's own session is a role session: AWS caps what it
-            // assumes at one hour (role chaining). No trust policy
-            // condition can see the duration, so the cap hides nothing.
-            duration: if canary {
-                req.duration.min(Duration::from_secs(3600))
-            } else {
-                req.duration
-            },
-            tags: &probe.tags,
-            source_identity: probe.source_identity.then_some(source_identity),
-            policy_arns: req.policies(probe.session_policies),
-            region: req.region,
-        };
-        let (result, attempts) = match (probe.confirming(), canary.then_some(req.canary)) {
-            (true, _) => {
-                self.assume_with_retry(&call, &probe.name, req.retry, started, progress)
-                    .await
-            }
-            (false, Some(Some(canary))) => (canary.assume(self, &call).await, 1),
-            (false, Some(None)) => (
-                Err(StsError {
-                    code: "NoCanary".into(),
-                    message: "the plan has a canary probe but the broker has no canary".into(),
-                }),
-                0,
-            ),
-            (false, None) => (self.assume(&call).await, 1),
-        };
-        let (answer, mut detail) = match &result {
-            Ok(creds) => (Answer::Allowed, creds.assumed_role_arn.clone()),
-            Err(e) if e.is_access_denied() => (Answer::Denied, e.code.clone()),
-            Err(e) => (Answer::Error(e.to_string()), e.to_string()),
-        };
-        let mut verdict = judge(probe, &answer, req.role);
-        // A confirmed session must also work: GetCallerIdentity with it.
-        if let (true, Ok(creds), None) = (probe.confirming(), &result, &verdict)
-            && let Err(e) = self.caller_arn_as(creds, req.region).await
-        {
-            verdict = Some(format!(
-                "the session from AssumeRole on {} did not work for GetCallerIdentity ({e})",
-                req.role
-            ));
-            detail = e.to_string();
-        }
-        let outcome = match (&verdict, &answer) {
-            (Some(_), _) => StepOutcome::Failed,
-            (None, Answer::Denied) => StepOutcome::Denied,
-            (None, _) => StepOutcome::Ok,
-        };
-        Done {
-            step: Step {
-                name: probe.name.clone(),
-                outcome,
-                detail,
-                attempts,
-                millis: step_started.elapsed().as_millis() as u64,
-            },
-            answer,
-            verdict,
-        }
     }
 
     /// AssumeRole, retrying AccessDenied while the whole verification is
