@@ -25,11 +25,12 @@ fn read_only(stack: &str) -> AttachmentInput {
 }
 
 /// An attach of stack B raced against a change of the integration that
-/// B's confirmation cannot pass (session tags on, and the role accepts B
-/// only untagged). Whichever commits first, B vends only if it was
-/// confirmed under the configuration in force: its vend is never an
-/// AssumeRole failure, which would mean B's phase was marked verified by a
-/// verification that did not confirm it.
+/// B's confirmation cannot pass (SourceIdentity on, and the role accepts B
+/// only without one; fakecloud evaluates `sts:SourceIdentity`, see
+/// [`fakecloud_evaluates_these_condition_keys`]). Whichever commits first,
+/// B vends only if it was confirmed under the configuration in force: its
+/// vend is never an AssumeRole failure, which would mean B's phase was
+/// marked verified by a verification that did not confirm it.
 async fn attach_races_a_change(store: Option<String>) {
     let fc = Fakecloud::start();
     let user = fc.user("deputy-broker").await;
@@ -65,23 +66,22 @@ async fn attach_races_a_change(store: Option<String>) {
             &json!({"Version": "2012-10-17", "Statement": [
                 {"Effect": "Allow", "Principal": {"AWS": user.arn}, "Action": "sts:AssumeRole",
                  "Condition": {"StringEquals": {"sts:ExternalId": [id_a, id_b]},
-                               "Null": {"aws:RequestTag/deputy:stack": "true"}}},
+                               "Null": {"sts:SourceIdentity": "true"}}},
                 {"Effect": "Allow", "Principal": {"AWS": user.arn},
-                 "Action": ["sts:AssumeRole", "sts:TagSession"],
-                 "Condition": {"StringEquals": {"sts:ExternalId": id_a,
-                                                "aws:RequestTag/deputy:stack": a}}}
+                 "Action": ["sts:AssumeRole", "sts:SetSourceIdentity"],
+                 "Condition": {"StringEquals": {"sts:ExternalId": id_a}}}
             ]}),
         )
         .await
         .unwrap();
         admin.attach(&id, &read_only(&a)).await.unwrap();
-        let tagged = IntegrationInput {
-            tag_session: true,
+        let with_source_identity = IntegrationInput {
+            set_source_identity: true,
             ..input.clone()
         };
         let attach_b = read_only(&bee);
         let (changed, attached) = tokio::join!(
-            admin.replace_integration(&id, &tagged),
+            admin.replace_integration(&id, &with_source_identity),
             admin.attach(&id, &attach_b)
         );
         *interleavings
@@ -316,4 +316,96 @@ async fn a_workers_verification_expires() {
         Ok(()),
         "a new worker verification vends again"
     );
+}
+
+/// What fakecloud's trust-policy evaluation covers, pinned so that a test
+/// relying on a condition key knows whether the emulator checks it:
+/// `sts:SourceIdentity` and `sts:RoleSessionName` are evaluated;
+/// `aws:RequestTag/*` and `aws:TagKeys` are not (they read as absent, so
+/// `Null` on them is always true), where AWS evaluates both. Conditions on
+/// session tags in the corpus are therefore checked only as far as
+/// fakecloud goes.
+#[tokio::test(flavor = "multi_thread")]
+async fn fakecloud_evaluates_these_condition_keys() {
+    let fc = Fakecloud::start();
+    let user = fc.user("deputy-broker").await;
+    let allowed = |name: &'static str,
+                   condition: serde_json::Value,
+                   extra: Vec<(&'static str, &'static str)>| {
+        let fc = &fc;
+        let user = &user;
+        async move {
+            fc.role(
+                name,
+                &json!({"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"AWS": user.arn},
+                    "Action": ["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"],
+                    "Condition": condition
+                }]}),
+            )
+            .await
+            .unwrap();
+            let role = format!("arn:aws:iam::{ACCOUNT}:role/{name}");
+            let mut params = vec![("RoleArn", role.as_str()), ("RoleSessionName", "s1")];
+            params.extend(extra);
+            fc.assume_as(&user.id, &params).await.is_ok()
+        }
+    };
+    let tag = vec![
+        ("Tags.member.1.Key", "deputy:stack"),
+        ("Tags.member.1.Value", "a"),
+    ];
+    let si = vec![("SourceIdentity", "x1")];
+    // Evaluated, as AWS does.
+    assert!(
+        !allowed(
+            "si",
+            json!({"Null": {"sts:SourceIdentity": "true"}}),
+            si.clone()
+        )
+        .await
+    );
+    assert!(
+        allowed(
+            "si-none",
+            json!({"Null": {"sts:SourceIdentity": "true"}}),
+            vec![]
+        )
+        .await
+    );
+    assert!(
+        allowed(
+            "name",
+            json!({"StringLike": {"sts:RoleSessionName": "s*"}}),
+            vec![]
+        )
+        .await
+    );
+    assert!(
+        !allowed(
+            "name-no",
+            json!({"StringLike": {"sts:RoleSessionName": "gh-*"}}),
+            vec![]
+        )
+        .await
+    );
+    // Not evaluated: a tag that is sent reads as absent. AWS would deny
+    // the first and allow the second.
+    assert!(
+        allowed(
+            "tag-null",
+            json!({"Null": {"aws:RequestTag/deputy:stack": "true"}}),
+            tag.clone()
+        )
+        .await
+    );
+    assert!(
+        !allowed(
+            "tag-eq",
+            json!({"StringEquals": {"aws:RequestTag/deputy:stack": "a"}}),
+            tag.clone()
+        )
+        .await
+    );
+    assert!(allowed("keys-null", json!({"Null": {"aws:TagKeys": "true"}}), tag).await);
 }
