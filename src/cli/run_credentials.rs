@@ -176,10 +176,15 @@ pub async fn exec(args: RunArgs, exec: ExecArgs, command: Vec<String>) -> anyhow
     cmd.args(rest)
         .env("AWS_REGION", &c.region)
         .env("AWS_DEFAULT_REGION", &c.region)
-        // The runner key stays with deputy: the command gets AWS access only.
-        .env_remove("DEPUTY_TOKEN")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // The runner key stays with deputy: the command gets AWS access only,
+    // and no way to the key either (a file it could read is a key it has).
+    // The ID token source's own variables were taken out of this process's
+    // environment at start.
+    for var in DEPUTY_CREDENTIALS {
+        cmd.env_remove(var);
+    }
     isolate_credential_chain(&mut cmd);
     let secrets = Secrets::default();
     secrets.add(&c.secret_access_key);
@@ -216,6 +221,10 @@ pub async fn exec(args: RunArgs, exec: ExecArgs, command: Vec<String>) -> anyhow
     let _ = err.await;
     Ok(exit_code(status))
 }
+
+/// The variables that lead to deputy's own credentials: the runner key,
+/// the file holding it, and which ID token to present.
+const DEPUTY_CREDENTIALS: &[&str] = &["DEPUTY_TOKEN", "DEPUTY_TOKEN_FILE", "DEPUTY_ID_TOKEN_FROM"];
 
 /// Every source of AWS credentials the SDKs and the CLI would consult
 /// before (or instead of) what deputy hands over. The container endpoint

@@ -159,6 +159,29 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         }
         assert!(running.wait_with_output().unwrap().status.success());
     }
+    // Nor does the command learn where the key is: DEPUTY_TOKEN_FILE (the
+    // recommended way to give deputy the key) is not passed on.
+    let mut cmd = deputy(
+        &[
+            "exec",
+            "--stack",
+            "net",
+            "--phase",
+            "write",
+            "--run-id",
+            "ci-11",
+            "--",
+            py,
+            "-c",
+            "import os;print('file', os.environ.get('DEPUTY_TOKEN_FILE'), os.environ.get('DEPUTY_TOKEN'))",
+        ],
+        "",
+    );
+    cmd.env_remove("DEPUTY_TOKEN")
+        .env("DEPUTY_TOKEN_FILE", &key_file);
+    let (ok, out, err) = run(cmd);
+    assert!(ok, "{out}{err}");
+    assert_eq!(out.trim(), "file None None");
 
     // The command's output passes byte for byte but for the secrets: a
     // secret written in two halves, and its URL-encoded form, are masked;
