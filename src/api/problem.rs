@@ -38,6 +38,9 @@ pub enum ProblemCode {
     PhaseTaken,
     /// 409: the key was already revoked.
     KeyAlreadyRevoked,
+    /// 409: the key is the last usable admin key: revoking it would lock
+    /// every administrator out.
+    LastAdminKey,
     /// 409: the role failed verification; `report` says which probe and how
     /// to fix the trust policy.
     VerificationFailed,
@@ -83,6 +86,7 @@ impl ProblemCode {
             ProblemCode::AlreadyAttached => "already_attached",
             ProblemCode::PhaseTaken => "phase_taken",
             ProblemCode::KeyAlreadyRevoked => "key_already_revoked",
+            ProblemCode::LastAdminKey => "last_admin_key",
             ProblemCode::VerificationFailed => "verification_failed",
             ProblemCode::WorkerMode => "worker_mode",
             ProblemCode::NothingToVerify => "nothing_to_verify",

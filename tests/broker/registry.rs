@@ -571,3 +571,50 @@ on_both!(errors_are_problem_details, |backend| async move {
         200
     );
 });
+
+// Nobody locks themselves out: the last usable admin key cannot be
+// revoked (#32), and the refusal is audited; with another admin key it can.
+on_both!(last_admin_key, |backend| async move {
+    let b = TestBroker::start(backend).await;
+    let c = b.admin();
+    let bootstrap = c
+        .keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.role == KeyRole::Admin)
+        .unwrap();
+    let refused = code(c.revoke_key(&bootstrap.id).await.unwrap_err());
+    assert_eq!((refused.0, refused.1.as_str()), (409, "last_admin_key"));
+    assert!(
+        c.keys()
+            .await
+            .unwrap()
+            .iter()
+            .all(|k| k.revoked_at.is_none()),
+        "nothing was revoked"
+    );
+    let second = c
+        .create_key(&ApiKeyInput {
+            role: KeyRole::Admin,
+            stack_id: None,
+            phases: None,
+            description: "named admin".into(),
+            expires_in_seconds: None,
+        })
+        .await
+        .unwrap();
+    c.revoke_key(&bootstrap.id).await.unwrap();
+    let as_second = b.client(&second.token);
+    let last = code(as_second.revoke_key(&second.key.id).await.unwrap_err());
+    assert_eq!(last.1, "last_admin_key");
+    let audited = as_second
+        .audit(&AuditFilter {
+            action: Some("key.revoke".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let outcomes: Vec<&str> = audited.iter().map(|e| e.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["last_admin_key", "ok", "last_admin_key"]);
+});

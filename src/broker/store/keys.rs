@@ -178,9 +178,47 @@ impl Store {
                 format!("API key {id:?} was already revoked"),
             ));
         }
+        if key.role == KeyRole::Admin && self.usable_admin_keys(&mut tx, at).await? == 0 {
+            // Dropping the transaction undoes the revocation.
+            return Err(ApiError::conflict(
+                ProblemCode::LastAdminKey,
+                format!(
+                    "API key {id:?} is the last usable admin key: revoking it would lock every \
+                     administrator out of this broker. Create another admin key first (`deputy \
+                     token create --role admin`), then revoke this one"
+                ),
+            ));
+        }
         audit::insert(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(key)
+    }
+
+    /// Admin keys neither revoked nor expired at `at`, counted inside `tx`.
+    /// On PostgreSQL their rows are locked first, so two revocations
+    /// racing for the last two admin keys cannot both see one left;
+    /// SQLite's write transactions already exclude each other.
+    async fn usable_admin_keys(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        at: &str,
+    ) -> ApiResult<i64> {
+        let usable =
+            "role = 'admin' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)";
+        if !self.sqlite {
+            sqlx::query(&format!(
+                "SELECT id FROM api_keys WHERE {usable} FOR UPDATE"
+            ))
+            .bind(at)
+            .fetch_all(&mut **tx)
+            .await?;
+        }
+        Ok(
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM api_keys WHERE {usable}"))
+                .bind(at)
+                .fetch_one(&mut **tx)
+                .await?,
+        )
     }
 
     /// Records use, unless another request already did since `stale_before`.
