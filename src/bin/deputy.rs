@@ -31,7 +31,8 @@ fn main() -> ExitCode {
     match runtime.block_on(deputy::cli::run(cli)) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
         Err(e) => {
-            eprintln!("deputy: {e:#}");
+            // The error may carry the broker's words: no terminal escapes.
+            eprintln!("deputy: {}", deputy::cli::visible(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

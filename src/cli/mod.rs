@@ -16,6 +16,9 @@ mod stack;
 mod token;
 mod verify;
 
+/// Text from the broker made safe to print on a terminal.
+pub use output::visible;
+
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};

@@ -32,9 +32,11 @@ impl Table {
         }
     }
 
+    /// A row of cells; what came from the broker is made [`visible`].
     pub fn row(&mut self, cells: Vec<String>) {
         debug_assert_eq!(cells.len(), self.header.len());
-        self.rows.push(cells);
+        self.rows
+            .push(cells.iter().map(|c| visible(c).into_owned()).collect());
     }
 
     /// Columns padded to their widest cell (the last one not padded).
@@ -104,6 +106,28 @@ pub fn one<T: Serialize>(
     Ok(())
 }
 
+/// `s` with every control character (C0, DEL, C1) written as an escape
+/// (`\u{1b}`), so text that came from the broker, and perhaps from an
+/// outsider before that, cannot move the cursor, rewrite earlier lines or
+/// set the terminal's title when printed. JSON output needs none of this:
+/// serde escapes control characters itself.
+pub fn visible(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
 /// `key=value,...` for labels; `-` when empty.
 pub fn labels(labels: &std::collections::BTreeMap<String, String>) -> String {
     if labels.is_empty() {
@@ -141,5 +165,22 @@ mod tests {
             t.render(),
             "ID         NAME\na-long-id  x\nb          Network"
         );
+    }
+
+    #[test]
+    fn terminal_escapes_print_as_text() {
+        // CSI (clear screen), OSC (window title), a bare C1 CSI, a newline
+        // that would fake a row, DEL.
+        let hostile = "key\u{1b}[2J\u{1b}]0;pwned\u{7}\u{9b}31m\nfake row\u{7f}";
+        let shown = visible(hostile);
+        assert!(!shown.chars().any(char::is_control), "{shown}");
+        assert_eq!(
+            shown,
+            "key\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{9b}31m\\u{a}fake row\\u{7f}"
+        );
+        assert!(matches!(visible("plain"), std::borrow::Cow::Borrowed(_)));
+        let mut t = Table::new(&["ID"]);
+        t.row(vec![hostile.into()]);
+        assert_eq!(t.render().lines().count(), 2, "one header, one row");
     }
 }

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use super::output::visible;
 use crate::api::{ProblemCode, StepOutcome, VerificationState, VerifyReport};
 use crate::client::{Client, ClientError};
 use crate::model::trust_policy::{Accepted, Actions};
@@ -16,11 +17,15 @@ fn print_steps(report: &VerifyReport) {
     for step in &report.steps {
         println!(
             "{:<40} {:<7} {} ({} attempt(s), {} ms)",
-            step.name, step.outcome, step.detail, step.attempts, step.millis
+            visible(&step.name),
+            step.outcome,
+            visible(&step.detail),
+            step.attempts,
+            step.millis
         );
     }
     for warning in &report.warnings {
-        eprintln!("deputy: warning: {warning}");
+        eprintln!("deputy: warning: {}", visible(warning));
     }
 }
 
