@@ -131,33 +131,13 @@ async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow:
         "bootstrap admin key".into(),
         expires_at,
     );
-    if let Some(dir) = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-    }
-    let mut file = {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .map_err(|e| {
-                anyhow::anyhow!(
-                    "cannot write the bootstrap admin key to {} ({e}); remove the stale file or set \
-                     --bootstrap-key-file",
-                    path.display()
-                )
-            })?
-    };
-    writeln!(file, "{}", minted.token)?;
-    file.sync_all()?;
+    write_key_file(path, &minted.token).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot write the bootstrap admin key to {} ({e}); remove the stale file or set \
+             --bootstrap-key-file",
+            path.display()
+        )
+    })?;
     let inserted = store
         .insert_bootstrap_key(
             &minted.stored,
@@ -186,6 +166,81 @@ async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow:
         "first start: created the bootstrap admin API key and wrote it to the file (mode 0600); \
          use it with `export DEPUTY_TOKEN_FILE=<file>`, create named keys with `deputy token \
          create`, then revoke this one"
+    );
+    Ok(())
+}
+
+/// Writes a new key to a new file only its owner can read (its directory,
+/// when created here, only its owner can enter); never over an existing
+/// file.
+fn write_key_file(path: &Path, token: &str) -> std::io::Result<()> {
+    if let Some(dir) = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    let mut file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)?
+    };
+    writeln!(file, "{token}")?;
+    file.sync_all()
+}
+
+/// `deputy recover-admin-key`: a new admin key minted straight into the
+/// store, for when no usable admin key is left (the last one expired, or
+/// was lost). Only whoever can open the store (its file, or its database
+/// credentials) can do this, which is already full control of the broker;
+/// audited as `key.recover`.
+pub async fn recover_admin_key(
+    store_url: &str,
+    path: &Path,
+    lifetime: Option<u64>,
+) -> anyhow::Result<()> {
+    let store = Store::open(store_url).await?;
+    let expires_at = lifetime.map(|s| {
+        crate::model::timestamp::format(
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(s as i64),
+        )
+    });
+    let minted = mint(
+        new_key_id(),
+        KeyRole::Admin,
+        None,
+        Vec::new(),
+        "recovery admin key (deputy recover-admin-key)".into(),
+        expires_at,
+    );
+    write_key_file(path, &minted.token).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot write the recovery key to {} ({e}): name a new file",
+            path.display()
+        )
+    })?;
+    let audit = super::api::audit_event(
+        None,
+        "key.recover",
+        &format!("key/{}", minted.stored.key.id),
+    );
+    if let Err(e) = store.insert_key(&minted.stored, &audit).await {
+        let _ = std::fs::remove_file(path);
+        anyhow::bail!("cannot store the recovery key: {e}");
+    }
+    eprintln!(
+        "deputy: minted admin key {} into the store and wrote it to {} (mode 0600); use it with \
+         `export DEPUTY_TOKEN_FILE={}`, create named admin keys, then revoke it",
+        minted.stored.key.id,
+        path.display(),
+        path.display()
     );
     Ok(())
 }

@@ -57,11 +57,36 @@ pub enum LogFormat {
     Json,
 }
 
+/// `deputy recover-admin-key`.
+#[derive(Debug, clap::Args)]
+pub struct RecoverArgs {
+    /// The broker's store, as `deputy serve --store` names it.
+    #[arg(
+        long = "store",
+        env = "DEPUTY_STORE",
+        value_name = "URL",
+        default_value = "sqlite://deputy-data/deputy.db"
+    )]
+    pub store_url: String,
+    /// A new file for the key (refused if it exists).
+    #[arg(long = "key-file", value_name = "FILE")]
+    pub key_file: std::path::PathBuf,
+    /// Let the key expire this many seconds from now.
+    #[arg(long = "expires-in", value_name = "SECONDS")]
+    pub expires_in: Option<u64>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the broker: the registry of stacks, AWS integrations, attachments
     /// and API keys, served over HTTP.
     Serve(ServeConfig),
+    /// Mint an admin key straight into the store, for when no usable admin
+    /// key is left (the last one expired or was lost). Run it where the
+    /// store is reachable with its own credentials (the SQLite file, or the
+    /// PostgreSQL URL); the key goes to a new file (mode 0600), never to
+    /// the terminal, and the minting is audited as `key.recover`.
+    RecoverAdminKey(RecoverArgs),
     /// List, show, create, update and delete stacks.
     #[command(subcommand)]
     Stack(stack::StackCommand),
@@ -267,6 +292,13 @@ unsafe fn take_secret_from_environment(name: &str) -> Option<String> {
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(config) => crate::broker::server::run(config).await.map(|()| 0),
+        Command::RecoverAdminKey(args) => crate::broker::server::recover_admin_key(
+            &args.store_url,
+            &args.key_file,
+            args.expires_in,
+        )
+        .await
+        .map(|()| 0),
         Command::Stack(cmd) => stack::run(cmd).await.map(|()| 0),
         Command::Integration(cmd) => integration::run(cmd).await.map(|()| 0),
         Command::Attachment(cmd) => attachment::run(cmd).await.map(|()| 0),

@@ -296,3 +296,59 @@ async fn every_object_has_list_show_create_update_delete_in_table_and_json() {
     let table = ok(&b, &["audit", "--limit", "2"]);
     assert_eq!(table.lines().count(), 3, "a header and two events: {table}");
 }
+
+/// With no usable admin key left, whoever holds the store mints one
+/// (#32): into a new 0600 file, audited, usable at once by the running
+/// broker; never over an existing file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recover_admin_key_from_the_store() {
+    use std::os::unix::fs::PermissionsExt;
+    let b = TestBroker::start(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("recovery.key");
+    let store = format!("sqlite://{}/deputy.db", b.data_dir().display());
+    let recover = || {
+        Command::new(env!("CARGO_BIN_EXE_deputy"))
+            .args(["recover-admin-key", "--store", &store, "--key-file"])
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let out = recover();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty(), "the key goes to the file only");
+    let token = std::fs::read_to_string(&file).unwrap().trim().to_string();
+    assert!(token.starts_with("dpk_"));
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let recovered = b.client(&token);
+    let keys = recovered.keys().await.unwrap();
+    assert!(
+        keys.iter()
+            .any(|k| token.starts_with(&format!("dpk_{}_", k.id))
+                && k.role == deputy::api::KeyRole::Admin),
+        "{keys:?}"
+    );
+    let audited = recovered
+        .audit(&deputy::api::AuditFilter {
+            action: Some("key.recover".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 1, "{audited:?}");
+    let again = recover();
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("name a new file"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), token);
+}
