@@ -118,19 +118,7 @@ async fn discover_principal(sts: &crate::sts::Sts) -> anyhow::Result<crate::mode
 /// database, one wins (a database guard) and the others remove the file
 /// they wrote and go on.
 async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow::Result<()> {
-    let expires_at = lifetime.map(|s| {
-        crate::model::timestamp::format(
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(s as i64),
-        )
-    });
-    let minted = mint(
-        new_key_id(),
-        KeyRole::Admin,
-        None,
-        Vec::new(),
-        "bootstrap admin key".into(),
-        expires_at,
-    );
+    let minted = admin_key("bootstrap admin key", lifetime);
     write_key_file(path, &minted.token).map_err(|e| {
         anyhow::anyhow!(
             "cannot write the bootstrap admin key to {} ({e}); remove the stale file or set \
@@ -170,6 +158,23 @@ async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow:
     Ok(())
 }
 
+/// A new admin key, expiring `lifetime` seconds from now when given.
+fn admin_key(description: &str, lifetime: Option<u64>) -> crate::broker::auth::Minted {
+    let expires_at = lifetime.map(|s| {
+        crate::model::timestamp::format(
+            time::OffsetDateTime::now_utc() + time::Duration::seconds(s as i64),
+        )
+    });
+    mint(
+        new_key_id(),
+        KeyRole::Admin,
+        None,
+        Vec::new(),
+        description.into(),
+        expires_at,
+    )
+}
+
 /// Writes a new key to a new file only its owner can read (its directory,
 /// when created here, only its owner can enter); never over an existing
 /// file.
@@ -207,19 +212,7 @@ pub async fn recover_admin_key(
     lifetime: Option<u64>,
 ) -> anyhow::Result<()> {
     let store = Store::open(store_url).await?;
-    let expires_at = lifetime.map(|s| {
-        crate::model::timestamp::format(
-            time::OffsetDateTime::now_utc() + time::Duration::seconds(s as i64),
-        )
-    });
-    let minted = mint(
-        new_key_id(),
-        KeyRole::Admin,
-        None,
-        Vec::new(),
-        "recovery admin key (deputy recover-admin-key)".into(),
-        expires_at,
-    );
+    let minted = admin_key("recovery admin key (deputy recover-admin-key)", lifetime);
     write_key_file(path, &minted.token).map_err(|e| {
         anyhow::anyhow!(
             "cannot write the recovery key to {} ({e}): name a new file",
