@@ -5,8 +5,11 @@
 //!
 //! Dependencies point one way: the provider and the CLI use the client,
 //! the client uses `api` and `model`, and nothing outside `broker` imports
-//! `broker`'s internals (the CLI only starts it: `deputy serve`). A test,
-//! `tests/layering.rs`, fails when a file breaks the rule. One crate rather
+//! `broker`'s internals (the CLI only starts it: `deputy serve`). Inside
+//! the broker, floors run one way too: store → state → auth → service →
+//! http | console → app → server. A test, `tests/layering.rs`, reads every
+//! file's paths (resolved, `super::` included) and fails when a file
+//! breaks a rule or files import each other in a circle. One crate rather
 //! than a workspace: the three faces share nearly all their dependencies,
 //! the linker already drops what a binary does not use, and one crate
 //! builds once on a 2-core machine instead of once per member; the test
@@ -18,6 +21,9 @@
 //!       │             └──────────── sts ── model
 //!       └─ broker ───────── api, sts, model
 //! tfplugin: the plugin protocol, knows nothing of deputy (provider uses it)
+//!
+//! broker: server ─ app ─┬─ http ────┬─ service ─ auth ─ state ─ store
+//!                       └─ console ─┘
 //! ```
 //!
 //! - [`model`]: the domain rules, pure, no I/O: ids, ARNs, External IDs,
@@ -32,17 +38,23 @@
 //!   goes here; the OpenAPI document is generated from these types.
 //! - [`client`]: the typed HTTP client of the broker, for the provider and
 //!   the CLI: it follows list pages and refuses plain HTTP to another host.
-//! - [`broker`]: `deputy serve`. A new route is a handler in
-//!   `broker/api/<group>.rs` with a `#[utoipa::path]` attribute, listed in
-//!   that file's `routes()` and in `broker/api/openapi.rs`; its storage in
-//!   `broker/store/<table>.rs`; a schema change is a new numbered file in
-//!   `migrations/`. OIDC ID tokens are validated in `broker/oidc.rs`,
-//!   credential requests limited per caller in `broker/rate_limit.rs`;
-//!   HTTPS and certificate reloads live in `broker/tls.rs`, `/metrics` in
-//!   `broker/metrics.rs`, list paging in `broker/api/page.rs` (with keyset
-//!   queries through `store::Page`). The web console is `broker/console/`:
-//!   one file per page family, templates in `templates/console/`, and it
-//!   calls the API's handlers, so a rule is never checked twice.
+//! - [`broker`]: `deputy serve`. A new operation is a function in
+//!   `broker/service/<object>.rs` (taking the caller, validating through
+//!   `model`, writing with its audit event in one transaction); its route
+//!   is a thin handler in `broker/http/<group>.rs` with a
+//!   `#[utoipa::path]` attribute, added once to the list in
+//!   `broker/http/mod.rs` (which makes both the router and the OpenAPI
+//!   document); its storage is in `broker/store/<table>.rs`; a schema
+//!   change is a new numbered file in `migrations/`. The web console is
+//!   `broker/console/`: one file per page family, templates in
+//!   `templates/console/`, calling the same `service` functions as the API,
+//!   so a rule is never checked twice. Verification's states and the
+//!   background re-verification are in `broker/service/verification.rs`;
+//!   OIDC ID tokens are validated in `broker/oidc.rs`, credential requests
+//!   limited per caller in `broker/rate_limit.rs`; HTTPS and certificate
+//!   reloads live in `broker/tls.rs`, `/metrics` in `broker/metrics.rs`,
+//!   list paging in `broker/service/page.rs` (with keyset queries through
+//!   `store::Page`).
 //! - [`sts`]: the AWS side (the broker's identity, running verification's
 //!   probes, the canary principal, vending); the only module that touches
 //!   the AWS SDK.

@@ -1,6 +1,6 @@
 //! Every type that crosses the broker's HTTP API, in one place: requests,
 //! responses, query parameters, problem details, verification reports and
-//! credentials. The broker (`broker::api`), its client (`client`), the
+//! credentials. The broker (`broker::http`), its client (`client`), the
 //! Terraform provider and the CLI all compile against these definitions,
 //! and the OpenAPI document is generated from them (`broker::openapi`), so
 //! the two ends of the wire and its description cannot drift apart.

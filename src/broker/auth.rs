@@ -14,9 +14,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-use super::api::AppState;
 use super::error::ApiError;
 use super::oidc::VerifiedToken;
+use super::state::{AppState, Peer};
 use super::store::StoredKey;
 use crate::api::{ApiKey, AuditEvent, KeyRole};
 use crate::model::timestamp::{self, now};
@@ -200,7 +200,7 @@ pub(crate) async fn trace_failure(
     e: ApiError,
 ) -> ApiError {
     let source = request
-        .get::<axum::extract::ConnectInfo<super::server::Peer>>()
+        .get::<axum::extract::ConnectInfo<Peer>>()
         .map(|c| c.0.0.to_string())
         .unwrap_or_else(|| "unknown".into());
     if !matches!(e, ApiError::Unauthenticated(_)) {

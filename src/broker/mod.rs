@@ -2,34 +2,40 @@
 //! integrations, attachments, API keys, audit) and answers the provider and
 //! the CLI over HTTP.
 //!
-//! - [`config`]: flags and environment;
-//! - [`store`]: SQLite or PostgreSQL behind one set of portable SQL;
-//! - [`auth`]: API keys and the caller extractors;
-//! - [`oidc`]: OIDC ID tokens as runner identities (discovery, keys,
-//!   validation);
-//! - [`rate_limit`]: the per-caller budget for credential requests;
-//! - [`metrics`]: what `/metrics` reports;
-//! - [`api`]: routes, one file per group;
-//! - [`console`]: the web console at `/`, on the API's handlers;
-//! - [`error`]: the one error type and its problem-details answers;
-//! - [`live`]: verifications running on this replica, as the console
-//!   shows them;
-//! - [`verification`]: when roles are verified, what is recorded, and how
-//!   a change waits for its verification;
-//! - [`server`]: start-up (bootstrap key, listener, graceful shutdown);
-//! - [`tls`]: the broker's certificate (reloaded on SIGHUP) and TLS
-//!   listener.
+//! Its floors, each using only those below it (a test in
+//! `tests/layering.rs` holds them to it):
+//!
+//! 1. [`config`], [`error`], [`live`], [`metrics`], [`rate_limit`],
+//!    [`tls`], [`request_id`], [`extract`]: settings, the one error type
+//!    and its problem-details answers, counters, the per-caller budget,
+//!    the certificate, request ids and request extractors;
+//! 2. [`store`]: SQLite or PostgreSQL behind one set of portable SQL;
+//!    [`oidc`]: OIDC ID tokens as runner identities;
+//! 3. [`state`]: what every request and background task shares;
+//! 4. [`auth`]: API keys and who is calling;
+//! 5. [`service`]: the operations, each auditing its change in the same
+//!    transaction, and verification;
+//! 6. [`http`] (the API under `/v1`, routes and OpenAPI document from one
+//!    list) and [`console`] (the web console at `/`), side by side, both
+//!    on `service`;
+//! 7. [`app`]: the two composed, with the middleware every request goes
+//!    through;
+//! 8. [`server`]: start-up (bootstrap key, listener, graceful shutdown).
 
-pub mod api;
+pub mod app;
 pub mod auth;
 pub mod config;
 pub mod console;
 pub mod error;
+pub mod extract;
+pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod oidc;
 pub mod rate_limit;
+pub mod request_id;
 pub mod server;
+pub mod service;
+pub mod state;
 pub mod store;
 pub mod tls;
-pub mod verification;

@@ -11,9 +11,10 @@ use axum::extract::connect_info::Connected;
 use axum::serve::{IncomingStream, Listener};
 use tokio::net::TcpListener;
 
-use super::api::{AppState, Settings, router};
+use super::app::router;
 use super::auth::{mint, new_key_id};
 use super::config::ServeConfig;
+use super::state::{AppState, Peer, Settings};
 use super::store::Store;
 use crate::api::KeyRole;
 
@@ -129,7 +130,11 @@ async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow:
     let inserted = store
         .insert_bootstrap_key(
             &minted.stored,
-            &super::api::audit_event(None, "key.create", &format!("key/{}", minted.stored.key.id)),
+            &crate::api::AuditEvent::new(
+                None,
+                "key.create",
+                &format!("key/{}", minted.stored.key.id),
+            ),
         )
         .await;
     match inserted {
@@ -219,7 +224,7 @@ pub async fn recover_admin_key(
             path.display()
         )
     })?;
-    let audit = super::api::audit_event(
+    let audit = crate::api::AuditEvent::new(
         None,
         "key.recover",
         &format!("key/{}", minted.stored.key.id),
@@ -238,25 +243,6 @@ pub async fn recover_admin_key(
     Ok(())
 }
 
-/// The address a request came from, as handlers see it (failed
-/// authentications name it), over plain TCP or TLS alike.
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub SocketAddr);
-
-// One impl per listener: a blanket one over every listener would overlap
-// axum's own for `TapIo`.
-impl Connected<IncomingStream<'_, TcpListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, TcpListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
-impl Connected<IncomingStream<'_, super::tls::TlsListener>> for Peer {
-    fn connect_info(stream: IncomingStream<'_, super::tls::TlsListener>) -> Self {
-        Peer(*stream.remote_addr())
-    }
-}
-
 /// Serves until `shutdown` completes, then finishes in-flight requests.
 /// The background work (interrupted changes, periodic re-verification)
 /// runs alongside and stops with it.
@@ -271,7 +257,7 @@ where
 {
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let interval = state.settings.reverify_interval;
-    let background = tokio::spawn(super::verification::background(
+    let background = tokio::spawn(super::service::verification::background(
         state.clone(),
         interval,
         async move {

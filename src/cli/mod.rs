@@ -4,6 +4,7 @@
 mod attachment;
 mod audit;
 mod credential_server;
+mod exec;
 mod healthcheck;
 mod id_token;
 mod integration;
@@ -114,7 +115,7 @@ pub enum Command {
         #[command(flatten)]
         run: run_credentials::RunArgs,
         #[command(flatten)]
-        exec: run_credentials::ExecArgs,
+        exec: exec::ExecArgs,
         /// The command and its arguments, after `--`.
         #[arg(last = true, required = true)]
         command: Vec<String>,
@@ -305,7 +306,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Key(cmd) => token::run(cmd).await.map(|()| 0),
         Command::Audit(args) => audit::run(args).await.map(|()| 0),
         Command::RunnerTrust(cmd) => runner_trust::run(cmd).await.map(|()| 0),
-        Command::Exec { run, exec, command } => run_credentials::exec(run, exec, command).await,
+        Command::Exec { run, exec, command } => exec::run(run, exec, command).await,
         Command::Verify {
             broker,
             integration,
@@ -332,7 +333,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             .map(|()| 0),
         Command::Healthcheck(args) => healthcheck::run(args).await,
         Command::Openapi => {
-            print!("{}", crate::broker::api::openapi::document());
+            print!("{}", crate::broker::http::document());
             Ok(0)
         }
         Command::CredentialProcess { run } => {

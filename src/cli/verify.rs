@@ -120,10 +120,7 @@ pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
         .await?
         .into_iter()
         .map(|a| {
-            let phases = Phase::ALL
-                .into_iter()
-                .filter(|p| if *p == Phase::Read { a.read } else { a.write })
-                .collect();
+            let phases = Phase::from_flags(a.read, a.write);
             (a.stack_id, phases)
         })
         .collect();

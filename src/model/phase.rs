@@ -19,6 +19,18 @@ pub enum Phase {
 impl Phase {
     pub const ALL: [Phase; 2] = [Phase::Read, Phase::Write];
 
+    /// The phases an attachment's (or a request's) `read` and `write`
+    /// flags turn on, in `ALL`'s order.
+    pub fn from_flags(read: bool, write: bool) -> Vec<Phase> {
+        Phase::ALL
+            .into_iter()
+            .filter(|p| match p {
+                Phase::Read => read,
+                Phase::Write => write,
+            })
+            .collect()
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Read => "read",

@@ -2,7 +2,7 @@
 //! would use, the definition of a safe role, the probes derived from that
 //! definition, and how to read their answers. The STS calls themselves are
 //! in `sts::verify`; the states and when each runs are in
-//! `broker::verification`.
+//! `broker::service::verification`.
 //!
 //! # The rule
 //!
@@ -309,6 +309,9 @@ pub struct Plan {
 /// nobody holds unguessable and unique to this verification. The broker
 /// and a worker (`deputy verify --as-worker`) derive the same plan, each
 /// running it with its own identity.
+/// Stacks and the phases to confirm for each.
+pub type Targets = Vec<(StackId, Vec<Phase>)>;
+
 pub fn plan(subject: &Subject<'_>, targets: &[(StackId, Vec<Phase>)], nonce: &str) -> Plan {
     let nonce: String = nonce
         .chars()
@@ -782,9 +785,7 @@ mod tests {
             };
             let targets: Vec<(StackId, Vec<Phase>)> = read.iter().zip(&write).enumerate()
                 .map(|(i, (r, w))| {
-                    let phases = Phase::ALL.into_iter()
-                        .filter(|p| if *p == Phase::Read { *r } else { *w })
-                        .collect();
+                    let phases = Phase::from_flags(*r, *w);
                     (format!("s{i}").parse().unwrap(), phases)
                 })
                 .collect();

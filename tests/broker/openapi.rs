@@ -1,12 +1,12 @@
-//! The OpenAPI document is generated from the code (`deputy openapi`); the
-//! checked-in copy (`docs/openapi.json`) must be that document, and it must
-//! describe exactly the routes the broker serves.
+//! The OpenAPI document is generated from the code (`deputy openapi`), from
+//! the same list of routes the router is built from; the checked-in copy
+//! (`docs/openapi.json`) must be that document.
 
 use std::collections::BTreeSet;
 
 #[test]
 fn checked_in_document_is_the_generated_one() {
-    let generated = deputy::broker::api::openapi::document();
+    let generated = deputy::broker::http::document();
     let checked_in =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/openapi.json"))
             .expect("docs/openapi.json exists");
@@ -18,9 +18,9 @@ fn checked_in_document_is_the_generated_one() {
 }
 
 #[test]
-fn document_and_routes_agree() {
+fn every_operation_has_responses_and_a_tag() {
     let doc: serde_json::Value =
-        serde_json::from_str(&deputy::broker::api::openapi::document()).expect("JSON");
+        serde_json::from_str(&deputy::broker::http::document()).expect("JSON");
     let mut documented = BTreeSet::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().unwrap() {
@@ -35,17 +35,9 @@ fn document_and_routes_agree() {
             );
         }
     }
-    let served: BTreeSet<(String, String)> = deputy::broker::api::routes()
-        .into_iter()
-        .map(|(path, method, _)| (path.to_string(), method.to_string()))
-        .collect();
-    let undocumented: Vec<_> = served.difference(&documented).collect();
-    let unserved: Vec<_> = documented.difference(&served).collect();
-    assert!(
-        undocumented.is_empty() && unserved.is_empty(),
-        "served but not documented: {undocumented:?}\ndocumented but not served: {unserved:?}\n\
-         add the handler to the paths of broker::api::openapi::ApiDoc"
-    );
+    // The router is built from the same list (`broker::http::api`), and
+    // the authorization test sends a request to each of these.
+    assert!(documented.len() >= 30, "the document looks truncated");
 }
 
 /// Request bodies the broker reads with `deny_unknown_fields` say so, so
@@ -53,7 +45,7 @@ fn document_and_routes_agree() {
 #[test]
 fn request_bodies_refuse_unknown_fields() {
     let doc: serde_json::Value =
-        serde_json::from_str(&deputy::broker::api::openapi::document()).expect("JSON");
+        serde_json::from_str(&deputy::broker::http::document()).expect("JSON");
     let schemas = &doc["components"]["schemas"];
     for name in [
         "StackInput",

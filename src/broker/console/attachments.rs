@@ -8,12 +8,14 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::form::{Failure, Fields, Posted};
+use super::form::{Failure, Fields};
 use super::integrations::attachments_refused;
-use super::session::Signed;
+use super::session::{Posted, Signed};
 use crate::api::{AttachmentInput, AttachmentUpdate};
-use crate::broker::api::{AppState, Json, Path, attachments};
 use crate::broker::error::ApiError;
+use crate::broker::extract::Path;
+use crate::broker::service::attachments;
+use crate::broker::state::AppState;
 
 /// The access radio buttons: `read`, `write` or `read-write`.
 fn access(fields: &Fields) -> Result<(bool, bool), ApiError> {
@@ -50,14 +52,14 @@ pub async fn attach(
     let signed = &posted.signed;
     let done = match access(&posted.fields) {
         Ok((read, write)) => attachments::create(
-            State(state.clone()),
+            &state,
             signed.admin(),
-            Path(id.clone()),
-            Json(AttachmentInput {
+            &id,
+            AttachmentInput {
                 stack_id: posted.fields.get("stack").to_string(),
                 read,
                 write,
-            }),
+            },
         )
         .await
         .map(|_| ()),
@@ -74,10 +76,11 @@ pub async fn update(
     let signed = &posted.signed;
     let done = match access(&posted.fields) {
         Ok((read, write)) => attachments::update(
-            State(state.clone()),
+            &state,
             signed.admin(),
-            Path((id.clone(), stack)),
-            Json(AttachmentUpdate { read, write }),
+            &id,
+            &stack,
+            AttachmentUpdate { read, write },
         )
         .await
         .map(|_| ()),
@@ -92,12 +95,6 @@ pub async fn detach(
     posted: Posted,
 ) -> Result<Response, Failure> {
     let signed = &posted.signed;
-    let done = attachments::remove(
-        State(state.clone()),
-        signed.admin(),
-        Path((id.clone(), stack)),
-    )
-    .await
-    .map(|_| ());
+    let done = attachments::remove(&state, signed.admin(), &id, &stack).await;
     settle(&state, signed, &id, done).await
 }

@@ -10,7 +10,8 @@ use super::form::Failure;
 use super::session::Signed;
 use super::view::{Listed, Nav, render, when};
 use crate::api::AuditFilter;
-use crate::broker::api::{AppState, Query, audit};
+use crate::broker::service::audit;
+use crate::broker::state::AppState;
 
 struct Row {
     at: String,
@@ -100,7 +101,7 @@ pub async fn list(
         cursor,
         ..AuditFilter::default()
     };
-    let listed = Listed::of(audit::list(State(state), signed.admin(), Query(filter)).await)?;
+    let listed = Listed::of(audit::list(&state, &filter).await)?;
     let status = listed.status();
     let rows = listed
         .items
@@ -131,7 +132,7 @@ pub async fn list(
     Ok(render(
         status,
         &AuditPage {
-            nav: Nav::new(&signed, "audit"),
+            nav: signed.nav("audit"),
             rows,
             f,
             error: listed.error,

@@ -1,6 +1,6 @@
-//! Whole lists from the API's pages: a console page that shows all of
+//! Whole lists from the services' pages: a console page that shows all of
 //! something (an integration's attachments, the stacks to attach, the
-//! keys) follows the cursors the API hands out.
+//! keys) follows the cursors a list hands out.
 
 use std::future::Future;
 
@@ -11,12 +11,12 @@ use crate::broker::error::ApiResult;
 pub async fn every<T, F, Fut>(mut page: F) -> ApiResult<Vec<T>>
 where
     F: FnMut(PageQuery) -> Fut,
-    Fut: Future<Output = ApiResult<axum::Json<List<T>>>>,
+    Fut: Future<Output = ApiResult<List<T>>>,
 {
     let mut all = Vec::new();
     let mut cursor = None;
     loop {
-        let axum::Json(list) = page(PageQuery {
+        let list = page(PageQuery {
             limit: Some(1000),
             cursor,
         })

@@ -1,21 +1,16 @@
-//! Posted forms and what goes wrong in the console.
+//! Posted forms' fields and what goes wrong in the console.
 //!
-//! Every form carries the session's CSRF token: [`Posted`] refuses a post
-//! without it before any handler runs. Values are kept exactly as typed
+//! Every form carries the session's CSRF token: `session::Posted` refuses
+//! a post without it before any handler runs. Values are kept exactly as typed
 //! (the API's rules decide, and refuse surrounding spaces rather than trim
 //! them), except that an empty optional field is "not given".
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::session::Signed;
 use super::view::render;
-use crate::broker::api::AppState;
-use crate::broker::auth;
 use crate::broker::error::ApiError;
 
 /// A form's fields in the order posted; repeated names are lists.
@@ -73,32 +68,6 @@ impl Fields {
                     })
             })
             .collect()
-    }
-}
-
-/// A form posted by a signed-in operator, its CSRF token checked.
-pub struct Posted {
-    pub signed: Signed,
-    pub fields: Fields,
-}
-
-/// Forms are small; anything bigger is not one of ours.
-const MAX_FORM_BYTES: usize = 256 * 1024;
-
-impl FromRequest<Arc<AppState>> for Posted {
-    type Rejection = Failure;
-
-    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, Failure> {
-        let (mut parts, body) = request.into_parts();
-        let signed = Signed::from_request_parts(&mut parts, state).await?;
-        let body = axum::body::to_bytes(body, MAX_FORM_BYTES)
-            .await
-            .map_err(|_| Failure::Api(ApiError::Malformed("the form is too large".into())))?;
-        let fields = Fields::parse(&body);
-        if !auth::same(fields.get("csrf"), &signed.csrf) {
-            return Err(Failure::Csrf);
-        }
-        Ok(Posted { signed, fields })
     }
 }
 

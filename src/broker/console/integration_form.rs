@@ -8,12 +8,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::form::{Errors, Failure, Fields, Posted};
-use super::session::Signed;
+use super::form::{Errors, Failure, Fields};
+use super::session::{Posted, Signed};
 use super::view::{Nav, pair_lines, render};
 use crate::api::{Integration, IntegrationInput};
-use crate::broker::api::{AppState, Json, Path, integrations};
 use crate::broker::error::ApiError;
+use crate::broker::extract::Path;
+use crate::broker::service::integrations;
+use crate::broker::state::AppState;
 
 /// The form's values, as typed.
 #[derive(Default)]
@@ -134,7 +136,7 @@ fn form_page(
     render(
         status,
         &FormPage {
-            nav: Nav::new(signed, "integrations"),
+            nav: signed.nav("integrations"),
             action,
             editing,
             v,
@@ -159,11 +161,11 @@ pub async fn new(signed: Signed) -> Response {
 pub async fn create(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
     let Posted { signed, fields } = posted;
     let created = match input(&fields) {
-        Ok(i) => integrations::create(State(state), signed.admin(), Json(i)).await,
+        Ok(i) => integrations::create(&state, signed.admin(), i).await,
         Err(e) => Err(e),
     };
     match created {
-        Ok((_, axum::Json(i))) => Redirect::to(&format!("/integrations/{}", i.id)).into_response(),
+        Ok(i) => Redirect::to(&format!("/integrations/{}", i.id)).into_response(),
         Err(e) => refused(&signed, None, &fields, e),
     }
 }
@@ -173,9 +175,7 @@ pub async fn edit(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let i = integrations::read(State(state), signed.admin(), Path(id.clone()))
-        .await?
-        .0;
+    let i = integrations::read(&state, &id).await?;
     Ok(form_page(
         &signed,
         Some(id),
@@ -192,9 +192,7 @@ pub async fn update(
 ) -> Response {
     let Posted { signed, fields } = posted;
     let replaced = match input(&fields) {
-        Ok(i) => {
-            integrations::replace(State(state), signed.admin(), Path(id.clone()), Json(i)).await
-        }
+        Ok(i) => integrations::replace(&state, signed.admin(), &id, i).await,
         Err(e) => Err(e),
     };
     match replaced {
@@ -208,6 +206,6 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    integrations::remove(State(state), posted.signed.admin(), Path(id)).await?;
+    integrations::remove(&state, posted.signed.admin(), &id).await?;
     Ok(Redirect::to("/integrations").into_response())
 }

@@ -10,18 +10,17 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::every::every;
-use super::form::{Failure, Posted};
-use super::session::Signed;
+use super::form::Failure;
+use super::session::{Posted, Signed};
 use super::view::{Listed, Nav, badge, render, when, when_or_never};
 use crate::api::{
-    Attachment, Integration, ProblemCode, StepOutcome, TrustPolicy, VerifyQuery, VerifyReport,
-};
-use crate::broker::api::{
-    AppState, Path, Query, attachments, integrations, role_template, stacks, trust, verify,
+    Attachment, Integration, IntegrationFilter, ProblemCode, RoleTemplateQuery, StepOutcome,
+    TrustPolicy, VerifyQuery, VerifyReport,
 };
 use crate::broker::error::ApiError;
-use crate::broker::verification;
-use crate::model::Phase;
+use crate::broker::extract::{Path, Query};
+use crate::broker::service::{attachments, integrations, stacks, trust_policies, verification};
+use crate::broker::state::AppState;
 use crate::model::role_template::Format;
 
 /// Integrations on one page of the list.
@@ -64,36 +63,30 @@ pub async fn list(
     signed: Signed,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Failure> {
-    // The filter form's fields, passed on as the API's query: an empty
+    // The filter form's fields, passed on as the list's filter: an empty
     // field is no filter.
-    let mut label = String::new();
-    let mut space = String::new();
-    // Built in a block: the serializer may not be held across an await.
-    let query = {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        query.append_pair("limit", &PAGE.to_string());
-        for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-            match &*k {
-                "label" if !v.is_empty() => {
-                    label = v.to_string();
-                    query.append_pair("label", &v);
-                }
-                "space" if !v.is_empty() => {
-                    space = v.to_string();
-                    query.append_pair("space", &v);
-                }
-                "cursor" if !v.is_empty() => {
-                    query.append_pair("cursor", &v);
-                }
-                _ => {}
-            }
-        }
-        query.finish()
+    let mut filter = IntegrationFilter {
+        limit: Some(PAGE),
+        ..IntegrationFilter::default()
     };
-    let listed =
-        integrations::list(State(state.clone()), signed.admin(), RawQuery(Some(query))).await;
+    let (mut label, mut space) = (String::new(), String::new());
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match &*k {
+            "label" if !v.is_empty() => {
+                label = v.to_string();
+                filter.label.push(label.clone());
+            }
+            "space" if !v.is_empty() => {
+                space = v.to_string();
+                filter.space = Some(space.clone());
+            }
+            "cursor" if !v.is_empty() => filter.cursor = Some(v.to_string()),
+            _ => {}
+        }
+    }
+    let listed = integrations::list(&state, &filter).await;
     let listed = Listed::of(listed)?;
-    let counts = state.store.attachment_counts().await?;
+    let counts = attachments::counts(&state).await?;
     let rows = listed
         .items
         .iter()
@@ -119,7 +112,7 @@ pub async fn list(
     Ok(render(
         listed.status(),
         &ListPage {
-            nav: Nav::new(&signed, "integrations"),
+            nav: signed.nav("integrations"),
             rows,
             label,
             space,
@@ -300,7 +293,7 @@ struct IntegrationPage {
 impl IntegrationPage {
     fn new(signed: &Signed, tab: &'static str, i: &Integration) -> IntegrationPage {
         IntegrationPage {
-            nav: Nav::new(signed, "integrations"),
+            nav: signed.nav("integrations"),
             tab,
             i: Shown::of(i),
             notice: String::new(),
@@ -314,33 +307,13 @@ impl IntegrationPage {
     }
 }
 
-async fn integration(
-    state: &Arc<AppState>,
-    signed: &Signed,
-    id: &str,
-) -> Result<Integration, Failure> {
-    Ok(
-        integrations::read(State(state.clone()), signed.admin(), Path(id.to_string()))
-            .await?
-            .0,
-    )
+async fn integration(state: &AppState, id: &str) -> Result<Integration, Failure> {
+    Ok(integrations::read(state, id).await?)
 }
 
 /// Every attachment of an integration.
-pub async fn all_attachments(
-    state: &Arc<AppState>,
-    signed: &Signed,
-    id: &str,
-) -> Result<Vec<Attachment>, Failure> {
-    Ok(every(|q| {
-        attachments::of_integration(
-            State(state.clone()),
-            signed.admin(),
-            Path(id.to_string()),
-            Query(q),
-        )
-    })
-    .await?)
+pub async fn all_attachments(state: &AppState, id: &str) -> Result<Vec<Attachment>, Failure> {
+    Ok(every(|q| async move { attachments::of_integration(state, id, &q).await }).await?)
 }
 
 #[derive(serde::Deserialize)]
@@ -370,7 +343,7 @@ pub async fn overview(
     Path(id): Path<String>,
     Query(q): Query<Notice>,
 ) -> Result<Response, Failure> {
-    let i = integration(&state, &signed, &id).await?;
+    let i = integration(&state, &id).await?;
     let mut page = IntegrationPage::new(&signed, "overview", &i);
     page.notice = notice(q.refused.as_deref());
     page.report = i.last_verification.as_ref().map(Report::of);
@@ -382,8 +355,8 @@ pub async fn attachments(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let i = integration(&state, &signed, &id).await?;
-    let attached = all_attachments(&state, &signed, &id).await?;
+    let i = integration(&state, &id).await?;
+    let attached = all_attachments(&state, &id).await?;
     let page = attachments_page(&state, &signed, &i, &attached, String::new()).await?;
     Ok(render(StatusCode::OK, &page))
 }
@@ -400,17 +373,13 @@ async fn attachments_page(
     let mut page = IntegrationPage::new(signed, "attachments", i);
     page.notice = notice;
     page.attachments = attached.iter().map(AttachmentRow::of).collect();
-    page.attachable = unattached(state, signed, attached).await?;
+    page.attachable = unattached(state, attached).await?;
     Ok(page)
 }
 
 /// Every stack not attached to the integration yet.
-async fn unattached(
-    state: &Arc<AppState>,
-    signed: &Signed,
-    attached: &[Attachment],
-) -> Result<Vec<String>, Failure> {
-    let stacks = every(|q| stacks::list(State(state.clone()), signed.admin(), Query(q))).await?;
+async fn unattached(state: &AppState, attached: &[Attachment]) -> Result<Vec<String>, Failure> {
+    let stacks = every(|q| async move { stacks::list(state, &q).await }).await?;
     Ok(stacks
         .iter()
         .map(|s| s.id.to_string())
@@ -425,8 +394,8 @@ pub async fn attachments_refused(
     id: &str,
     e: ApiError,
 ) -> Result<Response, Failure> {
-    let i = integration(state, signed, id).await?;
-    let attached = all_attachments(state, signed, id).await?;
+    let i = integration(state, id).await?;
+    let attached = all_attachments(state, id).await?;
     let status = e.status();
     let mut reason = e.problem().detail;
     if let ApiError::Conflict {
@@ -449,23 +418,22 @@ pub async fn trust_policy(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Failure> {
-    let i = integration(&state, &signed, &id).await?;
-    let attached = all_attachments(&state, &signed, &id).await?;
-    let mut stacks = verification::attached(&state, &id).await?;
-    let mut previewed = Vec::new();
-    for (key, value) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        if key == "stack" {
-            let stack = trust::existing_stack(&state, &value).await?;
-            if !stacks.iter().any(|(s, _)| *s == stack) {
-                previewed.push(stack.to_string());
-                stacks.push((stack, Phase::ALL.to_vec()));
-            }
-        }
-    }
-    let policy = trust::trust_policy_for(&state, &i, &stacks)?;
+    let i = integration(&state, &id).await?;
+    let attached = all_attachments(&state, &id).await?;
+    let wanted: Vec<String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .filter(|(key, _)| key == "stack")
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    let stacks = trust_policies::with_extra_stacks(&state, &i, &wanted).await?;
+    let previewed: Vec<String> = stacks
+        .iter()
+        .map(|(s, _)| s.to_string())
+        .filter(|s| !attached.iter().any(|a| a.stack_id.as_str() == s))
+        .collect();
+    let policy = trust_policies::trust_policy_for(&state, &i, &stacks)?;
     let mut page = IntegrationPage::new(&signed, "trust-policy", &i);
     page.attachments = attached.iter().map(AttachmentRow::of).collect();
-    page.attachable = unattached(&state, &signed, &attached).await?;
+    page.attachable = unattached(&state, &attached).await?;
     page.previewed = previewed;
     page.policy = Some(Policy::of(&policy));
     page.formats = vec![
@@ -485,13 +453,7 @@ pub async fn verify(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let ran = verify::verify(
-        State(state.clone()),
-        posted.signed.admin(),
-        Path(id.clone()),
-        Query(VerifyQuery::default()),
-    )
-    .await;
+    let ran = verification::run(&state, posted.signed.admin(), &id, &VerifyQuery::default()).await;
     let to = format!("/integrations/{id}");
     match ran {
         // Passed or failed, the report is recorded with the integration.
@@ -533,21 +495,15 @@ pub struct TemplateQuery {
 /// The role template (#9's CloudFormation, Terraform or JSON) as a file.
 pub async fn role_template(
     State(state): State<Arc<AppState>>,
-    signed: Signed,
+    _signed: Signed,
     Path(id): Path<String>,
     Query(q): Query<TemplateQuery>,
 ) -> Result<Response, Failure> {
-    let query = url::form_urlencoded::Serializer::new(String::new())
-        .append_pair("format", &q.format)
-        .finish();
-    let document = role_template::role_template(
-        State(state.clone()),
-        signed.admin(),
-        Path(id),
-        RawQuery(Some(query)),
-    )
-    .await?
-    .0;
+    let query = RoleTemplateQuery {
+        format: Some(q.format),
+        ..RoleTemplateQuery::default()
+    };
+    let document = trust_policies::role_template(&state, &id, query).await?;
     let disposition = format!(
         "attachment; filename=\"{}\"",
         document.file_name.replace(['"', '\\'], "_")

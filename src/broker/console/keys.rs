@@ -8,12 +8,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::every::every;
-use super::form::{Errors, Failure, Fields, Posted};
-use super::session::Signed;
+use super::form::{Errors, Failure, Fields};
+use super::session::{Posted, Signed};
 use super::view::{Nav, render, when, when_or_never};
 use crate::api::{ApiKeyInput, KeyRole};
-use crate::broker::api::{AppState, Json, Path, Query, keys};
 use crate::broker::error::ApiError;
+use crate::broker::extract::Path;
+use crate::broker::service::keys;
+use crate::broker::state::AppState;
 use crate::model::Phase;
 
 struct KeyRow {
@@ -61,7 +63,7 @@ async fn page(
     errors: Errors,
     created: Option<(String, String)>,
 ) -> Result<KeysPage, Failure> {
-    let keys = every(|q| keys::list(State(state.clone()), signed.admin(), Query(q))).await?;
+    let keys = every(|q| async move { keys::list(state, &q).await }).await?;
     let mut rows: Vec<KeyRow> = keys
         .iter()
         .map(|k| KeyRow {
@@ -85,7 +87,7 @@ async fn page(
     // Newest first: the key just made is at the top.
     rows.reverse();
     Ok(KeysPage {
-        nav: Nav::new(signed, "keys"),
+        nav: signed.nav("keys"),
         keys: rows,
         v,
         errors,
@@ -144,7 +146,7 @@ pub async fn create(
 ) -> Result<Response, Failure> {
     let Posted { signed, fields } = posted;
     let made = match input(&fields) {
-        Ok(i) => keys::create(State(state.clone()), signed.admin(), Json(i)).await,
+        Ok(i) => keys::create(&state, signed.admin(), i).await,
         Err(e) => Err(e),
     };
     let defaults = Values {
@@ -153,7 +155,7 @@ pub async fn create(
         ..Values::default()
     };
     match made {
-        Ok((_, axum::Json(created))) => {
+        Ok(created) => {
             let p = page(
                 &state,
                 &signed,
@@ -185,6 +187,6 @@ pub async fn revoke(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let _revoked = keys::revoke(State(state), posted.signed.admin(), Path(id)).await?;
+    let _revoked = keys::revoke(&state, posted.signed.admin(), &id).await?;
     Ok(Redirect::to("/keys").into_response())
 }

@@ -39,7 +39,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 
-use super::api::AppState;
+use super::state::AppState;
 
 /// The console's routes. They live outside `/v1`, and outside the API's
 /// route list (and so its OpenAPI document): they answer HTML to browsers.

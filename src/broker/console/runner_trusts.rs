@@ -9,13 +9,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::every::every;
-use super::form::{Errors, Failure, Fields, Posted};
+use super::form::{Errors, Failure, Fields};
 use super::keys::phases;
-use super::session::Signed;
+use super::session::{Posted, Signed};
 use super::view::{Nav, pair_lines, render, when};
 use crate::api::RunnerTrustInput;
-use crate::broker::api::{AppState, Json, Path, Query, runner_trusts};
 use crate::broker::error::ApiError;
+use crate::broker::extract::Path;
+use crate::broker::service::runner_trusts;
+use crate::broker::state::AppState;
 use crate::model::Phase;
 
 struct Row {
@@ -72,8 +74,7 @@ async fn page(
     v: Values,
     errors: Errors,
 ) -> Result<TrustsPage, Failure> {
-    let trusts =
-        every(|q| runner_trusts::list(State(state.clone()), signed.admin(), Query(q))).await?;
+    let trusts = every(|q| async move { runner_trusts::list(state, &q).await }).await?;
     let rows = trusts
         .iter()
         .map(|t| Row {
@@ -89,7 +90,7 @@ async fn page(
         })
         .collect();
     Ok(TrustsPage {
-        nav: Nav::new(signed, "keys"),
+        nav: signed.nav("keys"),
         rows,
         v,
         errors,
@@ -122,7 +123,7 @@ pub async fn create(
 ) -> Result<Response, Failure> {
     let Posted { signed, fields } = posted;
     let made = match input(&fields) {
-        Ok(i) => runner_trusts::create(State(state.clone()), signed.admin(), Json(i))
+        Ok(i) => runner_trusts::create(&state, signed.admin(), i)
             .await
             .map(|_| ()),
         Err(e) => Err(e),
@@ -152,6 +153,6 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    runner_trusts::remove(State(state), posted.signed.admin(), Path(id)).await?;
+    runner_trusts::remove(&state, posted.signed.admin(), &id).await?;
     Ok(Redirect::to("/runner-trusts").into_response())
 }

@@ -7,39 +7,71 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::form::{Failure, Fields, Posted};
-use super::view::render;
-use crate::api::KeyRole;
-use crate::broker::api::{AppState, audit_event};
-use crate::broker::auth::{self, Admin, Caller};
+use super::form::{Failure, Fields};
+use super::view::{Nav, render};
+use crate::broker::auth::{self, Caller};
 use crate::broker::error::ApiError;
-use crate::model::timestamp::{self, now};
+use crate::broker::service::sessions::{self, Session};
+use crate::broker::state::AppState;
 
 /// The session cookie.
 const COOKIE: &str = "deputy_session";
 /// The sign-in form's own CSRF token (double-submitted: cookie and field),
 /// since there is no session yet to tie it to.
 const SIGN_IN_COOKIE: &str = "deputy_sign_in";
-/// A session lasts a working day, or until its key expires if sooner.
-const LIFETIME: time::Duration = time::Duration::hours(8);
 
 /// A signed-in operator: the admin key's caller and the token forms must
 /// carry.
 pub struct Signed {
-    pub admin: Caller,
+    session: Session,
     pub csrf: String,
-    id_hash: String,
 }
 
 impl Signed {
-    /// The API's extractor value, for calling the API's handlers.
-    pub fn admin(&self) -> Admin {
-        Admin(self.admin.clone())
+    /// The admin key the operator signed in with: the caller of every
+    /// change made from the console.
+    pub fn admin(&self) -> &Caller {
+        &self.session.admin
+    }
+
+    /// The navigation bar of a page in `section`, with the sign-out form.
+    pub fn nav(&self, section: &'static str) -> Nav {
+        Nav {
+            section,
+            key_id: self.admin().key_id().to_string(),
+            csrf: self.csrf.clone(),
+        }
+    }
+}
+
+/// A form posted by a signed-in operator, its CSRF token checked.
+pub struct Posted {
+    pub signed: Signed,
+    pub fields: Fields,
+}
+
+/// Forms are small; anything bigger is not one of ours.
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+impl FromRequest<Arc<AppState>> for Posted {
+    type Rejection = Failure;
+
+    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, Failure> {
+        let (mut parts, body) = request.into_parts();
+        let signed = Signed::from_request_parts(&mut parts, state).await?;
+        let body = axum::body::to_bytes(body, MAX_FORM_BYTES)
+            .await
+            .map_err(|_| Failure::Api(ApiError::Malformed("the form is too large".into())))?;
+        let fields = Fields::parse(&body);
+        if !auth::same(fields.get("csrf"), &signed.csrf) {
+            return Err(Failure::Csrf);
+        }
+        Ok(Posted { signed, fields })
     }
 }
 
@@ -77,20 +109,12 @@ impl FromRequestParts<Arc<AppState>> for Signed {
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Failure> {
         let secret = cookie(&parts.headers, COOKIE).ok_or(Failure::SignedOut)?;
-        let id_hash = auth::hash(secret);
-        let at = now();
-        let key_id = state
-            .store
-            .session_key(&id_hash, &at)
+        let session = sessions::find(state, secret)
             .await?
             .ok_or(Failure::SignedOut)?;
-        let stored = state.store.key(&key_id).await?.ok_or(Failure::SignedOut)?;
-        auth::usable(&stored.key, &at).map_err(|_| Failure::SignedOut)?;
-        let Admin(admin) = Admin::of(Caller { key: stored.key }).map_err(|_| Failure::SignedOut)?;
         Ok(Signed {
-            admin,
+            session,
             csrf: csrf_of(secret),
-            id_hash,
         })
     }
 }
@@ -152,47 +176,23 @@ pub async fn sign_in(
             return page(&state, StatusCode::UNAUTHORIZED, message);
         }
     };
-    let event = audit_event(
-        Some(caller.key_id()),
-        "console.sign_in",
-        &format!("key/{}", caller.key_id()),
-    );
-    if caller.key.role == KeyRole::Runner {
-        let refused = ApiError::Forbidden(
-            "runner keys cannot sign in to the console: they only get credentials for runs".into(),
-        );
-        state.refused(event, refused).await;
-        return page(
-            &state,
-            StatusCode::FORBIDDEN,
-            "This is a runner key: runner keys only get credentials for runs. Sign in with an admin key."
-                .into(),
-        );
-    }
-    let opened = time::OffsetDateTime::now_utc();
-    let mut ends = opened + LIFETIME;
-    if let Some(key_end) = caller.key.expires_at.as_deref().and_then(timestamp::parse) {
-        ends = ends.min(key_end);
-    }
-    let secret = auth::random_secret();
-    let stored = state
-        .store
-        .open_session(
-            &auth::hash(&secret),
-            caller.key_id(),
-            &timestamp::format(opened),
-            &timestamp::format(ends),
-            &event,
-        )
-        .await;
-    if let Err(e) = stored {
-        return Failure::Api(e).into_response();
-    }
+    let opened = match sessions::open(&state, &caller).await {
+        Ok(opened) => opened,
+        Err(ApiError::Forbidden(_)) => {
+            return page(
+                &state,
+                StatusCode::FORBIDDEN,
+                "This is a runner key: runner keys only get credentials for runs. Sign in with an admin key."
+                    .into(),
+            );
+        }
+        Err(e) => return Failure::Api(e).into_response(),
+    };
     let mut response = Redirect::to("/integrations").into_response();
     let h = response.headers_mut();
     h.append(
         header::SET_COOKIE,
-        set_cookie(&state, COOKIE, &secret, (ends - opened).whole_seconds()),
+        set_cookie(&state, COOKIE, &opened.secret, opened.seconds),
     );
     h.append(
         header::SET_COOKIE,
@@ -202,13 +202,7 @@ pub async fn sign_in(
 }
 
 pub async fn sign_out(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
-    let signed = posted.signed;
-    let event = audit_event(
-        Some(signed.admin.key_id()),
-        "console.sign_out",
-        &format!("key/{}", signed.admin.key_id()),
-    );
-    if let Err(e) = state.store.close_session(&signed.id_hash, &event).await {
+    if let Err(e) = sessions::close(&state, &posted.signed.session).await {
         return Failure::Api(e).into_response();
     }
     let mut response = Redirect::to("/sign-in").into_response();

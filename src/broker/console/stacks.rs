@@ -8,13 +8,15 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::every::every;
-use super::form::{Errors, Failure, Fields, Posted};
+use super::form::{Errors, Failure, Fields};
 use super::integrations::AttachmentRow;
-use super::session::Signed;
+use super::session::{Posted, Signed};
 use super::view::{Nav, pair_lines, render, when};
 use crate::api::{PageQuery, Stack, StackInput};
-use crate::broker::api::{AppState, Json, Path, Query, attachments, integrations, stacks};
 use crate::broker::error::ApiError;
+use crate::broker::extract::{Path, Query};
+use crate::broker::service::{attachments, integrations, stacks};
+use crate::broker::state::AppState;
 
 struct Row {
     id: String,
@@ -43,15 +45,13 @@ pub async fn list(
     Query(q): Query<Cursor>,
 ) -> Result<Response, Failure> {
     let page = stacks::list(
-        State(state),
-        signed.admin(),
-        Query(PageQuery {
+        &state,
+        &PageQuery {
             limit: Some(100),
             cursor: q.cursor.filter(|c| !c.is_empty()),
-        }),
+        },
     )
-    .await?
-    .0;
+    .await?;
     let rows = page
         .items
         .iter()
@@ -74,7 +74,7 @@ pub async fn list(
     Ok(render(
         StatusCode::OK,
         &ListPage {
-            nav: Nav::new(&signed, "stacks"),
+            nav: signed.nav("stacks"),
             rows,
             next,
         },
@@ -107,27 +107,15 @@ pub async fn page(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let stack = stacks::read(State(state.clone()), signed.admin(), Path(id.clone()))
-        .await?
-        .0;
+    let stack = stacks::read(&state, &id).await?;
     let attachments = every(|q| {
-        attachments::of_stack(
-            State(state.clone()),
-            signed.admin(),
-            Path(id.clone()),
-            Query(q),
-        )
+        let (state, id) = (&state, &id);
+        async move { attachments::of_stack(state, id, &q).await }
     })
     .await?;
     let mut attached = Vec::new();
     for a in &attachments {
-        let integration = integrations::read(
-            State(state.clone()),
-            signed.admin(),
-            Path(a.integration_id.to_string()),
-        )
-        .await?
-        .0;
+        let integration = integrations::read(&state, a.integration_id.as_str()).await?;
         attached.push(Attached {
             integration_id: integration.id.to_string(),
             integration_name: integration.name,
@@ -137,7 +125,7 @@ pub async fn page(
     Ok(render(
         StatusCode::OK,
         &StackPage {
-            nav: Nav::new(&signed, "stacks"),
+            nav: signed.nav("stacks"),
             id: stack.id.to_string(),
             name: stack.name,
             space: stack.space,
@@ -206,7 +194,7 @@ fn form_page(
     render(
         status,
         &FormPage {
-            nav: Nav::new(signed, "stacks"),
+            nav: signed.nav("stacks"),
             action,
             editing,
             v,
@@ -239,11 +227,11 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted) -> Respo
     let Posted { signed, fields } = posted;
     let id = fields.get("id").to_string();
     let created = match input(&fields, &id) {
-        Ok(s) => stacks::create(State(state), signed.admin(), Json(s)).await,
+        Ok(s) => stacks::create(&state, signed.admin(), s).await,
         Err(e) => Err(e),
     };
     match created {
-        Ok((_, axum::Json(s))) => Redirect::to(&format!("/stacks/{}", s.id)).into_response(),
+        Ok(s) => Redirect::to(&format!("/stacks/{}", s.id)).into_response(),
         Err(e) => {
             let status = e.status();
             form_page(
@@ -262,9 +250,7 @@ pub async fn edit(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let s = stacks::read(State(state), signed.admin(), Path(id))
-        .await?
-        .0;
+    let s = stacks::read(&state, &id).await?;
     Ok(form_page(
         &signed,
         true,
@@ -281,7 +267,7 @@ pub async fn update(
 ) -> Response {
     let Posted { signed, fields } = posted;
     let replaced = match input(&fields, &id) {
-        Ok(s) => stacks::replace(State(state), signed.admin(), Path(id.clone()), Json(s)).await,
+        Ok(s) => stacks::replace(&state, signed.admin(), &id, s).await,
         Err(e) => Err(e),
     };
     match replaced {
@@ -304,6 +290,6 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    stacks::remove(State(state), posted.signed.admin(), Path(id)).await?;
+    stacks::remove(&state, posted.signed.admin(), &id).await?;
     Ok(Redirect::to("/stacks").into_response())
 }

@@ -4,12 +4,8 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::form::Failure;
-use crate::api::List;
+use crate::api::{Integration, List, VerificationState};
 use crate::broker::error::{ApiError, ApiResult};
-
-use super::session::Signed;
-use crate::api::{Integration, VerificationState};
 
 /// The navigation bar of a signed-in page.
 pub struct Nav {
@@ -17,16 +13,6 @@ pub struct Nav {
     pub section: &'static str,
     pub key_id: String,
     pub csrf: String,
-}
-
-impl Nav {
-    pub fn new(signed: &Signed, section: &'static str) -> Nav {
-        Nav {
-            section,
-            key_id: signed.admin.key_id().to_string(),
-            csrf: signed.csrf.clone(),
-        }
-    }
 }
 
 /// A page, or the error page if the template fails (it cannot with the
@@ -81,7 +67,7 @@ pub fn pair_lines(map: &std::collections::BTreeMap<String, String>) -> String {
         .join("\n")
 }
 
-/// A filtered list page's answer from the API: its items, or, when the API
+/// A filtered list's answer: its items, or, when the API
 /// refused the filters as typed, none and the reason to show above the
 /// list (any other error is the error page).
 pub struct Listed<T> {
@@ -91,9 +77,9 @@ pub struct Listed<T> {
 }
 
 impl<T> Listed<T> {
-    pub fn of(answer: ApiResult<axum::Json<List<T>>>) -> Result<Listed<T>, Failure> {
+    pub fn of(answer: ApiResult<List<T>>) -> ApiResult<Listed<T>> {
         match answer {
-            Ok(axum::Json(list)) => Ok(Listed {
+            Ok(list) => Ok(Listed {
                 items: list.items,
                 next_cursor: list.next_cursor,
                 error: String::new(),
@@ -103,7 +89,7 @@ impl<T> Listed<T> {
                 next_cursor: None,
                 error: e.to_string(),
             }),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 

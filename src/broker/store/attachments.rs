@@ -8,6 +8,7 @@ use sqlx::{Any, Row, Transaction};
 use super::{Store, audit, flag, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::{self, now};
+use crate::model::verification::Targets;
 use crate::model::{IntegrationId, Phase, StackId};
 
 /// An attachment as stored; the API adds the External IDs.
@@ -23,7 +24,7 @@ pub struct AttachmentRecord {
 
 impl AttachmentRecord {
     pub fn phases(&self) -> Vec<Phase> {
-        phases_of(self.read, self.write)
+        Phase::from_flags(self.read, self.write)
     }
 }
 
@@ -82,7 +83,10 @@ impl Store {
             Err(ApiError::NotFound { .. }) => {}
             Err(e) => return Err(e),
         }
-        let wanted: Vec<&str> = phases_of(read, write).iter().map(|p| p.as_str()).collect();
+        let wanted: Vec<&str> = Phase::from_flags(read, write)
+            .iter()
+            .map(|p| p.as_str())
+            .collect();
         let held: Vec<(String, String)> = sqlx::query_as(
             "SELECT phase, integration_id FROM stack_phases WHERE stack_id = $1 ORDER BY phase",
         )
@@ -163,8 +167,14 @@ impl Store {
             updated_at: at,
         };
         let verified_config = verification.map(|r| r.config.as_str());
-        self.commit_phases(tx, record, &phases_of(read, write), verified_config, audit)
-            .await
+        self.commit_phases(
+            tx,
+            record,
+            &Phase::from_flags(read, write),
+            verified_config,
+            audit,
+        )
+        .await
     }
 
     /// Changes an attachment's phases in one transaction: removed phases go
@@ -205,7 +215,7 @@ impl Store {
         .bind(stack_id)
         .execute(&mut *tx)
         .await?;
-        let after = phases_of(read, write);
+        let after = Phase::from_flags(read, write);
         for removed in before.phases().into_iter().filter(|p| !after.contains(p)) {
             sqlx::query(
                 "DELETE FROM stack_phases WHERE integration_id = $1 AND stack_id = $2 AND phase = $3",
@@ -266,6 +276,20 @@ impl Store {
         stack_id: &str,
     ) -> ApiResult<AttachmentRecord> {
         fetch(&self.pool, integration_id, stack_id).await
+    }
+
+    /// Every attached stack of an integration with its phases, by stack:
+    /// what its role must trust, and what a verification confirms.
+    pub async fn attached(&self, integration_id: &str) -> ApiResult<Targets> {
+        Ok(self
+            .attachments_of_integration(integration_id, &Page::all())
+            .await?
+            .into_iter()
+            .map(|a| {
+                let phases = a.phases();
+                (a.stack_id, phases)
+            })
+            .collect())
     }
 
     /// By stack id.
@@ -424,16 +448,6 @@ fn phase_taken(stack_id: &str, holders: &[(String, String)]) -> ApiError {
             }
         ),
     )
-}
-
-fn phases_of(read: bool, write: bool) -> Vec<Phase> {
-    Phase::ALL
-        .into_iter()
-        .filter(|p| match p {
-            Phase::Read => read,
-            Phase::Write => write,
-        })
-        .collect()
 }
 
 /// One attachment, read through the pool or inside a transaction.

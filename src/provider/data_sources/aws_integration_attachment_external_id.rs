@@ -24,10 +24,7 @@ pub struct AttachmentExternalIdDataSource;
 fn requested(config: &Value) -> Vec<Phase> {
     let read = config.get("read").as_bool().unwrap_or(true);
     let write = config.get("write").as_bool().unwrap_or(true);
-    Phase::ALL
-        .into_iter()
-        .filter(|p| if *p == Phase::Read { read } else { write })
-        .collect()
+    Phase::from_flags(read, write)
 }
 
 #[async_trait]

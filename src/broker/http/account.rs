@@ -1,19 +1,19 @@
 //! `GET /v1/account`: the name and AWS principal customers' trust policies
-//! need. Any valid key may read it.
+//! need. Any admin key may read it.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 
 use super::super::auth::Admin;
-use super::AppState;
-use super::openapi;
+use super::super::state::AppState;
+use super::responses as r;
 use crate::api::Account;
 
 #[utoipa::path(
     operation_id = "account_get",
     get, path = "/v1/account", tag = "account",
-    responses((status = 200, description = "The broker's account.", body = Account), openapi::Unauthenticated, openapi::Forbidden),
+    responses((status = 200, description = "The broker's account.", body = Account), r::Unauthenticated, r::Forbidden),
 )]
 pub async fn get(State(state): State<Arc<AppState>>, _admin: Admin) -> axum::Json<Account> {
     axum::Json(state.account())

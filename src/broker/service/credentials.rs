@@ -1,19 +1,15 @@
-//! `POST /v1/credentials`: short-lived AWS credentials for a run, for the
-//! one stack and the phases a runner key is scoped to, or that a runner
-//! trust grants the OIDC ID token presented. Every request is an audit
-//! event (for tokens: issuer, subject and `jti`, never the token); the
-//! credentials themselves are never stored or logged.
+//! Vending for runs: short-lived AWS credentials for the one stack and the
+//! phases a runner key is scoped to, or that a runner trust grants the
+//! OIDC ID token presented. Every request is an audit event (for tokens:
+//! issuer, subject and `jti`, never the token); the credentials themselves
+//! are never stored or logged.
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use axum::extract::State;
 
 use super::super::auth::Runner;
 use super::super::error::{ApiError, ApiResult};
-use super::super::verification;
-use super::openapi;
-use super::{AppState, Json};
+use super::super::state::AppState;
+use super::verification::vend_duration;
 use crate::api::{
     AuditEvent, BrokerCredentials, CredentialsRequest, IssuedCredentials, ProblemCode, RunnerTrust,
     WorkerAssignment,
@@ -24,17 +20,14 @@ use crate::model::verification::session_tags;
 use crate::model::{ExternalId, IntegrationId, Invalid, Phase, RunId, StackId};
 use crate::sts::{AssumeRequest, names};
 
-#[utoipa::path(
-    operation_id = "credentials_issue",
-    post, path = "/v1/credentials", tag = "credentials", request_body = CredentialsRequest,
-    responses((status = 200, description = "Credentials (broker mode) or what a worker needs (worker mode).", body = IssuedCredentials), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid, openapi::RateLimited, openapi::IssuerUnavailable),
-)]
+/// Credentials (broker mode) or what a worker needs (worker mode) for the
+/// run `req` describes, if `runner` may have them.
 pub async fn issue(
-    State(state): State<Arc<AppState>>,
-    runner: Runner,
-    Json(req): Json<CredentialsRequest>,
-) -> ApiResult<axum::Json<IssuedCredentials>> {
-    let caller = match &runner {
+    state: &AppState,
+    runner: &Runner,
+    req: &CredentialsRequest,
+) -> ApiResult<IssuedCredentials> {
+    let caller = match runner {
         Runner::Key { key, .. } => format!("runner key {}", key.id),
         Runner::Token(t) => format!("subject {:?} of {}", t.subject, t.issuer),
     };
@@ -68,17 +61,17 @@ pub async fn issue(
     let scope = match (&run_id, requested) {
         (Err(e), _) => Err(ApiError::invalid("run_id", e.0.clone())),
         (_, Err(e)) => Err(e),
-        (Ok(_), Ok(requested)) => authorize(&runner, requested, req.phase),
+        (Ok(_), Ok(requested)) => authorize(runner, requested, req.phase),
     };
     let (stack, trust_id) = match &scope {
         Ok(s) => (Some(s.stack.clone()), s.trust_id.clone()),
-        Err(_) => match &runner {
+        Err(_) => match runner {
             Runner::Key { stack_id, .. } => (Some(stack_id.clone()), None),
             Runner::Token(_) => (None, None),
         },
     };
     let result = match scope {
-        Ok(scope) => issue_for(&state, &scope.stack, &req, &session_name).await,
+        Ok(scope) => issue_for(state, &scope.stack, req, &session_name).await,
         Err(e) => Err(e),
     };
     let (outcome, detail, integration_id, expires_at, source_identity) = match &result {
@@ -101,7 +94,7 @@ pub async fn issue(
         },
         started.elapsed(),
     );
-    let (key_id, token) = match &runner {
+    let (key_id, token) = match runner {
         Runner::Key { key, .. } => (Some(key.id.as_str()), None),
         Runner::Token(t) => (None, Some(t)),
     };
@@ -127,7 +120,7 @@ pub async fn issue(
             ..AuditEvent::new(key_id, "credentials.issue", &target)
         })
         .await?;
-    result.map(|(issued, _)| axum::Json(issued))
+    result.map(|(issued, _)| issued)
 }
 
 /// What a request may get: a stack, and the runner trust that allows it
@@ -298,7 +291,7 @@ async fn issue_for(
         };
         return Ok((IssuedCredentials::Worker(assignment), integration.id));
     }
-    let duration = verification::vend_duration(state, &integration).await;
+    let duration = vend_duration(state, &integration).await;
     let tags = if integration.tag_session {
         session_tags(&state.account, stack, req.phase, &req.run_id)
     } else {

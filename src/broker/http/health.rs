@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 
-use super::AppState;
+use super::super::state::AppState;
 
 /// The process is up.
 #[utoipa::path(
@@ -77,6 +77,6 @@ pub async fn openapi() -> impl IntoResponse {
     static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        DOCUMENT.get_or_init(super::openapi::document).as_str(),
+        DOCUMENT.get_or_init(super::document).as_str(),
     )
 }

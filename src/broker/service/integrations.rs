@@ -1,17 +1,15 @@
-//! `/v1/integrations`: AWS roles deputy assumes, and how.
+//! AWS integrations: the roles deputy assumes, and how. A change to a
+//! trust-relevant field waits for its verification (see `verification`).
 
 use std::sync::Arc;
 
-use axum::extract::{RawQuery, State};
-use axum::http::{Method, StatusCode};
-use axum::routing::{delete, get, post, put};
-
-use super::super::auth::Admin;
+use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
+use super::super::state::AppState;
 use super::super::store::{Page, Reverified};
-use super::super::verification;
-use super::openapi;
-use super::{AppState, Json, Path, Route, audit_event, page, parse, route, trust};
+use super::trust_policies::trust_policy_for;
+use super::verification::{detached, pending, phase_results, verify};
+use super::{audited, page, parse, refused};
 use crate::api::{
     AuditEvent, Integration, IntegrationFilter, IntegrationInput, Labels, List, ProblemCode,
     VerificationState,
@@ -21,17 +19,6 @@ use crate::model::integration::{
 };
 use crate::model::names::check_labels;
 use crate::model::{IntegrationId, Name, Region, RoleArn, SessionDuration, Space};
-
-pub fn routes() -> Vec<Route> {
-    vec![
-        route("/v1/integrations", Method::GET, get(list)),
-        route("/v1/integrations", Method::POST, post(create)),
-        route("/v1/integrations/by-name/{name}", Method::GET, get(by_name)),
-        route("/v1/integrations/{id}", Method::GET, get(read)),
-        route("/v1/integrations/{id}", Method::PUT, put(replace)),
-        route("/v1/integrations/{id}", Method::DELETE, delete(remove)),
-    ]
-}
 
 /// Checks every field through `model`, so the provider (which calls the
 /// same rules at plan) refuses exactly what is refused here.
@@ -94,65 +81,29 @@ fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration
     })
 }
 
-#[utoipa::path(
-    operation_id = "integrations_create",
-    post, path = "/v1/integrations", tag = "integrations", request_body = IntegrationInput,
-    responses((status = 201, description = "Created.", body = Integration), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Conflict, openapi::Invalid),
-)]
-pub(crate) async fn create(
-    State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
-    Json(input): Json<IntegrationInput>,
-) -> ApiResult<(StatusCode, axum::Json<Integration>)> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: IntegrationInput,
+) -> ApiResult<Integration> {
     let id = IntegrationId::generate();
     let target = format!("integration/{id}");
-    let state: &AppState = &state;
-    state
-        .audited(&caller, "integration.create", &target, |audit| async move {
+    audited(
+        state,
+        caller,
+        "integration.create",
+        &target,
+        |audit| async move {
             let integration = validate(id, input)?;
-            Ok((
-                StatusCode::CREATED,
-                axum::Json(state.store.create_integration(&integration, &audit).await?),
-            ))
-        })
-        .await
+            state.store.create_integration(&integration, &audit).await
+        },
+    )
+    .await
 }
 
-/// Reads `?space=S&label=k=v&label=...` by hand: repeated keys are how a
-/// list of labels travels, and a value may hold `,`, `=` or `&` (encoded).
-fn filter(query: Option<&str>) -> ApiResult<IntegrationFilter> {
-    let mut filter = IntegrationFilter::default();
-    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        match &*key {
-            "space" => filter.space = Some(value.into_owned()),
-            "label" => filter.label.push(value.into_owned()),
-            "cursor" => filter.cursor = Some(value.into_owned()),
-            "limit" => {
-                filter.limit = Some(value.parse().map_err(|_| {
-                    ApiError::invalid("limit", format!("limit is {value:?}: use a whole number"))
-                })?);
-            }
-            other => {
-                return Err(ApiError::Malformed(format!(
-                    "unknown query parameter {other:?}: use space, label, limit and cursor"
-                )));
-            }
-        }
-    }
-    Ok(filter)
-}
-
-#[utoipa::path(
-    operation_id = "integrations_list",
-    get, path = "/v1/integrations", tag = "integrations", params(IntegrationFilter),
-    responses((status = 200, description = "Matching integrations, by name, a page at a time.", body = List<Integration>), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::Invalid),
-)]
-pub(crate) async fn list(
-    State(state): State<Arc<AppState>>,
-    _admin: Admin,
-    RawQuery(query): RawQuery,
-) -> ApiResult<axum::Json<List<Integration>>> {
-    let filter = filter(query.as_deref())?;
+/// Integrations by name, a page at a time, keeping those in `filter`'s
+/// space and carrying all of its labels (`key=value`).
+pub async fn list(state: &AppState, filter: &IntegrationFilter) -> ApiResult<List<Integration>> {
     let mut wanted = Labels::new();
     for pair in &filter.label {
         let (k, v) = pair.split_once('=').ok_or_else(|| {
@@ -189,52 +140,29 @@ pub(crate) async fn list(
         }
     }
     items.truncate(wanted_rows);
-    Ok(axum::Json(page::list(items, &page, |i| {
-        vec![i.name.to_string()]
-    })))
+    Ok(page::list(items, &page, |i| vec![i.name.to_string()]))
 }
 
-#[utoipa::path(
-    operation_id = "integrations_read",
-    get, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path, description = "The integration's id.")),
-    responses((status = 200, description = "The integration.", body = Integration), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
-)]
-pub(crate) async fn read(
-    State(state): State<Arc<AppState>>,
-    _admin: Admin,
-    Path(id): Path<String>,
-) -> ApiResult<axum::Json<Integration>> {
-    Ok(axum::Json(state.store.integration(&id).await?))
+pub async fn read(state: &AppState, id: &str) -> ApiResult<Integration> {
+    state.store.integration(id).await
 }
 
-#[utoipa::path(
-    operation_id = "integrations_by_name",
-    get, path = "/v1/integrations/by-name/{name}", tag = "integrations", params(("name" = String, Path, description = "The integration's unique name.")),
-    responses((status = 200, description = "The integration.", body = Integration), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound),
-)]
-async fn by_name(
-    State(state): State<Arc<AppState>>,
-    _admin: Admin,
-    Path(name): Path<String>,
-) -> ApiResult<axum::Json<Integration>> {
-    Ok(axum::Json(state.store.integration_by_name(&name).await?))
+pub async fn by_name(state: &AppState, name: &str) -> ApiResult<Integration> {
+    state.store.integration_by_name(name).await
 }
 
-#[utoipa::path(
-    operation_id = "integrations_replace",
-    put, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path, description = "The integration's id.")), request_body = IntegrationInput,
-    responses((status = 200, description = "Replaced.", body = Integration), openapi::Malformed, openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict, openapi::Invalid),
-)]
-pub(crate) async fn replace(
-    State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
-    Path(id): Path<String>,
-    Json(input): Json<IntegrationInput>,
-) -> ApiResult<axum::Json<Integration>> {
+/// Replaces integration `id`; see [`replace_verified`] for when that
+/// waits for a verification.
+pub async fn replace(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    id: &str,
+    input: IntegrationInput,
+) -> ApiResult<Integration> {
     let target = format!("integration/{id}");
-    let event = audit_event(Some(caller.key_id()), "integration.update", &target);
-    match replace_verified(state.clone(), &id, input, event.clone()).await {
-        Ok(integration) => Ok(axum::Json(integration)),
+    let event = AuditEvent::new(Some(caller.key_id()), "integration.update", &target);
+    match replace_verified(state.clone(), id, input, event.clone()).await {
+        Ok(integration) => Ok(integration),
         // A failed verification was audited by the detached task itself.
         Err(
             e @ ApiError::Conflict {
@@ -242,7 +170,7 @@ pub(crate) async fn replace(
                 ..
             },
         ) => Err(e),
-        Err(e) => Err(state.refused(event, e).await),
+        Err(e) => Err(refused(state, event, e).await),
     }
 }
 
@@ -266,10 +194,10 @@ async fn replace_verified(
             .replace_integration(&integration, Reverified::Unchanged, &audit)
             .await;
     }
-    let targets = verification::attached(&state, id).await?;
+    let targets = state.store.attached(id).await?;
     // Going back to stack scope with many attachments can need a policy
     // IAM would refuse: say so before verifying a role that cannot exist.
-    trust::trust_policy_for(&state, &integration, &targets)?;
+    trust_policy_for(&state, &integration, &targets)?;
     if targets.is_empty()
         || integration.generate_credentials_in_worker
         || !state.settings.verify_on_attach
@@ -281,15 +209,15 @@ async fn replace_verified(
             .replace_integration(&integration, Reverified::Unverified, &audit)
             .await;
     }
-    let pending = verification::pending(&audit.action, &audit.target, audit.key_id.as_deref());
+    let change = pending(&audit.action, &audit.target, audit.key_id.as_deref());
     let task_state = state.clone();
-    verification::detached(state, pending, async move {
-        let report = verification::verify(&task_state, &integration, &targets).await;
+    detached(state, change, async move {
+        let report = verify(&task_state, &integration, &targets).await;
         if !report.ok {
             let e = ApiError::verification_failed(report);
-            return Err(task_state.refused(audit, e).await);
+            return Err(refused(&task_state, audit, e).await);
         }
-        let confirmed: Vec<_> = verification::phase_results(&report, &targets)
+        let confirmed: Vec<_> = phase_results(&report, &targets)
             .into_iter()
             .filter_map(|(stack, phase, ok)| ok.then_some((stack, phase)))
             .collect();
@@ -308,26 +236,14 @@ async fn replace_verified(
     .await
 }
 
-#[utoipa::path(
-    operation_id = "integrations_remove",
-    delete, path = "/v1/integrations/{id}", tag = "integrations", params(("id" = String, Path, description = "The integration's id.")),
-    responses((status = 204, description = "Deleted."), openapi::Unauthenticated, openapi::Forbidden, openapi::NotFound, openapi::Conflict),
-)]
-pub(crate) async fn remove(
-    State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    let state: &AppState = &state;
-    state
-        .audited(
-            &caller,
-            "integration.delete",
-            &format!("integration/{id}"),
-            |audit| async move {
-                state.store.delete_integration(&id, &audit).await?;
-                Ok(StatusCode::NO_CONTENT)
-            },
-        )
-        .await
+pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
+    let target = format!("integration/{id}");
+    audited(
+        state,
+        caller,
+        "integration.delete",
+        &target,
+        |audit| async move { state.store.delete_integration(id, &audit).await },
+    )
+    .await
 }

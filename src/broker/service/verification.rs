@@ -42,12 +42,14 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::api::AppState;
-use super::error::{ApiError, ApiResult};
-use super::store::Pending;
-use crate::api::{AuditEvent, Integration, StepOutcome, VerifyReport};
+use super::super::auth::Caller;
+use super::super::error::{ApiError, ApiResult};
+use super::super::state::AppState;
+use super::super::store::Pending;
+use super::{parse, refused};
+use crate::api::{AuditEvent, Integration, ProblemCode, StepOutcome, VerifyQuery, VerifyReport};
 use crate::model::timestamp::now;
-use crate::model::verification::{Probe, Subject, plan};
+use crate::model::verification::{Probe, Subject, Targets, plan};
 use crate::model::{Phase, StackId};
 use crate::sts::{VerifyRequest, identity};
 
@@ -55,9 +57,6 @@ use crate::sts::{VerifyRequest, identity};
 /// its owner renews it.
 const LEASE: Duration = Duration::from_secs(20);
 const RENEW_EVERY: Duration = Duration::from_secs(5);
-
-/// Stacks and the phases to confirm for each.
-pub type Targets = Vec<(StackId, Vec<Phase>)>;
 
 /// The duration a vend of `integration` asks for: AWS caps sessions at one
 /// hour when the broker itself runs on role credentials (role chaining).
@@ -96,7 +95,7 @@ pub async fn verify(
     let config = integration.vend_config();
     let fingerprint = config.fingerprint();
     let duration = vend_duration(state, integration).await;
-    let expected = super::api::trust::accepted(state, integration, targets);
+    let expected = super::trust_policies::accepted(state, integration, targets);
     let request = VerifyRequest {
         role: &integration.role_arn,
         region: integration.region.as_str(),
@@ -159,20 +158,6 @@ pub fn phase_results(report: &VerifyReport, targets: &Targets) -> Vec<(StackId, 
             })
         })
         .collect()
-}
-
-/// Every attached (stack, phases) of an integration.
-pub async fn attached(state: &AppState, integration: &str) -> ApiResult<Targets> {
-    Ok(state
-        .store
-        .attachments_of_integration(integration, &super::store::Page::all())
-        .await?
-        .into_iter()
-        .map(|a| {
-            let phases = a.phases();
-            (a.stack_id, phases)
-        })
-        .collect())
 }
 
 /// Runs `work` detached from the request that asked for it: a client that
@@ -304,8 +289,153 @@ async fn reverify_due(state: &AppState, interval: Duration) -> ApiResult<()> {
                 &format!("integration/{}", integration.id),
             )
         };
-        let targets = attached(state, integration.id.as_str()).await?;
+        let targets = state.store.attached(integration.id.as_str()).await?;
         record(state, &integration, &targets, audit).await?;
     }
     Ok(())
+}
+
+/// `POST /v1/integrations/{id}/verify`: runs every probe against the
+/// integration's role under its current configuration, for its attached
+/// stacks or for the one stack `q.stack_id` names, and records the outcome
+/// (a failure stops vending where it failed). A failed verification is
+/// the error, with the report.
+pub async fn run(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    id: &str,
+    q: &VerifyQuery,
+) -> ApiResult<VerifyReport> {
+    let target = format!("integration/{id}");
+    let mut event = AuditEvent::new(Some(caller.key_id()), "integration.verify", &target);
+    event.integration_id = Some(id.to_string());
+    let refuse = |e| refused(state, event.clone(), e);
+    let integration = match state.store.integration(id).await {
+        Ok(i) => i,
+        Err(e) => return Err(refuse(e).await),
+    };
+    if integration.generate_credentials_in_worker {
+        let e = ApiError::conflict(
+            ProblemCode::WorkerMode,
+            "this integration generates credentials in workers, which assume the role with their own \
+             identity; the broker does not assume it, so it cannot verify it",
+        );
+        return Err(refuse(e).await);
+    }
+    let targets: Targets = match &q.stack_id {
+        // Refused at once, not after a retry budget spent on a stack that
+        // cannot exist.
+        Some(stack) => {
+            let stack: StackId = match parse("stack_id", stack) {
+                Ok(s) => s,
+                Err(e) => return Err(refuse(e).await),
+            };
+            if let Err(e) = state.store.stack(stack.as_str()).await {
+                return Err(refuse(e).await);
+            }
+            vec![(stack, Phase::ALL.to_vec())]
+        }
+        None => match state.store.attached(id).await {
+            Ok(t) => t,
+            Err(e) => return Err(refuse(e).await),
+        },
+    };
+    if targets.is_empty() {
+        let e = ApiError::conflict(
+            ProblemCode::NothingToVerify,
+            "the integration has no attachments: attach a stack, or pass ?stack_id= to verify for one",
+        );
+        return Err(refuse(e).await);
+    }
+    let change = pending(&event.action, &event.target, event.key_id.as_deref());
+    let task_state = state.clone();
+    let report = detached(state.clone(), change, async move {
+        record(&task_state, &integration, &targets, event).await
+    })
+    .await?;
+    if report.ok {
+        Ok(report)
+    } else {
+        Err(ApiError::verification_failed(report))
+    }
+}
+
+/// Records the report of the same probes run by a worker with its own
+/// identity (`deputy verify --as-worker`), for integrations whose
+/// credentials workers generate: the broker never assumes those roles, so
+/// it cannot probe them itself. The report is taken on the admin key's
+/// word, as any other admin change.
+pub async fn record_from_worker(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    report: VerifyReport,
+) -> ApiResult<VerifyReport> {
+    let target = format!("integration/{id}");
+    let mut event = AuditEvent::new(
+        Some(caller.key_id()),
+        "integration.worker_verification",
+        &target,
+    );
+    event.integration_id = Some(id.to_string());
+    match record_worker(state, id, report, event.clone()).await {
+        Ok(report) => Ok(report),
+        Err(
+            e @ ApiError::Conflict {
+                code: ProblemCode::VerificationFailed,
+                ..
+            },
+        ) => Err(e),
+        Err(e) => Err(refused(state, event, e).await),
+    }
+}
+
+async fn record_worker(
+    state: &AppState,
+    id: &str,
+    report: VerifyReport,
+    mut audit: AuditEvent,
+) -> ApiResult<VerifyReport> {
+    let integration = state.store.integration(id).await?;
+    if !integration.generate_credentials_in_worker {
+        return Err(ApiError::conflict(
+            ProblemCode::WorkerMode,
+            "this integration is in broker mode: the broker verifies it itself (`deputy verify \
+             --integration ID`, without --as-worker)",
+        ));
+    }
+    if report.config != integration.vend_config().fingerprint() {
+        return Err(ApiError::conflict(
+            ProblemCode::ConfigurationChanged,
+            "the report verified another configuration of this integration than the current one: \
+             run `deputy verify --as-worker` again",
+        ));
+    }
+    // A report that did not run the role-level probes proves nothing.
+    if !report
+        .steps
+        .iter()
+        .any(|s| Probe::is_no_external_id(&s.name))
+    {
+        return Err(ApiError::invalid(
+            "steps",
+            "the report lacks the probe without an External ID: run `deputy verify --as-worker`",
+        ));
+    }
+    let targets = state.store.attached(id).await?;
+    let role_ok = role_ok(&report);
+    let phases = phase_results(&report, &targets);
+    if !report.ok {
+        audit.outcome = ProblemCode::VerificationFailed.to_string();
+        audit.detail = report.error.clone();
+    }
+    state
+        .store
+        .record_verification(id, &report, role_ok, &phases, &audit)
+        .await?;
+    if report.ok {
+        Ok(report)
+    } else {
+        Err(ApiError::verification_failed(report))
+    }
 }

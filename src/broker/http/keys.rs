@@ -1,0 +1,54 @@
+//! `/v1/keys`: create (the secret is shown once), list, revoke.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::super::auth::Admin;
+use super::super::error::ApiResult;
+use super::super::extract::{Json, Path, Query};
+use super::super::service::keys;
+use super::super::state::AppState;
+use super::responses as r;
+use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, List, PageQuery};
+
+#[utoipa::path(
+    operation_id = "keys_create",
+    post, path = "/v1/keys", tag = "keys", request_body = ApiKeyInput,
+    responses((status = 201, description = "Created; the token is shown this once.", body = CreatedApiKey), r::Malformed, r::Unauthenticated, r::Forbidden, r::Invalid),
+)]
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Json(input): Json<ApiKeyInput>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedApiKey>)> {
+    let created = keys::create(&state, &caller, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+#[utoipa::path(
+    operation_id = "keys_list",
+    get, path = "/v1/keys", tag = "keys", params(PageQuery),
+    responses((status = 200, description = "Keys (never a secret), oldest first, a page at a time.", body = List<ApiKey>), r::Malformed, r::Unauthenticated, r::Forbidden, r::Invalid),
+)]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<axum::Json<List<ApiKey>>> {
+    Ok(axum::Json(keys::list(&state, &q).await?))
+}
+
+#[utoipa::path(
+    operation_id = "keys_revoke",
+    delete, path = "/v1/keys/{id}", tag = "keys", params(("id" = String, Path, description = "The key's id.")),
+    responses((status = 200, description = "Revoked.", body = ApiKey), r::Unauthenticated, r::Forbidden, r::NotFound, r::Conflict),
+)]
+pub async fn revoke(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<ApiKey>> {
+    Ok(axum::Json(keys::revoke(&state, &caller, &id).await?))
+}

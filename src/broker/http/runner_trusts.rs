@@ -1,0 +1,85 @@
+//! `/v1/runner-trusts`: which OIDC ID tokens may get credentials for which
+//! stack and phases.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::super::auth::Admin;
+use super::super::error::ApiResult;
+use super::super::extract::{Json, Path, Query};
+use super::super::service::runner_trusts;
+use super::super::state::AppState;
+use super::responses as r;
+use crate::api::{List, PageQuery, RunnerTrust, RunnerTrustInput};
+
+#[utoipa::path(
+    operation_id = "runner_trusts_create",
+    post, path = "/v1/runner-trusts", tag = "runner-trusts", request_body = RunnerTrustInput,
+    responses((status = 201, description = "Created.", body = RunnerTrust), r::Malformed, r::Unauthenticated, r::Forbidden, r::Invalid),
+)]
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Json(input): Json<RunnerTrustInput>,
+) -> ApiResult<(StatusCode, axum::Json<RunnerTrust>)> {
+    let trust = runner_trusts::create(&state, &caller, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(trust)))
+}
+
+#[utoipa::path(
+    operation_id = "runner_trusts_list",
+    get, path = "/v1/runner-trusts", tag = "runner-trusts", params(PageQuery),
+    responses((status = 200, description = "Runner trusts, oldest first, a page at a time.", body = List<RunnerTrust>), r::Malformed, r::Unauthenticated, r::Forbidden, r::Invalid),
+)]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<axum::Json<List<RunnerTrust>>> {
+    Ok(axum::Json(runner_trusts::list(&state, &q).await?))
+}
+
+#[utoipa::path(
+    operation_id = "runner_trusts_read",
+    get, path = "/v1/runner-trusts/{id}", tag = "runner-trusts", params(("id" = String, Path, description = "The runner trust's id.")),
+    responses((status = 200, description = "The runner trust.", body = RunnerTrust), r::Unauthenticated, r::Forbidden, r::NotFound),
+)]
+pub async fn read(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<RunnerTrust>> {
+    Ok(axum::Json(runner_trusts::read(&state, &id).await?))
+}
+
+#[utoipa::path(
+    operation_id = "runner_trusts_replace",
+    put, path = "/v1/runner-trusts/{id}", tag = "runner-trusts", params(("id" = String, Path, description = "The runner trust's id.")), request_body = RunnerTrustInput,
+    responses((status = 200, description = "Replaced.", body = RunnerTrust), r::Malformed, r::Unauthenticated, r::Forbidden, r::NotFound, r::Invalid),
+)]
+pub async fn replace(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    Json(input): Json<RunnerTrustInput>,
+) -> ApiResult<axum::Json<RunnerTrust>> {
+    Ok(axum::Json(
+        runner_trusts::replace(&state, &caller, &id, input).await?,
+    ))
+}
+
+#[utoipa::path(
+    operation_id = "runner_trusts_remove",
+    delete, path = "/v1/runner-trusts/{id}", tag = "runner-trusts", params(("id" = String, Path, description = "The runner trust's id.")),
+    responses((status = 204, description = "Deleted: its tokens get nothing from now on."), r::Unauthenticated, r::Forbidden, r::NotFound),
+)]
+pub async fn remove(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    runner_trusts::remove(&state, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,84 @@
+//! `/v1/stacks`: create, list, read, replace and delete stacks.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::super::auth::Admin;
+use super::super::error::ApiResult;
+use super::super::extract::{Json, Path, Query};
+use super::super::service::stacks;
+use super::super::state::AppState;
+use super::responses as r;
+use crate::api::{List, PageQuery, Stack, StackInput};
+
+#[utoipa::path(
+    operation_id = "stacks_create",
+    post, path = "/v1/stacks", tag = "stacks", request_body = StackInput,
+    responses((status = 201, description = "Created.", body = Stack), r::Malformed, r::Unauthenticated, r::Forbidden, r::Conflict, r::Invalid),
+)]
+pub async fn create(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Json(input): Json<StackInput>,
+) -> ApiResult<(StatusCode, axum::Json<Stack>)> {
+    let stack = stacks::create(&state, &caller, input).await?;
+    Ok((StatusCode::CREATED, axum::Json(stack)))
+}
+
+#[utoipa::path(
+    operation_id = "stacks_list",
+    get, path = "/v1/stacks", tag = "stacks", params(PageQuery),
+    responses((status = 200, description = "Stacks, by id, a page at a time.", body = List<Stack>), r::Malformed, r::Unauthenticated, r::Forbidden, r::Invalid),
+)]
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<axum::Json<List<Stack>>> {
+    Ok(axum::Json(stacks::list(&state, &q).await?))
+}
+
+#[utoipa::path(
+    operation_id = "stacks_read",
+    get, path = "/v1/stacks/{id}", tag = "stacks", params(("id" = String, Path, description = "The stack's id.")),
+    responses((status = 200, description = "The stack.", body = Stack), r::Unauthenticated, r::Forbidden, r::NotFound),
+)]
+pub async fn read(
+    State(state): State<Arc<AppState>>,
+    _admin: Admin,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<Stack>> {
+    Ok(axum::Json(stacks::read(&state, &id).await?))
+}
+
+#[utoipa::path(
+    operation_id = "stacks_replace",
+    put, path = "/v1/stacks/{id}", tag = "stacks", params(("id" = String, Path, description = "The stack's id.")), request_body = StackInput,
+    responses((status = 200, description = "Replaced.", body = Stack), r::Malformed, r::Unauthenticated, r::Forbidden, r::NotFound, r::Invalid),
+)]
+pub async fn replace(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    Json(input): Json<StackInput>,
+) -> ApiResult<axum::Json<Stack>> {
+    Ok(axum::Json(
+        stacks::replace(&state, &caller, &id, input).await?,
+    ))
+}
+
+#[utoipa::path(
+    operation_id = "stacks_remove",
+    delete, path = "/v1/stacks/{id}", tag = "stacks", params(("id" = String, Path, description = "The stack's id.")),
+    responses((status = 204, description = "Deleted."), r::Unauthenticated, r::Forbidden, r::NotFound, r::Conflict),
+)]
+pub async fn remove(
+    State(state): State<Arc<AppState>>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    stacks::remove(&state, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,292 @@
+//! Attachments: which stacks use an integration, for which phases. An
+//! attach, and an added phase, wait for their verification (see
+//! `verification`); a removed phase goes at once.
+
+use std::sync::Arc;
+
+use super::super::auth::Caller;
+use super::super::error::{ApiError, ApiResult};
+use super::super::state::AppState;
+use super::super::store::attachments::AttachmentRecord;
+use super::trust_policies::{external_ids, trust_policy_for};
+use super::verification::{detached, pending, role_ok, verify};
+use super::{audited, page, parse, refused};
+use crate::api::{
+    Attachment, AttachmentInput, AttachmentUpdate, AuditEvent, Integration, List, PageQuery,
+    ProblemCode, VerifyReport,
+};
+use crate::model::{IntegrationId, Phase, StackId};
+
+/// An attachment, and whether this request made it (else the very same
+/// attachment already existed, and a retried attach adopts it).
+pub struct Attached {
+    pub attachment: Attachment,
+    pub created: bool,
+}
+
+/// Adds the External IDs, which depend on the account and the integration.
+async fn present(state: &AppState, records: Vec<AttachmentRecord>) -> ApiResult<Vec<Attachment>> {
+    let mut out = Vec::with_capacity(records.len());
+    let mut integration: Option<Integration> = None;
+    for r in records {
+        if integration
+            .as_ref()
+            .is_none_or(|i| i.id != r.integration_id)
+        {
+            integration = Some(state.store.integration(r.integration_id.as_str()).await?);
+        }
+        let i = integration.as_ref().expect("set above");
+        out.push(Attachment {
+            id: format!("{}/{}", r.integration_id, r.stack_id),
+            external_ids: external_ids(state, i, &r.stack_id, &r.phases()),
+            integration_id: r.integration_id,
+            stack_id: r.stack_id,
+            read: r.read,
+            write: r.write,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        });
+    }
+    Ok(out)
+}
+
+async fn one(state: &AppState, record: AttachmentRecord) -> ApiResult<Attachment> {
+    Ok(present(state, vec![record]).await?.remove(0))
+}
+
+pub async fn create(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    id: &str,
+    input: AttachmentInput,
+) -> ApiResult<Attached> {
+    let target = format!("attachment/{id}/{}", input.stack_id);
+    let event = AuditEvent::new(Some(caller.key_id()), "attachment.create", &target);
+    match attach_verified(state.clone(), id, input, event.clone()).await {
+        Ok((created, record)) => Ok(Attached {
+            attachment: one(state, record).await?,
+            created,
+        }),
+        Err(e) if verification_refused(&e) => Err(e),
+        Err(e) => Err(refused(state, event, e).await),
+    }
+}
+
+/// A refusal the detached verification task audited itself.
+fn verification_refused(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::Conflict {
+            code: ProblemCode::VerificationFailed,
+            ..
+        }
+    )
+}
+
+/// Verifies the new stack's phases (and the role), then writes the
+/// attachment; nothing is written, and nothing holds the stack's phases,
+/// until the verification passes.
+async fn attach_verified(
+    state: Arc<AppState>,
+    id: &str,
+    input: AttachmentInput,
+    audit: AuditEvent,
+) -> ApiResult<(bool, AttachmentRecord)> {
+    let integration_id: IntegrationId = id
+        .parse()
+        .map_err(|_| ApiError::not_found("integration", id))?;
+    let (read, write) = (input.read, input.write);
+    if let Some(existing) = state
+        .store
+        .check_attachable(id, &input.stack_id, read, write)
+        .await?
+    {
+        return Ok((false, existing));
+    }
+    let stack: StackId = parse("stack_id", &input.stack_id)?;
+    let integration = state.store.integration(id).await?;
+    needs_policy_within_limit(&state, &integration, &stack, Phase::from_flags(read, write)).await?;
+    if !state.settings.verify_on_attach || integration.generate_credentials_in_worker {
+        let record = state
+            .store
+            .attach(&integration_id, &stack, read, write, None, &audit)
+            .await?;
+        return Ok((true, record));
+    }
+    let targets = vec![(stack.clone(), Phase::from_flags(read, write))];
+    let change = pending(&audit.action, &audit.target, audit.key_id.as_deref());
+    let task_state = state.clone();
+    detached(state, change, async move {
+        let report = verify(&task_state, &integration, &targets).await;
+        if !report.ok {
+            return Err(refuse_with_report(&task_state, id_of(&integration), report, audit).await);
+        }
+        let record = task_state
+            .store
+            .attach(&integration_id, &stack, read, write, Some(&report), &audit)
+            .await?;
+        Ok((true, record))
+    })
+    .await
+}
+
+/// Refuses a change that would make the role need a trust policy longer
+/// than the broker's limit: no role could hold it, so verification would
+/// only fail later with a vaguer message.
+async fn needs_policy_within_limit(
+    state: &AppState,
+    integration: &Integration,
+    stack: &StackId,
+    phases: Vec<Phase>,
+) -> ApiResult<()> {
+    let mut stacks = state.store.attached(integration.id.as_str()).await?;
+    stacks.retain(|(s, _)| s != stack);
+    stacks.push((stack.clone(), phases));
+    trust_policy_for(state, integration, &stacks).map(|_| ())
+}
+
+fn id_of(integration: &Integration) -> String {
+    integration.id.to_string()
+}
+
+/// A change refused by its verification: the role-level verdict is still
+/// news (an unsafe role stops vending for every stack), so it is recorded
+/// with the refusal's audit event.
+async fn refuse_with_report(
+    state: &AppState,
+    integration: String,
+    report: VerifyReport,
+    audit: AuditEvent,
+) -> ApiError {
+    let refusal = AuditEvent {
+        outcome: ProblemCode::VerificationFailed.to_string(),
+        detail: report.error.clone(),
+        ..audit
+    };
+    let role_ok = role_ok(&report);
+    match state
+        .store
+        .record_verification(&integration, &report, role_ok, &[], &refusal)
+        .await
+    {
+        Ok(_) => ApiError::verification_failed(report),
+        Err(e) => e,
+    }
+}
+
+/// The integration's attachments, by stack, a page at a time.
+pub async fn of_integration(
+    state: &AppState,
+    id: &str,
+    q: &PageQuery,
+) -> ApiResult<List<Attachment>> {
+    let page = page::page(q.limit, q.cursor.as_deref(), 1)?;
+    let records = state.store.attachments_of_integration(id, &page).await?;
+    let list = page::list(records, &page, |r| vec![r.stack_id.to_string()]);
+    Ok(List {
+        items: present(state, list.items).await?,
+        next_cursor: list.next_cursor,
+    })
+}
+
+/// The stack's attachments, by integration, a page at a time.
+pub async fn of_stack(state: &AppState, id: &str, q: &PageQuery) -> ApiResult<List<Attachment>> {
+    let page = page::page(q.limit, q.cursor.as_deref(), 1)?;
+    let records = state.store.attachments_of_stack(id, &page).await?;
+    let list = page::list(records, &page, |r| vec![r.integration_id.to_string()]);
+    Ok(List {
+        items: present(state, list.items).await?,
+        next_cursor: list.next_cursor,
+    })
+}
+
+/// How many stacks each integration has attached, by integration id (one
+/// query, for the integrations list).
+pub async fn counts(state: &AppState) -> ApiResult<std::collections::HashMap<String, i64>> {
+    state.store.attachment_counts().await
+}
+
+pub async fn read(state: &AppState, id: &str, stack_id: &str) -> ApiResult<Attachment> {
+    let record = state.store.attachment(id, stack_id).await?;
+    one(state, record).await
+}
+
+pub async fn update(
+    state: &Arc<AppState>,
+    caller: &Caller,
+    id: &str,
+    stack_id: &str,
+    input: AttachmentUpdate,
+) -> ApiResult<Attachment> {
+    let target = format!("attachment/{id}/{stack_id}");
+    let event = AuditEvent::new(Some(caller.key_id()), "attachment.update", &target);
+    match update_verified(state.clone(), id, stack_id, input, event.clone()).await {
+        Ok(record) => one(state, record).await,
+        Err(e) if verification_refused(&e) => Err(e),
+        Err(e) => Err(refused(state, event, e).await),
+    }
+}
+
+/// An added phase is verified before it takes effect; a removed one goes
+/// at once.
+async fn update_verified(
+    state: Arc<AppState>,
+    id: &str,
+    stack_id: &str,
+    input: AttachmentUpdate,
+    audit: AuditEvent,
+) -> ApiResult<AttachmentRecord> {
+    let before = state.store.attachment(id, stack_id).await?;
+    let added: Vec<Phase> = Phase::from_flags(input.read, input.write)
+        .into_iter()
+        .filter(|p| !before.phases().contains(p))
+        .collect();
+    let integration = state.store.integration(id).await?;
+    if !added.is_empty() {
+        let all = Phase::from_flags(input.read, input.write);
+        needs_policy_within_limit(&state, &integration, &before.stack_id, all).await?;
+    }
+    if added.is_empty()
+        || !state.settings.verify_on_attach
+        || integration.generate_credentials_in_worker
+    {
+        return state
+            .store
+            .update_attachment(id, stack_id, input.read, input.write, None, &audit)
+            .await;
+    }
+    let targets = vec![(before.stack_id.clone(), added)];
+    let change = pending(&audit.action, &audit.target, audit.key_id.as_deref());
+    let task_state = state.clone();
+    let (id, stack_id) = (id.to_string(), stack_id.to_string());
+    detached(state, change, async move {
+        let report = verify(&task_state, &integration, &targets).await;
+        if !report.ok {
+            return Err(refuse_with_report(&task_state, id, report, audit).await);
+        }
+        task_state
+            .store
+            .update_attachment(
+                &id,
+                &stack_id,
+                input.read,
+                input.write,
+                Some(&report),
+                &audit,
+            )
+            .await
+    })
+    .await
+}
+
+pub async fn remove(state: &AppState, caller: &Caller, id: &str, stack_id: &str) -> ApiResult<()> {
+    let target = format!("attachment/{id}/{stack_id}");
+    audited(
+        state,
+        caller,
+        "attachment.delete",
+        &target,
+        |audit| async move { state.store.detach(id, stack_id, &audit).await },
+    )
+    .await
+}

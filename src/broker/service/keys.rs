@@ -1,0 +1,90 @@
+//! API keys: create (the secret is shown once), list, revoke.
+
+use super::super::auth::{Caller, mint, new_key_id};
+use super::super::error::{ApiError, ApiResult};
+use super::super::state::AppState;
+use super::{audited, existing_stack, page};
+use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List, PageQuery};
+use crate::model::timestamp::{self, now};
+
+/// Ten years: a key meant to outlive that should have no expiry at all.
+const MAX_LIFETIME_SECONDS: i64 = 315_360_000;
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: ApiKeyInput,
+) -> ApiResult<CreatedApiKey> {
+    let id = new_key_id();
+    let target = format!("key/{id}");
+    audited(state, caller, "key.create", &target, |audit| async move {
+        let (stack_id, phases) = match input.role {
+            KeyRole::Admin => {
+                if input.stack_id.is_some() || input.phases.is_some() {
+                    return Err(ApiError::invalid(
+                        "stack_id",
+                        "admin keys act for every stack: leave out stack_id and phases, or use role \"runner\"",
+                    ));
+                }
+                (None, Vec::new())
+            }
+            KeyRole::Runner => {
+                let named = input.stack_id.as_deref().ok_or_else(|| {
+                    ApiError::invalid("stack_id", "runner keys act for one stack: set stack_id")
+                })?;
+                let stack_id = existing_stack(state, "stack_id", named).await?;
+                // No default: a key that may write must be asked for.
+                let phases = input.phases.clone().unwrap_or_default();
+                if phases.is_empty() {
+                    return Err(ApiError::invalid(
+                        "phases",
+                        "choose the phases this runner key may get credentials for: [\"read\"] for plan jobs, \
+                         [\"write\"] for apply jobs, or both for a job that does both",
+                    ));
+                }
+                (Some(stack_id), phases)
+            }
+        };
+        let expires_at = match input.expires_in_seconds {
+            None => None,
+            Some(s) if (1..=MAX_LIFETIME_SECONDS).contains(&s) => Some(timestamp::format(time::OffsetDateTime::now_utc() + time::Duration::seconds(s))),
+            Some(s) => {
+                return Err(ApiError::invalid(
+                    "expires_in_seconds",
+                    format!("{s} is not a lifetime: use 1 to {MAX_LIFETIME_SECONDS} seconds (ten years), or leave it out for no expiry"),
+                ));
+            }
+        };
+        let minted = mint(
+            id.clone(),
+            input.role,
+            stack_id,
+            phases,
+            input.description.clone(),
+            expires_at,
+        );
+        state.store.insert_key(&minted.stored, &audit).await?;
+        Ok(CreatedApiKey {
+            key: minted.stored.key,
+            token: minted.token,
+        })
+    })
+    .await
+}
+
+/// Keys (never a secret), oldest first, a page at a time.
+pub async fn list(state: &AppState, q: &PageQuery) -> ApiResult<List<ApiKey>> {
+    let page = page::page(q.limit, q.cursor.as_deref(), 2)?;
+    let items = state.store.keys(&page).await?;
+    Ok(page::list(items, &page, |k| {
+        vec![k.created_at.clone(), k.id.clone()]
+    }))
+}
+
+pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ApiKey> {
+    let target = format!("key/{id}");
+    audited(state, caller, "key.revoke", &target, |audit| async move {
+        state.store.revoke_key(id, &now(), &audit).await
+    })
+    .await
+}

@@ -1,0 +1,123 @@
+//! Runner trusts: which OIDC ID tokens may get credentials for which
+//! stack and phases. Create, list, read, replace and delete; every change
+//! audited.
+
+use super::super::auth::Caller;
+use super::super::error::{ApiError, ApiResult};
+use super::super::state::AppState;
+use super::{audited, existing_stack, page};
+use crate::api::{AuditEvent, List, PageQuery, RunnerTrust, RunnerTrustInput};
+use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
+use crate::model::timestamp::now;
+
+/// Validates input into a trust record through `model::runner_trust`.
+async fn validate(state: &AppState, id: String, input: RunnerTrustInput) -> ApiResult<RunnerTrust> {
+    let stack_id = existing_stack(state, "stack_id", &input.stack_id).await?;
+    let field = |name: &'static str| move |e: crate::model::Invalid| ApiError::invalid(name, e.0);
+    check_issuer(&input.issuer).map_err(field("issuer"))?;
+    check_audience(&input.audience).map_err(field("audience"))?;
+    check_subject(&input.subject).map_err(field("subject"))?;
+    check_claims(&input.claims).map_err(field("claims"))?;
+    let mut phases = input.phases;
+    phases.sort();
+    phases.dedup();
+    if phases.is_empty() {
+        return Err(ApiError::invalid(
+            "phases",
+            "choose the phases these tokens may get credentials for: [\"read\"] for plan jobs, \
+             [\"write\"] for apply jobs",
+        ));
+    }
+    let at = now();
+    Ok(RunnerTrust {
+        id,
+        stack_id,
+        issuer: input.issuer,
+        audience: input.audience,
+        subject: input.subject,
+        claims: input.claims,
+        phases,
+        description: input.description,
+        created_at: at.clone(),
+        updated_at: at,
+    })
+}
+
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: RunnerTrustInput,
+) -> ApiResult<RunnerTrust> {
+    let id = ulid::Ulid::new().to_string().to_lowercase();
+    let target = format!("runner-trust/{id}");
+    audited(
+        state,
+        caller,
+        "runner_trust.create",
+        &target,
+        |audit| async move {
+            let trust = validate(state, id, input).await?;
+            let audit = AuditEvent {
+                stack_id: Some(trust.stack_id.to_string()),
+                ..audit
+            };
+            state.store.insert_runner_trust(&trust, &audit).await?;
+            Ok(trust)
+        },
+    )
+    .await
+}
+
+/// Runner trusts, oldest first, a page at a time.
+pub async fn list(state: &AppState, q: &PageQuery) -> ApiResult<List<RunnerTrust>> {
+    let page = page::page(q.limit, q.cursor.as_deref(), 2)?;
+    let items = state.store.runner_trusts(&page).await?;
+    Ok(page::list(items, &page, |t| {
+        vec![t.created_at.clone(), t.id.clone()]
+    }))
+}
+
+pub async fn read(state: &AppState, id: &str) -> ApiResult<RunnerTrust> {
+    state.store.runner_trust(id).await
+}
+
+pub async fn replace(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: RunnerTrustInput,
+) -> ApiResult<RunnerTrust> {
+    let target = format!("runner-trust/{id}");
+    audited(
+        state,
+        caller,
+        "runner_trust.update",
+        &target,
+        |audit| async move {
+            let existing = state.store.runner_trust(id).await?;
+            let trust = RunnerTrust {
+                created_at: existing.created_at,
+                ..validate(state, id.to_string(), input).await?
+            };
+            let audit = AuditEvent {
+                stack_id: Some(trust.stack_id.to_string()),
+                ..audit
+            };
+            state.store.replace_runner_trust(&trust, &audit).await
+        },
+    )
+    .await
+}
+
+/// Deletes a runner trust: its tokens get nothing from now on.
+pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
+    let target = format!("runner-trust/{id}");
+    audited(
+        state,
+        caller,
+        "runner_trust.delete",
+        &target,
+        |audit| async move { state.store.delete_runner_trust(id, &audit).await },
+    )
+    .await
+}

@@ -1,0 +1,84 @@
+//! Stacks: create, list, read, replace and delete.
+
+use super::super::auth::Caller;
+use super::super::error::{ApiError, ApiResult};
+use super::super::state::AppState;
+use super::{audited, page, parse};
+use crate::api::{List, PageQuery, Stack, StackInput};
+use crate::model::names::check_labels;
+use crate::model::{Name, Space, StackId};
+
+/// Validates input into a full stack record through `model`, the rules the
+/// provider applies at plan. `id` comes from the body on create and from
+/// the path on replace.
+fn validate(id: &str, input: StackInput) -> ApiResult<Stack> {
+    let id: StackId = parse("id", id)?;
+    let name: Name = match &input.name {
+        Some(n) => parse("name", n)?,
+        None => parse("name", id.as_str())?,
+    };
+    let space: Space = match &input.space {
+        Some(s) => parse("space", s)?,
+        None => Space::default(),
+    };
+    check_labels(input.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .map_err(|e| ApiError::invalid("labels", e.0))?;
+    Ok(Stack {
+        id,
+        name: name.to_string(),
+        space: space.to_string(),
+        labels: input.labels,
+        description: input.description,
+        created_at: String::new(),
+        updated_at: String::new(),
+    })
+}
+
+pub async fn create(state: &AppState, caller: &Caller, input: StackInput) -> ApiResult<Stack> {
+    let id = input.id.clone();
+    let target = format!("stack/{id}");
+    audited(state, caller, "stack.create", &target, |audit| async move {
+        let stack = validate(&id, input)?;
+        state.store.create_stack(&stack, &audit).await
+    })
+    .await
+}
+
+/// Stacks by id, a page at a time.
+pub async fn list(state: &AppState, q: &PageQuery) -> ApiResult<List<Stack>> {
+    let page = page::page(q.limit, q.cursor.as_deref(), 1)?;
+    let items = state.store.stacks(&page).await?;
+    Ok(page::list(items, &page, |s| vec![s.id.to_string()]))
+}
+
+pub async fn read(state: &AppState, id: &str) -> ApiResult<Stack> {
+    state.store.stack(id).await
+}
+
+pub async fn replace(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: StackInput,
+) -> ApiResult<Stack> {
+    let target = format!("stack/{id}");
+    audited(state, caller, "stack.update", &target, |audit| async move {
+        if input.id != id {
+            return Err(ApiError::invalid(
+                "id",
+                "a stack's id cannot change (it is part of its External IDs): create a new stack instead",
+            ));
+        }
+        let stack = validate(id, input)?;
+        state.store.replace_stack(&stack, &audit).await
+    })
+    .await
+}
+
+pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
+    let target = format!("stack/{id}");
+    audited(state, caller, "stack.delete", &target, |audit| async move {
+        state.store.delete_stack(id, &audit).await
+    })
+    .await
+}
