@@ -20,8 +20,8 @@ use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::api::*;
 use crate::model::Phase;
+use crate::wire::*;
 
 /// Items a request asks for when following a list: the broker's maximum.
 const PAGE_SIZE: u32 = 1000;

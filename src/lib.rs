@@ -4,7 +4,7 @@
 //! # Map of the crate
 //!
 //! Dependencies point one way: the provider and the CLI use the client,
-//! the client uses `api` and `model`, and nothing outside `broker` imports
+//! the client uses `wire` and `model`, and nothing outside `broker` imports
 //! `broker`'s internals (the CLI only starts it: `deputy serve`). Inside
 //! the broker, floors run one way too: store → state → auth → service →
 //! http | console → app → server. A test, `tests/layering.rs`, reads every
@@ -17,9 +17,9 @@
 //!
 //! ```text
 //! bin/ ─┬─ provider ──┐
-//!       ├─ cli ───────┼─ client ── api ── model
+//!       ├─ cli ───────┼─ client ── wire ── model
 //!       │             └──────────── sts ── model
-//!       └─ broker ───────── api, sts, model
+//!       └─ broker ──────── wire, sts, model
 //! tfplugin: the plugin protocol, knows nothing of deputy (provider uses it)
 //!
 //! broker: server ─ app ─┬─ http ────┬─ service ─ auth ─ state ─ store
@@ -33,7 +33,7 @@
 //!   the definition of a safe role with the probes derived from it
 //!   (`model/verification.rs`). A new rule
 //!   goes here, once, and both the broker and the provider call it.
-//! - [`api`]: every type that crosses the broker's HTTP API: requests,
+//! - [`wire`]: every type that crosses the broker's HTTP API: requests,
 //!   responses, problem codes, reports, credentials. A new route's body
 //!   goes here; the OpenAPI document is generated from these types.
 //! - [`client`]: the typed HTTP client of the broker, for the provider and
@@ -67,7 +67,6 @@
 //!   the streaming secret masker of `deputy exec`; `cli/id_token.rs`, where
 //!   a run's OIDC ID token comes from).
 
-pub mod api;
 pub mod broker;
 pub mod cli;
 pub mod client;
@@ -75,3 +74,4 @@ pub mod model;
 pub mod provider;
 pub mod sts;
 pub mod tfplugin;
+pub mod wire;

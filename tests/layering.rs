@@ -8,7 +8,8 @@
 //! - the provider, the CLI and the client reach the broker only over HTTP;
 //!   `model` and the wire types depend on nothing above them;
 //! - inside the broker, floors run one way (see `src/broker/mod.rs`):
-//!   error → config, live, metrics, rate_limit, tls, request_id, extract →
+//!   error → config, live, metrics, rate_limit, tls, request_id, extract,
+//!   files →
 //!   store, oidc → state → auth → service → http | console → app →
 //!   server, with http and console side by side, never using each other;
 //! - no circle of files anywhere under `src/`.
@@ -232,12 +233,12 @@ const RULES: &[(&str, &[&str])] = &[
     (
         "model",
         &[
-            "api", "broker", "client", "provider", "cli", "sts", "tfplugin", "sqlx", "axum",
+            "wire", "broker", "client", "provider", "cli", "sts", "tfplugin", "sqlx", "axum",
             "aws_sdk", "reqwest",
         ],
     ),
     (
-        "api",
+        "wire",
         &[
             "broker", "client", "provider", "cli", "sts", "tfplugin", "sqlx", "axum", "aws_sdk",
         ],
@@ -250,7 +251,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("sts", &["broker", "provider", "cli", "client"]),
     (
         "tfplugin",
-        &["api", "broker", "client", "provider", "cli", "sts", "model"],
+        &[
+            "wire", "broker", "client", "provider", "cli", "sts", "model",
+        ],
     ),
 ];
 
@@ -312,6 +315,7 @@ const BROKER_FLOORS: &[&[&str]] = &[
         "tls",
         "request_id",
         "extract",
+        "files",
     ],
     &["store", "oidc"],
     &["state"],

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use deputy::api::{AttachmentInput, IntegrationInput, StackInput};
+use deputy::wire::{AttachmentInput, IntegrationInput, StackInput};
 
 use crate::broker::{Backend, ROLE, TestBroker};
 use crate::browser::Browser;

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use deputy::api::StackInput;
+use deputy::wire::StackInput;
 use futures::StreamExt;
 
 use crate::broker::{Backend, TestBroker};

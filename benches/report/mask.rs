@@ -8,8 +8,8 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use deputy::api::*;
 use deputy::model::Phase;
+use deputy::wire::*;
 
 use crate::broker::{Backend, TestBroker};
 use crate::fast_sts::FastSts;

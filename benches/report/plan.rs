@@ -11,12 +11,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use deputy::api::{IntegrationInput, StackInput};
 use deputy::model::integration::TrustScope;
 use deputy::model::trust_policy::{
     Accepted, Actions, DEFAULT_MAX_LENGTH, check_length, document_json,
 };
 use deputy::model::{IntegrationId, Phase, PrincipalArn, StackId};
+use deputy::wire::{IntegrationInput, StackInput};
 use tokio::runtime::Runtime;
 
 use crate::broker::{Backend, TestBroker};

@@ -4,9 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use deputy::api::*;
 use deputy::model::{ExternalId, Phase};
 use deputy::sts::{AssumeRequest, Sts};
+use deputy::wire::*;
 use futures::StreamExt;
 
 use crate::broker::{Backend, TestBroker};

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use deputy::api::{AttachmentInput, IntegrationInput, StackInput};
+use deputy::wire::{AttachmentInput, IntegrationInput, StackInput};
 use serde_json::json;
 
 use crate::aws_broker::Broker;

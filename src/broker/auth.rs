@@ -9,18 +9,15 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use super::oidc::VerifiedToken;
 use super::state::{AppState, Peer};
 use super::store::StoredKey;
-use crate::api::{ApiKey, AuditEvent, KeyRole};
+use crate::model::secret::{random_hex, random_secret, sha256_hex};
 use crate::model::timestamp::{self, now};
 use crate::model::{Phase, StackId};
+use crate::wire::{ApiKey, AuditEvent, KeyRole};
 
 const PREFIX: &str = "dpk_";
 
@@ -34,9 +31,7 @@ pub struct Minted {
 /// events), chosen before the key is minted so a refused creation can be
 /// audited under it too.
 pub fn new_key_id() -> String {
-    let mut id = [0u8; 8];
-    rand::rng().fill_bytes(&mut id);
-    hex(&id)
+    random_hex(8)
 }
 
 pub fn mint(
@@ -67,19 +62,8 @@ pub fn mint(
     }
 }
 
-/// 32 random bytes as base64url: a key's secret, a console session's.
-pub(crate) fn random_secret() -> String {
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    URL_SAFE_NO_PAD.encode(secret)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub(crate) fn hash(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    sha256_hex(secret, 32)
 }
 
 /// Compares without an early exit, so timing does not reveal how much of a

@@ -1,5 +1,5 @@
 //! One error type for the whole API, mapped to an HTTP status and an
-//! `application/problem+json` body ([`crate::api::Problem`]) in exactly one
+//! `application/problem+json` body ([`crate::wire::Problem`]) in exactly one
 //! place.
 //!
 //! Every problem carries a stable [`ProblemCode`] that clients (the
@@ -11,7 +11,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use crate::api::{Problem, ProblemCode, VerifyReport};
+use crate::wire::{Problem, ProblemCode, VerifyReport};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

@@ -6,9 +6,10 @@
 //! `tests/layering.rs` holds them to it):
 //!
 //! 1. [`config`], [`error`], [`live`], [`metrics`], [`rate_limit`],
-//!    [`tls`], [`request_id`], [`extract`]: settings, the one error type
-//!    and its problem-details answers, counters, the per-caller budget,
-//!    the certificate, request ids and request extractors;
+//!    [`tls`], [`request_id`], [`extract`], [`files`]: settings, the one
+//!    error type and its problem-details answers, counters, the per-caller
+//!    budget, the certificate, request ids, request extractors and private
+//!    files;
 //! 2. [`store`]: SQLite or PostgreSQL behind one set of portable SQL;
 //!    [`oidc`]: OIDC ID tokens as runner identities;
 //! 3. [`state`]: what every request and background task shares;
@@ -28,6 +29,7 @@ pub mod config;
 pub mod console;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod http;
 pub mod live;
 pub mod metrics;

@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use super::error::{ApiError, ApiResult};
-use crate::api::RunnerTrust;
+use crate::wire::RunnerTrust;
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
 const LEEWAY_SECONDS: u64 = 60;

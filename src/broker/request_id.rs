@@ -6,7 +6,7 @@
 use axum::http::HeaderValue;
 use tracing::Instrument;
 
-use crate::api::REQUEST_ID_HEADER;
+use crate::wire::REQUEST_ID_HEADER;
 
 /// Longest caller-chosen id kept; longer or odd ones are replaced, so a
 /// client cannot put arbitrary text into the broker's logs.

@@ -16,7 +16,7 @@ use super::auth::{mint, new_key_id};
 use super::config::ServeConfig;
 use super::state::{AppState, Peer, Settings};
 use super::store::Store;
-use crate::api::KeyRole;
+use crate::wire::KeyRole;
 
 /// Opens the store and prepares the shared state; on a store with no keys
 /// at all, mints the first admin key (see [`bootstrap`]).
@@ -130,7 +130,7 @@ async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow:
     let inserted = store
         .insert_bootstrap_key(
             &minted.stored,
-            &crate::api::AuditEvent::new(
+            &crate::wire::AuditEvent::new(
                 None,
                 "key.create",
                 &format!("key/{}", minted.stored.key.id),
@@ -184,24 +184,7 @@ fn admin_key(description: &str, lifetime: Option<u64>) -> crate::broker::auth::M
 /// when created here, only its owner can enter); never over an existing
 /// file.
 fn write_key_file(path: &Path, token: &str) -> std::io::Result<()> {
-    if let Some(dir) = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-    }
-    let mut file = {
-        use std::os::unix::fs::OpenOptionsExt;
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)?
-    };
+    let mut file = super::files::create_private(path)?;
     writeln!(file, "{token}")?;
     file.sync_all()
 }
@@ -224,7 +207,7 @@ pub async fn recover_admin_key(
             path.display()
         )
     })?;
-    let audit = crate::api::AuditEvent::new(
+    let audit = crate::wire::AuditEvent::new(
         None,
         "key.recover",
         &format!("key/{}", minted.stored.key.id),

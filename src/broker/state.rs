@@ -16,10 +16,10 @@ use super::oidc::OidcVerifier;
 use super::rate_limit::RateLimit;
 use super::store::Store;
 use super::tls::TlsListener;
-use crate::api::Account;
 use crate::model::{AccountName, PrincipalArn};
 use crate::sts::canary::Canary;
 use crate::sts::{RetryPolicy, Sts};
+use crate::wire::Account;
 
 /// How the broker verifies and what it emits, from `deputy serve`'s flags.
 pub struct Settings {

@@ -8,7 +8,7 @@ use clap::Subcommand;
 
 use super::BrokerArgs;
 use super::output::{self, OutputArgs, Table};
-use crate::api::{Attachment, AttachmentInput, AttachmentUpdate};
+use crate::wire::{Attachment, AttachmentInput, AttachmentUpdate};
 
 #[derive(Debug, Subcommand)]
 pub enum AttachmentCommand {

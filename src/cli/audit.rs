@@ -5,7 +5,7 @@ use clap::Args;
 
 use super::BrokerArgs;
 use super::output::{self, Format, OutputArgs, Table};
-use crate::api::AuditFilter;
+use crate::wire::AuditFilter;
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {

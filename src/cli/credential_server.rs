@@ -12,12 +12,11 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use base64::Engine;
-use rand::RngCore;
 use tokio::sync::watch;
 
 use super::mask::Secrets;
 use super::run_credentials::{RunArgs, RunCredentials, fetch};
+use crate::model::secret::random_secret;
 
 /// Least time between two renewals, even when `--refresh-before` exceeds
 /// a session's whole lifetime: the broker limits requests per caller.
@@ -43,9 +42,7 @@ pub async fn start(
     refresh_before: i64,
     secrets: Secrets,
 ) -> anyhow::Result<(String, String)> {
-    let mut raw = [0u8; 32];
-    rand::rng().fill_bytes(&mut raw);
-    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    let token = random_secret();
     let (publish, current) = watch::channel(first);
     tokio::spawn(renew(args, publish, refresh_before, secrets));
     let shared = Arc::new(Shared {

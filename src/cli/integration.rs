@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 
 use super::BrokerArgs;
 use super::output::{self, OutputArgs, Table};
-use crate::api::{Integration, IntegrationInput};
+use crate::wire::{Integration, IntegrationInput};
 
 #[derive(Debug, Subcommand)]
 pub enum IntegrationCommand {

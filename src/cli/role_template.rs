@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::BrokerArgs;
-use crate::api::RoleTemplateQuery;
+use crate::wire::RoleTemplateQuery;
 
 #[derive(Debug, Args)]
 pub struct RoleTemplateArgs {

@@ -9,9 +9,9 @@ use clap::Args;
 
 use super::BrokerArgs;
 use super::id_token::IdTokenSource;
-use crate::api::{CredentialsRequest, IssuedCredentials};
 use crate::model::{Phase, RunId, timestamp};
 use crate::sts::{AssumeRequest, Sts};
+use crate::wire::{CredentialsRequest, IssuedCredentials};
 
 #[derive(Debug, Clone, Args)]
 pub struct RunArgs {

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use clap::{Args, Subcommand};
 
 use super::BrokerArgs;
-use crate::api::{RunnerTrust, RunnerTrustInput};
 use crate::model::Phase;
+use crate::wire::{RunnerTrust, RunnerTrustInput};
 
 #[derive(Debug, Subcommand)]
 pub enum RunnerTrustCommand {

@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use super::BrokerArgs;
 use super::output::{self, OutputArgs, Table};
-use crate::api::{Stack, StackInput};
+use crate::wire::{Stack, StackInput};
 
 #[derive(Debug, Subcommand)]
 pub enum StackCommand {

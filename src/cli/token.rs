@@ -5,8 +5,8 @@ use clap::{Subcommand, ValueEnum};
 
 use super::BrokerArgs;
 use super::output::{self, OutputArgs, Table};
-use crate::api::{ApiKey, ApiKeyInput, KeyRole};
 use crate::model::Phase;
+use crate::wire::{ApiKey, ApiKeyInput, KeyRole};
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {

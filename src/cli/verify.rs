@@ -6,12 +6,10 @@
 use std::time::Duration;
 
 use super::output::visible;
-use crate::api::{ProblemCode, StepOutcome, VerificationState, VerifyReport};
 use crate::client::{Client, ClientError};
-use crate::model::trust_policy::{Accepted, Actions};
-use crate::model::verification::{Subject, plan};
 use crate::model::{Phase, PrincipalArn, StackId};
-use crate::sts::{RetryPolicy, Sts, VerifyRequest, identity};
+use crate::sts::{Prepared, RetryPolicy, Sts, identity};
+use crate::wire::{ProblemCode, StepOutcome, VerificationState, VerifyReport};
 
 fn print_steps(report: &VerifyReport) {
     for step in &report.steps {
@@ -127,23 +125,10 @@ pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
     if targets.is_empty() {
         anyhow::bail!("integration {id} has no attachments: attach a stack first");
     }
-    let nonce = ulid::Ulid::new().to_string();
     // A worker assumes with its own identity; the broker's canary is not
-    // its to use, so the report says that check was not made.
-    let plan = plan(
-        &Subject {
-            account: &account.name,
-            integration: &integration.id,
-            custom: integration.external_id.as_ref(),
-            scope: integration.trust_scope,
-            // `deputy exec` on a worker passes no session tags.
-            tag_session: false,
-            set_source_identity: integration.set_source_identity,
-            canary: false,
-        },
-        &targets,
-        &nonce[10..],
-    );
+    // its to use, so the report says that check was not made. `deputy
+    // exec` on a worker passes no session tags.
+    let prepared = Prepared::new(&account.name, &integration, &targets, false, false);
     let sts = Sts::load(std::env::var("DEPUTY_AWS_ENDPOINT_URL").ok().as_deref()).await;
     let caller = sts.caller_arn().await.map_err(|e| {
         anyhow::anyhow!("cannot read this worker's AWS identity ({e}): configure AWS credentials")
@@ -151,34 +136,14 @@ pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
     let principal: PrincipalArn = identity::principal_from_caller(&caller)
         .parse()
         .map_err(|e: crate::model::Invalid| anyhow::anyhow!(e.0))?;
-    let config = integration.vend_config();
-    let fingerprint = config.fingerprint();
-    let expected = Accepted::for_stacks(
-        integration.trust_scope,
-        &account.name,
-        &integration.id,
-        integration.external_id.as_ref(),
-        &targets,
-    );
     let report = sts
         .verify(
-            &VerifyRequest {
-                role: &integration.role_arn,
-                region: integration.region.as_str(),
-                duration: Duration::from_secs(integration.duration_seconds as u64),
-                read_session_policy_arns: &integration.read_session_policy_arns,
-                write_session_policy_arns: &integration.write_session_policy_arns,
-                plan: &plan,
-                canary: None,
-                config: &fingerprint,
-                principal: &principal,
-                actions: Actions {
-                    set_source_identity: integration.set_source_identity,
-                    ..Actions::ASSUME_ROLE
-                },
-                expected: &expected,
-                retry: RetryPolicy::default(),
-            },
+            &prepared.request(
+                Duration::from_secs(integration.duration_seconds as u64),
+                &principal,
+                None,
+                RetryPolicy::default(),
+            ),
             &|p| {
                 eprintln!(
                     "deputy: {} not assumable yet (AccessDenied); retrying in {} s",

@@ -76,6 +76,7 @@ pub mod names;
 pub mod phase;
 pub mod role_template;
 pub mod runner_trust;
+pub mod secret;
 pub mod timestamp;
 pub mod trust_policy;
 pub mod verification;

@@ -70,9 +70,7 @@ impl VendConfig {
     /// runs on a configuration that was not the one verified.
     pub fn fingerprint(&self) -> String {
         let canonical = serde_json::to_string(self).expect("configuration serializes");
-        let digest = Sha256::digest(canonical.as_bytes());
-        let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
-        format!("v1:{hex}")
+        format!("v1:{}", super::secret::sha256_hex(&canonical, 16))
     }
 }
 

@@ -3,8 +3,8 @@
 //! actions and functions (one file each).
 
 pub mod actions;
-mod broker;
 mod config;
+mod connection;
 pub mod data_sources;
 pub mod docs;
 pub mod ephemeral;
@@ -22,8 +22,8 @@ use crate::tfplugin::provider::{Provider, Registry};
 use crate::tfplugin::schema::Schema;
 use crate::tfplugin::value::Value;
 
-pub use broker::Broker;
 pub use config::BrokerSettings;
+pub use connection::BrokerConnection;
 
 /// Source address users put in `required_providers`.
 pub const SOURCE_ADDRESS: &str = "registry.terraform.io/deputy/deputy";
@@ -32,7 +32,7 @@ pub struct DeputyProvider;
 
 #[async_trait]
 impl Provider for DeputyProvider {
-    type Data = Broker;
+    type Data = BrokerConnection;
 
     fn schema(&self) -> Schema {
         config::schema()
@@ -47,12 +47,12 @@ impl Provider for DeputyProvider {
         config: &Value,
         _terraform_version: &str,
         warnings: &mut Diagnostics,
-    ) -> Result<Broker, Diagnostics> {
+    ) -> Result<BrokerConnection, Diagnostics> {
         BrokerSettings::from_config(config, |name| std::env::var(name).ok(), warnings)
-            .and_then(Broker::new)
+            .and_then(BrokerConnection::new)
     }
 
-    fn registry(&self) -> Registry<Broker> {
+    fn registry(&self) -> Registry<BrokerConnection> {
         Registry::default()
             .resource(resources::StackResource)
             .resource(resources::AwsIntegrationResource)

@@ -2,10 +2,10 @@
 //! source that report it: the report whether the role passed or not, and
 //! the broker's explanation when it did not.
 
-use super::broker::{Broker, to_diags};
-use crate::api::{Step, VerifyReport};
+use super::connection::{BrokerConnection, to_diags};
 use crate::client::ClientError;
 use crate::tfplugin::diag::Diagnostics;
+use crate::wire::{Step, VerifyReport};
 
 pub struct Outcome {
     pub report: VerifyReport,
@@ -18,7 +18,7 @@ pub struct Outcome {
 /// could not run (unknown integration, nothing attached, broker down) is an
 /// error.
 pub async fn run(
-    broker: &Broker,
+    broker: &BrokerConnection,
     integration: &str,
     stack: Option<&str>,
 ) -> Result<Outcome, Diagnostics> {

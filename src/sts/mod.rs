@@ -18,7 +18,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_sdk_sts::types::Tag;
 
-pub use verify::{NO_CANARY, Progress, RetryPolicy, VerifyRequest};
+pub use verify::{NO_CANARY, Prepared, Progress, RetryPolicy, VerifyRequest};
 
 use crate::model::{ExternalId, RoleArn};
 

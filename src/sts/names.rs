@@ -1,7 +1,7 @@
 //! Names STS accepts: role session names (CloudTrail shows them, so runs are
 //! traceable by their run id) and session tag values.
 
-use sha2::{Digest, Sha256};
+use crate::model::secret::sha256_hex;
 
 /// A RoleSessionName from a run id: STS's charset `[\w+=,.@-]`, 2 to 64
 /// characters. Other characters become `-`; a longer id is cut and given a
@@ -22,8 +22,7 @@ pub fn session_name(run_id: &str) -> String {
         name = format!("run-{name}");
     }
     if name.len() > 64 {
-        let digest = Sha256::digest(run_id.as_bytes());
-        let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        let hash = sha256_hex(run_id, 4);
         name = format!("{}-{hash}", &name[..55]);
     }
     name

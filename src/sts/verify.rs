@@ -13,10 +13,12 @@ use futures::StreamExt as _;
 
 use super::canary::Canary;
 use super::{AssumeRequest, Credentials, Sts, StsError, names};
-use crate::api::{Step, StepOutcome, VerifyReport};
 use crate::model::trust_policy::{Accepted, Actions, statement_json};
-use crate::model::verification::{Answer, Caller, Plan, Probe, found_scope, judge};
-use crate::model::{Phase, PrincipalArn, RoleArn};
+use crate::model::verification::{
+    Answer, Caller, Plan, Probe, Subject, Targets, found_scope, judge, plan,
+};
+use crate::model::{AccountName, Phase, PrincipalArn, RoleArn};
+use crate::wire::{Integration, Step, StepOutcome, VerifyReport};
 
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
@@ -80,6 +82,90 @@ pub struct VerifyRequest<'a> {
     /// declared scope, for the statement shown when the policy is wrong.
     pub expected: &'a Accepted,
     pub retry: RetryPolicy,
+}
+
+/// What a verification of one integration derives before it runs, made
+/// the same way by the broker and by a worker (`deputy verify
+/// --as-worker`): the plan from the rule, the fingerprint of the
+/// configuration, and what the role must accept.
+pub struct Prepared<'a> {
+    integration: &'a Integration,
+    actions: Actions,
+    plan: Plan,
+    fingerprint: String,
+    expected: Accepted,
+}
+
+impl<'a> Prepared<'a> {
+    /// `integration` for `targets`, as vends of `account` will use it;
+    /// `tag_session` says whether those vends pass session tags (a
+    /// worker's never do), `canary` whether the canary's probes are
+    /// planned.
+    pub fn new(
+        account: &AccountName,
+        integration: &'a Integration,
+        targets: &Targets,
+        tag_session: bool,
+        canary: bool,
+    ) -> Prepared<'a> {
+        let nonce = ulid::Ulid::new().to_string();
+        let plan = plan(
+            &Subject {
+                account,
+                integration: &integration.id,
+                custom: integration.external_id.as_ref(),
+                scope: integration.trust_scope,
+                tag_session,
+                set_source_identity: integration.set_source_identity,
+                canary,
+            },
+            targets,
+            &nonce[10..],
+        );
+        let expected = Accepted::for_stacks(
+            integration.trust_scope,
+            account,
+            &integration.id,
+            integration.external_id.as_ref(),
+            targets,
+        );
+        Prepared {
+            integration,
+            actions: Actions {
+                tag_session,
+                set_source_identity: integration.set_source_identity,
+            },
+            plan,
+            fingerprint: integration.vend_config().fingerprint(),
+            expected,
+        }
+    }
+
+    /// The request, run as `principal` (with `canary` for its probes) and
+    /// sessions of `duration`, the vends' own.
+    pub fn request(
+        &'a self,
+        duration: Duration,
+        principal: &'a PrincipalArn,
+        canary: Option<&'a Canary>,
+        retry: RetryPolicy,
+    ) -> VerifyRequest<'a> {
+        let i = self.integration;
+        VerifyRequest {
+            role: &i.role_arn,
+            region: i.region.as_str(),
+            duration,
+            read_session_policy_arns: &i.read_session_policy_arns,
+            write_session_policy_arns: &i.write_session_policy_arns,
+            plan: &self.plan,
+            canary,
+            config: &self.fingerprint,
+            principal,
+            actions: self.actions,
+            expected: &self.expected,
+            retry,
+        }
+    }
 }
 
 impl VerifyRequest<'_> {

@@ -9,28 +9,23 @@
 //!   its registry; [`identity`]: the identity a resource declares;
 //! - [`plan`]: schema-driven planning;
 //! - [`server`]: the gRPC service dispatching to the registry;
-//! - [`handshake`], [`tls`], [`log`], [`serve`]: the plugin process that
-//!   Terraform starts (go-plugin handshake, AutoMTLS, hclog logs, signals);
-//! - `launch` (feature `test-support`): the client side of that handshake,
-//!   for tests and benchmarks.
+//! - [`process`]: the plugin process that Terraform starts (go-plugin
+//!   handshake, AutoMTLS, hclog logs, signals), and (feature
+//!   `test-support`) the client side of that handshake, for tests and
+//!   benchmarks.
 
 pub mod action;
 pub mod data_source;
 pub mod diag;
 pub mod ephemeral;
 pub mod function;
-pub mod handshake;
 pub mod identity;
-#[cfg(feature = "test-support")]
-pub mod launch;
 pub mod list_resource;
-pub mod log;
 pub mod plan;
+pub mod process;
 pub mod proto;
 pub mod provider;
 pub mod resource;
 pub mod schema;
-pub mod serve;
 pub mod server;
-pub mod tls;
 pub mod value;

@@ -7,7 +7,7 @@
 
 use serde_json::json;
 
-use deputy::api::{AttachmentInput, IntegrationInput, StackInput};
+use deputy::wire::{AttachmentInput, IntegrationInput, StackInput};
 
 use crate::broker::Broker;
 use crate::fakecloud::{Fakecloud, trust};

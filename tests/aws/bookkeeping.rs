@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use deputy::api::{
-    AttachmentInput, AuditFilter, CredentialsRequest, IntegrationInput, ProblemCode, StackInput,
-};
 use deputy::client::ClientError;
 use deputy::model::Phase;
+use deputy::wire::{
+    AttachmentInput, AuditFilter, CredentialsRequest, IntegrationInput, ProblemCode, StackInput,
+};
 
 use crate::broker::Broker;
 use crate::fakecloud::{ACCOUNT, Fakecloud};
@@ -299,7 +299,7 @@ async fn a_workers_verification_expires() {
     let state = admin.integration(&worker.id).await.unwrap();
     assert_eq!(
         state.verification_state,
-        deputy::api::VerificationState::Unverified
+        deputy::wire::VerificationState::Unverified
     );
     let events = admin
         .audit(&AuditFilter {

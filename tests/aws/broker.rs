@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use deputy::api::{ApiKeyInput, AttachmentInput, Integration, IntegrationInput};
 use deputy::client::Client;
 use deputy::model::Phase;
+use deputy::wire::{ApiKeyInput, AttachmentInput, Integration, IntegrationInput};
 
 use serde_json::json;
 
@@ -259,7 +259,7 @@ impl Broker {
         name: &str,
     ) -> Integration {
         self.admin()
-            .create_stack(&deputy::api::StackInput::with_id(stack))
+            .create_stack(&deputy::wire::StackInput::with_id(stack))
             .await
             .unwrap();
         self.attached_integration(

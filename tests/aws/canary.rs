@@ -7,11 +7,11 @@
 
 use serde_json::{Value, json};
 
-use deputy::api::{
-    AttachmentInput, CredentialsRequest, IntegrationInput, IssuedCredentials, StackInput,
-};
 use deputy::client::ClientError;
 use deputy::model::Phase;
+use deputy::wire::{
+    AttachmentInput, CredentialsRequest, IntegrationInput, IssuedCredentials, StackInput,
+};
 
 use crate::broker::{Broker, refuses_to_start};
 use crate::fakecloud::{ACCOUNT, Fakecloud, trust};
@@ -31,7 +31,7 @@ async fn attach(
     b: &Broker,
     name: &str,
     policy: impl Fn(&[String; 2]) -> Value,
-) -> Result<deputy::api::VerifyReport, deputy::api::Problem> {
+) -> Result<deputy::wire::VerifyReport, deputy::wire::Problem> {
     let admin = b.admin();
     admin
         .create_stack(&StackInput::with_id(name))
@@ -102,10 +102,9 @@ async fn a_canary_refuses_roles_that_trust_the_whole_account() {
     );
     let failed = refused.report.as_ref().unwrap();
     assert!(
-        failed
-            .steps
-            .iter()
-            .any(|s| s.name.starts_with("canary:") && s.outcome == deputy::api::StepOutcome::Failed),
+        failed.steps.iter().any(
+            |s| s.name.starts_with("canary:") && s.outcome == deputy::wire::StepOutcome::Failed
+        ),
         "{:?}",
         failed.steps
     );
@@ -257,7 +256,7 @@ async fn probes_look_like_vends_so_a_source_identity_condition_cannot_tell_them_
     let failed: Vec<&str> = report
         .steps
         .iter()
-        .filter(|s| s.outcome == deputy::api::StepOutcome::Failed)
+        .filter(|s| s.outcome == deputy::wire::StepOutcome::Failed)
         .map(|s| s.name.as_str())
         .collect();
     assert!(

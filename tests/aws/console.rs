@@ -17,8 +17,8 @@
 use fantoccini::Locator;
 use serde_json::json;
 
-use deputy::api::{ApiKeyInput, AuditFilter, StackInput};
 use deputy::model::Phase;
+use deputy::wire::{ApiKeyInput, AuditFilter, StackInput};
 
 use crate::broker::Broker;
 use crate::browser::Browser;

@@ -41,11 +41,11 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use deputy::api::{AttachmentInput, Integration, IntegrationInput, StackInput};
 use deputy::client::{Client, ClientError};
 use deputy::model::integration::TrustScope;
 use deputy::model::trust_policy::{Accepted, Actions, statement_json};
 use deputy::model::{Phase, StackId};
+use deputy::wire::{AttachmentInput, Integration, IntegrationInput, StackInput};
 
 use crate::broker::Broker;
 use crate::fakecloud::{ACCOUNT, AccessKey, Fakecloud, trust, xml_field};

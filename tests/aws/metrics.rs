@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use deputy::api::CredentialsRequest;
 use deputy::model::Phase;
+use deputy::wire::CredentialsRequest;
 
 use crate::broker::Broker;
 use crate::fakecloud::Fakecloud;
@@ -44,7 +44,7 @@ async fn metrics_count_vends_verifications_and_sts_errors_and_logs_can_be_json()
     let refused = runner.credentials(&request).await.unwrap_err();
     assert_eq!(
         refused.code(),
-        Some(deputy::api::ProblemCode::AssumeRoleFailed),
+        Some(deputy::wire::ProblemCode::AssumeRoleFailed),
         "{refused}"
     );
     // A runner asking for another stack: refused by deputy's rules.

@@ -11,8 +11,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use deputy::api::{AuditFilter, RunnerTrustInput};
 use deputy::model::Phase;
+use deputy::wire::{AuditFilter, RunnerTrustInput};
 
 use crate::broker::Broker;
 use crate::fakecloud::Fakecloud;

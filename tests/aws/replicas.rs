@@ -11,12 +11,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use deputy::api::{
+use deputy::client::{Client, ClientError};
+use deputy::model::Phase;
+use deputy::wire::{
     AttachmentInput, AuditFilter, CredentialsRequest, IntegrationInput, IssuedCredentials,
     ProblemCode, StackInput,
 };
-use deputy::client::{Client, ClientError};
-use deputy::model::Phase;
 
 use crate::broker::Broker;
 use crate::fakecloud::{Fakecloud, trust};
@@ -118,7 +118,7 @@ async fn two_replicas_share_one_postgresql_and_survive_a_sigkill() {
     // The load: vends and stack creations, alternating between replicas;
     // a request that fails for want of a replica is retried on the other.
     let token = admin_a
-        .create_key(&deputy::api::ApiKeyInput::runner("net", &Phase::ALL))
+        .create_key(&deputy::wire::ApiKeyInput::runner("net", &Phase::ALL))
         .await
         .unwrap()
         .token;

@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use deputy::api::{
+use deputy::model::Phase;
+use deputy::wire::{
     ApiKeyInput, AttachmentInput, AuditFilter, CredentialsRequest, IntegrationInput,
     IssuedCredentials, StackInput,
 };
-use deputy::model::Phase;
 
 use crate::broker::Broker;
 use crate::fakecloud::{Fakecloud, trust};

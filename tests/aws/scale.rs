@@ -13,16 +13,16 @@ use std::time::Instant;
 
 use serde_json::{Value, json};
 
-use deputy::api::{
-    AttachmentInput, AuditFilter, CredentialsRequest, Integration, IntegrationInput,
-    IssuedCredentials, ProblemCode, RoleTemplateQuery, StackInput,
-};
 use deputy::client::Client;
 use deputy::model::integration::TrustScope;
 use deputy::model::trust_policy::{
     Accepted, Actions, DEFAULT_MAX_LENGTH, check_length, document_json, iam_length,
 };
 use deputy::model::{AccountName, IntegrationId, Phase, PrincipalArn, StackId};
+use deputy::wire::{
+    AttachmentInput, AuditFilter, CredentialsRequest, Integration, IntegrationInput,
+    IssuedCredentials, ProblemCode, RoleTemplateQuery, StackInput,
+};
 
 use crate::broker::Broker;
 use crate::fakecloud::{ACCOUNT, AccessKey, Fakecloud, trust, xml_field};

@@ -7,12 +7,12 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use deputy::api::{
+use deputy::client::{Client, ClientError};
+use deputy::model::{Phase, PrincipalKind};
+use deputy::wire::{
     AttachmentInput, AttachmentUpdate, AuditEvent, AuditFilter, CredentialsRequest, Integration,
     IntegrationInput, IssuedCredentials, ProblemCode, StackInput,
 };
-use deputy::client::{Client, ClientError};
-use deputy::model::{Phase, PrincipalKind};
 
 use crate::broker::{Broker, refuses_to_start};
 use crate::fakecloud::{AccessKey, Fakecloud, trust};
@@ -447,7 +447,7 @@ async fn a_role_made_open_after_attach_stops_vending_once_reverified() {
     let shown = admin.integration(&i.id).await.unwrap();
     assert_eq!(
         shown.verification_state,
-        deputy::api::VerificationState::Failed
+        deputy::wire::VerificationState::Failed
     );
     // Fixed, and verified on demand: vending resumes.
     fc.set_trust(

@@ -4,9 +4,9 @@
 
 use serde_json::{Value, json};
 
-use deputy::api::{AttachmentInput, IntegrationInput, Problem, ProblemCode, StackInput};
 use deputy::client::ClientError;
 use deputy::model::integration::TrustScope;
+use deputy::wire::{AttachmentInput, IntegrationInput, Problem, ProblemCode, StackInput};
 
 use crate::broker::Broker;
 use crate::fakecloud::{Fakecloud, trust};
@@ -400,7 +400,7 @@ fn failed_probe(p: &Problem) -> String {
         .and_then(|r| {
             r.steps
                 .iter()
-                .find(|s| s.outcome == deputy::api::StepOutcome::Failed)
+                .find(|s| s.outcome == deputy::wire::StepOutcome::Failed)
         })
         .map(|s| s.name.clone())
         .unwrap_or_default()

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use deputy::api::*;
 use deputy::model::Phase;
+use deputy::wire::*;
 
 use crate::on_both;
 use crate::support::{ROLE, TestBroker};

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use deputy::api::StackInput;
+use deputy::wire::StackInput;
 
 use crate::support::{Backend, TestBroker};
 
@@ -332,11 +332,11 @@ async fn recover_admin_key_from_the_store() {
     assert!(
         keys.iter()
             .any(|k| token.starts_with(&format!("dpk_{}_", k.id))
-                && k.role == deputy::api::KeyRole::Admin),
+                && k.role == deputy::wire::KeyRole::Admin),
         "{keys:?}"
     );
     let audited = recovered
-        .audit(&deputy::api::AuditFilter {
+        .audit(&deputy::wire::AuditFilter {
             action: Some("key.recover".into()),
             ..Default::default()
         })

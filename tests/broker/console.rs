@@ -3,7 +3,7 @@
 //! session's tie to its key, CSRF refusals, the security headers, and the
 //! stylesheet's revalidation, on SQLite and PostgreSQL.
 
-use deputy::api::{ApiKeyInput, AuditFilter, IntegrationInput, KeyRole, StackInput};
+use deputy::wire::{ApiKeyInput, AuditFilter, IntegrationInput, KeyRole, StackInput};
 
 use crate::on_both;
 use crate::support::{ROLE, TestBroker};

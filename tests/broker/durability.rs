@@ -4,8 +4,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use deputy::api::StackInput;
 use deputy::client::Client;
+use deputy::wire::StackInput;
 
 use crate::on_both;
 use crate::process::{ServeProcess, admin_token};
@@ -189,13 +189,13 @@ async fn replicas_starting_together_mint_one_bootstrap_key() {
     // whichever way the race above went.
     let late = deputy::broker::auth::mint(
         deputy::broker::auth::new_key_id(),
-        deputy::api::KeyRole::Admin,
+        deputy::wire::KeyRole::Admin,
         None,
         Vec::new(),
         "bootstrap admin key".into(),
         None,
     );
-    let event = deputy::api::AuditEvent::new(None, "key.create", "key/late");
+    let event = deputy::wire::AuditEvent::new(None, "key.create", "key/late");
     assert!(
         !state
             .store

@@ -1,6 +1,6 @@
 //! `/metrics`: Prometheus's view of the broker, scraped over HTTP.
 
-use deputy::api::StackInput;
+use deputy::wire::StackInput;
 
 use crate::on_both;
 use crate::support::TestBroker;

@@ -10,9 +10,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use deputy::api::*;
 use deputy::client::ClientError;
 use deputy::model::Phase;
+use deputy::wire::*;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 

@@ -1,7 +1,7 @@
 //! Every list route pages with `limit` and an opaque `cursor`; the client
 //! follows cursors, and rows added while a caller pages never appear twice.
 
-use deputy::api::*;
+use deputy::wire::*;
 
 use crate::on_both;
 use crate::support::{ROLE, TestBroker};

@@ -1,8 +1,8 @@
 //! Every route's happy path and its errors, with exact statuses and codes.
 
-use deputy::api::*;
 use deputy::client::ClientError;
 use deputy::model::Phase;
+use deputy::wire::*;
 
 use crate::on_both;
 use crate::support::{PRINCIPAL, ROLE, TestBroker};

@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use deputy::api::{AttachmentInput, IntegrationInput, StackInput};
+use deputy::wire::{AttachmentInput, IntegrationInput, StackInput};
 
 use crate::support::{Backend, ROLE, TestBroker};
 

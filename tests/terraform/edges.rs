@@ -5,7 +5,7 @@
 //! attach, defaults known at plan, consistent import hints, and a state
 //! upgrade from schema version 0.
 
-use deputy::api::{IntegrationInput, StackInput};
+use deputy::wire::{IntegrationInput, StackInput};
 
 use crate::broker::LiveBroker;
 use crate::support::{Workspace, assert_contains, flatten, text};

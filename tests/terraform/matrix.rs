@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use deputy::api::IntegrationInput;
+use deputy::wire::IntegrationInput;
 
 use crate::broker::LiveBroker;
 use crate::support::{Workspace, assert_contains, installed, terraform_binary, text};

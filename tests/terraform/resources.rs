@@ -3,7 +3,7 @@
 //! over a 100-stack `for_each`, trust policies for 1,000 stacks within
 //! IAM's quota or refused at plan, validation and connection errors.
 
-use deputy::api::{IntegrationInput, StackInput};
+use deputy::wire::{IntegrationInput, StackInput};
 
 use crate::broker::LiveBroker;
 use crate::support::{Workspace, assert_contains, text};

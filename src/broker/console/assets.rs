@@ -7,14 +7,14 @@ use std::sync::LazyLock;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
+
+use crate::model::secret::sha256_hex;
 
 const CSS: &str = include_str!("console.css");
 const JS: &str = include_str!("console.js");
 
 fn etag(content: &str) -> HeaderValue {
-    let digest = Sha256::digest(content.as_bytes());
-    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = sha256_hex(content, 8);
     HeaderValue::from_str(&format!("\"{hex}\"")).expect("hex is a valid header value")
 }
 

@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::form::{Failure, Fields};
 use super::integrations::attachments_refused;
 use super::session::{Posted, Signed};
-use crate::api::{AttachmentInput, AttachmentUpdate};
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::attachments;
 use crate::broker::state::AppState;
+use crate::wire::{AttachmentInput, AttachmentUpdate};
 
 /// The access radio buttons: `read`, `write` or `read-write`.
 fn access(fields: &Fields) -> Result<(bool, bool), ApiError> {

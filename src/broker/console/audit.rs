@@ -9,9 +9,9 @@ use axum::response::Response;
 use super::form::Failure;
 use super::session::Signed;
 use super::view::{Listed, Nav, render, when};
-use crate::api::AuditFilter;
 use crate::broker::service::audit;
 use crate::broker::state::AppState;
+use crate::wire::AuditFilter;
 
 struct Row {
     at: String,

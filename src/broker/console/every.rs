@@ -4,8 +4,8 @@
 
 use std::future::Future;
 
-use crate::api::{List, PageQuery};
 use crate::broker::error::ApiResult;
+use crate::wire::{List, PageQuery};
 
 /// Calls `page` with each cursor in turn, from the first page to the last.
 pub async fn every<T, F, Fut>(mut page: F) -> ApiResult<Vec<T>>

@@ -11,11 +11,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use super::form::{Errors, Failure, Fields};
 use super::session::{Posted, Signed};
 use super::view::{Nav, pair_lines, render};
-use crate::api::{Integration, IntegrationInput};
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::integrations;
 use crate::broker::state::AppState;
+use crate::wire::{Integration, IntegrationInput};
 
 /// The form's values, as typed.
 #[derive(Default)]

@@ -13,15 +13,15 @@ use super::every::every;
 use super::form::Failure;
 use super::session::{Posted, Signed};
 use super::view::{Listed, Nav, badge, render, when, when_or_never};
-use crate::api::{
-    Attachment, Integration, IntegrationFilter, ProblemCode, RoleTemplateQuery, StepOutcome,
-    TrustPolicy, VerifyQuery, VerifyReport,
-};
 use crate::broker::error::ApiError;
 use crate::broker::extract::{Path, Query};
 use crate::broker::service::{attachments, integrations, stacks, trust_policies, verification};
 use crate::broker::state::AppState;
 use crate::model::role_template::Format;
+use crate::wire::{
+    Attachment, Integration, IntegrationFilter, ProblemCode, RoleTemplateQuery, StepOutcome,
+    TrustPolicy, VerifyQuery, VerifyReport,
+};
 
 /// Integrations on one page of the list.
 const PAGE: i64 = 100;

@@ -11,12 +11,12 @@ use super::every::every;
 use super::form::{Errors, Failure, Fields};
 use super::session::{Posted, Signed};
 use super::view::{Nav, render, when, when_or_never};
-use crate::api::{ApiKeyInput, KeyRole};
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::keys;
 use crate::broker::state::AppState;
 use crate::model::Phase;
+use crate::wire::{ApiKeyInput, KeyRole};
 
 struct KeyRow {
     id: String,

@@ -13,12 +13,12 @@ use super::form::{Errors, Failure, Fields};
 use super::keys::phases;
 use super::session::{Posted, Signed};
 use super::view::{Nav, pair_lines, render, when};
-use crate::api::RunnerTrustInput;
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::runner_trusts;
 use crate::broker::state::AppState;
 use crate::model::Phase;
+use crate::wire::RunnerTrustInput;
 
 struct Row {
     id: String,

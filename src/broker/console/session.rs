@@ -18,6 +18,7 @@ use crate::broker::auth::{self, Caller};
 use crate::broker::error::ApiError;
 use crate::broker::service::sessions::{self, Session};
 use crate::broker::state::AppState;
+use crate::model::secret::random_secret;
 
 /// The session cookie.
 const COOKIE: &str = "deputy_session";
@@ -132,7 +133,7 @@ pub async fn form(State(state): State<Arc<AppState>>) -> Response {
 }
 
 fn page(state: &AppState, status: StatusCode, error: String) -> Response {
-    let csrf = auth::random_secret();
+    let csrf = random_secret();
     let mut response = render(
         status,
         &SignInPage {

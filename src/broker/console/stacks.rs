@@ -12,11 +12,11 @@ use super::form::{Errors, Failure, Fields};
 use super::integrations::AttachmentRow;
 use super::session::{Posted, Signed};
 use super::view::{Nav, pair_lines, render, when};
-use crate::api::{PageQuery, Stack, StackInput};
 use crate::broker::error::ApiError;
 use crate::broker::extract::{Path, Query};
 use crate::broker::service::{attachments, integrations, stacks};
 use crate::broker::state::AppState;
+use crate::wire::{PageQuery, Stack, StackInput};
 
 struct Row {
     id: String,

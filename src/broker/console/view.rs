@@ -4,8 +4,8 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::api::{Integration, List, VerificationState};
 use crate::broker::error::{ApiError, ApiResult};
+use crate::wire::{Integration, List, VerificationState};
 
 /// The navigation bar of a signed-in page.
 pub struct Nav {

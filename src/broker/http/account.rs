@@ -8,7 +8,7 @@ use axum::extract::State;
 use super::super::auth::Admin;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::Account;
+use crate::wire::Account;
 
 #[utoipa::path(
     operation_id = "account_get",

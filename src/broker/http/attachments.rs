@@ -12,7 +12,7 @@ use super::super::extract::{Json, Path, Query};
 use super::super::service::attachments;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::{Attachment, AttachmentInput, AttachmentUpdate, List, PageQuery};
+use crate::wire::{Attachment, AttachmentInput, AttachmentUpdate, List, PageQuery};
 
 #[utoipa::path(
     operation_id = "attachments_create",

@@ -10,7 +10,7 @@ use super::super::extract::Query;
 use super::super::service::audit;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::{AuditEvent, AuditFilter, List};
+use crate::wire::{AuditEvent, AuditFilter, List};
 
 #[utoipa::path(
     operation_id = "audit_list",

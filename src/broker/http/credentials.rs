@@ -11,7 +11,7 @@ use super::super::extract::Json;
 use super::super::service::credentials;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::{CredentialsRequest, IssuedCredentials};
+use crate::wire::{CredentialsRequest, IssuedCredentials};
 
 #[utoipa::path(
     operation_id = "credentials_issue",

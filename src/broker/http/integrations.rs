@@ -11,7 +11,7 @@ use super::super::extract::{Json, Path};
 use super::super::service::integrations;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::{Integration, IntegrationFilter, IntegrationInput, List};
+use crate::wire::{Integration, IntegrationFilter, IntegrationInput, List};
 
 #[utoipa::path(
     operation_id = "integrations_create",

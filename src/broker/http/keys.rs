@@ -11,7 +11,7 @@ use super::super::extract::{Json, Path, Query};
 use super::super::service::keys;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, List, PageQuery};
+use crate::wire::{ApiKey, ApiKeyInput, CreatedApiKey, List, PageQuery};
 
 #[utoipa::path(
     operation_id = "keys_create",

@@ -32,7 +32,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::state::AppState;
-use crate::api::Problem;
+use crate::wire::Problem;
 
 /// API keys travel as bearer tokens.
 struct BearerAuth;

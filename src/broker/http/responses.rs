@@ -4,7 +4,7 @@
 
 use utoipa::IntoResponses;
 
-use crate::api::Problem;
+use crate::wire::Problem;
 
 /// the request could not be read (bad JSON, unknown field, bad query).
 #[derive(IntoResponses)]

@@ -12,7 +12,7 @@ use super::super::extract::Path;
 use super::super::service::trust_policies;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::{RoleTemplateDocument, RoleTemplateQuery};
+use crate::wire::{RoleTemplateDocument, RoleTemplateQuery};
 
 /// Reads the query by hand: repeated keys are how lists travel.
 fn query(raw: Option<&str>) -> ApiResult<RoleTemplateQuery> {

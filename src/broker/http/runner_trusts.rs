@@ -12,7 +12,7 @@ use super::super::extract::{Json, Path, Query};
 use super::super::service::runner_trusts;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::{List, PageQuery, RunnerTrust, RunnerTrustInput};
+use crate::wire::{List, PageQuery, RunnerTrust, RunnerTrustInput};
 
 #[utoipa::path(
     operation_id = "runner_trusts_create",

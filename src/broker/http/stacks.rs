@@ -11,7 +11,7 @@ use super::super::extract::{Json, Path, Query};
 use super::super::service::stacks;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::{List, PageQuery, Stack, StackInput};
+use crate::wire::{List, PageQuery, Stack, StackInput};
 
 #[utoipa::path(
     operation_id = "stacks_create",

@@ -11,7 +11,7 @@ use super::super::extract::{Path, Query};
 use super::super::service::trust_policies;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::{ExternalIdQuery, ExternalIds, TrustPolicy};
+use crate::wire::{ExternalIdQuery, ExternalIds, TrustPolicy};
 
 #[utoipa::path(
     operation_id = "trust_external_ids_route",

@@ -16,7 +16,7 @@ use super::super::extract::{Json, Path, Query};
 use super::super::service::verification;
 use super::super::state::AppState;
 use super::responses as r;
-use crate::api::{VerifyQuery, VerifyReport};
+use crate::wire::{VerifyQuery, VerifyReport};
 
 #[utoipa::path(
     operation_id = "verify_verify",

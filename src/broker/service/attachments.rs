@@ -11,11 +11,11 @@ use super::super::store::attachments::AttachmentRecord;
 use super::trust_policies::{external_ids, trust_policy_for};
 use super::verification::{detached, pending, role_ok, verify};
 use super::{audited, page, parse, refused};
-use crate::api::{
+use crate::model::{IntegrationId, Phase, StackId};
+use crate::wire::{
     Attachment, AttachmentInput, AttachmentUpdate, AuditEvent, Integration, List, PageQuery,
     ProblemCode, VerifyReport,
 };
-use crate::model::{IntegrationId, Phase, StackId};
 
 /// An attachment, and whether this request made it (else the very same
 /// attachment already existed, and a retried attach adopts it).

@@ -3,7 +3,7 @@
 use super::super::error::ApiResult;
 use super::super::state::AppState;
 use super::page;
-use crate::api::{AuditEvent, AuditFilter, List};
+use crate::wire::{AuditEvent, AuditFilter, List};
 
 /// Events matching `filter`, newest first, a page at a time.
 pub async fn list(state: &AppState, filter: &AuditFilter) -> ApiResult<List<AuditEvent>> {

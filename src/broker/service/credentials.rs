@@ -10,15 +10,15 @@ use super::super::auth::Runner;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::verification::vend_duration;
-use crate::api::{
-    AuditEvent, BrokerCredentials, CredentialsRequest, IssuedCredentials, ProblemCode, RunnerTrust,
-    WorkerAssignment,
-};
 use crate::model::runner_trust::mismatch;
 use crate::model::timestamp;
 use crate::model::verification::session_tags;
 use crate::model::{ExternalId, IntegrationId, Invalid, Phase, RunId, StackId};
 use crate::sts::{AssumeRequest, names};
+use crate::wire::{
+    AuditEvent, BrokerCredentials, CredentialsRequest, IssuedCredentials, ProblemCode, RunnerTrust,
+    WorkerAssignment,
+};
 
 /// Credentials (broker mode) or what a worker needs (worker mode) for the
 /// run `req` describes, if `runner` may have them.

@@ -10,15 +10,15 @@ use super::super::store::{Page, Reverified};
 use super::trust_policies::trust_policy_for;
 use super::verification::{detached, pending, phase_results, verify};
 use super::{audited, page, parse, refused};
-use crate::api::{
-    AuditEvent, Integration, IntegrationFilter, IntegrationInput, Labels, List, ProblemCode,
-    VerificationState,
-};
 use crate::model::integration::{
     TrustScope, check_session_policy_arns, check_trust_scope, custom_external_id,
 };
 use crate::model::names::check_labels;
 use crate::model::{IntegrationId, Name, Region, RoleArn, SessionDuration, Space};
+use crate::wire::{
+    AuditEvent, Integration, IntegrationFilter, IntegrationInput, Labels, List, ProblemCode,
+    VerificationState,
+};
 
 /// Checks every field through `model`, so the provider (which calls the
 /// same rules at plan) refuses exactly what is refused here.

@@ -4,8 +4,8 @@ use super::super::auth::{Caller, mint, new_key_id};
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::{audited, existing_stack, page};
-use crate::api::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List, PageQuery};
 use crate::model::timestamp::{self, now};
+use crate::wire::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List, PageQuery};
 
 /// Ten years: a key meant to outlive that should have no expiry at all.
 const MAX_LIFETIME_SECONDS: i64 = 315_360_000;

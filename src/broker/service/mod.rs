@@ -32,8 +32,8 @@ use std::future::Future;
 use super::auth::Caller;
 use super::error::{ApiError, ApiResult};
 use super::state::AppState;
-use crate::api::AuditEvent;
 use crate::model::StackId;
+use crate::wire::AuditEvent;
 
 /// Runs a change and records it in the audit trail. The change gets its
 /// success event and writes it in its own transaction, so a committed

@@ -8,7 +8,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::super::error::{ApiError, ApiResult};
 use super::super::store::Page;
-use crate::api::List;
+use crate::wire::List;
 
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1000;

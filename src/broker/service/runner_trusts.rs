@@ -6,9 +6,9 @@ use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::{audited, existing_stack, page};
-use crate::api::{AuditEvent, List, PageQuery, RunnerTrust, RunnerTrustInput};
 use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
 use crate::model::timestamp::now;
+use crate::wire::{AuditEvent, List, PageQuery, RunnerTrust, RunnerTrustInput};
 
 /// Validates input into a trust record through `model::runner_trust`.
 async fn validate(state: &AppState, id: String, input: RunnerTrustInput) -> ApiResult<RunnerTrust> {

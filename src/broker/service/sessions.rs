@@ -6,8 +6,9 @@ use super::super::auth::{self, Admin, Caller};
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::refused;
-use crate::api::{AuditEvent, KeyRole};
+use crate::model::secret::random_secret;
 use crate::model::timestamp::{self, now};
+use crate::wire::{AuditEvent, KeyRole};
 
 /// A session lasts a working day, or until its key expires if sooner.
 const LIFETIME: time::Duration = time::Duration::hours(8);
@@ -45,7 +46,7 @@ pub async fn open(state: &AppState, caller: &Caller) -> ApiResult<Opened> {
     if let Some(key_end) = caller.key.expires_at.as_deref().and_then(timestamp::parse) {
         ends = ends.min(key_end);
     }
-    let secret = auth::random_secret();
+    let secret = random_secret();
     state
         .store
         .open_session(

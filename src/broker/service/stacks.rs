@@ -4,9 +4,9 @@ use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::{audited, page, parse};
-use crate::api::{List, PageQuery, Stack, StackInput};
 use crate::model::names::check_labels;
 use crate::model::{Name, Space, StackId};
+use crate::wire::{List, PageQuery, Stack, StackInput};
 
 /// Validates input into a full stack record through `model`, the rules the
 /// provider applies at plan. `id` comes from the body on create and from

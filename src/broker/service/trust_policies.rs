@@ -8,10 +8,6 @@ use std::collections::BTreeMap;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::{existing_stack, parse};
-use crate::api::{
-    ExternalIdQuery, ExternalIds, Integration, ProblemCode, RoleTemplateDocument,
-    RoleTemplateQuery, TrustPolicy,
-};
 use crate::model::integration::TrustScope;
 use crate::model::role_template::{
     Format, RoleTemplate, StateBackend, check_bucket_name, check_managed_policy_arn,
@@ -22,6 +18,10 @@ use crate::model::trust_policy::{
 };
 use crate::model::verification::Targets;
 use crate::model::{ExternalId, Phase, StackId};
+use crate::wire::{
+    ExternalIdQuery, ExternalIds, Integration, ProblemCode, RoleTemplateDocument,
+    RoleTemplateQuery, TrustPolicy,
+};
 
 /// The External ID of each phase: the integration's custom one in worker
 /// mode, else the derived `<account>@<integration>@<stack>@<phase>`.

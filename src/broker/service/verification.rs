@@ -47,11 +47,12 @@ use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::super::store::Pending;
 use super::{parse, refused};
-use crate::api::{AuditEvent, Integration, ProblemCode, StepOutcome, VerifyQuery, VerifyReport};
 use crate::model::timestamp::now;
-use crate::model::verification::{Probe, Subject, Targets, plan};
+use crate::model::verification::{Probe, Targets};
 use crate::model::{Phase, StackId};
-use crate::sts::{VerifyRequest, identity};
+use crate::sts::Prepared;
+use crate::sts::identity;
+use crate::wire::{AuditEvent, Integration, ProblemCode, StepOutcome, VerifyQuery, VerifyReport};
 
 /// How long a pending change's lease lasts without renewal, and how often
 /// its owner renews it.
@@ -78,38 +79,20 @@ pub async fn verify(
     integration: &Integration,
     targets: &Targets,
 ) -> VerifyReport {
-    let nonce = ulid::Ulid::new().to_string();
-    let plan = plan(
-        &Subject {
-            account: &state.account,
-            integration: &integration.id,
-            custom: integration.external_id.as_ref(),
-            scope: integration.trust_scope,
-            tag_session: integration.tag_session,
-            set_source_identity: integration.set_source_identity,
-            canary: state.canary.is_some(),
-        },
+    let prepared = Prepared::new(
+        &state.account,
+        integration,
         targets,
-        &nonce[10..],
+        integration.tag_session,
+        state.canary.is_some(),
     );
-    let config = integration.vend_config();
-    let fingerprint = config.fingerprint();
     let duration = vend_duration(state, integration).await;
-    let expected = super::trust_policies::accepted(state, integration, targets);
-    let request = VerifyRequest {
-        role: &integration.role_arn,
-        region: integration.region.as_str(),
-        duration: Duration::from_secs(duration as u64),
-        read_session_policy_arns: &integration.read_session_policy_arns,
-        write_session_policy_arns: &integration.write_session_policy_arns,
-        plan: &plan,
-        canary: state.canary.as_ref(),
-        config: &fingerprint,
-        principal: &state.principal,
-        actions: integration.trust_actions(),
-        expected: &expected,
-        retry: state.settings.verify_retry,
-    };
+    let request = prepared.request(
+        Duration::from_secs(duration as u64),
+        &state.principal,
+        state.canary.as_ref(),
+        state.settings.verify_retry,
+    );
     let id = &integration.id;
     let started = std::time::Instant::now();
     let running = state.live.begin(id.as_str());

@@ -1,7 +1,7 @@
 //! Attachments: which stacks may use an integration, for which phases.
 
 use super::Page;
-use crate::api::{AuditEvent, ProblemCode, VerifyReport};
+use crate::wire::{AuditEvent, ProblemCode, VerifyReport};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 

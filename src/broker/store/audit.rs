@@ -5,8 +5,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::Store;
-use crate::api::{AuditEvent, AuditFilter};
 use crate::broker::error::{ApiError, ApiResult};
+use crate::wire::{AuditEvent, AuditFilter};
 
 const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, source_identity, expires_at, detail, token_issuer, token_subject, token_id, runner_trust_id";
 

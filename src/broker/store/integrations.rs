@@ -7,11 +7,11 @@ use sqlx::any::AnyRow;
 use super::audit;
 use super::stacks::{labels_from, labels_to_text};
 use super::{Store, flag, parsed};
-use crate::api::ProblemCode;
-use crate::api::{AuditEvent, Integration, VerificationState, VerifyReport};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::now;
 use crate::model::{Phase, StackId};
+use crate::wire::ProblemCode;
+use crate::wire::{AuditEvent, Integration, VerificationState, VerifyReport};
 
 const COLUMNS: &str = "id, name, role_arn, region, duration_seconds, generate_credentials_in_worker, \
     external_id, tag_session, set_source_identity, trust_scope, read_session_policy_arns, \
@@ -120,28 +120,16 @@ impl Store {
     ) -> ApiResult<Integration> {
         let at = now();
         let mut tx = self.write_tx().await?;
-        let result = sqlx::query(
-            "INSERT INTO integrations (id, name, role_arn, region, duration_seconds, \
-             generate_credentials_in_worker, external_id, tag_session, set_source_identity, \
-             trust_scope, read_session_policy_arns, write_session_policy_arns, labels, space, \
-             description, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+        let result = bind_fields(
+            sqlx::query(
+                "INSERT INTO integrations (id, name, role_arn, region, duration_seconds, \
+                 generate_credentials_in_worker, external_id, tag_session, set_source_identity, \
+                 trust_scope, read_session_policy_arns, write_session_policy_arns, labels, space, \
+                 description, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            ),
+            i,
         )
-        .bind(i.id.as_str())
-        .bind(&i.name)
-        .bind(i.role_arn.as_str())
-        .bind(i.region.as_str())
-        .bind(i.duration_seconds)
-        .bind(i64::from(i.generate_credentials_in_worker))
-        .bind(i.external_id.as_ref().map(|e| e.as_str()))
-        .bind(i64::from(i.tag_session))
-        .bind(i64::from(i.set_source_identity))
-        .bind(i.trust_scope.as_str())
-        .bind(arns_text(&i.read_session_policy_arns))
-        .bind(arns_text(&i.write_session_policy_arns))
-        .bind(labels_to_text(&i.labels))
-        .bind(&i.space)
-        .bind(&i.description)
         .bind(&at)
         .bind(&at)
         .execute(&mut *tx)
@@ -236,29 +224,17 @@ impl Store {
     ) -> ApiResult<Integration> {
         let at = crate::model::timestamp::format(self.clock().await?);
         let mut tx = self.write_tx().await?;
-        let result = sqlx::query(
-            "UPDATE integrations SET name = $1, role_arn = $2, region = $3, duration_seconds = $4, \
-             generate_credentials_in_worker = $5, external_id = $6, tag_session = $7, \
-             set_source_identity = $8, trust_scope = $9, read_session_policy_arns = $10, \
-             write_session_policy_arns = $11, labels = $12, space = $13, description = $14, \
-             updated_at = $15 WHERE id = $16",
+        let result = bind_fields(
+            sqlx::query(
+                "UPDATE integrations SET name = $2, role_arn = $3, region = $4, \
+                 duration_seconds = $5, generate_credentials_in_worker = $6, external_id = $7, \
+                 tag_session = $8, set_source_identity = $9, trust_scope = $10, \
+                 read_session_policy_arns = $11, write_session_policy_arns = $12, labels = $13, \
+                 space = $14, description = $15, updated_at = $16 WHERE id = $1",
+            ),
+            i,
         )
-        .bind(&i.name)
-        .bind(i.role_arn.as_str())
-        .bind(i.region.as_str())
-        .bind(i.duration_seconds)
-        .bind(i64::from(i.generate_credentials_in_worker))
-        .bind(i.external_id.as_ref().map(|e| e.as_str()))
-        .bind(i64::from(i.tag_session))
-        .bind(i64::from(i.set_source_identity))
-        .bind(i.trust_scope.as_str())
-        .bind(arns_text(&i.read_session_policy_arns))
-        .bind(arns_text(&i.write_session_policy_arns))
-        .bind(labels_to_text(&i.labels))
-        .bind(&i.space)
-        .bind(&i.description)
         .bind(now())
-        .bind(i.id.as_str())
         .execute(&mut *tx)
         .await;
         match result {
@@ -578,4 +554,28 @@ pub(super) async fn fetch<'e>(
         .await?
         .ok_or_else(|| ApiError::not_found("integration", id))?;
     from_row(&row)
+}
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds `$1` to `$15`: the id and every stored field of `i`, in the
+/// column order the insert and the update both name, so a new column is
+/// bound in one place.
+fn bind_fields<'q>(query: Query<'q>, i: &'q Integration) -> Query<'q> {
+    query
+        .bind(i.id.as_str())
+        .bind(&i.name)
+        .bind(i.role_arn.as_str())
+        .bind(i.region.as_str())
+        .bind(i.duration_seconds)
+        .bind(i64::from(i.generate_credentials_in_worker))
+        .bind(i.external_id.as_ref().map(|e| e.as_str()))
+        .bind(i64::from(i.tag_session))
+        .bind(i64::from(i.set_source_identity))
+        .bind(i.trust_scope.as_str())
+        .bind(arns_text(&i.read_session_policy_arns))
+        .bind(arns_text(&i.write_session_policy_arns))
+        .bind(labels_to_text(&i.labels))
+        .bind(&i.space)
+        .bind(&i.description)
 }

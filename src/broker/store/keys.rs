@@ -5,10 +5,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, audit};
-use crate::api::ProblemCode;
-use crate::api::{ApiKey, AuditEvent, KeyRole};
 use crate::broker::error::{ApiError, ApiResult};
 use crate::model::Phase;
+use crate::wire::ProblemCode;
+use crate::wire::{ApiKey, AuditEvent, KeyRole};
 
 /// A key as stored, hash included; never sent to clients as is.
 #[derive(Debug, Clone)]

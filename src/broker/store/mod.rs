@@ -202,28 +202,13 @@ fn postgres_connect_error(url: &str, e: &sqlx::Error) -> anyhow::Error {
 /// mode), so other local users cannot read the registry or the audit
 /// trail. Existing files keep the mode their operator chose.
 fn sqlite_url(url: &str) -> anyhow::Result<String> {
-    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
-    if let Some(dir) = Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty() && !d.exists())
-    {
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)?;
-    }
     if !path.is_empty() && !Path::new(path).exists() {
         // An empty file is an empty SQLite database.
-        std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)?;
+        super::files::create_private(Path::new(path))?;
     }
     Ok(format!("sqlite://{path}?mode=rwc"))
 }

@@ -9,9 +9,9 @@
 use sqlx::Row;
 
 use super::{Store, audit};
-use crate::api::AuditEvent;
 use crate::broker::error::ApiResult;
 use crate::model::timestamp;
+use crate::wire::AuditEvent;
 
 /// A change in progress.
 #[derive(Debug, Clone)]

@@ -5,9 +5,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::{Store, audit, parsed};
-use crate::api::{AuditEvent, RunnerTrust};
 use crate::broker::error::{ApiError, ApiResult};
 use crate::model::Phase;
+use crate::wire::{AuditEvent, RunnerTrust};
 
 const COLUMNS: &str =
     "id, stack_id, issuer, audience, subject, claims, phases, description, created_at, updated_at";

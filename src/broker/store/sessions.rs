@@ -3,8 +3,8 @@
 //! same transaction.
 
 use super::{Store, audit};
-use crate::api::AuditEvent;
 use crate::broker::error::ApiResult;
+use crate::wire::AuditEvent;
 
 impl Store {
     /// Stores a new session and its `console.sign_in` event; sessions past

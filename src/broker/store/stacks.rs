@@ -6,10 +6,10 @@ use sqlx::any::AnyRow;
 
 use super::audit;
 use super::{Store, parsed};
-use crate::api::ProblemCode;
-use crate::api::{AuditEvent, Labels, Stack};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::now;
+use crate::wire::ProblemCode;
+use crate::wire::{AuditEvent, Labels, Stack};
 
 const COLUMNS: &str = "id, name, space, labels, description, created_at, updated_at";
 

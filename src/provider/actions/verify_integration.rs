@@ -8,7 +8,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::Broker;
+use super::super::connection::BrokerConnection;
 use super::super::values::string;
 use super::super::verification::{self, step_line};
 use crate::tfplugin::action::{Action, Progress};
@@ -19,7 +19,7 @@ use crate::tfplugin::value::{Type, Value};
 pub struct VerifyIntegrationAction;
 
 #[async_trait]
-impl Action<Broker> for VerifyIntegrationAction {
+impl Action<BrokerConnection> for VerifyIntegrationAction {
     fn type_name(&self) -> &'static str {
         "deputy_verify_integration"
     }
@@ -46,7 +46,7 @@ impl Action<Broker> for VerifyIntegrationAction {
 
     async fn invoke(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         progress: &Progress,
     ) -> Result<Diagnostics, Diagnostics> {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::Broker;
+use super::super::connection::BrokerConnection;
 use super::super::values::{object, text};
 use crate::tfplugin::data_source::DataSource;
 use crate::tfplugin::diag::Diagnostics;
@@ -12,7 +12,7 @@ use crate::tfplugin::value::{Type, Value};
 pub struct AccountDataSource;
 
 #[async_trait]
-impl DataSource<Broker> for AccountDataSource {
+impl DataSource<BrokerConnection> for AccountDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_account"
     }
@@ -35,7 +35,7 @@ impl DataSource<Broker> for AccountDataSource {
 
     async fn read(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         _config: &Value,
         _warnings: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::resources::{integration_attributes, integration_state};
 use super::super::values::{nullable, string};
 use crate::tfplugin::data_source::DataSource;
@@ -13,7 +13,7 @@ use crate::tfplugin::value::{Type, Value};
 pub struct AwsIntegrationDataSource;
 
 #[async_trait]
-impl DataSource<Broker> for AwsIntegrationDataSource {
+impl DataSource<BrokerConnection> for AwsIntegrationDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integration"
     }
@@ -67,7 +67,7 @@ impl DataSource<Broker> for AwsIntegrationDataSource {
 
     async fn read(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         _warnings: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::resources::attachment_state;
 use super::super::values::string;
 use crate::tfplugin::data_source::DataSource;
@@ -13,7 +13,7 @@ use crate::tfplugin::value::{Type, Value};
 pub struct AwsIntegrationAttachmentDataSource;
 
 #[async_trait]
-impl DataSource<Broker> for AwsIntegrationAttachmentDataSource {
+impl DataSource<BrokerConnection> for AwsIntegrationAttachmentDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integration_attachment"
     }
@@ -43,7 +43,7 @@ impl DataSource<Broker> for AwsIntegrationAttachmentDataSource {
 
     async fn read(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         _warnings: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {

@@ -9,7 +9,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::Broker;
+use super::super::connection::BrokerConnection;
 use super::super::values::{object, string, text};
 use super::{checked_length, external_ids};
 use crate::model::Phase;
@@ -28,7 +28,7 @@ fn requested(config: &Value) -> Vec<Phase> {
 }
 
 #[async_trait]
-impl DataSource<Broker> for AttachmentExternalIdDataSource {
+impl DataSource<BrokerConnection> for AttachmentExternalIdDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integration_attachment_external_id"
     }
@@ -99,7 +99,7 @@ impl DataSource<Broker> for AttachmentExternalIdDataSource {
 
     async fn read(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         warnings: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {

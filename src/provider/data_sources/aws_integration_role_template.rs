@@ -4,9 +4,8 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::values::{nullable, object, string, text};
-use crate::api::RoleTemplateQuery;
 use crate::model::role_template::{
     Format, check_bucket_name, check_managed_policy_arn, check_table_name,
 };
@@ -16,6 +15,7 @@ use crate::tfplugin::data_source::DataSource;
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Number, Type, Value};
+use crate::wire::RoleTemplateQuery;
 
 pub struct AwsIntegrationRoleTemplateDataSource;
 
@@ -44,7 +44,7 @@ fn check(
 }
 
 #[async_trait]
-impl DataSource<Broker> for AwsIntegrationRoleTemplateDataSource {
+impl DataSource<BrokerConnection> for AwsIntegrationRoleTemplateDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integration_role_template"
     }
@@ -143,7 +143,7 @@ impl DataSource<Broker> for AwsIntegrationRoleTemplateDataSource {
 
     async fn read(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         _warnings: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {

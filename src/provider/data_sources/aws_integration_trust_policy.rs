@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::Broker;
+use super::super::connection::BrokerConnection;
 use super::super::validate;
 use super::super::values::{object, string, text};
 use super::{checked_length, external_ids};
@@ -18,7 +18,7 @@ use crate::tfplugin::value::{Number, Type, Value};
 pub struct AwsIntegrationTrustPolicyDataSource;
 
 #[async_trait]
-impl DataSource<Broker> for AwsIntegrationTrustPolicyDataSource {
+impl DataSource<BrokerConnection> for AwsIntegrationTrustPolicyDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integration_trust_policy"
     }
@@ -87,7 +87,7 @@ impl DataSource<Broker> for AwsIntegrationTrustPolicyDataSource {
 
     async fn read(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         warnings: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {

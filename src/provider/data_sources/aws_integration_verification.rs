@@ -6,7 +6,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::Broker;
+use super::super::connection::BrokerConnection;
 use super::super::values::{object, string, text};
 use super::super::verification;
 use crate::tfplugin::data_source::DataSource;
@@ -27,7 +27,7 @@ fn step_type() -> Type {
 }
 
 #[async_trait]
-impl DataSource<Broker> for AwsIntegrationVerificationDataSource {
+impl DataSource<BrokerConnection> for AwsIntegrationVerificationDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integration_verification"
     }
@@ -71,7 +71,7 @@ impl DataSource<Broker> for AwsIntegrationVerificationDataSource {
 
     async fn read(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         warnings: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::values::{labels, labels_value, object, string, text};
 use crate::tfplugin::data_source::DataSource;
 use crate::tfplugin::diag::Diagnostics;
@@ -23,7 +23,7 @@ fn item_type() -> Type {
 }
 
 #[async_trait]
-impl DataSource<Broker> for AwsIntegrationsDataSource {
+impl DataSource<BrokerConnection> for AwsIntegrationsDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integrations"
     }
@@ -55,7 +55,7 @@ impl DataSource<Broker> for AwsIntegrationsDataSource {
 
     async fn read(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         _warnings: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {

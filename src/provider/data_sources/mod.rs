@@ -22,7 +22,7 @@ pub use aws_integrations::AwsIntegrationsDataSource;
 pub use stack::StackDataSource;
 pub use trust_policy_document::TrustPolicyDocumentDataSource;
 
-use super::broker::Broker;
+use super::connection::BrokerConnection;
 use crate::model::trust_policy::{Accepted, Actions, check_length};
 use crate::model::{ExternalId, Phase, PrincipalArn, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -40,7 +40,7 @@ struct Built {
 }
 
 async fn external_ids(
-    broker: &Broker,
+    broker: &BrokerConnection,
     integration_id: &str,
     stacks: &[(&str, AttributePath)],
     phases: &[Phase],

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::values::{labels_value, object, string, text};
 use crate::tfplugin::data_source::DataSource;
 use crate::tfplugin::diag::{AttributePath, Diagnostics};
@@ -12,7 +12,7 @@ use crate::tfplugin::value::{Type, Value};
 pub struct StackDataSource;
 
 #[async_trait]
-impl DataSource<Broker> for StackDataSource {
+impl DataSource<BrokerConnection> for StackDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_stack"
     }
@@ -33,7 +33,7 @@ impl DataSource<Broker> for StackDataSource {
 
     async fn read(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         _warnings: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {

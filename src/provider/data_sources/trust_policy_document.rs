@@ -11,7 +11,7 @@ use super::checked_length;
 use crate::model::integration::TrustScope;
 use crate::model::trust_policy::{Accepted, Actions, document_json};
 use crate::model::{AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, StackId};
-use crate::provider::Broker;
+use crate::provider::BrokerConnection;
 use crate::provider::validate;
 use crate::tfplugin::data_source::DataSource;
 use crate::tfplugin::diag::{AttributePath, Diagnostics};
@@ -71,7 +71,7 @@ fn inputs(config: &Value, diags: &mut Diagnostics) -> Option<Inputs> {
 }
 
 #[async_trait]
-impl DataSource<Broker> for TrustPolicyDocumentDataSource {
+impl DataSource<BrokerConnection> for TrustPolicyDocumentDataSource {
     fn type_name(&self) -> &'static str {
         "deputy_trust_policy_document"
     }
@@ -141,7 +141,7 @@ impl DataSource<Broker> for TrustPolicyDocumentDataSource {
 
     async fn read(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         _warnings: &mut Diagnostics,
     ) -> Result<Value, Diagnostics> {

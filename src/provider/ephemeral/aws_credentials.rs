@@ -4,15 +4,15 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::validate;
 use super::super::values::{object, string, text};
-use crate::api::{CredentialsRequest, IssuedCredentials};
 use crate::model::{Phase, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::ephemeral::{EphemeralResource, Opened};
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Type, Value};
+use crate::wire::{CredentialsRequest, IssuedCredentials};
 
 /// Where the runner key comes from when `runner_token` is not set.
 const RUNNER_TOKEN_ENV: &str = "DEPUTY_RUNNER_TOKEN";
@@ -20,7 +20,7 @@ const RUNNER_TOKEN_ENV: &str = "DEPUTY_RUNNER_TOKEN";
 pub struct AwsCredentialsEphemeralResource;
 
 #[async_trait]
-impl EphemeralResource<Broker> for AwsCredentialsEphemeralResource {
+impl EphemeralResource<BrokerConnection> for AwsCredentialsEphemeralResource {
     fn type_name(&self) -> &'static str {
         "deputy_aws_credentials"
     }
@@ -56,7 +56,7 @@ impl EphemeralResource<Broker> for AwsCredentialsEphemeralResource {
         diags
     }
 
-    async fn open(&self, broker: &Broker, config: &Value) -> Result<Opened, Diagnostics> {
+    async fn open(&self, broker: &BrokerConnection, config: &Value) -> Result<Opened, Diagnostics> {
         let token = string(config, "runner_token")
             .or_else(|| std::env::var(RUNNER_TOKEN_ENV).ok())
             .ok_or_else(|| {

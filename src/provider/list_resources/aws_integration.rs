@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::resources::integration_state;
 use super::super::validate;
 use super::super::values::{labels, string};
@@ -16,7 +16,7 @@ use crate::tfplugin::value::{Type, Value};
 pub struct AwsIntegrationList;
 
 #[async_trait]
-impl ListResource<Broker> for AwsIntegrationList {
+impl ListResource<BrokerConnection> for AwsIntegrationList {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integration"
     }
@@ -45,7 +45,7 @@ impl ListResource<Broker> for AwsIntegrationList {
 
     async fn list(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         limit: usize,
     ) -> Result<Vec<Listed>, Diagnostics> {

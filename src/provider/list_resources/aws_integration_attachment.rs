@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::resources::attachment_state;
 use super::super::values::string;
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -14,7 +14,7 @@ use crate::tfplugin::value::{Type, Value};
 pub struct AwsIntegrationAttachmentList;
 
 #[async_trait]
-impl ListResource<Broker> for AwsIntegrationAttachmentList {
+impl ListResource<BrokerConnection> for AwsIntegrationAttachmentList {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integration_attachment"
     }
@@ -51,7 +51,7 @@ impl ListResource<Broker> for AwsIntegrationAttachmentList {
 
     async fn list(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         limit: usize,
     ) -> Result<Vec<Listed>, Diagnostics> {

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::resources::stack_state;
 use super::super::validate;
 use super::super::values::{labels, string};
@@ -16,7 +16,7 @@ use crate::tfplugin::value::{Type, Value};
 pub struct StackList;
 
 #[async_trait]
-impl ListResource<Broker> for StackList {
+impl ListResource<BrokerConnection> for StackList {
     fn type_name(&self) -> &'static str {
         "deputy_stack"
     }
@@ -44,7 +44,7 @@ impl ListResource<Broker> for StackList {
 
     async fn list(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         config: &Value,
         limit: usize,
     ) -> Result<Vec<Listed>, Diagnostics> {

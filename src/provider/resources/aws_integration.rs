@@ -3,12 +3,11 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::validate;
 use super::super::values::{
     boolean, int, labels, labels_value, nullable, object, string, strings, strings_value, text,
 };
-use crate::api::{Integration, IntegrationInput};
 use crate::model::integration::{
     TrustScope, check_session_policy_arns, check_trust_scope, custom_external_id,
 };
@@ -18,6 +17,7 @@ use crate::tfplugin::identity::Identity;
 use crate::tfplugin::resource::Resource;
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Number, Type, Value};
+use crate::wire::{Integration, IntegrationInput};
 
 pub struct AwsIntegrationResource;
 
@@ -187,7 +187,7 @@ pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
 }
 
 #[async_trait]
-impl Resource<Broker> for AwsIntegrationResource {
+impl Resource<BrokerConnection> for AwsIntegrationResource {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integration"
     }
@@ -274,7 +274,11 @@ impl Resource<Broker> for AwsIntegrationResource {
         diags
     }
 
-    async fn create(&self, broker: &Broker, planned: &Value) -> Result<Value, Diagnostics> {
+    async fn create(
+        &self,
+        broker: &BrokerConnection,
+        planned: &Value,
+    ) -> Result<Value, Diagnostics> {
         let created = broker
             .client()?
             .create_integration(&input(planned))
@@ -283,7 +287,11 @@ impl Resource<Broker> for AwsIntegrationResource {
         Ok(state(created))
     }
 
-    async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &BrokerConnection,
+        current: &Value,
+    ) -> Result<Option<Value>, Diagnostics> {
         let id = string(current, "id").unwrap_or_default();
         match broker.client()?.integration(&id).await {
             Ok(i) => Ok(Some(state(i))),
@@ -294,7 +302,7 @@ impl Resource<Broker> for AwsIntegrationResource {
 
     async fn update(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         prior: &Value,
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
@@ -307,7 +315,7 @@ impl Resource<Broker> for AwsIntegrationResource {
         Ok(state(updated))
     }
 
-    async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
+    async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
         let id = string(prior, "id").unwrap_or_default();
         match broker.client()?.delete_integration(&id).await {
             Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
@@ -315,7 +323,7 @@ impl Resource<Broker> for AwsIntegrationResource {
         }
     }
 
-    async fn import(&self, broker: &Broker, id: &str) -> Result<Value, Diagnostics> {
+    async fn import(&self, broker: &BrokerConnection, id: &str) -> Result<Value, Diagnostics> {
         let i = broker
             .client()?
             .integration(id)

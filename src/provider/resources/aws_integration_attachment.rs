@@ -4,14 +4,14 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::values::{boolean, object, string, text};
-use crate::api::{Attachment, AttachmentInput, AttachmentUpdate};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::tfplugin::identity::Identity;
 use crate::tfplugin::resource::Resource;
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Type, Value};
+use crate::wire::{Attachment, AttachmentInput, AttachmentUpdate};
 
 pub struct AwsIntegrationAttachmentResource;
 
@@ -49,7 +49,7 @@ fn phases(v: &Value) -> (bool, bool) {
 }
 
 #[async_trait]
-impl Resource<Broker> for AwsIntegrationAttachmentResource {
+impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
     fn type_name(&self) -> &'static str {
         "deputy_aws_integration_attachment"
     }
@@ -150,7 +150,11 @@ impl Resource<Broker> for AwsIntegrationAttachmentResource {
         Ok(planned)
     }
 
-    async fn create(&self, broker: &Broker, planned: &Value) -> Result<Value, Diagnostics> {
+    async fn create(
+        &self,
+        broker: &BrokerConnection,
+        planned: &Value,
+    ) -> Result<Value, Diagnostics> {
         let (integration, stack) = ends(planned);
         let (read, write) = phases(planned);
         let created = broker
@@ -168,7 +172,11 @@ impl Resource<Broker> for AwsIntegrationAttachmentResource {
         Ok(state(created))
     }
 
-    async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &BrokerConnection,
+        current: &Value,
+    ) -> Result<Option<Value>, Diagnostics> {
         let (integration, stack) = ends(current);
         match broker.client()?.attachment(&integration, &stack).await {
             Ok(a) => Ok(Some(state(a))),
@@ -179,7 +187,7 @@ impl Resource<Broker> for AwsIntegrationAttachmentResource {
 
     async fn update(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         _prior: &Value,
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
@@ -193,7 +201,7 @@ impl Resource<Broker> for AwsIntegrationAttachmentResource {
         Ok(state(updated))
     }
 
-    async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
+    async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
         let (integration, stack) = ends(prior);
         match broker.client()?.detach(&integration, &stack).await {
             Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
@@ -201,7 +209,7 @@ impl Resource<Broker> for AwsIntegrationAttachmentResource {
         }
     }
 
-    async fn import(&self, broker: &Broker, id: &str) -> Result<Value, Diagnostics> {
+    async fn import(&self, broker: &BrokerConnection, id: &str) -> Result<Value, Diagnostics> {
         let Some((integration, stack)) = id
             .split_once('/')
             .filter(|(i, s)| !i.is_empty() && !s.is_empty() && !s.contains('/'))

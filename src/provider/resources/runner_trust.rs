@@ -4,10 +4,9 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::validate;
 use super::super::values::{labels, labels_value, object, string, text};
-use crate::api::{RunnerTrust, RunnerTrustInput};
 use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
 use crate::model::{Invalid, Phase, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -15,6 +14,7 @@ use crate::tfplugin::identity::Identity;
 use crate::tfplugin::resource::Resource;
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Type, Value};
+use crate::wire::{RunnerTrust, RunnerTrustInput};
 
 pub struct RunnerTrustResource;
 
@@ -70,7 +70,7 @@ fn check(
 }
 
 #[async_trait]
-impl Resource<Broker> for RunnerTrustResource {
+impl Resource<BrokerConnection> for RunnerTrustResource {
     fn type_name(&self) -> &'static str {
         "deputy_runner_trust"
     }
@@ -166,7 +166,11 @@ impl Resource<Broker> for RunnerTrustResource {
         diags
     }
 
-    async fn create(&self, broker: &Broker, planned: &Value) -> Result<Value, Diagnostics> {
+    async fn create(
+        &self,
+        broker: &BrokerConnection,
+        planned: &Value,
+    ) -> Result<Value, Diagnostics> {
         let created = broker
             .client()?
             .create_runner_trust(&input(planned))
@@ -175,7 +179,11 @@ impl Resource<Broker> for RunnerTrustResource {
         Ok(state(created))
     }
 
-    async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &BrokerConnection,
+        current: &Value,
+    ) -> Result<Option<Value>, Diagnostics> {
         let id = string(current, "id").unwrap_or_default();
         match broker.client()?.runner_trust(&id).await {
             Ok(t) => Ok(Some(state(t))),
@@ -186,7 +194,7 @@ impl Resource<Broker> for RunnerTrustResource {
 
     async fn update(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         prior: &Value,
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
@@ -199,7 +207,7 @@ impl Resource<Broker> for RunnerTrustResource {
         Ok(state(updated))
     }
 
-    async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
+    async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
         let id = string(prior, "id").unwrap_or_default();
         match broker.client()?.delete_runner_trust(&id).await {
             Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
@@ -207,7 +215,7 @@ impl Resource<Broker> for RunnerTrustResource {
         }
     }
 
-    async fn import(&self, broker: &Broker, id: &str) -> Result<Value, Diagnostics> {
+    async fn import(&self, broker: &BrokerConnection, id: &str) -> Result<Value, Diagnostics> {
         let t = broker
             .client()?
             .runner_trust(id)

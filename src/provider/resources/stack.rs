@@ -4,16 +4,16 @@
 
 use async_trait::async_trait;
 
-use super::super::broker::{Broker, to_diags};
+use super::super::connection::{BrokerConnection, to_diags};
 use super::super::validate;
 use super::super::values::{labels, labels_value, object, string, text};
-use crate::api::{Stack, StackInput};
 use crate::model::{Name, Space, StackId};
 use crate::tfplugin::diag::{AttributePath, Diagnostics};
 use crate::tfplugin::identity::Identity;
 use crate::tfplugin::resource::Resource;
 use crate::tfplugin::schema::{Attribute, Schema};
 use crate::tfplugin::value::{Type, Value};
+use crate::wire::{Stack, StackInput};
 
 pub struct StackResource;
 
@@ -42,7 +42,7 @@ pub(crate) fn state(s: Stack) -> Value {
 }
 
 #[async_trait]
-impl Resource<Broker> for StackResource {
+impl Resource<BrokerConnection> for StackResource {
     fn type_name(&self) -> &'static str {
         "deputy_stack"
     }
@@ -105,7 +105,11 @@ impl Resource<Broker> for StackResource {
         Ok(planned)
     }
 
-    async fn create(&self, broker: &Broker, planned: &Value) -> Result<Value, Diagnostics> {
+    async fn create(
+        &self,
+        broker: &BrokerConnection,
+        planned: &Value,
+    ) -> Result<Value, Diagnostics> {
         let created = broker
             .client()?
             .create_stack(&input(planned))
@@ -114,7 +118,11 @@ impl Resource<Broker> for StackResource {
         Ok(state(created))
     }
 
-    async fn read(&self, broker: &Broker, current: &Value) -> Result<Option<Value>, Diagnostics> {
+    async fn read(
+        &self,
+        broker: &BrokerConnection,
+        current: &Value,
+    ) -> Result<Option<Value>, Diagnostics> {
         let id = string(current, "id").unwrap_or_default();
         match broker.client()?.stack(&id).await {
             Ok(s) => Ok(Some(state(s))),
@@ -125,7 +133,7 @@ impl Resource<Broker> for StackResource {
 
     async fn update(
         &self,
-        broker: &Broker,
+        broker: &BrokerConnection,
         _prior: &Value,
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
@@ -138,7 +146,7 @@ impl Resource<Broker> for StackResource {
         Ok(state(updated))
     }
 
-    async fn delete(&self, broker: &Broker, prior: &Value) -> Result<(), Diagnostics> {
+    async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
         let id = string(prior, "id").unwrap_or_default();
         match broker.client()?.delete_stack(&id).await {
             Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
@@ -146,7 +154,7 @@ impl Resource<Broker> for StackResource {
         }
     }
 
-    async fn import(&self, broker: &Broker, id: &str) -> Result<Value, Diagnostics> {
+    async fn import(&self, broker: &BrokerConnection, id: &str) -> Result<Value, Diagnostics> {
         let s = broker
             .client()?
             .stack(id)

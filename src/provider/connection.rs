@@ -14,16 +14,18 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 
 use super::BrokerSettings;
-use crate::api::{Account, Integration, ProblemCode, Stack};
 use crate::client::{Client, ClientError};
 use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::wire::{Account, Integration, ProblemCode, Stack};
 
 /// A broker that does not answer within this is reported, not waited on.
 /// Attaching verifies the role, which retries a new role's AccessDenied for
 /// about a minute (the broker's `--verify-retry-seconds`), so allow for it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(150);
 
-pub struct Broker {
+/// The provider's connection to the broker: its client (when configured)
+/// and what it has fetched once for this process.
+pub struct BrokerConnection {
     settings: BrokerSettings,
     client: Option<Client>,
     account: OnceCell<Account>,
@@ -31,8 +33,8 @@ pub struct Broker {
     integrations: Mutex<HashMap<String, Arc<OnceCell<Integration>>>>,
 }
 
-impl Broker {
-    pub fn new(settings: BrokerSettings) -> Result<Broker, Diagnostics> {
+impl BrokerConnection {
+    pub fn new(settings: BrokerSettings) -> Result<BrokerConnection, Diagnostics> {
         let client = match (&settings.endpoint, &settings.token) {
             (Some(endpoint), Some(token)) => Some(
                 Client::new(
@@ -47,7 +49,7 @@ impl Broker {
             ),
             _ => None,
         };
-        Ok(Broker {
+        Ok(BrokerConnection {
             settings,
             client,
             account: OnceCell::new(),

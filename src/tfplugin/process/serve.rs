@@ -19,10 +19,10 @@ use tokio_util::sync::CancellationToken;
 use tonic::transport::server::Connected;
 use tonic::{Request, Response, Status};
 
+use super::super::proto::{plugin as gp, tfplugin6 as pb};
+use super::super::provider::Provider;
+use super::super::server::ProviderService;
 use super::handshake::{self, Address};
-use super::proto::{plugin as gp, tfplugin6 as pb};
-use super::provider::Provider;
-use super::server::ProviderService;
 use super::tls::ServerIdentity;
 
 /// Terraform's Go SDK accepts messages up to 256 MiB; tonic's default of

@@ -2,7 +2,7 @@
 //! responses, query parameters, problem details, verification reports and
 //! credentials. The broker (`broker::http`), its client (`client`), the
 //! Terraform provider and the CLI all compile against these definitions,
-//! and the OpenAPI document is generated from them (`broker::openapi`), so
+//! and the OpenAPI document is generated from them (`broker::http`), so
 //! the two ends of the wire and its description cannot drift apart.
 //!
 //! Identifiers are domain types from `model` (`StackId`, `IntegrationId`,
