@@ -219,7 +219,7 @@ impl BrokerSettings {
         {
             let source = if from_env { ENDPOINT_ENV } else { "endpoint" };
             let d = Diagnostic::warning(
-                "BrokerConnection endpoint without a scheme",
+                "Broker endpoint without a scheme",
                 format!(
                     "{source} is {raw:?}, without http:// or https://; deputy uses \
                      \"{}\". Write the scheme to make this explicit.",
@@ -412,7 +412,7 @@ mod tests {
             assert_eq!(warnings.0.len(), 1, "{raw}");
             assert_eq!(
                 warnings.0[0].summary,
-                "BrokerConnection endpoint without a scheme"
+                "Broker endpoint without a scheme"
             );
             assert!(validate(&config(Value::string(raw), Value::Null)).is_empty());
         }
