@@ -9,18 +9,20 @@
 //! the broker, floors run one way too: store → state → auth → service →
 //! http | console → app → server. A test, `tests/layering.rs`, reads every
 //! file's paths (resolved, `super::` included) and fails when a file
-//! breaks a rule or files import each other in a circle. One crate rather
-//! than a workspace: the three faces share nearly all their dependencies,
-//! the linker already drops what a binary does not use, and one crate
-//! builds once on a 2-core machine instead of once per member; the test
-//! gives the compile-error guarantee a workspace would.
+//! breaks a rule or files import each other in a circle. The plugin
+//! protocol is a crate of its own, `tfplugin` (`crates/tfplugin/`): it
+//! knows nothing of deputy and the compiler holds it to that. The rest stays
+//! one crate: the three faces share nearly all their dependencies, the
+//! linker drops what a binary does not use, and one crate builds once on a
+//! 2-core machine instead of once per member.
 //!
 //! ```text
 //! bin/ ─┬─ provider ──┐
 //!       ├─ cli ───────┼─ client ── wire ── model
 //!       │             └──────────── sts ── model
 //!       └─ broker ──────── wire, sts, model
-//! tfplugin: the plugin protocol, knows nothing of deputy (provider uses it)
+//! tfplugin (crates/tfplugin): the plugin protocol, knows nothing of deputy;
+//!   the provider and the provider's binary use it
 //!
 //! broker: server ─ app ─┬─ http ────┬─ service ─ auth ─ state ─ store
 //!                       └─ console ─┘
@@ -58,9 +60,9 @@
 //! - [`sts`]: the AWS side (the broker's identity, running verification's
 //!   probes, the canary principal, vending); the only module that touches
 //!   the AWS SDK.
-//! - [`tfplugin`]: a generic tfplugin6 provider server (handshake, AutoMTLS,
-//!   value codec, schemas, planning, one file per RPC family).
-//! - [`provider`]: the deputy Terraform provider. A new resource, data
+//! - [`provider`]: the deputy Terraform provider, on the `tfplugin` crate (a
+//!   generic tfplugin6 provider server: handshake, AutoMTLS, value codec,
+//!   schemas, planning, one file per RPC family). A new resource, data
 //!   source, ephemeral resource or function is one file in its directory,
 //!   registered in `provider/mod.rs`.
 //! - [`cli`]: the `deputy` subcommands, one file each (and `cli/mask.rs`,
@@ -73,5 +75,4 @@ pub mod client;
 pub mod model;
 pub mod provider;
 pub mod sts;
-pub mod tfplugin;
 pub mod wire;

@@ -54,7 +54,7 @@ fn docs_match_the_schema() {
 
 #[test]
 fn every_attribute_and_parameter_is_described() {
-    use deputy::tfplugin::provider::Provider;
+    use tfplugin::provider::Provider;
     let provider = deputy::provider::DeputyProvider;
     let registry = provider.registry();
     let mut schemas = vec![("provider".to_string(), provider.schema())];

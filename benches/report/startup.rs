@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use deputy::tfplugin::process::launch::{ClientIdentity, Plugin};
-use deputy::tfplugin::proto::tfplugin6::{get_provider_schema, provider_client::ProviderClient};
+use tfplugin::process::launch::{ClientIdentity, Plugin};
+use tfplugin::proto::tfplugin6::{get_provider_schema, provider_client::ProviderClient};
 
 use crate::report::{Section, Target, ms};
 

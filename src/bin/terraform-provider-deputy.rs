@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use deputy::provider::{DeputyProvider, SOURCE_ADDRESS};
-use deputy::tfplugin::process::serve::{self, Options};
+use tfplugin::process::serve::{self, Options};
 
 fn main() -> ExitCode {
     serve::main(

@@ -8,9 +8,9 @@
 use crate::client::Transport;
 use crate::model::AccountName;
 use crate::model::trust_policy;
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Type, Value};
 
 pub const ENDPOINT_ENV: &str = "DEPUTY_ENDPOINT";
 pub const TOKEN_ENV: &str = "DEPUTY_TOKEN";
@@ -410,10 +410,7 @@ mod tests {
             .unwrap();
             assert_eq!(s.endpoint.unwrap().as_str(), used, "{raw}");
             assert_eq!(warnings.0.len(), 1, "{raw}");
-            assert_eq!(
-                warnings.0[0].summary,
-                "Broker endpoint without a scheme"
-            );
+            assert_eq!(warnings.0[0].summary, "Broker endpoint without a scheme");
             assert!(validate(&config(Value::string(raw), Value::Null)).is_empty());
         }
     }

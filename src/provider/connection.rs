@@ -15,8 +15,8 @@ use tokio::sync::OnceCell;
 
 use super::BrokerSettings;
 use crate::client::{Client, ClientError};
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use crate::wire::{Account, Integration, ProblemCode, Stack};
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 
 /// A broker that does not answer within this is reported, not waited on.
 /// Attaching verifies the role, which retries a new role's AccessDenied for

@@ -10,10 +10,10 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use super::DeputyProvider;
-use crate::tfplugin::function::Signature;
-use crate::tfplugin::provider::Provider;
-use crate::tfplugin::schema::{Mode, Schema};
-use crate::tfplugin::value::Type;
+use tfplugin::function::Signature;
+use tfplugin::provider::Provider;
+use tfplugin::schema::{Mode, Schema};
+use tfplugin::value::Type;
 
 /// Every documentation page as (path under the repository, contents).
 /// `root` is the repository, where `examples/` is read from.

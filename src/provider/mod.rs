@@ -17,10 +17,10 @@ mod verification;
 
 use async_trait::async_trait;
 
-use crate::tfplugin::diag::Diagnostics;
-use crate::tfplugin::provider::{Provider, Registry};
-use crate::tfplugin::schema::Schema;
-use crate::tfplugin::value::Value;
+use tfplugin::diag::Diagnostics;
+use tfplugin::provider::{Provider, Registry};
+use tfplugin::schema::Schema;
+use tfplugin::value::Value;
 
 pub use config::BrokerSettings;
 pub use connection::BrokerConnection;

@@ -6,8 +6,8 @@ use std::str::FromStr;
 
 use crate::model::Invalid;
 use crate::model::names::check_labels;
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::value::Value;
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::value::Value;
 
 /// Parses the string attribute `name` when it is known.
 pub fn attr<T: FromStr<Err = Invalid>>(

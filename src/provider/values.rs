@@ -1,7 +1,7 @@
 //! Moving between Terraform values and the broker's API types.
 
-use crate::tfplugin::value::{Number, Value};
 use crate::wire::Labels;
+use tfplugin::value::{Number, Value};
 
 pub fn string(v: &Value, name: &str) -> Option<String> {
     v.get(name).as_str().map(str::to_string)

@@ -4,8 +4,8 @@
 
 use super::connection::{BrokerConnection, to_diags};
 use crate::client::ClientError;
-use crate::tfplugin::diag::Diagnostics;
 use crate::wire::{Step, VerifyReport};
+use tfplugin::diag::Diagnostics;
 
 pub struct Outcome {
     pub report: VerifyReport,

@@ -1,14 +1,14 @@
 //! The plugin process as go-plugin sees it: cookie, handshake, AutoMTLS,
 //! health, signals and shutdown. These speak the protocol directly (through
-//! `deputy::tfplugin::process::launch`) to do what Terraform never would, such as
+//! `tfplugin::process::launch`) to do what Terraform never would, such as
 //! presenting the wrong certificate.
 
 use std::path::Path;
 use std::time::Duration;
 
-use deputy::tfplugin::process::launch::{ClientIdentity, Plugin};
-use deputy::tfplugin::proto::plugin::{Empty, grpc_controller_client::GrpcControllerClient};
-use deputy::tfplugin::proto::tfplugin6::{get_provider_schema, provider_client::ProviderClient};
+use tfplugin::process::launch::{ClientIdentity, Plugin};
+use tfplugin::proto::plugin::{Empty, grpc_controller_client::GrpcControllerClient};
+use tfplugin::proto::tfplugin6::{get_provider_schema, provider_client::ProviderClient};
 
 fn provider_binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_terraform-provider-deputy"))

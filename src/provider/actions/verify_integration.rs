@@ -11,10 +11,10 @@ use async_trait::async_trait;
 use super::super::connection::BrokerConnection;
 use super::super::values::string;
 use super::super::verification::{self, step_line};
-use crate::tfplugin::action::{Action, Progress};
-use crate::tfplugin::diag::{Diagnostic, Diagnostics};
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
+use tfplugin::action::{Action, Progress};
+use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Type, Value};
 
 pub struct VerifyIntegrationAction;
 

@@ -5,10 +5,10 @@ use async_trait::async_trait;
 use super::super::connection::{BrokerConnection, to_diags};
 use super::super::resources::{integration_attributes, integration_state};
 use super::super::values::{nullable, string};
-use crate::tfplugin::data_source::DataSource;
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
+use tfplugin::data_source::DataSource;
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Type, Value};
 
 pub struct AwsIntegrationDataSource;
 

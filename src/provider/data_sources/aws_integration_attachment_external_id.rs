@@ -14,10 +14,10 @@ use super::super::values::{object, string, text};
 use super::{checked_length, external_ids};
 use crate::model::Phase;
 use crate::model::trust_policy::statement_json;
-use crate::tfplugin::data_source::DataSource;
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Number, Type, Value};
+use tfplugin::data_source::DataSource;
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Number, Type, Value};
 
 pub struct AttachmentExternalIdDataSource;
 

@@ -11,11 +11,11 @@ use crate::model::role_template::{
 };
 use crate::model::{Invalid, StackId};
 use crate::provider::validate;
-use crate::tfplugin::data_source::DataSource;
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Number, Type, Value};
 use crate::wire::RoleTemplateQuery;
+use tfplugin::data_source::DataSource;
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Number, Type, Value};
 
 pub struct AwsIntegrationRoleTemplateDataSource;
 

@@ -9,10 +9,10 @@ use async_trait::async_trait;
 use super::super::connection::BrokerConnection;
 use super::super::values::{object, string, text};
 use super::super::verification;
-use crate::tfplugin::data_source::DataSource;
-use crate::tfplugin::diag::{Diagnostic, Diagnostics};
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Number, Type, Value};
+use tfplugin::data_source::DataSource;
+use tfplugin::diag::{Diagnostic, Diagnostics};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Number, Type, Value};
 
 pub struct AwsIntegrationVerificationDataSource;
 

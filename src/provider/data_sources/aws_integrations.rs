@@ -4,10 +4,10 @@ use async_trait::async_trait;
 
 use super::super::connection::{BrokerConnection, to_diags};
 use super::super::values::{labels, labels_value, object, string, text};
-use crate::tfplugin::data_source::DataSource;
-use crate::tfplugin::diag::Diagnostics;
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
+use tfplugin::data_source::DataSource;
+use tfplugin::diag::Diagnostics;
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Type, Value};
 
 pub struct AwsIntegrationsDataSource;
 

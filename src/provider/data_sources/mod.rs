@@ -25,7 +25,7 @@ pub use trust_policy_document::TrustPolicyDocumentDataSource;
 use super::connection::BrokerConnection;
 use crate::model::trust_policy::{Accepted, Actions, check_length};
 use crate::model::{ExternalId, Phase, PrincipalArn, StackId};
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 
 /// External IDs for stacks and phases of one integration, with what a
 /// statement needs. Uses the broker's cached account and integration; a

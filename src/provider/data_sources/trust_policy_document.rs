@@ -13,10 +13,10 @@ use crate::model::trust_policy::{Accepted, Actions, document_json};
 use crate::model::{AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, StackId};
 use crate::provider::BrokerConnection;
 use crate::provider::validate;
-use crate::tfplugin::data_source::DataSource;
-use crate::tfplugin::diag::{AttributePath, Diagnostics};
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Number, Type, Value};
+use tfplugin::data_source::DataSource;
+use tfplugin::diag::{AttributePath, Diagnostics};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Number, Type, Value};
 
 pub struct TrustPolicyDocumentDataSource;
 

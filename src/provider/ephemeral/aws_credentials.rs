@@ -8,11 +8,11 @@ use super::super::connection::{BrokerConnection, to_diags};
 use super::super::validate;
 use super::super::values::{object, string, text};
 use crate::model::{Phase, StackId};
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::ephemeral::{EphemeralResource, Opened};
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
 use crate::wire::{CredentialsRequest, IssuedCredentials};
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::ephemeral::{EphemeralResource, Opened};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Type, Value};
 
 /// Where the runner key comes from when `runner_token` is not set.
 const RUNNER_TOKEN_ENV: &str = "DEPUTY_RUNNER_TOKEN";

@@ -4,8 +4,8 @@ use crate::model::trust_policy::{
     Accepted, Actions, DEFAULT_MAX_LENGTH, check_length, statement_json,
 };
 use crate::model::{ExternalId, PrincipalArn};
-use crate::tfplugin::function::{Function, FunctionError, Parameter, Signature};
-use crate::tfplugin::value::{Type, Value};
+use tfplugin::function::{Function, FunctionError, Parameter, Signature};
+use tfplugin::value::{Type, Value};
 
 use super::{parse_arg, parse_list_arg};
 

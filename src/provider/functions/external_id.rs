@@ -1,8 +1,8 @@
 //! `provider::deputy::external_id(account, integration_id, stack_id, phase)`
 
 use crate::model::{AccountName, ExternalId, IntegrationId, Phase, StackId};
-use crate::tfplugin::function::{Function, FunctionError, Parameter, Signature};
-use crate::tfplugin::value::{Type, Value};
+use tfplugin::function::{Function, FunctionError, Parameter, Signature};
+use tfplugin::value::{Type, Value};
 
 use super::parse_arg;
 

@@ -15,8 +15,8 @@ pub use trust_policy_length::TrustPolicyLengthFunction;
 use std::str::FromStr;
 
 use crate::model::Invalid;
-use crate::tfplugin::function::FunctionError;
-use crate::tfplugin::value::Value;
+use tfplugin::function::FunctionError;
+use tfplugin::value::Value;
 
 /// Parses argument `index` with a model type. Terraform already prefixes the
 /// text with the parameter's name, so the message is the rule and the fix.

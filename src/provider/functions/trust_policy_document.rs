@@ -6,8 +6,8 @@
 use crate::model::integration::TrustScope;
 use crate::model::trust_policy::{self, Accepted, Actions, check_length, document_json};
 use crate::model::{AccountName, IntegrationId, Phase, PrincipalArn, StackId};
-use crate::tfplugin::function::{Function, FunctionError, Parameter, Signature};
-use crate::tfplugin::value::{Type, Value};
+use tfplugin::function::{Function, FunctionError, Parameter, Signature};
+use tfplugin::value::{Type, Value};
 
 use super::{parse_arg, parse_list_arg};
 

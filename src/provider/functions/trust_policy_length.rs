@@ -3,8 +3,8 @@
 //! assembled outside deputy (for example from several statements).
 
 use crate::model::trust_policy::iam_length;
-use crate::tfplugin::function::{Function, FunctionError, Parameter, Signature};
-use crate::tfplugin::value::{Number, Type, Value};
+use tfplugin::function::{Function, FunctionError, Parameter, Signature};
+use tfplugin::value::{Number, Type, Value};
 
 pub struct TrustPolicyLengthFunction;
 

@@ -6,10 +6,10 @@ use async_trait::async_trait;
 use super::super::connection::{BrokerConnection, to_diags};
 use super::super::resources::attachment_state;
 use super::super::values::string;
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::list_resource::{ListResource, Listed};
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::list_resource::{ListResource, Listed};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Type, Value};
 
 pub struct AwsIntegrationAttachmentList;
 

@@ -8,10 +8,10 @@ use super::super::connection::{BrokerConnection, to_diags};
 use super::super::resources::stack_state;
 use super::super::validate;
 use super::super::values::{labels, string};
-use crate::tfplugin::diag::Diagnostics;
-use crate::tfplugin::list_resource::{ListResource, Listed};
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
+use tfplugin::diag::Diagnostics;
+use tfplugin::list_resource::{ListResource, Listed};
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Type, Value};
 
 pub struct StackList;
 

@@ -12,12 +12,12 @@ use crate::model::integration::{
     TrustScope, check_session_policy_arns, check_trust_scope, custom_external_id,
 };
 use crate::model::{Name, Region, RoleArn, SessionDuration, Space};
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::identity::Identity;
-use crate::tfplugin::resource::Resource;
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Number, Type, Value};
 use crate::wire::{Integration, IntegrationInput};
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::identity::Identity;
+use tfplugin::resource::Resource;
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Number, Type, Value};
 
 pub struct AwsIntegrationResource;
 

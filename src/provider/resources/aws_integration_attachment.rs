@@ -6,12 +6,12 @@ use async_trait::async_trait;
 
 use super::super::connection::{BrokerConnection, to_diags};
 use super::super::values::{boolean, object, string, text};
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::identity::Identity;
-use crate::tfplugin::resource::Resource;
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
 use crate::wire::{Attachment, AttachmentInput, AttachmentUpdate};
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::identity::Identity;
+use tfplugin::resource::Resource;
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Type, Value};
 
 pub struct AwsIntegrationAttachmentResource;
 

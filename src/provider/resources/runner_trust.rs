@@ -9,12 +9,12 @@ use super::super::validate;
 use super::super::values::{labels, labels_value, object, string, text};
 use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
 use crate::model::{Invalid, Phase, StackId};
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::identity::Identity;
-use crate::tfplugin::resource::Resource;
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
 use crate::wire::{RunnerTrust, RunnerTrustInput};
+use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
+use tfplugin::identity::Identity;
+use tfplugin::resource::Resource;
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Type, Value};
 
 pub struct RunnerTrustResource;
 

@@ -8,12 +8,12 @@ use super::super::connection::{BrokerConnection, to_diags};
 use super::super::validate;
 use super::super::values::{labels, labels_value, object, string, text};
 use crate::model::{Name, Space, StackId};
-use crate::tfplugin::diag::{AttributePath, Diagnostics};
-use crate::tfplugin::identity::Identity;
-use crate::tfplugin::resource::Resource;
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value};
 use crate::wire::{Stack, StackInput};
+use tfplugin::diag::{AttributePath, Diagnostics};
+use tfplugin::identity::Identity;
+use tfplugin::resource::Resource;
+use tfplugin::schema::{Attribute, Schema};
+use tfplugin::value::{Type, Value};
 
 pub struct StackResource;
 

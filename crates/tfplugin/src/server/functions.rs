@@ -3,10 +3,10 @@
 //! expression; they need no configured provider.
 
 use super::{ProviderService, lookup};
-use crate::tfplugin::function::FunctionError;
-use crate::tfplugin::proto::tfplugin6 as pb;
-use crate::tfplugin::provider::Provider;
-use crate::tfplugin::value::wire;
+use crate::function::FunctionError;
+use crate::proto::tfplugin6 as pb;
+use crate::provider::Provider;
+use crate::value::wire;
 
 impl<P: Provider> ProviderService<P> {
     pub(crate) fn call_function(
@@ -70,7 +70,7 @@ impl<P: Provider> ProviderService<P> {
 mod tests {
     use super::super::testing::service;
     use super::*;
-    use crate::tfplugin::value::{Type, Value};
+    use crate::value::{Type, Value};
 
     fn arg(v: Value) -> pb::DynamicValue {
         let ty = match v {

@@ -16,7 +16,7 @@ use rmp::encode::{self as enc, ByteBuf, ValueWriteError};
 use super::decimal::Decimal;
 use super::trail::Trail;
 use super::{CodecError, Number, Refinements, Type, Value};
-use crate::tfplugin::diag::PathStep;
+use crate::diag::PathStep;
 
 /// Extension type of an unknown value with refinements. Every other
 /// extension type is an unknown value whose payload is ignored.
@@ -849,7 +849,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::tfplugin::value::arbitrary::{Wire, any_type, typed_value};
+    use crate::value::arbitrary::{Wire, any_type, typed_value};
 
     /// "92 a1 61" → bytes; `'text'` spans are taken as literal UTF-8.
     fn hex(spec: &str) -> Vec<u8> {

@@ -29,7 +29,7 @@ pub use types::Type;
 
 use decimal::Decimal;
 
-use crate::tfplugin::diag::AttributePath;
+use crate::diag::AttributePath;
 
 /// How deeply types and values may nest before the codecs give up. Decoders
 /// recurse, so hostile input must not be able to choose the stack depth; real

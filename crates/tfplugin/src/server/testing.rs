@@ -12,15 +12,15 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 
 use super::ProviderService;
-use crate::tfplugin::data_source::DataSource;
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::ephemeral::{EphemeralResource, Opened};
-use crate::tfplugin::function::{Function, FunctionError, Parameter, Signature};
-use crate::tfplugin::proto::tfplugin6 as pb;
-use crate::tfplugin::provider::{Provider, Registry};
-use crate::tfplugin::resource::Resource;
-use crate::tfplugin::schema::{Attribute, Schema};
-use crate::tfplugin::value::{Type, Value, wire};
+use crate::data_source::DataSource;
+use crate::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::ephemeral::{EphemeralResource, Opened};
+use crate::function::{Function, FunctionError, Parameter, Signature};
+use crate::proto::tfplugin6 as pb;
+use crate::provider::{Provider, Registry};
+use crate::resource::Resource;
+use crate::schema::{Attribute, Schema};
+use crate::value::{Type, Value, wire};
 
 /// A provider endpoint, or a resource name, for which the fake's work never
 /// finishes: only StopProvider ends it.

@@ -5,7 +5,7 @@
 //! when an error is built.
 
 use super::{CodecError, MAX_DEPTH};
-use crate::tfplugin::diag::{AttributePath, PathStep};
+use crate::diag::{AttributePath, PathStep};
 
 #[derive(Debug, Default)]
 pub(crate) struct Trail {

@@ -2,15 +2,15 @@
 //! stored state and identity, read, plan, apply, import; plus the one RPC
 //! deputy answers with a refusal (move). Every answer about an object
 //! carries its identity when the resource declares one (see
-//! [`crate::tfplugin::identity`]).
+//! [`crate::identity`]).
 
 use super::{ProviderService, codec_diag, decode, diags_of, encode, lookup, validate_config};
-use crate::tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
-use crate::tfplugin::identity::{self, Identity};
-use crate::tfplugin::plan;
-use crate::tfplugin::proto::tfplugin6 as pb;
-use crate::tfplugin::provider::Provider;
-use crate::tfplugin::value::{self, Value};
+use crate::diag::{AttributePath, Diagnostic, Diagnostics};
+use crate::identity::{self, Identity};
+use crate::plan;
+use crate::proto::tfplugin6 as pb;
+use crate::provider::Provider;
+use crate::value::{self, Value};
 
 impl<P: Provider> ProviderService<P> {
     pub(crate) fn validate_resource_config(
@@ -316,7 +316,7 @@ mod tests {
         HANG, calls, configured, dv, obj, service, summaries, thing_schema, value_of,
     };
     use super::*;
-    use crate::tfplugin::value::Number;
+    use crate::value::Number;
 
     const TYPE: &str = "fake_thing";
 

@@ -5,9 +5,9 @@
 use std::sync::Arc;
 
 use super::{ProviderService, decode, diags_of};
-use crate::tfplugin::diag::Diagnostics;
-use crate::tfplugin::proto::tfplugin6 as pb;
-use crate::tfplugin::provider::Provider;
+use crate::diag::Diagnostics;
+use crate::proto::tfplugin6 as pb;
+use crate::provider::Provider;
 
 impl<P: Provider> ProviderService<P> {
     pub(crate) fn validate_provider_config(
@@ -72,7 +72,7 @@ impl<P: Provider> ProviderService<P> {
 mod tests {
     use super::super::testing::{HANG, dv, obj, service, summaries};
     use super::*;
-    use crate::tfplugin::value::Value;
+    use crate::value::Value;
 
     fn provider_config(endpoint: &str) -> Option<pb::DynamicValue> {
         Some(dv(

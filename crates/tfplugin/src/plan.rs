@@ -66,7 +66,7 @@ pub fn plan(schema: &Schema, prior: &Value, proposed: &Value, config: &Value) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tfplugin::value::Type;
+    use crate::value::Type;
 
     fn schema() -> Schema {
         Schema::new(

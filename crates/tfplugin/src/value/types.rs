@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use super::{CodecError, MAX_DEPTH};
-use crate::tfplugin::diag::AttributePath;
+use crate::diag::AttributePath;
 
 /// A cty type.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -251,7 +251,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::tfplugin::value::arbitrary::any_type;
+    use crate::value::arbitrary::any_type;
 
     #[test]
     fn json_forms() {

@@ -2,9 +2,9 @@
 //! and Close within one Terraform command.
 
 use super::{ProviderService, decode, diags_of, encode, lookup, validate_config};
-use crate::tfplugin::diag::Diagnostics;
-use crate::tfplugin::proto::tfplugin6 as pb;
-use crate::tfplugin::provider::Provider;
+use crate::diag::Diagnostics;
+use crate::proto::tfplugin6 as pb;
+use crate::provider::Provider;
 
 impl<P: Provider> ProviderService<P> {
     pub(crate) fn validate_ephemeral_resource_config(
@@ -109,9 +109,9 @@ mod tests {
         calls, configured, dv, obj, renew_at, service, summaries, value_of,
     };
     use super::*;
-    use crate::tfplugin::diag::AttributePath;
-    use crate::tfplugin::schema::Schema;
-    use crate::tfplugin::value::Value;
+    use crate::diag::AttributePath;
+    use crate::schema::Schema;
+    use crate::value::Value;
 
     const TYPE: &str = "fake_token";
 

@@ -19,7 +19,7 @@ use super::decimal::Decimal;
 use super::msgpack::check_set_unique;
 use super::trail::Trail;
 use super::{CodecError, Number, Type, Value};
-use crate::tfplugin::diag::PathStep;
+use crate::diag::PathStep;
 
 /// Decodes one JSON value of type `ty` that, apart from whitespace, fills
 /// `bytes`. Objects may omit attributes (they decode as null) but may not
@@ -716,8 +716,8 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::tfplugin::value::arbitrary::{Wire, any_type, typed_value};
-    use crate::tfplugin::value::{Refinements, msgpack};
+    use crate::value::arbitrary::{Wire, any_type, typed_value};
+    use crate::value::{Refinements, msgpack};
 
     fn obj(attrs: &[(&str, Value)]) -> Value {
         Value::Object(

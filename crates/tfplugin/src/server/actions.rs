@@ -7,10 +7,10 @@ use tokio_stream::wrappers::UnboundedReceiverStream;
 use tonic::Status;
 
 use super::{ProviderService, decode, diags_of, lookup, validate_config};
-use crate::tfplugin::action::Progress;
-use crate::tfplugin::diag::{Diagnostic, Diagnostics};
-use crate::tfplugin::proto::tfplugin6 as pb;
-use crate::tfplugin::provider::Provider;
+use crate::action::Progress;
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::proto::tfplugin6 as pb;
+use crate::provider::Provider;
 
 pub(crate) type InvokeEvents = UnboundedReceiverStream<Result<pb::invoke_action::Event, Status>>;
 

@@ -4,10 +4,10 @@
 //! when Terraform asks for it (to generate configuration).
 
 use super::{ProviderService, decode, diags_of, encode, lookup, validate_config};
-use crate::tfplugin::diag::{Diagnostic, Diagnostics};
-use crate::tfplugin::proto::tfplugin6 as pb;
-use crate::tfplugin::provider::Provider;
-use crate::tfplugin::value::{Type, wire};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::proto::tfplugin6 as pb;
+use crate::provider::Provider;
+use crate::value::{Type, wire};
 
 /// What a `list` block without `limit` gets, as Terraform's own default.
 const DEFAULT_LIMIT: usize = 100;

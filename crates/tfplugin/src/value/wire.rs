@@ -5,7 +5,7 @@
 //! not read JSON back in every RPC.
 
 use super::{CodecError, Type, Value, json, msgpack};
-use crate::tfplugin::proto::tfplugin6::DynamicValue;
+use crate::proto::tfplugin6::DynamicValue;
 
 /// Decodes a request's `DynamicValue` against `ty`. An absent message, or one
 /// with both fields empty, is null: that is how Terraform sends "no value"

@@ -3,8 +3,8 @@
 //! registry and schemas alone, before and without configuration.
 
 use super::ProviderService;
-use crate::tfplugin::proto::tfplugin6 as pb;
-use crate::tfplugin::provider::Provider;
+use crate::proto::tfplugin6 as pb;
+use crate::provider::Provider;
 
 impl<P: Provider> ProviderService<P> {
     pub(crate) fn get_metadata(&self, _: pb::get_metadata::Request) -> pb::get_metadata::Response {
