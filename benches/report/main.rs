@@ -10,29 +10,19 @@
 //! when every section ran, so it never mixes runs.
 
 // The fakecloud-backed `deputy serve` of the AWS tests, for `verify`.
-#[path = "../../tests/aws/broker.rs"]
-#[allow(dead_code)]
-mod aws_broker;
-#[path = "../../tests/broker/support.rs"]
-#[allow(dead_code, unused_macros)]
-mod broker;
-#[path = "../../tests/common/browser.rs"]
-#[allow(dead_code)]
-mod browser;
+use testkit::aws_broker;
+use testkit::broker;
+use testkit::browser;
 mod console;
 mod crud;
-#[path = "../../tests/aws/fakecloud.rs"]
-#[allow(dead_code)]
-mod fakecloud;
+use testkit::fakecloud;
 mod fast_sts;
 mod machine;
 mod mask;
 mod plan;
 mod report;
 mod startup;
-#[path = "../../tests/terraform/support.rs"]
-#[allow(dead_code)]
-mod tf;
+use testkit::terraform as tf;
 mod vend;
 mod verify;
 

@@ -7,7 +7,7 @@
 
 #![no_main]
 
-use deputy_fuzz::tfplugin::value::{CodecError, Type, Value, json, msgpack};
+use deputy_fuzz::value::{CodecError, Type, Value, json, msgpack};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,10 +1,21 @@
-//! deputy's value codec compiled on its own, for fuzzing.
+//! tfplugin's value codec compiled on its own, for fuzzing.
 //!
-//! cargo-fuzz instruments every crate in the build. Depending on `deputy`
-//! would instrument its ~290 dependencies (tonic, sqlx, aws-lc, ...) for
+//! cargo-fuzz instruments every crate in the build. Depending on `tfplugin`
+//! would instrument its gRPC and TLS stack (tonic, rustls, aws-lc, ...) for
 //! code the fuzzer never reaches, a long build on a small machine. The codec
-//! only needs the attribute path type and the tfplugin6 messages, so
-//! `tfplugin/mod.rs` mounts those source files at the module paths they have
-//! in deputy, and `crate::tfplugin::...` resolves the same way in both.
+//! only needs the attribute path type and the tfplugin6 messages, so this
+//! crate mounts those source files at the module paths they have in
+//! tfplugin, and `crate::value`, `crate::diag` and `crate::proto` resolve
+//! the same way in both.
 
-pub mod tfplugin;
+pub mod proto {
+    pub mod tfplugin6 {
+        include!(concat!(env!("OUT_DIR"), "/tfplugin6.rs"));
+    }
+}
+
+#[path = "../../crates/tfplugin/src/diag.rs"]
+pub mod diag;
+
+#[path = "../../crates/tfplugin/src/value/mod.rs"]
+pub mod value;

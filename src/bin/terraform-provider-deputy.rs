@@ -13,7 +13,7 @@ fn main() -> ExitCode {
             binary_name: "terraform-provider-deputy",
             provider_address: SOURCE_ADDRESS,
             log_module: "deputy",
-            log_target: "deputy",
+            log_targets: &["deputy"],
         },
     )
 }

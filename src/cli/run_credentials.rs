@@ -94,22 +94,23 @@ pub async fn fetch(args: &RunArgs) -> anyhow::Result<RunCredentials> {
                 secret_access_key: c.secret_access_key,
                 session_token: c.session_token,
                 expiration: c.expiration,
-                region: c.region.to_string(),
+                region: c.session.region.to_string(),
             });
         }
         IssuedCredentials::Worker(w) => w,
     };
     let sts = Sts::load(std::env::var("DEPUTY_AWS_ENDPOINT_URL").ok().as_deref()).await;
+    let session = &worker.session;
     let creds = sts
         .assume(&AssumeRequest {
-            role: &worker.role_arn,
-            external_id: Some(&worker.external_id),
-            session_name: &worker.session_name,
-            duration: Duration::from_secs(worker.duration_seconds as u64),
+            role: &session.role_arn,
+            external_id: Some(&session.external_id),
+            session_name: &session.session_name,
+            duration: Duration::from_secs(session.duration_seconds as u64),
             tags: &[],
-            source_identity: worker.source_identity.as_deref(),
+            source_identity: session.source_identity.as_deref(),
             policy_arns: &worker.session_policy_arns,
-            region: worker.region.as_str(),
+            region: session.region.as_str(),
         })
         .await?;
     Ok(RunCredentials {
@@ -122,7 +123,7 @@ pub async fn fetch(args: &RunArgs) -> anyhow::Result<RunCredentials> {
                 creds.expiration
             )
         })?,
-        region: worker.region.to_string(),
+        region: session.region.to_string(),
     })
 }
 

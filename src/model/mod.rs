@@ -1,6 +1,7 @@
 //! deputy's domain rules, pure and free of I/O: identifiers (run ids too),
 //! External IDs, role ARNs, integration settings (trust scope included),
-//! names, trust policies and their length, role templates and timestamps.
+//! names (of sessions too), trust policies and their length, role
+//! templates, timestamps, random secrets and digests.
 //! The provider, the broker and the CLI all validate through here, so a
 //! rule is stated once and reads the same everywhere it is enforced: `plan`
 //! refuses exactly what the broker would refuse at `apply`, in the same
@@ -77,6 +78,7 @@ pub mod phase;
 pub mod role_template;
 pub mod runner_trust;
 pub mod secret;
+pub mod session_names;
 pub mod timestamp;
 pub mod trust_policy;
 pub mod verification;

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 
-use super::Invalid;
+use super::{Invalid, Phase, StackId};
 
 /// Longest issuer URL, audience or pattern accepted: real ones are short,
 /// and every one is compared on each request.
@@ -202,6 +202,105 @@ pub fn mismatch(
     None
 }
 
+/// One runner trust as [`choose`] sees it.
+pub struct Grant<'a> {
+    pub id: &'a str,
+    pub stack: &'a StackId,
+    /// The pattern for the token's subject, and for its other claims.
+    pub subject: &'a str,
+    pub claims: &'a BTreeMap<String, String>,
+    pub phases: &'a [Phase],
+}
+
+/// Why a token gets no credentials.
+#[derive(Debug, PartialEq)]
+pub enum Refusal {
+    /// No trust lets it have these credentials (403).
+    Forbidden(String),
+    /// It may act for several stacks and the request named none (422 on
+    /// `stack_id`).
+    Ambiguous(String),
+}
+
+/// The one stack a validated ID token may get `phase` credentials for, and
+/// the trust that allows it: among `grants` (the trusts of its `issuer`
+/// that expect its audience), those for the `requested` stack if the
+/// request names one, whose rules its `claims` satisfy and that grant
+/// `phase`. A refusal says which rule failed for each trust considered.
+pub fn choose<'a>(
+    issuer: &str,
+    subject: &str,
+    claims: &serde_json::Map<String, serde_json::Value>,
+    grants: &[Grant<'a>],
+    requested: Option<&StackId>,
+    phase: Phase,
+) -> Result<(StackId, &'a str), Refusal> {
+    let who = format!("the ID token of subject {subject:?}");
+    if grants.is_empty() {
+        return Err(Refusal::Forbidden(format!(
+            "{who}: no runner trust of {issuer} expects its audience"
+        )));
+    }
+    let considered: Vec<&Grant<'a>> = grants
+        .iter()
+        .filter(|g| requested.is_none_or(|s| s == g.stack))
+        .collect();
+    let matching: Vec<&Grant<'a>> = considered
+        .iter()
+        .copied()
+        .filter(|g| mismatch(g.subject, g.claims, claims).is_none())
+        .collect();
+    let allowed: Vec<&Grant<'a>> = matching
+        .iter()
+        .copied()
+        .filter(|g| g.phases.contains(&phase))
+        .collect();
+    let mut stacks: Vec<&StackId> = allowed.iter().map(|g| g.stack).collect();
+    stacks.sort();
+    stacks.dedup();
+    let for_stack = requested.map_or(String::new(), |s| format!(" for stack {s}"));
+    match (stacks.as_slice(), allowed.first()) {
+        ([stack], Some(grant)) => Ok(((*stack).clone(), grant.id)),
+        ([], _) if !matching.is_empty() => {
+            let grants: Vec<String> = matching
+                .iter()
+                .map(|g| {
+                    let phases: Vec<&str> = g.phases.iter().map(|p| p.as_str()).collect();
+                    format!("{} ({}: {})", g.id, g.stack, phases.join(", "))
+                })
+                .collect();
+            Err(Refusal::Forbidden(format!(
+                "{who} may not get {phase} credentials{for_stack}: the runner trusts it matches \
+                 grant other phases only: {}",
+                grants.join("; ")
+            )))
+        }
+        ([], _) if considered.is_empty() => Err(Refusal::Forbidden(format!(
+            "{who}: no runner trust of {issuer}{for_stack} expects its audience"
+        ))),
+        ([], _) => {
+            let reasons: Vec<String> = considered
+                .iter()
+                .filter_map(|g| {
+                    mismatch(g.subject, g.claims, claims)
+                        .map(|why| format!("{} ({}): {why}", g.id, g.stack))
+                })
+                .collect();
+            Err(Refusal::Forbidden(format!(
+                "{who} matches no runner trust{for_stack}: {}",
+                reasons.join("; ")
+            )))
+        }
+        (several, _) => {
+            let names: Vec<&str> = several.iter().map(|s| s.as_str()).collect();
+            Err(Refusal::Ambiguous(format!(
+                "{who} may act for stacks {}: name the one this run is for",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,5 +394,60 @@ mod tests {
         let why = mismatch("repo:o/r:*", &rules(&[("ref", "refs/heads/main")]), claims).unwrap();
         assert!(why.contains("no `ref` claim"), "{why}");
         assert!(mismatch("repo:o/r:*", &rules(&[("nested", "*")]), claims).is_some());
+    }
+
+    #[test]
+    fn a_token_gets_the_one_stack_its_trusts_allow() {
+        let claims = serde_json::json!({"sub": "repo:acme/net:ref:refs/heads/main"});
+        let claims = claims.as_object().unwrap();
+        let (net, dns): (StackId, StackId) = ("net".parse().unwrap(), "dns".parse().unwrap());
+        let none = BTreeMap::new();
+        let grant = |id, stack, subject, phases| Grant {
+            id,
+            stack,
+            subject,
+            claims: &none,
+            phases,
+        };
+        let read = [Phase::Read];
+        let both = [Phase::Read, Phase::Write];
+        let grants = [
+            grant("t1", &net, "repo:acme/net:*", &both[..]),
+            grant("t2", &dns, "repo:acme/dns:*", &both[..]),
+        ];
+        let chosen = choose("https://i", "s", claims, &grants, None, Phase::Write);
+        assert_eq!(chosen, Ok((net.clone(), "t1")));
+        // Another stack's trust does not match the subject: refused, with
+        // the reason.
+        let Err(Refusal::Forbidden(why)) =
+            choose("https://i", "s", claims, &grants, Some(&dns), Phase::Read)
+        else {
+            panic!("refused expected");
+        };
+        assert!(why.contains("t2 (dns): subject"), "{why}");
+        // A matching trust that grants only other phases says so.
+        let reads = [grant("t3", &net, "repo:acme/net:*", &read[..])];
+        let Err(Refusal::Forbidden(why)) =
+            choose("https://i", "s", claims, &reads, None, Phase::Write)
+        else {
+            panic!("refused expected");
+        };
+        assert!(
+            why.contains("grant other phases only: t3 (net: read)"),
+            "{why}"
+        );
+        // Two stacks and none named: the caller must choose.
+        let wide = [
+            grant("t1", &net, "repo:acme/*", &both[..]),
+            grant("t2", &dns, "repo:acme/*", &both[..]),
+        ];
+        assert!(matches!(
+            choose("https://i", "s", claims, &wide, None, Phase::Read),
+            Err(Refusal::Ambiguous(_))
+        ));
+        assert!(matches!(
+            choose("https://i", "s", claims, &[], None, Phase::Read),
+            Err(Refusal::Forbidden(_))
+        ));
     }
 }

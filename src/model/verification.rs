@@ -295,7 +295,7 @@ pub struct Subject<'a> {
 #[derive(Clone, Debug)]
 pub struct Plan {
     /// The run id every call uses: its session name and SourceIdentity
-    /// (`names::session_name`), and the `deputy:run` tag.
+    /// (`session_names::session_name`), and the `deputy:run` tag.
     pub run_id: String,
     /// Confirmations first (they are retried while a new role becomes
     /// assumable), then the role-level probes.

@@ -154,11 +154,7 @@ impl BrokerConnection {
         let known = self
             .stacks
             .get_or_try_init(|| async {
-                let list = self
-                    .client()?
-                    .stacks()
-                    .await
-                    .map_err(|e| to_diags(e, None))?;
+                let list = self.client()?.stacks().await?;
                 Ok::<_, Diagnostics>(list.into_iter().map(|s| (s.id.to_string(), s)).collect())
             })
             .await?;
@@ -233,5 +229,40 @@ pub fn to_diags(e: ClientError, path: Option<AttributePath>) -> Diagnostics {
             ),
         )
         .into(),
+    }
+}
+
+impl From<ClientError> for Diagnostics {
+    /// The broker's words, on the attribute it blames (if any): a plain
+    /// `?` on a client call.
+    fn from(e: ClientError) -> Diagnostics {
+        to_diags(e, None)
+    }
+}
+
+/// What a 404 means to a resource: a read that finds nothing says the
+/// object is gone (Terraform then plans to create it again), a delete that
+/// finds nothing is done. Written once for every resource.
+pub trait Absent<T> {
+    /// The object, or `None` when the broker answers 404.
+    fn or_gone(self) -> Result<Option<T>, Diagnostics>;
+    /// Done, also when the broker answers 404.
+    fn or_done(self) -> Result<(), Diagnostics>;
+}
+
+impl<T> Absent<T> for Result<T, ClientError> {
+    fn or_gone(self) -> Result<Option<T>, Diagnostics> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn or_done(self) -> Result<(), Diagnostics> {
+        match self {
+            Err(e) if !e.is_not_found() => Err(e.into()),
+            _ => Ok(()),
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! source that report it: the report whether the role passed or not, and
 //! the broker's explanation when it did not.
 
-use super::connection::{BrokerConnection, to_diags};
+use super::connection::BrokerConnection;
 use crate::client::ClientError;
 use crate::wire::{Step, VerifyReport};
 use tfplugin::diag::Diagnostics;
@@ -34,7 +34,7 @@ pub async fn run(
                 failure: Some(p.detail),
             })
         }
-        Err(e) => Err(to_diags(e, None)),
+        Err(e) => Err(e.into()),
     }
 }
 

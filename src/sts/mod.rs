@@ -8,7 +8,6 @@
 
 pub mod canary;
 pub mod identity;
-pub mod names;
 mod verify;
 
 use std::fmt;
@@ -20,6 +19,7 @@ use aws_sdk_sts::types::Tag;
 
 pub use verify::{NO_CANARY, Prepared, Progress, RetryPolicy, VerifyRequest};
 
+use crate::model::session_names;
 use crate::model::{ExternalId, RoleArn};
 
 /// A secret value: never shown by `Debug` or `Display`, so it cannot reach
@@ -91,7 +91,7 @@ pub struct AssumeRequest<'a> {
     pub duration: Duration,
     pub tags: &'a [(String, String)],
     /// Passed as SourceIdentity (already within STS's rules, see
-    /// `names::source_identity`); the trust policy must then allow
+    /// `model::session_names::source_identity`); the trust policy must then allow
     /// `sts:SetSourceIdentity`.
     pub source_identity: Option<&'a str>,
     /// Managed policies passed as session policies (`PolicyArns`): the
@@ -177,7 +177,12 @@ async fn assume_with(
     let tags = r
         .tags
         .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(names::tag_value(v)).build())
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(session_names::tag_value(v))
+                .build()
+        })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| StsError {
             code: "InvalidTag".into(),

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt as _;
 
 use super::canary::Canary;
-use super::{AssumeRequest, Credentials, Sts, StsError, names};
+use super::{AssumeRequest, Credentials, Sts, StsError};
+use crate::model::session_names as names;
 use crate::model::trust_policy::{Accepted, Actions, statement_json};
 use crate::model::verification::{
     Answer, Caller, Plan, Probe, Subject, Targets, found_scope, judge, plan,

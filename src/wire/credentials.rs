@@ -32,16 +32,26 @@ pub enum IssuedCredentials {
     Worker(WorkerAssignment),
 }
 
-#[derive(Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct BrokerCredentials {
+/// The AssumeRole call a run's session comes from, made by the broker
+/// (broker mode) or to be made by the worker (worker mode).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RoleSession {
     pub role_arn: RoleArn,
     pub region: Region,
     pub session_name: String,
     pub external_id: ExternalId,
     pub duration_seconds: i64,
-    /// The SourceIdentity the session carries, if the integration sets one.
+    /// The SourceIdentity the session carries (broker mode), or to pass as
+    /// SourceIdentity (worker mode), for integrations with
+    /// `set_source_identity`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_identity: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BrokerCredentials {
+    #[serde(flatten)]
+    pub session: RoleSession,
     pub access_key_id: String,
     pub secret_access_key: String,
     pub session_token: String,
@@ -52,14 +62,8 @@ pub struct BrokerCredentials {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WorkerAssignment {
-    pub role_arn: RoleArn,
-    pub region: Region,
-    pub session_name: String,
-    pub external_id: ExternalId,
-    pub duration_seconds: i64,
-    /// Pass it as SourceIdentity (integrations with `set_source_identity`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source_identity: Option<String>,
+    #[serde(flatten)]
+    pub session: RoleSession,
     /// Pass these as session policies (`PolicyArns`), as broker-mode vends
     /// of this phase do.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -70,8 +74,8 @@ pub struct WorkerAssignment {
 impl std::fmt::Debug for BrokerCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("BrokerCredentials")
-            .field("role_arn", &self.role_arn)
-            .field("session_name", &self.session_name)
+            .field("role_arn", &self.session.role_arn)
+            .field("session_name", &self.session.session_name)
             .field("access_key_id", &self.access_key_id)
             .field("expiration", &self.expiration)
             .finish_non_exhaustive()
@@ -97,8 +101,8 @@ impl IssuedCredentials {
 
     pub fn source_identity(&self) -> Option<&str> {
         match self {
-            IssuedCredentials::Broker(c) => c.source_identity.as_deref(),
-            IssuedCredentials::Worker(w) => w.source_identity.as_deref(),
+            IssuedCredentials::Broker(c) => c.session.source_identity.as_deref(),
+            IssuedCredentials::Worker(w) => w.session.source_identity.as_deref(),
         }
     }
 

@@ -38,7 +38,9 @@ use serde::{Deserialize, Serialize};
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 pub use audit::{AuditEvent, AuditFilter};
-pub use credentials::{BrokerCredentials, CredentialsRequest, IssuedCredentials, WorkerAssignment};
+pub use credentials::{
+    BrokerCredentials, CredentialsRequest, IssuedCredentials, RoleSession, WorkerAssignment,
+};
 pub use keys::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole};
 pub use problem::{Problem, ProblemCode};
 pub use registry::{

@@ -177,7 +177,7 @@ async fn a_canary_refuses_roles_that_trust_the_whole_account() {
     else {
         panic!("broker mode")
     };
-    assert_eq!(creds.session_name, "run-1");
+    assert_eq!(creds.session.session_name, "run-1");
     let log = with.log();
     let db = std::fs::read(with.data_dir().join("deputy.db")).unwrap();
     let db = String::from_utf8_lossy(&db);

@@ -7,32 +7,20 @@
 
 mod actions;
 mod bookkeeping;
-mod broker;
+use testkit::aws_broker as broker;
 mod canary;
-// Shared with the benchmark report, which uses part of it.
-#[allow(dead_code)]
-#[path = "../common/browser.rs"]
-mod browser;
+use testkit::browser;
 mod console;
 mod corpus;
-mod fakecloud;
+use testkit::fakecloud;
 mod metrics;
 mod oidc;
 // Trust policies for the verification corpus.
 mod policy_grammar;
-// Shared with the broker tests; each uses part of it.
-#[allow(dead_code)]
-#[path = "../common/oidc_issuer.rs"]
-mod oidc_issuer;
-// Shared with the other test binary; each uses part of it.
-#[allow(dead_code)]
-#[path = "../common/pg_cluster.rs"]
-mod pg_cluster;
+use testkit::{oidc_issuer, pg_cluster};
 mod replicas;
 mod runs;
 mod scale;
 mod scenarios;
 mod shapes;
-#[path = "../terraform/support.rs"]
-#[allow(dead_code)]
-mod tf;
+use testkit::terraform as tf;

@@ -80,7 +80,7 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
     else {
         panic!("broker mode")
     };
-    assert_eq!(issued.session_name, "run-42-apply");
+    assert_eq!(issued.session.session_name, "run-42-apply");
     let refused = as_runner
         .credentials(&CredentialsRequest {
             stack_id: None,

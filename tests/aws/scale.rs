@@ -364,7 +364,10 @@ async fn source_identity_is_passed_recorded_and_in_the_statement() {
     let IssuedCredentials::Broker(c) = issued else {
         panic!("broker mode")
     };
-    assert_eq!(c.source_identity.as_deref(), Some("github-actions-17"));
+    assert_eq!(
+        c.session.source_identity.as_deref(),
+        Some("github-actions-17")
+    );
     let audit = admin
         .audit(&AuditFilter {
             action: Some("credentials.issue".into()),
@@ -498,7 +501,7 @@ async fn role_templates_lint_format_and_create_a_role_that_verifies() {
         })
         .await
         .unwrap();
-    assert!(matches!(issued, IssuedCredentials::Broker(c) if c.duration_seconds == 7200));
+    assert!(matches!(issued, IssuedCredentials::Broker(c) if c.session.duration_seconds == 7200));
 
     // The Terraform form is formatted as `terraform fmt` wants, and its
     // trust policy is the one the JSON form holds.

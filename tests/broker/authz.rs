@@ -5,8 +5,8 @@ use std::time::Duration;
 use deputy::model::Phase;
 use deputy::wire::*;
 
-use crate::on_both;
 use crate::support::{ROLE, TestBroker};
+use testkit::on_both;
 
 /// Routes anyone may call.
 const PUBLIC: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/v1/openapi.json"];

@@ -5,8 +5,8 @@
 
 use deputy::wire::{ApiKeyInput, AuditFilter, IntegrationInput, KeyRole, StackInput};
 
-use crate::on_both;
 use crate::support::{ROLE, TestBroker};
+use testkit::on_both;
 
 /// A client that shows redirects instead of following them.
 fn http() -> reqwest::Client {

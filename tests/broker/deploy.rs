@@ -63,8 +63,9 @@ async fn the_image_runs_as_its_dockerfile_says() {
     let (build, runtime) = (&stages[0], &stages[1]);
 
     // Build stage: what it copies exists, and covers what the build reads
-    // (build.rs compiles proto/, the store embeds migrations/, the manifest
-    // names benches/).
+    // (the workspace's members under crates/, tfplugin's build script
+    // compiles its protos, the store embeds migrations/, the manifest names
+    // benches/).
     let copied: Vec<&str> = build
         .iter()
         .filter(|(op, _)| op == "COPY")
@@ -82,8 +83,7 @@ async fn the_image_runs_as_its_dockerfile_says() {
     for needed in [
         "Cargo.toml",
         "Cargo.lock",
-        "build.rs",
-        "proto",
+        "crates",
         "migrations",
         "src",
         "benches",

@@ -7,9 +7,9 @@ use std::time::Duration;
 use deputy::client::Client;
 use deputy::wire::StackInput;
 
-use crate::on_both;
 use crate::process::{ServeProcess, admin_token};
 use crate::support::Backend;
+use testkit::on_both;
 
 on_both!(acknowledged_writes_survive_kill_9, |backend| async move {
     let dir = tempfile::tempdir().unwrap();

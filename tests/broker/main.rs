@@ -8,15 +8,12 @@ mod deploy;
 mod durability;
 mod metrics;
 mod oidc;
-// Shared with the AWS tests; each uses part of it.
-#[allow(dead_code)]
-#[path = "../common/oidc_issuer.rs"]
-mod oidc_issuer;
+use testkit::oidc_issuer;
 mod openapi;
 mod pagination;
 mod postgres_tls;
 mod process;
 mod registry;
 mod schemathesis;
-mod support;
+use testkit::broker as support;
 mod tls;

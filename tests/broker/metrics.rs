@@ -2,8 +2,8 @@
 
 use deputy::wire::StackInput;
 
-use crate::on_both;
 use crate::support::TestBroker;
+use testkit::on_both;
 
 /// The value of the sample `name{labels}` in an exposition, if present.
 pub fn sample(text: &str, name_and_labels: &str) -> Option<f64> {

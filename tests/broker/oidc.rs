@@ -17,8 +17,8 @@ use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 
 use crate::oidc_issuer::OidcIssuer;
-use crate::on_both;
 use crate::support::TestBroker;
+use testkit::on_both;
 
 fn trust(
     stack: &str,

@@ -3,8 +3,8 @@
 
 use deputy::wire::*;
 
-use crate::on_both;
 use crate::support::{ROLE, TestBroker};
+use testkit::on_both;
 
 /// GETs `path` as admin: the status and the JSON body.
 /// GETs `path` and returns (item ids by `field`, next cursor).

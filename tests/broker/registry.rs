@@ -4,8 +4,8 @@ use deputy::client::ClientError;
 use deputy::model::Phase;
 use deputy::wire::*;
 
-use crate::on_both;
 use crate::support::{PRINCIPAL, ROLE, TestBroker};
+use testkit::on_both;
 
 fn code(e: ClientError) -> (u16, String, Option<String>) {
     match e {

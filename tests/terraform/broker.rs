@@ -2,11 +2,8 @@
 //! kept running by its own runtime while Terraform (a child process) talks
 //! to it.
 
-#[path = "../broker/support.rs"]
-#[allow(dead_code, unused_macros)]
-mod support;
-
-pub use support::TestBroker;
+use testkit::broker as support;
+pub use testkit::broker::TestBroker;
 
 use crate::support::Workspace;
 

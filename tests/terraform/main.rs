@@ -12,5 +12,5 @@ mod protocol;
 mod provider_config;
 mod release;
 mod resources;
-mod support;
+use testkit::terraform as support;
 mod trust_policy_document;

@@ -10,13 +10,14 @@ use super::super::auth::Runner;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::verification::vend_duration;
-use crate::model::runner_trust::mismatch;
+use crate::model::runner_trust::{Grant, Refusal, choose};
+use crate::model::session_names as names;
 use crate::model::timestamp;
 use crate::model::verification::session_tags;
 use crate::model::{ExternalId, IntegrationId, Invalid, Phase, RunId, StackId};
-use crate::sts::{AssumeRequest, names};
+use crate::sts::AssumeRequest;
 use crate::wire::{
-    AuditEvent, BrokerCredentials, CredentialsRequest, IssuedCredentials, ProblemCode, RunnerTrust,
+    AuditEvent, BrokerCredentials, CredentialsRequest, IssuedCredentials, ProblemCode, RoleSession,
     WorkerAssignment,
 };
 
@@ -155,80 +156,31 @@ fn authorize(runner: &Runner, requested: Option<StackId>, phase: Phase) -> ApiRe
         }
         Runner::Token(token) => token,
     };
-    let who = format!("the ID token of subject {:?}", token.subject);
-    if token.trusts.is_empty() {
-        return Err(ApiError::Forbidden(format!(
-            "{who}: no runner trust of {} expects its audience",
-            token.issuer
-        )));
-    }
-    let considered: Vec<&RunnerTrust> = token
+    let grants: Vec<Grant<'_>> = token
         .trusts
         .iter()
-        .filter(|t| requested.as_ref().is_none_or(|s| *s == t.stack_id))
+        .map(|t| Grant {
+            id: &t.id,
+            stack: &t.stack_id,
+            subject: &t.subject,
+            claims: &t.claims,
+            phases: &t.phases,
+        })
         .collect();
-    let matching: Vec<&RunnerTrust> = considered
-        .iter()
-        .copied()
-        .filter(|t| mismatch(&t.subject, &t.claims, &token.claims).is_none())
-        .collect();
-    let allowed: Vec<&RunnerTrust> = matching
-        .iter()
-        .copied()
-        .filter(|t| t.phases.contains(&phase))
-        .collect();
-    let mut stacks: Vec<&StackId> = allowed.iter().map(|t| &t.stack_id).collect();
-    stacks.sort();
-    stacks.dedup();
-    let for_stack = requested
-        .as_ref()
-        .map_or(String::new(), |s| format!(" for stack {s}"));
-    match (stacks.as_slice(), allowed.first()) {
-        ([stack], Some(trust)) => Ok(Scope {
-            stack: (*stack).clone(),
-            trust_id: Some(trust.id.clone()),
+    match choose(
+        &token.issuer,
+        &token.subject,
+        &token.claims,
+        &grants,
+        requested.as_ref(),
+        phase,
+    ) {
+        Ok((stack, trust_id)) => Ok(Scope {
+            stack,
+            trust_id: Some(trust_id.to_string()),
         }),
-        ([], _) if !matching.is_empty() => {
-            let grants: Vec<String> = matching
-                .iter()
-                .map(|t| {
-                    let phases: Vec<&str> = t.phases.iter().map(|p| p.as_str()).collect();
-                    format!("{} ({}: {})", t.id, t.stack_id, phases.join(", "))
-                })
-                .collect();
-            Err(ApiError::Forbidden(format!(
-                "{who} may not get {phase} credentials{for_stack}: the runner trusts it matches \
-                 grant other phases only: {}",
-                grants.join("; ")
-            )))
-        }
-        ([], _) if considered.is_empty() => Err(ApiError::Forbidden(format!(
-            "{who}: no runner trust of {}{for_stack} expects its audience",
-            token.issuer
-        ))),
-        ([], _) => {
-            let reasons: Vec<String> = considered
-                .iter()
-                .filter_map(|t| {
-                    mismatch(&t.subject, &t.claims, &token.claims)
-                        .map(|why| format!("{} ({}): {why}", t.id, t.stack_id))
-                })
-                .collect();
-            Err(ApiError::Forbidden(format!(
-                "{who} matches no runner trust{for_stack}: {}",
-                reasons.join("; ")
-            )))
-        }
-        (several, _) => {
-            let names: Vec<&str> = several.iter().map(|s| s.as_str()).collect();
-            Err(ApiError::invalid(
-                "stack_id",
-                format!(
-                    "{who} may act for stacks {}: name the one this run is for",
-                    names.join(", ")
-                ),
-            ))
-        }
+        Err(Refusal::Forbidden(why)) => Err(ApiError::Forbidden(why)),
+        Err(Refusal::Ambiguous(why)) => Err(ApiError::invalid("stack_id", why)),
     }
 }
 
@@ -281,12 +233,14 @@ async fn issue_for(
     if integration.generate_credentials_in_worker {
         let session_policy_arns = integration.session_policy_arns(req.phase).to_vec();
         let assignment = WorkerAssignment {
-            role_arn: integration.role_arn,
-            region: integration.region,
-            session_name: session_name.to_string(),
-            external_id,
-            duration_seconds: integration.duration_seconds,
-            source_identity,
+            session: RoleSession {
+                role_arn: integration.role_arn,
+                region: integration.region,
+                session_name: session_name.to_string(),
+                external_id,
+                duration_seconds: integration.duration_seconds,
+                source_identity,
+            },
             session_policy_arns,
         };
         return Ok((IssuedCredentials::Worker(assignment), integration.id));
@@ -321,12 +275,14 @@ async fn issue_for(
             )
         })?;
     let issued = BrokerCredentials {
-        role_arn: integration.role_arn.clone(),
-        region: integration.region,
-        session_name: session_name.to_string(),
-        external_id,
-        duration_seconds: duration,
-        source_identity,
+        session: RoleSession {
+            role_arn: integration.role_arn.clone(),
+            region: integration.region,
+            session_name: session_name.to_string(),
+            external_id,
+            duration_seconds: duration,
+            source_identity,
+        },
         access_key_id: creds.access_key_id,
         secret_access_key: creds.secret_access_key.expose().to_string(),
         session_token: creds.session_token.expose().to_string(),

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::super::connection::{BrokerConnection, to_diags};
+use super::super::connection::BrokerConnection;
 use super::super::resources::attachment_state;
 use super::super::values::string;
 use tfplugin::data_source::DataSource;
@@ -51,11 +51,7 @@ impl DataSource<BrokerConnection> for AwsIntegrationAttachmentDataSource {
             string(config, "integration_id").unwrap_or_default(),
             string(config, "stack_id").unwrap_or_default(),
         );
-        let a = broker
-            .client()?
-            .attachment(&i, &s)
-            .await
-            .map_err(|e| to_diags(e, None))?;
+        let a = broker.client()?.attachment(&i, &s).await?;
         Ok(attachment_state(a))
     }
 }

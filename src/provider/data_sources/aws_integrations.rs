@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 
-use super::super::connection::{BrokerConnection, to_diags};
+use super::super::connection::BrokerConnection;
 use super::super::values::{labels, labels_value, object, string, text};
 use tfplugin::data_source::DataSource;
 use tfplugin::diag::Diagnostics;
@@ -63,8 +63,7 @@ impl DataSource<BrokerConnection> for AwsIntegrationsDataSource {
         let found = broker
             .client()?
             .integrations(space.as_deref(), &labels(config, "labels"))
-            .await
-            .map_err(|e| to_diags(e, None))?;
+            .await?;
         Ok(object([
             ("labels", config.get("labels").clone()),
             ("space", config.get("space").clone()),

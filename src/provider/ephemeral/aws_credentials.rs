@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::super::connection::{BrokerConnection, to_diags};
+use super::super::connection::BrokerConnection;
 use super::super::validate;
 use super::super::values::{object, string, text};
 use crate::model::{Phase, StackId};
@@ -80,8 +80,7 @@ impl EphemeralResource<BrokerConnection> for AwsCredentialsEphemeralResource {
                 phase,
                 run_id: string(config, "run_id").unwrap_or_default(),
             })
-            .await
-            .map_err(|e| to_diags(e, None))?;
+            .await?;
         let IssuedCredentials::Broker(issued) = issued else {
             return Err(Diagnostic::error(
                 "Worker-mode integration",
@@ -98,7 +97,7 @@ impl EphemeralResource<BrokerConnection> for AwsCredentialsEphemeralResource {
             ("secret_access_key", text(issued.secret_access_key)),
             ("session_token", text(issued.session_token)),
             ("expiration", text(issued.expiration)),
-            ("region", text(issued.region)),
+            ("region", text(issued.session.region)),
         ]);
         Ok(Opened {
             result,

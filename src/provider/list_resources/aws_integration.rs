@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::super::connection::{BrokerConnection, to_diags};
+use super::super::connection::BrokerConnection;
 use super::super::resources::integration_state;
 use super::super::validate;
 use super::super::values::{labels, string};
@@ -55,8 +55,7 @@ impl ListResource<BrokerConnection> for AwsIntegrationList {
                 string(config, "space").as_deref(),
                 &labels(config, "labels"),
             )
-            .await
-            .map_err(|e| to_diags(e, None))?;
+            .await?;
         Ok(found
             .into_iter()
             .take(limit)

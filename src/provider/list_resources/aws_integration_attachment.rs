@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::super::connection::{BrokerConnection, to_diags};
+use super::super::connection::BrokerConnection;
 use super::super::resources::attachment_state;
 use super::super::values::string;
 use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -60,8 +60,7 @@ impl ListResource<BrokerConnection> for AwsIntegrationAttachmentList {
             (Some(i), None) => client.attachments_of_integration(&i).await,
             (None, Some(s)) => client.attachments_of_stack(&s).await,
             _ => return Err(self.validate(config)),
-        }
-        .map_err(|e| to_diags(e, None))?;
+        }?;
         Ok(found
             .into_iter()
             .take(limit)

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::super::connection::{BrokerConnection, to_diags};
+use super::super::connection::BrokerConnection;
 use super::super::resources::stack_state;
 use super::super::validate;
 use super::super::values::{labels, string};
@@ -50,11 +50,7 @@ impl ListResource<BrokerConnection> for StackList {
     ) -> Result<Vec<Listed>, Diagnostics> {
         let space = string(config, "space");
         let wanted = labels(config, "labels");
-        let stacks = broker
-            .client()?
-            .stacks()
-            .await
-            .map_err(|e| to_diags(e, None))?;
+        let stacks = broker.client()?.stacks().await?;
         Ok(stacks
             .into_iter()
             .filter(|s| space.as_ref().is_none_or(|space| &s.space == space))

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::super::connection::{BrokerConnection, to_diags};
+use super::super::connection::{Absent, BrokerConnection};
 use super::super::validate;
 use super::super::values::{
     boolean, int, labels, labels_value, nullable, object, string, strings, strings_value, text,
@@ -279,11 +279,7 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
         broker: &BrokerConnection,
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
-        let created = broker
-            .client()?
-            .create_integration(&input(planned))
-            .await
-            .map_err(|e| to_diags(e, None))?;
+        let created = broker.client()?.create_integration(&input(planned)).await?;
         Ok(state(created))
     }
 
@@ -293,11 +289,12 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
         current: &Value,
     ) -> Result<Option<Value>, Diagnostics> {
         let id = string(current, "id").unwrap_or_default();
-        match broker.client()?.integration(&id).await {
-            Ok(i) => Ok(Some(state(i))),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(to_diags(e, None)),
-        }
+        Ok(broker
+            .client()?
+            .integration(&id)
+            .await
+            .or_gone()?
+            .map(state))
     }
 
     async fn update(
@@ -310,25 +307,17 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
         let updated = broker
             .client()?
             .replace_integration(&id, &input(planned))
-            .await
-            .map_err(|e| to_diags(e, None))?;
+            .await?;
         Ok(state(updated))
     }
 
     async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
         let id = string(prior, "id").unwrap_or_default();
-        match broker.client()?.delete_integration(&id).await {
-            Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
-            _ => Ok(()),
-        }
+        broker.client()?.delete_integration(&id).await.or_done()
     }
 
     async fn import(&self, broker: &BrokerConnection, id: &str) -> Result<Value, Diagnostics> {
-        let i = broker
-            .client()?
-            .integration(id)
-            .await
-            .map_err(|e| to_diags(e, None))?;
+        let i = broker.client()?.integration(id).await?;
         Ok(state(i))
     }
 }

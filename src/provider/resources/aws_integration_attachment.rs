@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::super::connection::{BrokerConnection, to_diags};
+use super::super::connection::{Absent, BrokerConnection};
 use super::super::values::{boolean, object, string, text};
 use crate::wire::{Attachment, AttachmentInput, AttachmentUpdate};
 use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
@@ -167,8 +167,7 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
                     write,
                 },
             )
-            .await
-            .map_err(|e| to_diags(e, None))?;
+            .await?;
         Ok(state(created))
     }
 
@@ -178,11 +177,12 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
         current: &Value,
     ) -> Result<Option<Value>, Diagnostics> {
         let (integration, stack) = ends(current);
-        match broker.client()?.attachment(&integration, &stack).await {
-            Ok(a) => Ok(Some(state(a))),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(to_diags(e, None)),
-        }
+        Ok(broker
+            .client()?
+            .attachment(&integration, &stack)
+            .await
+            .or_gone()?
+            .map(state))
     }
 
     async fn update(
@@ -196,17 +196,17 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
         let updated = broker
             .client()?
             .update_attachment(&integration, &stack, &AttachmentUpdate { read, write })
-            .await
-            .map_err(|e| to_diags(e, None))?;
+            .await?;
         Ok(state(updated))
     }
 
     async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
         let (integration, stack) = ends(prior);
-        match broker.client()?.detach(&integration, &stack).await {
-            Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
-            _ => Ok(()),
-        }
+        broker
+            .client()?
+            .detach(&integration, &stack)
+            .await
+            .or_done()
     }
 
     async fn import(&self, broker: &BrokerConnection, id: &str) -> Result<Value, Diagnostics> {
@@ -223,11 +223,7 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
             )
             .into());
         };
-        let a = broker
-            .client()?
-            .attachment(integration, stack)
-            .await
-            .map_err(|e| to_diags(e, None))?;
+        let a = broker.client()?.attachment(integration, stack).await?;
         Ok(state(a))
     }
 }

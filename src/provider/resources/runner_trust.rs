@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::super::connection::{BrokerConnection, to_diags};
+use super::super::connection::{Absent, BrokerConnection, to_diags};
 use super::super::validate;
 use super::super::values::{labels, labels_value, object, string, text};
 use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
@@ -174,8 +174,7 @@ impl Resource<BrokerConnection> for RunnerTrustResource {
         let created = broker
             .client()?
             .create_runner_trust(&input(planned))
-            .await
-            .map_err(|e| to_diags(e, None))?;
+            .await?;
         Ok(state(created))
     }
 
@@ -185,11 +184,12 @@ impl Resource<BrokerConnection> for RunnerTrustResource {
         current: &Value,
     ) -> Result<Option<Value>, Diagnostics> {
         let id = string(current, "id").unwrap_or_default();
-        match broker.client()?.runner_trust(&id).await {
-            Ok(t) => Ok(Some(state(t))),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(to_diags(e, None)),
-        }
+        Ok(broker
+            .client()?
+            .runner_trust(&id)
+            .await
+            .or_gone()?
+            .map(state))
     }
 
     async fn update(
@@ -202,17 +202,13 @@ impl Resource<BrokerConnection> for RunnerTrustResource {
         let updated = broker
             .client()?
             .replace_runner_trust(&id, &input(planned))
-            .await
-            .map_err(|e| to_diags(e, None))?;
+            .await?;
         Ok(state(updated))
     }
 
     async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
         let id = string(prior, "id").unwrap_or_default();
-        match broker.client()?.delete_runner_trust(&id).await {
-            Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
-            _ => Ok(()),
-        }
+        broker.client()?.delete_runner_trust(&id).await.or_done()
     }
 
     async fn import(&self, broker: &BrokerConnection, id: &str) -> Result<Value, Diagnostics> {

@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::super::connection::{BrokerConnection, to_diags};
+use super::super::connection::{Absent, BrokerConnection, to_diags};
 use super::super::validate;
 use super::super::values::{labels, labels_value, object, string, text};
 use crate::model::{Name, Space, StackId};
@@ -110,11 +110,7 @@ impl Resource<BrokerConnection> for StackResource {
         broker: &BrokerConnection,
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
-        let created = broker
-            .client()?
-            .create_stack(&input(planned))
-            .await
-            .map_err(|e| to_diags(e, None))?;
+        let created = broker.client()?.create_stack(&input(planned)).await?;
         Ok(state(created))
     }
 
@@ -124,11 +120,7 @@ impl Resource<BrokerConnection> for StackResource {
         current: &Value,
     ) -> Result<Option<Value>, Diagnostics> {
         let id = string(current, "id").unwrap_or_default();
-        match broker.client()?.stack(&id).await {
-            Ok(s) => Ok(Some(state(s))),
-            Err(e) if e.is_not_found() => Ok(None),
-            Err(e) => Err(to_diags(e, None)),
-        }
+        Ok(broker.client()?.stack(&id).await.or_gone()?.map(state))
     }
 
     async fn update(
@@ -138,20 +130,13 @@ impl Resource<BrokerConnection> for StackResource {
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
         let id = string(planned, "id").unwrap_or_default();
-        let updated = broker
-            .client()?
-            .replace_stack(&id, &input(planned))
-            .await
-            .map_err(|e| to_diags(e, None))?;
+        let updated = broker.client()?.replace_stack(&id, &input(planned)).await?;
         Ok(state(updated))
     }
 
     async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
         let id = string(prior, "id").unwrap_or_default();
-        match broker.client()?.delete_stack(&id).await {
-            Err(e) if !e.is_not_found() => Err(to_diags(e, None)),
-            _ => Ok(()),
-        }
+        broker.client()?.delete_stack(&id).await.or_done()
     }
 
     async fn import(&self, broker: &BrokerConnection, id: &str) -> Result<Value, Diagnostics> {

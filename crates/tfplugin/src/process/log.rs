@@ -36,11 +36,16 @@ pub fn level_from_env() -> LevelFilter {
 }
 
 /// Installs the hclog layer as the global subscriber: `level` for the
-/// provider's own code (`crate_target`), at most warnings from libraries,
-/// whose debug output (every HTTP/2 frame) would drown it.
-pub fn init(module: &'static str, crate_target: &'static str, level: LevelFilter) {
+/// provider's own code (`crate_targets`, and this crate), at most warnings
+/// from libraries, whose debug output (every HTTP/2 frame) would drown it.
+pub fn init(module: &'static str, crate_targets: &[&'static str], level: LevelFilter) {
     let filter = Targets::new()
-        .with_target(crate_target, level)
+        .with_targets(
+            crate_targets
+                .iter()
+                .chain([&env!("CARGO_CRATE_NAME")])
+                .map(|t| (*t, level)),
+        )
         .with_default(level.min(LevelFilter::WARN));
     let _ = tracing_subscriber::registry()
         .with(HclogLayer { module }.with_filter(filter))

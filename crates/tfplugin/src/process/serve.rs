@@ -42,9 +42,10 @@ pub struct Options {
     pub provider_address: &'static str,
     /// hclog `@module` of log lines.
     pub log_module: &'static str,
-    /// The tracing target (crate name) whose events are logged at the level
-    /// Terraform asks for; other crates' only from warnings up.
-    pub log_target: &'static str,
+    /// The provider's own crates (tracing targets), logged at the level
+    /// Terraform asks for; this crate is one of them. Other crates' events
+    /// are logged only from warnings up.
+    pub log_targets: &'static [&'static str],
 }
 
 /// Runs the plugin: `--debug` serves for a hand-started Terraform session,
@@ -60,7 +61,7 @@ pub fn main<P: Provider>(provider: P, options: Options) -> ExitCode {
     }
     super::log::init(
         options.log_module,
-        options.log_target,
+        options.log_targets,
         super::log::level_from_env(),
     );
     // One thread: RPCs are short and I/O-bound, and Terraform starts a

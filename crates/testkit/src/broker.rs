@@ -9,12 +9,7 @@ use std::time::Duration;
 use deputy::broker::config::ServeConfig;
 use deputy::client::Client;
 
-// Declared here rather than in main.rs: this file is also included by
-// the Terraform tests and the benchmarks.
-#[path = "../common/pg_cluster.rs"]
-mod pg_cluster;
-#[allow(unused_imports)] // each includer uses part of it
-pub use pg_cluster::{postgres, postgres_tls, test_ca};
+pub use crate::pg_cluster::{postgres, postgres_tls, test_ca};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Backend {
@@ -161,12 +156,12 @@ macro_rules! on_both {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let $backend = $crate::support::Backend::Sqlite;
+                let $backend = $crate::broker::Backend::Sqlite;
                 $body.await
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let $backend = $crate::support::Backend::Postgres;
+                let $backend = $crate::broker::Backend::Postgres;
                 $body.await
             }
         }

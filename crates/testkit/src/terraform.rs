@@ -19,7 +19,7 @@ pub fn terraform_binary() -> PathBuf {
             return found;
         }
     }
-    let wrapper = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/tools/bin/terraform");
+    let wrapper = crate::workspace().join("target/tools/bin/terraform");
     if wrapper.exists() {
         return wrapper;
     }
@@ -32,7 +32,7 @@ pub fn terraform_binary() -> PathBuf {
 /// One Terraform of the version matrix `scripts/setup` installs, at
 /// `target/tools/terraform/<version>/terraform`.
 pub fn installed(version: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+    let path = crate::workspace()
         .join("target/tools/terraform")
         .join(version)
         .join("terraform");
@@ -56,7 +56,7 @@ fn find_on_path(name: &str) -> Option<PathBuf> {
 pub fn provider_binary() -> PathBuf {
     std::env::var_os("DEPUTY_TEST_PROVIDER")
         .map(PathBuf::from)
-        .unwrap_or_else(|| env!("CARGO_BIN_EXE_terraform-provider-deputy").into())
+        .unwrap_or_else(|| crate::bin("terraform-provider-deputy"))
 }
 
 /// hashicorp/null, the Go peer of the benchmarks: `DEPUTY_TEST_NULL_PROVIDER`
@@ -65,8 +65,7 @@ pub fn null_binary() -> PathBuf {
     std::env::var_os("DEPUTY_TEST_NULL_PROVIDER")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("target/tools/peers/terraform-provider-null_v2.1.2_x4")
+            crate::workspace().join("target/tools/peers/terraform-provider-null_v2.1.2_x4")
         })
 }
 
@@ -89,7 +88,8 @@ pub fn terraform_platform() -> String {
 fn mirror() -> &'static Path {
     static MIRROR: OnceLock<PathBuf> = OnceLock::new();
     MIRROR.get_or_init(|| {
-        let parent = Path::new(env!("CARGO_TARGET_TMPDIR"));
+        let parent = crate::target_tmp();
+        let parent = parent.as_path();
         for stale in std::fs::read_dir(parent).into_iter().flatten().flatten() {
             let name = stale.file_name().to_string_lossy().into_owned();
             if let Some(pid) = name.strip_prefix("terraform-mirror-")

@@ -1,7 +1,6 @@
 //! Headless Chromium (Debian's) behind chromedriver, driven by fantoccini:
 //! the console's browser test and the console benchmark share it.
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -160,7 +159,7 @@ impl Browser {
 
     /// The page as it is now, at both widths.
     pub async fn shoot(&self, name: &str) {
-        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dir = crate::workspace();
         let out = dir.join("target/console-screenshots");
         std::fs::create_dir_all(&out).unwrap();
         let docs = std::env::var_os("DEPUTY_UPDATE_DOCS").is_some();

@@ -47,12 +47,11 @@ impl Broker {
         args: &[&str],
         store: Option<String>,
     ) -> Broker {
-        Self::launch_new(env!("CARGO_BIN_EXE_deputy").into(), fc, key, args, store).await
+        Self::launch_new(crate::bin("deputy"), fc, key, args, store).await
     }
 
     /// Another `deputy` binary, on a fresh SQLite store (the benchmark
     /// report's baseline; the tests run this build's).
-    #[allow(dead_code)]
     pub async fn start_binary(
         binary: &std::path::Path,
         fc: &Fakecloud,
@@ -324,7 +323,7 @@ pub async fn refuses_to_start(fc: &Fakecloud, key: &AccessKey, args: &[&str]) ->
         .unwrap()
         .port();
     let dir = tempfile::tempdir().unwrap();
-    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
+    let out = tokio::process::Command::new(crate::bin("deputy"))
         .arg("serve")
         .args([
             "--account",

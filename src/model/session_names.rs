@@ -1,7 +1,9 @@
-//! Names STS accepts: role session names (CloudTrail shows them, so runs are
-//! traceable by their run id) and session tag values.
+//! What deputy names a run's AWS session, within what STS accepts: role
+//! session names (CloudTrail shows them, so runs are traceable by their run
+//! id), SourceIdentity and session tag values. Pure rules: vends and
+//! verification probes both name sessions with them.
 
-use crate::model::secret::sha256_hex;
+use super::secret::sha256_hex;
 
 /// A RoleSessionName from a run id: STS's charset `[\w+=,.@-]`, 2 to 64
 /// characters. Other characters become `-`; a longer id is cut and given a

@@ -30,7 +30,7 @@ pub struct AccessKey {
 }
 
 fn binary() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/tools/bin/fakecloud");
+    let path = crate::workspace().join("target/tools/bin/fakecloud");
     assert!(
         path.exists(),
         "{} is missing: run scripts/setup (it installs fakecloud 0.51.0, once, outside the checkout)",
