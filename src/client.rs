@@ -162,10 +162,20 @@ impl Client {
         transport: &Transport,
     ) -> Result<Client, String> {
         transport.check(&base)?;
+        // A redirect is an answer, not followed: the key would go along to
+        // wherever it points (an https endpoint sending it to plain HTTP,
+        // another host). See `call`.
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("deputy/", env!("CARGO_PKG_VERSION")));
+        if base.scheme() == "http" {
+            // Plain HTTP through a proxy (HTTP_PROXY, ALL_PROXY) hands the
+            // proxy the key and the credentials in clear; over https a
+            // proxy only tunnels.
+            builder = builder.no_proxy();
+        }
         if !transport.roots.is_empty() {
             builder = builder.tls_certs_merge(transport.roots.clone());
         }
@@ -223,14 +233,20 @@ impl Client {
         let answer = async {
             let response = request.send().await?;
             let status = response.status();
-            Ok::<_, reqwest::Error>((status, response.bytes().await?))
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                // Visible ASCII only (`to_str`), cut to a readable length.
+                .and_then(|l| l.to_str().ok())
+                .map(|l| l.chars().take(200).collect::<String>());
+            Ok::<_, reqwest::Error>((status, location, response.bytes().await?))
         }
         .await;
         // One line per request: never the token or a body (either may
         // carry secrets).
         let path = &url[url::Position::BeforePath..];
         let duration_ms = started.elapsed().as_millis() as u64;
-        let (status, bytes) = match answer {
+        let (status, location, bytes) = match answer {
             Ok(answer) => answer,
             Err(e) => {
                 let cause = describe(&e);
@@ -239,6 +255,14 @@ impl Client {
             }
         };
         tracing::debug!(%method, path, status = status.as_u16(), duration_ms, request_id, "deputy broker request");
+        if status.is_redirection() {
+            let to = location.map(|l| format!(" to {l}")).unwrap_or_default();
+            return Err(transport(format!(
+                "it answered {method} {path} with a redirect (HTTP {status}){to}, which deputy \
+                 does not follow: the API key would go along. Set the endpoint to the broker's \
+                 own URL"
+            )));
+        }
         if status.is_success() {
             let body: &[u8] = if status == StatusCode::NO_CONTENT {
                 b"null"

@@ -17,3 +17,4 @@ mod registry;
 mod schemathesis;
 use testkit::broker as support;
 mod tls;
+mod transport;

@@ -126,33 +126,63 @@ impl Store {
 /// A PostgreSQL URL with libpq's `sslmode` semantics (`disable`, `prefer`,
 /// `require`, `verify-ca`, `verify-full`; `sslrootcert`, `sslcert` and
 /// `sslkey` for a private CA and client certificates). Without `sslmode`,
-/// a server on another host gets `verify-full`: the registry (key hashes,
-/// role ARNs) must not cross a network in clear or to an impostor. A
-/// loopback host or a Unix socket keeps libpq's default, `prefer`.
+/// the connection gets `verify-full`: the registry (key hashes, role ARNs)
+/// must not cross a network in clear or to an impostor. Only a Unix socket
+/// or a loopback address keeps libpq's default, `prefer`; the name
+/// `localhost` does not, since a resolver or `/etc/hosts` decides where it
+/// goes.
 fn postgres_url(url: &str) -> anyhow::Result<String> {
     let mut parsed = url::Url::parse(url)
         .map_err(|e| anyhow::anyhow!("the store URL is not a PostgreSQL URL: {e}"))?;
-    let has = |name: &str| parsed.query_pairs().any(|(k, _)| k == name);
-    if has("sslmode") {
+    if parsed.query_pairs().any(|(k, _)| k == "sslmode") {
         return Ok(url.to_string());
     }
-    let socket = has("host") || parsed.host_str().is_none_or(str::is_empty);
+    if !exempt_from_verify_full(&parsed) {
+        parsed
+            .query_pairs_mut()
+            .append_pair("sslmode", "verify-full");
+    }
+    Ok(parsed.to_string())
+}
+
+/// Whether the connection a PostgreSQL URL makes stays on this machine,
+/// judged where libpq takes the target from: `hostaddr` (the address
+/// connected to) over `host` (a name, or a socket directory when it starts
+/// with `/`) over the URL's authority (none: the default socket). Every
+/// value counts when a parameter lists several hosts.
+fn exempt_from_verify_full(url: &url::Url) -> bool {
+    let param = |name: &str| -> Vec<String> {
+        url.query_pairs()
+            .filter(|(k, _)| k == name)
+            .flat_map(|(_, v)| {
+                v.split(',')
+                    .map(|h| h.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    let loopback_address = |h: &str| {
+        h.trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+    };
+    let hostaddr = param("hostaddr");
+    if !hostaddr.is_empty() {
+        return hostaddr.iter().all(|h| loopback_address(h));
+    }
+    let host = param("host");
+    if !host.is_empty() {
+        return host
+            .iter()
+            .all(|h| h.starts_with('/') || loopback_address(h));
+    }
     // `postgres:` is not a scheme the URL standard knows, so its host
     // comes back as text, IP addresses included.
-    let loopback = parsed.host_str().is_some_and(|h| {
-        h == "localhost"
-            || h.trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<std::net::IpAddr>()
-                .is_ok_and(|ip| ip.is_loopback())
-    });
-    if socket || loopback {
-        return Ok(url.to_string());
+    match url.host_str() {
+        None | Some("") => true,
+        Some(h) => loopback_address(h),
     }
-    parsed
-        .query_pairs_mut()
-        .append_pair("sslmode", "verify-full");
-    Ok(parsed.to_string())
 }
 
 /// A failed connection to PostgreSQL, with what to change when TLS is
@@ -252,11 +282,30 @@ mod tests {
         for kept in [
             "postgres://db.example.com/d?sslmode=disable",
             "postgres://127.0.0.1:5432/d",
-            "postgres://localhost/d",
             "postgres://[::1]/d",
             "postgresql:///d?host=/run/postgresql",
+            "postgres://db.example.com/d?host=/run/postgresql",
+            "postgres://db.example.com/d?hostaddr=127.0.0.1",
+            "postgres:///d",
         ] {
             assert_eq!(postgres_url(kept).unwrap(), kept);
+        }
+        // libpq connects where `hostaddr` or `host` says, whatever the
+        // authority: those decide. A name is never taken for loopback.
+        for verified in [
+            "postgres://localhost/d",
+            "postgres://127.0.0.1/d?host=db.example.com",
+            "postgres://127.0.0.1/d?hostaddr=10.0.0.5",
+            "postgres:///d?host=db.example.com",
+            "postgres:///d?host=/run/postgresql,db.example.com",
+            "postgres://localhost/d?hostaddr=127.0.0.1,10.0.0.5",
+        ] {
+            assert!(
+                postgres_url(verified)
+                    .unwrap()
+                    .ends_with("sslmode=verify-full"),
+                "{verified}"
+            );
         }
     }
 }
