@@ -1,6 +1,6 @@
 //! No stored secret: CI jobs' OIDC ID tokens as runner identities, end to
 //! end. A local issuer mints tokens shaped exactly like GitHub Actions'
-//! (`tests/common/oidc_issuer.rs`) and plays GitHub's token service; a real
+//! (`crates/testkit/src/oidc_issuer.rs`) and plays GitHub's token service; a real
 //! `deputy serve` validates them over HTTPS and vends from the emulator;
 //! the `deputy exec` steps of `docs/examples/github-actions.yml` run with
 //! that workflow's environment, with the AWS CLI standing in for

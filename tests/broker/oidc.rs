@@ -1,5 +1,5 @@
 //! OIDC ID tokens as runner identities, against a local issuer served over
-//! HTTPS (`tests/common/oidc_issuer.rs`): what a valid token may get, every
+//! HTTPS (`crates/testkit/src/oidc_issuer.rs`): what a valid token may get, every
 //! way a token is refused and the reason given, key rotation, key caching,
 //! and the audit trail (issuer, subject and `jti`; never the token).
 //!
