@@ -1,7 +1,7 @@
 //! The broker's whole web application: the API (`http`) and the console
 //! (`console`) side by side, a problem-details answer for anything else,
 //! and what every request goes through: a request id, counting and
-//! timing, and no caching.
+//! timing, no caching, and HSTS when browsers reach it over HTTPS.
 
 use std::sync::Arc;
 
@@ -25,6 +25,10 @@ pub fn router(state: Arc<AppState>) -> Router {
             ))
         })
         .layer(axum::middleware::map_response(no_store))
+        .layer(axum::middleware::map_response_with_state(
+            state.clone(),
+            strict_transport,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), counted))
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
@@ -68,5 +72,21 @@ async fn no_store(mut response: axum::response::Response) -> axum::response::Res
         .headers_mut()
         .entry(axum::http::header::CACHE_CONTROL)
         .or_insert(axum::http::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// Over HTTPS, every answer tells the browser to use nothing else for this
+/// host for a year (HSTS), so a later plain-HTTP link cannot carry the
+/// session cookie or a key typed into the console.
+async fn strict_transport(
+    State(state): State<Arc<AppState>>,
+    mut response: axum::response::Response,
+) -> axum::response::Response {
+    if state.settings.https {
+        response.headers_mut().insert(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     response
 }

@@ -36,6 +36,13 @@ pub struct ServeConfig {
     )]
     pub tls_key: Option<PathBuf>,
 
+    /// The URL browsers and clients reach the broker at, when it is not the
+    /// listener itself: behind a proxy that terminates TLS, give its
+    /// https:// URL so the console's cookies are `Secure` and
+    /// `__Host-`-prefixed and answers carry HSTS, as with --tls-cert.
+    #[arg(long = "public-url", env = "DEPUTY_PUBLIC_URL", value_parser = public_url)]
+    pub public_url: Option<url::Url>,
+
     /// Where the registry lives: a SQLite file path (`sqlite://PATH` or just PATH;
     /// the default, created on first start) or a PostgreSQL URL
     /// (`postgres://user:pass@host/db`) when several brokers share state.
@@ -190,6 +197,16 @@ pub struct ServeConfig {
 }
 
 impl ServeConfig {
+    /// Whether browsers reach the broker over HTTPS: it serves TLS itself,
+    /// or its public URL is https://.
+    pub fn serves_https(&self) -> bool {
+        self.tls_cert.is_some()
+            || self
+                .public_url
+                .as_ref()
+                .is_some_and(|u| u.scheme() == "https")
+    }
+
     /// Where the bootstrap key goes, if anywhere is known: the flag, or
     /// beside a SQLite database. A PostgreSQL store has no directory of
     /// its own, and the working directory of a service is no place for a
@@ -215,4 +232,15 @@ fn trust_policy_length(text: &str) -> Result<usize, String> {
         .parse()
         .map_err(|_| format!("{text:?} is not a whole number of characters"))?;
     crate::model::trust_policy::max_length(value).map_err(|e| e.0)
+}
+
+/// `--public-url`: an http(s) URL with a host.
+fn public_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|e| format!("{text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "{text:?} is not an http(s) URL with a host (for example https://deputy.example.com)"
+        ));
+    }
+    Ok(url)
 }

@@ -91,7 +91,7 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
             reverify_interval: std::time::Duration::from_secs(config.reverify_interval),
             max_trust_policy_length: config.max_trust_policy_length,
             credentials_per_minute: config.credentials_rate_limit,
-            secure_cookies: config.tls_cert.is_some(),
+            https: config.serves_https(),
         },
         super::oidc::OidcVerifier::new(config.oidc_ca_file.as_deref())?,
     )))

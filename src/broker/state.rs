@@ -35,8 +35,10 @@ pub struct Settings {
     /// Credential requests a minute per runner key or token subject (zero:
     /// no limit).
     pub credentials_per_minute: u32,
-    /// Mark the console's cookies `Secure`: the broker serves TLS.
-    pub secure_cookies: bool,
+    /// Browsers reach the broker over HTTPS (it serves TLS, or its public
+    /// URL is https://): the console's cookies are `Secure` and
+    /// `__Host-`-prefixed, and every answer carries HSTS.
+    pub https: bool,
 }
 
 pub struct AppState {

@@ -73,7 +73,8 @@ async fn https_with_a_certificate_reloaded_on_sighup() {
     let e = untrusted.account().await.unwrap_err().to_string();
     assert!(e.contains("certificate"), "{e}");
 
-    // The console's cookies are Secure when the broker serves TLS.
+    // The console's cookies are Secure and `__Host-` when the broker
+    // serves TLS, and answers carry HSTS.
     let sign_in = https_client(&ca_one)
         .get(format!("{}sign-in", broker.base))
         .send()
@@ -83,7 +84,12 @@ async fn https_with_a_certificate_reloaded_on_sighup() {
         .to_str()
         .unwrap()
         .to_string();
+    assert!(cookie.starts_with("__Host-deputy_sign_in="), "{cookie}");
     assert!(cookie.ends_with("; Secure"), "{cookie}");
+    assert_eq!(
+        sign_in.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
 
     // A connection opened before the reload, kept alive in the pool.
     let pooled = https_client(&ca_one);
@@ -208,4 +214,34 @@ fn the_cli_refuses_plain_http_to_another_host() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("cannot reach"), "{stderr}");
+}
+
+/// Behind a proxy that terminates TLS, `--public-url https://...` gives
+/// the console the same protection as `--tls-cert`: `__Host-` cookies that
+/// are `Secure`, and HSTS. Without it, plain HTTP gets neither (a browser
+/// would drop a `Secure` cookie there).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_public_https_url_secures_the_console_behind_a_proxy() {
+    for (args, secure) in [
+        (&["--public-url", "https://deputy.example.com"][..], true),
+        (&[][..], false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let store = format!("sqlite://{}/deputy.db", dir.path().display());
+        let broker = ServeProcess::spawn(&store, dir.path(), args).await;
+        let sign_in = reqwest::get(format!("{}sign-in", broker.base))
+            .await
+            .unwrap();
+        let cookie = sign_in.headers()["set-cookie"].to_str().unwrap();
+        assert_eq!(
+            cookie.starts_with("__Host-deputy_sign_in="),
+            secure,
+            "{cookie}"
+        );
+        assert_eq!(cookie.ends_with("; Secure"), secure, "{cookie}");
+        assert_eq!(
+            sign_in.headers().contains_key("strict-transport-security"),
+            secure
+        );
+    }
 }

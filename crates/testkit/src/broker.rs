@@ -128,6 +128,7 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         listen: "127.0.0.1:0".parse::<SocketAddr>().unwrap(),
         tls_cert: None,
         tls_key: None,
+        public_url: None,
         store_url: store_url.to_string(),
         account: "acme".parse().unwrap(),
         principal_arn: Some(PRINCIPAL.parse().unwrap()),

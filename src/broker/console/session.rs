@@ -20,7 +20,9 @@ use crate::broker::service::sessions::{self, Session};
 use crate::broker::state::AppState;
 use crate::model::secret::random_secret;
 
-/// The session cookie.
+/// The session cookie. Over HTTPS its name carries the `__Host-` prefix:
+/// a browser then takes it only with `Secure`, `Path=/` and no `Domain`,
+/// so neither plain HTTP nor a sibling subdomain can set or shadow it.
 const COOKIE: &str = "deputy_session";
 /// The sign-in form's own CSRF token (double-submitted: cookie and field),
 /// since there is no session yet to tie it to.
@@ -93,12 +95,18 @@ fn csrf_of(secret: &str) -> String {
     auth::hash(&format!("deputy-console-csrf:{secret}"))
 }
 
-fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.settings.secure_cookies {
-        "; Secure"
+/// A cookie's name as this broker uses it: `__Host-` prefixed over HTTPS.
+fn cookie_name(state: &AppState, base: &str) -> String {
+    if state.settings.https {
+        format!("__Host-{base}")
     } else {
-        ""
-    };
+        base.to_string()
+    }
+}
+
+fn set_cookie(state: &AppState, base: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.settings.https { "; Secure" } else { "" };
+    let name = cookie_name(state, base);
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     ))
@@ -109,7 +117,8 @@ impl FromRequestParts<Arc<AppState>> for Signed {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Failure> {
-        let secret = cookie(&parts.headers, COOKIE).ok_or(Failure::SignedOut)?;
+        let secret =
+            cookie(&parts.headers, &cookie_name(state, COOKIE)).ok_or(Failure::SignedOut)?;
         let session = sessions::find(state, secret)
             .await?
             .ok_or(Failure::SignedOut)?;
@@ -155,7 +164,7 @@ pub async fn sign_in(
     body: axum::body::Bytes,
 ) -> Response {
     let fields = Fields::parse(&body);
-    let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
+    let expected = cookie(&headers, &cookie_name(&state, SIGN_IN_COOKIE)).unwrap_or_default();
     if expected.is_empty() || !auth::same(fields.get("csrf"), expected) {
         return page(
             &state,
