@@ -7,7 +7,10 @@ use clap::Parser;
 fn main() -> ExitCode {
     let mut cli = deputy::cli::Cli::parse();
     // SAFETY: no other thread exists yet; the runtime starts below.
-    unsafe { cli.take_secrets_from_environment() };
+    unsafe {
+        cli.take_secrets_from_environment();
+        deputy::cli::hide_token_file_path();
+    }
     let level = tracing_subscriber::EnvFilter::try_from_env("DEPUTY_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let logs = tracing_subscriber::fmt()

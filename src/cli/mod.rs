@@ -266,6 +266,65 @@ impl Cli {
     }
 }
 
+/// Overwrites the path given to `--token-file` where the kernel placed this
+/// process's arguments. `/proc/<pid>/cmdline` shows them to every process
+/// of the machine for as long as this one runs (a `deputy exec` runs for
+/// the whole job), and the path leads to the key. clap has parsed the
+/// arguments already; what follows a `--` (the command `deputy exec`
+/// runs) is left as it is.
+///
+/// # Safety
+/// Writes to the memory the arguments live in, which `std::env::args`
+/// reads: call only while no other thread runs.
+pub unsafe fn hide_token_file_path() {
+    let Some((start, end)) = argument_area() else {
+        return;
+    };
+    // SAFETY: [start, end) is this process's argument area as the kernel
+    // reports it (mapped, writable: the initial stack); no other thread
+    // reads it (this function's contract).
+    let area = unsafe { std::slice::from_raw_parts_mut(start as *mut u8, end - start) };
+    hide_flag_value(area, b"--token-file");
+}
+
+/// Where this process's arguments are: `arg_start` and `arg_end` of
+/// `/proc/self/stat` (fields 48 and 49, counted after the parenthesised
+/// command name, which may hold spaces).
+fn argument_area() -> Option<(usize, usize)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    // The first field after the name is field 3.
+    let start: usize = fields.get(48 - 3)?.parse().ok()?;
+    let end: usize = fields.get(49 - 3)?.parse().ok()?;
+    (start < end).then_some((start, end))
+}
+
+/// In `area` (NUL-separated arguments), replaces with `*` the value of
+/// `flag`, given as the next argument or after `=`, up to a `--`.
+fn hide_flag_value(area: &mut [u8], flag: &[u8]) {
+    let mut hide_next = false;
+    let mut at = 0;
+    while at < area.len() {
+        let len = area[at..]
+            .iter()
+            .position(|b| *b == 0)
+            .unwrap_or(area.len() - at);
+        let arg = &mut area[at..at + len];
+        if hide_next {
+            arg.fill(b'*');
+            hide_next = false;
+        } else if arg == b"--" {
+            return;
+        } else if arg == flag {
+            hide_next = true;
+        } else if arg.starts_with(flag) && arg.get(flag.len()) == Some(&b'=') {
+            arg[flag.len() + 1..].fill(b'*');
+        }
+        at += len + 1;
+    }
+}
+
 /// Reads `name` from the environment, overwrites its value where the
 /// kernel placed it and removes it. Removing alone is not enough:
 /// `/proc/<pid>/environ` shows the environment block as it was at exec,
@@ -339,5 +398,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::CredentialProcess { run } => {
             run_credentials::credential_process(run).await.map(|()| 0)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hide_flag_value;
+
+    #[test]
+    fn the_token_file_path_is_hidden_in_the_argument_area() {
+        let mut area =
+            b"deputy\0exec\0--token-file\0/run/key\0--token-file=/k2\0--\0cat\0--token-file\0/x\0"
+                .to_vec();
+        hide_flag_value(&mut area, b"--token-file");
+        assert_eq!(
+            area,
+            b"deputy\0exec\0--token-file\0********\0--token-file=***\0--\0cat\0--token-file\0/x\0"
+        );
     }
 }

@@ -132,7 +132,8 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
 
     // The runner key is in neither deputy's command line nor its
     // environment, where other processes could read it: with --token-file
-    // it never was; from DEPUTY_TOKEN, deputy scrubs it at start.
+    // it never was (and the file's path is overwritten at start); from
+    // DEPUTY_TOKEN, deputy scrubs it at start.
     let key_file = b.data_dir().join("runner.key");
     std::fs::write(&key_file, format!("{}\n", runner.token)).unwrap();
     for via_file in [true, false] {
@@ -150,11 +151,18 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         let running = cmd.spawn().unwrap();
         std::thread::sleep(Duration::from_millis(800));
         let secret = &runner.token.as_bytes()[21..];
+        // Nor is the path to the key file: a command that reads
+        // /proc/<exec>/cmdline would find the key through it.
+        let path = key_file.to_str().unwrap().as_bytes();
         for what in ["cmdline", "environ"] {
             let seen = std::fs::read(format!("/proc/{}/{what}", running.id())).unwrap();
             assert!(
                 !seen.windows(secret.len()).any(|w| w == secret),
                 "the runner key is in deputy exec's {what} (via_file: {via_file})"
+            );
+            assert!(
+                !seen.windows(path.len()).any(|w| w == path),
+                "the key file's path is in deputy exec's {what} (via_file: {via_file})"
             );
         }
         assert!(running.wait_with_output().unwrap().status.success());
