@@ -76,11 +76,14 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Splits `dpk_<id>_<secret>`.
+/// Splits `dpk_<id>_<secret>`. The id must be what `new_key_id` makes (16
+/// hex digits): it names the key in audit events and warnings, so nothing
+/// else a caller typed is stored or printed as one.
 fn parse(token: &str) -> Option<(&str, &str)> {
     let rest = token.strip_prefix(PREFIX)?;
     let (id, secret) = rest.split_once('_')?;
-    (id.len() == 16 && !secret.is_empty()).then_some((id, secret))
+    let is_id = id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    (is_id && !secret.is_empty()).then_some((id, secret))
 }
 
 /// The token of an `Authorization: Bearer <token>` header. The scheme is
@@ -190,7 +193,7 @@ pub(crate) async fn trace_failure(
     if !matches!(e, ApiError::Unauthenticated(_)) {
         return e;
     }
-    let key_id = parse(token).map(|(id, _)| id.chars().take(16).collect::<String>());
+    let key_id = parse(token).map(|(id, _)| id.to_string());
     let kind = if token.starts_with(PREFIX) {
         "API key"
     } else {

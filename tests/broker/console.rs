@@ -406,3 +406,49 @@ on_both!(
         assert!(admin.stack("net").await.is_err());
     }
 );
+
+// A key id typed into the sign-in form reaches the audit trail only once it
+// has the shape of one (16 hex digits): escape sequences in a forged key
+// are neither stored nor printed by `deputy audit` (#25, item 5).
+on_both!(
+    forged_key_ids_stay_out_of_the_audit_trail,
+    |backend| async move {
+        let b = TestBroker::start(backend).await;
+        // 16 bytes before the `_`, as a key id has.
+        let forged = "dpk_\u{1b}]0;pwned\u{7}\u{1b}[2Jab_c2VjcmV0";
+        let refused = sign_in(&b, forged).await;
+        assert_eq!(refused.status(), 401);
+        let events = b
+            .admin()
+            .audit(&AuditFilter {
+                action: Some("auth.failed".into()),
+                ..AuditFilter::default()
+            })
+            .await
+            .unwrap();
+        assert!(!events.is_empty(), "the failed sign-in is audited");
+        for e in &events {
+            let fields = [
+                e.key_id.clone().unwrap_or_default(),
+                e.target.clone(),
+                e.detail.clone(),
+            ];
+            assert!(
+                fields.iter().all(|f| !f.chars().any(char::is_control)),
+                "{e:?}"
+            );
+        }
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
+            .args(["audit", "--action", "auth.failed"])
+            .env("DEPUTY_ENDPOINT", &b.base)
+            .env("DEPUTY_TOKEN", &b.admin_token)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert!(
+            !out.stdout.contains(&0x1b),
+            "{:?}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+);
