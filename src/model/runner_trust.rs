@@ -71,18 +71,57 @@ pub fn check_audience(audience: &str) -> Result<(), Invalid> {
     check_text("audience", audience)
 }
 
-/// The subject pattern. One made only of `*` would accept every token the
-/// issuer signs (for GitHub: every workflow of every repository), so it is
-/// refused.
-pub fn check_subject(pattern: &str) -> Result<(), Invalid> {
-    if pattern.chars().all(|c| c == '*') {
+/// GitHub Actions' issuer, whose subjects name the repository's owner.
+pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+/// Literal characters a subject pattern needs before its first `*`, as AWS
+/// asks of `sub` conditions on OIDC providers: a wildcard that early would
+/// match the tokens of strangers.
+pub const MIN_LITERAL_PREFIX: usize = 6;
+
+/// The subject pattern, for tokens of `issuer`. Every issuer's subjects
+/// need [`MIN_LITERAL_PREFIX`] literal characters before the first `*`.
+/// GitHub's must pin the repository's owner: `repo:OWNER/...`, or, with a
+/// customised subject template, `repository_owner:OWNER:...` or
+/// `repository_owner_id:ID:...` (the id survives renames); everyone on
+/// GitHub holds a token whose subject starts with `repo:`.
+pub fn check_subject(issuer: &str, pattern: &str) -> Result<(), Invalid> {
+    let literal = pattern.split('*').next().unwrap_or_default();
+    if pattern.contains('*') && literal.chars().count() < MIN_LITERAL_PREFIX {
         return Err(Invalid(format!(
-            "subject {pattern:?} would accept every token the issuer signs, from anyone's \
-             pipeline: pin it, e.g. repo:ORG/REPO:ref:refs/heads/main (GitHub) or \
+            "subject {pattern:?} has a wildcard within its first {MIN_LITERAL_PREFIX} \
+             characters, so it would accept tokens from anyone's pipeline: pin it, e.g. \
+             repo:ORG/REPO:ref:refs/heads/main (GitHub) or \
              project_path:GROUP/PROJECT:ref_type:branch:ref:main (GitLab)"
         )));
     }
+    if issuer == GITHUB_ISSUER && !pins_github_owner(literal) {
+        return Err(Invalid(format!(
+            "subject {pattern:?} does not pin the repository's owner before its first `*`: \
+             every GitHub user can get a token whose subject starts with `repo:`. Start it \
+             with repo:OWNER/ (e.g. repo:acme/network:ref:refs/heads/main), or with \
+             repository_owner_id:ID: for a customised subject template"
+        )));
+    }
     check_text("subject", pattern)
+}
+
+/// Whether a GitHub subject's literal prefix names the owner in full.
+fn pins_github_owner(literal: &str) -> bool {
+    let owner_then = |rest: &str, end: char| {
+        rest.split_once(end)
+            .is_some_and(|(owner, _)| !owner.is_empty())
+    };
+    if let Some(rest) = literal.strip_prefix("repo:") {
+        return owner_then(rest, '/');
+    }
+    if let Some(rest) = literal.strip_prefix("repository_owner_id:") {
+        return owner_then(rest, ':');
+    }
+    if let Some(rest) = literal.strip_prefix("repository_owner:") {
+        return owner_then(rest, ':');
+    }
+    false
 }
 
 /// Claim rules besides the subject: names and patterns.
@@ -347,9 +386,9 @@ mod tests {
         ] {
             assert!(check_issuer(bad).is_err(), "{bad}");
         }
-        assert!(check_subject("*").is_err());
-        assert!(check_subject("**").is_err());
-        assert!(check_subject("repo:o/r:*").is_ok());
+        assert!(check_subject(GITHUB_ISSUER, "*").is_err());
+        assert!(check_subject(GITHUB_ISSUER, "**").is_err());
+        assert!(check_subject(GITHUB_ISSUER, "repo:o/r:*").is_ok());
         assert!(check_audience(" ").is_err());
         let rules = |n: &str| BTreeMap::from([(n.to_string(), "x".to_string())]);
         assert!(check_claims(&rules("repository")).is_ok());
@@ -449,5 +488,36 @@ mod tests {
             choose("https://i", "s", claims, &[], None, Phase::Read),
             Err(Refusal::Forbidden(_))
         ));
+    }
+
+    #[test]
+    fn subjects_pin_their_owner() {
+        let github = GITHUB_ISSUER;
+        for ok in [
+            "repo:acme/net:ref:refs/heads/main",
+            "repo:acme/net:*",
+            "repo:acme/*",
+            "repository_owner_id:4242:*",
+            "repository_owner:acme:repository:net:*",
+        ] {
+            assert!(check_subject(github, ok).is_ok(), "{ok}");
+        }
+        for (bad, why) in [
+            ("*", "wildcard within"),
+            ("repo:*", "wildcard within"),
+            ("repo:ac*", "does not pin"),
+            ("repo:acme*", "does not pin"),
+            ("repo:/x:*", "does not pin"),
+            ("repository_owner_id:*", "does not pin"),
+            ("workflow:deploy:*", "does not pin"),
+        ] {
+            let e = check_subject(github, bad).unwrap_err().0;
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        // Other issuers: the literal prefix rule alone.
+        let gitlab = "https://gitlab.com";
+        assert!(check_subject(gitlab, "project_path:acme/net:*").is_ok());
+        assert!(check_subject(gitlab, "proj*").is_err());
+        assert!(check_subject(gitlab, "exact").is_ok());
     }
 }

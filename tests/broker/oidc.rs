@@ -505,7 +505,16 @@ on_both!(
                     ..good.clone()
                 },
                 "subject",
-                "every token",
+                "anyone's pipeline",
+            ),
+            (
+                // Every GitHub user's tokens start with `repo:`.
+                RunnerTrustInput {
+                    subject: "repo:acm*".into(),
+                    ..good.clone()
+                },
+                "subject",
+                "does not pin the repository's owner",
             ),
             (
                 RunnerTrustInput {

@@ -533,7 +533,7 @@ resource "deputy_runner_trust" "bad" {
     let err = bad.fails(&["plan", "-no-color"]);
     for expected in [
         r#"Error: Invalid issuer with deputy_runner_trust.bad, on main.tf line 11, in resource "deputy_runner_trust" "bad": 11: issuer = "http://gitlab.com/" "http://gitlab.com/" is not https"#,
-        r#"Error: Invalid subject with deputy_runner_trust.bad, on main.tf line 13, in resource "deputy_runner_trust" "bad": 13: subject = "*" subject "*" would accept every token the issuer signs"#,
+        r#"Error: Invalid subject with deputy_runner_trust.bad, on main.tf line 13, in resource "deputy_runner_trust" "bad": 13: subject = "*" subject "*" has a wildcard within its first 6 characters, so it would accept tokens from anyone's pipeline"#,
         r#"Error: Invalid claims"#,
         r#"claim "sub" cannot be a claim rule: set `subject` instead"#,
         r#"Error: Empty phases"#,

@@ -1,11 +1,12 @@
 # GitHub Actions: any job of acme/network (pull requests included) may
-# plan with read credentials...
+# plan with read credentials. The claim pins the repository by its id, which
+# a repository created later under the same name does not get...
 resource "deputy_runner_trust" "network_plan" {
   stack_id = deputy_stack.network.id
   issuer   = "https://token.actions.githubusercontent.com"
   audience = "deputy"
   subject  = "repo:acme/network:*"
-  claims   = { repository = "acme/network" }
+  claims   = { repository_id = "123456789" }
   phases   = ["read"]
 }
 
@@ -15,7 +16,7 @@ resource "deputy_runner_trust" "network_apply" {
   issuer   = "https://token.actions.githubusercontent.com"
   audience = "deputy"
   subject  = "repo:acme/network:ref:refs/heads/main"
-  claims   = { event_name = "push", ref_protected = "true" }
+  claims   = { repository_id = "123456789", event_name = "push", ref_protected = "true" }
   phases   = ["write"]
 }
 
@@ -25,6 +26,6 @@ resource "deputy_runner_trust" "gitlab_apply" {
   issuer   = "https://gitlab.com"
   audience = "deputy"
   subject  = "project_path:acme/network:ref_type:branch:ref:main"
-  claims   = { ref_protected = "true" }
+  claims   = { project_id = "4242", ref_protected = "true" }
   phases   = ["write"]
 }

@@ -16,7 +16,7 @@ async fn validate(state: &AppState, id: String, input: RunnerTrustInput) -> ApiR
     let field = |name: &'static str| move |e: crate::model::Invalid| ApiError::invalid(name, e.0);
     check_issuer(&input.issuer).map_err(field("issuer"))?;
     check_audience(&input.audience).map_err(field("audience"))?;
-    check_subject(&input.subject).map_err(field("subject"))?;
+    check_subject(&input.issuer, &input.subject).map_err(field("subject"))?;
     check_claims(&input.claims).map_err(field("claims"))?;
     let mut phases = input.phases;
     phases.sort();

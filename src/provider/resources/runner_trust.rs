@@ -113,12 +113,14 @@ impl Resource<BrokerConnection> for RunnerTrustResource {
                     "subject",
                     Type::String,
                     "Pattern for the token's `sub`, e.g. `repo:acme/network:ref:refs/heads/main`. \
-                     A pattern of only `*` is refused.",
+                     It needs 6 literal characters before its first `*`; for GitHub's issuer it \
+                     must pin the repository's owner (`repo:OWNER/...`, or \
+                     `repository_owner_id:ID:...` with a customised subject template).",
                 ),
                 Attribute::optional_computed(
                     "claims",
                     Type::map(Type::String),
-                    "Patterns for other claims, all of which must match, e.g. `{ event_name = \"push\", ref_protected = \"true\" }`. Defaults to none (`{}`).",
+                    "Patterns for other claims, all of which must match, e.g. `{ event_name = \"push\", ref_protected = \"true\" }`. Prefer the immutable ids issuers add (`repository_id`, `repository_owner_id` on GitHub; `project_id`, `namespace_id` on GitLab) to names, which a renamed or recreated repository passes on. Defaults to none (`{}`).",
                 )
                 .default(Value::Map(Default::default())),
                 Attribute::required(
@@ -147,7 +149,16 @@ impl Resource<BrokerConnection> for RunnerTrustResource {
         validate::attr::<StackId>(config, "stack_id", "Invalid stack id", &mut diags);
         check(config, "issuer", check_issuer, &mut diags);
         check(config, "audience", check_audience, &mut diags);
-        check(config, "subject", check_subject, &mut diags);
+        // The issuer decides the subject's rule; until it is known, the
+        // broker checks at apply.
+        if let (Some(issuer), Some(subject)) = (
+            config.get("issuer").as_str(),
+            config.get("subject").as_str(),
+        ) && let Err(e) = check_subject(issuer, subject)
+        {
+            diags
+                .push(Diagnostic::error("Invalid subject", e.0).at(AttributePath::attr("subject")));
+        }
         if config
             .get("claims")
             .as_entries()
