@@ -129,7 +129,10 @@ async fn token_commands_create_list_and_revoke() {
         ],
     );
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("would accept every token"));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr)
+            .contains("would accept tokens from anyone's pipeline")
+    );
     assert!(
         deputy(&b, &["runner-trust", "delete", trust_id])
             .status
