@@ -312,6 +312,7 @@ const BROKER_FLOORS: &[&[&str]] = &[
         "live",
         "metrics",
         "rate_limit",
+        "failed_auth",
         "tls",
         "request_id",
         "extract",

@@ -6,7 +6,7 @@
 //!     scripts/bench                          # fetches the peers, then runs all
 //!     cargo bench --bench report -- vend     # one or more sections, printed only
 //!
-//! Sections: `startup`, `plan`, `crud`, `vend`, `mask`, `console`, `verify`. The file is only written
+//! Sections: `startup`, `plan`, `crud`, `vend`, `flood`, `mask`, `console`, `verify`. The file is only written
 //! when every section ran, so it never mixes runs.
 
 // The fakecloud-backed `deputy serve` of the AWS tests, for `verify`.
@@ -17,6 +17,7 @@ mod console;
 mod crud;
 use testkit::fakecloud;
 mod fast_sts;
+mod flood;
 mod machine;
 mod mask;
 mod plan;
@@ -30,8 +31,8 @@ use std::path::Path;
 
 use report::Section;
 
-const SECTIONS: [&str; 7] = [
-    "startup", "plan", "crud", "vend", "mask", "console", "verify",
+const SECTIONS: [&str; 8] = [
+    "startup", "plan", "crud", "vend", "flood", "mask", "console", "verify",
 ];
 
 fn main() -> anyhow::Result<()> {
@@ -110,6 +111,9 @@ fn main() -> anyhow::Result<()> {
     }
     if wanted("vend") {
         show(rt.block_on(vend::run()));
+    }
+    if wanted("flood") {
+        show(rt.block_on(flood::run()));
     }
     if wanted("mask") {
         show(rt.block_on(mask::run()));

@@ -26,7 +26,15 @@ struct Figures {
     per_second: f64,
 }
 
-async fn measure(backend: Backend, sts: &FastSts) -> Figures {
+/// A broker whose stack `net` may vend its write phase through the
+/// stand-in, a runner key's client for it, and the External ID it uses.
+pub struct Ready {
+    pub broker: TestBroker,
+    pub runner: deputy::client::Client,
+    pub write_id: String,
+}
+
+pub async fn ready(backend: Backend, sts: &FastSts) -> Ready {
     let b = TestBroker::start_with(backend, Some(sts.endpoint.clone()), 5).await;
     let admin = b.admin();
     admin
@@ -62,13 +70,28 @@ async fn measure(backend: Backend, sts: &FastSts) -> Figures {
         .create_key(&ApiKeyInput::runner("net", &[Phase::Write]))
         .await
         .unwrap();
-    let client = b.client(&runner.token);
-    let request = |n: usize| CredentialsRequest {
+    Ready {
+        runner: b.client(&runner.token),
+        broker: b,
+        write_id,
+    }
+}
+
+/// A vend's request, with a run id of its own.
+pub fn request(n: usize) -> CredentialsRequest {
+    CredentialsRequest {
         stack_id: None,
         phase: Phase::Write,
         run_id: format!("bench-{n}"),
-    };
+    }
+}
 
+async fn measure(backend: Backend, sts: &FastSts) -> Figures {
+    let Ready {
+        broker: _broker,
+        runner: client,
+        write_id,
+    } = ready(backend, sts).await;
     let mut via_broker = Vec::with_capacity(SEQUENTIAL);
     for n in 0..SEQUENTIAL {
         let start = Instant::now();

@@ -5,19 +5,21 @@
 //! The store keeps only SHA-256 of the secret: a slow hash buys nothing for
 //! 256 random bits, and a fast one keeps every request cheap.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::error::ApiError;
+use super::failed_auth::{Failure, WINDOW};
 use super::oidc::VerifiedToken;
 use super::state::{AppState, Peer};
 use super::store::StoredKey;
 use crate::model::secret::{random_hex, random_secret, sha256_hex};
 use crate::model::timestamp::{self, now};
 use crate::model::{Phase, StackId};
-use crate::wire::{ApiKey, AuditEvent, KeyRole};
+use crate::wire::{ApiKey, KeyRole};
 
 const PREFIX: &str = "dpk_";
 
@@ -172,8 +174,10 @@ pub(crate) fn usable(key: &ApiKey, at: &str) -> Result<(), ApiError> {
 /// A failed authentication leaves a trace: an audit event and a warning
 /// with the key id (when the presented text has one) and the source
 /// address, never the secret, so use of a leaked or revoked key is seen.
-/// A request without any Authorization header is only refused: it holds
-/// no credential to trace.
+/// Failures are counted per source and reason (see
+/// [`super::failed_auth`]), so a flood of forged keys costs a few rows. A
+/// request without any Authorization header is only refused: it holds no
+/// credential to trace.
 async fn traced(state: &AppState, parts: &Parts, token: &str, e: ApiError) -> ApiError {
     trace_failure(state, &parts.extensions, token, e).await
 }
@@ -186,34 +190,56 @@ pub(crate) async fn trace_failure(
     token: &str,
     e: ApiError,
 ) -> ApiError {
-    let source = request
-        .get::<axum::extract::ConnectInfo<Peer>>()
-        .map(|c| c.0.0.to_string())
-        .unwrap_or_else(|| "unknown".into());
     if !matches!(e, ApiError::Unauthenticated(_)) {
         return e;
     }
-    let key_id = parse(token).map(|(id, _)| id.to_string());
+    // The address, not the port: each connection has a port of its own.
+    let source = request
+        .get::<axum::extract::ConnectInfo<Peer>>()
+        .map(|c| c.0.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let key_id = parse(token).map(|(id, _)| id);
     let kind = if token.starts_with(PREFIX) {
         "API key"
     } else {
         "ID token"
     };
-    tracing::warn!(key_id = key_id.as_deref().unwrap_or("-"), %source, reason = %e, "failed authentication with an {kind}");
-    let event = AuditEvent {
-        outcome: e.code().to_string(),
-        detail: format!("{e} (from {source})"),
-        ..AuditEvent::new(
-            key_id.as_deref(),
-            "auth.failed",
-            &key_id
-                .as_deref()
-                .map_or_else(|| "token".to_string(), |id| format!("key/{id}")),
-        )
+    let reason = e.to_string();
+    let failure = Failure {
+        source: &source,
+        key_id,
+        kind,
+        reason: &reason,
     };
+    let Some(event) = state.failed_auth.record(&failure) else {
+        return e;
+    };
+    tracing::warn!(key_id = key_id.unwrap_or("-"), %source, reason = %event.detail, "failed authentication with an {kind} (repeats within a minute are counted, not logged)");
     match state.store.record_audit(&event).await {
         Ok(()) => e,
         Err(store) => store,
+    }
+}
+
+/// Writes the counted repeats of failed authentications each time a
+/// window closes, until `stop` completes, and once more then.
+pub async fn write_failure_counts(state: Arc<AppState>, stop: impl Future<Output = ()>) {
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + WINDOW, WINDOW);
+    tokio::pin!(stop);
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            () = &mut stop => true,
+        };
+        for event in state.failed_auth.close_window() {
+            tracing::warn!(key_id = event.key_id.as_deref().unwrap_or("-"), source = event.source.as_deref().unwrap_or("-"), count = event.count, reason = %event.detail, "failed authentications repeated");
+            if let Err(e) = state.store.record_audit(&event).await {
+                tracing::error!(error = %e, "cannot write the count of failed authentications");
+            }
+        }
+        if stopping {
+            return;
+        }
     }
 }
 

@@ -6,9 +6,10 @@
 //! `tests/layering.rs` holds them to it):
 //!
 //! 1. [`config`], [`error`], [`live`], [`metrics`], [`rate_limit`],
-//!    [`tls`], [`request_id`], [`extract`], [`files`]: settings, the one
-//!    error type and its problem-details answers, counters, the per-caller
-//!    budget, the certificate, request ids, request extractors and private
+//!    [`failed_auth`], [`tls`], [`request_id`], [`extract`], [`files`]:
+//!    settings, the one error type and its problem-details answers,
+//!    counters, the per-caller budget, failed authentications counted per
+//!    window, the certificate, request ids, request extractors and private
 //!    files;
 //! 2. [`store`]: SQLite or PostgreSQL behind one set of portable SQL;
 //!    [`oidc`]: OIDC ID tokens as runner identities;
@@ -29,6 +30,7 @@ pub mod config;
 pub mod console;
 pub mod error;
 pub mod extract;
+pub mod failed_auth;
 pub mod files;
 pub mod http;
 pub mod live;

@@ -15,6 +15,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::errors::ErrorKind;
@@ -24,6 +25,7 @@ use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use super::error::{ApiError, ApiResult};
+use crate::model::outsider::bounded;
 use crate::wire::RunnerTrust;
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
@@ -34,6 +36,17 @@ const KEYS_TTL: Duration = Duration::from_secs(600);
 /// id the cache lacks: rotation is picked up, a flood of made-up key ids
 /// does not become a flood of requests to the issuer.
 const MIN_REFETCH: Duration = Duration::from_secs(2);
+/// How long a failed fetch is answered from memory: a down issuer is asked
+/// again after this, not on every token.
+const FAILURE_BACKOFF: Duration = Duration::from_secs(10);
+/// While the issuer cannot be reached, keys fetched this recently are
+/// still used (they are refreshed every [`KEYS_TTL`] when it can).
+const KEYS_STALE_LIMIT: Duration = Duration::from_secs(3600);
+/// The longest part of a refusal that quotes the token (a parser's
+/// complaint about it), in characters.
+const QUOTED_CHARS: usize = 160;
+/// The longest `kid` looked up: real ones are thumbprints or short names.
+const MAX_KID_BYTES: usize = 256;
 /// Asymmetric signatures only.
 const ALLOWED: [Algorithm; 9] = [
     Algorithm::RS256,
@@ -59,14 +72,22 @@ pub struct VerifiedToken {
     pub trusts: Vec<RunnerTrust>,
 }
 
+/// What the broker knows of one issuer's keys. Each issuer has its own
+/// lock, held across its fetches: tokens of a slow issuer wait for that
+/// issuer's one fetch, never for another issuer's.
+#[derive(Default)]
 struct IssuerKeys {
-    keys: JwkSet,
-    fetched: Instant,
+    /// The last key set fetched, and when.
+    keys: Option<(JwkSet, Instant)>,
+    /// The last failed fetch: why, and when. Answered again without a
+    /// fetch for [`FAILURE_BACKOFF`].
+    failed: Option<(String, Instant)>,
 }
 
 pub struct OidcVerifier {
     http: reqwest::Client,
-    cache: Mutex<HashMap<String, IssuerKeys>>,
+    /// Per issuer; the map's own lock is held only to find an entry.
+    issuers: std::sync::Mutex<HashMap<String, Arc<Mutex<IssuerKeys>>>>,
 }
 
 impl OidcVerifier {
@@ -94,7 +115,7 @@ impl OidcVerifier {
         }
         Ok(OidcVerifier {
             http: builder.build()?,
-            cache: Mutex::new(HashMap::new()),
+            issuers: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -109,7 +130,8 @@ impl OidcVerifier {
         let header = jsonwebtoken::decode_header(token).map_err(|e| {
             refused(format!(
                 "its header is not one of a signed JWT deputy accepts ({e}); deputy accepts \
-                 RS*, PS*, ES256, ES384 and EdDSA signatures, never `none` or HMAC"
+                 RS*, PS*, ES256, ES384 and EdDSA signatures, never `none` or HMAC",
+                e = quoted(&e)
             ))
         })?;
         if !ALLOWED.contains(&header.alg) {
@@ -121,7 +143,7 @@ impl OidcVerifier {
         }
         // Unverified: only to find the trusts, whose issuer is then required.
         let unverified: Map<String, Value> = jsonwebtoken::dangerous::insecure_decode_claims(token)
-            .map_err(|e| refused(format!("its claims cannot be read: {e}")))?;
+            .map_err(|e| refused(format!("its claims cannot be read: {}", quoted(&e))))?;
         let issuer = match unverified.get("iss") {
             Some(Value::String(iss)) if iss.len() <= 256 => iss.clone(),
             _ => return Err(refused("it has no usable `iss` claim".into())),
@@ -136,6 +158,12 @@ impl OidcVerifier {
         let kid = header.kid.as_deref().ok_or_else(|| {
             refused("its header has no `kid`, so its signing key cannot be chosen".into())
         })?;
+        if kid.len() > MAX_KID_BYTES {
+            return Err(refused(format!(
+                "its key id (`kid`) is {} bytes long; key ids are at most {MAX_KID_BYTES}",
+                kid.len()
+            )));
+        }
         let jwk = self.key(&issuer, kid).await?;
         if let Some(alg) = jwk.common.key_algorithm
             && alg.to_string() != format!("{:?}", header.alg)
@@ -174,7 +202,7 @@ impl OidcVerifier {
                         header.alg
                     ),
                     ErrorKind::MissingRequiredClaim(c) => format!("it has no `{c}` claim"),
-                    _ => format!("it is not valid: {e}"),
+                    _ => format!("it is not valid: {}", quoted(&e)),
                 })
             })?
             .claims;
@@ -210,26 +238,53 @@ impl OidcVerifier {
 
     /// The issuer's key `kid`, from the cache or fetched.
     async fn key(&self, issuer: &str, kid: &str) -> ApiResult<Jwk> {
-        let mut cache = self.cache.lock().await;
-        if let Some(cached) = cache.get(issuer) {
-            let fresh = cached.fetched.elapsed() < KEYS_TTL;
-            if let Some(jwk) = cached.keys.find(kid).filter(|_| fresh) {
+        let entry = self
+            .issuers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(issuer.to_string())
+            .or_default()
+            .clone();
+        let mut known = entry.lock().await;
+        if let Some((keys, fetched)) = &known.keys {
+            let age = fetched.elapsed();
+            if let Some(jwk) = keys.find(kid).filter(|_| age < KEYS_TTL) {
                 return Ok(jwk.clone());
             }
-            if fresh && cached.fetched.elapsed() < MIN_REFETCH {
+            if age < MIN_REFETCH {
                 return Err(unknown_kid(issuer, kid));
             }
         }
-        let keys = self.fetch_keys(issuer).await?;
-        let found = keys.find(kid).cloned();
-        cache.insert(
-            issuer.to_string(),
-            IssuerKeys {
-                keys,
-                fetched: Instant::now(),
-            },
-        );
-        found.ok_or_else(|| unknown_kid(issuer, kid))
+        if let Some((why, at)) = &known.failed
+            && at.elapsed() < FAILURE_BACKOFF
+        {
+            return Err(ApiError::IssuerUnavailable(format!(
+                "{why} ({} s ago; asked again {} s after a failure)",
+                at.elapsed().as_secs(),
+                FAILURE_BACKOFF.as_secs()
+            )));
+        }
+        match self.fetch_keys(issuer).await {
+            Ok(keys) => {
+                let found = keys.find(kid).cloned();
+                *known = IssuerKeys {
+                    keys: Some((keys, Instant::now())),
+                    failed: None,
+                };
+                found.ok_or_else(|| unknown_kid(issuer, kid))
+            }
+            Err(why) => {
+                known.failed = Some((why.to_string(), Instant::now()));
+                // An issuer that is briefly down does not stop runs whose
+                // keys were fetched lately.
+                match &known.keys {
+                    Some((keys, fetched)) if fetched.elapsed() < KEYS_STALE_LIMIT => {
+                        keys.find(kid).cloned().ok_or(why)
+                    }
+                    _ => Err(why),
+                }
+            }
+        }
     }
 
     /// Discovery, then the key set, both over HTTPS.
@@ -268,6 +323,13 @@ impl OidcVerifier {
             .await
             .map_err(|e| unavailable(format!("not the JSON expected: {e}")))
     }
+}
+
+/// A parser's complaint about a token, which may quote any part of it:
+/// bounded, so a forged token's huge header is neither echoed back nor
+/// stored.
+fn quoted(e: &dyn std::fmt::Display) -> String {
+    bounded(&e.to_string(), QUOTED_CHARS)
 }
 
 fn unknown_kid(issuer: &str, kid: &str) -> ApiError {

@@ -227,8 +227,9 @@ pub async fn recover_admin_key(
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.
-/// The background work (interrupted changes, periodic re-verification)
-/// runs alongside and stops with it.
+/// The background work (interrupted changes, periodic re-verification,
+/// the counts of failed authentications) runs alongside and stops with
+/// it; the open window's counts are written on the way out.
 pub async fn serve<L>(
     listener: L,
     state: Arc<AppState>,
@@ -247,12 +248,20 @@ where
             let _ = stop_rx.wait_for(|stop| *stop).await;
         },
     ));
+    let mut stop_counts = stop_tx.subscribe();
+    let counts = tokio::spawn(super::auth::write_failure_counts(
+        state.clone(),
+        async move {
+            let _ = stop_counts.wait_for(|stop| *stop).await;
+        },
+    ));
     let app = router(state).into_make_service_with_connect_info::<Peer>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     let _ = stop_tx.send(true);
     let _ = background.await;
+    let _ = counts.await;
     served
 }
 

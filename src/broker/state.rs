@@ -10,6 +10,7 @@ use axum::extract::connect_info::Connected;
 use axum::serve::IncomingStream;
 use tokio::net::TcpListener;
 
+use super::failed_auth::FailedAuth;
 use super::live::Live;
 use super::metrics::Metrics;
 use super::oidc::OidcVerifier;
@@ -52,6 +53,8 @@ pub struct AppState {
     /// Validates OIDC ID tokens presented instead of runner keys.
     pub oidc: OidcVerifier,
     pub rate_limit: RateLimit,
+    /// Failed authentications counted in the open window.
+    pub failed_auth: FailedAuth,
     /// Set on SIGTERM/SIGINT: `/readyz` answers 503 while requests drain.
     pub draining: std::sync::atomic::AtomicBool,
     pub metrics: Metrics,
@@ -80,6 +83,7 @@ impl AppState {
             sts,
             canary,
             rate_limit: RateLimit::per_minute(settings.credentials_per_minute),
+            failed_auth: FailedAuth::default(),
             settings,
             oidc,
             draining: std::sync::atomic::AtomicBool::new(false),

@@ -65,7 +65,7 @@ pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
                     e.at.clone(),
                     e.action.clone(),
                     e.target.clone(),
-                    e.outcome.clone(),
+                    e.counted_outcome(),
                     output::or_dash(e.key_id.as_deref()),
                     output::or_dash(e.stack_id.as_deref()),
                 ]);

@@ -1,7 +1,8 @@
 //! deputy's domain rules, pure and free of I/O: identifiers (run ids too),
 //! External IDs, role ARNs, integration settings (trust scope included),
 //! names (of sessions too), trust policies and their length, role
-//! templates, timestamps, random secrets and digests.
+//! templates, timestamps, random secrets and digests, and text an
+//! outsider chose, made safe to store and print.
 //! The provider, the broker and the CLI all validate through here, so a
 //! rule is stated once and reads the same everywhere it is enforced: `plan`
 //! refuses exactly what the broker would refuse at `apply`, in the same
@@ -74,6 +75,7 @@ pub mod external_id;
 pub mod ids;
 pub mod integration;
 pub mod names;
+pub mod outsider;
 pub mod phase;
 pub mod role_template;
 pub mod runner_trust;

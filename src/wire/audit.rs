@@ -38,6 +38,48 @@ pub struct AuditEvent {
     pub token_id: Option<String>,
     #[serde(default)]
     pub runner_trust_id: Option<String>,
+    /// The address the request came from (failed authentications).
+    #[serde(default)]
+    pub source: Option<String>,
+    /// How many like events this one stands for: failed authentications
+    /// are counted per source and reason within a window, not written one
+    /// by one. `at` is the first one's time, `last_at` the last one's.
+    #[serde(default = "one")]
+    pub count: u64,
+    /// The last counted event's time, when `count` is more than 1.
+    #[serde(default)]
+    pub last_at: Option<String>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl AuditEvent {
+    /// The outcome as lists show it: `unauthenticated ×240` for a row
+    /// that stands for 240 events.
+    pub fn counted_outcome(&self) -> String {
+        match self.count {
+            1 => self.outcome.clone(),
+            n => format!("{} ×{n}", self.outcome),
+        }
+    }
+
+    /// The detail, with where the events came from and, for a row that
+    /// stands for several, when the last one was.
+    pub fn full_detail(&self) -> String {
+        let mut out = self.detail.clone();
+        if let Some(source) = &self.source {
+            out.push_str(&format!(" (from {source}"));
+            match &self.last_at {
+                Some(last) if self.count > 1 => {
+                    out.push_str(&format!("; {} events, the last at {last})", self.count))
+                }
+                _ => out.push(')'),
+            }
+        }
+        out
+    }
 }
 
 impl AuditEvent {
@@ -63,6 +105,9 @@ impl AuditEvent {
             token_subject: None,
             token_id: None,
             runner_trust_id: None,
+            source: None,
+            count: 1,
+            last_at: None,
         }
     }
 }

@@ -6,6 +6,7 @@ mod cli;
 mod console;
 mod deploy;
 mod durability;
+mod flood;
 mod metrics;
 mod oidc;
 use testkit::oidc_issuer;

@@ -361,7 +361,7 @@ on_both!(
         assert!(
             failures
                 .iter()
-                .any(|e| e.detail.contains("expired") && e.detail.contains("from 127.0.0.1"))
+                .any(|e| e.detail.contains("expired") && e.source.as_deref() == Some("127.0.0.1"))
         );
 
         // Deleting a trust takes its tokens' access away.
@@ -650,3 +650,154 @@ on_both!(
         authorized(&ask(&b, &app, None, Phase::Read).await);
     }
 );
+
+/// Each issuer's keys are fetched under a lock of its own: a slow issuer
+/// delays only its own tokens, a failed fetch is answered from memory for
+/// a while, and made-up key ids do not make the broker ask the issuer
+/// again and again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_or_down_issuer_delays_only_its_own_tokens() {
+    let (slow, healthy) = (OidcIssuer::start().await, OidcIssuer::start().await);
+    let dir = tempfile::tempdir().unwrap();
+    let cas = dir.path().join("issuers.pem");
+    std::fs::write(
+        &cas,
+        [&slow.ca_file, &healthy.ca_file]
+            .map(|f| std::fs::read_to_string(f).unwrap())
+            .concat(),
+    )
+    .unwrap();
+    let b = TestBroker::start_configured(crate::support::Backend::Sqlite, |c| {
+        c.oidc_ca_file = Some(cas)
+    })
+    .await;
+    let admin = b.admin();
+    admin
+        .create_stack(&StackInput {
+            id: "net".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for issuer in [&slow, &healthy] {
+        admin
+            .create_runner_trust(&trust(
+                "net",
+                &issuer.url,
+                "repo:acme/net:*",
+                &[],
+                &[Phase::Read],
+            ))
+            .await
+            .unwrap();
+    }
+    let token = |issuer: &OidcIssuer| {
+        issuer.sign(
+            "rsa-1",
+            &issuer.github_claims("acme/net", "push", "refs/heads/main", "deputy"),
+        )
+    };
+
+    // The slow issuer takes 4 s to answer; the healthy one's token, sent
+    // while the slow fetch is under way, does not wait for it.
+    slow.stall(Duration::from_secs(4));
+    let slow_token = token(&slow);
+    let waiting = {
+        let client = b.client(&slow_token);
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let answer = client
+                .credentials(&CredentialsRequest {
+                    stack_id: Some("net".into()),
+                    phase: Phase::Read,
+                    run_id: "run-1".into(),
+                })
+                .await;
+            (started.elapsed(), answer.is_err())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    authorized(&ask(&b, &token(&healthy), Some("net"), Phase::Read).await);
+    let healthy_took = started.elapsed();
+    let (slow_took, _) = waiting.await.unwrap();
+    assert!(
+        healthy_took < Duration::from_secs(2) && slow_took >= Duration::from_secs(3),
+        "healthy issuer's token took {healthy_took:?}, the slow one's {slow_took:?}"
+    );
+
+    // A down issuer: the first token finds out, the next ones are told
+    // from memory without asking it again.
+    let down = OidcIssuer::start().await;
+    let b = {
+        let ca = down.ca_file.clone();
+        TestBroker::start_configured(crate::support::Backend::Sqlite, |c| {
+            c.oidc_ca_file = Some(ca)
+        })
+        .await
+    };
+    let admin = b.admin();
+    admin
+        .create_stack(&StackInput {
+            id: "net".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    admin
+        .create_runner_trust(&trust(
+            "net",
+            &down.url,
+            "repo:acme/net:*",
+            &[],
+            &[Phase::Read],
+        ))
+        .await
+        .unwrap();
+    down.set_down(true);
+    let down_token = token(&down);
+    refused(
+        &ask(&b, &down_token, Some("net"), Phase::Read).await,
+        502,
+        "answered 404",
+    );
+    let asked = down.requests();
+    for _ in 0..5 {
+        refused(
+            &ask(&b, &down_token, Some("net"), Phase::Read).await,
+            502,
+            "asked again",
+        );
+    }
+    assert_eq!(
+        down.requests(),
+        asked,
+        "a failed fetch is not retried at once"
+    );
+
+    // Back up after the back-off: keys are fetched, tokens pass; then a
+    // burst of made-up key ids costs at most one more fetch.
+    down.set_down(false);
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    authorized(&ask(&b, &down_token, Some("net"), Phase::Read).await);
+    let fetched = down.key_fetches();
+    let claims = down.github_claims("acme/net", "push", "refs/heads/main", "deputy");
+    for n in 0..20 {
+        refused(
+            &ask(
+                &b,
+                &resign_with_kid(&down, &claims, &format!("made-up-{n}")),
+                Some("net"),
+                Phase::Read,
+            )
+            .await,
+            401,
+            "not among the signing keys",
+        );
+    }
+    assert!(
+        down.key_fetches() <= fetched + 1,
+        "{} key-set fetches for 20 made-up key ids",
+        down.key_fetches() - fetched
+    );
+}

@@ -32,6 +32,8 @@ pub struct TestBroker {
     /// Holds the SQLite file and bootstrap key until the test ends.
     _dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    store_url: String,
 }
 
 pub const PRINCIPAL: &str = "arn:aws:iam::123456789012:role/deputy-broker";
@@ -76,7 +78,7 @@ impl TestBroker {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(deputy::broker::server::serve(listener, state, async {
+        let served = tokio::spawn(deputy::broker::server::serve(listener, state, async {
             let _ = rx.await;
         }));
         let admin_token = std::fs::read_to_string(dir.path().join("admin.key"))
@@ -88,6 +90,8 @@ impl TestBroker {
             admin_token,
             _dir: dir,
             shutdown: Some(tx),
+            served: Some(served),
+            store_url,
         }
     }
 
@@ -104,6 +108,23 @@ impl TestBroker {
     /// The directory holding the SQLite files and the bootstrap key.
     pub fn data_dir(&self) -> &Path {
         self._dir.path()
+    }
+
+    /// Shuts the broker down as SIGTERM would and waits until it has
+    /// finished (its background work included); the store stays, at
+    /// [`TestBroker::store_url`].
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.unwrap().unwrap();
+        }
+    }
+
+    /// The store this broker uses (`sqlite://...` or `postgres://...`).
+    pub fn store_url(&self) -> &str {
+        &self.store_url
     }
 
     pub fn admin(&self) -> Client {

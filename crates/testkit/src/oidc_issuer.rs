@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet, KeyAlgorithm};
@@ -76,6 +76,12 @@ pub struct OidcIssuer {
     state: Arc<Mutex<State>>,
     /// How many times the key set was fetched.
     key_fetches: Arc<AtomicUsize>,
+    /// How the issuer misbehaves: milliseconds to wait before answering,
+    /// and whether it is down (answers 404 to everything), and how many
+    /// requests it was sent over HTTPS.
+    stall_ms: Arc<AtomicU64>,
+    down: Arc<AtomicBool>,
+    requests: Arc<AtomicUsize>,
     _dir: tempfile::TempDir,
 }
 
@@ -120,6 +126,11 @@ impl OidcIssuer {
             job: ("acme/net".into(), "push".into(), "refs/heads/main".into()),
         }));
         let key_fetches = Arc::new(AtomicUsize::new(0));
+        let (stall_ms, down, requests) = (
+            Arc::new(AtomicU64::new(0)),
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicUsize::new(0)),
+        );
         let https = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("https://{}", https.local_addr().unwrap());
         let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -135,6 +146,9 @@ impl OidcIssuer {
             token_service_secret: token_service_secret.clone(),
             state: state.clone(),
             key_fetches: key_fetches.clone(),
+            stall_ms: stall_ms.clone(),
+            down: down.clone(),
+            requests: requests.clone(),
             _dir: dir,
         };
         {
@@ -150,11 +164,18 @@ impl OidcIssuer {
                         fetches.clone(),
                         url.clone(),
                     );
+                    let (stall_ms, down, requests) =
+                        (stall_ms.clone(), down.clone(), requests.clone());
                     tokio::spawn(async move {
                         let Ok(stream) = acceptor.accept(tcp).await else {
                             return;
                         };
+                        requests.fetch_add(1, Ordering::SeqCst);
+                        let stall = stall_ms.load(Ordering::SeqCst);
+                        tokio::time::sleep(std::time::Duration::from_millis(stall)).await;
+                        let down = down.load(Ordering::SeqCst);
                         serve_one(stream, |path, _| match path {
+                            _ if down => None,
                             "/.well-known/openid-configuration" => Some(json!({
                                 "issuer": url,
                                 "jwks_uri": format!("{url}/keys"),
@@ -248,6 +269,22 @@ impl OidcIssuer {
 
     pub fn key_fetches(&self) -> usize {
         self.key_fetches.load(Ordering::SeqCst)
+    }
+
+    /// Requests made to the issuer over HTTPS (discovery and key set).
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::SeqCst)
+    }
+
+    /// From now on, answers only after `stall`.
+    pub fn stall(&self, stall: std::time::Duration) {
+        self.stall_ms
+            .store(stall.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// Takes the issuer down (every request answered 404) or back up.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
     }
 
     /// What the token service will mint: GitHub claims for this job.

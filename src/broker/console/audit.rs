@@ -106,16 +106,19 @@ pub async fn list(
     let rows = listed
         .items
         .into_iter()
-        .map(|e| Row {
-            at: when(&e.at),
-            ok: e.outcome == "ok",
-            action: e.action,
-            target: e.target,
-            outcome: e.outcome,
-            key: e.key_id.unwrap_or_default(),
-            stack: e.stack_id.unwrap_or_default(),
-            summary: summary(&e.detail),
-            detail: e.detail,
+        .map(|e| {
+            let detail = e.full_detail();
+            Row {
+                at: when(&e.at),
+                ok: e.outcome == "ok",
+                outcome: e.counted_outcome(),
+                action: e.action,
+                target: e.target,
+                key: e.key_id.unwrap_or_default(),
+                stack: e.stack_id.unwrap_or_default(),
+                summary: summary(&detail),
+                detail,
+            }
         })
         .collect();
     let next = listed.next_cursor.map(|c| {

@@ -10,6 +10,7 @@ use super::super::auth::Runner;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::verification::vend_duration;
+use crate::model::outsider::bounded;
 use crate::model::runner_trust::{Grant, Refusal, choose};
 use crate::model::session_names as names;
 use crate::model::timestamp;
@@ -115,8 +116,8 @@ pub async fn issue(
             expires_at,
             detail,
             token_issuer: token.map(|t| t.issuer.clone()),
-            token_subject: token.map(|t| t.subject.chars().take(256).collect()),
-            token_id: token.and_then(|t| t.id.as_ref().map(|j| j.chars().take(256).collect())),
+            token_subject: token.map(|t| bounded(&t.subject, 256)),
+            token_id: token.and_then(|t| t.id.as_deref().map(|j| bounded(j, 256))),
             runner_trust_id: trust_id,
             ..AuditEvent::new(key_id, "credentials.issue", &target)
         })

@@ -8,7 +8,7 @@ use super::Store;
 use crate::broker::error::{ApiError, ApiResult};
 use crate::wire::{AuditEvent, AuditFilter};
 
-const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, source_identity, expires_at, detail, token_issuer, token_subject, token_id, runner_trust_id";
+const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, source_identity, expires_at, detail, token_issuer, token_subject, token_id, runner_trust_id, source, event_count, last_at";
 
 fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
     let phase: Option<String> = row.try_get("phase")?;
@@ -34,6 +34,9 @@ fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
         token_subject: row.try_get("token_subject")?,
         token_id: row.try_get("token_id")?,
         runner_trust_id: row.try_get("runner_trust_id")?,
+        source: row.try_get("source")?,
+        count: u64::try_from(row.try_get::<i64, _>("event_count")?).unwrap_or(1),
+        last_at: row.try_get("last_at")?,
     })
 }
 
@@ -44,7 +47,7 @@ pub(super) async fn insert<'e>(
     e: &AuditEvent,
 ) -> ApiResult<()> {
     sqlx::query(&format!(
-            "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+            "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         ))
         .bind(&e.id)
         .bind(&e.at)
@@ -64,6 +67,9 @@ pub(super) async fn insert<'e>(
         .bind(&e.token_subject)
         .bind(&e.token_id)
         .bind(&e.runner_trust_id)
+        .bind(&e.source)
+        .bind(i64::try_from(e.count).unwrap_or(i64::MAX))
+        .bind(&e.last_at)
         .execute(executor)
         .await?;
     Ok(())
