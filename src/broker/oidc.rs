@@ -67,6 +67,9 @@ pub struct VerifiedToken {
     pub subject: String,
     /// The token's `jti`, when it has one (GitHub's and GitLab's do).
     pub id: Option<String>,
+    /// Until when (Unix seconds) the token passes validation: its `exp`
+    /// and the leeway.
+    pub valid_until: u64,
     pub claims: Map<String, Value>,
     /// The runner trusts of the issuer whose audience the token carries.
     pub trusts: Vec<RunnerTrust>,
@@ -224,7 +227,13 @@ impl OidcVerifier {
             .into_iter()
             .filter(|t| token_audiences.contains(&t.audience.as_str()))
             .collect();
+        let valid_until = claims
+            .get("exp")
+            .and_then(Value::as_f64)
+            .map_or(now, |exp| exp as u64)
+            .saturating_add(LEEWAY_SECONDS);
         Ok(VerifiedToken {
+            valid_until,
             id: claims
                 .get("jti")
                 .and_then(Value::as_str)

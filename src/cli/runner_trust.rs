@@ -76,6 +76,13 @@ pub struct TrustArgs {
     /// Free text shown in listings.
     #[arg(long, default_value = "")]
     description: String,
+    /// Accept each token once: its `jti` is kept until it expires and a
+    /// second use, on any replica, is refused, so a leaked token is worth
+    /// nothing once its job has used it. Needs a token source that mints
+    /// a fresh token per request (`--id-token github-actions`), not a
+    /// token read from a variable or file.
+    #[arg(long)]
+    single_use_tokens: bool,
 }
 
 impl TrustArgs {
@@ -88,6 +95,7 @@ impl TrustArgs {
             claims: self.claims.into_iter().collect::<BTreeMap<_, _>>(),
             phases: self.phases,
             description: self.description,
+            single_use_tokens: self.single_use_tokens,
         }
     }
 }

@@ -26,6 +26,10 @@ pub struct RunnerTrust {
     pub description: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Each token is accepted once: its `jti` is kept until it expires,
+    /// and a second use (on any replica) is refused.
+    #[serde(default)]
+    pub single_use_tokens: bool,
 }
 
 /// Body of `POST /v1/runner-trusts` and `PUT /v1/runner-trusts/{id}`.
@@ -50,4 +54,10 @@ pub struct RunnerTrustInput {
     pub phases: Vec<Phase>,
     #[serde(default)]
     pub description: String,
+    /// Accept each token once (it must carry a `jti`): a leaked token is
+    /// refused once its job has used it. The job's token source must mint
+    /// a fresh token for every request (`deputy exec --id-token
+    /// github-actions` does).
+    #[serde(default)]
+    pub single_use_tokens: bool,
 }

@@ -144,6 +144,9 @@ async fn github_actions_workflow_plans_pull_requests_read_only_and_applies_main(
             .collect(),
         phases: vec![phase],
         description: String::new(),
+        // As in the example: apply jobs' tokens are accepted once (deputy
+        // exec mints a fresh one from GitHub's token service per request).
+        single_use_tokens: phase == Phase::Write,
     };
     admin
         .create_runner_trust(&rule(

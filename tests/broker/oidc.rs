@@ -38,6 +38,7 @@ fn trust(
             .collect::<BTreeMap<_, _>>(),
         phases: phases.to_vec(),
         description: String::new(),
+        single_use_tokens: false,
     }
 }
 
@@ -801,3 +802,107 @@ async fn a_slow_or_down_issuer_delays_only_its_own_tokens() {
         down.key_fetches() - fetched
     );
 }
+
+// A trust with `single_use_tokens` accepts each token once, on whichever
+// replica sees it first; other trusts and fresh tokens are unaffected.
+on_both!(
+    single_use_trusts_refuse_a_replayed_token,
+    |backend| async move {
+        let issuer = OidcIssuer::start().await;
+        let ca = issuer.ca_file.clone();
+        let b = TestBroker::start_configured(backend, |c| c.oidc_ca_file = Some(ca.clone())).await;
+        // A second replica on the same store.
+        let url = b.store_url().to_string();
+        let replica = TestBroker::start_configured(backend, |c| {
+            c.oidc_ca_file = Some(ca);
+            c.store_url = url;
+        })
+        .await;
+        let admin = b.admin();
+        for id in ["net", "app"] {
+            admin
+                .create_stack(&StackInput {
+                    id: id.into(),
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+        }
+        let once = admin
+            .create_runner_trust(&RunnerTrustInput {
+                single_use_tokens: true,
+                ..trust("net", &issuer.url, "repo:acme/net:*", &[], &[Phase::Read])
+            })
+            .await
+            .unwrap();
+        assert!(once.single_use_tokens);
+        admin
+            .create_runner_trust(&trust(
+                "app",
+                &issuer.url,
+                "repo:acme/app:*",
+                &[],
+                &[Phase::Read],
+            ))
+            .await
+            .unwrap();
+
+        let claims = issuer.github_claims("acme/net", "push", "refs/heads/main", "deputy");
+        let token = issuer.sign("rsa-1", &claims);
+        // Refused for its scope first: not spent.
+        refused(&ask(&b, &token, Some("net"), Phase::Write).await, 403, "");
+        authorized(&ask(&b, &token, Some("net"), Phase::Read).await);
+        for broker in [&b, &replica] {
+            refused(
+                &ask(broker, &token, Some("net"), Phase::Read).await,
+                401,
+                "it was used before",
+            );
+        }
+        // A fresh token of the same job passes, at either replica.
+        authorized(
+            &ask(
+                &replica,
+                &issuer.sign(
+                    "rsa-1",
+                    &issuer.github_claims("acme/net", "push", "refs/heads/main", "deputy"),
+                ),
+                Some("net"),
+                Phase::Read,
+            )
+            .await,
+        );
+        // Without a `jti`, a single-use trust cannot tell tokens apart.
+        refused(
+            &ask(
+                &b,
+                &issuer.sign("rsa-1", &with(claims, json!({"jti": null}))),
+                Some("net"),
+                Phase::Read,
+            )
+            .await,
+            401,
+            "no usable `jti`",
+        );
+        // A trust without the setting takes the same token again.
+        let app = issuer.sign(
+            "rsa-1",
+            &issuer.github_claims("acme/app", "push", "refs/heads/main", "deputy"),
+        );
+        authorized(&ask(&b, &app, Some("app"), Phase::Read).await);
+        authorized(&ask(&replica, &app, Some("app"), Phase::Read).await);
+        let refusal = admin
+            .audit(&AuditFilter {
+                action: Some("credentials.issue".into()),
+                outcome: Some("unauthenticated".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(
+            refusal.iter().any(|e| e.detail.contains("used before")
+                && e.runner_trust_id.as_deref() == Some(once.id.as_str())),
+            "{refusal:?}"
+        );
+    }
+);

@@ -455,7 +455,10 @@ data "deputy_aws_integration_role_template" "bad" {
     }
 }
 
+/// `apply`'s subject varies; it accepts each token once when `write_subject`
+/// pins an environment.
 fn runner_trust_config(write_subject: &str) -> String {
+    let single_use = write_subject.contains(":environment:");
     format!(
         r#"
 resource "deputy_stack" "s" {{
@@ -477,6 +480,7 @@ resource "deputy_runner_trust" "apply" {{
   claims      = {{ event_name = "push", ref_protected = "true" }}
   phases      = ["write"]
   description = "applies from main"
+  single_use_tokens = {single_use}
 }}
 output "apply_id" {{ value = deputy_runner_trust.apply.id }}
 "#
@@ -493,23 +497,23 @@ fn runner_trusts_through_terraform() {
     let stored = b.block_on(b.admin().runner_trust(&id)).unwrap();
     assert_eq!(stored.claims["event_name"], "push");
     assert_eq!(stored.phases, vec![deputy::model::Phase::Write]);
+    assert!(!stored.single_use_tokens);
 
-    // In place.
+    // In place, single-use from now on.
     ws.write(&runner_trust_config("repo:acme/net:environment:production"));
     let (code, plan) = ws.plan_exit();
     assert_eq!(code, 2);
     assert_contains(&plan, "Plan: 0 to add, 1 to change, 0 to destroy.");
     ws.apply();
-    assert_eq!(
-        b.block_on(b.admin().runner_trust(&id)).unwrap().subject,
-        "repo:acme/net:environment:production"
-    );
+    let stored = b.block_on(b.admin().runner_trust(&id)).unwrap();
+    assert_eq!(stored.subject, "repo:acme/net:environment:production");
+    assert!(stored.single_use_tokens);
     assert_eq!(ws.plan_exit().0, 0);
 
     // Import by id into a fresh state, with no changes after.
     let fresh = b.workspace(&format!(
             "{}\nimport {{\n  to = deputy_runner_trust.apply\n  id = \"{id}\"\n}}\n",
-            "resource \"deputy_runner_trust\" \"apply\" {\n  stack_id    = \"net\"\n  issuer      = \"https://token.actions.githubusercontent.com\"\n  audience    = \"deputy\"\n  subject     = \"repo:acme/net:environment:production\"\n  claims      = { event_name = \"push\", ref_protected = \"true\" }\n  phases      = [\"write\"]\n  description = \"applies from main\"\n}\n"
+            "resource \"deputy_runner_trust\" \"apply\" {\n  stack_id    = \"net\"\n  issuer      = \"https://token.actions.githubusercontent.com\"\n  audience    = \"deputy\"\n  subject     = \"repo:acme/net:environment:production\"\n  claims      = { event_name = \"push\", ref_protected = \"true\" }\n  phases      = [\"write\"]\n  description = \"applies from main\"\n  single_use_tokens = true\n}\n"
         ),
     );
     assert_contains(

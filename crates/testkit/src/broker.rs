@@ -81,10 +81,11 @@ impl TestBroker {
         let served = tokio::spawn(deputy::broker::server::serve(listener, state, async {
             let _ = rx.await;
         }));
+        // A broker on a store that already has keys (a second replica)
+        // writes no bootstrap key: use the first one's admin key.
         let admin_token = std::fs::read_to_string(dir.path().join("admin.key"))
-            .unwrap()
-            .trim()
-            .to_string();
+            .map(|key| key.trim().to_string())
+            .unwrap_or_default();
         TestBroker {
             base: format!("http://{addr}/"),
             admin_token,

@@ -10,14 +10,17 @@ resource "deputy_runner_trust" "network_plan" {
   phases   = ["read"]
 }
 
-# ...and only pushes to the protected main branch may apply.
+# ...and only pushes to the protected main branch may apply, each token
+# once: `deputy exec --id-token github-actions` mints a fresh one per
+# request, so a token copied out of the job's logs is already spent.
 resource "deputy_runner_trust" "network_apply" {
-  stack_id = deputy_stack.network.id
-  issuer   = "https://token.actions.githubusercontent.com"
-  audience = "deputy"
-  subject  = "repo:acme/network:ref:refs/heads/main"
-  claims   = { repository_id = "123456789", event_name = "push", ref_protected = "true" }
-  phases   = ["write"]
+  stack_id          = deputy_stack.network.id
+  issuer            = "https://token.actions.githubusercontent.com"
+  audience          = "deputy"
+  subject           = "repo:acme/network:ref:refs/heads/main"
+  claims            = { repository_id = "123456789", event_name = "push", ref_protected = "true" }
+  phases            = ["write"]
+  single_use_tokens = true
 }
 
 # GitLab CI: applies from protected main of one project.

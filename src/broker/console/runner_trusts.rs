@@ -30,6 +30,7 @@ struct Row {
     phases: String,
     description: String,
     created: String,
+    single_use: bool,
 }
 
 /// The create form's values, as typed.
@@ -42,6 +43,7 @@ struct Values {
     read: bool,
     write: bool,
     description: String,
+    single_use_tokens: bool,
 }
 
 impl Default for Values {
@@ -55,6 +57,7 @@ impl Default for Values {
             read: true,
             write: false,
             description: String::new(),
+            single_use_tokens: false,
         }
     }
 }
@@ -87,6 +90,7 @@ async fn page(
             phases: phases(&t.phases),
             description: t.description.clone(),
             created: when(&t.created_at),
+            single_use: t.single_use_tokens,
         })
         .collect();
     Ok(TrustsPage {
@@ -114,6 +118,7 @@ fn input(f: &Fields) -> Result<RunnerTrustInput, ApiError> {
             .filter(|p| f.checked(p.as_str()))
             .collect(),
         description: f.get("description").into(),
+        single_use_tokens: f.checked("single_use_tokens"),
     })
 }
 
@@ -141,6 +146,7 @@ pub async fn create(
                 read: fields.checked("read"),
                 write: fields.checked("write"),
                 description: fields.get("description").into(),
+                single_use_tokens: fields.checked("single_use_tokens"),
             };
             let p = page(&state, &signed, v, Errors::of(e)).await?;
             Ok(render(status, &p))

@@ -73,7 +73,10 @@ pub async fn issue(
         },
     };
     let result = match scope {
-        Ok(scope) => issue_for(state, &scope.stack, req, &session_name).await,
+        Ok(scope) => match used_once(state, runner, &scope).await {
+            Ok(()) => issue_for(state, &scope.stack, req, &session_name).await,
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     let (outcome, detail, integration_id, expires_at, source_identity) = match &result {
@@ -130,6 +133,8 @@ pub async fn issue(
 struct Scope {
     stack: StackId,
     trust_id: Option<String>,
+    /// The trust accepts each token once.
+    single_use: bool,
 }
 
 /// Decides the stack a request is for and whether its caller may get
@@ -153,6 +158,7 @@ fn authorize(runner: &Runner, requested: Option<StackId>, phase: Phase) -> ApiRe
             return Ok(Scope {
                 stack: stack_id.clone(),
                 trust_id: None,
+                single_use: false,
             });
         }
         Runner::Token(token) => token,
@@ -178,11 +184,52 @@ fn authorize(runner: &Runner, requested: Option<StackId>, phase: Phase) -> ApiRe
     ) {
         Ok((stack, trust_id)) => Ok(Scope {
             stack,
+            single_use: token
+                .trusts
+                .iter()
+                .any(|t| t.id == trust_id && t.single_use_tokens),
             trust_id: Some(trust_id.to_string()),
         }),
         Err(Refusal::Forbidden(why)) => Err(ApiError::Forbidden(why)),
         Err(Refusal::Ambiguous(why)) => Err(ApiError::invalid("stack_id", why)),
     }
+}
+
+/// For a trust that accepts each token once: marks the token used (in the
+/// store, so every replica sees it), or refuses it as used before. Checked
+/// after authorization, so a token refused for its scope is not spent.
+async fn used_once(state: &AppState, runner: &Runner, scope: &Scope) -> ApiResult<()> {
+    let (Runner::Token(token), true, Some(trust)) = (runner, scope.single_use, &scope.trust_id)
+    else {
+        return Ok(());
+    };
+    let jti = token
+        .id
+        .as_deref()
+        .filter(|j| !j.is_empty() && j.len() <= 256)
+        .ok_or_else(|| {
+            ApiError::Unauthenticated(format!(
+                "ID token refused: runner trust {trust} accepts each token once, and this token \
+                 has no usable `jti` claim to tell it from others"
+            ))
+        })?;
+    let kept_until = time::OffsetDateTime::from_unix_timestamp(
+        i64::try_from(token.valid_until).unwrap_or(i64::MAX),
+    )
+    .map_or_else(|_| "9999-12-31T23:59:59Z".to_string(), timestamp::format);
+    if state
+        .store
+        .use_token_once(&token.issuer, jti, &kept_until, &timestamp::now())
+        .await?
+    {
+        return Ok(());
+    }
+    Err(ApiError::Unauthenticated(format!(
+        "ID token refused: it was used before (`jti` {:?}), and runner trust {trust} accepts each \
+         token once; have the job mint a fresh token for each request (`deputy exec --id-token \
+         github-actions` does)",
+        bounded(jti, 64)
+    )))
 }
 
 async fn issue_for(

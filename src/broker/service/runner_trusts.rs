@@ -40,6 +40,7 @@ async fn validate(state: &AppState, id: String, input: RunnerTrustInput) -> ApiR
         description: input.description,
         created_at: at.clone(),
         updated_at: at,
+        single_use_tokens: input.single_use_tokens,
     })
 }
 

@@ -4,13 +4,13 @@ use super::Page;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, audit, parsed};
+use super::{Store, audit, flag, parsed};
 use crate::broker::error::{ApiError, ApiResult};
 use crate::model::Phase;
 use crate::wire::{AuditEvent, RunnerTrust};
 
-const COLUMNS: &str =
-    "id, stack_id, issuer, audience, subject, claims, phases, description, created_at, updated_at";
+const COLUMNS: &str = "id, stack_id, issuer, audience, subject, claims, phases, description, \
+                       created_at, updated_at, single_use_tokens";
 
 fn from_row(row: &AnyRow) -> ApiResult<RunnerTrust> {
     let claims: String = row.try_get("claims")?;
@@ -31,6 +31,7 @@ fn from_row(row: &AnyRow) -> ApiResult<RunnerTrust> {
         description: row.try_get("description")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        single_use_tokens: flag(row, "single_use_tokens")?,
     })
 }
 
@@ -44,7 +45,7 @@ impl Store {
     pub async fn insert_runner_trust(&self, t: &RunnerTrust, audit: &AuditEvent) -> ApiResult<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(&format!(
-            "INSERT INTO runner_trusts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO runner_trusts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
         .bind(&t.id)
         .bind(t.stack_id.as_str())
@@ -56,6 +57,7 @@ impl Store {
         .bind(&t.description)
         .bind(&t.created_at)
         .bind(&t.updated_at)
+        .bind(i64::from(t.single_use_tokens))
         .execute(&mut *tx)
         .await?;
         audit::insert(&mut *tx, audit).await?;
@@ -72,7 +74,8 @@ impl Store {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE runner_trusts SET stack_id = $1, issuer = $2, audience = $3, subject = $4, \
-             claims = $5, phases = $6, description = $7, updated_at = $8 WHERE id = $9",
+             claims = $5, phases = $6, description = $7, updated_at = $8, \
+             single_use_tokens = $9 WHERE id = $10",
         )
         .bind(t.stack_id.as_str())
         .bind(&t.issuer)
@@ -82,6 +85,7 @@ impl Store {
         .bind(phases_text(&t.phases))
         .bind(&t.description)
         .bind(&t.updated_at)
+        .bind(i64::from(t.single_use_tokens))
         .bind(&t.id)
         .execute(&mut *tx)
         .await?;
@@ -149,5 +153,35 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()
+    }
+
+    /// Marks the token `token_id` of `issuer` used, to be kept until
+    /// `kept_until`; false when it was used before (on any replica).
+    /// Tokens whose time has passed are forgotten on the way.
+    pub async fn use_token_once(
+        &self,
+        issuer: &str,
+        token_id: &str,
+        kept_until: &str,
+        now: &str,
+    ) -> ApiResult<bool> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("DELETE FROM used_tokens WHERE kept_until < $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let first = sqlx::query(
+            "INSERT INTO used_tokens (issuer, token_id, kept_until) VALUES ($1, $2, $3) \
+             ON CONFLICT (issuer, token_id) DO NOTHING",
+        )
+        .bind(issuer)
+        .bind(token_id)
+        .bind(kept_until)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        tx.commit().await?;
+        Ok(first)
     }
 }

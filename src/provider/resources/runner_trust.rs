@@ -33,6 +33,7 @@ fn input(v: &Value) -> RunnerTrustInput {
             .filter_map(|p| p.as_str()?.parse().ok())
             .collect(),
         description: string(v, "description").unwrap_or_default(),
+        single_use_tokens: v.get("single_use_tokens").as_bool().unwrap_or(false),
     }
 }
 
@@ -51,6 +52,7 @@ fn state(t: RunnerTrust) -> Value {
             Value::Set(t.phases.iter().map(|p| text(p.as_str())).collect()),
         ),
         ("description", text(t.description)),
+        ("single_use_tokens", Value::Bool(t.single_use_tokens)),
         ("created_at", text(t.created_at)),
     ])
 }
@@ -83,9 +85,10 @@ impl Resource<BrokerConnection> for RunnerTrustResource {
 
     fn schema(&self) -> Schema {
         // Version 1: claims and description default to `{}` and `""`
-        // instead of null (state of version 0 is upgraded to match).
+        // instead of null; version 2: `single_use_tokens` (false in
+        // upgraded state).
         Schema::new(
-            1,
+            2,
             "Lets OIDC ID tokens of CI jobs (GitHub Actions, GitLab CI, any OIDC issuer) get \
              credentials for one stack's phases, with no stored runner key. A token must come \
              from `issuer`, carry `audience`, and match `subject` and every entry of `claims` \
@@ -134,6 +137,17 @@ impl Resource<BrokerConnection> for RunnerTrustResource {
                     "Free-form description. Defaults to `\"\"`.",
                 )
                 .default(text("")),
+                Attribute::optional_computed(
+                    "single_use_tokens",
+                    Type::Bool,
+                    "Accept each token once: its `jti` is kept until it expires and a second use, \
+                     on any broker replica, is refused, so a leaked token is worth nothing once \
+                     its job has used it. Tokens must carry a `jti`, and the job must mint a \
+                     fresh token per request (`deputy exec --id-token github-actions` does; a \
+                     token read from a variable or file is refused at renewal). Defaults to \
+                     `false`.",
+                )
+                .default(Value::Bool(false)),
                 Attribute::computed(
                     "created_at",
                     Type::String,
