@@ -1,17 +1,18 @@
 //! OIDC ID tokens as runner identities: validating a token a CI system
 //! issued for one job (GitHub Actions, GitLab CI, any OIDC issuer).
 //!
-//! A token is only considered when a runner trust names its issuer, so the
-//! broker never fetches keys from a URL a caller chose. The issuer's
-//! discovery document and key set are fetched over HTTPS only and cached;
-//! a key id the cache does not know triggers one refetch (rate-limited),
-//! which is how rotated keys are picked up. Validation is
+//! A token is only considered when a runner trust names its issuer (read
+//! from the unverified token by `model::id_token`), so the broker never
+//! fetches keys from a URL a caller chose. The issuer's discovery document
+//! and key set are fetched over HTTPS only and cached, per issuer; a key
+//! id the cache does not know triggers one refetch (rate-limited), which
+//! is how rotated keys are picked up. Validation is
 //! `jsonwebtoken`'s, with the algorithm taken from the issuer's key and
 //! limited to asymmetric ones: `none` and HMAC are never accepted, so a
 //! public key can never be used as a shared secret.
 //!
 //! Which trust (stack, phases) a valid token gets is decided by the caller
-//! (`api::credentials`) through `model::runner_trust`.
+//! (`service::credentials`) through `model::runner_trust`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,12 +21,12 @@ use std::time::{Duration, Instant};
 
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{DecodingKey, Validation};
 use serde_json::{Map, Value};
 use tokio::sync::Mutex;
 
 use super::error::{ApiError, ApiResult};
-use crate::model::outsider::bounded;
+use crate::model::id_token::{self, Unverified, quoted};
 use crate::wire::RunnerTrust;
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`.
@@ -42,24 +43,6 @@ const FAILURE_BACKOFF: Duration = Duration::from_secs(10);
 /// While the issuer cannot be reached, keys fetched this recently are
 /// still used (they are refreshed every [`KEYS_TTL`] when it can).
 const KEYS_STALE_LIMIT: Duration = Duration::from_secs(3600);
-/// The longest part of a refusal that quotes the token (a parser's
-/// complaint about it), in characters.
-const QUOTED_CHARS: usize = 160;
-/// The longest `kid` looked up: real ones are thumbprints or short names.
-const MAX_KID_BYTES: usize = 256;
-/// Asymmetric signatures only.
-const ALLOWED: [Algorithm; 9] = [
-    Algorithm::RS256,
-    Algorithm::RS384,
-    Algorithm::RS512,
-    Algorithm::PS256,
-    Algorithm::PS384,
-    Algorithm::PS512,
-    Algorithm::ES256,
-    Algorithm::ES384,
-    Algorithm::EdDSA,
-];
-
 /// A token whose signature, issuer, audience and times checked out.
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
@@ -130,27 +113,7 @@ impl OidcVerifier {
         Fut: std::future::Future<Output = ApiResult<Vec<RunnerTrust>>>,
     {
         let refused = |why: String| ApiError::Unauthenticated(format!("ID token refused: {why}"));
-        let header = jsonwebtoken::decode_header(token).map_err(|e| {
-            refused(format!(
-                "its header is not one of a signed JWT deputy accepts ({e}); deputy accepts \
-                 RS*, PS*, ES256, ES384 and EdDSA signatures, never `none` or HMAC",
-                e = quoted(&e)
-            ))
-        })?;
-        if !ALLOWED.contains(&header.alg) {
-            return Err(refused(format!(
-                "it is signed with {:?}; deputy accepts only asymmetric signatures (RS*, PS*, \
-                 ES256, ES384, EdDSA)",
-                header.alg
-            )));
-        }
-        // Unverified: only to find the trusts, whose issuer is then required.
-        let unverified: Map<String, Value> = jsonwebtoken::dangerous::insecure_decode_claims(token)
-            .map_err(|e| refused(format!("its claims cannot be read: {}", quoted(&e))))?;
-        let issuer = match unverified.get("iss") {
-            Some(Value::String(iss)) if iss.len() <= 256 => iss.clone(),
-            _ => return Err(refused("it has no usable `iss` claim".into())),
-        };
+        let Unverified { alg, kid, issuer } = id_token::read(token).map_err(|e| refused(e.0))?;
         let trusts = trusts_of(issuer.clone()).await?;
         if trusts.is_empty() {
             return Err(refused(format!(
@@ -158,22 +121,16 @@ impl OidcVerifier {
                  runner-trust create`)"
             )));
         }
-        let kid = header.kid.as_deref().ok_or_else(|| {
+        let kid = kid.ok_or_else(|| {
             refused("its header has no `kid`, so its signing key cannot be chosen".into())
         })?;
-        if kid.len() > MAX_KID_BYTES {
-            return Err(refused(format!(
-                "its key id (`kid`) is {} bytes long; key ids are at most {MAX_KID_BYTES}",
-                kid.len()
-            )));
-        }
+        let kid = kid.as_str();
         let jwk = self.key(&issuer, kid).await?;
-        if let Some(alg) = jwk.common.key_algorithm
-            && alg.to_string() != format!("{:?}", header.alg)
+        if let Some(key_alg) = jwk.common.key_algorithm
+            && key_alg.to_string() != format!("{alg:?}")
         {
             return Err(refused(format!(
-                "its header says {:?}, but the issuer's key {kid:?} is for {alg}",
-                header.alg
+                "its header says {alg:?}, but the issuer's key {kid:?} is for {key_alg}"
             )));
         }
         let key = DecodingKey::from_jwk(&jwk)
@@ -181,7 +138,7 @@ impl OidcVerifier {
         let mut audiences: Vec<&str> = trusts.iter().map(|t| t.audience.as_str()).collect();
         audiences.sort_unstable();
         audiences.dedup();
-        let mut validation = Validation::new(header.alg);
+        let mut validation = Validation::new(alg);
         validation.set_issuer(&[&issuer]);
         validation.set_audience(&audiences);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
@@ -202,7 +159,7 @@ impl OidcVerifier {
                     }
                     ErrorKind::InvalidAlgorithm => format!(
                         "{:?} does not fit the issuer's key {kid:?}",
-                        header.alg
+                        alg
                     ),
                     ErrorKind::MissingRequiredClaim(c) => format!("it has no `{c}` claim"),
                     _ => format!("it is not valid: {}", quoted(&e)),
@@ -332,13 +289,6 @@ impl OidcVerifier {
             .await
             .map_err(|e| unavailable(format!("not the JSON expected: {e}")))
     }
-}
-
-/// A parser's complaint about a token, which may quote any part of it:
-/// bounded, so a forged token's huge header is neither echoed back nor
-/// stored.
-fn quoted(e: &dyn std::fmt::Display) -> String {
-    bounded(&e.to_string(), QUOTED_CHARS)
 }
 
 fn unknown_kid(issuer: &str, kid: &str) -> ApiError {
