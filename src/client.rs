@@ -70,6 +70,16 @@ pub struct Client {
     token: String,
 }
 
+/// How many times a create is sent before its error is final.
+const CREATE_ATTEMPTS: u64 = 3;
+
+/// Whether `e` may mean the broker never answered, or its answer was lost,
+/// so that the request may have been applied: worth a retry with the same
+/// Idempotency-Key. A broker draining for a restart answers 503.
+fn answer_lost(e: &ClientError) -> bool {
+    matches!(e, ClientError::Transport { .. }) || e.status() == Some(503)
+}
+
 /// A request path: segments (escaped one by one) and query pairs.
 #[derive(Clone)]
 struct Target<'a> {
@@ -214,6 +224,42 @@ impl Client {
         target: Target<'_>,
         body: Option<&B>,
     ) -> ClientResult<T> {
+        self.send(method, target, body, None).await
+    }
+
+    /// A create: sent with an `Idempotency-Key` of its own and, when the
+    /// answer is lost on the way (a dropped connection, a timeout, a broker
+    /// draining for a restart), sent again with the same key, so that the
+    /// broker makes one object however many tries it takes.
+    async fn create<B: Serialize, T: DeserializeOwned>(
+        &self,
+        target: Target<'_>,
+        body: &B,
+    ) -> ClientResult<T> {
+        let key = ulid::Ulid::new().to_string();
+        let mut attempt = 1;
+        loop {
+            match self
+                .send(Method::POST, target.clone(), Some(body), Some(&key))
+                .await
+            {
+                Err(e) if attempt < CREATE_ATTEMPTS && answer_lost(&e) => {
+                    tracing::debug!(attempt, error = %e, "retrying a create with its Idempotency-Key");
+                    tokio::time::sleep(Duration::from_millis(500 * attempt)).await;
+                    attempt += 1;
+                }
+                answered => return answered,
+            }
+        }
+    }
+
+    async fn send<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        target: Target<'_>,
+        body: Option<&B>,
+        idempotency_key: Option<&str>,
+    ) -> ClientResult<T> {
         let transport = |cause: String| ClientError::Transport {
             endpoint: self.base.to_string(),
             cause,
@@ -227,6 +273,9 @@ impl Client {
             .request(method.clone(), url.clone())
             .bearer_auth(&self.token)
             .header(REQUEST_ID_HEADER, &request_id);
+        if let Some(key) = idempotency_key {
+            request = request.header(crate::model::idempotency::HEADER, key);
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -322,8 +371,7 @@ impl Client {
     }
 
     pub async fn create_stack(&self, input: &StackInput) -> ClientResult<Stack> {
-        self.call(Method::POST, at(["v1", "stacks"]), Some(input))
-            .await
+        self.create(at(["v1", "stacks"]), input).await
     }
 
     pub async fn stack(&self, id: &str) -> ClientResult<Stack> {
@@ -344,8 +392,7 @@ impl Client {
     }
 
     pub async fn create_integration(&self, input: &IntegrationInput) -> ClientResult<Integration> {
-        self.call(Method::POST, at(["v1", "integrations"]), Some(input))
-            .await
+        self.create(at(["v1", "integrations"]), input).await
     }
 
     pub async fn integration(&self, id: &str) -> ClientResult<Integration> {
@@ -391,7 +438,7 @@ impl Client {
         input: &AttachmentInput,
     ) -> ClientResult<Attachment> {
         let target = at(["v1", "integrations", integration_id, "attachments"]);
-        self.call(Method::POST, target, Some(input)).await
+        self.create(target, input).await
     }
 
     pub async fn attachment(
@@ -494,8 +541,7 @@ impl Client {
     }
 
     pub async fn create_key(&self, input: &ApiKeyInput) -> ClientResult<CreatedApiKey> {
-        self.call(Method::POST, at(["v1", "keys"]), Some(input))
-            .await
+        self.create(at(["v1", "keys"]), input).await
     }
 
     pub async fn keys(&self) -> ClientResult<Vec<ApiKey>> {
@@ -509,8 +555,7 @@ impl Client {
 
     /// Verifies an integration's role, for every attachment or for one stack.
     pub async fn create_runner_trust(&self, input: &RunnerTrustInput) -> ClientResult<RunnerTrust> {
-        self.call(Method::POST, at(["v1", "runner-trusts"]), Some(input))
-            .await
+        self.create(at(["v1", "runner-trusts"]), input).await
     }
 
     pub async fn runner_trust(&self, id: &str) -> ClientResult<RunnerTrust> {

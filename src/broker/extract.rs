@@ -69,3 +69,28 @@ where
         }
     }
 }
+
+/// A create's `Idempotency-Key` header, when sent (its rules are checked
+/// by `service::idempotency`).
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, ApiError> {
+        use crate::model::idempotency::HEADER;
+        let Some(value) = parts.headers.get(HEADER) else {
+            return Ok(IdempotencyKey(None));
+        };
+        let key = value.to_str().map_err(|_| {
+            ApiError::invalid(
+                HEADER,
+                format!("an {HEADER} is visible ASCII: send a UUID or a ULID"),
+            )
+        })?;
+        Ok(IdempotencyKey(Some(key.to_string())))
+    }
+}

@@ -212,7 +212,7 @@ pub async fn recover_admin_key(
         "key.recover",
         &format!("key/{}", minted.stored.key.id),
     );
-    if let Err(e) = store.insert_key(&minted.stored, &audit).await {
+    if let Err(e) = store.insert_key(&minted.stored, &audit, None).await {
         let _ = std::fs::remove_file(path);
         anyhow::bail!("cannot store the recovery key: {e}");
     }

@@ -7,6 +7,7 @@ mod console;
 mod deploy;
 mod durability;
 mod flood;
+mod idempotency;
 mod metrics;
 mod oidc;
 use testkit::oidc_issuer;

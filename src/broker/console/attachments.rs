@@ -60,6 +60,7 @@ pub async fn attach(
                 read,
                 write,
             },
+            None,
         )
         .await
         .map(|_| ()),

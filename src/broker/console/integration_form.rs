@@ -161,7 +161,9 @@ pub async fn new(signed: Signed) -> Response {
 pub async fn create(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
     let Posted { signed, fields } = posted;
     let created = match input(&fields) {
-        Ok(i) => integrations::create(&state, signed.admin(), i).await,
+        Ok(i) => integrations::create(&state, signed.admin(), i, None)
+            .await
+            .map(|c| c.value),
         Err(e) => Err(e),
     };
     match created {

@@ -146,7 +146,9 @@ pub async fn create(
 ) -> Result<Response, Failure> {
     let Posted { signed, fields } = posted;
     let made = match input(&fields) {
-        Ok(i) => keys::create(&state, signed.admin(), i).await,
+        Ok(i) => keys::create(&state, signed.admin(), i, None)
+            .await
+            .map(|c| c.value),
         Err(e) => Err(e),
     };
     let defaults = Values {

@@ -128,7 +128,7 @@ pub async fn create(
 ) -> Result<Response, Failure> {
     let Posted { signed, fields } = posted;
     let made = match input(&fields) {
-        Ok(i) => runner_trusts::create(&state, signed.admin(), i)
+        Ok(i) => runner_trusts::create(&state, signed.admin(), i, None)
             .await
             .map(|_| ()),
         Err(e) => Err(e),

@@ -227,7 +227,9 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted) -> Respo
     let Posted { signed, fields } = posted;
     let id = fields.get("id").to_string();
     let created = match input(&fields, &id) {
-        Ok(s) => stacks::create(&state, signed.admin(), s).await,
+        Ok(s) => stacks::create(&state, signed.admin(), s, None)
+            .await
+            .map(|c| c.value),
         Err(e) => Err(e),
     };
     match created {

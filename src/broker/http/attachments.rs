@@ -8,15 +8,18 @@ use axum::http::StatusCode;
 
 use super::super::auth::Admin;
 use super::super::error::ApiResult;
-use super::super::extract::{Json, Path, Query};
+use super::super::extract::{IdempotencyKey, Json, Path, Query};
 use super::super::service::attachments;
+use super::super::service::idempotency::{self, Created};
 use super::super::state::AppState;
+use super::created;
 use super::responses as r;
 use crate::wire::{Attachment, AttachmentInput, AttachmentUpdate, List, PageQuery};
+use axum::http::HeaderMap;
 
 #[utoipa::path(
     operation_id = "attachments_create",
-    post, path = "/v1/integrations/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The integration's id.")), request_body = AttachmentInput,
+    post, path = "/v1/integrations/{id}/attachments", tag = "attachments", params(("id" = String, Path, description = "The integration's id."), r::Idempotency), request_body = AttachmentInput,
     responses(
         (status = 201, description = "Attached: the role was verified for the stack's phases first (unless the broker skips verification).", body = Attachment),
         (status = 200, description = "The very same attachment already existed (a retried attach adopts it).", body = Attachment), r::Malformed, r::Unauthenticated, r::Forbidden, r::NotFound, r::Conflict, r::Invalid),
@@ -25,15 +28,24 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
+    IdempotencyKey(key): IdempotencyKey,
     Json(input): Json<AttachmentInput>,
-) -> ApiResult<(StatusCode, axum::Json<Attachment>)> {
-    let attached = attachments::create(&state, &caller, &id, input).await?;
-    let status = if attached.created {
+) -> ApiResult<(StatusCode, HeaderMap, axum::Json<Attachment>)> {
+    let route = format!("/v1/integrations/{id}/attachments");
+    let once = idempotency::request(&caller, key.as_deref(), &route, &input)?;
+    let made = attachments::create(&state, &caller, &id, input, once.as_ref()).await?;
+    let status = if made.value.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, axum::Json(attached.attachment)))
+    Ok(created(
+        status,
+        Created {
+            value: made.value.attachment,
+            replayed: made.replayed,
+        },
+    ))
 }
 
 #[utoipa::path(

@@ -7,24 +7,29 @@ use axum::http::StatusCode;
 
 use super::super::auth::Admin;
 use super::super::error::{ApiError, ApiResult};
-use super::super::extract::{Json, Path};
+use super::super::extract::{IdempotencyKey, Json, Path};
+use super::super::service::idempotency;
 use super::super::service::integrations;
 use super::super::state::AppState;
+use super::created;
 use super::responses as r;
 use crate::wire::{Integration, IntegrationFilter, IntegrationInput, List};
+use axum::http::HeaderMap;
 
 #[utoipa::path(
     operation_id = "integrations_create",
-    post, path = "/v1/integrations", tag = "integrations", request_body = IntegrationInput,
+    post, path = "/v1/integrations", tag = "integrations", params(r::Idempotency), request_body = IntegrationInput,
     responses((status = 201, description = "Created.", body = Integration), r::Malformed, r::Unauthenticated, r::Forbidden, r::Conflict, r::Invalid),
 )]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
+    IdempotencyKey(key): IdempotencyKey,
     Json(input): Json<IntegrationInput>,
-) -> ApiResult<(StatusCode, axum::Json<Integration>)> {
-    let integration = integrations::create(&state, &caller, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(integration)))
+) -> ApiResult<(StatusCode, HeaderMap, axum::Json<Integration>)> {
+    let once = idempotency::request(&caller, key.as_deref(), "/v1/integrations", &input)?;
+    let made = integrations::create(&state, &caller, input, once.as_ref()).await?;
+    Ok(created(StatusCode::CREATED, made))
 }
 
 /// Reads `?space=S&label=k=v&label=...` by hand: repeated keys are how a

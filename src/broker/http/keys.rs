@@ -7,24 +7,29 @@ use axum::http::StatusCode;
 
 use super::super::auth::Admin;
 use super::super::error::ApiResult;
-use super::super::extract::{Json, Path, Query};
+use super::super::extract::{IdempotencyKey, Json, Path, Query};
+use super::super::service::idempotency;
 use super::super::service::keys;
 use super::super::state::AppState;
+use super::created;
 use super::responses as r;
 use crate::wire::{ApiKey, ApiKeyInput, CreatedApiKey, List, PageQuery};
+use axum::http::HeaderMap;
 
 #[utoipa::path(
     operation_id = "keys_create",
-    post, path = "/v1/keys", tag = "keys", request_body = ApiKeyInput,
+    post, path = "/v1/keys", tag = "keys", params(r::Idempotency), request_body = ApiKeyInput,
     responses((status = 201, description = "Created; the token is shown this once.", body = CreatedApiKey), r::Malformed, r::Unauthenticated, r::Forbidden, r::Invalid),
 )]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
+    IdempotencyKey(key): IdempotencyKey,
     Json(input): Json<ApiKeyInput>,
-) -> ApiResult<(StatusCode, axum::Json<CreatedApiKey>)> {
-    let created = keys::create(&state, &caller, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(created)))
+) -> ApiResult<(StatusCode, HeaderMap, axum::Json<CreatedApiKey>)> {
+    let once = idempotency::request(&caller, key.as_deref(), "/v1/keys", &input)?;
+    let made = keys::create(&state, &caller, input, once.as_ref()).await?;
+    Ok(created(StatusCode::CREATED, made))
 }
 
 #[utoipa::path(

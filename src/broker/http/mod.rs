@@ -31,8 +31,26 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::service::idempotency::Created;
 use super::state::AppState;
 use crate::wire::Problem;
+
+/// The answer to a create: `status` and the object, marked
+/// `Idempotent-Replayed: true` when an earlier attempt with the request's
+/// Idempotency-Key made it.
+fn created<T>(
+    status: axum::http::StatusCode,
+    c: Created<T>,
+) -> (axum::http::StatusCode, axum::http::HeaderMap, axum::Json<T>) {
+    let mut headers = axum::http::HeaderMap::new();
+    if c.replayed {
+        headers.insert(
+            "idempotent-replayed",
+            axum::http::HeaderValue::from_static("true"),
+        );
+    }
+    (status, headers, axum::Json(c.value))
+}
 
 /// API keys travel as bearer tokens.
 struct BearerAuth;

@@ -51,3 +51,16 @@ pub struct RateLimited(#[allow(dead_code)] Problem);
 #[derive(IntoResponses)]
 #[response(status = 502, content_type = "application/problem+json")]
 pub struct IssuerUnavailable(#[allow(dead_code)] Problem);
+
+/// The header every create takes: a retry with the same key and body gets
+/// the first attempt's object (`Idempotent-Replayed: true`) instead of a
+/// second one; with another body, a 422 on `Idempotency-Key`.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct Idempotency {
+    /// 16 to 255 visible ASCII characters, random per create (a UUID or a
+    /// ULID), sent again unchanged on a retry. Remembered for 24 hours.
+    #[param(rename = "Idempotency-Key")]
+    #[allow(dead_code)]
+    idempotency_key: Option<String>,
+}

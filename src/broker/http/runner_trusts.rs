@@ -8,24 +8,29 @@ use axum::http::StatusCode;
 
 use super::super::auth::Admin;
 use super::super::error::ApiResult;
-use super::super::extract::{Json, Path, Query};
+use super::super::extract::{IdempotencyKey, Json, Path, Query};
+use super::super::service::idempotency;
 use super::super::service::runner_trusts;
 use super::super::state::AppState;
+use super::created;
 use super::responses as r;
 use crate::wire::{List, PageQuery, RunnerTrust, RunnerTrustInput};
+use axum::http::HeaderMap;
 
 #[utoipa::path(
     operation_id = "runner_trusts_create",
-    post, path = "/v1/runner-trusts", tag = "runner-trusts", request_body = RunnerTrustInput,
+    post, path = "/v1/runner-trusts", tag = "runner-trusts", params(r::Idempotency), request_body = RunnerTrustInput,
     responses((status = 201, description = "Created.", body = RunnerTrust), r::Malformed, r::Unauthenticated, r::Forbidden, r::Invalid),
 )]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
+    IdempotencyKey(key): IdempotencyKey,
     Json(input): Json<RunnerTrustInput>,
-) -> ApiResult<(StatusCode, axum::Json<RunnerTrust>)> {
-    let trust = runner_trusts::create(&state, &caller, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(trust)))
+) -> ApiResult<(StatusCode, HeaderMap, axum::Json<RunnerTrust>)> {
+    let once = idempotency::request(&caller, key.as_deref(), "/v1/runner-trusts", &input)?;
+    let made = runner_trusts::create(&state, &caller, input, once.as_ref()).await?;
+    Ok(created(StatusCode::CREATED, made))
 }
 
 #[utoipa::path(

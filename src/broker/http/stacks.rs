@@ -7,24 +7,29 @@ use axum::http::StatusCode;
 
 use super::super::auth::Admin;
 use super::super::error::ApiResult;
-use super::super::extract::{Json, Path, Query};
+use super::super::extract::{IdempotencyKey, Json, Path, Query};
+use super::super::service::idempotency;
 use super::super::service::stacks;
 use super::super::state::AppState;
+use super::created;
 use super::responses as r;
 use crate::wire::{List, PageQuery, Stack, StackInput};
+use axum::http::HeaderMap;
 
 #[utoipa::path(
     operation_id = "stacks_create",
-    post, path = "/v1/stacks", tag = "stacks", request_body = StackInput,
+    post, path = "/v1/stacks", tag = "stacks", params(r::Idempotency), request_body = StackInput,
     responses((status = 201, description = "Created.", body = Stack), r::Malformed, r::Unauthenticated, r::Forbidden, r::Conflict, r::Invalid),
 )]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
+    IdempotencyKey(key): IdempotencyKey,
     Json(input): Json<StackInput>,
-) -> ApiResult<(StatusCode, axum::Json<Stack>)> {
-    let stack = stacks::create(&state, &caller, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(stack)))
+) -> ApiResult<(StatusCode, HeaderMap, axum::Json<Stack>)> {
+    let once = idempotency::request(&caller, key.as_deref(), "/v1/stacks", &input)?;
+    let made = stacks::create(&state, &caller, input, once.as_ref()).await?;
+    Ok(created(StatusCode::CREATED, made))
 }
 
 #[utoipa::path(

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
+use super::super::store::Once;
 use super::super::store::attachments::AttachmentRecord;
+use super::idempotency::{Created, Request, create_once};
 use super::trust_policies::{external_ids, trust_policy_for};
 use super::verification::{detached, pending, role_ok, verify};
 use super::{audited, page, parse, refused};
@@ -59,17 +61,29 @@ pub async fn create(
     caller: &Caller,
     id: &str,
     input: AttachmentInput,
-) -> ApiResult<Attached> {
+    once: Option<&Request>,
+) -> ApiResult<Created<Attached>> {
     let target = format!("attachment/{id}/{}", input.stack_id);
-    let event = AuditEvent::new(Some(caller.key_id()), "attachment.create", &target);
-    match attach_verified(state.clone(), id, input, event.clone()).await {
-        Ok((created, record)) => Ok(Attached {
-            attachment: one(state, record).await?,
-            created,
-        }),
-        Err(e) if verification_refused(&e) => Err(e),
-        Err(e) => Err(refused(state, event, e).await),
-    }
+    let stack_id = input.stack_id.clone();
+    let create = || async {
+        let event = AuditEvent::new(Some(caller.key_id()), "attachment.create", &target);
+        let record = once.map(|r| r.once(&target, None));
+        match attach_verified(state.clone(), id, input, event.clone(), record).await {
+            Ok((created, record)) => Ok(Attached {
+                attachment: one(state, record).await?,
+                created,
+            }),
+            Err(e) if verification_refused(&e) => Err(e),
+            Err(e) => Err(refused(state, event, e).await),
+        }
+    };
+    create_once(state, once, create, |_| async move {
+        Ok(Attached {
+            attachment: read(state, id, &stack_id).await?,
+            created: true,
+        })
+    })
+    .await
 }
 
 /// A refusal the detached verification task audited itself.
@@ -91,6 +105,7 @@ async fn attach_verified(
     id: &str,
     input: AttachmentInput,
     audit: AuditEvent,
+    once: Option<Once>,
 ) -> ApiResult<(bool, AttachmentRecord)> {
     let integration_id: IntegrationId = id
         .parse()
@@ -109,7 +124,14 @@ async fn attach_verified(
     if !state.settings.verify_on_attach || integration.generate_credentials_in_worker {
         let record = state
             .store
-            .attach(&integration_id, &stack, read, write, None, &audit)
+            .attach(
+                &integration_id,
+                &stack,
+                AttachmentUpdate { read, write },
+                None,
+                &audit,
+                once.as_ref(),
+            )
             .await?;
         return Ok((true, record));
     }
@@ -123,7 +145,14 @@ async fn attach_verified(
         }
         let record = task_state
             .store
-            .attach(&integration_id, &stack, read, write, Some(&report), &audit)
+            .attach(
+                &integration_id,
+                &stack,
+                AttachmentUpdate { read, write },
+                Some(&report),
+                &audit,
+                once.as_ref(),
+            )
             .await?;
         Ok((true, record))
     })

@@ -7,6 +7,7 @@ use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::super::store::{Page, Reverified};
+use super::idempotency::{Created, Request, create_once};
 use super::trust_policies::trust_policy_for;
 use super::verification::{detached, pending, phase_results, verify};
 use super::{audited, page, parse, refused};
@@ -85,19 +86,29 @@ pub async fn create(
     state: &AppState,
     caller: &Caller,
     input: IntegrationInput,
-) -> ApiResult<Integration> {
+    once: Option<&Request>,
+) -> ApiResult<Created<Integration>> {
     let id = IntegrationId::generate();
     let target = format!("integration/{id}");
-    audited(
-        state,
-        caller,
-        "integration.create",
-        &target,
-        |audit| async move {
-            let integration = validate(id, input)?;
-            state.store.create_integration(&integration, &audit).await
-        },
-    )
+    let create = || {
+        audited(
+            state,
+            caller,
+            "integration.create",
+            &target,
+            |audit| async move {
+                let integration = validate(id, input)?;
+                let record = once.map(|r| r.once(&audit.target, None));
+                state
+                    .store
+                    .create_integration(&integration, &audit, record.as_ref())
+                    .await
+            },
+        )
+    };
+    create_once(state, once, create, |earlier| async move {
+        read(state, earlier.id("integration")?).await
+    })
     .await
 }
 

@@ -3,6 +3,7 @@
 use super::super::auth::{Caller, mint, new_key_id};
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
+use super::idempotency::{Created, Request, create_once};
 use super::{audited, existing_stack, page};
 use crate::model::timestamp::{self, now};
 use crate::wire::{ApiKey, ApiKeyInput, CreatedApiKey, KeyRole, List, PageQuery};
@@ -14,59 +15,86 @@ pub async fn create(
     state: &AppState,
     caller: &Caller,
     input: ApiKeyInput,
-) -> ApiResult<CreatedApiKey> {
+    once: Option<&Request>,
+) -> ApiResult<Created<CreatedApiKey>> {
     let id = new_key_id();
     let target = format!("key/{id}");
-    audited(state, caller, "key.create", &target, |audit| async move {
-        let (stack_id, phases) = match input.role {
-            KeyRole::Admin => {
-                if input.stack_id.is_some() || input.phases.is_some() {
-                    return Err(ApiError::invalid(
-                        "stack_id",
-                        "admin keys act for every stack: leave out stack_id and phases, or use role \"runner\"",
-                    ));
+    let create = || {
+        audited(state, caller, "key.create", &target, |audit| async move {
+            let (stack_id, phases) = match input.role {
+                KeyRole::Admin => {
+                    if input.stack_id.is_some() || input.phases.is_some() {
+                        return Err(ApiError::invalid(
+                            "stack_id",
+                            "admin keys act for every stack: leave out stack_id and phases, or use role \"runner\"",
+                        ));
+                    }
+                    (None, Vec::new())
                 }
-                (None, Vec::new())
-            }
-            KeyRole::Runner => {
-                let named = input.stack_id.as_deref().ok_or_else(|| {
-                    ApiError::invalid("stack_id", "runner keys act for one stack: set stack_id")
-                })?;
-                let stack_id = existing_stack(state, "stack_id", named).await?;
-                // No default: a key that may write must be asked for.
-                let phases = input.phases.clone().unwrap_or_default();
-                if phases.is_empty() {
-                    return Err(ApiError::invalid(
-                        "phases",
-                        "choose the phases this runner key may get credentials for: [\"read\"] for plan jobs, \
+                KeyRole::Runner => {
+                    let named = input.stack_id.as_deref().ok_or_else(|| {
+                        ApiError::invalid("stack_id", "runner keys act for one stack: set stack_id")
+                    })?;
+                    let stack_id = existing_stack(state, "stack_id", named).await?;
+                    // No default: a key that may write must be asked for.
+                    let phases = input.phases.clone().unwrap_or_default();
+                    if phases.is_empty() {
+                        return Err(ApiError::invalid(
+                            "phases",
+                            "choose the phases this runner key may get credentials for: [\"read\"] for plan jobs, \
                          [\"write\"] for apply jobs, or both for a job that does both",
+                        ));
+                    }
+                    (Some(stack_id), phases)
+                }
+            };
+            let expires_at = match input.expires_in_seconds {
+                None => None,
+                Some(s) if (1..=MAX_LIFETIME_SECONDS).contains(&s) => Some(timestamp::format(
+                    time::OffsetDateTime::now_utc() + time::Duration::seconds(s),
+                )),
+                Some(s) => {
+                    return Err(ApiError::invalid(
+                        "expires_in_seconds",
+                        format!(
+                            "{s} is not a lifetime: use 1 to {MAX_LIFETIME_SECONDS} seconds (ten years), or leave it out for no expiry"
+                        ),
                     ));
                 }
-                (Some(stack_id), phases)
-            }
-        };
-        let expires_at = match input.expires_in_seconds {
-            None => None,
-            Some(s) if (1..=MAX_LIFETIME_SECONDS).contains(&s) => Some(timestamp::format(time::OffsetDateTime::now_utc() + time::Duration::seconds(s))),
-            Some(s) => {
-                return Err(ApiError::invalid(
-                    "expires_in_seconds",
-                    format!("{s} is not a lifetime: use 1 to {MAX_LIFETIME_SECONDS} seconds (ten years), or leave it out for no expiry"),
-                ));
-            }
-        };
-        let minted = mint(
-            id.clone(),
-            input.role,
-            stack_id,
-            phases,
-            input.description.clone(),
-            expires_at,
-        );
-        state.store.insert_key(&minted.stored, &audit).await?;
+            };
+            let minted = mint(
+                id.clone(),
+                input.role,
+                stack_id,
+                phases,
+                input.description.clone(),
+                expires_at,
+            );
+            // A retry gets the token back: it is kept sealed under the
+            // idempotency key (see `idempotency`).
+            let record = once.map(|r| r.once(&audit.target, Some(&minted.token)));
+            state
+                .store
+                .insert_key(&minted.stored, &audit, record.as_ref())
+                .await?;
+            Ok(CreatedApiKey {
+                key: minted.stored.key,
+                token: minted.token,
+            })
+        })
+    };
+    create_once(state, once, create, |earlier| async move {
+        let id = earlier.id("key")?;
+        let stored = state
+            .store
+            .key(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("key", id))?;
         Ok(CreatedApiKey {
-            key: minted.stored.key,
-            token: minted.token,
+            key: stored.key,
+            token: earlier.secret.clone().ok_or_else(|| {
+                ApiError::Internal("a remembered key creation kept no token".into())
+            })?,
         })
     })
     .await

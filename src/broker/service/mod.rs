@@ -13,11 +13,13 @@
 //! - [`credentials`]: vending for runs;
 //! - [`audit`]: reading the trail;
 //! - [`sessions`]: the console's sign-in sessions;
-//! - [`page`]: paging of list answers.
+//! - [`page`]: paging of list answers;
+//! - [`idempotency`]: creates retried with an `Idempotency-Key`.
 
 pub mod attachments;
 pub mod audit;
 pub mod credentials;
+pub mod idempotency;
 pub mod integrations;
 pub mod keys;
 pub mod page;

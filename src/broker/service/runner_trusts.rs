@@ -5,6 +5,7 @@
 use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
+use super::idempotency::{Created, Request, create_once};
 use super::{audited, existing_stack, page};
 use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
 use crate::model::timestamp::now;
@@ -48,24 +49,34 @@ pub async fn create(
     state: &AppState,
     caller: &Caller,
     input: RunnerTrustInput,
-) -> ApiResult<RunnerTrust> {
+    once: Option<&Request>,
+) -> ApiResult<Created<RunnerTrust>> {
     let id = ulid::Ulid::new().to_string().to_lowercase();
     let target = format!("runner-trust/{id}");
-    audited(
-        state,
-        caller,
-        "runner_trust.create",
-        &target,
-        |audit| async move {
-            let trust = validate(state, id, input).await?;
-            let audit = AuditEvent {
-                stack_id: Some(trust.stack_id.to_string()),
-                ..audit
-            };
-            state.store.insert_runner_trust(&trust, &audit).await?;
-            Ok(trust)
-        },
-    )
+    let create = || {
+        audited(
+            state,
+            caller,
+            "runner_trust.create",
+            &target,
+            |audit| async move {
+                let trust = validate(state, id, input).await?;
+                let audit = AuditEvent {
+                    stack_id: Some(trust.stack_id.to_string()),
+                    ..audit
+                };
+                let record = once.map(|r| r.once(&audit.target, None));
+                state
+                    .store
+                    .insert_runner_trust(&trust, &audit, record.as_ref())
+                    .await?;
+                Ok(trust)
+            },
+        )
+    };
+    create_once(state, once, create, |earlier| async move {
+        read(state, earlier.id("runner-trust")?).await
+    })
     .await
 }
 

@@ -3,6 +3,7 @@
 use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
+use super::idempotency::{Created, Request, create_once};
 use super::{audited, page, parse};
 use crate::model::names::check_labels;
 use crate::model::{Name, Space, StackId};
@@ -34,12 +35,28 @@ fn validate(id: &str, input: StackInput) -> ApiResult<Stack> {
     })
 }
 
-pub async fn create(state: &AppState, caller: &Caller, input: StackInput) -> ApiResult<Stack> {
+/// Creates a stack; with `once`, a retry of an earlier create gets its
+/// stack back.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: StackInput,
+    once: Option<&Request>,
+) -> ApiResult<Created<Stack>> {
     let id = input.id.clone();
     let target = format!("stack/{id}");
-    audited(state, caller, "stack.create", &target, |audit| async move {
-        let stack = validate(&id, input)?;
-        state.store.create_stack(&stack, &audit).await
+    let create = || {
+        audited(state, caller, "stack.create", &target, |audit| async move {
+            let stack = validate(&id, input)?;
+            let record = once.map(|r| r.once(&audit.target, None));
+            state
+                .store
+                .create_stack(&stack, &audit, record.as_ref())
+                .await
+        })
+    };
+    create_once(state, once, create, |earlier| async move {
+        read(state, earlier.id("stack")?).await
     })
     .await
 }

@@ -1,11 +1,11 @@
 //! Attachments: which stacks may use an integration, for which phases.
 
 use super::Page;
-use crate::wire::{AuditEvent, ProblemCode, VerifyReport};
+use crate::wire::{AttachmentUpdate, AuditEvent, ProblemCode, VerifyReport};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Store, audit, flag, parsed};
+use super::{Once, Store, audit, flag, idempotency, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::{self, now};
 use crate::model::verification::Targets;
@@ -107,16 +107,17 @@ impl Store {
     /// stack and phase even under concurrent requests), and the audit
     /// event, with the verification that confirmed the phases (`None` when
     /// the broker skips verification: then they hold their slot but never
-    /// vend).
+    /// vend). `once` is the create's idempotency record, if it has one.
     pub async fn attach(
         &self,
         integration_id: &IntegrationId,
         stack_id: &StackId,
-        read: bool,
-        write: bool,
+        access: AttachmentUpdate,
         verification: Option<&VerifyReport>,
         audit: &AuditEvent,
+        once: Option<&Once>,
     ) -> ApiResult<AttachmentRecord> {
+        let AttachmentUpdate { read, write } = access;
         if !read && !write {
             return Err(both_false());
         }
@@ -166,6 +167,7 @@ impl Store {
             created_at: at.clone(),
             updated_at: at,
         };
+        idempotency::remember_if(&mut tx, once).await?;
         let verified_config = verification.map(|r| r.config.as_str());
         self.commit_phases(
             tx,

@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 
 use super::audit;
 use super::stacks::{labels_from, labels_to_text};
-use super::{Store, flag, parsed};
+use super::{Once, Store, flag, idempotency, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::now;
 use crate::model::{Phase, StackId};
@@ -117,6 +117,7 @@ impl Store {
         &self,
         i: &Integration,
         audit: &AuditEvent,
+        once: Option<&Once>,
     ) -> ApiResult<Integration> {
         let at = now();
         let mut tx = self.write_tx().await?;
@@ -141,6 +142,7 @@ impl Store {
             }
             Err(e) => Err(e.into()),
             Ok(_) => {
+                idempotency::remember_if(&mut tx, once).await?;
                 audit::insert(&mut *tx, audit).await?;
                 tx.commit().await?;
                 self.integration(i.id.as_str()).await

@@ -4,7 +4,7 @@ use super::Page;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, audit};
+use super::{Once, Store, audit, idempotency};
 use crate::broker::error::{ApiError, ApiResult};
 use crate::model::Phase;
 use crate::wire::ProblemCode;
@@ -50,7 +50,12 @@ fn from_row(row: &AnyRow) -> ApiResult<StoredKey> {
 
 impl Store {
     /// Stores a key with its audit event, in one transaction.
-    pub async fn insert_key(&self, stored: &StoredKey, audit: &AuditEvent) -> ApiResult<()> {
+    pub async fn insert_key(
+        &self,
+        stored: &StoredKey,
+        audit: &AuditEvent,
+        once: Option<&Once>,
+    ) -> ApiResult<()> {
         let k = &stored.key;
         let phases: Vec<&str> = k.phases.iter().map(|p| p.as_str()).collect();
         let mut tx = self.write_tx().await?;
@@ -71,6 +76,7 @@ impl Store {
         .bind(&k.expires_at)
         .execute(&mut *tx)
         .await?;
+        idempotency::remember_if(&mut tx, once).await?;
         audit::insert(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())

@@ -9,6 +9,7 @@
 
 pub mod attachments;
 mod audit;
+mod idempotency;
 mod integrations;
 mod keys;
 mod page;
@@ -24,6 +25,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use idempotency::Once;
 pub use integrations::{Reverified, VendTarget};
 pub use keys::StoredKey;
 pub use page::Page;

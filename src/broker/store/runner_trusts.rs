@@ -4,7 +4,7 @@ use super::Page;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, audit, flag, parsed};
+use super::{Once, Store, audit, flag, idempotency, parsed};
 use crate::broker::error::{ApiError, ApiResult};
 use crate::model::Phase;
 use crate::wire::{AuditEvent, RunnerTrust};
@@ -42,7 +42,12 @@ fn phases_text(phases: &[Phase]) -> String {
 
 impl Store {
     /// Stores a new trust with its audit event, in one transaction.
-    pub async fn insert_runner_trust(&self, t: &RunnerTrust, audit: &AuditEvent) -> ApiResult<()> {
+    pub async fn insert_runner_trust(
+        &self,
+        t: &RunnerTrust,
+        audit: &AuditEvent,
+        once: Option<&Once>,
+    ) -> ApiResult<()> {
         let mut tx = self.write_tx().await?;
         sqlx::query(&format!(
             "INSERT INTO runner_trusts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
@@ -60,6 +65,7 @@ impl Store {
         .bind(i64::from(t.single_use_tokens))
         .execute(&mut *tx)
         .await?;
+        idempotency::remember_if(&mut tx, once).await?;
         audit::insert(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())

@@ -5,7 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::audit;
-use super::{Store, parsed};
+use super::{Once, Store, idempotency, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::now;
 use crate::wire::ProblemCode;
@@ -35,7 +35,12 @@ pub(super) fn labels_to_text(labels: &Labels) -> String {
 }
 
 impl Store {
-    pub async fn create_stack(&self, stack: &Stack, audit: &AuditEvent) -> ApiResult<Stack> {
+    pub async fn create_stack(
+        &self,
+        stack: &Stack,
+        audit: &AuditEvent,
+        once: Option<&Once>,
+    ) -> ApiResult<Stack> {
         let at = now();
         let mut tx = self.write_tx().await?;
         let result = sqlx::query(
@@ -53,6 +58,7 @@ impl Store {
         .await;
         match result {
             Ok(_) => {
+                idempotency::remember_if(&mut tx, once).await?;
                 audit::insert(&mut *tx, audit).await?;
                 tx.commit().await?;
                 self.stack(stack.id.as_str()).await
