@@ -1,6 +1,7 @@
 //! The `deputy` Terraform provider: its configuration, and the registry of
 //! its resources, data sources, ephemeral resources, list resources,
-//! actions and functions (one file each).
+//! actions and functions (one file each). A resource's attributes are a
+//! typed model (`model`), declared once.
 
 pub mod actions;
 mod config;
@@ -10,6 +11,7 @@ pub mod docs;
 pub mod ephemeral;
 pub mod functions;
 pub mod list_resources;
+mod model;
 pub mod resources;
 mod validate;
 mod values;

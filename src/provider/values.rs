@@ -1,29 +1,24 @@
-//! Moving between Terraform values and the broker's API types.
+//! Moving between Terraform values and the broker's API types, for the
+//! data sources, functions and actions that build values by hand; each
+//! conversion is `model::Field`'s, so resources and the rest read and
+//! write a type the same way.
 
+use super::model::Field;
 use crate::wire::Labels;
-use tfplugin::value::{Number, Value};
+use tfplugin::value::Value;
 
 pub fn string(v: &Value, name: &str) -> Option<String> {
-    v.get(name).as_str().map(str::to_string)
+    Field::read(v.get(name))
 }
 
-pub fn boolean(v: &Value, name: &str) -> Option<bool> {
-    v.get(name).as_bool()
-}
-
-pub fn int(v: &Value, name: &str) -> Option<i64> {
-    v.get(name).as_number().and_then(Number::as_i64)
-}
-
+/// A map of strings, or an empty map for null or unknown.
 pub fn labels(v: &Value, name: &str) -> Labels {
-    v.get(name)
-        .as_entries()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_string())))
-                .collect()
-        })
-        .unwrap_or_default()
+    Field::read(v.get(name))
+}
+
+/// A list of strings, or an empty list for null or unknown.
+pub fn strings(v: &Value, name: &str) -> Vec<String> {
+    Field::read(v.get(name))
 }
 
 pub fn object<'a>(pairs: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
@@ -35,24 +30,9 @@ pub fn text(s: impl Into<String>) -> Value {
 }
 
 pub fn labels_value(labels: &Labels) -> Value {
-    Value::Map(labels.iter().map(|(k, v)| (k.clone(), text(v))).collect())
+    labels.write()
 }
 
 pub fn nullable(s: &Option<String>) -> Value {
-    s.as_ref().map(text).unwrap_or(Value::Null)
-}
-
-/// A list of strings, or an empty list for null or unknown.
-pub fn strings(v: &Value, name: &str) -> Vec<String> {
-    v.get(name)
-        .as_seq()
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|s| s.as_str().map(str::to_string))
-        .collect()
-}
-
-/// A list of strings as a value (`[]` when empty).
-pub fn strings_value(items: &[String]) -> Value {
-    Value::List(items.iter().map(text).collect())
+    s.write()
 }

@@ -4,15 +4,14 @@
 use async_trait::async_trait;
 
 use super::super::connection::{Absent, BrokerConnection};
+use super::super::model::resource_model;
 use super::super::validate;
-use super::super::values::{
-    boolean, int, labels, labels_value, nullable, object, string, strings, strings_value, text,
-};
+use super::super::values::{strings, text};
 use crate::model::integration::{
     TrustScope, check_session_policy_arns, check_trust_scope, custom_external_id,
 };
 use crate::model::{Name, Region, RoleArn, SessionDuration, Space};
-use crate::wire::{Integration, IntegrationInput};
+use crate::wire::{Integration, IntegrationInput, Labels};
 use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use tfplugin::identity::Identity;
 use tfplugin::resource::Resource;
@@ -21,143 +20,114 @@ use tfplugin::value::{Number, Type, Value};
 
 pub struct AwsIntegrationResource;
 
-fn input(v: &Value) -> IntegrationInput {
+fn input(planned: &Value) -> IntegrationInput {
+    let m = IntegrationModel::from_value(planned);
     IntegrationInput {
-        name: string(v, "name").unwrap_or_default(),
-        role_arn: string(v, "role_arn").unwrap_or_default(),
-        region: string(v, "region"),
-        duration_seconds: int(v, "duration_seconds"),
-        generate_credentials_in_worker: boolean(v, "generate_credentials_in_worker")
-            .unwrap_or(false),
-        external_id: string(v, "external_id"),
-        tag_session: boolean(v, "tag_session").unwrap_or(false),
-        set_source_identity: boolean(v, "set_source_identity").unwrap_or(false),
-        trust_scope: string(v, "trust_scope"),
-        read_session_policy_arns: strings(v, "read_session_policy_arns"),
-        write_session_policy_arns: strings(v, "write_session_policy_arns"),
-        labels: labels(v, "labels"),
-        space: string(v, "space"),
-        description: string(v, "description").unwrap_or_default(),
+        name: m.name,
+        role_arn: m.role_arn,
+        region: m.region,
+        duration_seconds: m.duration_seconds,
+        generate_credentials_in_worker: m.generate_credentials_in_worker,
+        external_id: m.external_id,
+        tag_session: m.tag_session,
+        set_source_identity: m.set_source_identity,
+        trust_scope: m.trust_scope,
+        read_session_policy_arns: m.read_session_policy_arns,
+        write_session_policy_arns: m.write_session_policy_arns,
+        labels: m.labels,
+        space: m.space,
+        description: m.description,
     }
 }
 
-/// State from the broker's answer. Every optional value with a default is
-/// known (`{}`, `[]`, `""` when empty), so the state read after an import
-/// matches a configuration that sets them empty or leaves them out.
+/// State from the broker's answer.
 pub(crate) fn state(i: Integration) -> Value {
-    object([
-        ("id", text(i.id)),
-        ("name", text(i.name)),
-        ("role_arn", text(i.role_arn)),
-        ("region", text(i.region)),
-        (
-            "duration_seconds",
-            Value::Number(Number::Int(i.duration_seconds)),
-        ),
-        (
-            "generate_credentials_in_worker",
-            Value::Bool(i.generate_credentials_in_worker),
-        ),
-        ("external_id", nullable(&i.external_id.map(String::from))),
-        ("tag_session", Value::Bool(i.tag_session)),
-        ("set_source_identity", Value::Bool(i.set_source_identity)),
-        ("trust_scope", text(i.trust_scope.as_str())),
-        (
-            "read_session_policy_arns",
-            strings_value(&i.read_session_policy_arns),
-        ),
-        (
-            "write_session_policy_arns",
-            strings_value(&i.write_session_policy_arns),
-        ),
-        ("labels", labels_value(&i.labels)),
-        ("space", text(i.space)),
-        ("description", text(i.description)),
-    ])
+    IntegrationModel {
+        id: i.id.into(),
+        name: i.name,
+        role_arn: i.role_arn.into(),
+        region: Some(i.region.into()),
+        duration_seconds: Some(i.duration_seconds),
+        generate_credentials_in_worker: i.generate_credentials_in_worker,
+        external_id: i.external_id.map(String::from),
+        tag_session: i.tag_session,
+        set_source_identity: i.set_source_identity,
+        read_session_policy_arns: i.read_session_policy_arns,
+        write_session_policy_arns: i.write_session_policy_arns,
+        trust_scope: Some(i.trust_scope.as_str().to_string()),
+        labels: i.labels,
+        space: Some(i.space),
+        description: i.description,
+    }
+    .to_value()
 }
 
-pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
-    let input = |a: Attribute| {
-        if computed_inputs {
-            Attribute::computed(a.name, a.ty, a.description)
-        } else {
-            a
-        }
-    };
-    vec![
-        Attribute::computed("id", Type::String, "The integration's id (a ULID), part of its External IDs.").stable(),
-        input(Attribute::required("name", Type::String, "Unique name.")),
-        input(Attribute::required(
-            "role_arn",
+resource_model! {
+    /// `deputy_aws_integration`'s attributes. Every optional value with a
+    /// default is known in state (`{}`, `[]`, `""` when empty), so the
+    /// state read after an import matches a configuration that sets them
+    /// empty or leaves them out.
+    pub(crate) struct IntegrationModel {
+        id: String => |n| Attribute::computed(n, Type::String, "The integration's id (a ULID), part of its External IDs.").stable(),
+        name: String => |n| Attribute::required(n, Type::String, "Unique name."),
+        role_arn: String => |n| Attribute::required(
+            n,
             Type::String,
             "ARN of the IAM role to assume (partitions `aws`, `aws-cn`, `aws-us-gov`; paths allowed).",
-        )),
-        input(
-            Attribute::optional_computed("region", Type::String, "AWS region for STS calls. Defaults to `us-east-1`.")
-                .default(text(Region::DEFAULT)),
         ),
-        input(
-            Attribute::optional_computed(
-                "duration_seconds",
+        region: Option<String> => |n| Attribute::optional_computed(n, Type::String, "AWS region for STS calls. Defaults to `us-east-1`.")
+                .default(text(Region::DEFAULT)),
+        duration_seconds: Option<i64> => |n| Attribute::optional_computed(
+                n,
                 Type::Number,
                 "Lifetime of vended credentials, 900 to 43200 seconds. Defaults to 3600.",
             )
             .default(Value::Number(Number::Int(SessionDuration::DEFAULT.seconds()))),
-        ),
-        input(
-            Attribute::optional_computed(
-                "generate_credentials_in_worker",
+        generate_credentials_in_worker: bool => |n| Attribute::optional_computed(
+                n,
                 Type::Bool,
                 "Let workers assume the role with their own identity instead of the broker. Defaults to false.",
             )
             .default(Value::Bool(false)),
-        ),
-        input(Attribute::optional(
-            "external_id",
+        external_id: Option<String> => |n| Attribute::optional(
+            n,
             Type::String,
             "Custom External ID; only with `generate_credentials_in_worker`. In broker mode deputy \
              derives one per stack and phase.",
-        )),
-        input(
-            Attribute::optional_computed(
-                "tag_session",
+        ),
+        tag_session: bool => |n| Attribute::optional_computed(
+                n,
                 Type::Bool,
                 "Pass session tags (stack, run, phase, account) when assuming the role; the trust \
                  policy must then also allow `sts:TagSession`. Defaults to false.",
             )
             .default(Value::Bool(false)),
-        ),
-        input(
-            Attribute::optional_computed(
-                "set_source_identity",
+        set_source_identity: bool => |n| Attribute::optional_computed(
+                n,
                 Type::Bool,
                 "Pass the run id as SourceIdentity when assuming the role: CloudTrail shows it, it \
                  survives role chaining, and policies can require it. The trust policy must then \
                  also allow `sts:SetSourceIdentity`. Defaults to false.",
             )
             .default(Value::Bool(false)),
-        ),
-        input(Attribute::optional_computed(
-            "read_session_policy_arns",
+        read_session_policy_arns: Vec<String> => |n| Attribute::optional_computed(
+            n,
             Type::list(Type::String),
             "Managed policy ARNs passed as session policies whenever a `read` (plan) session is \
              created, at most 10: the session may do only what the role and these policies both \
              allow, so a plan cannot write even with a role that can. \
              `arn:aws:iam::aws:policy/ReadOnlyAccess` is the usual choice. Defaults to none.",
         )
-        .default(Value::List(Vec::new()))),
-        input(
-            Attribute::optional_computed(
-                "write_session_policy_arns",
+        .default(Value::List(Vec::new())),
+        write_session_policy_arns: Vec<String> => |n| Attribute::optional_computed(
+                n,
                 Type::list(Type::String),
                 "Managed policy ARNs passed as session policies whenever a `write` (apply) session \
                  is created, at most 10. Defaults to none.",
             )
             .default(Value::List(Vec::new())),
-        ),
-        input(
-            Attribute::optional_computed(
-                "trust_scope",
+        trust_scope: Option<String> => |n| Attribute::optional_computed(
+                n,
                 Type::String,
                 "What the role's trust policy accepts. `stack` (the default): the exact External ID \
                  of each attached stack and phase, so the role itself names every stack, and the \
@@ -170,20 +140,28 @@ pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
                  custom `external_id`.",
             )
             .default(text(TrustScope::default().as_str())),
-        ),
-        input(
-            Attribute::optional_computed("labels", Type::map(Type::String), "Free-form labels. Defaults to none (`{}`).")
+        labels: Labels => |n| Attribute::optional_computed(n, Type::map(Type::String), "Free-form labels. Defaults to none (`{}`).")
                 .default(Value::Map(Default::default())),
-        ),
-        input(
-            Attribute::optional_computed("space", Type::String, "Space. Defaults to `root`.")
+        space: Option<String> => |n| Attribute::optional_computed(n, Type::String, "Space. Defaults to `root`.")
                 .default(text(Space::default())),
-        ),
-        input(
-            Attribute::optional_computed("description", Type::String, "Free-form description. Defaults to `\"\"`.")
+        description: String => |n| Attribute::optional_computed(n, Type::String, "Free-form description. Defaults to `\"\"`.")
                 .default(text("")),
-        ),
-    ]
+    }
+}
+
+/// The schema's attributes; with `computed_inputs`, every input is
+/// computed instead (the data source's view of an integration).
+pub(crate) fn attributes(computed_inputs: bool) -> Vec<Attribute> {
+    IntegrationModel::attributes()
+        .into_iter()
+        .map(|a| {
+            if computed_inputs && a.name != IntegrationModel::id {
+                Attribute::computed(a.name, a.ty, a.description)
+            } else {
+                a
+            }
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -194,7 +172,7 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
 
     fn identity(&self) -> Option<Identity> {
         Some(Identity {
-            attributes: &[("id", "The integration's id.")],
+            attributes: &[(IntegrationModel::id, "The integration's id.")],
         })
     }
 
@@ -218,12 +196,22 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
     /// refuses what apply would.
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        validate::attr::<Name>(config, "name", "Invalid name", &mut diags);
-        validate::attr::<RoleArn>(config, "role_arn", "Invalid role ARN", &mut diags);
-        validate::attr::<Region>(config, "region", "Invalid region", &mut diags);
-        validate::attr::<Space>(config, "space", "Invalid space", &mut diags);
-        validate::labels(config, "labels", &mut diags);
-        if let Some(d) = config.get("duration_seconds").as_number() {
+        validate::attr::<Name>(config, IntegrationModel::name, "Invalid name", &mut diags);
+        validate::attr::<RoleArn>(
+            config,
+            IntegrationModel::role_arn,
+            "Invalid role ARN",
+            &mut diags,
+        );
+        validate::attr::<Region>(
+            config,
+            IntegrationModel::region,
+            "Invalid region",
+            &mut diags,
+        );
+        validate::attr::<Space>(config, IntegrationModel::space, "Invalid space", &mut diags);
+        validate::labels(config, IntegrationModel::labels, &mut diags);
+        if let Some(d) = config.get(IntegrationModel::duration_seconds).as_number() {
             let checked = match d.as_i64() {
                 Some(s) => SessionDuration::new(s).map(|_| ()),
                 None => Err(crate::model::Invalid(format!(
@@ -233,12 +221,20 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
             if let Err(e) = checked {
                 diags.push(
                     Diagnostic::error("Invalid duration", e.0)
-                        .at(AttributePath::attr("duration_seconds")),
+                        .at(AttributePath::attr(IntegrationModel::duration_seconds)),
                 );
             }
         }
-        validate::attr::<TrustScope>(config, "trust_scope", "Invalid trust scope", &mut diags);
-        for name in ["read_session_policy_arns", "write_session_policy_arns"] {
+        validate::attr::<TrustScope>(
+            config,
+            IntegrationModel::trust_scope,
+            "Invalid trust scope",
+            &mut diags,
+        );
+        for name in [
+            IntegrationModel::read_session_policy_arns,
+            IntegrationModel::write_session_policy_arns,
+        ] {
             let complete = config
                 .get(name)
                 .as_seq()
@@ -251,24 +247,26 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
             }
         }
         if let Some(Ok(scope)) = config
-            .get("trust_scope")
+            .get(IntegrationModel::trust_scope)
             .as_str()
             .map(str::parse::<TrustScope>)
-            && config.get("external_id").as_str().is_some()
+            && config.get(IntegrationModel::external_id).as_str().is_some()
             && let Err(e) = check_trust_scope(scope, true)
         {
             diags.push(
                 Diagnostic::error("Invalid trust scope", e.0)
-                    .at(AttributePath::attr("trust_scope")),
+                    .at(AttributePath::attr(IntegrationModel::trust_scope)),
             );
         }
-        let worker = config.get("generate_credentials_in_worker");
-        if let (Some(custom), false) = (config.get("external_id").as_str(), worker.is_unknown())
-            && let Err(e) = custom_external_id(worker.as_bool() == Some(true), custom)
+        let worker = config.get(IntegrationModel::generate_credentials_in_worker);
+        if let (Some(custom), false) = (
+            config.get(IntegrationModel::external_id).as_str(),
+            worker.is_unknown(),
+        ) && let Err(e) = custom_external_id(worker.as_bool() == Some(true), custom)
         {
             diags.push(
                 Diagnostic::error("Invalid External ID", e.0)
-                    .at(AttributePath::attr("external_id")),
+                    .at(AttributePath::attr(IntegrationModel::external_id)),
             );
         }
         diags
@@ -288,7 +286,7 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
         broker: &BrokerConnection,
         current: &Value,
     ) -> Result<Option<Value>, Diagnostics> {
-        let id = string(current, "id").unwrap_or_default();
+        let id = IntegrationModel::from_value(current).id;
         Ok(broker
             .client()?
             .integration(&id)
@@ -303,7 +301,7 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
         prior: &Value,
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
-        let id = string(prior, "id").unwrap_or_default();
+        let id = IntegrationModel::from_value(prior).id;
         let updated = broker
             .client()?
             .replace_integration(&id, &input(planned))
@@ -312,7 +310,7 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
     }
 
     async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
-        let id = string(prior, "id").unwrap_or_default();
+        let id = IntegrationModel::from_value(prior).id;
         broker.client()?.delete_integration(&id).await.or_done()
     }
 

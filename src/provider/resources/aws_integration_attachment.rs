@@ -5,8 +5,9 @@
 use async_trait::async_trait;
 
 use super::super::connection::{Absent, BrokerConnection};
-use super::super::values::{boolean, object, string, text};
-use crate::wire::{Attachment, AttachmentInput, AttachmentUpdate};
+use super::super::model::resource_model;
+use super::super::values::text;
+use crate::wire::{Attachment, AttachmentInput, AttachmentUpdate, Labels};
 use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use tfplugin::identity::Identity;
 use tfplugin::resource::Resource;
@@ -15,37 +16,61 @@ use tfplugin::value::{Type, Value};
 
 pub struct AwsIntegrationAttachmentResource;
 
-pub(crate) fn state(a: Attachment) -> Value {
-    object([
-        ("id", text(a.id)),
-        ("integration_id", text(a.integration_id)),
-        ("stack_id", text(a.stack_id)),
-        ("read", Value::Bool(a.read)),
-        ("write", Value::Bool(a.write)),
-        (
-            "external_ids",
-            Value::Map(
-                a.external_ids
-                    .into_iter()
-                    .map(|(p, id)| (p.to_string(), text(id)))
-                    .collect(),
-            ),
+resource_model! {
+    /// `deputy_aws_integration_attachment`'s attributes.
+    pub(crate) struct AttachmentModel {
+        id: String => |n| Attribute::computed(
+            n,
+            Type::String,
+            "`<integration_id>/<stack_id>`, also the import id.",
+        )
+        .stable(),
+        integration_id: String => |n| Attribute::required(
+            n,
+            Type::String,
+            "The integration's id. Changing it replaces the attachment.",
+        )
+        .requires_replace(),
+        stack_id: String => |n| Attribute::required(
+            n,
+            Type::String,
+            "The stack's id. Changing it replaces the attachment.",
+        )
+        .requires_replace(),
+        read: bool => |n| Attribute::optional_computed(
+            n,
+            Type::Bool,
+            "Serve the stack's plans. Defaults to true.",
+        )
+        .default(Value::Bool(true)),
+        write: bool => |n| Attribute::optional_computed(
+            n,
+            Type::Bool,
+            "Serve the stack's applies. Defaults to true.",
+        )
+        .default(Value::Bool(true)),
+        external_ids: Labels => |n| Attribute::computed(
+            n,
+            Type::map(Type::String),
+            "External ID of each attached phase, keyed `read` / `write`.",
         ),
-    ])
+    }
 }
 
-fn ends(v: &Value) -> (String, String) {
-    (
-        string(v, "integration_id").unwrap_or_default(),
-        string(v, "stack_id").unwrap_or_default(),
-    )
-}
-
-fn phases(v: &Value) -> (bool, bool) {
-    (
-        boolean(v, "read").unwrap_or(true),
-        boolean(v, "write").unwrap_or(true),
-    )
+pub(crate) fn state(a: Attachment) -> Value {
+    AttachmentModel {
+        id: a.id,
+        integration_id: a.integration_id.into(),
+        stack_id: a.stack_id.into(),
+        read: a.read,
+        write: a.write,
+        external_ids: a
+            .external_ids
+            .into_iter()
+            .map(|(p, id)| (p.to_string(), id.into()))
+            .collect(),
+    }
+    .to_value()
 }
 
 #[async_trait]
@@ -57,8 +82,8 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
     fn identity(&self) -> Option<Identity> {
         Some(Identity {
             attributes: &[
-                ("integration_id", "The integration's id."),
-                ("stack_id", "The stack's id."),
+                (AttachmentModel::integration_id, "The integration's id."),
+                (AttachmentModel::stack_id, "The stack's id."),
             ],
         })
     }
@@ -74,50 +99,14 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
              without one, with one of no deputy shape, and to the broker's canary when it has \
              one. A role that fails is a diagnostic naming the probe and the statement to use, \
              and nothing is attached.",
-            vec![
-                Attribute::computed(
-                    "id",
-                    Type::String,
-                    "`<integration_id>/<stack_id>`, also the import id.",
-                )
-                .stable(),
-                Attribute::required(
-                    "integration_id",
-                    Type::String,
-                    "The integration's id. Changing it replaces the attachment.",
-                )
-                .requires_replace(),
-                Attribute::required(
-                    "stack_id",
-                    Type::String,
-                    "The stack's id. Changing it replaces the attachment.",
-                )
-                .requires_replace(),
-                Attribute::optional_computed(
-                    "read",
-                    Type::Bool,
-                    "Serve the stack's plans. Defaults to true.",
-                )
-                .default(Value::Bool(true)),
-                Attribute::optional_computed(
-                    "write",
-                    Type::Bool,
-                    "Serve the stack's applies. Defaults to true.",
-                )
-                .default(Value::Bool(true)),
-                Attribute::computed(
-                    "external_ids",
-                    Type::map(Type::String),
-                    "External ID of each attached phase, keyed `read` / `write`.",
-                ),
-            ],
+            AttachmentModel::attributes(),
         )
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        if config.get("read").as_bool() == Some(false)
-            && config.get("write").as_bool() == Some(false)
+        if config.get(AttachmentModel::read).as_bool() == Some(false)
+            && config.get(AttachmentModel::write).as_bool() == Some(false)
         {
             diags.push(
                 Diagnostic::error(
@@ -125,7 +114,7 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
                     "read and write are both false: set read = true (plans), write = true (applies), or \
                      leave either out (defaults to true).",
                 )
-                .at(AttributePath::attr("write")),
+                .at(AttributePath::attr(AttachmentModel::write)),
             );
         }
         diags
@@ -139,12 +128,12 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
         _config: &Value,
     ) -> Result<Value, Diagnostics> {
         if let (Some(i), Some(s)) = (
-            planned.get("integration_id").as_str(),
-            planned.get("stack_id").as_str(),
+            planned.get(AttachmentModel::integration_id).as_str(),
+            planned.get(AttachmentModel::stack_id).as_str(),
         ) {
             let id = text(format!("{i}/{s}"));
             if let Value::Object(m) = &mut planned {
-                m.insert("id".into(), id);
+                m.insert(AttachmentModel::id.into(), id);
             }
         }
         Ok(planned)
@@ -155,16 +144,15 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
         broker: &BrokerConnection,
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
-        let (integration, stack) = ends(planned);
-        let (read, write) = phases(planned);
+        let m = AttachmentModel::from_value(planned);
         let created = broker
             .client()?
             .attach(
-                &integration,
+                &m.integration_id,
                 &AttachmentInput {
-                    stack_id: stack,
-                    read,
-                    write,
+                    stack_id: m.stack_id,
+                    read: m.read,
+                    write: m.write,
                 },
             )
             .await?;
@@ -176,10 +164,10 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
         broker: &BrokerConnection,
         current: &Value,
     ) -> Result<Option<Value>, Diagnostics> {
-        let (integration, stack) = ends(current);
+        let m = AttachmentModel::from_value(current);
         Ok(broker
             .client()?
-            .attachment(&integration, &stack)
+            .attachment(&m.integration_id, &m.stack_id)
             .await
             .or_gone()?
             .map(state))
@@ -191,20 +179,26 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
         _prior: &Value,
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
-        let (integration, stack) = ends(planned);
-        let (read, write) = phases(planned);
+        let m = AttachmentModel::from_value(planned);
         let updated = broker
             .client()?
-            .update_attachment(&integration, &stack, &AttachmentUpdate { read, write })
+            .update_attachment(
+                &m.integration_id,
+                &m.stack_id,
+                &AttachmentUpdate {
+                    read: m.read,
+                    write: m.write,
+                },
+            )
             .await?;
         Ok(state(updated))
     }
 
     async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
-        let (integration, stack) = ends(prior);
+        let m = AttachmentModel::from_value(prior);
         broker
             .client()?
-            .detach(&integration, &stack)
+            .detach(&m.integration_id, &m.stack_id)
             .await
             .or_done()
     }

@@ -5,10 +5,11 @@
 use async_trait::async_trait;
 
 use super::super::connection::{Absent, BrokerConnection, to_diags};
+use super::super::model::resource_model;
 use super::super::validate;
-use super::super::values::{labels, labels_value, object, string, text};
+use super::super::values::text;
 use crate::model::{Name, Space, StackId};
-use crate::wire::{Stack, StackInput};
+use crate::wire::{Labels, Stack, StackInput};
 use tfplugin::diag::{AttributePath, Diagnostics};
 use tfplugin::identity::Identity;
 use tfplugin::resource::Resource;
@@ -17,28 +18,51 @@ use tfplugin::value::{Type, Value};
 
 pub struct StackResource;
 
-fn input(v: &Value) -> StackInput {
-    StackInput {
-        id: string(v, "id").unwrap_or_default(),
-        name: string(v, "name"),
-        space: string(v, "space"),
-        labels: labels(v, "labels"),
-        description: string(v, "description").unwrap_or_default(),
+resource_model! {
+    /// `deputy_stack`'s attributes. Labels and description are always
+    /// known in state (`{}` and `""` when empty, their defaults), so a
+    /// state read after an import matches a configuration that sets them
+    /// empty or leaves them out.
+    pub(crate) struct StackModel {
+        id: String => |n| Attribute::required(
+            n,
+            Type::String,
+            "The stack's slug: 1 to 63 lowercase letters, digits and `-`. Changing it replaces the stack.",
+        )
+        .requires_replace(),
+        name: Option<String> => |n| Attribute::optional_computed(n, Type::String, "Display name. Defaults to the id.").stable(),
+        space: Option<String> => |n| Attribute::optional_computed(n, Type::String, "Space the stack belongs to. Defaults to `root`.")
+            .default(text(Space::default())),
+        labels: Labels => |n| Attribute::optional_computed(n, Type::map(Type::String), "Free-form labels. Defaults to none (`{}`).")
+            .default(Value::Map(Default::default())),
+        description: String => |n| Attribute::optional_computed(n, Type::String, "Free-form description. Defaults to `\"\"`.")
+            .default(text("")),
+        created_at: String => |n| Attribute::computed(n, Type::String, "When the stack was registered (RFC 3339).").stable(),
     }
 }
 
-/// State from the broker's answer. Labels and description are always known
-/// (`{}` and `""` when empty, their defaults), so a state read after an
-/// import matches a configuration that sets them empty or leaves them out.
+fn input(planned: &Value) -> StackInput {
+    let m = StackModel::from_value(planned);
+    StackInput {
+        id: m.id,
+        name: m.name,
+        space: m.space,
+        labels: m.labels,
+        description: m.description,
+    }
+}
+
+/// State from the broker's answer.
 pub(crate) fn state(s: Stack) -> Value {
-    object([
-        ("id", text(s.id)),
-        ("name", text(s.name)),
-        ("space", text(s.space)),
-        ("labels", labels_value(&s.labels)),
-        ("description", text(s.description)),
-        ("created_at", text(s.created_at)),
-    ])
+    StackModel {
+        id: s.id.into(),
+        name: Some(s.name),
+        space: Some(s.space),
+        labels: s.labels,
+        description: s.description,
+        created_at: s.created_at,
+    }
+    .to_value()
 }
 
 #[async_trait]
@@ -49,7 +73,7 @@ impl Resource<BrokerConnection> for StackResource {
 
     fn identity(&self) -> Option<Identity> {
         Some(Identity {
-            attributes: &[("id", "The stack's id.")],
+            attributes: &[(StackModel::id, "The stack's id.")],
         })
     }
 
@@ -61,31 +85,16 @@ impl Resource<BrokerConnection> for StackResource {
             "A stack registered with the deputy broker. Runs of a stack get AWS credentials \
              through the integrations attached to it.\n\nThe id is part of every External ID \
              issued for the stack, so changing it replaces the stack.",
-            vec![
-                Attribute::required(
-                    "id",
-                    Type::String,
-                    "The stack's slug: 1 to 63 lowercase letters, digits and `-`. Changing it replaces the stack.",
-                )
-                .requires_replace(),
-                Attribute::optional_computed("name", Type::String, "Display name. Defaults to the id.").stable(),
-                Attribute::optional_computed("space", Type::String, "Space the stack belongs to. Defaults to `root`.")
-                    .default(text(Space::default())),
-                Attribute::optional_computed("labels", Type::map(Type::String), "Free-form labels. Defaults to none (`{}`).")
-                    .default(Value::Map(Default::default())),
-                Attribute::optional_computed("description", Type::String, "Free-form description. Defaults to `\"\"`.")
-                    .default(text("")),
-                Attribute::computed("created_at", Type::String, "When the stack was registered (RFC 3339).").stable(),
-            ],
+            StackModel::attributes(),
         )
     }
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        validate::attr::<StackId>(config, "id", "Invalid stack id", &mut diags);
-        validate::attr::<Name>(config, "name", "Invalid name", &mut diags);
-        validate::attr::<Space>(config, "space", "Invalid space", &mut diags);
-        validate::labels(config, "labels", &mut diags);
+        validate::attr::<StackId>(config, StackModel::id, "Invalid stack id", &mut diags);
+        validate::attr::<Name>(config, StackModel::name, "Invalid name", &mut diags);
+        validate::attr::<Space>(config, StackModel::space, "Invalid space", &mut diags);
+        validate::labels(config, StackModel::labels, &mut diags);
         diags
     }
 
@@ -96,11 +105,11 @@ impl Resource<BrokerConnection> for StackResource {
         _prior: &Value,
         config: &Value,
     ) -> Result<Value, Diagnostics> {
-        if config.get("name").is_null()
-            && let Some(id) = planned.get("id").as_str().map(text)
+        if config.get(StackModel::name).is_null()
+            && let Some(id) = planned.get(StackModel::id).as_str().map(text)
             && let Value::Object(m) = &mut planned
         {
-            m.insert("name".into(), id);
+            m.insert(StackModel::name.into(), id);
         }
         Ok(planned)
     }
@@ -119,7 +128,7 @@ impl Resource<BrokerConnection> for StackResource {
         broker: &BrokerConnection,
         current: &Value,
     ) -> Result<Option<Value>, Diagnostics> {
-        let id = string(current, "id").unwrap_or_default();
+        let id = StackModel::from_value(current).id;
         Ok(broker.client()?.stack(&id).await.or_gone()?.map(state))
     }
 
@@ -129,13 +138,13 @@ impl Resource<BrokerConnection> for StackResource {
         _prior: &Value,
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
-        let id = string(planned, "id").unwrap_or_default();
+        let id = StackModel::from_value(planned).id;
         let updated = broker.client()?.replace_stack(&id, &input(planned)).await?;
         Ok(state(updated))
     }
 
     async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
-        let id = string(prior, "id").unwrap_or_default();
+        let id = StackModel::from_value(prior).id;
         broker.client()?.delete_stack(&id).await.or_done()
     }
 
@@ -144,7 +153,7 @@ impl Resource<BrokerConnection> for StackResource {
             .client()?
             .stack(id)
             .await
-            .map_err(|e| to_diags(e, Some(AttributePath::attr("id"))))?;
+            .map_err(|e| to_diags(e, Some(AttributePath::attr(StackModel::id))))?;
         Ok(state(s))
     }
 }
