@@ -5,7 +5,6 @@
 //! reason (`broker/failed_auth.rs`), so the flood should cost a few rows
 //! and leave the single SQLite writer to the vends.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -41,14 +40,6 @@ fn forged(n: usize) -> String {
     )
 }
 
-fn sqlite_bytes(dir: &Path) -> u64 {
-    ["deputy.db", "deputy.db-wal"]
-        .iter()
-        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
-        .map(|m| m.len())
-        .sum()
-}
-
 async fn vends(ready: &Ready, offset: usize) -> Vec<Duration> {
     let mut took = Vec::with_capacity(VENDS);
     for n in 0..VENDS {
@@ -69,7 +60,7 @@ pub async fn run() -> Section {
     let ready = ready(Backend::Sqlite, &sts).await;
     let quiet = vends(&ready, 0).await;
 
-    let before = sqlite_bytes(ready.broker.data_dir());
+    let before = ready.broker.sqlite_bytes();
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicUsize::new(0));
     let flood = {
@@ -106,7 +97,7 @@ pub async fn run() -> Section {
     stop.store(true, Ordering::Relaxed);
     flood.await.unwrap();
     let forged_total = sent.load(Ordering::Relaxed);
-    let grown = sqlite_bytes(ready.broker.data_dir()).saturating_sub(before);
+    let grown = ready.broker.sqlite_bytes().saturating_sub(before);
 
     let mut section = Section::new(
         "Vending under a flood of forged credentials",

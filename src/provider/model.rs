@@ -78,11 +78,7 @@ impl Field for Labels {
 /// A list of strings.
 impl Field for Vec<String> {
     fn read(v: &Value) -> Self {
-        v.as_seq()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|s| s.as_str().map(str::to_string))
-            .collect()
+        items(v).collect()
     }
     fn write(&self) -> Value {
         Value::List(self.iter().cloned().map(Value::String).collect())
@@ -92,15 +88,19 @@ impl Field for Vec<String> {
 /// A set of strings.
 impl Field for BTreeSet<String> {
     fn read(v: &Value) -> Self {
-        v.as_seq()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|s| s.as_str().map(str::to_string))
-            .collect()
+        items(v).collect()
     }
     fn write(&self) -> Value {
         Value::Set(self.iter().cloned().map(Value::String).collect())
     }
+}
+
+/// The strings of a list or set (none for null or unknown).
+fn items(v: &Value) -> impl Iterator<Item = String> + '_ {
+    v.as_seq()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| s.as_str().map(str::to_string))
 }
 
 /// Declares a resource's model: `field: Type => |name| Attribute::...(name,

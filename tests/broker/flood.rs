@@ -2,8 +2,6 @@
 //! authentications are counted per source and reason within a window
 //! (`broker/failed_auth.rs`), with every text they carry bounded.
 
-use std::path::Path;
-
 use deputy::broker::failed_auth::KINDS_PER_WINDOW;
 use deputy::broker::store::{Page, Store};
 use deputy::model::secret::random_hex;
@@ -45,15 +43,6 @@ fn b64(v: &serde_json::Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
-/// The SQLite store's bytes on disk, its write-ahead log included.
-fn sqlite_bytes(dir: &Path) -> u64 {
-    ["deputy.db", "deputy.db-wal"]
-        .iter()
-        .filter_map(|f| std::fs::metadata(dir.join(f)).ok())
-        .map(|m| m.len())
-        .sum()
-}
-
 on_both!(
     a_flood_of_forged_credentials_costs_a_few_rows,
     |backend| async move {
@@ -66,7 +55,7 @@ on_both!(
             })
             .await
             .unwrap();
-        let before = sqlite_bytes(b.data_dir());
+        let before = b.sqlite_bytes();
         let http = reqwest::Client::new();
         let url = b.url("/v1/credentials");
         let statuses: Vec<u16> = futures::stream::iter(0..FORGED)
@@ -107,7 +96,7 @@ on_both!(
             written.len()
         );
         if backend == Backend::Sqlite {
-            let grown = sqlite_bytes(b.data_dir()).saturating_sub(before);
+            let grown = b.sqlite_bytes().saturating_sub(before);
             assert!(grown < 1 << 20, "the store grew by {grown} bytes");
         }
 
@@ -143,7 +132,7 @@ on_both!(
             assert_eq!(row.last_at.is_some(), row.count > 1, "{row:?}");
         }
         if backend == Backend::Sqlite {
-            let grown = sqlite_bytes(b.data_dir()).saturating_sub(before);
+            let grown = b.sqlite_bytes().saturating_sub(before);
             assert!(grown < 1 << 20, "the store grew by {grown} bytes");
         }
     }

@@ -123,6 +123,15 @@ impl TestBroker {
         }
     }
 
+    /// The bytes of a SQLite store on disk, its write-ahead log included.
+    pub fn sqlite_bytes(&self) -> u64 {
+        ["deputy.db", "deputy.db-wal"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(self.data_dir().join(f)).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
     /// The store this broker uses (`sqlite://...` or `postgres://...`).
     pub fn store_url(&self) -> &str {
         &self.store_url
