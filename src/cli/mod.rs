@@ -179,20 +179,17 @@ pub struct BrokerArgs {
     #[arg(long, env = "DEPUTY_ENDPOINT", default_value = "http://127.0.0.1:8420")]
     pub endpoint: reqwest::Url,
 
-    /// API key (admin for token commands). Prefer --token-file: a flag is
-    /// visible to other users in the process list, and a variable to every
-    /// process that can read this one's environment.
-    #[arg(
-        long,
-        env = "DEPUTY_TOKEN",
-        hide_env_values = true,
-        conflicts_with = "token_file"
-    )]
+    /// API key (admin for token commands). Where the key comes from, first
+    /// found wins: this flag, then --token-file, then the DEPUTY_TOKEN_FILE
+    /// variable, then DEPUTY_TOKEN. Prefer a file: a flag is visible to
+    /// other users in the process list, and a variable to every process
+    /// that can read this one's environment.
+    #[arg(long)]
     pub token: Option<String>,
 
     /// Read the API key from this file (its first line), for example a CI
-    /// secret mounted as a file.
-    #[arg(long, env = "DEPUTY_TOKEN_FILE", value_name = "FILE")]
+    /// secret mounted as a file. Also read from DEPUTY_TOKEN_FILE.
+    #[arg(long, value_name = "FILE")]
     pub token_file: Option<std::path::PathBuf>,
 
     /// Also trust these CA certificates (PEM) for the broker's HTTPS
@@ -209,23 +206,34 @@ pub struct BrokerArgs {
 
 impl BrokerArgs {
     pub fn client(&self) -> anyhow::Result<Client> {
-        let token = match (&self.token, &self.token_file) {
-            (Some(token), _) => token.clone(),
-            (None, Some(path)) => std::fs::read_to_string(path)
-                .map_err(|e| {
-                    anyhow::anyhow!("cannot read the API key from {}: {e}", path.display())
-                })?
-                .lines()
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_string(),
-            (None, None) => anyhow::bail!(
-                "no API key: set DEPUTY_TOKEN_FILE (or --token-file) or DEPUTY_TOKEN{}",
-                ", or use the CI job's OIDC ID token with --id-token"
+        self.client_with(self.api_key()?)
+    }
+
+    /// The API key, from the first place that holds one: `--token`,
+    /// `--token-file`, `DEPUTY_TOKEN_FILE`, `DEPUTY_TOKEN`. Giving more
+    /// than one is not an error: a flag beats a file beats a variable.
+    fn api_key(&self) -> anyhow::Result<String> {
+        if let Some(token) = &self.token {
+            return checked_key(token, "--token");
+        }
+        let file = self
+            .token_file
+            .clone()
+            .or_else(|| std::env::var_os(TOKEN_FILE_ENV).map(Into::into));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                anyhow::anyhow!("cannot read the API key from {}: {e}", path.display())
+            })?;
+            let first = text.lines().next().unwrap_or_default().trim();
+            return checked_key(first, &format!("the key file {}", path.display()));
+        }
+        match environment_token() {
+            Some(token) => checked_key(&token, TOKEN_ENV),
+            None => anyhow::bail!(
+                "no API key: set {TOKEN_FILE_ENV} (or --token-file) or {TOKEN_ENV}, or use the \
+                 CI job's OIDC ID token with --id-token"
             ),
-        };
-        self.client_with(token)
+        }
     }
 
     /// A client presenting `token` (an OIDC ID token) instead of a key.
@@ -242,6 +250,38 @@ impl BrokerArgs {
     }
 }
 
+/// The variables an API key is read from (see [`BrokerArgs::api_key`]).
+const TOKEN_ENV: &str = "DEPUTY_TOKEN";
+const TOKEN_FILE_ENV: &str = "DEPUTY_TOKEN_FILE";
+
+/// `DEPUTY_TOKEN`, kept in memory by [`Cli::take_secrets_from_environment`]
+/// once it is scrubbed from the environment.
+static ENVIRONMENT_TOKEN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+fn environment_token() -> Option<String> {
+    ENVIRONMENT_TOKEN
+        .get_or_init(|| std::env::var(TOKEN_ENV).ok())
+        .clone()
+}
+
+/// `key` (from `source`) if it has an API key's shape; else what `source`
+/// must hold.
+fn checked_key(key: &str, source: &str) -> anyhow::Result<String> {
+    if key.is_empty() {
+        anyhow::bail!(
+            "{source} is empty: it must hold an API key, dpk_<16 hex digits>_<secret> (create \
+             one with `deputy token create`)"
+        );
+    }
+    if !key.starts_with("dpk_") || key.chars().any(char::is_whitespace) {
+        anyhow::bail!(
+            "{source} does not hold an API key: keys look like dpk_<16 hex digits>_<secret>, \
+             on one line"
+        );
+    }
+    Ok(key.to_string())
+}
+
 impl Cli {
     /// Moves the secrets this process received in its environment
     /// (`DEPUTY_TOKEN`, an ID token source's variables) into memory and
@@ -254,8 +294,8 @@ impl Cli {
     pub unsafe fn take_secrets_from_environment(&mut self) {
         // SAFETY: forwarded from this function's contract.
         unsafe {
-            // clap has read it into the arguments already.
-            take_secret_from_environment("DEPUTY_TOKEN");
+            let token = take_secret_from_environment(TOKEN_ENV);
+            let _ = ENVIRONMENT_TOKEN.set(token);
             if let Command::Exec { run, .. } | Command::CredentialProcess { run } =
                 &mut self.command
                 && let Some(source) = &mut run.id_token

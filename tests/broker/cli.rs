@@ -355,3 +355,72 @@ async fn recover_admin_key_from_the_store() {
     );
     assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), token);
 }
+
+/// One rule for where the API key comes from: `--token`, then
+/// `--token-file`, then `DEPUTY_TOKEN_FILE`, then `DEPUTY_TOKEN`. Giving
+/// several is not an error, and a key file that holds no key says which
+/// file and what it must hold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flag_beats_a_file_beats_a_variable() {
+    let b = TestBroker::start(Backend::Sqlite).await;
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.key");
+    std::fs::write(&good, format!("{}\n", b.admin_token)).unwrap();
+    let wrong = dir.path().join("wrong.key");
+    std::fs::write(&wrong, "dpk_0123456789abcdef_not-the-secret\n").unwrap();
+    let empty = dir.path().join("empty.key");
+    std::fs::write(&empty, "\n").unwrap();
+    let run = |args: &[&str], env: &[(&str, &std::path::Path)], token_env: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_deputy"));
+        cmd.args(["stack", "list"])
+            .args(args)
+            .env("DEPUTY_ENDPOINT", &b.base)
+            .env_remove("DEPUTY_TOKEN")
+            .env_remove("DEPUTY_TOKEN_FILE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        if let Some(t) = token_env {
+            cmd.env("DEPUTY_TOKEN", t);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let bad = "dpk_0123456789abcdef_wrong";
+    let good_flag = good.to_str().unwrap();
+    // A file beats a variable.
+    let (ok, err) = run(&[], &[("DEPUTY_TOKEN_FILE", &good)], Some(bad));
+    assert!(ok, "{err}");
+    // The flag --token-file beats the variable DEPUTY_TOKEN_FILE.
+    let (ok, err) = run(
+        &["--token-file", good_flag],
+        &[("DEPUTY_TOKEN_FILE", &wrong)],
+        None,
+    );
+    assert!(ok, "{err}");
+    // --token beats every file.
+    let (ok, err) = run(
+        &["--token", &b.admin_token],
+        &[("DEPUTY_TOKEN_FILE", &wrong)],
+        None,
+    );
+    assert!(ok, "{err}");
+    // The variable alone still works.
+    let (ok, err) = run(&[], &[], Some(&b.admin_token));
+    assert!(ok, "{err}");
+    // A file that holds no key names itself and what it must hold.
+    let (ok, err) = run(&[], &[("DEPUTY_TOKEN_FILE", &empty)], Some(&b.admin_token));
+    assert!(!ok);
+    assert!(
+        err.contains(&format!("the key file {} is empty", empty.display()))
+            && err.contains("dpk_<16 hex digits>_<secret>"),
+        "{err}"
+    );
+    std::fs::write(&empty, "Bearer something\n").unwrap();
+    let (ok, err) = run(&[], &[("DEPUTY_TOKEN_FILE", &empty)], None);
+    assert!(!ok);
+    assert!(err.contains("does not hold an API key"), "{err}");
+}
