@@ -70,6 +70,18 @@ struct IssuerKeys {
     failed: Option<(String, Instant)>,
 }
 
+impl IssuerKeys {
+    /// Key `kid` of a key set fetched within [`KEYS_STALE_LIMIT`]: while
+    /// the issuer cannot be reached (a failed fetch, or within the
+    /// back-off after one), runs whose keys were fetched lately go on.
+    fn stale_key(&self, kid: &str) -> Option<Jwk> {
+        let (keys, fetched) = self.keys.as_ref()?;
+        (fetched.elapsed() < KEYS_STALE_LIMIT)
+            .then(|| keys.find(kid).cloned())
+            .flatten()
+    }
+}
+
 pub struct OidcVerifier {
     http: reqwest::Client,
     /// Per issuer; the map's own lock is held only to find an entry.
@@ -224,11 +236,12 @@ impl OidcVerifier {
         if let Some((why, at)) = &known.failed
             && at.elapsed() < FAILURE_BACKOFF
         {
-            return Err(ApiError::IssuerUnavailable(format!(
+            let why = ApiError::IssuerUnavailable(format!(
                 "{why} ({} s ago; asked again {} s after a failure)",
                 at.elapsed().as_secs(),
                 FAILURE_BACKOFF.as_secs()
-            )));
+            ));
+            return known.stale_key(kid).ok_or(why);
         }
         match self.fetch_keys(issuer).await {
             Ok(keys) => {
@@ -241,14 +254,7 @@ impl OidcVerifier {
             }
             Err(why) => {
                 known.failed = Some((why.to_string(), Instant::now()));
-                // An issuer that is briefly down does not stop runs whose
-                // keys were fetched lately.
-                match &known.keys {
-                    Some((keys, fetched)) if fetched.elapsed() < KEYS_STALE_LIMIT => {
-                        keys.find(kid).cloned().ok_or(why)
-                    }
-                    _ => Err(why),
-                }
+                known.stale_key(kid).ok_or(why)
             }
         }
     }
