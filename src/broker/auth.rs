@@ -16,12 +16,11 @@ use super::failed_auth::{Failure, WINDOW};
 use super::oidc::VerifiedToken;
 use super::state::{AppState, Peer};
 use super::store::StoredKey;
+use crate::model::api_key::{PREFIX, SHAPE, split as parse};
 use crate::model::secret::{random_hex, random_secret, sha256_hex};
 use crate::model::timestamp::{self, now};
 use crate::model::{Phase, StackId};
 use crate::wire::{ApiKey, KeyRole};
-
-const PREFIX: &str = "dpk_";
 
 /// A freshly minted key: what to store, and the token to show once.
 pub struct Minted {
@@ -78,16 +77,6 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Splits `dpk_<id>_<secret>`. The id must be what `new_key_id` makes (16
-/// hex digits): it names the key in audit events and warnings, so nothing
-/// else a caller typed is stored or printed as one.
-fn parse(token: &str) -> Option<(&str, &str)> {
-    let rest = token.strip_prefix(PREFIX)?;
-    let (id, secret) = rest.split_once('_')?;
-    let is_id = id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit());
-    (is_id && !secret.is_empty()).then_some((id, secret))
-}
-
 /// The token of an `Authorization: Bearer <token>` header. The scheme is
 /// case-insensitive (RFC 9110), so `bearer` and `BEARER` work too.
 fn bearer_token(header: &str) -> Option<&str> {
@@ -130,9 +119,7 @@ fn presented(parts: &Parts) -> Result<&str, ApiError> {
 /// Checks an API key against the store.
 pub(crate) async fn authenticate_key(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let (id, secret) = parse(token).ok_or_else(|| {
-        ApiError::Unauthenticated(
-            "malformed API key: keys look like dpk_<16 hex digits>_<secret>".into(),
-        )
+        ApiError::Unauthenticated(format!("malformed API key: keys look like {SHAPE}"))
     })?;
     let unknown = || ApiError::Unauthenticated("unknown API key".into());
     let stored = state.store.key(id).await?.ok_or_else(unknown)?;

@@ -267,17 +267,15 @@ fn environment_token() -> Option<String> {
 /// `key` (from `source`) if it has an API key's shape; else what `source`
 /// must hold.
 fn checked_key(key: &str, source: &str) -> anyhow::Result<String> {
+    use crate::model::api_key::{SHAPE, split};
     if key.is_empty() {
         anyhow::bail!(
-            "{source} is empty: it must hold an API key, dpk_<16 hex digits>_<secret> (create \
-             one with `deputy token create`)"
+            "{source} is empty: it must hold an API key, {SHAPE} (create one with `deputy \
+             token create`)"
         );
     }
-    if !key.starts_with("dpk_") || key.chars().any(char::is_whitespace) {
-        anyhow::bail!(
-            "{source} does not hold an API key: keys look like dpk_<16 hex digits>_<secret>, \
-             on one line"
-        );
+    if split(key).is_none() {
+        anyhow::bail!("{source} does not hold an API key: keys look like {SHAPE}, on one line");
     }
     Ok(key.to_string())
 }

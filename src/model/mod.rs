@@ -1,4 +1,5 @@
-//! deputy's domain rules, pure and free of I/O: identifiers (run ids too),
+//! deputy's domain rules, pure and free of I/O: the shape of API keys,
+//! identifiers (run ids too),
 //! External IDs, role ARNs, integration settings (trust scope included),
 //! names (of sessions too), trust policies and their length, role
 //! templates, timestamps, random secrets and digests, idempotency keys,
@@ -71,6 +72,7 @@ macro_rules! checked_text {
     };
 }
 
+pub mod api_key;
 pub mod arn;
 pub mod external_id;
 pub mod id_token;

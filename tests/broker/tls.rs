@@ -191,7 +191,7 @@ async fn a_key_that_does_not_match_the_certificate_stops_the_start() {
 fn the_cli_refuses_plain_http_to_another_host() {
     let dir = tempfile::tempdir().unwrap();
     let token_file = dir.path().join("key");
-    std::fs::write(&token_file, "dpk_x_y\n").unwrap();
+    std::fs::write(&token_file, "dpk_0123456789abcdef_y\n").unwrap();
     let run = |extra: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
             .args(["token", "list", "--endpoint", "http://deputy.invalid:8420"])
