@@ -71,8 +71,12 @@ where
 }
 
 /// A create's `Idempotency-Key` header, when sent (its rules are checked
-/// by `service::idempotency`).
-pub struct IdempotencyKey(pub Option<String>);
+/// by `service::idempotency`), and the path it was sent to: one key stands
+/// for one request, route included.
+pub struct IdempotencyKey {
+    pub key: Option<String>,
+    pub route: String,
+}
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
@@ -82,8 +86,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
         _state: &S,
     ) -> Result<Self, ApiError> {
         use crate::model::idempotency::HEADER;
+        let route = parts.uri.path().to_string();
         let Some(value) = parts.headers.get(HEADER) else {
-            return Ok(IdempotencyKey(None));
+            return Ok(IdempotencyKey { key: None, route });
         };
         let key = value.to_str().map_err(|_| {
             ApiError::invalid(
@@ -91,6 +96,9 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
                 format!("an {HEADER} is visible ASCII: send a UUID or a ULID"),
             )
         })?;
-        Ok(IdempotencyKey(Some(key.to_string())))
+        Ok(IdempotencyKey {
+            key: Some(key.to_string()),
+            route,
+        })
     }
 }

@@ -10,7 +10,7 @@ use super::super::auth::Admin;
 use super::super::error::ApiResult;
 use super::super::extract::{IdempotencyKey, Json, Path, Query};
 use super::super::service::attachments;
-use super::super::service::idempotency::{self, Created};
+use super::super::service::idempotency;
 use super::super::state::AppState;
 use super::created;
 use super::responses as r;
@@ -28,24 +28,17 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
     Path(id): Path<String>,
-    IdempotencyKey(key): IdempotencyKey,
+    key: IdempotencyKey,
     Json(input): Json<AttachmentInput>,
 ) -> ApiResult<(StatusCode, HeaderMap, axum::Json<Attachment>)> {
-    let route = format!("/v1/integrations/{id}/attachments");
-    let once = idempotency::request(&caller, key.as_deref(), &route, &input)?;
+    let once = idempotency::request(&caller, &key, &input)?;
     let made = attachments::create(&state, &caller, &id, input, once.as_ref()).await?;
     let status = if made.value.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok(created(
-        status,
-        Created {
-            value: made.value.attachment,
-            replayed: made.replayed,
-        },
-    ))
+    Ok(created(status, made.map(|a| a.attachment)))
 }
 
 #[utoipa::path(

@@ -24,10 +24,10 @@ use axum::http::HeaderMap;
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
-    IdempotencyKey(key): IdempotencyKey,
+    key: IdempotencyKey,
     Json(input): Json<ApiKeyInput>,
 ) -> ApiResult<(StatusCode, HeaderMap, axum::Json<CreatedApiKey>)> {
-    let once = idempotency::request(&caller, key.as_deref(), "/v1/keys", &input)?;
+    let once = idempotency::request(&caller, &key, &input)?;
     let made = keys::create(&state, &caller, input, once.as_ref()).await?;
     Ok(created(StatusCode::CREATED, made))
 }

@@ -25,10 +25,10 @@ use axum::http::HeaderMap;
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
-    IdempotencyKey(key): IdempotencyKey,
+    key: IdempotencyKey,
     Json(input): Json<RunnerTrustInput>,
 ) -> ApiResult<(StatusCode, HeaderMap, axum::Json<RunnerTrust>)> {
-    let once = idempotency::request(&caller, key.as_deref(), "/v1/runner-trusts", &input)?;
+    let once = idempotency::request(&caller, &key, &input)?;
     let made = runner_trusts::create(&state, &caller, input, once.as_ref()).await?;
     Ok(created(StatusCode::CREATED, made))
 }

@@ -24,10 +24,10 @@ use axum::http::HeaderMap;
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Admin(caller): Admin,
-    IdempotencyKey(key): IdempotencyKey,
+    key: IdempotencyKey,
     Json(input): Json<StackInput>,
 ) -> ApiResult<(StatusCode, HeaderMap, axum::Json<Stack>)> {
-    let once = idempotency::request(&caller, key.as_deref(), "/v1/stacks", &input)?;
+    let once = idempotency::request(&caller, &key, &input)?;
     let made = stacks::create(&state, &caller, input, once.as_ref()).await?;
     Ok(created(StatusCode::CREATED, made))
 }

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
+use super::super::extract::IdempotencyKey;
 use super::super::state::AppState;
 use super::super::store::Once;
 use crate::model::idempotency::{HEADER, KEPT_FOR, check_key, fingerprint, lookup};
@@ -31,22 +32,21 @@ pub struct Request {
 }
 
 /// The request's key and digests, or `None` for a create sent without a
-/// key. `route` is the path it was sent to, so that one key cannot stand
-/// for creates of two kinds.
+/// key. The route is part of what the key stands for, so that one key
+/// cannot stand for creates of two kinds.
 pub fn request(
     caller: &Caller,
-    key: Option<&str>,
-    route: &str,
+    sent: &IdempotencyKey,
     body: &impl Serialize,
 ) -> ApiResult<Option<Request>> {
-    let Some(key) = key else {
+    let Some(key) = &sent.key else {
         return Ok(None);
     };
     check_key(key).map_err(|e| ApiError::invalid(HEADER, e.0))?;
     Ok(Some(Request {
         key_hash: lookup(caller.key_id(), key),
-        fingerprint: fingerprint(route, body),
-        key: key.to_string(),
+        fingerprint: fingerprint(&sent.route, body),
+        key: key.clone(),
     }))
 }
 
@@ -94,6 +94,16 @@ impl Earlier {
 pub struct Created<T> {
     pub value: T,
     pub replayed: bool,
+}
+
+impl<T> Created<T> {
+    /// The same answer about a part of the value.
+    pub fn map<U>(self, part: impl FnOnce(T) -> U) -> Created<U> {
+        Created {
+            value: part(self.value),
+            replayed: self.replayed,
+        }
+    }
 }
 
 /// Runs `create` unless an earlier attempt with the same key made its
