@@ -553,7 +553,6 @@ impl Client {
             .await
     }
 
-    /// Verifies an integration's role, for every attachment or for one stack.
     pub async fn create_runner_trust(&self, input: &RunnerTrustInput) -> ClientResult<RunnerTrust> {
         self.create(at(["v1", "runner-trusts"]), input).await
     }
@@ -579,6 +578,7 @@ impl Client {
         self.delete(at(["v1", "runner-trusts", id])).await
     }
 
+    /// Verifies an integration's role, for every attachment or for one stack.
     pub async fn verify(
         &self,
         integration_id: &str,
