@@ -101,6 +101,18 @@ impl Target<'_> {
     }
 }
 
+/// The API key in the key file at `path` (its first line), or a message
+/// naming the file and what it must hold. The order of the places a key
+/// may come from is in [`crate::model::api_key`].
+pub fn read_key_file(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read the API key from {}: {e}", path.display()))?;
+    let key = crate::model::api_key::from_file_text(&text);
+    crate::model::api_key::check(key, &format!("the key file {}", path.display()))
+        .map_err(|e| e.0)?;
+    Ok(key.to_string())
+}
+
 /// How the client may reach the broker: CA certificates it trusts beside
 /// the system's (a broker behind a private CA), and whether plain HTTP to
 /// another host is allowed. Certificates are always verified.

@@ -30,6 +30,9 @@ pub enum ApiError {
     /// 404.
     #[error("{what} {id:?} does not exist")]
     NotFound { what: &'static str, id: String },
+    /// 404 in its own words: what is missing and what to do about it.
+    #[error("{0}")]
+    Missing(String),
     /// 409: the request conflicts with what exists.
     #[error("{detail}")]
     Conflict {
@@ -91,7 +94,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => ProblemCode::Unauthenticated,
             ApiError::Forbidden(_) => ProblemCode::Forbidden,
             ApiError::MethodNotAllowed(_) => ProblemCode::MethodNotAllowed,
-            ApiError::NotFound { .. } => ProblemCode::NotFound,
+            ApiError::NotFound { .. } | ApiError::Missing(_) => ProblemCode::NotFound,
             ApiError::Conflict { code, .. } => *code,
             ApiError::Invalid { .. } => ProblemCode::InvalidField,
             ApiError::RateLimited { .. } => ProblemCode::RateLimited,
@@ -106,7 +109,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. } | ApiError::Missing(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,

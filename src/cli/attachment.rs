@@ -2,26 +2,38 @@
 //! which integration for which phases. An attachment's id is
 //! `INTEGRATION_ID/STACK_ID`, also the import id of
 //! `deputy_aws_integration_attachment`. Creating one (or adding a phase)
-//! verifies the role first, as through the API.
+//! verifies the role first, as through the API. Wherever an integration
+//! is named, its name does as well as its id (see `integration::resolve`).
 
 use clap::Subcommand;
 
 use super::BrokerArgs;
+use super::integration::resolve_id;
 use super::output::{self, OutputArgs, Table};
+use crate::client::Client;
 use crate::wire::{Attachment, AttachmentInput, AttachmentUpdate};
 
 #[derive(Debug, Subcommand)]
 pub enum AttachmentCommand {
-    /// List the attachments of an integration or of a stack.
+    /// List the attachments of an integration or a stack (one of
+    /// --integration or --stack).
+    #[command(group(
+        clap::ArgGroup::new("attachments_of")
+            .required(true)
+            .multiple(false)
+            .args(["integration", "stack"])
+    ))]
     List {
         #[command(flatten)]
         broker: BrokerArgs,
         #[command(flatten)]
         output: OutputArgs,
-        /// The integration whose attachments to list.
-        #[arg(long, required_unless_present = "stack", conflicts_with = "stack")]
+        /// The integration (id or name) whose attachments to list; one of
+        /// --integration or --stack.
+        #[arg(long)]
         integration: Option<String>,
-        /// The stack whose attachments to list.
+        /// The stack whose attachments to list; one of --integration or
+        /// --stack.
         #[arg(long)]
         stack: Option<String>,
     },
@@ -31,7 +43,7 @@ pub enum AttachmentCommand {
         broker: BrokerArgs,
         #[command(flatten)]
         output: OutputArgs,
-        /// INTEGRATION_ID/STACK_ID.
+        /// INTEGRATION_ID/STACK_ID (the integration by id or name).
         id: String,
     },
     /// Attach an integration to a stack, for plans (read), applies (write)
@@ -41,7 +53,7 @@ pub enum AttachmentCommand {
         broker: BrokerArgs,
         #[command(flatten)]
         output: OutputArgs,
-        /// The integration's id.
+        /// The integration's id or name.
         #[arg(long)]
         integration: String,
         /// The stack's id.
@@ -61,7 +73,7 @@ pub enum AttachmentCommand {
         broker: BrokerArgs,
         #[command(flatten)]
         output: OutputArgs,
-        /// INTEGRATION_ID/STACK_ID.
+        /// INTEGRATION_ID/STACK_ID (the integration by id or name).
         id: String,
         /// Serve the stack's plans.
         #[arg(long, action = clap::ArgAction::Set)]
@@ -74,21 +86,29 @@ pub enum AttachmentCommand {
     Delete {
         #[command(flatten)]
         broker: BrokerArgs,
-        /// INTEGRATION_ID/STACK_ID.
+        /// INTEGRATION_ID/STACK_ID (the integration by id or name).
         id: String,
     },
 }
 
-/// `INTEGRATION_ID/STACK_ID` as its two ends.
+/// `INTEGRATION_ID/STACK_ID` as its two ends, split at the last `/`
+/// (stack ids have none; an integration's name may).
 fn ends(id: &str) -> anyhow::Result<(&str, &str)> {
-    id.split_once('/')
-        .filter(|(i, s)| !i.is_empty() && !s.is_empty() && !s.contains('/'))
+    id.rsplit_once('/')
+        .filter(|(i, s)| !i.is_empty() && !s.is_empty())
         .ok_or_else(|| {
             anyhow::anyhow!(
                 "{id:?} is not an attachment id: use INTEGRATION_ID/STACK_ID, for example \
-                 01JQ3ZV8T4M5N6P7Q8R9S0T1V2/prod-network"
+                 01JQ3ZV8T4M5N6P7Q8R9S0T1V2/prod-network (the integration by id or name)"
             )
         })
+}
+
+/// The integration's id and the stack's id of `INTEGRATION/STACK_ID`,
+/// the integration given by id or name.
+async fn resolve_ends(client: &Client, id: &str) -> anyhow::Result<(String, String)> {
+    let (integration, stack) = ends(id)?;
+    Ok((resolve_id(client, integration).await?, stack.to_string()))
 }
 
 fn phases(a: &Attachment) -> String {
@@ -131,9 +151,12 @@ pub async fn run(cmd: AttachmentCommand) -> anyhow::Result<()> {
         } => {
             let client = broker.client()?;
             let found = match (integration, stack) {
-                (Some(i), _) => client.attachments_of_integration(&i).await?,
+                (Some(i), None) => {
+                    let id = resolve_id(&client, &i).await?;
+                    client.attachments_of_integration(&id).await?
+                }
                 (None, Some(s)) => client.attachments_of_stack(&s).await?,
-                (None, None) => unreachable!("clap requires --integration or --stack"),
+                _ => anyhow::bail!("give one of --integration or --stack"),
             };
             output::list(output.output, &found, |found| {
                 let mut t = Table::new(&["ID", "INTEGRATION", "STACK", "PHASES"]);
@@ -149,8 +172,9 @@ pub async fn run(cmd: AttachmentCommand) -> anyhow::Result<()> {
             })
         }
         AttachmentCommand::Show { broker, output, id } => {
-            let (integration, stack) = ends(&id)?;
-            let found = broker.client()?.attachment(integration, stack).await?;
+            let client = broker.client()?;
+            let (integration, stack) = resolve_ends(&client, &id).await?;
+            let found = client.attachment(&integration, &stack).await?;
             output::one(output.output, &found, fields)
         }
         AttachmentCommand::Create {
@@ -161,8 +185,9 @@ pub async fn run(cmd: AttachmentCommand) -> anyhow::Result<()> {
             read,
             write,
         } => {
-            let created = broker
-                .client()?
+            let client = broker.client()?;
+            let integration = resolve_id(&client, &integration).await?;
+            let created = client
                 .attach(
                     &integration,
                     &AttachmentInput {
@@ -182,22 +207,23 @@ pub async fn run(cmd: AttachmentCommand) -> anyhow::Result<()> {
             read,
             write,
         } => {
-            let (integration, stack) = ends(&id)?;
             let client = broker.client()?;
-            let current = client.attachment(integration, stack).await?;
+            let (integration, stack) = resolve_ends(&client, &id).await?;
+            let current = client.attachment(&integration, &stack).await?;
             let update = AttachmentUpdate {
                 read: read.unwrap_or(current.read),
                 write: write.unwrap_or(current.write),
             };
             let updated = client
-                .update_attachment(integration, stack, &update)
+                .update_attachment(&integration, &stack, &update)
                 .await?;
             output::one(output.output, &updated, fields)
         }
         AttachmentCommand::Delete { broker, id } => {
-            let (integration, stack) = ends(&id)?;
-            broker.client()?.detach(integration, stack).await?;
-            eprintln!("detached {id}");
+            let client = broker.client()?;
+            let (integration, stack) = resolve_ends(&client, &id).await?;
+            client.detach(&integration, &stack).await?;
+            eprintln!("detached {integration}/{stack}");
             Ok(())
         }
     }

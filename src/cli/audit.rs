@@ -19,11 +19,13 @@ pub struct AuditArgs {
     /// Only this target, e.g. `stack/net` or `integration/<id>`.
     #[arg(long)]
     target: Option<String>,
-    /// Only events of this stack.
+    /// Only events about this stack: its runs, its changes (`stack/ID`)
+    /// and its attachments (`attachment/INTEGRATION/ID`).
     #[arg(long)]
     stack: Option<String>,
-    /// Only events about this integration (by id): its changes,
-    /// verifications and attachments.
+    /// Only events about this integration (by id or name): its changes,
+    /// verifications and attachments. The id of a deleted integration
+    /// still finds its history.
     #[arg(long)]
     integration: Option<String>,
     /// Only events of this API key.
@@ -44,18 +46,29 @@ pub struct AuditArgs {
 }
 
 pub async fn run(args: AuditArgs) -> anyhow::Result<()> {
+    let client = args.broker.client()?;
+    // A name is resolved to its integration's id; what names no
+    // integration (a deleted one's id) is sent as given.
+    let integration_id = match &args.integration {
+        Some(given) => Some(
+            super::integration::find(&client, given)
+                .await?
+                .map_or_else(|| given.clone(), |i| i.id.to_string()),
+        ),
+        None => None,
+    };
     let filter = AuditFilter {
         action: args.action,
         target: args.target,
         key_id: args.key,
         stack_id: args.stack,
-        integration_id: args.integration,
+        integration_id,
         outcome: args.outcome,
         since: args.since,
         limit: Some(args.limit),
         cursor: args.cursor,
     };
-    let page = args.broker.client()?.audit_page(&filter).await?;
+    let page = client.audit_page(&filter).await?;
     match args.output.output {
         Format::Json => println!("{}", serde_json::to_string_pretty(&page)?),
         Format::Table => {

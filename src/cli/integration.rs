@@ -3,6 +3,10 @@
 //! `deputy_aws_integration`). `update` changes only the fields given; a
 //! change that affects what the role must trust is verified first, as
 //! through the API.
+//!
+//! Every command that names an integration (here, `attachment`, `verify`,
+//! `role-template`, `trust-policy`, `audit`) takes its id or its unique
+//! name, as the Terraform data sources do: see [`resolve`].
 
 use std::collections::BTreeMap;
 
@@ -10,7 +14,41 @@ use clap::{Args, Subcommand};
 
 use super::BrokerArgs;
 use super::output::{self, OutputArgs, Table};
+use crate::client::{Client, ClientResult};
 use crate::wire::{Integration, IntegrationInput};
+
+/// The integration `id_or_name` names, or `None`: tried as an id first,
+/// then (on a 404) as a name, which is unique.
+pub async fn find(client: &Client, id_or_name: &str) -> ClientResult<Option<Integration>> {
+    match client.integration(id_or_name).await {
+        Ok(found) => return Ok(Some(found)),
+        Err(e) if e.is_not_found() => {}
+        Err(e) => return Err(e),
+    }
+    match client.integration_by_name(id_or_name).await {
+        Ok(found) => Ok(Some(found)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The integration `id_or_name` names (its id or its unique name), or an
+/// error that says neither exists: the one way every command finds an
+/// integration it is given.
+pub async fn resolve(client: &Client, id_or_name: &str) -> anyhow::Result<Integration> {
+    match find(client, id_or_name).await? {
+        Some(found) => Ok(found),
+        None => anyhow::bail!(
+            "no integration with id or name {} (see `deputy integration list`)",
+            output::visible(id_or_name)
+        ),
+    }
+}
+
+/// The id of the integration `id_or_name` names; see [`resolve`].
+pub async fn resolve_id(client: &Client, id_or_name: &str) -> anyhow::Result<String> {
+    Ok(resolve(client, id_or_name).await?.id.to_string())
+}
 
 #[derive(Debug, Subcommand)]
 pub enum IntegrationCommand {
@@ -28,16 +66,17 @@ pub enum IntegrationCommand {
         #[arg(long = "label", value_name = "KEY=VALUE", value_parser = output::parse_label)]
         labels: Vec<(String, String)>,
     },
-    /// Show one integration (by id or, with --name, by name), its last
-    /// verification and its attachments.
+    /// Show one integration (by id or name), its last verification and
+    /// its attachments (in JSON, as `attachments`).
     Show {
         #[command(flatten)]
         broker: BrokerArgs,
         #[command(flatten)]
         output: OutputArgs,
-        /// The integration's id, or its name with --name.
+        /// The integration's id or name.
         id: String,
-        /// Look the integration up by name.
+        /// Look the integration up by name only (without it, an id is
+        /// tried first, then a name).
         #[arg(long)]
         name: bool,
     },
@@ -62,7 +101,7 @@ pub enum IntegrationCommand {
         broker: BrokerArgs,
         #[command(flatten)]
         output: OutputArgs,
-        /// The integration's id.
+        /// The integration's id or name.
         id: String,
         /// New unique name.
         #[arg(long)]
@@ -77,7 +116,7 @@ pub enum IntegrationCommand {
     Delete {
         #[command(flatten)]
         broker: BrokerArgs,
-        /// The integration's id.
+        /// The integration's id or name.
         id: String,
     },
 }
@@ -281,10 +320,10 @@ pub async fn run(cmd: IntegrationCommand) -> anyhow::Result<()> {
             let found = if name {
                 client.integration_by_name(&id).await?
             } else {
-                client.integration(&id).await?
+                resolve(&client, &id).await?
             };
             let attachments = client.attachments_of_integration(found.id.as_str()).await?;
-            output::one(output.output, &found, |i| {
+            output::one_with(output.output, &found, "attachments", &attachments, |i| {
                 let mut f = fields(i);
                 for a in &attachments {
                     let phases = [("read", a.read), ("write", a.write)]
@@ -323,7 +362,9 @@ pub async fn run(cmd: IntegrationCommand) -> anyhow::Result<()> {
             fields: given,
         } => {
             let client = broker.client()?;
-            let mut base = as_input(client.integration(&id).await?);
+            let current = resolve(&client, &id).await?;
+            let id = current.id.to_string();
+            let mut base = as_input(current);
             if let Some(name) = name {
                 base.name = name;
             }
@@ -334,8 +375,14 @@ pub async fn run(cmd: IntegrationCommand) -> anyhow::Result<()> {
             output::one(output.output, &updated, fields)
         }
         IntegrationCommand::Delete { broker, id } => {
-            broker.client()?.delete_integration(&id).await?;
-            eprintln!("deleted integration {id}");
+            let client = broker.client()?;
+            let found = resolve(&client, &id).await?;
+            client.delete_integration(found.id.as_str()).await?;
+            eprintln!(
+                "deleted integration {} ({})",
+                found.id,
+                output::visible(&found.name)
+            );
             Ok(())
         }
     }

@@ -26,6 +26,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::broker::config::ServeConfig;
 use crate::client::{Client, Transport};
+use crate::model::api_key;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -128,7 +129,7 @@ pub enum Command {
     Verify {
         #[command(flatten)]
         broker: BrokerArgs,
-        /// The integration's id.
+        /// The integration's id or name.
         #[arg(long, required_unless_present = "all", conflicts_with = "all")]
         integration: Option<String>,
         /// Verify for this stack (attached or not) instead of every attachment.
@@ -154,7 +155,7 @@ pub enum Command {
     TrustPolicy {
         #[command(flatten)]
         broker: BrokerArgs,
-        /// The integration's id.
+        /// The integration's id or name.
         #[arg(long)]
         integration: String,
     },
@@ -209,29 +210,31 @@ impl BrokerArgs {
         self.client_with(self.api_key()?)
     }
 
-    /// The API key, from the first place that holds one: `--token`,
-    /// `--token-file`, `DEPUTY_TOKEN_FILE`, `DEPUTY_TOKEN`. Giving more
-    /// than one is not an error: a flag beats a file beats a variable.
+    /// The API key, from the first place that holds one (the rule is in
+    /// [`crate::model::api_key`]): `--token`, `--token-file`,
+    /// `DEPUTY_TOKEN_FILE`, `DEPUTY_TOKEN`.
     fn api_key(&self) -> anyhow::Result<String> {
+        let checked = |key: String, source: &str| {
+            api_key::check(&key, source).map_err(|e| anyhow::anyhow!(e.0))?;
+            Ok(key)
+        };
         if let Some(token) = &self.token {
-            return checked_key(token, "--token");
+            return checked(token.clone(), "--token");
         }
         let file = self
             .token_file
             .clone()
-            .or_else(|| std::env::var_os(TOKEN_FILE_ENV).map(Into::into));
+            .or_else(|| std::env::var_os(api_key::FILE_ENV).map(Into::into));
         if let Some(path) = file {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                anyhow::anyhow!("cannot read the API key from {}: {e}", path.display())
-            })?;
-            let first = text.lines().next().unwrap_or_default().trim();
-            return checked_key(first, &format!("the key file {}", path.display()));
+            return crate::client::read_key_file(&path).map_err(|e| anyhow::anyhow!(e));
         }
         match environment_token() {
-            Some(token) => checked_key(&token, TOKEN_ENV),
+            Some(token) => checked(token, api_key::ENV),
             None => anyhow::bail!(
-                "no API key: set {TOKEN_FILE_ENV} (or --token-file) or {TOKEN_ENV}, or use the \
-                 CI job's OIDC ID token with --id-token"
+                "no API key: set {} (or --token-file) or {}, or use the CI job's OIDC ID token \
+                 with --id-token",
+                api_key::FILE_ENV,
+                api_key::ENV
             ),
         }
     }
@@ -250,34 +253,14 @@ impl BrokerArgs {
     }
 }
 
-/// The variables an API key is read from (see [`BrokerArgs::api_key`]).
-const TOKEN_ENV: &str = "DEPUTY_TOKEN";
-const TOKEN_FILE_ENV: &str = "DEPUTY_TOKEN_FILE";
-
 /// `DEPUTY_TOKEN`, kept in memory by [`Cli::take_secrets_from_environment`]
 /// once it is scrubbed from the environment.
 static ENVIRONMENT_TOKEN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
 
 fn environment_token() -> Option<String> {
     ENVIRONMENT_TOKEN
-        .get_or_init(|| std::env::var(TOKEN_ENV).ok())
+        .get_or_init(|| std::env::var(api_key::ENV).ok())
         .clone()
-}
-
-/// `key` (from `source`) if it has an API key's shape; else what `source`
-/// must hold.
-fn checked_key(key: &str, source: &str) -> anyhow::Result<String> {
-    use crate::model::api_key::{SHAPE, split};
-    if key.is_empty() {
-        anyhow::bail!(
-            "{source} is empty: it must hold an API key, {SHAPE} (create one with `deputy \
-             token create`)"
-        );
-    }
-    if split(key).is_none() {
-        anyhow::bail!("{source} does not hold an API key: keys look like {SHAPE}, on one line");
-    }
-    Ok(key.to_string())
 }
 
 impl Cli {
@@ -292,7 +275,7 @@ impl Cli {
     pub unsafe fn take_secrets_from_environment(&mut self) {
         // SAFETY: forwarded from this function's contract.
         unsafe {
-            let token = take_secret_from_environment(TOKEN_ENV);
+            let token = take_secret_from_environment(api_key::ENV);
             let _ = ENVIRONMENT_TOKEN.set(token);
             if let Command::Exec { run, .. } | Command::CredentialProcess { run } =
                 &mut self.command
@@ -406,7 +389,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Exec { run, exec, command } => exec::run(run, exec, command).await,
         Command::Verify {
             broker,
-            integration,
+            integration: given,
             stack,
             all,
             as_worker,
@@ -415,7 +398,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
             if all {
                 return verify::all(&client).await;
             }
-            let integration = integration.expect("clap requires --integration without --all");
+            let given = given.expect("clap requires --integration without --all");
+            // By id or name, as everywhere an integration is named.
+            let integration = self::integration::resolve_id(&client, &given).await?;
             if as_worker {
                 return verify::as_worker(&client, &integration).await;
             }

@@ -106,6 +106,32 @@ pub fn one<T: Serialize>(
     Ok(())
 }
 
+/// Prints one object with the objects a table shows beside it: as JSON,
+/// the object with `key` added, holding `related` (so both formats hold
+/// the same data); as a table, the lines `fields` gives.
+pub fn one_with<T: Serialize, R: Serialize>(
+    format: Format,
+    item: &T,
+    key: &str,
+    related: &R,
+    fields: impl FnOnce(&T) -> Vec<(&'static str, String)>,
+) -> anyhow::Result<()> {
+    match format {
+        Format::Json => {
+            let mut value = serde_json::to_value(item)?;
+            match &mut value {
+                serde_json::Value::Object(map) => {
+                    map.insert(key.to_string(), serde_json::to_value(related)?);
+                }
+                _ => anyhow::bail!("cannot add {key} to a JSON value that is not an object"),
+            }
+            println!("{}", serde_json::to_string_pretty(&value)?);
+            Ok(())
+        }
+        Format::Table => one(format, item, fields),
+    }
+}
+
 /// `s` with every control character (C0, DEL, C1) written as an escape
 /// (`\u{1b}`), so text that came from the broker, and perhaps from an
 /// outsider before that, cannot move the cursor, rewrite earlier lines or

@@ -13,7 +13,7 @@ use crate::wire::RoleTemplateQuery;
 pub struct RoleTemplateArgs {
     #[command(flatten)]
     pub broker: BrokerArgs,
-    /// The integration's id.
+    /// The integration's id or name.
     #[arg(long)]
     pub integration: String,
     /// `cloudformation` (a template for a stack or StackSet), `terraform`
@@ -53,11 +53,9 @@ pub async fn role_template(args: RoleTemplateArgs) -> anyhow::Result<()> {
         lock_table: args.lock_table,
         template_url: args.template_url,
     };
-    let template = args
-        .broker
-        .client()?
-        .role_template(&args.integration, &query)
-        .await?;
+    let client = args.broker.client()?;
+    let integration = super::integration::resolve_id(&client, &args.integration).await?;
+    let template = client.role_template(&integration, &query).await?;
     match &args.output {
         Some(path) => {
             std::fs::write(path, &template.content)
@@ -78,7 +76,9 @@ pub async fn role_template(args: RoleTemplateArgs) -> anyhow::Result<()> {
 
 /// `deputy trust-policy`: the trust policy over every attachment.
 pub async fn trust_policy(broker: &BrokerArgs, integration: &str) -> anyhow::Result<()> {
-    let policy = broker.client()?.trust_policy(integration).await?;
+    let client = broker.client()?;
+    let integration = super::integration::resolve_id(&client, integration).await?;
+    let policy = client.trust_policy(&integration).await?;
     if policy.document.is_empty() {
         anyhow::bail!(
             "integration {integration} has no attachments, so its role trusts nobody through \

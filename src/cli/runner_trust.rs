@@ -1,21 +1,26 @@
 //! `deputy runner-trust create|list|show|update|delete`: which OIDC ID
 //! tokens (a CI job's own identity) get credentials for which stack and
-//! phases, so pipelines need no stored runner key.
+//! phases, so pipelines need no stored runner key. Like the other object
+//! commands, they print a table (the default) or, with `--output json`,
+//! the API's objects.
 
 use std::collections::BTreeMap;
 
 use clap::{Args, Subcommand};
 
 use super::BrokerArgs;
+use super::output::{self, OutputArgs, Table};
 use crate::model::Phase;
 use crate::wire::{RunnerTrust, RunnerTrustInput};
 
 #[derive(Debug, Subcommand)]
 pub enum RunnerTrustCommand {
-    /// Create a runner trust and print it as JSON.
+    /// Create a runner trust and print it.
     Create {
         #[command(flatten)]
         broker: BrokerArgs,
+        #[command(flatten)]
+        output: OutputArgs,
         #[command(flatten)]
         trust: TrustArgs,
     },
@@ -23,17 +28,25 @@ pub enum RunnerTrustCommand {
     List {
         #[command(flatten)]
         broker: BrokerArgs,
+        #[command(flatten)]
+        output: OutputArgs,
     },
-    /// Print one runner trust as JSON.
+    /// Show one runner trust.
     Show {
         #[command(flatten)]
         broker: BrokerArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// The runner trust's id.
         id: String,
     },
-    /// Replace every field of a runner trust and print it as JSON.
+    /// Replace every field of a runner trust and print it.
     Update {
         #[command(flatten)]
         broker: BrokerArgs,
+        #[command(flatten)]
+        output: OutputArgs,
+        /// The runner trust's id.
         id: String,
         #[command(flatten)]
         trust: TrustArgs,
@@ -110,49 +123,91 @@ fn parse_phase(s: &str) -> Result<Phase, String> {
     s.parse().map_err(|e: crate::model::Invalid| e.0)
 }
 
-fn print(trust: &RunnerTrust) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(trust)?);
-    Ok(())
+fn phases(t: &RunnerTrust) -> String {
+    t.phases
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Every field of the API's object, as `FIELD  value` lines.
+fn fields(t: &RunnerTrust) -> Vec<(&'static str, String)> {
+    vec![
+        ("id", t.id.clone()),
+        ("stack_id", t.stack_id.to_string()),
+        ("issuer", t.issuer.clone()),
+        ("audience", t.audience.clone()),
+        ("subject", t.subject.clone()),
+        ("claims", output::labels(&t.claims)),
+        ("phases", phases(t)),
+        ("single_use_tokens", t.single_use_tokens.to_string()),
+        ("description", output::or_dash(Some(&t.description))),
+        ("created_at", t.created_at.clone()),
+        ("updated_at", t.updated_at.clone()),
+    ]
 }
 
 pub async fn run(cmd: RunnerTrustCommand) -> anyhow::Result<()> {
     match cmd {
-        RunnerTrustCommand::Create { broker, trust } => {
+        RunnerTrustCommand::Create {
+            broker,
+            output,
+            trust,
+        } => {
             let created = broker.client()?.create_runner_trust(&trust.input()).await?;
             eprintln!(
                 "created runner trust {} for stack {}",
                 created.id, created.stack_id
             );
-            print(&created)
+            output::one(output.output, &created, fields)
         }
-        RunnerTrustCommand::List { broker } => {
+        RunnerTrustCommand::List { broker, output } => {
             let trusts = broker.client()?.runner_trusts().await?;
-            println!(
-                "{:<28} {:<24} {:<11} {:<44} SUBJECT",
-                "ID", "STACK", "PHASES", "ISSUER"
-            );
-            for t in trusts {
-                let phases: Vec<&str> = t.phases.iter().map(|p| p.as_str()).collect();
-                println!(
-                    "{:<28} {:<24} {:<11} {:<44} {}",
-                    t.id,
-                    t.stack_id,
-                    phases.join(","),
-                    t.issuer,
-                    t.subject
-                );
-            }
-            Ok(())
+            output::list(output.output, &trusts, |trusts| {
+                let mut t = Table::new(&[
+                    "ID",
+                    "STACK",
+                    "PHASES",
+                    "ISSUER",
+                    "AUDIENCE",
+                    "SUBJECT",
+                    "CLAIMS",
+                    "SINGLE USE",
+                    "DESCRIPTION",
+                ]);
+                for trust in trusts {
+                    t.row(vec![
+                        trust.id.clone(),
+                        trust.stack_id.to_string(),
+                        phases(trust),
+                        trust.issuer.clone(),
+                        trust.audience.clone(),
+                        trust.subject.clone(),
+                        output::labels(&trust.claims),
+                        trust.single_use_tokens.to_string(),
+                        output::or_dash(Some(&trust.description)),
+                    ]);
+                }
+                t
+            })
         }
-        RunnerTrustCommand::Show { broker, id } => {
-            print(&broker.client()?.runner_trust(&id).await?)
+        RunnerTrustCommand::Show { broker, output, id } => {
+            let found = broker.client()?.runner_trust(&id).await?;
+            output::one(output.output, &found, fields)
         }
-        RunnerTrustCommand::Update { broker, id, trust } => print(
-            &broker
+        RunnerTrustCommand::Update {
+            broker,
+            output,
+            id,
+            trust,
+        } => {
+            let updated = broker
                 .client()?
                 .replace_runner_trust(&id, &trust.input())
-                .await?,
-        ),
+                .await?;
+            output::one(output.output, &updated, fields)
+        }
         RunnerTrustCommand::Delete { broker, id } => {
             broker.client()?.delete_runner_trust(&id).await?;
             eprintln!("deleted runner trust {id}");

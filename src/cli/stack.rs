@@ -11,14 +11,23 @@ use crate::wire::{Stack, StackInput};
 
 #[derive(Debug, Subcommand)]
 pub enum StackCommand {
-    /// List stacks.
+    /// List stacks, optionally only those in a space or with labels (the
+    /// same filters as `integration list`).
     List {
         #[command(flatten)]
         broker: BrokerArgs,
         #[command(flatten)]
         output: OutputArgs,
+        /// Only stacks in this space.
+        #[arg(long)]
+        space: Option<String>,
+        /// Only stacks with this label, as KEY=VALUE (repeatable: all must
+        /// match).
+        #[arg(long = "label", value_name = "KEY=VALUE", value_parser = output::parse_label)]
+        labels: Vec<(String, String)>,
     },
-    /// Show one stack and the integrations attached to it.
+    /// Show one stack and the integrations attached to it (in JSON, as
+    /// `attachments`).
     Show {
         #[command(flatten)]
         broker: BrokerArgs,
@@ -107,10 +116,30 @@ fn fields(s: &Stack) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// Whether `s` is in `space` (when given) and has every label of `labels`.
+fn matches(s: &Stack, space: Option<&str>, labels: &BTreeMap<String, String>) -> bool {
+    space.is_none_or(|space| s.space == space)
+        && labels.iter().all(|(k, v)| s.labels.get(k) == Some(v))
+}
+
 pub async fn run(cmd: StackCommand) -> anyhow::Result<()> {
     match cmd {
-        StackCommand::List { broker, output } => {
-            let stacks = broker.client()?.stacks().await?;
+        StackCommand::List {
+            broker,
+            output,
+            space,
+            labels,
+        } => {
+            // `GET /v1/stacks` has no filters: the client follows every
+            // page, and the filters of `integration list` apply here.
+            let labels = labels.into_iter().collect::<BTreeMap<_, _>>();
+            let stacks = broker
+                .client()?
+                .stacks()
+                .await?
+                .into_iter()
+                .filter(|s| matches(s, space.as_deref(), &labels))
+                .collect::<Vec<_>>();
             output::list(output.output, &stacks, |stacks| {
                 let mut t = Table::new(&["ID", "NAME", "SPACE", "LABELS"]);
                 for s in stacks {
@@ -128,7 +157,7 @@ pub async fn run(cmd: StackCommand) -> anyhow::Result<()> {
             let client = broker.client()?;
             let stack = client.stack(&id).await?;
             let attachments = client.attachments_of_stack(&id).await?;
-            output::one(output.output, &stack, |s| {
+            output::one_with(output.output, &stack, "attachments", &attachments, |s| {
                 let mut f = fields(s);
                 for a in &attachments {
                     let phases = [("read", a.read), ("write", a.write)]

@@ -552,7 +552,8 @@ pub fn judge(probe: &Probe, answer: &Answer, role: &RoleArn) -> Option<String> {
              deputy's principal with that External ID"
         )),
         (Check::Confirm { phase, .. }, _, Answer::Error(e)) => Some(format!(
-            "AssumeRole on {role} with the {phase} External ID failed: {e}. {}",
+            "AssumeRole on {role} with the {phase} External ID failed: {}. {}",
+            e.trim_end_matches('.'),
             hint(e)
         )),
         (Check::Part { .. }, Expect::Allowed, Answer::Denied) => Some(format!(
@@ -618,8 +619,9 @@ pub fn judge(probe: &Probe, answer: &Answer, role: &RoleArn) -> Option<String> {
             ),
         }),
         (_, _, Answer::Error(e)) => Some(format!(
-            "AssumeRole on {role} for the probe {} failed in an unexpected way: {e}",
-            probe.name
+            "AssumeRole on {role} for the probe {} failed in an unexpected way: {}",
+            probe.name,
+            e.trim_end_matches('.')
         )),
     }
 }

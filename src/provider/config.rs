@@ -7,13 +7,14 @@
 
 use crate::client::Transport;
 use crate::model::AccountName;
-use crate::model::trust_policy;
+use crate::model::{api_key, trust_policy};
 use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::value::{Type, Value};
 
 pub const ENDPOINT_ENV: &str = "DEPUTY_ENDPOINT";
-pub const TOKEN_ENV: &str = "DEPUTY_TOKEN";
+pub const TOKEN_ENV: &str = api_key::ENV;
+pub const TOKEN_FILE_ENV: &str = api_key::FILE_ENV;
 pub const CA_FILE_ENV: &str = "DEPUTY_CA_FILE";
 pub const INSECURE_ENV: &str = "DEPUTY_INSECURE";
 
@@ -32,10 +33,20 @@ pub fn schema() -> Schema {
             Attribute::optional(
                 "token",
                 Type::String,
-                "Admin API key for the broker. Defaults to the `DEPUTY_TOKEN` environment \
-                 variable. Prefer the variable: a key in configuration ends up in plan files.",
+                "API key for the broker: an admin key in a stack that manages deputy objects, the \
+                 stack's runner key in a workload stack that only reads `deputy_aws_credentials`. \
+                 The key comes from the first of `token`, `token_file`, the `DEPUTY_TOKEN_FILE` \
+                 environment variable and `DEPUTY_TOKEN` that is set, as for the `deputy` CLI. \
+                 Prefer a file or a variable: a key written here ends up in plan files.",
             )
             .sensitive(),
+            Attribute::optional(
+                "token_file",
+                Type::String,
+                "Path of a file whose first line is the API key, for example a CI secret mounted \
+                 as a file. Used when `token` is not set; defaults to the `DEPUTY_TOKEN_FILE` \
+                 environment variable.",
+            ),
             Attribute::optional(
                 "ca_file",
                 Type::String,
@@ -82,9 +93,12 @@ pub fn validate(config: &Value) -> Diagnostics {
         );
     }
     if let Some(token) = config.get("token").as_str()
-        && let Err(why) = check_token(token)
+        && let Err(why) = api_key::check(token, "token")
     {
-        diags.push(Diagnostic::error("Invalid broker token", why).at(AttributePath::attr("token")));
+        diags.push(
+            Diagnostic::error("Invalid broker token", format!("{why}."))
+                .at(AttributePath::attr("token")),
+        );
     }
     if let Err(why) = max_trust_policy_length(config) {
         diags.push(
@@ -150,16 +164,6 @@ fn max_trust_policy_length(config: &Value) -> Result<usize, String> {
             )),
         },
     }
-}
-
-fn check_token(token: &str) -> Result<(), String> {
-    if token.trim().is_empty() {
-        return Err("The token is empty: set it to an admin API key (`deputy token create`), or remove it to use DEPUTY_TOKEN.".into());
-    }
-    if token.chars().any(char::is_whitespace) {
-        return Err("The token contains whitespace; API keys never do. Check for a stray newline from a file or variable.".into());
-    }
-    Ok(())
 }
 
 /// The resolved connection settings. Missing values are not an error here,
@@ -232,20 +236,7 @@ impl BrokerSettings {
                 d.at(AttributePath::attr("endpoint"))
             });
         }
-        let token = match pick("token", TOKEN_ENV)? {
-            None => None,
-            Some((raw, from_env)) => {
-                check_token(&raw).map_err(|why| {
-                    let summary = if from_env {
-                        format!("Invalid {TOKEN_ENV}")
-                    } else {
-                        "Invalid broker token".into()
-                    };
-                    Diagnostics::from(Diagnostic::error(summary, why))
-                })?;
-                Some(raw)
-            }
-        };
+        let token = api_key_from(config, &env)?;
         let transport = transport(config, &env)?;
         // Half a connection is a mistake, reported once here rather than by
         // every resource; neither half is the offline use (functions and
@@ -255,10 +246,14 @@ impl BrokerSettings {
                 return Err(Diagnostic::error(
                     "deputy provider not configured",
                     format!(
-                        "The provider has a broker endpoint but no API key: set the {TOKEN_ENV} \
-                         environment variable (or `token` in the provider block) to an admin key \
-                         (`deputy token create --role admin`). No provider block is needed when \
-                         the environment sets both."
+                        "The provider has a broker endpoint but no API key: set \
+                         {TOKEN_FILE_ENV} (a file holding the key) or {TOKEN_ENV}, or `token_file` \
+                         or `token` in the provider block. Use an admin key where the \
+                         configuration manages deputy objects (`deputy token create --role \
+                         admin`), and the stack's runner key where it only reads \
+                         `deputy_aws_credentials`. No provider block is needed when the \
+                         environment sets both.{}",
+                        legacy_runner_hint(&env)
                     ),
                 )
                 .into());
@@ -306,6 +301,78 @@ impl BrokerSettings {
     }
 }
 
+/// The API key from the first place that holds one (the rule is in
+/// [`api_key`]): `token`, `token_file`, `DEPUTY_TOKEN_FILE`, `DEPUTY_TOKEN`.
+/// A key that is not one is an error naming where it came from.
+fn api_key_from(
+    config: &Value,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, Diagnostics> {
+    let unknown = |attr: &str| {
+        Diagnostics::from(
+            Diagnostic::error(
+                format!("Unknown value for {attr}"),
+                format!(
+                    "The provider's {attr:?} depends on a value only known after apply. \
+                     Provider configuration must be known at plan time: use a literal, a \
+                     variable, {TOKEN_FILE_ENV} or {TOKEN_ENV}."
+                ),
+            )
+            .at(AttributePath::attr(attr)),
+        )
+    };
+    let checked = |key: String, source: &str, at: Option<&str>| {
+        api_key::check(&key, source).map_err(|why| {
+            let d = Diagnostic::error(format!("Invalid API key in {source}"), format!("{why}."));
+            Diagnostics::from(match at {
+                Some(attr) => d.at(AttributePath::attr(attr)),
+                None => d,
+            })
+        })?;
+        Ok(Some(key))
+    };
+    match config.get("token") {
+        Value::String(key) => return checked(key.clone(), "token", Some("token")),
+        Value::Null => {}
+        _ => return Err(unknown("token")),
+    }
+    let (file, at) = match config.get("token_file") {
+        Value::String(path) => (Some(path.clone()), Some("token_file")),
+        Value::Null => (env(TOKEN_FILE_ENV).filter(|v| !v.is_empty()), None),
+        _ => return Err(unknown("token_file")),
+    };
+    if let Some(path) = file {
+        return crate::client::read_key_file(std::path::Path::new(&path))
+            .map(Some)
+            .map_err(|why| {
+                let source = at.unwrap_or(TOKEN_FILE_ENV);
+                let d = Diagnostic::error(
+                    format!("Unusable API key file in {source}"),
+                    format!("{why}."),
+                );
+                Diagnostics::from(match at {
+                    Some(attr) => d.at(AttributePath::attr(attr)),
+                    None => d,
+                })
+            });
+    }
+    match env(TOKEN_ENV).filter(|v| !v.is_empty()) {
+        Some(key) => checked(key, TOKEN_ENV, None),
+        None => Ok(None),
+    }
+}
+
+/// A pointer for a workload stack set up before the provider read its key
+/// the CLI's way: `DEPUTY_RUNNER_TOKEN` is no longer read.
+fn legacy_runner_hint(env: impl Fn(&str) -> Option<String>) -> &'static str {
+    if env("DEPUTY_RUNNER_TOKEN").is_some() {
+        " DEPUTY_RUNNER_TOKEN is set but no longer read: give the runner key through \
+         DEPUTY_TOKEN_FILE or DEPUTY_TOKEN, as for `deputy exec`."
+    } else {
+        ""
+    }
+}
+
 /// `ca_file` and `insecure`, or their environment variables.
 fn transport(
     config: &Value,
@@ -350,6 +417,7 @@ mod tests {
             [
                 ("endpoint".to_string(), endpoint),
                 ("token".to_string(), token),
+                ("token_file".to_string(), Value::Null),
                 ("account".to_string(), Value::Null),
                 ("max_trust_policy_length".to_string(), Value::Null),
             ]
@@ -361,17 +429,75 @@ mod tests {
     fn environment_fills_what_configuration_leaves_out() {
         let env = |name: &str| match name {
             ENDPOINT_ENV => Some("http://127.0.0.1:8420".to_string()),
-            TOKEN_ENV => Some("from-env".to_string()),
+            TOKEN_ENV => Some(ENV_KEY.to_string()),
             _ => None,
         };
         let s = BrokerSettings::from_config(
-            &config(Value::Null, Value::string("from-config")),
+            &config(Value::Null, Value::string(CONFIG_KEY)),
             env,
             &mut Diagnostics::new(),
         )
         .unwrap();
         assert_eq!(s.endpoint.unwrap().as_str(), "http://127.0.0.1:8420/");
-        assert_eq!(s.token.as_deref(), Some("from-config"));
+        assert_eq!(s.token.as_deref(), Some(CONFIG_KEY));
+    }
+
+    const CONFIG_KEY: &str = "dpk_0123456789abcdef_config";
+    const ENV_KEY: &str = "dpk_0123456789abcdef_env";
+
+    #[test]
+    fn the_key_comes_from_token_then_token_file_then_the_file_variable_then_the_variable() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path.display().to_string()
+        };
+        let attr_file = file("attr", "dpk_0123456789abcdef_attrfile\n");
+        let env_file = file("env", "dpk_0123456789abcdef_envfile\n");
+        let with_file = |token: Value, token_file: Option<&str>| {
+            let mut c = config(Value::string("http://127.0.0.1:1"), token);
+            if let (Value::Object(m), Some(f)) = (&mut c, token_file) {
+                m.insert("token_file".into(), Value::string(f));
+            }
+            c
+        };
+        let all = |name: &str| match name {
+            TOKEN_ENV => Some(ENV_KEY.to_string()),
+            TOKEN_FILE_ENV => Some(env_file.clone()),
+            _ => None,
+        };
+        let key = |c: &Value, env: &dyn Fn(&str) -> Option<String>| {
+            BrokerSettings::from_config(c, env, &mut Diagnostics::new())
+                .unwrap()
+                .token
+                .unwrap()
+        };
+        let every = with_file(Value::string(CONFIG_KEY), Some(&attr_file));
+        assert_eq!(key(&every, &all), CONFIG_KEY);
+        let no_token = with_file(Value::Null, Some(&attr_file));
+        assert_eq!(key(&no_token, &all), "dpk_0123456789abcdef_attrfile");
+        let neither = with_file(Value::Null, None);
+        assert_eq!(key(&neither, &all), "dpk_0123456789abcdef_envfile");
+        let only_var = |name: &str| (name == TOKEN_ENV).then(|| ENV_KEY.to_string());
+        assert_eq!(key(&neither, &only_var), ENV_KEY);
+
+        let empty = file("empty", "");
+        let err = BrokerSettings::from_config(
+            &with_file(Value::Null, Some(&empty)),
+            |_| None,
+            &mut Diagnostics::new(),
+        )
+        .unwrap_err();
+        assert_eq!(err.0[0].path, Some(AttributePath::attr("token_file")));
+        assert!(err.0[0].detail.contains(&format!("the key file {empty} is empty")));
+        let err = BrokerSettings::from_config(
+            &neither,
+            |name: &str| (name == TOKEN_ENV).then(|| "ghp_not_ours".to_string()),
+            &mut Diagnostics::new(),
+        )
+        .unwrap_err();
+        assert_eq!(err.0[0].summary, "Invalid API key in DEPUTY_TOKEN");
     }
 
     #[test]
@@ -379,7 +505,7 @@ mod tests {
         let diags = validate(&config(Value::string("ftp://x"), Value::string("a b")));
         assert_eq!(diags.0.len(), 2);
         assert_eq!(diags.0[0].path, Some(AttributePath::attr("endpoint")));
-        assert!(diags.0[1].detail.contains("whitespace"));
+        assert!(diags.0[1].detail.contains("token does not hold an API key"));
         let err = BrokerSettings::from_config(
             &config(Value::Null, Value::Null),
             |_| Some("not a url".into()),
@@ -403,7 +529,7 @@ mod tests {
         ] {
             let mut warnings = Diagnostics::new();
             let s = BrokerSettings::from_config(
-                &config(Value::string(raw), Value::string("t")),
+                &config(Value::string(raw), Value::string(CONFIG_KEY)),
                 |_| None,
                 &mut warnings,
             )
@@ -426,9 +552,9 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.0.len(), 1);
-        assert!(err.0[0].detail.contains("no API key: set the DEPUTY_TOKEN"));
+        assert!(err.0[0].detail.contains("no API key: set DEPUTY_TOKEN_FILE"));
         let err = BrokerSettings::from_config(
-            &config(Value::Null, Value::string("t")),
+            &config(Value::Null, Value::string(CONFIG_KEY)),
             |_| None,
             &mut Diagnostics::new(),
         )

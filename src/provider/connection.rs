@@ -9,9 +9,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use tokio::sync::OnceCell;
+use tokio::sync::{Notify, OnceCell};
 
 use super::BrokerSettings;
 use crate::client::{Client, ClientError};
@@ -23,6 +23,14 @@ use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 /// about a minute (the broker's `--verify-retry-seconds`), so allow for it.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(150);
 
+/// How long a detach waits for an attach of the same stack to begin in
+/// this run. Terraform starts the create of a stack's new attachment and
+/// the destroy of its old one at the same moment when a stack moves
+/// between integrations; whichever reaches the broker first, the move
+/// must be make-before-break. Every detach pays this once, in parallel
+/// with the rest of the apply.
+const DETACH_GRACE: Duration = Duration::from_secs(1);
+
 /// The provider's connection to the broker: its client (when configured)
 /// and what it has fetched once for this process.
 pub struct BrokerConnection {
@@ -31,6 +39,34 @@ pub struct BrokerConnection {
     account: OnceCell<Account>,
     stacks: OnceCell<BTreeMap<String, Stack>>,
     integrations: Mutex<HashMap<String, Arc<OnceCell<Integration>>>>,
+    /// For each integration whose role failed verification in this run, the
+    /// stack whose error carries the full report (see
+    /// [`BrokerConnection::attach_error`]).
+    failed_roles: Mutex<HashMap<String, String>>,
+    /// Attaches in flight in this run, by stack, and a signal when one
+    /// begins or ends: see [`BrokerConnection::before_detach`].
+    attaching: Mutex<HashMap<String, usize>>,
+    attach_events: Notify,
+}
+
+/// An attach in flight for a stack, until dropped.
+pub struct Attaching<'a> {
+    connection: &'a BrokerConnection,
+    stack: String,
+}
+
+impl Drop for Attaching<'_> {
+    fn drop(&mut self) {
+        let mut attaching = self.connection.attaching.lock().expect("attaching lock");
+        if let Some(n) = attaching.get_mut(&self.stack) {
+            *n -= 1;
+            if *n == 0 {
+                attaching.remove(&self.stack);
+            }
+        }
+        drop(attaching);
+        self.connection.attach_events.notify_waiters();
+    }
 }
 
 impl BrokerConnection {
@@ -55,7 +91,30 @@ impl BrokerConnection {
             account: OnceCell::new(),
             stacks: OnceCell::new(),
             integrations: Mutex::new(HashMap::new()),
+            failed_roles: Mutex::new(HashMap::new()),
+            attaching: Mutex::new(HashMap::new()),
+            attach_events: Notify::new(),
         })
+    }
+
+    /// Checks once, at configure, that the broker answers and takes the
+    /// key, so a stopped broker or a refused key is one error for the whole
+    /// run rather than one per resource. An admin key reads the account
+    /// (cached for the run, and checked against `account`); a runner key is
+    /// refused that read with 403, which proves the key is live: a workload
+    /// stack needs nothing more for `deputy_aws_credentials`.
+    pub async fn check(&self) -> Result<(), Diagnostics> {
+        let Some(client) = &self.client else {
+            return Ok(());
+        };
+        match client.account().await {
+            Ok(account) => {
+                let _ = self.account.set(account);
+                self.account().await.map(|_| ())
+            }
+            Err(e) if e.code() == Some(ProblemCode::Forbidden) => Ok(()),
+            Err(e) => Err(to_diags(e, None)),
+        }
     }
 
     /// The client, or a diagnostic saying which setting is missing.
@@ -64,7 +123,7 @@ impl BrokerConnection {
             let missing = if self.settings.endpoint.is_none() {
                 "broker endpoint: set `endpoint` in the provider block or the DEPUTY_ENDPOINT environment variable"
             } else {
-                "API key: set the DEPUTY_TOKEN environment variable (or `token` in the provider block)"
+                "API key: set DEPUTY_TOKEN_FILE or DEPUTY_TOKEN (or `token_file` or `token` in the provider block)"
             };
             Diagnostic::error("deputy provider not configured", format!("This needs the deputy broker, and the provider has no {missing}."))
                 .into()
@@ -142,6 +201,84 @@ impl BrokerConnection {
         .cloned()
     }
 
+    /// Marks an attach of `stack` as in flight until the guard is dropped.
+    pub fn attaching(&self, stack: &str) -> Attaching<'_> {
+        *self
+            .attaching
+            .lock()
+            .expect("attaching lock")
+            .entry(stack.to_string())
+            .or_default() += 1;
+        self.attach_events.notify_waiters();
+        Attaching {
+            connection: self,
+            stack: stack.to_string(),
+        }
+    }
+
+    /// Waits, before a detach of `stack`, until no attach of the same stack
+    /// is in flight in this run, giving one [`DETACH_GRACE`] to begin. The
+    /// broker lets a new attachment wait for a phase another integration
+    /// serves and hands it over when the old one goes, so with the new
+    /// attach first, a stack moved between integrations in one apply is
+    /// never without credentials.
+    pub async fn before_detach(&self, stack: &str) {
+        let grace_ends = Instant::now() + DETACH_GRACE;
+        loop {
+            let event = self.attach_events.notified();
+            tokio::pin!(event);
+            event.as_mut().enable();
+            let in_flight = self
+                .attaching
+                .lock()
+                .expect("attaching lock")
+                .contains_key(stack);
+            if in_flight {
+                event.await;
+                continue;
+            }
+            let left = grace_ends.saturating_duration_since(Instant::now());
+            if left.is_zero() || tokio::time::timeout(left, event).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    /// An attach (or a widened attachment) of `stack` to `integration` that
+    /// failed, as diagnostics. One role fails the same way for every stack
+    /// of an apply (a `for_each` attaches them in parallel), so its full
+    /// report, with the statement to use, is given once: the first stack's
+    /// error has it, and each later one says which stack's error to read,
+    /// with its own first reason in case it differs.
+    pub fn attach_error(&self, integration: &str, stack: &str, e: ClientError) -> Diagnostics {
+        let ClientError::Problem(p) = &e else {
+            return e.into();
+        };
+        if p.code != ProblemCode::VerificationFailed {
+            return e.into();
+        }
+        let first = {
+            let mut failed = self.failed_roles.lock().expect("failed roles lock");
+            failed
+                .entry(integration.to_string())
+                .or_insert_with(|| stack.to_string())
+                .clone()
+        };
+        if first == stack {
+            return e.into();
+        }
+        let reason = first_sentence(&p.detail, 400);
+        Diagnostic::error(
+            "AWS role verification failed",
+            format!(
+                "The role of integration {integration} failed verification for stack {stack:?} \
+                 too; the full report and the statement to use are in the error for stack \
+                 {first:?}, given once for the role. This stack's first reason: {reason}."
+            ),
+        )
+        .into()
+    }
+
     /// A warning on `path` for each stack in `ids` the broker does not
     /// have. For callers whose values do not depend on the stack existing
     /// (External IDs are derived from its id), so a configuration that
@@ -185,6 +322,16 @@ impl BrokerConnection {
     }
 }
 
+/// The first sentence of `text` (up to ". "), at most `max` characters.
+fn first_sentence(text: &str, max: usize) -> String {
+    let sentence = text.split(". ").next().unwrap_or_default();
+    let sentence = sentence.trim_end_matches('.');
+    match sentence.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}...", &sentence[..cut]),
+        None => sentence.to_string(),
+    }
+}
+
 /// A broker error as a diagnostic: the broker's own words, on the attribute
 /// it blames when that is one of ours, else on `path`.
 pub fn to_diags(e: ClientError, path: Option<AttributePath>) -> Diagnostics {
@@ -198,8 +345,11 @@ pub fn to_diags(e: ClientError, path: Option<AttributePath>) -> Diagnostics {
                 _ => format!("deputy broker: {}", p.title),
             };
             let hint = match p.code {
-                ProblemCode::Unauthenticated | ProblemCode::Forbidden => {
-                    " Check DEPUTY_TOKEN (or `token`): the provider needs an admin key (`deputy token create --role admin`)."
+                ProblemCode::Unauthenticated => {
+                    " Check the provider's key (the first of `token`, `token_file`, DEPUTY_TOKEN_FILE and DEPUTY_TOKEN that is set): it may be mistyped, revoked or expired."
+                }
+                ProblemCode::Forbidden => {
+                    " Managing deputy objects needs an admin key (`deputy token create --role admin`); a runner key only gets credentials for its stack."
                 }
                 _ => "",
             };

@@ -50,8 +50,11 @@ impl Provider for DeputyProvider {
         _terraform_version: &str,
         warnings: &mut Diagnostics,
     ) -> Result<BrokerConnection, Diagnostics> {
-        BrokerSettings::from_config(config, |name| std::env::var(name).ok(), warnings)
-            .and_then(BrokerConnection::new)
+        let connection =
+            BrokerSettings::from_config(config, |name| std::env::var(name).ok(), warnings)
+                .and_then(BrokerConnection::new)?;
+        connection.check().await?;
+        Ok(connection)
     }
 
     fn registry(&self) -> Registry<BrokerConnection> {

@@ -315,6 +315,12 @@ impl Sts {
             .map(|(p, d)| (p, d.answer.clone()))
             .collect();
         let errors: Vec<String> = done.iter().filter_map(|d| d.verdict.clone()).collect();
+        // The statement to use helps only when the trust policy answered
+        // wrong; an STS error (a MaxSessionDuration below the integration's
+        // duration, a missing tag permission) is fixed elsewhere.
+        let trust_answered_wrong = done
+            .iter()
+            .any(|d| d.verdict.is_some() && !matches!(d.answer, Answer::Error(_)));
         let mut report = VerifyReport {
             role_arn: req.role.to_string(),
             ok: errors.is_empty(),
@@ -334,11 +340,13 @@ impl Sts {
             report.warnings.push(NO_CANARY.to_string());
         }
         if !report.ok {
-            report.error = format!(
-                "{}. The statement that trusts deputy should be: {}",
-                errors.join(". Also: "),
-                statement_json(req.principal, req.expected, req.actions)
-            );
+            report.error = errors.join(". Also: ") + ".";
+            if trust_answered_wrong {
+                report.error += &format!(
+                    " The statement that trusts deputy should be: {}",
+                    statement_json(req.principal, req.expected, req.actions)
+                );
+            }
         }
         report.millis = started.elapsed().as_millis() as u64;
         report

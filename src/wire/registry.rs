@@ -235,6 +235,13 @@ pub struct Attachment {
     pub external_ids: BTreeMap<Phase, ExternalId>,
     pub created_at: String,
     pub updated_at: String,
+    /// Phases this attachment waits to serve, each with the integration
+    /// that serves it until that attachment (or that phase of it) is
+    /// removed: a stack moving between integrations keeps its credentials
+    /// throughout (make-before-break). Empty once the attachment serves
+    /// all its phases.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending_handover: BTreeMap<Phase, IntegrationId>,
 }
 
 /// Body of `POST /v1/integrations/{id}/attachments`.

@@ -509,12 +509,17 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
         );
     }
 
-    // `ephemeral "deputy_aws_credentials"` through Terraform: opened with
-    // the runner key, nothing of it in the state.
+    // `ephemeral "deputy_aws_credentials"` through Terraform in a workload
+    // stack: the runner key given as to `deputy exec` (a key file), no
+    // admin key anywhere, nothing of it in the state.
+    let runner_key_file = b.data_dir().join("runner-key");
+    std::fs::write(&runner_key_file, format!("{}\n", runner.token)).unwrap();
     let env = [
         ("DEPUTY_ENDPOINT", b.base.clone()),
-        ("DEPUTY_TOKEN", b.admin_token.clone()),
-        ("DEPUTY_RUNNER_TOKEN", runner.token.clone()),
+        (
+            "DEPUTY_TOKEN_FILE",
+            runner_key_file.display().to_string(),
+        ),
     ];
     let applied = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -735,4 +740,182 @@ async fn plan_sessions_cannot_write_with_a_read_only_session_policy() {
             Phase::Write => assert!(ok, "write can write: {err}"),
         }
     }
+
+    // The documented workload stack: the runner key as `deputy exec` takes
+    // it, read credentials while planning and write credentials only while
+    // applying.
+    let key_file = b.data_dir().join("runner-key");
+    std::fs::write(&key_file, format!("{}\n", runner.token)).unwrap();
+    let env = [
+        ("DEPUTY_ENDPOINT", b.base.clone()),
+        ("DEPUTY_TOKEN_FILE", key_file.display().to_string()),
+    ];
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let ws = crate::tf::Workspace::with_env(
+            "ephemeral \"deputy_aws_credentials\" \"run\" {\n  stack_id = \"net\"\n  phase = terraform.applying ? \"write\" : \"read\"\n  run_id = \"run-7\"\n}\nresource \"terraform_data\" \"marker\" {\n  input = \"applied\"\n}\n",
+            &env,
+        );
+        ws.apply();
+    })
+    .await
+    .unwrap();
+    let issued = admin
+        .audit(&AuditFilter {
+            action: Some("credentials.issue".into()),
+            limit: Some(2),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let phases: Vec<_> = issued
+        .iter()
+        .map(|e| (e.phase, e.session_name.as_deref(), e.outcome.as_str()))
+        .collect();
+    // Newest first: the apply's write, then the plan's read.
+    assert_eq!(
+        phases,
+        [
+            (Some(Phase::Write), Some("run-7"), "ok"),
+            (Some(Phase::Read), Some("run-7"), "ok")
+        ],
+        "{issued:#?}"
+    );
+}
+
+/// A stack moved between integrations by Terraform in one apply (the
+/// natural configuration: one attachment resource per integration, each a
+/// `for_each` over its stacks), from a stack-scoped role to an
+/// integration-scoped one and back, while its runs keep vending: no vend
+/// fails, and the plan afterwards is empty.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stack_moves_between_integrations_in_one_apply_while_it_runs() {
+    let fc = Fakecloud::start();
+    let user = fc.user("deputy-broker").await;
+    let b = Broker::start(&fc, &user, &["--verify-retry-seconds", "10"]).await;
+    let admin = b.admin();
+    admin
+        .create_stack(&StackInput::with_id("net"))
+        .await
+        .unwrap();
+    let from = admin
+        .create_integration(&IntegrationInput {
+            name: "from".into(),
+            role_arn: "arn:aws:iam::123456789012:role/from".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let to = admin
+        .create_integration(&IntegrationInput {
+            name: "to".into(),
+            role_arn: "arn:aws:iam::123456789012:role/to".into(),
+            trust_scope: Some("integration".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let exact: Vec<String> = ["read", "write"]
+        .iter()
+        .map(|p| format!("acme@{}@net@{p}", from.id))
+        .collect();
+    fc.role(
+        "from",
+        &trust(
+            &user.arn,
+            json!({"Condition": {"StringEquals": {"sts:ExternalId": exact}}}),
+        ),
+    )
+    .await
+    .unwrap();
+    let patterns: Vec<String> = ["read", "write"]
+        .iter()
+        .map(|p| format!("acme@{}@*@{p}", to.id))
+        .collect();
+    fc.role(
+        "to",
+        &trust(
+            &user.arn,
+            json!({"Condition": {"StringLike": {"sts:ExternalId": patterns}}}),
+        ),
+    )
+    .await
+    .unwrap();
+    let config = |on_from: &str, on_to: &str| {
+        format!(
+            "resource \"deputy_aws_integration_attachment\" \"from\" {{\n  for_each = toset({on_from})\n  integration_id = \"{}\"\n  stack_id = each.value\n}}\nresource \"deputy_aws_integration_attachment\" \"to\" {{\n  for_each = toset({on_to})\n  integration_id = \"{}\"\n  stack_id = each.value\n}}\n",
+            from.id, to.id
+        )
+    };
+    let env = [
+        ("DEPUTY_ENDPOINT", b.base.clone()),
+        ("DEPUTY_TOKEN", b.admin_token.clone()),
+    ];
+    let first = config(r#"["net"]"#, "[]");
+    let ws = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let ws = crate::tf::Workspace::with_env(&first, &env);
+        ws.apply();
+        ws
+    })
+    .await
+    .unwrap();
+
+    // The stack's runs: a loop of vends of both phases for the whole move.
+    let runner = admin
+        .create_key(&ApiKeyInput::runner("net", &[Phase::Read, Phase::Write]))
+        .await
+        .unwrap();
+    let as_runner = b.client(&runner.token, Duration::from_secs(30));
+    let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let runs = {
+        let running = running.clone();
+        tokio::spawn(async move {
+            let (mut served, mut failed) = (Vec::new(), Vec::new());
+            while running.load(std::sync::atomic::Ordering::Relaxed) {
+                for phase in [Phase::Read, Phase::Write] {
+                    match as_runner
+                        .credentials(&CredentialsRequest {
+                            stack_id: None,
+                            phase,
+                            run_id: "moving".into(),
+                        })
+                        .await
+                    {
+                        Ok(IssuedCredentials::Broker(c)) => {
+                            served.push(c.session.role_arn.to_string())
+                        }
+                        Ok(_) => failed.push("worker mode".to_string()),
+                        Err(e) => failed.push(e.to_string()),
+                    }
+                }
+            }
+            (served, failed)
+        })
+    };
+    let moves = [
+        config("[]", r#"["net"]"#),
+        config(r#"["net"]"#, "[]"),
+    ];
+    let ws = tokio::task::spawn_blocking(move || {
+        for config in moves {
+            ws.write(&config);
+            ws.apply();
+            assert_eq!(ws.plan_exit().0, 0, "the plan after the move is empty");
+        }
+        ws
+    });
+    let ws = ws.await.unwrap();
+    running.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (served, failed) = runs.await.unwrap();
+    assert!(failed.is_empty(), "vends failed during the move: {failed:?}");
+    for role in ["role/from", "role/to"] {
+        assert!(
+            served.iter().any(|r| r.ends_with(role)),
+            "no vend through {role}: {} vends",
+            served.len()
+        );
+    }
+    assert!(served.last().unwrap().ends_with("role/from"));
+    drop(ws);
 }

@@ -96,6 +96,8 @@ async fn token_commands_create_list_and_revoke() {
             "event_name=push",
             "--phase",
             "write",
+            "--output",
+            "json",
         ],
     );
     assert!(
@@ -298,6 +300,264 @@ async fn every_object_has_list_show_create_update_delete_in_table_and_json() {
     assert_eq!(page["items"][0]["target"], "stack/net");
     let table = ok(&b, &["audit", "--limit", "2"]);
     assert_eq!(table.lines().count(), 3, "a header and two events: {table}");
+}
+
+/// The object commands agree: `stack list` filters as `integration list`
+/// does, an integration is named by id or name everywhere, every command
+/// prints `--output table|json` with the same data in both, and `audit
+/// --stack` finds the admin events about the stack.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn object_commands_take_the_same_filters_identifiers_and_outputs() {
+    let b = TestBroker::start(Backend::Sqlite).await;
+    let ids = |list: serde_json::Value| {
+        let mut ids: Vec<String> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        ids
+    };
+
+    // `stack list --space/--label`, as `integration list`: all must match.
+    ok(
+        &b,
+        &[
+            "stack",
+            "create",
+            "net",
+            "--space",
+            "platform",
+            "--label",
+            "team=core",
+            "--label",
+            "env=prod",
+        ],
+    );
+    ok(&b, &["stack", "create", "dns", "--label", "team=core"]);
+    ok(&b, &["stack", "create", "app"]);
+    assert_eq!(
+        ids(json(
+            &b,
+            &["stack", "list", "--label", "team=core", "--label", "env=prod"]
+        )),
+        ["net"]
+    );
+    assert_eq!(
+        ids(json(&b, &["stack", "list", "--label", "team=core"])),
+        ["dns", "net"]
+    );
+    assert_eq!(
+        ids(json(&b, &["stack", "list", "--space", "platform"])),
+        ["net"]
+    );
+    assert_eq!(
+        ids(json(&b, &["stack", "list", "--space", "root"])),
+        ["app", "dns"]
+    );
+    let table = ok(&b, &["stack", "list", "--label", "team=core"]);
+    assert!(
+        table.contains("dns") && table.contains("net") && !table.contains("app"),
+        "{table}"
+    );
+
+    // An integration by its name wherever its id is taken.
+    let integration = json(
+        &b,
+        &[
+            "integration",
+            "create",
+            "--name",
+            "prod-role",
+            "--role-arn",
+            "arn:aws:iam::210987654321:role/deploy",
+        ],
+    );
+    let id = integration["id"].as_str().unwrap().to_string();
+    assert_ne!(id, "prod-role");
+    let shown = json(&b, &["integration", "show", "prod-role"]);
+    assert_eq!(shown["id"], id.as_str());
+    let shown = json(&b, &["integration", "show", &id]);
+    assert_eq!(shown["name"], "prod-role");
+    let updated = json(
+        &b,
+        &["integration", "update", "prod-role", "--description", "by name"],
+    );
+    assert_eq!(updated["id"], id.as_str());
+    assert_eq!(updated["description"], "by name");
+    let attachment = json(
+        &b,
+        &[
+            "attachment",
+            "create",
+            "--integration",
+            "prod-role",
+            "--stack",
+            "net",
+            "--write",
+            "false",
+        ],
+    );
+    let attachment_id = format!("{id}/net");
+    assert_eq!(attachment["id"], attachment_id.as_str());
+    let listed = json(&b, &["attachment", "list", "--integration", "prod-role"]);
+    assert_eq!(ids(listed), [attachment_id.clone()]);
+    let shown = json(&b, &["attachment", "show", "prod-role/net"]);
+    assert_eq!(shown["id"], attachment_id.as_str());
+    let updated = json(&b, &["attachment", "update", "prod-role/net", "--write", "true"]);
+    assert_eq!(updated["write"], true);
+    let missing = deputy(&b, &["integration", "show", "no-such-role"]);
+    assert!(!missing.status.success());
+    let err = String::from_utf8_lossy(&missing.stderr);
+    assert!(
+        err.contains("no integration with id or name no-such-role")
+            && err.contains("deputy integration list"),
+        "{err}"
+    );
+    // `attachment list` needs exactly one of --integration and --stack.
+    let neither = deputy(&b, &["attachment", "list"]);
+    assert!(!neither.status.success());
+    let both = deputy(
+        &b,
+        &["attachment", "list", "--integration", &id, "--stack", "net"],
+    );
+    assert!(!both.status.success());
+    let help = ok(&b, &["attachment", "list", "--help"]);
+    assert!(help.contains("one of --integration or --stack"), "{help}");
+
+    // `stack show --output json` holds the attachments its table shows.
+    let shown = json(&b, &["stack", "show", "net"]);
+    assert_eq!(shown["id"], "net");
+    assert_eq!(shown["attachments"][0]["id"], attachment_id.as_str());
+    assert_eq!(shown["attachments"][0]["write"], true);
+    let table = ok(&b, &["stack", "show", "net"]);
+    assert!(table.contains(&format!("{id} (read,write)")), "{table}");
+
+    // Runner trusts print as table or JSON, with the same fields.
+    let trust = json(
+        &b,
+        &[
+            "runner-trust",
+            "create",
+            "--stack",
+            "net",
+            "--issuer",
+            "https://token.actions.githubusercontent.com",
+            "--subject",
+            "repo:acme/net:ref:refs/heads/main",
+            "--phase",
+            "read",
+        ],
+    );
+    let trust_id = trust["id"].as_str().unwrap().to_string();
+    assert_eq!(json(&b, &["runner-trust", "show", &trust_id]), trust);
+    assert_eq!(
+        json(&b, &["runner-trust", "list"]),
+        serde_json::json!([trust.clone()])
+    );
+    let table = ok(&b, &["runner-trust", "show", &trust_id]);
+    for (field, value) in trust.as_object().unwrap() {
+        assert!(
+            table.lines().any(|l| l.starts_with(field.as_str())),
+            "field {field} ({value}) missing from the table:\n{table}"
+        );
+    }
+    assert!(
+        table.contains("issuer") && table.contains("https://token.actions.githubusercontent.com"),
+        "{table}"
+    );
+    let list = ok(&b, &["runner-trust", "list"]);
+    assert!(
+        list.lines().next().unwrap().starts_with("ID")
+            && list.lines().any(|l| l.starts_with(&trust_id) && l.contains("read")),
+        "{list}"
+    );
+    let updated = json(
+        &b,
+        &[
+            "runner-trust",
+            "update",
+            &trust_id,
+            "--stack",
+            "net",
+            "--issuer",
+            "https://token.actions.githubusercontent.com",
+            "--subject",
+            "repo:acme/net:ref:refs/heads/main",
+            "--phase",
+            "write",
+        ],
+    );
+    assert_eq!(updated["phases"], serde_json::json!(["write"]));
+
+    // `audit --stack` finds the admin events about the stack (its own and
+    // its attachments'), as `--target` does, and no other stack's.
+    let page = json(&b, &["audit", "--stack", "net", "--limit", "100"]);
+    let events: Vec<(String, String)> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["target"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        events.contains(&("stack.create".to_string(), "stack/net".to_string())),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(action, target)| action == "attachment.create" && *target == attachment_id_target(&id)),
+        "{events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .all(|(_, target)| target != "stack/dns" && target != "stack/app"),
+        "{events:?}"
+    );
+    let by_name = json(&b, &["audit", "--integration", "prod-role", "--limit", "100"]);
+    assert!(
+        by_name["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["target"] == format!("integration/{id}").as_str()),
+        "{by_name}"
+    );
+
+    // A run for a phase no attachment serves says what to do.
+    let runner = ok(&b, &["token", "create", "--stack", "app", "--phase", "write"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args(["credential-process", "--stack", "app", "--phase", "write", "--run-id", "run-1"])
+        .env("DEPUTY_ENDPOINT", &b.base)
+        .env("DEPUTY_TOKEN", runner.trim())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("stack \"app\" has no integration attached for its write phase")
+            && err.contains("deputy attachment create --integration ID --stack app"),
+        "{err}"
+    );
+    // Detach and delete by name.
+    ok(&b, &["attachment", "delete", "prod-role/net"]);
+    ok(&b, &["integration", "delete", "prod-role"]);
+    assert!(
+        !deputy(&b, &["integration", "show", &id]).status.success(),
+        "deleted by name"
+    );
+}
+
+/// The audit target of the attachment of `integration` to stack `net`.
+fn attachment_id_target(integration: &str) -> String {
+    format!("attachment/{integration}/net")
 }
 
 /// With no usable admin key left, whoever holds the store mints one

@@ -145,7 +145,7 @@ fn a_provider_without_a_key_is_one_error() {
     assert_eq!(err.matches("Error:").count(), 1, "{err}");
     assert_contains(
         &err,
-        "The provider has a broker endpoint but no API key: set the DEPUTY_TOKEN environment variable (or `token` in the provider block)",
+        "The provider has a broker endpoint but no API key: set DEPUTY_TOKEN_FILE (a file holding the key) or DEPUTY_TOKEN, or `token_file` or `token` in the provider block.",
     );
     // From the environment alone: still once from the provider (Terraform
     // adds its own note when there is no provider block).
@@ -312,6 +312,25 @@ resource "deputy_aws_integration_attachment" "a" {
     let out = ws.ok(&["plan", "-refresh-only", "-input=false", "-no-color"]);
     assert_contains(&text(&out.stdout), "No changes.");
     assert_eq!(ws.plan_exit().0, 0);
+
+    // A stack added to an existing integration: its External IDs are
+    // known at plan, as the broker will answer them.
+    ws.write(&config.replace(r#"["net", "dns"]"#, r#"["net", "dns", "web"]"#));
+    let (code, plan) = ws.plan_exit();
+    assert_eq!(code, 2, "{plan}");
+    let plan = flatten(&plan);
+    let integration = b
+        .block_on(b.admin().integrations(None, &Default::default()))
+        .unwrap()[0]
+        .id
+        .clone();
+    for phase in ["read", "write"] {
+        let id = format!("\"{phase}\" = \"acme@{integration}@web@{phase}\"");
+        assert!(plan.contains(&id), "{id} in {plan}");
+    }
+    assert!(!plan.contains("external_ids = (known after apply)"), "{plan}");
+    ws.apply();
+    assert_eq!(ws.plan_exit().0, 0, "what the plan showed is what the broker answered");
 }
 
 #[test]

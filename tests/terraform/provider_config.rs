@@ -26,7 +26,48 @@ fn bad_provider_configuration_is_reported_on_the_attribute() {
     assert_contains(&errors, "Error: Invalid broker token");
     assert_contains(
         &errors,
-        "The token contains whitespace; API keys never do. Check for a stray newline from a file or variable.",
+        "token does not hold an API key: keys look like dpk_<16 hex digits>_<secret>, on one line.",
+    );
+}
+
+/// The provider takes its key as the CLI does: `token`, `token_file`,
+/// `DEPUTY_TOKEN_FILE`, `DEPUTY_TOKEN`, first found wins, and a key file
+/// that cannot serve is named with what it must hold.
+#[test]
+fn the_key_comes_from_a_file_as_for_the_cli() {
+    let b = crate::broker::LiveBroker::start();
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("admin.key");
+    std::fs::write(&key_file, format!("{}\n", b.broker.admin_token)).unwrap();
+    let key_file = key_file.display().to_string();
+    let config = "data \"deputy_account\" \"this\" {}\noutput \"name\" { value = data.deputy_account.this.name }\n";
+    // Both variables set, the file holding the good key and the variable a
+    // refused one: the file wins, and two sources are not an error.
+    let ws = Workspace::with_env(
+        config,
+        &[
+            ("DEPUTY_ENDPOINT", b.broker.base.as_str()),
+            ("DEPUTY_TOKEN_FILE", &key_file),
+            ("DEPUTY_TOKEN", "dpk_0123456789abcdef_bm9wZQ"),
+        ],
+    );
+    let out = ws.apply_outputs();
+    assert!(out["name"]["value"].is_string(), "{out}");
+
+    let empty = dir.path().join("empty.key");
+    std::fs::write(&empty, "").unwrap();
+    let ws = Workspace::with_env(
+        config,
+        &[
+            ("DEPUTY_ENDPOINT", b.broker.base.as_str()),
+            ("DEPUTY_TOKEN_FILE", &empty.display().to_string()),
+        ],
+    );
+    let err = ws.fails(&["plan", "-no-color"]);
+    assert_contains(&err, "Error: Unusable API key file in DEPUTY_TOKEN_FILE");
+    assert_contains(
+        &err,
+        &format!("the key file {} is empty: it must hold an API key, dpk_<16 hex digits>_<secret>", empty.display()),
     );
 }
 
@@ -67,7 +108,7 @@ fn tf_log_shows_provider_logs_at_their_level() {
 fn plain_http_to_another_host_needs_insecure() {
     let block = |extra: &str| {
         format!(
-            "provider \"deputy\" {{\n  endpoint = \"http://deputy.example.com:8420\"\n  token = \"dpk_a_b\"\n{extra}}}\n{USES_PROVIDER}"
+            "provider \"deputy\" {{\n  endpoint = \"http://deputy.example.com:8420\"\n  token = \"dpk_0123456789abcdef_b\"\n{extra}}}\n{USES_PROVIDER}"
         )
     };
     let errors = Workspace::new(&block("")).fails(&["plan", "-input=false", "-no-color"]);
@@ -81,12 +122,12 @@ fn plain_http_to_another_host_needs_insecure() {
         r#"endpoint = "http://deputy.example.com:8420" the broker endpoint"#,
     );
     assert_contains(&errors, "`insecure = true` in the provider block");
+    // Allowed: the provider goes on to ask the broker at configure, and
+    // nothing answers at that name here.
     let ws = Workspace::new(&block("  insecure = true\n"));
-    let out = ws
-        .command(&["plan", "-input=false", "-no-color"])
-        .output()
-        .expect("terraform plan");
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let errors = ws.fails(&["plan", "-input=false", "-no-color"]);
+    assert!(!errors.contains("Plain HTTP"), "{errors}");
+    assert_contains(&errors, "Error: Cannot reach the deputy broker");
 }
 
 #[test]

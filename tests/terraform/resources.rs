@@ -340,7 +340,8 @@ resource "deputy_aws_integration_attachment" "bad" {
 #[test]
 fn broker_down_or_wrong_key_is_a_clear_error() {
     let b = LiveBroker::start();
-    let config = "data \"deputy_account\" \"this\" {}\n";
+    // Fifteen objects that each need the broker: one cause is one error.
+    let config = "data \"deputy_account\" \"this\" {}\ndata \"deputy_stack\" \"s\" {\n  count = 15\n  id = \"stack-${count.index}\"\n}\n";
     let wrong_key = Workspace::with_env(
         config,
         &[
@@ -350,7 +351,13 @@ fn broker_down_or_wrong_key_is_a_clear_error() {
     );
     let err = wrong_key.fails(&["plan", "-no-color"]);
     assert_contains(&err, "Error: deputy broker refused the API key");
-    assert_contains(&err, "unknown API key. Check DEPUTY_TOKEN (or `token`)");
+    assert_contains(
+        &err,
+        "unknown API key. Check the provider's key (the first of `token`, `token_file`, DEPUTY_TOKEN_FILE and DEPUTY_TOKEN that is set)",
+    );
+    // Terraform adds its own note on a provider without a block; deputy's
+    // error is there once, not once per object.
+    assert_eq!(err.matches("Error: deputy").count(), 1, "one error per cause: {err}");
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -371,6 +378,11 @@ fn broker_down_or_wrong_key_is_a_clear_error() {
     assert_contains(
         &err,
         "Check that the broker is running and that `endpoint` (or DEPUTY_ENDPOINT) points at it.",
+    );
+    assert_eq!(
+        err.matches("Error: Cannot reach").count(),
+        1,
+        "one error per cause: {err}"
     );
 
     let missing = Workspace::new(config);

@@ -42,7 +42,7 @@ pub trait Provider: Send + Sync + 'static {
 }
 
 /// Everything a provider offers, by Terraform type name.
-pub struct Registry<D> {
+pub struct Registry<D: Sync> {
     pub resources: BTreeMap<&'static str, Arc<dyn Resource<D>>>,
     pub data_sources: BTreeMap<&'static str, Arc<dyn DataSource<D>>>,
     pub functions: BTreeMap<&'static str, Arc<dyn Function>>,
@@ -51,7 +51,7 @@ pub struct Registry<D> {
     pub actions: BTreeMap<&'static str, Arc<dyn Action<D>>>,
 }
 
-impl<D> Default for Registry<D> {
+impl<D: Sync> Default for Registry<D> {
     fn default() -> Self {
         Registry {
             resources: BTreeMap::new(),
@@ -64,7 +64,7 @@ impl<D> Default for Registry<D> {
     }
 }
 
-impl<D> Registry<D> {
+impl<D: Sync> Registry<D> {
     pub fn resource(mut self, r: impl Resource<D>) -> Self {
         self.resources.insert(r.type_name(), Arc::new(r));
         self

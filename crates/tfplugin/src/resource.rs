@@ -14,7 +14,7 @@ use super::value::Value;
 
 /// `D` is the provider's configured data (for deputy, the broker client).
 #[async_trait]
-pub trait Resource<D>: Send + Sync + 'static {
+pub trait Resource<D: Sync>: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
 
@@ -31,8 +31,16 @@ pub trait Resource<D>: Send + Sync + 'static {
     }
 
     /// Refines the generic plan: fill computed values that can already be
-    /// known from configuration. `prior` is null on create.
-    fn plan(&self, planned: Value, _prior: &Value, _config: &Value) -> Result<Value, Diagnostics> {
+    /// known from configuration (and, with `data`, from what the provider
+    /// can look up). `prior` is null on create; `data` is `None` when
+    /// Terraform plans before configuring the provider.
+    async fn plan(
+        &self,
+        _data: Option<&D>,
+        planned: Value,
+        _prior: &Value,
+        _config: &Value,
+    ) -> Result<Value, Diagnostics> {
         Ok(planned)
     }
 

@@ -47,6 +47,7 @@ async fn present(state: &AppState, records: Vec<AttachmentRecord>) -> ApiResult<
             write: r.write,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            pending_handover: r.waiting_for,
         });
     }
     Ok(out)

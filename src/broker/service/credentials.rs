@@ -243,10 +243,12 @@ async fn issue_for(
         .vend_target(stack.as_str(), req.phase)
         .await?
         .ok_or_else(|| {
-            ApiError::not_found(
-                "integration for the phase of stack",
-                format!("{stack}/{}", req.phase),
-            )
+            ApiError::Missing(format!(
+                "stack \"{stack}\" has no integration attached for its {phase} phase: attach one \
+                 (deputy attachment create --integration ID --stack {stack}, or \
+                 deputy_aws_integration_attachment) and try again",
+                phase = req.phase
+            ))
         })?;
     let integration = target.integration;
     // The invariant: only a configuration verified for this stack and phase

@@ -1,4 +1,8 @@
-//! Attachments: which stacks may use an integration, for which phases.
+//! Attachments: which stacks may use an integration, for which phases, and
+//! the handover of a phase from one integration to another (make-before-
+//! break: the new attachment waits, verified, until the old one goes).
+
+use std::collections::BTreeMap;
 
 use super::Page;
 use crate::wire::{AttachmentUpdate, AuditEvent, ProblemCode, VerifyReport};
@@ -20,6 +24,9 @@ pub struct AttachmentRecord {
     pub write: bool,
     pub created_at: String,
     pub updated_at: String,
+    /// Phases this attachment waits to serve, with the integration that
+    /// serves them until its attachment (or that phase of it) goes.
+    pub waiting_for: BTreeMap<Phase, IntegrationId>,
 }
 
 impl AttachmentRecord {
@@ -38,7 +45,47 @@ fn from_row(row: &AnyRow) -> ApiResult<AttachmentRecord> {
         write: flag(row, "write")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        waiting_for: BTreeMap::new(),
     })
+}
+
+/// Fills `waiting_for` of `records` from the waiting phases of the stacks
+/// or integrations they belong to: one query for a whole page.
+async fn with_handovers<'e>(
+    executor: impl sqlx::Executor<'e, Database = Any>,
+    mut records: Vec<AttachmentRecord>,
+    integration_id: Option<&str>,
+    stack_id: Option<&str>,
+) -> ApiResult<Vec<AttachmentRecord>> {
+    if records.is_empty() {
+        return Ok(records);
+    }
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT w.integration_id, w.stack_id, w.phase, a.integration_id \
+         FROM stack_phases w JOIN stack_phases a \
+         ON a.stack_id = w.stack_id AND a.phase = w.phase AND a.waiting = 0 \
+         WHERE w.waiting = 1 AND ($1 IS NULL OR w.integration_id = $1) \
+         AND ($2 IS NULL OR w.stack_id = $2)",
+    )
+    .bind(integration_id)
+    .bind(stack_id)
+    .fetch_all(executor)
+    .await?;
+    for (waiter, stack, phase, holder) in rows {
+        if let Some(r) = records
+            .iter_mut()
+            .find(|r| r.integration_id.as_str() == waiter && r.stack_id.as_str() == stack)
+        {
+            let phase: Phase = phase.parse().map_err(|e: crate::model::Invalid| {
+                ApiError::Internal(format!("stack_phases.phase: {}", e.0))
+            })?;
+            let holder = holder.parse().map_err(|e: crate::model::Invalid| {
+                ApiError::Internal(format!("stack_phases.integration_id: {}", e.0))
+            })?;
+            r.waiting_for.insert(phase, holder);
+        }
+    }
+    Ok(records)
 }
 
 fn both_false() -> ApiError {
@@ -87,17 +134,21 @@ impl Store {
             .iter()
             .map(|p| p.as_str())
             .collect();
-        let held: Vec<(String, String)> = sqlx::query_as(
-            "SELECT phase, integration_id FROM stack_phases WHERE stack_id = $1 ORDER BY phase",
+        // A phase another integration serves is fine (this attachment will
+        // wait for it); one a third integration already waits for is not.
+        let queued: Vec<(String, String)> = sqlx::query_as(
+            "SELECT phase, integration_id FROM stack_phases WHERE stack_id = $1 AND waiting = 1 \
+             ORDER BY phase",
         )
         .bind(stack_id)
         .fetch_all(&mut *tx)
         .await?;
-        if held
+        if queued
             .iter()
             .any(|(phase, _)| wanted.contains(&phase.as_str()))
         {
-            return Err(phase_taken(stack_id, &held));
+            drop(tx);
+            return Err(self.explain_phase_conflict(stack_id).await);
         }
         Ok(None)
     }
@@ -166,6 +217,7 @@ impl Store {
             write,
             created_at: at.clone(),
             updated_at: at,
+            waiting_for: BTreeMap::new(),
         };
         idempotency::remember_if(&mut tx, once).await?;
         let verified_config = verification.map(|r| r.config.as_str());
@@ -218,16 +270,22 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let after = Phase::from_flags(read, write);
-        for removed in before.phases().into_iter().filter(|p| !after.contains(p)) {
+        let removed: Vec<Phase> = before
+            .phases()
+            .into_iter()
+            .filter(|p| !after.contains(p))
+            .collect();
+        for phase in &removed {
             sqlx::query(
                 "DELETE FROM stack_phases WHERE integration_id = $1 AND stack_id = $2 AND phase = $3",
             )
             .bind(integration_id)
             .bind(stack_id)
-            .bind(removed.as_str())
+            .bind(phase.as_str())
             .execute(&mut *tx)
             .await?;
         }
+        hand_over(&mut tx, &before.stack_id, &removed, audit).await?;
         let added: Vec<Phase> = after
             .into_iter()
             .filter(|p| !before.phases().contains(p))
@@ -239,35 +297,72 @@ impl Store {
     }
 
     /// Writes `phases` of the record into `stack_phases`, the audit event,
-    /// and commits; a phase that another integration holds for the stack
-    /// becomes a 409 naming it.
+    /// and commits. A phase another integration serves for the stack is
+    /// written as waiting for it (the event says so); one a third
+    /// integration already waits for becomes a 409 naming both.
     async fn commit_phases(
         &self,
         mut tx: Transaction<'static, Any>,
-        record: AttachmentRecord,
+        mut record: AttachmentRecord,
         phases: &[Phase],
         verified_config: Option<&str>,
         audit: &AuditEvent,
     ) -> ApiResult<AttachmentRecord> {
         for phase in phases {
+            let holder: Option<String> = sqlx::query_scalar(
+                "SELECT integration_id FROM stack_phases \
+                 WHERE stack_id = $1 AND phase = $2 AND waiting = 0",
+            )
+            .bind(record.stack_id.as_str())
+            .bind(phase.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
             let inserted = sqlx::query(
-                "INSERT INTO stack_phases (stack_id, phase, integration_id, verified_config) \
-                 VALUES ($1, $2, $3, $4)",
+                "INSERT INTO stack_phases (stack_id, phase, integration_id, verified_config, waiting) \
+                 VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(record.stack_id.as_str())
             .bind(phase.as_str())
             .bind(record.integration_id.as_str())
             .bind(verified_config)
+            .bind(i64::from(holder.is_some()))
             .execute(&mut *tx)
             .await;
             if let Err(e) = inserted {
                 drop(tx);
-                return Err(self
-                    .explain_phase_conflict(e, record.stack_id.as_str())
-                    .await);
+                return Err(if is_unique_violation(&e) {
+                    self.explain_phase_conflict(record.stack_id.as_str())
+                        .await
+                } else {
+                    e.into()
+                });
+            }
+            if let Some(holder) = holder {
+                let holder = holder.parse().map_err(|e: crate::model::Invalid| {
+                    ApiError::Internal(format!("stack_phases.integration_id: {}", e.0))
+                })?;
+                record.waiting_for.insert(*phase, holder);
             }
         }
-        audit::insert(&mut *tx, audit).await?;
+        let mut audit = audit.clone();
+        if !record.waiting_for.is_empty() {
+            let waits: Vec<String> = record
+                .waiting_for
+                .iter()
+                .map(|(phase, holder)| format!("{phase} (served by integration {holder})"))
+                .collect();
+            let note = format!(
+                "verified; waits to serve {} until that attachment or phase is removed \
+                 (make-before-break)",
+                waits.join(", ")
+            );
+            audit.detail = if audit.detail.is_empty() {
+                note
+            } else {
+                format!("{}; {note}", audit.detail)
+            };
+        }
+        audit::insert(&mut *tx, &audit).await?;
         tx.commit().await?;
         Ok(record)
     }
@@ -277,7 +372,10 @@ impl Store {
         integration_id: &str,
         stack_id: &str,
     ) -> ApiResult<AttachmentRecord> {
-        fetch(&self.pool, integration_id, stack_id).await
+        let record = fetch(&self.pool, integration_id, stack_id).await?;
+        let mut one =
+            with_handovers(&self.pool, vec![record], Some(integration_id), Some(stack_id)).await?;
+        Ok(one.remove(0))
     }
 
     /// Every attached stack of an integration with its phases, by stack:
@@ -310,7 +408,8 @@ impl Store {
         .bind(page.fetch())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(from_row).collect()
+        let records = rows.iter().map(from_row).collect::<ApiResult<_>>()?;
+        with_handovers(&self.pool, records, Some(integration_id), None).await
     }
 
     /// By integration id.
@@ -329,7 +428,8 @@ impl Store {
         .bind(page.fetch())
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(from_row).collect()
+        let records = rows.iter().map(from_row).collect::<ApiResult<_>>()?;
+        with_handovers(&self.pool, records, None, Some(stack_id)).await
     }
 
     pub async fn detach(
@@ -339,6 +439,14 @@ impl Store {
         audit: &AuditEvent,
     ) -> ApiResult<()> {
         let mut tx = self.write_tx().await?;
+        let served: Vec<String> = sqlx::query_scalar(
+            "SELECT phase FROM stack_phases \
+             WHERE integration_id = $1 AND stack_id = $2 AND waiting = 0",
+        )
+        .bind(integration_id)
+        .bind(stack_id)
+        .fetch_all(&mut *tx)
+        .await?;
         let done =
             sqlx::query("DELETE FROM attachments WHERE integration_id = $1 AND stack_id = $2")
                 .bind(integration_id)
@@ -351,6 +459,11 @@ impl Store {
                 format!("{integration_id}/{stack_id}"),
             ));
         }
+        let served: Vec<Phase> = served.iter().filter_map(|p| p.parse().ok()).collect();
+        let stack: StackId = stack_id
+            .parse()
+            .map_err(|e: crate::model::Invalid| ApiError::Internal(e.0))?;
+        hand_over(&mut tx, &stack, &served, audit).await?;
         audit::insert(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())
@@ -383,14 +496,12 @@ impl Store {
         Ok(())
     }
 
-    /// Turns a `stack_phases` key violation into a 409 naming the
-    /// integration that already holds the phase.
-    async fn explain_phase_conflict(&self, e: sqlx::Error, stack_id: &str) -> ApiError {
-        if !is_unique_violation(&e) {
-            return e.into();
-        }
+    /// The 409 for a phase that has an integration serving it and another
+    /// waiting for it already, naming both.
+    async fn explain_phase_conflict(&self, stack_id: &str) -> ApiError {
         let holders: Vec<(String, String)> = sqlx::query_as(
-            "SELECT phase, integration_id FROM stack_phases WHERE stack_id = $1 ORDER BY phase",
+            "SELECT phase, integration_id FROM stack_phases WHERE stack_id = $1 \
+             ORDER BY phase, waiting",
         )
         .bind(stack_id)
         .fetch_all(&self.pool)
@@ -436,20 +547,69 @@ async fn record_with_change(
 fn phase_taken(stack_id: &str, holders: &[(String, String)]) -> ApiError {
     let held: Vec<String> = holders
         .iter()
-        .map(|(phase, integration)| format!("{phase} by integration {integration}"))
+        .map(|(phase, integration)| format!("{phase}: integration {integration}"))
         .collect();
     ApiError::conflict(
         ProblemCode::PhaseTaken,
         format!(
-            "stack {stack_id:?} already has an integration for that phase ({}); a stack uses at \
-             most one integration per phase: detach the other one first",
+            "stack {stack_id:?} already has an integration serving that phase and another \
+             waiting to take it over ({}); a stack has one integration per phase and at most one \
+             waiting for it: remove one of them first",
             if held.is_empty() {
-                "held by a concurrent request".to_string()
+                "taken by a concurrent request".to_string()
             } else {
                 held.join(", ")
             }
         ),
     )
+}
+
+/// Hands each of the stack's `freed` phases (no integration serves it any
+/// more) to the integration waiting for it, if any, in the transaction of
+/// the change that freed it, with an `attachment.handover` event each: the
+/// phase is never without an integration while one waits. The waiting
+/// attachment was verified when it was made, so it vends at once.
+async fn hand_over(
+    tx: &mut Transaction<'static, Any>,
+    stack_id: &StackId,
+    freed: &[Phase],
+    cause: &AuditEvent,
+) -> ApiResult<()> {
+    for phase in freed {
+        let next: Option<String> = sqlx::query_scalar(
+            "SELECT integration_id FROM stack_phases \
+             WHERE stack_id = $1 AND phase = $2 AND waiting = 1 AND NOT EXISTS \
+             (SELECT 1 FROM stack_phases s WHERE s.stack_id = $1 AND s.phase = $2 AND s.waiting = 0)",
+        )
+        .bind(stack_id.as_str())
+        .bind(phase.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
+        let Some(next) = next else { continue };
+        sqlx::query(
+            "UPDATE stack_phases SET waiting = 0 WHERE stack_id = $1 AND phase = $2 AND waiting = 1",
+        )
+        .bind(stack_id.as_str())
+        .bind(phase.as_str())
+        .execute(&mut **tx)
+        .await?;
+        let event = AuditEvent {
+            stack_id: Some(stack_id.to_string()),
+            phase: Some(*phase),
+            integration_id: Some(next.clone()),
+            detail: format!(
+                "stack {stack_id}'s {phase} phase passed to integration {next} ({} {})",
+                cause.action, cause.target
+            ),
+            ..AuditEvent::new(
+                cause.key_id.as_deref(),
+                "attachment.handover",
+                &format!("attachment/{next}/{stack_id}"),
+            )
+        };
+        audit::insert(&mut **tx, &event).await?;
+    }
+    Ok(())
 }
 
 /// One attachment, read through the pool or inside a transaction.

@@ -87,10 +87,22 @@ impl Store {
         // statement serves every combination. An integration's attachment
         // events are found by an exact prefix of their target (not LIKE,
         // where `%` or `_` in the filter would match other integrations).
+        // A stack's events are those recorded with its stack_id (runs,
+        // vends) and the admin events about it, which carry none: its own
+        // (`stack/<id>`) and its attachments' (`attachment/<integration>/<id>`,
+        // found by an exact suffix, for the same reason as above; stack ids
+        // hold no `/`, so the suffix `/<id>` names the stack alone). When
+        // `$4` is longer than the target, the start of the suffix is 0 or
+        // less: SQLite then counts from the end and PostgreSQL from the
+        // start, but either way the result is shorter than `/` || $4, so
+        // nothing matches.
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM audit_events WHERE \
              ($1 IS NULL OR action = $1) AND ($2 IS NULL OR target = $2) AND \
-             ($3 IS NULL OR key_id = $3) AND ($4 IS NULL OR stack_id = $4) AND \
+             ($3 IS NULL OR key_id = $3) AND \
+             ($4 IS NULL OR stack_id = $4 OR target = 'stack/' || $4 OR \
+              (substr(target, 1, length('attachment/')) = 'attachment/' AND \
+               substr(target, length(target) - length($4)) = '/' || $4)) AND \
              ($5 IS NULL OR outcome = $5) AND ($6 IS NULL OR at >= $6) AND \
              ($7 IS NULL OR at < $7 OR (at = $7 AND id < $8)) AND \
              ($10 IS NULL OR integration_id = $10 OR target = 'integration/' || $10 OR \

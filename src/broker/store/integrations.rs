@@ -165,7 +165,8 @@ impl Store {
             format!(
                 "SELECT {}, stack_phases.verified_config AS phase_verified_config \
                  FROM stack_phases JOIN integrations ON integrations.id = stack_phases.integration_id \
-                 WHERE stack_phases.stack_id = $1 AND stack_phases.phase = $2",
+                 WHERE stack_phases.stack_id = $1 AND stack_phases.phase = $2 \
+                 AND stack_phases.waiting = 0",
                 columns.join(", ")
             )
         });

@@ -3,8 +3,8 @@
 //! one set of portable SQL, so both stores behave the same by construction.
 //!
 //! Integrity lives in the schema (`migrations/`): unique names, foreign keys,
-//! and the `stack_phases` key that allows one integration per stack and
-//! phase. Multi-row changes run in a transaction. Handlers never check a
+//! and the `stack_phases` constraint that allows one integration serving
+//! each stack's phase (and one waiting to take it over). Multi-row changes run in a transaction. Handlers never check a
 //! rule the database can check; they translate its refusals into 409s.
 
 pub mod attachments;

@@ -62,6 +62,14 @@ impl DataSource<BrokerConnection> for AwsIntegrationTrustPolicyDataSource {
                     "The document's length as IAM counts it (whitespace not counted), at most the \
                      provider's `max_trust_policy_length`.",
                 ),
+                Attribute::computed(
+                    "max_session_duration",
+                    Type::Number,
+                    "The least `MaxSessionDuration` the role may have, in seconds: the \
+                     integration's `duration_seconds` (or IAM's minimum, 3600). Give it to the \
+                     role (`aws_iam_role.max_session_duration`): a lower one makes every \
+                     AssumeRole fail, which the broker can only find out at attach.",
+                ),
             ],
         )
     }
@@ -153,6 +161,10 @@ impl DataSource<BrokerConnection> for AwsIntegrationTrustPolicyDataSource {
             ),
             ("json", text(json)),
             ("length", Value::Number(Number::Int(length))),
+            (
+                "max_session_duration",
+                Value::Number(Number::Int(built.max_session_duration)),
+            ),
         ]))
     }
 }

@@ -37,6 +37,9 @@ struct Built {
     ids: Vec<(String, Phase, ExternalId)>,
     /// What the role must accept, in the integration's trust scope.
     accepted: Accepted,
+    /// The least `MaxSessionDuration` the role may have: the integration's
+    /// session length, or IAM's floor.
+    max_session_duration: i64,
 }
 
 async fn external_ids(
@@ -81,7 +84,19 @@ async fn external_ids(
         actions: integration.trust_actions(),
         ids,
         accepted,
+        max_session_duration: least_max_session_duration(integration.duration_seconds),
     })
+}
+
+/// IAM's smallest `MaxSessionDuration`: every role allows at least an hour.
+const IAM_MIN_MAX_SESSION_DURATION: i64 = 3600;
+
+/// The least `MaxSessionDuration` a role serving sessions of `duration`
+/// seconds may have. A lower one makes every AssumeRole fail, which the
+/// broker can only find out when it assumes the role (at attach); a role
+/// built from this value cannot have that fault.
+fn least_max_session_duration(duration: i64) -> i64 {
+    duration.max(IAM_MIN_MAX_SESSION_DURATION)
 }
 
 /// `json`'s length as IAM counts it, or an error on `path` (the input that

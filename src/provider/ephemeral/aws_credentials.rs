@@ -1,6 +1,10 @@
 //! `ephemeral "deputy_aws_credentials"`: short-lived AWS credentials for a
 //! stack's run, for a `provider "aws"` block (Terraform ≥ 1.10). Ephemeral
 //! values never reach the plan or the state.
+//!
+//! It acts with the provider's own key (in a workload stack, the stack's
+//! runner key, given the way `deputy exec` takes it), unless the block
+//! names another: `runner_token`, or a run's OIDC `id_token`.
 
 use async_trait::async_trait;
 
@@ -13,9 +17,6 @@ use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use tfplugin::ephemeral::{EphemeralResource, Opened};
 use tfplugin::schema::{Attribute, Schema};
 use tfplugin::value::{Type, Value};
-
-/// Where the runner key comes from when `runner_token` is not set.
-const RUNNER_TOKEN_ENV: &str = "DEPUTY_RUNNER_TOKEN";
 
 pub struct AwsCredentialsEphemeralResource;
 
@@ -32,12 +33,20 @@ impl EphemeralResource<BrokerConnection> for AwsCredentialsEphemeralResource {
              `provider \"aws\"` block. Ephemeral: never stored in plan or state (Terraform 1.10+).",
             vec![
                 Attribute::required("stack_id", Type::String, "The stack the run belongs to."),
-                Attribute::required("phase", Type::String, "`read` for plans, `write` for applies."),
+                Attribute::required("phase", Type::String, "`read` for plans, `write` for applies: `terraform.applying ? \"write\" : \"read\"` gives each its own."),
                 Attribute::required("run_id", Type::String, "The run's id; it becomes the AWS session name."),
                 Attribute::optional(
                     "runner_token",
                     Type::String,
-                    "Runner API key for the stack. Defaults to the `DEPUTY_RUNNER_TOKEN` environment variable.",
+                    "Runner API key for the stack, when it is not the provider's key. Defaults to the \
+                     provider's key (`token`, `token_file`, `DEPUTY_TOKEN_FILE` or `DEPUTY_TOKEN`).",
+                )
+                .sensitive(),
+                Attribute::optional(
+                    "id_token",
+                    Type::String,
+                    "The run's OIDC ID token, presented instead of a key; a runner trust decides \
+                     which stack and phases it acts for. Pass it through an ephemeral variable.",
                 )
                 .sensitive(),
                 Attribute::computed("access_key_id", Type::String, "AWS access key id."),
@@ -57,24 +66,24 @@ impl EphemeralResource<BrokerConnection> for AwsCredentialsEphemeralResource {
     }
 
     async fn open(&self, broker: &BrokerConnection, config: &Value) -> Result<Opened, Diagnostics> {
-        let token = string(config, "runner_token")
-            .or_else(|| std::env::var(RUNNER_TOKEN_ENV).ok())
-            .ok_or_else(|| {
-                Diagnostics::from(
-                    Diagnostic::error(
-                        "No runner key",
-                        format!("Set runner_token or the {RUNNER_TOKEN_ENV} environment variable to a runner key for this stack (`deputy token create --stack STACK`)."),
-                    )
-                    .at(AttributePath::attr("runner_token")),
-                )
-            })?;
+        if !config.get("runner_token").is_null() && !config.get("id_token").is_null() {
+            return Err(Diagnostic::error(
+                "Two credentials for one request",
+                "Set runner_token or id_token, not both: each names who is asking.",
+            )
+            .at(AttributePath::attr("id_token"))
+            .into());
+        }
+        let client = match string(config, "runner_token").or_else(|| string(config, "id_token")) {
+            Some(token) => broker.runner_client(token)?,
+            None => broker.client()?.clone(),
+        };
         let mut diags = Diagnostics::new();
         let phase: Option<Phase> = validate::attr(config, "phase", "Invalid phase", &mut diags);
         let Some(phase) = phase else {
             return Err(diags);
         };
-        let issued = broker
-            .runner_client(token)?
+        let issued = client
             .credentials(&CredentialsRequest {
                 stack_id: string(config, "stack_id"),
                 phase,
@@ -93,6 +102,7 @@ impl EphemeralResource<BrokerConnection> for AwsCredentialsEphemeralResource {
             ("phase", config.get("phase").clone()),
             ("run_id", config.get("run_id").clone()),
             ("runner_token", config.get("runner_token").clone()),
+            ("id_token", config.get("id_token").clone()),
             ("access_key_id", text(issued.access_key_id)),
             ("secret_access_key", text(issued.secret_access_key)),
             ("session_token", text(issued.session_token)),

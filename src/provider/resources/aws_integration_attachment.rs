@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use super::super::connection::{Absent, BrokerConnection};
 use super::super::model::resource_model;
 use super::super::values::text;
+use crate::model::{ExternalId, Phase, StackId};
 use crate::wire::{Attachment, AttachmentInput, AttachmentUpdate, Labels};
 use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use tfplugin::identity::Identity;
@@ -73,6 +74,40 @@ pub(crate) fn state(a: Attachment) -> Value {
     .to_value()
 }
 
+/// The External IDs the broker will answer for the attached `phases`, or
+/// `None` (left unknown until apply) when they cannot be known now: the
+/// integration does not exist yet (it is created in this run), or the key
+/// may not read the account. Lookups go through the connection's per-run
+/// cache, so a `for_each` over many stacks asks once. A failed lookup is
+/// not an error here: the apply reports it where it matters.
+async fn planned_external_ids(
+    broker: &BrokerConnection,
+    integration_id: &str,
+    stack_id: &str,
+    phases: &[(Phase, bool)],
+) -> Option<Value> {
+    let stack: StackId = stack_id.parse().ok()?;
+    let account = broker.account().await.ok()?;
+    let integration = broker
+        .integration(integration_id, &AttributePath::attr(AttachmentModel::integration_id))
+        .await
+        .ok()?;
+    let ids = phases
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(phase, _)| {
+            let id = ExternalId::for_phase(
+                &account.name,
+                &integration.id,
+                integration.external_id.as_ref(),
+                &stack,
+                *phase,
+            );
+            (phase.to_string(), text(id.to_string()))
+        });
+    Some(Value::Map(ids.collect()))
+}
+
 #[async_trait]
 impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
     fn type_name(&self) -> &'static str {
@@ -92,7 +127,11 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
         Schema::new(
             0,
             "Attaches an AWS integration to a stack for its plans (`read`), applies (`write`) or \
-             both. A stack has at most one integration per phase.\n\nThe broker verifies the role \
+             both. One integration serves each phase of a stack. To move a stack to another \
+             integration, attach it there and remove the old attachment, in one apply: the new \
+             attachment is verified and waits (`pending_handover` in the API) while the old one \
+             serves, and takes the phase over when the old one goes, so runs never lack \
+             credentials. A detach waits for an attach of the same stack in the same run.\n\nThe broker verifies the role \
              before the attachment (or an added phase) takes effect: assumable with the stack's \
              External IDs and, for every phase in use, refused with each part of the External ID \
              replaced by a value nobody holds (another account, integration, stack or phase), \
@@ -120,20 +159,39 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
         diags
     }
 
-    /// The id is known as soon as both ends are.
-    fn plan(
+    /// The id is known as soon as both ends are, and the External IDs as
+    /// soon as the integration exists: they are derived from the account,
+    /// the integration, the stack and the phase (or are the integration's
+    /// custom one), exactly as the broker will answer.
+    async fn plan(
         &self,
+        broker: Option<&BrokerConnection>,
         mut planned: Value,
         _prior: &Value,
         _config: &Value,
     ) -> Result<Value, Diagnostics> {
-        if let (Some(i), Some(s)) = (
+        let (Some(i), Some(s)) = (
             planned.get(AttachmentModel::integration_id).as_str(),
             planned.get(AttachmentModel::stack_id).as_str(),
-        ) {
-            let id = text(format!("{i}/{s}"));
-            if let Value::Object(m) = &mut planned {
-                m.insert(AttachmentModel::id.into(), id);
+        ) else {
+            return Ok(planned);
+        };
+        let id = text(format!("{i}/{s}"));
+        let phases = [
+            (Phase::Read, planned.get(AttachmentModel::read).as_bool()),
+            (Phase::Write, planned.get(AttachmentModel::write).as_bool()),
+        ];
+        let ids = match (broker, phases) {
+            (Some(broker), [(_, Some(read)), (_, Some(write))]) => {
+                let phases = [(Phase::Read, read), (Phase::Write, write)];
+                planned_external_ids(broker, i, s, &phases).await
+            }
+            _ => None,
+        };
+        if let Value::Object(m) = &mut planned {
+            m.insert(AttachmentModel::id.into(), id);
+            if let Some(ids) = ids {
+                m.insert(AttachmentModel::external_ids.into(), ids);
             }
         }
         Ok(planned)
@@ -145,17 +203,19 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
         let m = AttachmentModel::from_value(planned);
+        let _in_flight = broker.attaching(&m.stack_id);
         let created = broker
             .client()?
             .attach(
                 &m.integration_id,
                 &AttachmentInput {
-                    stack_id: m.stack_id,
+                    stack_id: m.stack_id.clone(),
                     read: m.read,
                     write: m.write,
                 },
             )
-            .await?;
+            .await
+            .map_err(|e| broker.attach_error(&m.integration_id, &m.stack_id, e))?;
         Ok(state(created))
     }
 
@@ -180,6 +240,7 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
         planned: &Value,
     ) -> Result<Value, Diagnostics> {
         let m = AttachmentModel::from_value(planned);
+        let _in_flight = broker.attaching(&m.stack_id);
         let updated = broker
             .client()?
             .update_attachment(
@@ -190,12 +251,14 @@ impl Resource<BrokerConnection> for AwsIntegrationAttachmentResource {
                     write: m.write,
                 },
             )
-            .await?;
+            .await
+            .map_err(|e| broker.attach_error(&m.integration_id, &m.stack_id, e))?;
         Ok(state(updated))
     }
 
     async fn delete(&self, broker: &BrokerConnection, prior: &Value) -> Result<(), Diagnostics> {
         let m = AttachmentModel::from_value(prior);
+        broker.before_detach(&m.stack_id).await;
         broker
             .client()?
             .detach(&m.integration_id, &m.stack_id)

@@ -99,8 +99,9 @@ impl Resource<BrokerConnection> for StackResource {
     }
 
     /// The name defaults to the id, known as soon as the id is.
-    fn plan(
+    async fn plan(
         &self,
+        _broker: Option<&BrokerConnection>,
         mut planned: Value,
         _prior: &Value,
         config: &Value,

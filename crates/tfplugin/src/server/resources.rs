@@ -143,11 +143,11 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
-    pub(crate) fn plan_resource_change(
+    pub(crate) async fn plan_resource_change(
         &self,
         req: pb::plan_resource_change::Request,
     ) -> pb::plan_resource_change::Response {
-        let result = (|| {
+        let result = async {
             let r = lookup(&self.registry.resources, "resource", &req.type_name)?;
             let schema = r.schema();
             let ty = schema.value_type();
@@ -158,14 +158,20 @@ impl<P: Provider> ProviderService<P> {
             }
             let config = decode(&ty, req.config.as_ref(), "configuration")?;
             let generic = plan::plan(&schema, &prior, &proposed, &config);
-            let planned = r.plan(generic.planned, &prior, &config)?;
+            // Before configure (a configuration whose provider block waits
+            // on unknown values), a resource plans without its data.
+            let data = self.data().ok();
+            let planned = r
+                .plan(data.as_deref(), generic.planned, &prior, &config)
+                .await?;
             let identity = identity_of(r.identity(), &planned)?;
             Ok((
                 encode(&ty, &planned, "plan")?,
                 generic.requires_replace,
                 identity,
             ))
-        })();
+        }
+        .await;
         let diagnostics = diags_of(&result);
         let (planned_state, requires_replace, planned_identity) = match result {
             Ok((p, rr, identity)) => (
@@ -380,6 +386,7 @@ mod tests {
                     type_name: name(),
                     ..Default::default()
                 })
+                .await
                 .diagnostics,
             ),
             (
@@ -589,21 +596,27 @@ mod tests {
         assert_eq!(calls(&svc), ["read"]);
     }
 
-    fn plan(prior: &Value, proposed: &Value, config: &Value) -> pb::plan_resource_change::Response {
-        service().plan_resource_change(pb::plan_resource_change::Request {
-            type_name: TYPE.into(),
-            prior_state: some_dv(prior),
-            proposed_new_state: some_dv(proposed),
-            config: some_dv(config),
-            prior_private: b"pp".to_vec(),
-            ..Default::default()
-        })
+    async fn plan(
+        prior: &Value,
+        proposed: &Value,
+        config: &Value,
+    ) -> pb::plan_resource_change::Response {
+        service()
+            .plan_resource_change(pb::plan_resource_change::Request {
+                type_name: TYPE.into(),
+                prior_state: some_dv(prior),
+                proposed_new_state: some_dv(proposed),
+                config: some_dv(config),
+                prior_private: b"pp".to_vec(),
+                ..Default::default()
+            })
+            .await
     }
 
-    #[test]
-    fn plan_create_leaves_computed_values_unknown() {
+    #[tokio::test]
+    async fn plan_create_leaves_computed_values_unknown() {
         let config = obj(&[("name", s("a"))]);
-        let got = plan(&Value::Null, &config, &config);
+        let got = plan(&Value::Null, &config, &config).await;
         assert!(got.diagnostics.is_empty(), "{:?}", got.diagnostics);
         assert_eq!(
             value_of(&thing_schema(), got.planned_state.as_ref()),
@@ -613,11 +626,11 @@ mod tests {
         assert_eq!(got.planned_private, b"pp");
     }
 
-    #[test]
-    fn plan_of_a_changed_requires_replace_attribute_lists_it() {
+    #[tokio::test]
+    async fn plan_of_a_changed_requires_replace_attribute_lists_it() {
         let proposed = thing(s("id-a"), "a", s("standard"), s("z2"));
         let config = obj(&[("name", s("a")), ("zone", s("z2"))]);
-        let got = plan(&stored(), &proposed, &config);
+        let got = plan(&stored(), &proposed, &config).await;
         assert!(got.diagnostics.is_empty(), "{:?}", got.diagnostics);
         assert_eq!(
             got.requires_replace,
@@ -625,9 +638,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn plan_of_a_destroy_is_null() {
-        let got = plan(&stored(), &Value::Null, &Value::Null);
+    #[tokio::test]
+    async fn plan_of_a_destroy_is_null() {
+        let got = plan(&stored(), &Value::Null, &Value::Null).await;
         assert!(got.diagnostics.is_empty(), "{:?}", got.diagnostics);
         let planned = got.planned_state.expect("a planned state");
         assert_eq!(value_of(&thing_schema(), Some(&planned)), Value::Null);
