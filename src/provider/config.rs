@@ -490,7 +490,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.0[0].path, Some(AttributePath::attr("token_file")));
-        assert!(err.0[0].detail.contains(&format!("the key file {empty} is empty")));
+        assert!(
+            err.0[0]
+                .detail
+                .contains(&format!("the key file {empty} is empty"))
+        );
         let err = BrokerSettings::from_config(
             &neither,
             |name: &str| (name == TOKEN_ENV).then(|| "ghp_not_ours".to_string()),
@@ -552,7 +556,11 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.0.len(), 1);
-        assert!(err.0[0].detail.contains("no API key: set DEPUTY_TOKEN_FILE"));
+        assert!(
+            err.0[0]
+                .detail
+                .contains("no API key: set DEPUTY_TOKEN_FILE")
+        );
         let err = BrokerSettings::from_config(
             &config(Value::Null, Value::string(CONFIG_KEY)),
             |_| None,

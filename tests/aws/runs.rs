@@ -516,10 +516,7 @@ async fn runs_get_working_credentials_and_no_secret_is_kept() {
     std::fs::write(&runner_key_file, format!("{}\n", runner.token)).unwrap();
     let env = [
         ("DEPUTY_ENDPOINT", b.base.clone()),
-        (
-            "DEPUTY_TOKEN_FILE",
-            runner_key_file.display().to_string(),
-        ),
+        ("DEPUTY_TOKEN_FILE", runner_key_file.display().to_string()),
     ];
     let applied = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -792,7 +789,18 @@ async fn plan_sessions_cannot_write_with_a_read_only_session_policy() {
 async fn a_stack_moves_between_integrations_in_one_apply_while_it_runs() {
     let fc = Fakecloud::start();
     let user = fc.user("deputy-broker").await;
-    let b = Broker::start(&fc, &user, &["--verify-retry-seconds", "10"]).await;
+    // Runs vend back to back here, far above a runner's usual rate.
+    let b = Broker::start(
+        &fc,
+        &user,
+        &[
+            "--verify-retry-seconds",
+            "10",
+            "--credentials-rate-limit",
+            "100000",
+        ],
+    )
+    .await;
     let admin = b.admin();
     admin
         .create_stack(&StackInput::with_id("net"))
@@ -893,10 +901,7 @@ async fn a_stack_moves_between_integrations_in_one_apply_while_it_runs() {
             (served, failed)
         })
     };
-    let moves = [
-        config("[]", r#"["net"]"#),
-        config(r#"["net"]"#, "[]"),
-    ];
+    let moves = [config("[]", r#"["net"]"#), config(r#"["net"]"#, "[]")];
     let ws = tokio::task::spawn_blocking(move || {
         for config in moves {
             ws.write(&config);
@@ -908,7 +913,10 @@ async fn a_stack_moves_between_integrations_in_one_apply_while_it_runs() {
     let ws = ws.await.unwrap();
     running.store(false, std::sync::atomic::Ordering::Relaxed);
     let (served, failed) = runs.await.unwrap();
-    assert!(failed.is_empty(), "vends failed during the move: {failed:?}");
+    assert!(
+        failed.is_empty(),
+        "vends failed during the move: {failed:?}"
+    );
     for role in ["role/from", "role/to"] {
         assert!(
             served.iter().any(|r| r.ends_with(role)),

@@ -340,7 +340,14 @@ async fn object_commands_take_the_same_filters_identifiers_and_outputs() {
     assert_eq!(
         ids(json(
             &b,
-            &["stack", "list", "--label", "team=core", "--label", "env=prod"]
+            &[
+                "stack",
+                "list",
+                "--label",
+                "team=core",
+                "--label",
+                "env=prod"
+            ]
         )),
         ["net"]
     );
@@ -382,7 +389,13 @@ async fn object_commands_take_the_same_filters_identifiers_and_outputs() {
     assert_eq!(shown["name"], "prod-role");
     let updated = json(
         &b,
-        &["integration", "update", "prod-role", "--description", "by name"],
+        &[
+            "integration",
+            "update",
+            "prod-role",
+            "--description",
+            "by name",
+        ],
     );
     assert_eq!(updated["id"], id.as_str());
     assert_eq!(updated["description"], "by name");
@@ -402,10 +415,13 @@ async fn object_commands_take_the_same_filters_identifiers_and_outputs() {
     let attachment_id = format!("{id}/net");
     assert_eq!(attachment["id"], attachment_id.as_str());
     let listed = json(&b, &["attachment", "list", "--integration", "prod-role"]);
-    assert_eq!(ids(listed), [attachment_id.clone()]);
+    assert_eq!(ids(listed), std::slice::from_ref(&attachment_id));
     let shown = json(&b, &["attachment", "show", "prod-role/net"]);
     assert_eq!(shown["id"], attachment_id.as_str());
-    let updated = json(&b, &["attachment", "update", "prod-role/net", "--write", "true"]);
+    let updated = json(
+        &b,
+        &["attachment", "update", "prod-role/net", "--write", "true"],
+    );
     assert_eq!(updated["write"], true);
     let missing = deputy(&b, &["integration", "show", "no-such-role"]);
     assert!(!missing.status.success());
@@ -470,7 +486,9 @@ async fn object_commands_take_the_same_filters_identifiers_and_outputs() {
     let list = ok(&b, &["runner-trust", "list"]);
     assert!(
         list.lines().next().unwrap().starts_with("ID")
-            && list.lines().any(|l| l.starts_with(&trust_id) && l.contains("read")),
+            && list
+                .lines()
+                .any(|l| l.starts_with(&trust_id) && l.contains("read")),
         "{list}"
     );
     let updated = json(
@@ -512,7 +530,8 @@ async fn object_commands_take_the_same_filters_identifiers_and_outputs() {
     assert!(
         events
             .iter()
-            .any(|(action, target)| action == "attachment.create" && *target == attachment_id_target(&id)),
+            .any(|(action, target)| action == "attachment.create"
+                && *target == attachment_id_target(&id)),
         "{events:?}"
     );
     assert!(
@@ -521,7 +540,10 @@ async fn object_commands_take_the_same_filters_identifiers_and_outputs() {
             .all(|(_, target)| target != "stack/dns" && target != "stack/app"),
         "{events:?}"
     );
-    let by_name = json(&b, &["audit", "--integration", "prod-role", "--limit", "100"]);
+    let by_name = json(
+        &b,
+        &["audit", "--integration", "prod-role", "--limit", "100"],
+    );
     assert!(
         by_name["items"]
             .as_array()
@@ -532,9 +554,20 @@ async fn object_commands_take_the_same_filters_identifiers_and_outputs() {
     );
 
     // A run for a phase no attachment serves says what to do.
-    let runner = ok(&b, &["token", "create", "--stack", "app", "--phase", "write"]);
+    let runner = ok(
+        &b,
+        &["token", "create", "--stack", "app", "--phase", "write"],
+    );
     let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
-        .args(["credential-process", "--stack", "app", "--phase", "write", "--run-id", "run-1"])
+        .args([
+            "credential-process",
+            "--stack",
+            "app",
+            "--phase",
+            "write",
+            "--run-id",
+            "run-1",
+        ])
         .env("DEPUTY_ENDPOINT", &b.base)
         .env("DEPUTY_TOKEN", runner.trim())
         .output()

@@ -672,7 +672,10 @@ on_both!(
         let waiting = c.attach(&to.id, &attach(true, true)).await.unwrap();
         assert_eq!(
             waiting.pending_handover,
-            BTreeMap::from([(Phase::Read, from.id.clone()), (Phase::Write, from.id.clone())])
+            BTreeMap::from([
+                (Phase::Read, from.id.clone()),
+                (Phase::Write, from.id.clone())
+            ])
         );
         // Narrowing the serving attachment hands its write phase over in
         // the same change.
@@ -692,7 +695,13 @@ on_both!(
         );
         // Detaching it hands over the rest.
         c.detach(&from.id, "net").await.unwrap();
-        assert!(c.attachment(&to.id, "net").await.unwrap().pending_handover.is_empty());
+        assert!(
+            c.attachment(&to.id, "net")
+                .await
+                .unwrap()
+                .pending_handover
+                .is_empty()
+        );
         let handovers = c
             .audit(&AuditFilter {
                 action: Some("attachment.handover".into()),
@@ -701,9 +710,17 @@ on_both!(
             .await
             .unwrap();
         let phases: Vec<_> = handovers.iter().map(|e| e.phase).collect();
-        assert_eq!(phases, [Some(Phase::Read), Some(Phase::Write)], "newest first");
-        assert!(handovers.iter().all(|e| e.integration_id.as_deref() == Some(to.id.as_str())
-            && e.target == format!("attachment/{}/net", to.id)));
+        assert_eq!(
+            phases,
+            [Some(Phase::Read), Some(Phase::Write)],
+            "newest first"
+        );
+        assert!(
+            handovers
+                .iter()
+                .all(|e| e.integration_id.as_deref() == Some(to.id.as_str())
+                    && e.target == format!("attachment/{}/net", to.id))
+        );
         // A waiting attachment that goes leaves the serving one alone.
         let again = c.attach(&from.id, &attach(true, false)).await.unwrap();
         assert_eq!(
@@ -711,7 +728,13 @@ on_both!(
             BTreeMap::from([(Phase::Read, to.id.clone())])
         );
         c.detach(&from.id, "net").await.unwrap();
-        assert!(c.attachment(&to.id, "net").await.unwrap().pending_handover.is_empty());
+        assert!(
+            c.attachment(&to.id, "net")
+                .await
+                .unwrap()
+                .pending_handover
+                .is_empty()
+        );
         assert_eq!(
             c.audit(&AuditFilter {
                 action: Some("attachment.handover".into()),

@@ -328,9 +328,16 @@ resource "deputy_aws_integration_attachment" "a" {
         let id = format!("\"{phase}\" = \"acme@{integration}@web@{phase}\"");
         assert!(plan.contains(&id), "{id} in {plan}");
     }
-    assert!(!plan.contains("external_ids = (known after apply)"), "{plan}");
+    assert!(
+        !plan.contains("external_ids = (known after apply)"),
+        "{plan}"
+    );
     ws.apply();
-    assert_eq!(ws.plan_exit().0, 0, "what the plan showed is what the broker answered");
+    assert_eq!(
+        ws.plan_exit().0,
+        0,
+        "what the plan showed is what the broker answered"
+    );
 }
 
 #[test]

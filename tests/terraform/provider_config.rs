@@ -67,7 +67,10 @@ fn the_key_comes_from_a_file_as_for_the_cli() {
     assert_contains(&err, "Error: Unusable API key file in DEPUTY_TOKEN_FILE");
     assert_contains(
         &err,
-        &format!("the key file {} is empty: it must hold an API key, dpk_<16 hex digits>_<secret>", empty.display()),
+        &format!(
+            "the key file {} is empty: it must hold an API key, dpk_<16 hex digits>_<secret>",
+            empty.display()
+        ),
     );
 }
 

@@ -357,7 +357,11 @@ fn broker_down_or_wrong_key_is_a_clear_error() {
     );
     // Terraform adds its own note on a provider without a block; deputy's
     // error is there once, not once per object.
-    assert_eq!(err.matches("Error: deputy").count(), 1, "one error per cause: {err}");
+    assert_eq!(
+        err.matches("Error: deputy").count(),
+        1,
+        "one error per cause: {err}"
+    );
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -331,8 +331,7 @@ impl Store {
             if let Err(e) = inserted {
                 drop(tx);
                 return Err(if is_unique_violation(&e) {
-                    self.explain_phase_conflict(record.stack_id.as_str())
-                        .await
+                    self.explain_phase_conflict(record.stack_id.as_str()).await
                 } else {
                     e.into()
                 });
@@ -373,8 +372,13 @@ impl Store {
         stack_id: &str,
     ) -> ApiResult<AttachmentRecord> {
         let record = fetch(&self.pool, integration_id, stack_id).await?;
-        let mut one =
-            with_handovers(&self.pool, vec![record], Some(integration_id), Some(stack_id)).await?;
+        let mut one = with_handovers(
+            &self.pool,
+            vec![record],
+            Some(integration_id),
+            Some(stack_id),
+        )
+        .await?;
         Ok(one.remove(0))
     }
 

@@ -89,22 +89,22 @@ async fn planned_external_ids(
     let stack: StackId = stack_id.parse().ok()?;
     let account = broker.account().await.ok()?;
     let integration = broker
-        .integration(integration_id, &AttributePath::attr(AttachmentModel::integration_id))
+        .integration(
+            integration_id,
+            &AttributePath::attr(AttachmentModel::integration_id),
+        )
         .await
         .ok()?;
-    let ids = phases
-        .iter()
-        .filter(|(_, on)| *on)
-        .map(|(phase, _)| {
-            let id = ExternalId::for_phase(
-                &account.name,
-                &integration.id,
-                integration.external_id.as_ref(),
-                &stack,
-                *phase,
-            );
-            (phase.to_string(), text(id.to_string()))
-        });
+    let ids = phases.iter().filter(|(_, on)| *on).map(|(phase, _)| {
+        let id = ExternalId::for_phase(
+            &account.name,
+            &integration.id,
+            integration.external_id.as_ref(),
+            &stack,
+            *phase,
+        );
+        (phase.to_string(), text(id.to_string()))
+    });
     Some(Value::Map(ids.collect()))
 }
 

@@ -266,7 +266,9 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         req: Request<pb::plan_resource_change::Request>,
     ) -> Rpc<pb::plan_resource_change::Response> {
-        Ok(Response::new(self.plan_resource_change(req.into_inner()).await))
+        Ok(Response::new(
+            self.plan_resource_change(req.into_inner()).await,
+        ))
     }
 
     async fn apply_resource_change(
