@@ -399,12 +399,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
                 return verify::all(&client).await;
             }
             let given = given.expect("clap requires --integration without --all");
-            // By id or name, as everywhere an integration is named.
-            let integration = self::integration::resolve_id(&client, &given).await?;
-            if as_worker {
-                return verify::as_worker(&client, &integration).await;
-            }
-            verify::one(&client, &integration, stack.as_deref()).await
+            verify::named(&client, &given, stack.as_deref(), as_worker).await
         }
         Command::RoleTemplate(args) => role_template::role_template(args).await.map(|()| 0),
         Command::TrustPolicy {

@@ -27,13 +27,32 @@ fn print_steps(report: &VerifyReport) {
     }
 }
 
+/// The integration `given` names (by id or name, as everywhere an
+/// integration is named), verified by the broker or, `as_worker`, here.
+pub async fn named(
+    client: &Client,
+    given: &str,
+    stack: Option<&str>,
+    as_worker: bool,
+) -> anyhow::Result<i32> {
+    let integration = super::integration::resolve_id(client, given).await?;
+    if as_worker {
+        return self::as_worker(client, &integration).await;
+    }
+    one(client, &integration, stack).await
+}
+
 /// One integration, every probe printed.
 pub async fn one(client: &Client, integration: &str, stack: Option<&str>) -> anyhow::Result<i32> {
     match client.verify(integration, stack).await {
         Ok(report) => {
             print_steps(&report);
+            let warned = match report.warnings.len() {
+                0 => String::new(),
+                n => format!(", with {n} warning(s) above"),
+            };
             println!(
-                "{} is safe to use ({} STS calls, {} ms)",
+                "{} is safe to use for the stacks attached ({} STS calls, {} ms){warned}",
                 report.role_arn, report.sts_calls, report.millis
             );
             Ok(0)
@@ -62,16 +81,20 @@ pub async fn all(client: &Client) -> anyhow::Result<i32> {
             "skipped: worker mode (workers assume the role with their own identity)".to_string()
         } else {
             match client.verify(&i.id, None).await {
-                Ok(report) => format!(
-                    "verified ({} STS calls, {} ms){}",
-                    report.sts_calls,
-                    report.millis,
-                    if report.warnings.is_empty() {
-                        ""
-                    } else {
-                        "; not checked: trusts the broker's principal only (no canary)"
+                Ok(report) => {
+                    for warning in &report.warnings {
+                        eprintln!("deputy: warning: {}: {}", i.id, visible(warning));
                     }
-                ),
+                    format!(
+                        "verified ({} STS calls, {} ms){}",
+                        report.sts_calls,
+                        report.millis,
+                        match report.warnings.len() {
+                            0 => String::new(),
+                            n => format!("; {n} warning(s)"),
+                        }
+                    )
+                }
                 Err(e) if e.code() == Some(ProblemCode::NothingToVerify) => {
                     "skipped: nothing attached".to_string()
                 }
@@ -128,7 +151,10 @@ pub async fn as_worker(client: &Client, id: &str) -> anyhow::Result<i32> {
     // A worker assumes with its own identity; the broker's canary is not
     // its to use, so the report says that check was not made. `deputy
     // exec` on a worker passes no session tags.
-    let prepared = Prepared::new(&account.name, &integration, &targets, false, false);
+    // A worker is not told which stacks were attached once: stale trust is
+    // probed where the broker verifies (stack scope, derived IDs), and a
+    // worker-mode integration has one custom External ID for every stack.
+    let prepared = Prepared::new(&account.name, &integration, &targets, &[], false, false);
     let sts = Sts::load(std::env::var("DEPUTY_AWS_ENDPOINT_URL").ok().as_deref()).await;
     let caller = sts.caller_arn().await.map_err(|e| {
         anyhow::anyhow!("cannot read this worker's AWS identity ({e}): configure AWS credentials")

@@ -32,11 +32,18 @@
 //! - calls that must be allowed (confirmations, the integration-scope
 //!   probe) are sent exactly as this integration's vends are.
 //!
+//! Beyond the rule, a stack-scoped role is asked about trust it should no
+//! longer grant: the External IDs of stacks once attached and detached
+//! since ([`Subject::former`]). A role that still accepts one is safe for
+//! the stacks attached now (the rule holds), but trusts a stack it should
+//! not; it is a warning with the statement to use, not a failure.
+//!
 //! STS calls per verification, with `c` attached (stack, phase) pairs and
 //! `p` phases in use: `2c` confirmations (AssumeRole, GetCallerIdentity),
 //! `18p + 2` role-level probes in stack scope (`16p + 2` in integration
 //! scope, where the stack probes must pass and are sent once), `2p` more
-//! with a canary; a worker's custom External ID: `6p + 2`.
+//! with a canary; a worker's custom External ID: `6p + 2`; plus one per
+//! detached stack's phase still remembered (at most 16), in stack scope.
 
 use sha2::{Digest, Sha256};
 
@@ -222,6 +229,9 @@ pub enum Check {
     NoDeputyShape,
     /// The canary principal with the right External ID of `phase`.
     Canary { phase: Phase },
+    /// The External ID of a stack's phase that was attached once and is no
+    /// longer: a safe role need not deny it, a tidy one does.
+    Former { stack: StackId, phase: Phase },
 }
 
 /// What a safe role answers to a probe.
@@ -289,6 +299,10 @@ pub struct Subject<'a> {
     pub set_source_identity: bool,
     /// The broker has a canary principal to probe with.
     pub canary: bool,
+    /// Stacks' phases attached once and no longer, whose External IDs the
+    /// role should have dropped (probed in stack scope without a custom
+    /// External ID, where each stack has IDs of its own).
+    pub former: &'a [(StackId, Phase)],
 }
 
 /// A verification's calls, all made with one run id.
@@ -481,7 +495,49 @@ pub fn plan(subject: &Subject<'_>, targets: &[(StackId, Vec<Phase>)], nonce: &st
             Phase::Read,
         ));
     }
+    if subject.scope == TrustScope::Stack && subject.custom.is_none() {
+        for (stack, phase) in subject.former {
+            probes.push(Probe {
+                name: format!("former:{stack}:{phase}"),
+                check: Check::Former {
+                    stack: stack.clone(),
+                    phase: *phase,
+                },
+                expect: Expect::Denied,
+                caller: Caller::Deputy,
+                external_id: Some(external_id(subject, stack, *phase)),
+                tags: own_tags(stack, *phase),
+                source_identity: subject.set_source_identity,
+                session_policies: Some(*phase),
+            });
+        }
+    }
     Plan { run_id, probes }
+}
+
+/// The warning for a role that still accepts `probe`'s External ID, a
+/// stack's that is no longer attached; `None` for any other probe or
+/// answer. `statement` is the statement to use instead.
+pub fn stale_trust(
+    probe: &Probe,
+    answer: &Answer,
+    role: &RoleArn,
+    statement: &str,
+) -> Option<String> {
+    let (Check::Former { stack, phase }, Answer::Allowed) = (&probe.check, answer) else {
+        return None;
+    };
+    let id = probe
+        .external_id
+        .as_ref()
+        .map(ExternalId::as_str)
+        .unwrap_or_default();
+    Some(format!(
+        "{role} still accepts {id}, the {phase} External ID of stack {stack}, which is no longer \
+         attached to this integration: the stacks attached now are safe, but the role trusts one \
+         it should not (attaching a stack with that id again would need no change to the role). \
+         Drop it from the trust policy; the statement that trusts deputy should be: {statement}"
+    ))
 }
 
 /// The External ID a vend of `stack`'s `phase` uses.
@@ -545,6 +601,8 @@ pub fn judge(probe: &Probe, answer: &Answer, role: &RoleArn) -> Option<String> {
         .map(ExternalId::as_str)
         .unwrap_or_default();
     match (&probe.check, probe.expect, answer) {
+        // Stale trust is a warning (see [`stale_trust`]), never a verdict.
+        (Check::Former { .. }, _, _) => None,
         (Check::Confirm { .. }, _, Answer::Allowed) => None,
         (Check::Confirm { phase, .. }, _, Answer::Denied) => Some(format!(
             "AssumeRole on {role} with the {phase} External ID was denied, after retrying for as long \
@@ -782,6 +840,7 @@ mod tests {
                 tag_session: tags,
                 set_source_identity: tags,
                 canary,
+                former: &[],
             };
             let targets: Vec<(StackId, Vec<Phase>)> = read.iter().zip(&write).enumerate()
                 .map(|(i, (r, w))| {
@@ -869,6 +928,54 @@ mod tests {
             tag_session: vend_extras,
             set_source_identity: vend_extras,
             canary,
+            former: &[],
+        }
+    }
+
+    #[test]
+    fn trust_left_to_detached_stacks_is_probed_in_stack_scope_and_only_warns() {
+        let role: RoleArn = "arn:aws:iam::123456789012:role/r".parse().unwrap();
+        let account: AccountName = "acme".parse().unwrap();
+        let integration = IntegrationId::generate();
+        let former = [("gone".parse::<StackId>().unwrap(), Phase::Write)];
+        let targets = [("net".parse::<StackId>().unwrap(), vec![Phase::Write])];
+        for scope in [TrustScope::Stack, TrustScope::Integration] {
+            let plan = plan(
+                &Subject {
+                    former: &former,
+                    ..subject(&account, &integration, scope, true, false)
+                },
+                &targets,
+                "n0nce",
+            );
+            let probes: Vec<&Probe> = plan
+                .probes
+                .iter()
+                .filter(|p| matches!(p.check, Check::Former { .. }))
+                .collect();
+            if scope == TrustScope::Integration {
+                assert!(
+                    probes.is_empty(),
+                    "every stack of the integration is trusted there"
+                );
+                continue;
+            }
+            let [probe] = probes[..] else {
+                panic!("one probe per former phase: {probes:?}")
+            };
+            assert_eq!(probe.name, "former:gone:write");
+            assert_eq!(
+                probe.external_id.as_ref().unwrap().as_str(),
+                format!("acme@{integration}@gone@write")
+            );
+            assert!(probe.tags.contains(&("deputy:stack".into(), "gone".into())));
+            for answer in [Answer::Allowed, Answer::Denied, Answer::Error("x".into())] {
+                assert_eq!(judge(probe, &answer, &role), None, "never a failure");
+            }
+            let warning = stale_trust(probe, &Answer::Allowed, &role, "{}").unwrap();
+            assert!(warning.contains("no longer attached"), "{warning}");
+            assert!(warning.contains("should be: {}"), "{warning}");
+            assert_eq!(stale_trust(probe, &Answer::Denied, &role, "{}"), None);
         }
     }
 

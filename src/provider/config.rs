@@ -48,6 +48,15 @@ pub fn schema() -> Schema {
                  environment variable.",
             ),
             Attribute::optional(
+                "id_token",
+                Type::String,
+                "A CI job's OIDC ID token, presented instead of an API key, for a workload stack \
+                 whose runs a runner trust admits: `deputy_aws_credentials` then needs no stored \
+                 key at all. Pass it through an ephemeral variable. Only credentials can be had \
+                 with it; set a key or this, not both.",
+            )
+            .sensitive(),
+            Attribute::optional(
                 "ca_file",
                 Type::String,
                 "Path of CA certificates (PEM) to trust for the broker's HTTPS certificate, beside \
@@ -172,6 +181,8 @@ fn max_trust_policy_length(config: &Value) -> Result<usize, String> {
 pub struct BrokerSettings {
     pub endpoint: Option<reqwest::Url>,
     pub token: Option<String>,
+    /// A CI job's ID token, presented instead of a key.
+    pub id_token: Option<String>,
     pub transport: Transport,
     pub account: Option<AccountName>,
     pub max_trust_policy_length: usize,
@@ -237,11 +248,35 @@ impl BrokerSettings {
             });
         }
         let token = api_key_from(config, &env)?;
+        let id_token = match config.get("id_token") {
+            Value::String(t) if t.trim().is_empty() => {
+                return Err(Diagnostic::error(
+                    "Empty id_token",
+                    "id_token is empty: pass the CI job's OIDC ID token, or leave id_token out.",
+                )
+                .at(AttributePath::attr("id_token"))
+                .into());
+            }
+            Value::String(t) => Some(t.trim().to_string()),
+            _ => None,
+        };
+        if token.is_some() && id_token.is_some() {
+            return Err(Diagnostic::error(
+                "Two credentials for the provider",
+                format!(
+                    "Both an API key (token, token_file, {TOKEN_FILE_ENV} or {TOKEN_ENV}) and \
+                     id_token are set: the provider presents one. Keep the key to manage deputy \
+                     objects, or id_token for a workload stack's credentials."
+                ),
+            )
+            .at(AttributePath::attr("id_token"))
+            .into());
+        }
         let transport = transport(config, &env)?;
         // Half a connection is a mistake, reported once here rather than by
         // every resource; neither half is the offline use (functions and
         // `deputy_trust_policy_document` need no broker).
-        match (&endpoint, &token) {
+        match (&endpoint, token.as_ref().or(id_token.as_ref())) {
             (Some(_), None) => {
                 return Err(Diagnostic::error(
                     "deputy provider not configured",
@@ -293,6 +328,7 @@ impl BrokerSettings {
         Ok(BrokerSettings {
             endpoint,
             token,
+            id_token,
             transport,
             account,
             max_trust_policy_length: max_trust_policy_length(config)

@@ -71,7 +71,10 @@ impl Drop for Attaching<'_> {
 
 impl BrokerConnection {
     pub fn new(settings: BrokerSettings) -> Result<BrokerConnection, Diagnostics> {
-        let client = match (&settings.endpoint, &settings.token) {
+        let client = match (
+            &settings.endpoint,
+            settings.token.as_ref().or(settings.id_token.as_ref()),
+        ) {
             (Some(endpoint), Some(token)) => Some(
                 Client::new(
                     endpoint.clone(),
@@ -107,6 +110,11 @@ impl BrokerConnection {
         let Some(client) = &self.client else {
             return Ok(());
         };
+        // An ID token is good for credentials only, and each one the broker
+        // sees may be the only use it allows: it is not spent on a check.
+        if self.settings.token.is_none() {
+            return Ok(());
+        }
         match client.account().await {
             Ok(account) => {
                 let _ = self.account.set(account);

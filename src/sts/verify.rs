@@ -16,9 +16,9 @@ use super::{AssumeRequest, Credentials, Sts, StsError};
 use crate::model::session_names as names;
 use crate::model::trust_policy::{Accepted, Actions, statement_json};
 use crate::model::verification::{
-    Answer, Caller, Plan, Probe, Subject, Targets, found_scope, judge, plan,
+    Answer, Caller, Plan, Probe, Subject, Targets, found_scope, judge, plan, stale_trust,
 };
-use crate::model::{AccountName, Phase, PrincipalArn, RoleArn};
+use crate::model::{AccountName, Phase, PrincipalArn, RoleArn, StackId};
 use crate::wire::{Integration, Step, StepOutcome, VerifyReport};
 
 #[derive(Clone, Copy, Debug)]
@@ -106,6 +106,7 @@ impl<'a> Prepared<'a> {
         account: &AccountName,
         integration: &'a Integration,
         targets: &Targets,
+        former: &[(StackId, Phase)],
         tag_session: bool,
         canary: bool,
     ) -> Prepared<'a> {
@@ -119,6 +120,7 @@ impl<'a> Prepared<'a> {
                 tag_session,
                 set_source_identity: integration.set_source_identity,
                 canary,
+                former,
             },
             targets,
             &nonce[10..],
@@ -339,13 +341,17 @@ impl Sts {
         if req.canary.is_none() {
             report.warnings.push(NO_CANARY.to_string());
         }
+        let statement = statement_json(req.principal, req.expected, req.actions);
+        report.warnings.extend(
+            answers
+                .iter()
+                .filter_map(|(probe, answer)| stale_trust(probe, answer, req.role, &statement)),
+        );
         if !report.ok {
             report.error = errors.join(". Also: ") + ".";
             if trust_answered_wrong {
-                report.error += &format!(
-                    " The statement that trusts deputy should be: {}",
-                    statement_json(req.principal, req.expected, req.actions)
-                );
+                report.error +=
+                    &format!(" The statement that trusts deputy should be: {statement}");
             }
         }
         report.millis = started.elapsed().as_millis() as u64;

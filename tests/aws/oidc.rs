@@ -260,4 +260,51 @@ async fn github_actions_workflow_plans_pull_requests_read_only_and_applies_main(
         ]
     );
     assert!(events.iter().all(|e| e.token_issuer.as_deref() == Some(issuer.url.as_str()) && e.token_id.is_some()));
+
+    // The same pull request's plan in Terraform: the provider presents the
+    // job's ID token (an ephemeral variable), no key is stored anywhere,
+    // and the plan gets read credentials.
+    let pr = issuer.github_claims(
+        "acme/network",
+        "pull_request",
+        "refs/pull/7/merge",
+        "deputy",
+    );
+    let token = issuer.sign("rsa-1", &pr);
+    let env = [
+        ("DEPUTY_ENDPOINT", b.base.clone()),
+        ("TF_VAR_id_token", token),
+    ];
+    tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let ws = crate::tf::Workspace::with_env(
+            "variable \"id_token\" {\n  type = string\n  ephemeral = true\n  sensitive = true\n}\nprovider \"deputy\" {\n  id_token = var.id_token\n}\nephemeral \"deputy_aws_credentials\" \"run\" {\n  stack_id = \"prod-network\"\n  phase = terraform.applying ? \"write\" : \"read\"\n  run_id = \"tf-pr-7\"\n}\n",
+            &env,
+        );
+        ws.ok(&["plan", "-input=false", "-no-color"]);
+    })
+    .await
+    .unwrap();
+    let planned = admin
+        .audit(&AuditFilter {
+            action: Some("credentials.issue".into()),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            planned[0].outcome.as_str(),
+            planned[0].phase,
+            planned[0].session_name.as_deref(),
+            planned[0].token_subject.as_deref()
+        ),
+        (
+            "ok",
+            Some(Phase::Read),
+            Some("tf-pr-7"),
+            Some("repo:acme/network:pull_request")
+        )
+    );
 }

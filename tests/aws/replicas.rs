@@ -1,5 +1,5 @@
 //! Two `deputy serve` replicas on one PostgreSQL, as behind a load
-//! balancer: concurrent attaches through both settle on one winner, a
+//! balancer: concurrent attaches through both settle on one that serves, a
 //! steady vend and write load spread over both survives a SIGKILL of one
 //! (every request retried on the survivor succeeds, no acknowledged write
 //! is lost), and periodic re-verification runs once per interval across
@@ -95,15 +95,34 @@ async fn two_replicas_share_one_postgresql_and_survive_a_sigkill() {
         admin_a.attach(&integrations[0].id, &both),
         admin_b.attach(&integrations[1].id, &both)
     );
-    let won: Vec<bool> = [&ra, &rb].iter().map(|r| r.is_ok()).collect();
-    assert_eq!(
-        won.iter().filter(|w| **w).count(),
-        1,
-        "exactly one attach wins: {ra:?} / {rb:?}"
-    );
-    let lost = if won[0] { &rb } else { &ra };
-    assert_eq!(lost.as_ref().unwrap_err().status(), Some(409), "{lost:?}");
-    let winner = &integrations[if won[0] { 0 } else { 1 }];
+    // Exactly one serves the stack's phases; the other either waits to
+    // take them over (make-before-break) or, when it lost the race before
+    // the first committed, is refused with 409.
+    let serving: Vec<usize> = [&ra, &rb]
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.as_ref().is_ok_and(|a| a.pending_handover.is_empty()))
+        .map(|(n, _)| n)
+        .collect();
+    let [served] = serving[..] else {
+        panic!("exactly one attach serves: {ra:?} / {rb:?}")
+    };
+    let other = if served == 0 { &rb } else { &ra };
+    let winner = &integrations[served];
+    match other {
+        Ok(waiting) => {
+            assert_eq!(
+                waiting.pending_handover.values().collect::<Vec<_>>(),
+                [&winner.id, &winner.id],
+                "{waiting:?}"
+            );
+            admin_a
+                .detach(waiting.integration_id.as_str(), "net")
+                .await
+                .unwrap();
+        }
+        Err(e) => assert_eq!(e.status(), Some(409), "{e:?}"),
+    }
     for admin in [&admin_a, &admin_b] {
         let attached: Vec<String> = admin
             .attachments_of_stack("net")

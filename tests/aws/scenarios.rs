@@ -534,9 +534,14 @@ async fn probes_use_the_vend_duration_and_stop_at_once_on_what_retrying_cannot_f
         started.elapsed() < Duration::from_secs(10),
         "no retrying a ValidationError"
     );
+    let message = refused.to_string();
+    assert!(message.contains("MaxSessionDuration"), "{message}");
+    // One sentence per cause, and no trust statement: the trust policy was
+    // right, the session limit was not.
+    assert!(!message.contains(".."), "{message}");
     assert!(
-        refused.to_string().contains("MaxSessionDuration"),
-        "{refused}"
+        !message.contains("The statement that trusts deputy should be"),
+        "{message}"
     );
     // Verifying a stack that does not exist is refused at once.
     let started = Instant::now();
@@ -572,4 +577,166 @@ async fn an_account_root_is_refused_as_the_broker_principal_unless_allowed() {
     let account = b.admin().account().await.unwrap();
     assert_eq!(account.aws_principal_arn.as_str(), user.arn);
     assert_eq!(account.aws_principal_kind, PrincipalKind::User);
+}
+
+/// A stack detached from a stack-scoped integration whose role still lists
+/// its External IDs: verification still passes (the stacks attached now
+/// are safe) but says which stack the role trusts for nothing, with the
+/// statement to use, through the API, `deputy verify` and the periodic
+/// check alike; once the role drops them, the warning goes and the broker
+/// stops asking.
+#[tokio::test(flavor = "multi_thread")]
+async fn trust_left_to_a_detached_stack_is_a_warning_with_the_statement_to_use() {
+    let (fc, user, b) = setup(&["--verify-retry-seconds", "5"]).await;
+    let admin = b.admin();
+    for s in ["net", "gone"] {
+        admin.create_stack(&StackInput::with_id(s)).await.unwrap();
+    }
+    let i = integration(&admin, "tidy", "tidy").await;
+    let mut both_stacks = ids(&i, "net", &["read", "write"]);
+    both_stacks.extend(ids(&i, "gone", &["read", "write"]));
+    fc.role("tidy", &exact(&user.arn, &both_stacks))
+        .await
+        .unwrap();
+    admin.attach(&i.id, &both("net")).await.unwrap();
+    admin.attach(&i.id, &both("gone")).await.unwrap();
+    let clean = admin.verify(&i.id, None).await.unwrap();
+    assert!(
+        !clean
+            .warnings
+            .iter()
+            .any(|w| w.contains("no longer attached")),
+        "{:?}",
+        clean.warnings
+    );
+
+    // Detached, then deleted: the role still trusts its IDs.
+    admin.detach(&i.id, "gone").await.unwrap();
+    admin.delete_stack("gone").await.unwrap();
+    let report = admin.verify(&i.id, None).await.unwrap();
+    assert!(report.ok, "the attached stack is safe: {}", report.error);
+    let stale: Vec<&String> = report
+        .warnings
+        .iter()
+        .filter(|w| w.contains("no longer attached"))
+        .collect();
+    assert_eq!(stale.len(), 2, "one per phase: {:?}", report.warnings);
+    for phase in ["read", "write"] {
+        let id = format!("acme@{}@gone@{phase}", i.id);
+        assert!(stale.iter().any(|w| w.contains(&id)), "{id}: {stale:?}");
+    }
+    let net_only = ids(&i, "net", &["read", "write"]);
+    assert!(
+        stale[0].contains(&format!(
+            "\"sts:ExternalId\":[\"{}\",\"{}\"]",
+            net_only[0], net_only[1]
+        )),
+        "the statement to use trusts the attached stack only: {}",
+        stale[0]
+    );
+    // The CLI says the same, and no longer calls the role simply safe.
+    let cli = std::process::Command::new(testkit::bin("deputy"))
+        .args(["verify", "--integration", &i.id])
+        .env("DEPUTY_ENDPOINT", &b.base)
+        .env("DEPUTY_TOKEN", &b.admin_token)
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&cli.stdout),
+        String::from_utf8_lossy(&cli.stderr),
+    );
+    assert!(cli.status.success(), "{out}{err}");
+    assert!(
+        err.contains("no longer attached to this integration"),
+        "{err}"
+    );
+    assert!(out.contains("warning(s) above"), "{out}");
+    assert!(
+        out.contains("former:gone:write"),
+        "the probe is a step: {out}"
+    );
+
+    // The customer drops them: no warning, and the broker forgets the pair.
+    fc.set_trust("tidy", &exact(&user.arn, &net_only))
+        .await
+        .unwrap();
+    let tidy = admin.verify(&i.id, None).await.unwrap();
+    assert!(
+        !tidy
+            .warnings
+            .iter()
+            .any(|w| w.contains("no longer attached"))
+    );
+    assert!(tidy.steps.iter().any(|s| s.name == "former:gone:write"));
+    let again = admin.verify(&i.id, None).await.unwrap();
+    assert!(
+        !again.steps.iter().any(|s| s.name.starts_with("former:")),
+        "refused once, not asked again"
+    );
+}
+
+/// One role failing for every stack of a `for_each` in one apply: the full
+/// report once, one line for each other stack naming where it is.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_role_failing_for_many_stacks_in_one_apply_is_reported_once() {
+    let (fc, user, b) = setup(&["--verify-retry-seconds", "5"]).await;
+    let admin = b.admin();
+    let stacks = ["a", "b", "c"];
+    for s in stacks {
+        admin.create_stack(&StackInput::with_id(s)).await.unwrap();
+    }
+    let i = admin
+        .create_integration(&IntegrationInput {
+            name: "long".into(),
+            role_arn: "arn:aws:iam::123456789012:role/short".into(),
+            duration_seconds: Some(7200),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let all: Vec<String> = stacks
+        .iter()
+        .flat_map(|s| ids(&i, s, &["read", "write"]))
+        .collect();
+    fc.role_with("short", &exact(&user.arn, &all), 3600)
+        .await
+        .unwrap();
+    let config = format!(
+        "resource \"deputy_aws_integration_attachment\" \"a\" {{\n  for_each = toset([\"a\", \"b\", \"c\"])\n  integration_id = \"{}\"\n  stack_id = each.value\n}}\n",
+        i.id
+    );
+    let env = [
+        ("DEPUTY_ENDPOINT", b.base.clone()),
+        ("DEPUTY_TOKEN", b.admin_token.clone()),
+    ];
+    let err = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        crate::tf::Workspace::with_env(&config, &env).fails(&[
+            "apply",
+            "-auto-approve",
+            "-input=false",
+            "-no-color",
+        ])
+    })
+    .await
+    .unwrap();
+    let errors: Vec<&str> = err
+        .split("Error: AWS role verification failed")
+        .skip(1)
+        .collect();
+    assert_eq!(errors.len(), 3, "one error per stack: {err}");
+    assert_eq!(
+        errors
+            .iter()
+            .filter(|e| e.contains("Raise the role's MaxSessionDuration"))
+            .count(),
+        1,
+        "the full report, with the fix, once: {err}"
+    );
+    assert_eq!(
+        err.matches("the full report and the statement to use are in the error for stack")
+            .count(),
+        2,
+        "one line for each other stack: {err}"
+    );
 }

@@ -140,7 +140,7 @@ async fn attach_verified(
     let change = pending(&audit.action, &audit.target, audit.key_id.as_deref());
     let task_state = state.clone();
     detached(state, change, async move {
-        let report = verify(&task_state, &integration, &targets).await;
+        let report = verify(&task_state, &integration, &targets, &[]).await;
         if !report.ok {
             return Err(refuse_with_report(&task_state, id_of(&integration), report, audit).await);
         }
@@ -290,7 +290,7 @@ async fn update_verified(
     let task_state = state.clone();
     let (id, stack_id) = (id.to_string(), stack_id.to_string());
     detached(state, change, async move {
-        let report = verify(&task_state, &integration, &targets).await;
+        let report = verify(&task_state, &integration, &targets, &[]).await;
         if !report.ok {
             return Err(refuse_with_report(&task_state, id, report, audit).await);
         }

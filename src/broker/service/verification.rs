@@ -78,11 +78,13 @@ pub async fn verify(
     state: &AppState,
     integration: &Integration,
     targets: &Targets,
+    former: &[(StackId, Phase)],
 ) -> VerifyReport {
     let prepared = Prepared::new(
         &state.account,
         integration,
         targets,
+        former,
         integration.tag_session,
         state.canary.is_some(),
     );
@@ -188,15 +190,35 @@ pub fn pending(action: &str, target: &str, key_id: Option<&str>) -> Pending {
 }
 
 /// Verifies `targets` under `integration`'s current configuration and
-/// records the outcome with `audit` (its outcome set here). Returns the
-/// report; `Err` only when the store fails.
+/// records the outcome with `audit` (its outcome set here). With `all`
+/// (the targets are every attached stack), the role is also asked about
+/// stacks detached from it, and what it refuses now is forgotten. Returns
+/// the report; `Err` only when the store fails.
 pub async fn record(
     state: &AppState,
     integration: &Integration,
     targets: &Targets,
+    all: bool,
     mut audit: AuditEvent,
 ) -> ApiResult<VerifyReport> {
-    let report = verify(state, integration, targets).await;
+    let former = if all {
+        state.store.former_trust(integration.id.as_str()).await?
+    } else {
+        Vec::new()
+    };
+    let report = verify(state, integration, targets, &former).await;
+    let refused: Vec<(StackId, Phase)> = former
+        .into_iter()
+        .filter(|(stack, phase)| {
+            report.steps.iter().any(|s| {
+                s.name == format!("former:{stack}:{phase}") && s.outcome == StepOutcome::Denied
+            })
+        })
+        .collect();
+    state
+        .store
+        .forget_former_trust(integration.id.as_str(), &refused)
+        .await?;
     let role_ok = role_ok(&report);
     let phases = phase_results(&report, targets);
     if report.ok {
@@ -273,7 +295,7 @@ async fn reverify_due(state: &AppState, interval: Duration) -> ApiResult<()> {
             )
         };
         let targets = state.store.attached(integration.id.as_str()).await?;
-        record(state, &integration, &targets, audit).await?;
+        record(state, &integration, &targets, true, audit).await?;
     }
     Ok(())
 }
@@ -330,10 +352,11 @@ pub async fn run(
         );
         return Err(refuse(e).await);
     }
+    let all = q.stack_id.is_none();
     let change = pending(&event.action, &event.target, event.key_id.as_deref());
     let task_state = state.clone();
     let report = detached(state.clone(), change, async move {
-        record(&task_state, &integration, &targets, event).await
+        record(&task_state, &integration, &targets, all, event).await
     })
     .await?;
     if report.ok {

@@ -9,7 +9,7 @@ use crate::wire::{AttachmentUpdate, AuditEvent, ProblemCode, VerifyReport};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::{Once, Store, audit, flag, idempotency, parsed};
+use super::{Once, Store, audit, flag, former_trust, idempotency, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::{self, now};
 use crate::model::verification::Targets;
@@ -286,6 +286,7 @@ impl Store {
             .await?;
         }
         hand_over(&mut tx, &before.stack_id, &removed, audit).await?;
+        former_trust::retire(&mut tx, &before.integration_id, &before.stack_id, &removed).await?;
         let added: Vec<Phase> = after
             .into_iter()
             .filter(|p| !before.phases().contains(p))
@@ -336,6 +337,7 @@ impl Store {
                     e.into()
                 });
             }
+            former_trust::clear(&mut tx, &record.integration_id, &record.stack_id, *phase).await?;
             if let Some(holder) = holder {
                 let holder = holder.parse().map_err(|e: crate::model::Invalid| {
                     ApiError::Internal(format!("stack_phases.integration_id: {}", e.0))
@@ -443,6 +445,7 @@ impl Store {
         audit: &AuditEvent,
     ) -> ApiResult<()> {
         let mut tx = self.write_tx().await?;
+        let before = fetch(&mut *tx, integration_id, stack_id).await?;
         let served: Vec<String> = sqlx::query_scalar(
             "SELECT phase FROM stack_phases \
              WHERE integration_id = $1 AND stack_id = $2 AND waiting = 0",
@@ -468,6 +471,7 @@ impl Store {
             .parse()
             .map_err(|e: crate::model::Invalid| ApiError::Internal(e.0))?;
         hand_over(&mut tx, &stack, &served, audit).await?;
+        former_trust::retire(&mut tx, &before.integration_id, &stack, &before.phases()).await?;
         audit::insert(&mut *tx, audit).await?;
         tx.commit().await?;
         Ok(())

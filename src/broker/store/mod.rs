@@ -9,6 +9,7 @@
 
 pub mod attachments;
 mod audit;
+mod former_trust;
 mod idempotency;
 mod integrations;
 mod keys;

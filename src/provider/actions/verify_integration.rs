@@ -71,10 +71,10 @@ impl Action<BrokerConnection> for VerifyIntegrationAction {
                     report.role_arn, report.sts_calls, report.millis
                 ));
                 let mut diagnostics = Diagnostics::new();
-                for not_checked in &report.warnings {
+                for warning in &report.warnings {
                     diagnostics.push(Diagnostic::warning(
-                        "AWS role verification: not checked",
-                        format!("{}: {not_checked}", report.role_arn),
+                        "AWS role verification: warning",
+                        format!("{}: {warning}", report.role_arn),
                     ));
                 }
                 Ok(diagnostics)

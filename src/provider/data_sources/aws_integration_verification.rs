@@ -85,10 +85,10 @@ impl DataSource<BrokerConnection> for AwsIntegrationVerificationDataSource {
                 format!("{why} Role: {}.", report.role_arn),
             ));
         }
-        for not_checked in &report.warnings {
+        for warning in &report.warnings {
             warnings.push(Diagnostic::warning(
-                "AWS role verification: not checked",
-                format!("{}: {not_checked}", report.role_arn),
+                "AWS role verification: warning",
+                format!("{}: {warning}", report.role_arn),
             ));
         }
         let int = |n: u64| Value::Number(Number::Int(n as i64));
