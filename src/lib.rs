@@ -69,6 +69,10 @@
 //!   the streaming secret masker of `deputy exec`; `cli/id_token.rs`, where
 //!   a run's OIDC ID token comes from).
 
+/// deputy's version, as the broker reports it (startup log, `/v1/account`,
+/// `deputy_build_info`) and the CLI prints it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub mod broker;
 pub mod cli;
 pub mod client;

@@ -12,6 +12,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -108,6 +109,13 @@ impl Metrics {
             "db_pool_max_connections",
             "The store's connection limit",
             max,
+        );
+        // A constant series, so a dashboard sees which version each
+        // replica runs during a rolling upgrade.
+        registry.register(
+            "build",
+            "The broker's version",
+            Info::new(vec![("version".to_string(), crate::VERSION.to_string())]),
         );
         Metrics {
             registry,

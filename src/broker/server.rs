@@ -281,6 +281,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     tracing::info!(
+        version = crate::VERSION,
         address = %listener.local_addr()?,
         tls = cert.is_some(),
         account = %config.account,

@@ -123,6 +123,7 @@ impl AppState {
             name: self.account.clone(),
             aws_principal_kind: self.principal.kind(),
             aws_principal_arn: self.principal.clone(),
+            version: crate::VERSION.to_string(),
         }
     }
 }

@@ -27,6 +27,10 @@ pub struct Account {
     /// `role` or `user`; `account` only when the broker was started with
     /// `--allow-account-principal`.
     pub aws_principal_kind: PrincipalKind,
+    /// The broker's version (empty from brokers older than this field):
+    /// replicas in a rolling upgrade say which one answered.
+    #[serde(default)]
+    pub version: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

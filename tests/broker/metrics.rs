@@ -56,6 +56,13 @@ on_both!(
             Some(1.0)
         );
         assert!(!text.contains("net"), "no ids in labels");
+        let version = env!("CARGO_PKG_VERSION");
+        assert_eq!(
+            sample(&text, &format!("deputy_build_info{{version=\"{version}\"}}")),
+            Some(1.0),
+            "{text}"
+        );
+        assert_eq!(admin.account().await.unwrap().version, version);
         assert_eq!(
             sample(
                 &text,

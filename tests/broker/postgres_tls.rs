@@ -65,3 +65,21 @@ async fn tls_to_postgresql_verifies_what_it_is_asked_to() {
     let e = open(&format!("{plain}?sslmode=require")).await.unwrap_err();
     assert!(e.contains("does not offer TLS"), "{e}");
 }
+
+/// A password with characters URLs reserve: percent-encoded it connects
+/// (the test server trusts loopback, so the password is not checked, but
+/// the URL is read as meant); written raw, the URL is refused before any
+/// connection with what to do, and no part of the password is repeated.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_password_with_reserved_characters_must_be_percent_encoded() {
+    let db = postgres().fresh_database();
+    let with = |password: &str| db.replacen("postgres@", &format!("postgres:{password}@"), 1);
+    open(&with("p%40ss%3Fw%26rd%251")).await.unwrap();
+    for raw in ["p@ss?w&rd%1", "p@ss#w&rd%1", "p@ss?word=1"] {
+        let e = open(&with(raw)).await.unwrap_err();
+        assert!(e.contains("percent-encode"), "{raw}: {e}");
+        for part in ["w&rd", "rd%1", "word="] {
+            assert!(!e.contains(part), "{raw}: a part of the password in {e}");
+        }
+    }
+}

@@ -135,8 +135,10 @@ impl Store {
 /// `localhost` does not, since a resolver or `/etc/hosts` decides where it
 /// goes.
 fn postgres_url(url: &str) -> anyhow::Result<String> {
-    let mut parsed = url::Url::parse(url)
-        .map_err(|e| anyhow::anyhow!("the store URL is not a PostgreSQL URL: {e}"))?;
+    let mut parsed = url::Url::parse(url).map_err(|e| {
+        anyhow::anyhow!("the store URL is not a PostgreSQL URL: {e}. {PERCENT_ENCODE}")
+    })?;
+    check_parameters(&parsed)?;
     if parsed.query_pairs().any(|(k, _)| k == "sslmode") {
         return Ok(url.to_string());
     }
@@ -146,6 +148,62 @@ fn postgres_url(url: &str) -> anyhow::Result<String> {
             .append_pair("sslmode", "verify-full");
     }
     Ok(parsed.to_string())
+}
+
+/// What to do when a URL is misread: the usual cause, said without
+/// repeating anything of the URL.
+const PERCENT_ENCODE: &str = "If the user name or password holds any of @ : / ? # % & = + or a \
+     space, percent-encode it (p@ss?1 is written p%40ss%3F1)";
+
+/// The connection parameters the PostgreSQL driver understands. It skips
+/// any other with a log line that repeats the parameter, value included.
+const KNOWN_PARAMETERS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
+];
+
+/// Refuses a URL the driver would misread: a parameter it does not know
+/// or a `#` part. Both come, most often, from a password with an
+/// unencoded `?` or `#`, which ends the credentials early and turns the
+/// rest of the password into the query or the fragment, where the driver
+/// would log it and drop what follows (`sslmode` included). The message
+/// repeats nothing of the URL.
+fn check_parameters(url: &url::Url) -> anyhow::Result<()> {
+    if url.fragment().is_some() {
+        anyhow::bail!(
+            "the store URL has a `#` part, which PostgreSQL URLs never have. {PERCENT_ENCODE}."
+        );
+    }
+    for (n, (key, _)) in url.query_pairs().enumerate() {
+        if KNOWN_PARAMETERS.contains(&key.as_ref()) {
+            continue;
+        }
+        // Not even a name that looks like one: `p@ss?word=1` puts "word"
+        // there.
+        anyhow::bail!(
+            "the store URL's parameter number {} (not shown: it may hold part of a password) \
+             is not one deputy's PostgreSQL driver knows ({}). {PERCENT_ENCODE}.",
+            n + 1,
+            KNOWN_PARAMETERS.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// Whether the connection a PostgreSQL URL makes stays on this machine,
@@ -269,6 +327,31 @@ fn flag(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_the_driver_would_misread_is_refused_without_repeating_the_password() {
+        for (url, secret) in [
+            // `?` ends the authority: the rest of the password becomes a
+            // parameter (here after an `@` that made "s3cr3t" the host).
+            ("postgres://deputy:p@s3cr3t?x@db.example.com/deputy", "s3cr3t"),
+            ("postgres://deputy:p@ss?s3cr3t=1@db.example.com/d?sslmode=verify-full", "s3cr3t"),
+            // ... or a port that is no number.
+            ("postgres://deputy:s3cr3t?x@db.example.com/d", "s3cr3t"),
+            // `#` makes the rest a fragment.
+            ("postgres://deputy:p@s3#cr3t@db.example.com/deputy", "cr3t"),
+        ] {
+            let e = postgres_url(url).unwrap_err().to_string();
+            assert!(e.contains("percent-encode"), "{e}");
+            assert!(!e.contains(secret), "{e}");
+        }
+        let typo = postgres_url("postgres://db.example.com/d?sslrootcert=/ca.pem&sslmod=disable")
+            .unwrap_err()
+            .to_string();
+        assert!(typo.contains("parameter number 2"), "{typo}");
+        // Percent-encoded, the same password is fine.
+        let fine = postgres_url("postgres://deputy:pass%3Fword%40%26%25@db.example.com/d").unwrap();
+        assert!(fine.ends_with("sslmode=verify-full"), "{fine}");
+    }
 
     #[test]
     fn remote_postgresql_defaults_to_verify_full_and_an_explicit_sslmode_is_kept() {
