@@ -73,6 +73,12 @@ pub struct Client {
 /// How many times a create is sent before its error is final.
 const CREATE_ATTEMPTS: u64 = 3;
 
+/// How many times a request is sent while the broker's store does not
+/// answer, and the pause between: with the broker's acquire timeout (2 s
+/// by default), about 10 s in all before the error is final.
+const STORE_ATTEMPTS: u32 = 3;
+const STORE_RETRY_DELAY: Duration = Duration::from_secs(2);
+
 /// Whether `e` may mean the broker never answered, or its answer was lost,
 /// so that the request may have been applied: worth a retry with the same
 /// Idempotency-Key. A broker draining for a restart answers 503.
@@ -230,13 +236,29 @@ impl Client {
         Ok(url)
     }
 
+    /// A request, sent again while the broker answers that its store does
+    /// not (503 `store_unavailable`: nothing was changed), for a few
+    /// seconds; then that answer is the error.
     async fn call<B: Serialize, T: DeserializeOwned>(
         &self,
         method: Method,
         target: Target<'_>,
         body: Option<&B>,
     ) -> ClientResult<T> {
-        self.send(method, target, body, None).await
+        let mut attempt = 1;
+        loop {
+            match self.send(method.clone(), target.clone(), body, None).await {
+                Err(e)
+                    if attempt < STORE_ATTEMPTS
+                        && e.code() == Some(ProblemCode::StoreUnavailable) =>
+                {
+                    tracing::debug!(attempt, "the broker's store does not answer; asking again");
+                    tokio::time::sleep(STORE_RETRY_DELAY).await;
+                    attempt += 1;
+                }
+                answered => return answered,
+            }
+        }
     }
 
     /// A create: sent with an `Idempotency-Key` of its own and, when the

@@ -53,6 +53,26 @@ pub struct ServeConfig {
     )]
     pub store_url: String,
 
+    /// Seconds a request waits for a store connection before it is
+    /// answered 503 (`store_unavailable`, with Retry-After): a store that
+    /// is down or overloaded is said at once instead of after a hang.
+    #[arg(
+        long,
+        env = "DEPUTY_STORE_ACQUIRE_TIMEOUT",
+        default_value_t = 2,
+        value_parser = clap::value_parser!(u64).range(1..=60)
+    )]
+    pub store_acquire_timeout: u64,
+
+    /// Store connections per replica [default: 16 on PostgreSQL, 8 on
+    /// SQLite, where writes go one at a time anyway].
+    #[arg(
+        long,
+        env = "DEPUTY_STORE_MAX_CONNECTIONS",
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
+    pub store_max_connections: Option<u32>,
+
     /// The account name: the first field of every External ID. Choose it
     /// once; changing it changes every External ID customers trust.
     #[arg(long, env = "DEPUTY_ACCOUNT")]
@@ -205,6 +225,14 @@ impl ServeConfig {
                 .public_url
                 .as_ref()
                 .is_some_and(|u| u.scheme() == "https")
+    }
+
+    /// How the store's connections are used.
+    pub fn store_options(&self) -> super::store::StoreOptions {
+        super::store::StoreOptions {
+            acquire_timeout: std::time::Duration::from_secs(self.store_acquire_timeout),
+            max_connections: self.store_max_connections,
+        }
     }
 
     /// Where the bootstrap key goes, if anywhere is known: the flag, or

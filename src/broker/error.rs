@@ -51,6 +51,12 @@ pub enum ApiError {
     /// 502: the issuer of a presented OIDC token did not serve its keys.
     #[error("{0}")]
     IssuerUnavailable(String),
+    /// 503: the store does not answer. Logged with its cause (which may
+    /// name hosts); the client is told to retry.
+    #[error(
+        "the broker's store does not answer right now; nothing was changed: retry in a few seconds"
+    )]
+    StoreUnavailable(String),
     /// 500: logged, never described to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -99,6 +105,7 @@ impl ApiError {
             ApiError::Invalid { .. } => ProblemCode::InvalidField,
             ApiError::RateLimited { .. } => ProblemCode::RateLimited,
             ApiError::IssuerUnavailable(_) => ProblemCode::IssuerUnavailable,
+            ApiError::StoreUnavailable(_) => ProblemCode::StoreUnavailable,
             ApiError::Internal(_) => ProblemCode::Internal,
         }
     }
@@ -114,6 +121,7 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::IssuerUnavailable(_) => StatusCode::BAD_GATEWAY,
+            ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -147,27 +155,58 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(cause) = &self {
-            tracing::error!(%cause, "request failed");
+        match &self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            ApiError::StoreUnavailable(cause) => {
+                tracing::warn!(%cause, "request refused: the store does not answer");
+            }
+            _ => {}
         }
         let mut response = (self.status(), axum::Json(self.problem())).into_response();
         response.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/problem+json"),
         );
-        if let ApiError::RateLimited { retry_after, .. } = &self {
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
+            ApiError::StoreUnavailable(_) => Some(STORE_RETRY_AFTER),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from(*retry_after),
+                axum::http::HeaderValue::from(seconds),
             );
         }
         response
     }
 }
 
+/// When a client should ask again after a 503 for the store: the store's
+/// health is checked every second.
+const STORE_RETRY_AFTER: u64 = 2;
+
 impl From<sqlx::Error> for ApiError {
+    /// The store not answering (no connection within the acquire timeout,
+    /// a connection lost, TLS to it failing) is a 503 the client may retry;
+    /// anything else about the store is an internal error.
     fn from(e: sqlx::Error) -> Self {
-        ApiError::Internal(e.to_string())
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => ApiError::StoreUnavailable(e.to_string()),
+            // SQLSTATE classes 08 (connection exception) and 57 (operator
+            // intervention: a server shutting down or starting up).
+            sqlx::Error::Database(ref d)
+                if d.code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57")) =>
+            {
+                ApiError::StoreUnavailable(e.to_string())
+            }
+            other => ApiError::Internal(other.to_string()),
+        }
     }
 }
 

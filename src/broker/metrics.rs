@@ -60,6 +60,7 @@ pub struct Metrics {
     verification_seconds: Histograms<OutcomeLabels>,
     sts_errors: Family<StsErrorLabels, Counter>,
     pool_connections: Family<PoolLabels, Gauge>,
+    store_up: Gauge,
 }
 
 impl Metrics {
@@ -110,6 +111,12 @@ impl Metrics {
             "The store's connection limit",
             max,
         );
+        let store_up = Gauge::default();
+        registry.register(
+            "store_up",
+            "1 while the store answered its last check (every second), else 0",
+            store_up.clone(),
+        );
         // A constant series, so a dashboard sees which version each
         // replica runs during a rolling upgrade.
         registry.register(
@@ -125,6 +132,7 @@ impl Metrics {
             verification_seconds,
             sts_errors,
             pool_connections,
+            store_up,
         }
     }
 
@@ -169,7 +177,8 @@ impl Metrics {
 
     /// The exposition, with the pool's current use (`open` connections,
     /// `idle` of them).
-    pub fn render(&self, open: u32, idle: usize) -> String {
+    pub fn render(&self, open: u32, idle: usize, store_up: bool) -> String {
+        self.store_up.set(i64::from(store_up));
         let idle = i64::try_from(idle).unwrap_or(i64::MAX);
         self.pool_connections
             .get_or_create(&PoolLabels { state: "idle" })

@@ -21,7 +21,7 @@ use crate::wire::KeyRole;
 /// Opens the store and prepares the shared state; on a store with no keys
 /// at all, mints the first admin key (see [`bootstrap`]).
 pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
-    let store = Store::open(&config.store_url).await?;
+    let store = Store::open_with(&config.store_url, config.store_options()).await?;
     if store
         .key_count()
         .await
@@ -255,6 +255,17 @@ where
             let _ = stop_counts.wait_for(|stop| *stop).await;
         },
     ));
+    let mut stop_health = stop_tx.subscribe();
+    let health = {
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            store
+                .watch(async move {
+                    let _ = stop_health.wait_for(|stop| *stop).await;
+                })
+                .await;
+        })
+    };
     let app = router(state).into_make_service_with_connect_info::<Peer>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -262,6 +273,7 @@ where
     let _ = stop_tx.send(true);
     let _ = background.await;
     let _ = counts.await;
+    let _ = health.await;
     served
 }
 

@@ -63,6 +63,10 @@ pub enum ProblemCode {
     /// 502: the OIDC issuer of a presented token could not be reached for
     /// its signing keys.
     IssuerUnavailable,
+    /// 503: the broker's store does not answer (down, unreachable, or no
+    /// connection free within the acquire timeout); `Retry-After` says
+    /// when to ask again. Nothing was changed.
+    StoreUnavailable,
     /// 500: the broker's log has the cause.
     Internal,
     /// A code this client does not know (from a newer broker).
@@ -96,6 +100,7 @@ impl ProblemCode {
             ProblemCode::TrustPolicyTooLong => "trust_policy_too_long",
             ProblemCode::RateLimited => "rate_limited",
             ProblemCode::IssuerUnavailable => "issuer_unavailable",
+            ProblemCode::StoreUnavailable => "store_unavailable",
             ProblemCode::Internal => "internal",
             ProblemCode::Unknown => "unknown",
         }

@@ -12,6 +12,7 @@ mod metrics;
 mod oidc;
 use testkit::oidc_issuer;
 mod openapi;
+mod outage;
 mod pagination;
 mod postgres_tls;
 mod process;

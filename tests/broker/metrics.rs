@@ -58,7 +58,10 @@ on_both!(
         assert!(!text.contains("net"), "no ids in labels");
         let version = env!("CARGO_PKG_VERSION");
         assert_eq!(
-            sample(&text, &format!("deputy_build_info{{version=\"{version}\"}}")),
+            sample(
+                &text,
+                &format!("deputy_build_info{{version=\"{version}\"}}")
+            ),
             Some(1.0),
             "{text}"
         );

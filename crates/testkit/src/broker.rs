@@ -161,6 +161,8 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         tls_key: None,
         public_url: None,
         store_url: store_url.to_string(),
+        store_acquire_timeout: 2,
+        store_max_connections: None,
         account: "acme".parse().unwrap(),
         principal_arn: Some(PRINCIPAL.parse().unwrap()),
         bootstrap_key_file: Some(dir.join("admin.key")),

@@ -20,7 +20,8 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// The process can serve: its store answers and it is not shutting down.
+/// The process can serve: its store answered its last check (made every
+/// second, so this never waits on the store) and it is not shutting down.
 /// Ready answers carry a `warning:` line for each check verification
 /// cannot make (no canary principal).
 #[utoipa::path(
@@ -34,7 +35,7 @@ pub async fn healthz() -> &'static str {
 pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
         (StatusCode::SERVICE_UNAVAILABLE, "draining\n".to_string())
-    } else if state.store.ping().await {
+    } else if state.store.is_up() {
         let mut body = "ready\n".to_string();
         if state.canary.is_none() {
             body.push_str(&format!(
@@ -64,7 +65,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             axum::http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(open, idle),
+        state.metrics.render(open, idle, state.store.is_up()),
     )
 }
 

@@ -23,6 +23,9 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
@@ -39,12 +42,43 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub struct Store {
     pool: AnyPool,
     sqlite: bool,
+    /// Whether the store answered its last health check ([`Store::watch`]).
+    up: Arc<AtomicBool>,
 }
+
+/// How the broker uses its store's connections.
+#[derive(Clone, Copy, Debug)]
+pub struct StoreOptions {
+    /// How long a request waits for a connection before it is answered 503
+    /// `store_unavailable`: a store that is down is said at once, not
+    /// after a long hang.
+    pub acquire_timeout: Duration,
+    /// Connections per replica; `None`: 16 on PostgreSQL, 8 on SQLite.
+    pub max_connections: Option<u32>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            acquire_timeout: Duration::from_secs(2),
+            max_connections: None,
+        }
+    }
+}
+
+/// How often, and how long at most, [`Store::watch`] checks the store.
+const HEALTH_EVERY: Duration = Duration::from_secs(1);
+const HEALTH_TIMEOUT: Duration = Duration::from_millis(900);
 
 impl Store {
     /// Opens (creating if needed) the store at `url` — `postgres://...`, or
     /// `sqlite://PATH` or a plain file path — and brings its schema up to date.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
+        Self::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::open`] with `options`.
+    pub async fn open_with(url: &str, options: StoreOptions) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
         let url = if postgres {
@@ -52,14 +86,18 @@ impl Store {
         } else {
             sqlite_url(url)?
         };
-        let options = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
+        let connect = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let is_sqlite = url.starts_with("sqlite:");
         let pool = AnyPoolOptions::new()
             // SQLite has one writer at a time; more connections only add
             // lock contention for writes while reads use WAL snapshots.
-            .max_connections(if is_sqlite { 8 } else { 16 })
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options)
+            .max_connections(
+                options
+                    .max_connections
+                    .unwrap_or(if is_sqlite { 8 } else { 16 }),
+            )
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
             .await
             .map_err(|e| {
                 if postgres {
@@ -79,7 +117,39 @@ impl Store {
         Ok(Store {
             pool,
             sqlite: is_sqlite,
+            up: Arc::new(AtomicBool::new(true)),
         })
+    }
+
+    /// Checks every second, until `stop`, whether the store answers within
+    /// a second, for [`Store::is_up`]: `/readyz` and `deputy_store_up`
+    /// read the last answer instead of waiting on a store that hangs.
+    pub async fn watch(&self, stop: impl std::future::Future<Output = ()>) {
+        let checks = async {
+            loop {
+                let answered = tokio::time::timeout(HEALTH_TIMEOUT, self.ping())
+                    .await
+                    .unwrap_or(false);
+                let was = self.up.swap(answered, Ordering::SeqCst);
+                match (was, answered) {
+                    (true, false) => tracing::warn!(
+                        "the store does not answer; requests that need it get 503 until it does"
+                    ),
+                    (false, true) => tracing::info!("the store answers again"),
+                    _ => {}
+                }
+                tokio::time::sleep(HEALTH_EVERY).await;
+            }
+        };
+        tokio::select! {
+            () = checks => {}
+            () = stop => {}
+        }
+    }
+
+    /// Whether the store answered its last health check.
+    pub fn is_up(&self) -> bool {
+        self.up.load(Ordering::SeqCst)
     }
 
     /// A transaction that writes. SQLite must take its write lock up front
@@ -333,8 +403,14 @@ mod tests {
         for (url, secret) in [
             // `?` ends the authority: the rest of the password becomes a
             // parameter (here after an `@` that made "s3cr3t" the host).
-            ("postgres://deputy:p@s3cr3t?x@db.example.com/deputy", "s3cr3t"),
-            ("postgres://deputy:p@ss?s3cr3t=1@db.example.com/d?sslmode=verify-full", "s3cr3t"),
+            (
+                "postgres://deputy:p@s3cr3t?x@db.example.com/deputy",
+                "s3cr3t",
+            ),
+            (
+                "postgres://deputy:p@ss?s3cr3t=1@db.example.com/d?sslmode=verify-full",
+                "s3cr3t",
+            ),
             // ... or a port that is no number.
             ("postgres://deputy:s3cr3t?x@db.example.com/d", "s3cr3t"),
             // `#` makes the rest a fragment.
