@@ -30,23 +30,35 @@ pub struct HealthcheckArgs {
     /// CA certificates (PEM) to trust for an https URL.
     #[arg(long, env = "DEPUTY_CA_FILE", value_name = "FILE")]
     pub ca_file: Option<std::path::PathBuf>,
+
+    /// The name the broker's certificate carries (for example
+    /// deputy.example.com), for the default URL over TLS: the check still
+    /// connects to this machine, and verifies the certificate against this
+    /// name [default: localhost].
+    #[arg(long, env = "DEPUTY_HEALTHCHECK_SERVER_NAME", value_name = "NAME")]
+    pub server_name: Option<String>,
 }
 
 /// Exit code 0 when the broker answers 200, else 1 with the reason.
 pub async fn run(args: HealthcheckArgs) -> anyhow::Result<i32> {
+    let mut http = reqwest::Client::builder().timeout(Duration::from_secs(5));
+    // This machine's broker, by the address it listens on (loopback when it
+    // listens on every interface).
+    let local = match args.listen.ip() {
+        ip if ip.is_unspecified() => SocketAddr::from(([127, 0, 0, 1], args.listen.port())),
+        _ => args.listen,
+    };
     let url = match args.url {
         Some(url) => url,
-        None => {
-            // The certificate names the broker's host, not 127.0.0.1.
-            let (scheme, host) = if args.tls_cert.is_some() {
-                ("https", "localhost")
-            } else {
-                ("http", "127.0.0.1")
-            };
-            format!("{scheme}://{host}:{}/readyz", args.listen.port()).parse()?
+        None if args.tls_cert.is_some() => {
+            // The certificate names the broker's host, not an address: ask
+            // for that name, and reach it here.
+            let name = args.server_name.as_deref().unwrap_or("localhost");
+            http = http.resolve(name, local);
+            format!("https://{name}:{}/readyz", local.port()).parse()?
         }
+        None => format!("http://{local}/readyz").parse()?,
     };
-    let mut http = reqwest::Client::builder().timeout(Duration::from_secs(5));
     if let Some(path) = &args.ca_file {
         let pem = std::fs::read(path)
             .map_err(|e| anyhow::anyhow!("--ca-file {}: {e}", path.display()))?;
@@ -61,8 +73,30 @@ pub async fn run(args: HealthcheckArgs) -> anyhow::Result<i32> {
             Ok(1)
         }
         Err(e) => {
-            eprintln!("deputy: {url}: {e}");
+            let chain = error_chain(&e);
+            let hint = if chain.contains("NotValidForName") || chain.contains("not valid for name")
+            {
+                " (the certificate does not name this host: set DEPUTY_HEALTHCHECK_SERVER_NAME, \
+                 or --server-name, to a name it carries)"
+            } else if chain.contains("UnknownIssuer") || chain.contains("unknown issuer") {
+                " (the certificate's CA is not trusted: set DEPUTY_CA_FILE to it)"
+            } else {
+                ""
+            };
+            eprintln!("deputy: {url}: {chain}{hint}");
             Ok(1)
         }
     }
+}
+
+/// `e` with its causes, which reqwest leaves out of its own message.
+fn error_chain(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

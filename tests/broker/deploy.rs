@@ -177,6 +177,77 @@ async fn the_image_runs_as_its_dockerfile_says() {
     }
 }
 
+/// The image's health check with TLS on and a certificate for the
+/// service's real name (not localhost), from a private CA: it passes with
+/// the two variables the Dockerfile documents, and without the name it
+/// fails saying which variable to set.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_health_check_works_over_tls_with_a_certificate_for_the_real_name() {
+    let stages = stages();
+    let runtime = &stages[1];
+    let data = tempfile::tempdir().unwrap();
+    let ca = testkit::pg_cluster::test_ca_for(data.path(), "deputy.internal");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut env = BTreeMap::new();
+    for pair in one(runtime, "ENV").split_whitespace() {
+        let (k, v) = pair.split_once('=').unwrap();
+        let v = v
+            .replace("/var/lib/deputy", &data.path().display().to_string())
+            .replace(":8420", &format!(":{port}"));
+        env.insert(k.to_string(), v);
+    }
+    let file = |name: &str| data.path().join(name).display().to_string();
+    env.insert("DEPUTY_ACCOUNT".into(), "acme".into());
+    env.insert("DEPUTY_AWS_PRINCIPAL_ARN".into(), PRINCIPAL.into());
+    env.insert("DEPUTY_TLS_CERT".into(), file("server.crt"));
+    env.insert("DEPUTY_TLS_KEY".into(), file("server.key"));
+    env.insert("DEPUTY_CA_FILE".into(), ca.display().to_string());
+    let mut command = argv(one(runtime, "ENTRYPOINT"));
+    command.extend(argv(one(runtime, "CMD")));
+    let probe = argv(one(runtime, "HEALTHCHECK").split_once("CMD ").unwrap().1);
+    let check = |env: &BTreeMap<String, String>| {
+        let out = std::process::Command::new(&probe[0])
+            .args(&probe[1..])
+            .env_clear()
+            .envs(env)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let mut named = env.clone();
+    named.insert(
+        "DEPUTY_HEALTHCHECK_SERVER_NAME".into(),
+        "deputy.internal".into(),
+    );
+    let _broker = tokio::process::Command::new(&command[0])
+        .args(&command[1..])
+        .env_clear()
+        .envs(&env)
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        if check(&named).0 {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(up, "the health check passes with the certificate's name");
+    let (ok, said) = check(&env);
+    assert!(!ok, "localhost is not the certificate's name");
+    assert!(said.contains("DEPUTY_HEALTHCHECK_SERVER_NAME"), "{said}");
+}
+
 /// systemd's own checker accepts the unit (with this build's binary).
 #[test]
 fn the_systemd_unit_verifies() {

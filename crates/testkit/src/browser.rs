@@ -86,6 +86,21 @@ impl Browser {
             .unwrap()
     }
 
+    /// The text of `css` once `done` holds for it, polled for up to five
+    /// seconds (what a script changes after an await, such as a copy
+    /// button's label once the clipboard took the text); the last text
+    /// read otherwise.
+    pub async fn text_once(&self, css: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let text = self.text(css).await;
+            if done(&text) || std::time::Instant::now() >= deadline {
+                return text;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     pub async fn has(&self, css: &str) -> bool {
         !self
             .client

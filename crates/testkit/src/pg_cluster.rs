@@ -32,6 +32,11 @@ pub fn postgres_tls() -> &'static Postgres {
 /// A CA and a server certificate for `localhost` signed by it, as PEM
 /// files in `dir`: ca.pem, server.crt, server.key.
 pub fn test_ca(dir: &Path) -> PathBuf {
+    test_ca_for(dir, "localhost")
+}
+
+/// [`test_ca`] with a server certificate for `name` instead of localhost.
+pub fn test_ca_for(dir: &Path, name: &str) -> PathBuf {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
     let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -42,7 +47,7 @@ pub fn test_ca(dir: &Path) -> PathBuf {
     let ca_cert = params.self_signed(&ca_key).unwrap();
     let ca = rcgen::Issuer::new(params, ca_key);
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
-    let cert = CertificateParams::new(vec!["localhost".to_string()])
+    let cert = CertificateParams::new(vec![name.to_string()])
         .unwrap()
         .signed_by(&key, &ca)
         .unwrap();
