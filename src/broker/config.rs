@@ -227,14 +227,6 @@ impl ServeConfig {
                 .is_some_and(|u| u.scheme() == "https")
     }
 
-    /// How the store's connections are used.
-    pub fn store_options(&self) -> super::store::StoreOptions {
-        super::store::StoreOptions {
-            acquire_timeout: std::time::Duration::from_secs(self.store_acquire_timeout),
-            max_connections: self.store_max_connections,
-        }
-    }
-
     /// Where the bootstrap key goes, if anywhere is known: the flag, or
     /// beside a SQLite database. A PostgreSQL store has no directory of
     /// its own, and the working directory of a service is no place for a

@@ -15,13 +15,17 @@ use super::app::router;
 use super::auth::{mint, new_key_id};
 use super::config::ServeConfig;
 use super::state::{AppState, Peer, Settings};
-use super::store::Store;
+use super::store::{Store, StoreOptions};
 use crate::wire::KeyRole;
 
 /// Opens the store and prepares the shared state; on a store with no keys
 /// at all, mints the first admin key (see [`bootstrap`]).
 pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
-    let store = Store::open_with(&config.store_url, config.store_options()).await?;
+    let options = StoreOptions {
+        acquire_timeout: std::time::Duration::from_secs(config.store_acquire_timeout),
+        max_connections: config.store_max_connections,
+    };
+    let store = Store::open_with(&config.store_url, options).await?;
     if store
         .key_count()
         .await

@@ -56,6 +56,28 @@ fn argv(json: &str) -> Vec<String> {
         .collect()
 }
 
+/// The runtime stage's variables for a container whose volume is `data`
+/// and whose port is a free one (returned), plus the account and the
+/// principal a start needs.
+fn container_env(runtime: &[(String, String)], data: &Path) -> (BTreeMap<String, String>, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut env = BTreeMap::new();
+    for pair in one(runtime, "ENV").split_whitespace() {
+        let (k, v) = pair.split_once('=').unwrap();
+        let v = v
+            .replace("/var/lib/deputy", &data.display().to_string())
+            .replace(":8420", &format!(":{port}"));
+        env.insert(k.to_string(), v);
+    }
+    env.insert("DEPUTY_ACCOUNT".into(), "acme".into());
+    env.insert("DEPUTY_AWS_PRINCIPAL_ARN".into(), PRINCIPAL.into());
+    (env, port)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_image_runs_as_its_dockerfile_says() {
     let stages = stages();
@@ -103,22 +125,8 @@ async fn the_image_runs_as_its_dockerfile_says() {
         "USER {user}"
     );
     let data = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut env = BTreeMap::new();
-    for pair in one(runtime, "ENV").split_whitespace() {
-        let (k, v) = pair.split_once('=').unwrap();
-        let v = v
-            .replace("/var/lib/deputy", &data.path().display().to_string())
-            .replace(":8420", &format!(":{port}"));
-        env.insert(k.to_string(), v);
-    }
+    let (env, port) = container_env(runtime, data.path());
     assert_eq!(env["DEPUTY_LISTEN"], format!("0.0.0.0:{port}"));
-    env.insert("DEPUTY_ACCOUNT".into(), "acme".into());
-    env.insert("DEPUTY_AWS_PRINCIPAL_ARN".into(), PRINCIPAL.into());
     let mut command = argv(one(runtime, "ENTRYPOINT"));
     command.extend(argv(one(runtime, "CMD")));
     let healthcheck = one(runtime, "HEALTHCHECK");
@@ -187,22 +195,8 @@ async fn the_health_check_works_over_tls_with_a_certificate_for_the_real_name() 
     let runtime = &stages[1];
     let data = tempfile::tempdir().unwrap();
     let ca = testkit::pg_cluster::test_ca_for(data.path(), "deputy.internal");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut env = BTreeMap::new();
-    for pair in one(runtime, "ENV").split_whitespace() {
-        let (k, v) = pair.split_once('=').unwrap();
-        let v = v
-            .replace("/var/lib/deputy", &data.path().display().to_string())
-            .replace(":8420", &format!(":{port}"));
-        env.insert(k.to_string(), v);
-    }
+    let (mut env, _) = container_env(runtime, data.path());
     let file = |name: &str| data.path().join(name).display().to_string();
-    env.insert("DEPUTY_ACCOUNT".into(), "acme".into());
-    env.insert("DEPUTY_AWS_PRINCIPAL_ARN".into(), PRINCIPAL.into());
     env.insert("DEPUTY_TLS_CERT".into(), file("server.crt"));
     env.insert("DEPUTY_TLS_KEY".into(), file("server.key"));
     env.insert("DEPUTY_CA_FILE".into(), ca.display().to_string());
