@@ -676,7 +676,7 @@ impl Client {
 }
 
 /// reqwest's errors hide the cause chain in Display; show all of it.
-fn describe(e: &reqwest::Error) -> String {
+pub fn describe(e: &reqwest::Error) -> String {
     let mut text = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {

@@ -73,7 +73,7 @@ pub async fn run(args: HealthcheckArgs) -> anyhow::Result<i32> {
             Ok(1)
         }
         Err(e) => {
-            let chain = error_chain(&e);
+            let chain = crate::client::describe(&e);
             let hint = if chain.contains("NotValidForName") || chain.contains("not valid for name")
             {
                 " (the certificate does not name this host: set DEPUTY_HEALTHCHECK_SERVER_NAME, \
@@ -87,16 +87,4 @@ pub async fn run(args: HealthcheckArgs) -> anyhow::Result<i32> {
             Ok(1)
         }
     }
-}
-
-/// `e` with its causes, which reqwest leaves out of its own message.
-fn error_chain(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
