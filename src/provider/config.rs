@@ -286,8 +286,8 @@ impl BrokerSettings {
                          or `token` in the provider block. Use an admin key where the \
                          configuration manages deputy objects (`deputy token create --role \
                          admin`), and the stack's runner key where it only reads \
-                         `deputy_aws_credentials`. No provider block is needed when the \
-                         environment sets both.{}",
+                         `deputy_aws_credentials`, or `id_token` there with a runner trust. No \
+                         provider block is needed when the environment sets both.{}",
                         legacy_runner_hint(&env)
                     ),
                 )
