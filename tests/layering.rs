@@ -277,13 +277,14 @@ fn dependencies_point_one_way() {
             }
         }
     }
-    // The CLI starts the broker (`deputy serve`, `deputy openapi`,
-    // `deputy recover-admin-key`): its entry points, never its insides.
+    // The CLI starts the broker (`deputy serve`, `deputy openapi`) and
+    // its maintenance (`deputy migrate`, `backup`, `recover-admin-key`):
+    // its entry points, never its insides.
     for (module, reached, external) in krate.edges_under(&["cli"]) {
         for hit in reached.iter().filter(|m| starts_with(m, &["broker"])) {
             let entry = matches!(
                 hit.get(1).map(String::as_str),
-                Some("server" | "config" | "http")
+                Some("server" | "maintenance" | "config" | "http")
             ) && hit.len() == 2;
             if !entry {
                 broken.push(format!("{} uses {}", shown(module), shown(hit)));
@@ -317,6 +318,7 @@ const BROKER_FLOORS: &[&[&str]] = &[
         "request_id",
         "extract",
         "files",
+        "notify",
     ],
     &["store", "oidc"],
     &["state"],
@@ -325,6 +327,7 @@ const BROKER_FLOORS: &[&[&str]] = &[
     &["http", "console"],
     &["app"],
     &["server"],
+    &["maintenance"],
 ];
 
 fn broker_floor(module: &Module) -> Option<usize> {

@@ -8,6 +8,17 @@ use clap::Args;
 
 use crate::model::{AccountName, PrincipalArn};
 
+/// Whether a starting broker brings the store's schema up to date itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Migrate {
+    /// Apply pending migrations at start (on PostgreSQL under a lock, so
+    /// replicas starting together apply each one once).
+    Auto,
+    /// Refuse to start while migrations are pending: they are run with
+    /// `deputy migrate`, after a backup.
+    Never,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
     /// Address and port to listen on. Use 0.0.0.0:8420 to accept
@@ -72,6 +83,12 @@ pub struct ServeConfig {
         value_parser = clap::value_parser!(u32).range(1..=1000)
     )]
     pub store_max_connections: Option<u32>,
+
+    /// Whether a starting broker applies pending schema migrations (`auto`)
+    /// or refuses to start until `deputy migrate` has (`never`, for
+    /// upgrades run as their own step, after a backup).
+    #[arg(long, env = "DEPUTY_MIGRATE", value_enum, default_value = "auto")]
+    pub migrate: Migrate,
 
     /// The account name: the first field of every External ID. Choose it
     /// once; changing it changes every External ID customers trust.

@@ -54,7 +54,7 @@ pub enum ApiError {
     /// 503: the store does not answer. Logged with its cause (which may
     /// name hosts); the client is told to retry.
     #[error(
-        "the broker's store does not answer right now; nothing was changed: retry in a few seconds"
+        "the broker's store cannot serve this right now (it does not answer, or cannot write); nothing was changed: retry in a few seconds"
     )]
     StoreUnavailable(String),
     /// 500: logged, never described to the client.
@@ -158,7 +158,7 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
             ApiError::StoreUnavailable(cause) => {
-                tracing::warn!(%cause, "request refused: the store does not answer");
+                tracing::warn!(%cause, "request refused: the store cannot serve it");
             }
             _ => {}
         }
@@ -188,8 +188,9 @@ const STORE_RETRY_AFTER: u64 = 2;
 
 impl From<sqlx::Error> for ApiError {
     /// The store not answering (no connection within the acquire timeout,
-    /// a connection lost, TLS to it failing) is a 503 the client may retry;
-    /// anything else about the store is an internal error.
+    /// a connection lost, TLS to it failing) or refusing every write (see
+    /// [`refuses_writes`]) is a 503 the client may retry; anything else
+    /// about the store is an internal error.
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::PoolTimedOut
@@ -205,8 +206,24 @@ impl From<sqlx::Error> for ApiError {
             {
                 ApiError::StoreUnavailable(e.to_string())
             }
+            ref refused if refuses_writes(refused) => ApiError::StoreUnavailable(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
+    }
+}
+
+/// Whether `e` says the store refuses changes, rather than a change being
+/// wrong: SQLite's full disk, I/O error, read-only database or file it
+/// cannot open (the primary code is the low byte of the extended one);
+/// PostgreSQL's class 53 (insufficient resources: disk full, out of
+/// memory) and a read-only transaction (a hot standby).
+pub fn refuses_writes(e: &sqlx::Error) -> bool {
+    let Some(code) = e.as_database_error().and_then(|d| d.code()) else {
+        return false;
+    };
+    match code.parse::<u32>() {
+        Ok(sqlite) if code.len() <= 4 => matches!(sqlite & 0xff, 8 | 10 | 13 | 14),
+        _ => code.starts_with("53") || code == "25006",
     }
 }
 

@@ -6,11 +6,11 @@
 //! `tests/layering.rs` holds them to it):
 //!
 //! 1. [`config`], [`error`], [`live`], [`metrics`], [`rate_limit`],
-//!    [`failed_auth`], [`tls`], [`request_id`], [`extract`], [`files`]:
-//!    settings, the one error type and its problem-details answers,
-//!    counters, the per-caller budget, failed authentications counted per
-//!    window, the certificate, request ids, request extractors and private
-//!    files;
+//!    [`failed_auth`], [`tls`], [`request_id`], [`extract`], [`files`],
+//!    [`notify`]: settings, the one error type and its problem-details
+//!    answers, counters, the per-caller budget, failed authentications
+//!    counted per window, the certificate, request ids, request
+//!    extractors, private files and systemd's readiness notifications;
 //! 2. [`store`]: SQLite or PostgreSQL behind one set of portable SQL;
 //!    [`oidc`]: OIDC ID tokens as runner identities;
 //! 3. [`state`]: what every request and background task shares;
@@ -22,7 +22,9 @@
 //!    on `service`;
 //! 7. [`app`]: the two composed, with the middleware every request goes
 //!    through;
-//! 8. [`server`]: start-up (bootstrap key, listener, graceful shutdown).
+//! 8. [`server`]: start-up (bootstrap key, listener, graceful shutdown);
+//! 9. [`maintenance`]: work on a store beside the broker (migrate, back
+//!    up, recover an admin key).
 
 pub mod app;
 pub mod auth;
@@ -34,7 +36,9 @@ pub mod failed_auth;
 pub mod files;
 pub mod http;
 pub mod live;
+pub mod maintenance;
 pub mod metrics;
+pub mod notify;
 pub mod oidc;
 pub mod rate_limit;
 pub mod request_id;

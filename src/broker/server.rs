@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use super::app::router;
 use super::auth::{mint, new_key_id};
-use super::config::ServeConfig;
+use super::config::{Migrate, ServeConfig};
 use super::state::{AppState, Peer, Settings};
 use super::store::{Store, StoreOptions};
 use crate::wire::KeyRole;
@@ -24,8 +24,27 @@ pub async fn prepare(config: &ServeConfig) -> anyhow::Result<Arc<AppState>> {
     let options = StoreOptions {
         acquire_timeout: std::time::Duration::from_secs(config.store_acquire_timeout),
         max_connections: config.store_max_connections,
+        ..StoreOptions::default()
     };
-    let store = Store::open_with(&config.store_url, options).await?;
+    let store = Store::connect(&config.store_url, options).await?;
+    match config.migrate {
+        Migrate::Auto => {
+            store.migrate().await?;
+        }
+        Migrate::Never => {
+            let schema = store.schema().await?;
+            if let Some(refusal) = schema.refusal() {
+                anyhow::bail!(refusal);
+            }
+            if !schema.pending.is_empty() {
+                anyhow::bail!(
+                    "{} and --migrate is never: back the store up, run `deputy migrate`, then start \
+                     the broker (or start it with --migrate auto)",
+                    schema.summary()
+                );
+            }
+        }
+    }
     if store
         .key_count()
         .await
@@ -168,7 +187,7 @@ async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow:
 }
 
 /// A new admin key, expiring `lifetime` seconds from now when given.
-fn admin_key(description: &str, lifetime: Option<u64>) -> crate::broker::auth::Minted {
+pub(super) fn admin_key(description: &str, lifetime: Option<u64>) -> crate::broker::auth::Minted {
     let expires_at = lifetime.map(|s| {
         crate::model::timestamp::format(
             time::OffsetDateTime::now_utc() + time::Duration::seconds(s as i64),
@@ -187,47 +206,10 @@ fn admin_key(description: &str, lifetime: Option<u64>) -> crate::broker::auth::M
 /// Writes a new key to a new file only its owner can read (its directory,
 /// when created here, only its owner can enter); never over an existing
 /// file.
-fn write_key_file(path: &Path, token: &str) -> std::io::Result<()> {
+pub(super) fn write_key_file(path: &Path, token: &str) -> std::io::Result<()> {
     let mut file = super::files::create_private(path)?;
     writeln!(file, "{token}")?;
     file.sync_all()
-}
-
-/// `deputy recover-admin-key`: a new admin key minted straight into the
-/// store, for when no usable admin key is left (the last one expired, or
-/// was lost). Only whoever can open the store (its file, or its database
-/// credentials) can do this, which is already full control of the broker;
-/// audited as `key.recover`.
-pub async fn recover_admin_key(
-    store_url: &str,
-    path: &Path,
-    lifetime: Option<u64>,
-) -> anyhow::Result<()> {
-    let store = Store::open(store_url).await?;
-    let minted = admin_key("recovery admin key (deputy recover-admin-key)", lifetime);
-    write_key_file(path, &minted.token).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot write the recovery key to {} ({e}): name a new file",
-            path.display()
-        )
-    })?;
-    let audit = crate::wire::AuditEvent::new(
-        None,
-        "key.recover",
-        &format!("key/{}", minted.stored.key.id),
-    );
-    if let Err(e) = store.insert_key(&minted.stored, &audit, None).await {
-        let _ = std::fs::remove_file(path);
-        anyhow::bail!("cannot store the recovery key: {e}");
-    }
-    eprintln!(
-        "deputy: minted admin key {} into the store and wrote it to {} (mode 0600); use it with \
-         `export DEPUTY_TOKEN_FILE={}`, create named admin keys, then revoke it",
-        minted.stored.key.id,
-        path.display(),
-        path.display()
-    );
-    Ok(())
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.
@@ -316,10 +298,16 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
         }
         None => tokio::spawn(serve(listener, state.clone(), stopped)),
     };
+    // Subscribed before readiness is announced, so a stop that follows at
+    // once still drains.
+    let terminated = termination()?;
+    // Bound, migrated and serving: `systemctl start` returns (Type=notify).
+    super::notify::ready();
     let signal = tokio::select! {
         served = &mut server => return Ok(served??),
-        signal = termination() => signal?,
+        signal = terminated => signal,
     };
+    super::notify::stopping();
     state
         .draining
         .store(true, std::sync::atomic::Ordering::SeqCst);
@@ -366,13 +354,15 @@ fn reload_on_hangup(
     })
 }
 
-/// The first SIGTERM or SIGINT.
-async fn termination() -> std::io::Result<&'static str> {
+/// The first SIGTERM or SIGINT, subscribed to before this returns.
+fn termination() -> std::io::Result<impl Future<Output = &'static str>> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = term.recv() => Ok("SIGTERM"),
-        _ = int.recv() => Ok("SIGINT"),
-    }
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        }
+    })
 }

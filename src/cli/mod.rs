@@ -78,6 +78,40 @@ pub struct RecoverArgs {
     pub expires_in: Option<u64>,
 }
 
+/// `deputy migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    /// The broker's store, as `deputy serve --store` names it (it must
+    /// exist).
+    #[arg(
+        long = "store",
+        env = "DEPUTY_STORE",
+        value_name = "URL",
+        default_value = "sqlite://deputy-data/deputy.db"
+    )]
+    pub store_url: String,
+    /// Only report the schema's version and the migrations pending; change
+    /// nothing. Exits 1 when some are pending.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// `deputy backup`.
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The broker's SQLite store, as `deputy serve --store` names it.
+    #[arg(
+        long = "store",
+        env = "DEPUTY_STORE",
+        value_name = "URL",
+        default_value = "sqlite://deputy-data/deputy.db"
+    )]
+    pub store_url: String,
+    /// A new file for the backup (refused if it exists).
+    #[arg(long = "to", value_name = "FILE")]
+    pub to: std::path::PathBuf,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the broker: the registry of stacks, AWS integrations, attachments
@@ -89,6 +123,16 @@ pub enum Command {
     /// PostgreSQL URL); the key goes to a new file (mode 0600), never to
     /// the terminal, and the minting is audited as `key.recover`.
     RecoverAdminKey(RecoverArgs),
+    /// Bring the store's schema up to date for this deputy, or with
+    /// --check report where it stands. Back the store up first. A broker
+    /// started with --migrate auto (the default) does this itself; this
+    /// command is for upgrades run as their own step (--migrate never).
+    Migrate(MigrateArgs),
+    /// Write a consistent copy of a SQLite store to a new file while the
+    /// broker runs (a plain copy of the live file misses recent writes).
+    /// The copy is integrity-checked; restore by stopping the broker and
+    /// putting the file in the store's place. For PostgreSQL, use pg_dump.
+    Backup(BackupArgs),
     /// List, show, create, update and delete stacks.
     #[command(subcommand)]
     Stack(stack::StackCommand),
@@ -373,7 +417,13 @@ unsafe fn take_secret_from_environment(name: &str) -> Option<String> {
 pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(config) => crate::broker::server::run(config).await.map(|()| 0),
-        Command::RecoverAdminKey(args) => crate::broker::server::recover_admin_key(
+        Command::Migrate(args) => {
+            crate::broker::maintenance::migrate(&args.store_url, args.check).await
+        }
+        Command::Backup(args) => crate::broker::maintenance::backup(&args.store_url, &args.to)
+            .await
+            .map(|()| 0),
+        Command::RecoverAdminKey(args) => crate::broker::maintenance::recover_admin_key(
             &args.store_url,
             &args.key_file,
             args.expires_in,

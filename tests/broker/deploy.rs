@@ -242,15 +242,21 @@ async fn the_health_check_works_over_tls_with_a_certificate_for_the_real_name() 
     assert!(said.contains("DEPUTY_HEALTHCHECK_SERVER_NAME"), "{said}");
 }
 
-/// systemd's own checker accepts the unit (with this build's binary).
-#[test]
-fn the_systemd_unit_verifies() {
+/// What `systemd-analyze verify` says of the unit, with this build's
+/// binary in place of the installed one and `drop_ins` (file name, text)
+/// in `deputy.service.d/` beside it: nothing when it accepts them.
+fn systemd_verify(drop_ins: &[(&str, &str)]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let unit = std::fs::read_to_string("deploy/deputy.service")
         .unwrap()
         .replace("/usr/local/bin/deputy", env!("CARGO_BIN_EXE_deputy"));
     let path = dir.path().join("deputy.service");
     std::fs::write(&path, unit).unwrap();
+    let drop_in_dir = dir.path().join("deputy.service.d");
+    std::fs::create_dir(&drop_in_dir).unwrap();
+    for (name, text) in drop_ins {
+        std::fs::write(drop_in_dir.join(name), text).unwrap();
+    }
     let out = std::process::Command::new("systemd-analyze")
         .args(["verify", "--man=no"])
         .arg(&path)
@@ -261,5 +267,176 @@ fn the_systemd_unit_verifies() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(out.status.success() && said.trim().is_empty(), "{said}");
+    if out.status.success() {
+        said.trim().to_string()
+    } else {
+        format!("{}: {said}", out.status)
+    }
+}
+
+/// The unit-file lines the README gives (its drop-ins), as one drop-in.
+fn readme_drop_in() -> String {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let mut drop_in = String::from("[Service]\n");
+    for line in readme.lines().map(str::trim) {
+        if line.starts_with("LoadCredential=") || line.starts_with("Environment=") {
+            drop_in.push_str(line);
+            drop_in.push('\n');
+        }
+    }
+    drop_in
+}
+
+/// systemd's own checker accepts the unit (with this build's binary), on
+/// its own and with the TLS drop-in and the README's drop-ins.
+#[test]
+fn the_systemd_unit_verifies() {
+    let said = systemd_verify(&[]);
+    assert!(said.is_empty(), "the unit alone: {said}");
+    let tls = std::fs::read_to_string("deploy/deputy-tls.conf").unwrap();
+    let readme = readme_drop_in();
+    assert!(
+        readme.contains("LoadCredential=db-ca.pem:"),
+        "the README's drop-ins were found: {readme}"
+    );
+    let said = systemd_verify(&[("tls.conf", tls.as_str()), ("readme.conf", readme.as_str())]);
+    assert!(said.is_empty(), "with the drop-ins: {said}");
+    // The drop-ins were read, not skipped: a misspelt key in one is named.
+    let misspelt = tls.replace("LoadCredential=", "LoadCredentials=");
+    let said = systemd_verify(&[("tls.conf", misspelt.as_str())]);
+    assert!(said.contains("LoadCredentials"), "{said}");
+}
+
+/// The unit's broker runs as a dynamic user that cannot read the
+/// root-only /etc/deputy, so every file the README, the unit or the TLS
+/// drop-in gives it must be systemd's copy of a file there: under the
+/// credentials directory (`%d`, or its fixed path where specifiers are not
+/// expanded), with a `LoadCredential=` line bringing it from /etc/deputy.
+/// And `systemctl start` waits for the broker to be ready.
+#[test]
+fn the_readme_gives_the_units_broker_its_files_as_credentials() {
+    let unit = std::fs::read_to_string("deploy/deputy.service").unwrap();
+    let tls = std::fs::read_to_string("deploy/deputy-tls.conf").unwrap();
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let settings: Vec<&str> = unit
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    for line in [
+        "Type=notify",
+        "NotifyAccess=main",
+        "EnvironmentFile=/etc/deputy/deputy.env",
+    ] {
+        assert!(settings.contains(&line), "the unit says {line}");
+    }
+    assert!(
+        !settings.iter().any(|l| l.starts_with("LoadCredential=")),
+        "the unit itself loads no file an installation may lack (a missing one fails the start)"
+    );
+    assert!(readme.contains("Type=notify") && readme.contains("deploy/deputy-tls.conf"));
+
+    // The drop-in lines: the shipped drop-in's and the README's.
+    let lines: Vec<&str> = tls
+        .lines()
+        .chain(readme.lines())
+        .map(str::trim)
+        .filter(|l| l.starts_with("LoadCredential=") || l.starts_with("Environment="))
+        .collect();
+    let mut loaded = std::collections::BTreeSet::new();
+    for line in &lines {
+        if let Some(spec) = line.strip_prefix("LoadCredential=") {
+            let (id, source) = spec.split_once(':').unwrap();
+            assert!(
+                source.starts_with("/etc/deputy/"),
+                "{line}: the unit's secrets are kept in /etc/deputy"
+            );
+            loaded.insert(id);
+        }
+    }
+    let credential = |path: &str| {
+        ["%d/", "/run/credentials/deputy.service/"]
+            .iter()
+            .any(|dir| path.strip_prefix(dir).is_some_and(|id| loaded.contains(id)))
+    };
+    for line in &lines {
+        if let Some((_, value)) = line
+            .strip_prefix("Environment=")
+            .and_then(|s| s.split_once('='))
+        {
+            assert!(!value.contains('/') || credential(value), "{line}");
+        }
+    }
+    // Every place a file is given to the broker by name.
+    let text = format!("{unit}\n{tls}\n{readme}");
+    let mut given = 0;
+    for setting in [
+        "sslrootcert=",
+        "sslcert=",
+        "sslkey=",
+        "DEPUTY_TLS_CERT=",
+        "DEPUTY_TLS_KEY=",
+        "DEPUTY_OIDC_CA_FILE=",
+        "--tls-cert ",
+        "--tls-key ",
+    ] {
+        for (at, _) in text.match_indices(setting) {
+            let path: String = text[at + setting.len()..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && !"'\"`&),".contains(*c))
+                .collect();
+            assert!(
+                credential(&path),
+                "{setting}{path}: not a credential a LoadCredential= line brings (the broker cannot read /etc/deputy)"
+            );
+            given += 1;
+        }
+    }
+    assert!(given >= 6, "the files given were found ({given})");
+}
+
+/// What `Type=notify` relies on: the broker tells the socket in
+/// `NOTIFY_SOCKET` it is ready only once `/readyz` answers ready, and that
+/// it is stopping when told to stop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_broker_tells_systemd_when_it_is_ready_and_when_it_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket_path = dir.path().join("notify");
+    let socket = tokio::net::UnixDatagram::bind(&socket_path).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args(["serve", "--account", "acme", "--principal-arn", PRINCIPAL])
+        .arg("--store")
+        .arg(dir.path().join("deputy.db"))
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--bootstrap-key-file")
+        .arg(dir.path().join("admin.key"))
+        .args(["--shutdown-delay", "0"])
+        .env("NOTIFY_SOCKET", &socket_path)
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut message = vec![0; 256];
+    let n = tokio::time::timeout(Duration::from_secs(30), socket.recv(&mut message))
+        .await
+        .expect("READY=1 within 30 s")
+        .unwrap();
+    assert_eq!(&message[..n], b"READY=1");
+    let ready = reqwest::get(format!("http://127.0.0.1:{port}/readyz"))
+        .await
+        .expect("listening when it said ready");
+    assert_eq!(ready.status(), 200);
+
+    let pid = nix::unistd::Pid::from_raw(child.id().unwrap() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let n = tokio::time::timeout(Duration::from_secs(10), socket.recv(&mut message))
+        .await
+        .expect("STOPPING=1 after SIGTERM")
+        .unwrap();
+    assert_eq!(&message[..n], b"STOPPING=1");
 }

@@ -7,6 +7,7 @@ mod console;
 mod deploy;
 mod durability;
 mod flood;
+mod full_disk;
 mod idempotency;
 mod metrics;
 mod oidc;

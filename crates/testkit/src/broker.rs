@@ -163,6 +163,7 @@ pub fn config(store_url: &str, dir: &Path) -> ServeConfig {
         store_url: store_url.to_string(),
         store_acquire_timeout: 2,
         store_max_connections: None,
+        migrate: deputy::broker::config::Migrate::Auto,
         account: "acme".parse().unwrap(),
         principal_arn: Some(PRINCIPAL.parse().unwrap()),
         bootstrap_key_file: Some(dir.join("admin.key")),

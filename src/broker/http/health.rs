@@ -29,13 +29,23 @@ pub async fn healthz() -> &'static str {
     get, path = "/readyz", tag = "health", security(()),
     responses(
         (status = 200, description = "The store answers; then a `warning:` line for each check verification cannot make.", body = String, content_type = "text/plain"),
-        (status = 503, description = "The store does not answer, or the broker is draining before it stops.", body = String, content_type = "text/plain"),
+        (status = 503, description = "The store does not answer, or refused a write and has not written since (a full disk, a read-only file or replica), or the broker is draining before it stops.", body = String, content_type = "text/plain"),
     ),
 )]
 pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
         (StatusCode::SERVICE_UNAVAILABLE, "draining\n".to_string())
-    } else if state.store.is_up() {
+    } else if !state.store.is_up() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store unreachable\n".to_string(),
+        )
+    } else if !state.store.can_write() {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store cannot write (full disk, read-only file or replica?)\n".to_string(),
+        )
+    } else {
         let mut body = "ready\n".to_string();
         if state.canary.is_none() {
             body.push_str(&format!(
@@ -44,11 +54,6 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             ));
         }
         (StatusCode::OK, body)
-    } else {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "store unreachable\n".to_string(),
-        )
     }
 }
 

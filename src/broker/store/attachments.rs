@@ -364,7 +364,7 @@ impl Store {
             };
         }
         audit::insert(&mut *tx, &audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(record)
     }
 
@@ -473,7 +473,7 @@ impl Store {
         hand_over(&mut tx, &stack, &served, audit).await?;
         former_trust::retire(&mut tx, &before.integration_id, &stack, &before.phases()).await?;
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

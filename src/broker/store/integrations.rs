@@ -144,7 +144,7 @@ impl Store {
             Ok(_) => {
                 idempotency::remember_if(&mut tx, once).await?;
                 audit::insert(&mut *tx, audit).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 self.integration(i.id.as_str()).await
             }
         }
@@ -293,7 +293,7 @@ impl Store {
             }
         }
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.integration(i.id.as_str()).await
     }
 
@@ -341,7 +341,7 @@ impl Store {
             }
         }
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(still_current)
     }
 
@@ -370,7 +370,7 @@ impl Store {
             return Err(ApiError::not_found("integration", id));
         }
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }
@@ -479,7 +479,7 @@ impl Store {
                 },
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             expired.push(id);
         }
         Ok(expired)

@@ -78,7 +78,7 @@ impl Store {
         .await?;
         idempotency::remember_if(&mut tx, once).await?;
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -114,7 +114,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 
@@ -196,7 +196,7 @@ impl Store {
             ));
         }
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(key)
     }
 

@@ -9,13 +9,16 @@
 
 pub mod attachments;
 mod audit;
+mod backup;
 mod former_trust;
+mod health;
 mod idempotency;
 mod integrations;
 mod keys;
 mod page;
 mod pending;
 mod runner_trusts;
+mod schema;
 mod sessions;
 mod stacks;
 
@@ -24,18 +27,20 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use backup::Backup;
 pub use idempotency::Once;
 pub use integrations::{Reverified, VendTarget};
 pub use keys::StoredKey;
 pub use page::Page;
 pub use pending::Pending;
+pub use schema::Schema;
 
-/// Numbered migrations, embedded in the binary and applied at start.
+/// Numbered migrations, embedded in the binary (see [`schema`]).
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Clone)]
@@ -44,6 +49,8 @@ pub struct Store {
     sqlite: bool,
     /// Whether the store answered its last health check ([`Store::watch`]).
     up: Arc<AtomicBool>,
+    /// Whether it writes ([`Store::can_write`]).
+    writes: Arc<health::WriteHealth>,
 }
 
 /// How the broker uses its store's connections.
@@ -55,6 +62,9 @@ pub struct StoreOptions {
     pub acquire_timeout: Duration,
     /// Connections per replica; `None`: 16 on PostgreSQL, 8 on SQLite.
     pub max_connections: Option<u32>,
+    /// Whether a SQLite file that does not exist is created (a broker's
+    /// first start) or refused (maintenance, where it means a wrong path).
+    pub create_missing: bool,
 }
 
 impl Default for StoreOptions {
@@ -62,29 +72,29 @@ impl Default for StoreOptions {
         StoreOptions {
             acquire_timeout: Duration::from_secs(2),
             max_connections: None,
+            create_missing: true,
         }
     }
 }
-
-/// How often, and how long at most, [`Store::watch`] checks the store.
-const HEALTH_EVERY: Duration = Duration::from_secs(1);
-const HEALTH_TIMEOUT: Duration = Duration::from_millis(900);
 
 impl Store {
     /// Opens (creating if needed) the store at `url` — `postgres://...`, or
     /// `sqlite://PATH` or a plain file path — and brings its schema up to date.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
-        Self::open_with(url, StoreOptions::default()).await
+        let store = Self::connect(url, StoreOptions::default()).await?;
+        store.migrate().await?;
+        Ok(store)
     }
 
-    /// [`Store::open`] with `options`.
-    pub async fn open_with(url: &str, options: StoreOptions) -> anyhow::Result<Store> {
+    /// Connects to the store at `url` (see [`Store::open`]) with `options`,
+    /// leaving its schema as it is.
+    pub async fn connect(url: &str, options: StoreOptions) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
         let url = if postgres {
             postgres_url(url)?
         } else {
-            sqlite_url(url)?
+            sqlite_url(url, options.create_missing)?
         };
         let connect = AnyConnectOptions::from_str(&url)?.disable_statement_logging();
         let is_sqlite = url.starts_with("sqlite:");
@@ -97,6 +107,15 @@ impl Store {
                     .unwrap_or(if is_sqlite { 8 } else { 16 }),
             )
             .acquire_timeout(options.acquire_timeout)
+            // A transaction whose COMMIT failed may have been rolled back by
+            // the database itself (SQLite does on a full disk), and then the
+            // driver's own ROLLBACK fails and it still counts one open:
+            // every later BEGIN on that connection would fail. Such a
+            // connection is closed instead of handed out (its release
+            // already flushed the rollback, so the count is current).
+            .before_acquire(|conn, _| {
+                Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) })
+            })
             .connect_with(connect)
             .await
             .map_err(|e| {
@@ -113,43 +132,12 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        MIGRATOR.run(&pool).await?;
         Ok(Store {
             pool,
             sqlite: is_sqlite,
             up: Arc::new(AtomicBool::new(true)),
+            writes: Arc::default(),
         })
-    }
-
-    /// Checks every second, until `stop`, whether the store answers within
-    /// a second, for [`Store::is_up`]: `/readyz` and `deputy_store_up`
-    /// read the last answer instead of waiting on a store that hangs.
-    pub async fn watch(&self, stop: impl std::future::Future<Output = ()>) {
-        let checks = async {
-            loop {
-                let answered = tokio::time::timeout(HEALTH_TIMEOUT, self.ping())
-                    .await
-                    .unwrap_or(false);
-                let was = self.up.swap(answered, Ordering::SeqCst);
-                match (was, answered) {
-                    (true, false) => tracing::warn!(
-                        "the store does not answer; requests that need it get 503 until it does"
-                    ),
-                    (false, true) => tracing::info!("the store answers again"),
-                    _ => {}
-                }
-                tokio::time::sleep(HEALTH_EVERY).await;
-            }
-        };
-        tokio::select! {
-            () = checks => {}
-            () = stop => {}
-        }
-    }
-
-    /// Whether the store answered its last health check.
-    pub fn is_up(&self) -> bool {
-        self.up.load(Ordering::SeqCst)
     }
 
     /// A transaction that writes. SQLite must take its write lock up front
@@ -157,13 +145,25 @@ impl Store {
     /// writes fails with "database is locked" when another writer committed
     /// in between, instead of waiting its turn.
     async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        self.pool
+        let begun = self
+            .pool
             .begin_with(if self.sqlite {
                 "BEGIN IMMEDIATE"
             } else {
                 "BEGIN"
             })
-            .await
+            .await;
+        if begun.is_err() {
+            self.note_write(&begun);
+        }
+        begun
+    }
+
+    /// Commits a [`Store::write_tx`], noting whether the store took it.
+    async fn commit(&self, tx: sqlx::Transaction<'static, sqlx::Any>) -> Result<(), sqlx::Error> {
+        let committed = tx.commit().await;
+        self.note_write(&committed);
+        committed
     }
 
     /// The database's clock. Leases and claims compare instants that
@@ -178,11 +178,6 @@ impl Store {
         let text: String = sqlx::query_scalar(sql).fetch_one(&self.pool).await?;
         crate::model::timestamp::parse(&text)
             .ok_or_else(|| sqlx::Error::Protocol(format!("the database's clock answered {text:?}")))
-    }
-
-    /// Whether the store answers (for `/readyz`).
-    pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
 
     /// Connections open and, of those, idle (for `/metrics`).
@@ -362,12 +357,15 @@ fn postgres_connect_error(url: &str, e: &sqlx::Error) -> anyhow::Error {
 /// database 0600 (SQLite gives its `-wal` and `-shm` files the database's
 /// mode), so other local users cannot read the registry or the audit
 /// trail. Existing files keep the mode their operator chose.
-fn sqlite_url(url: &str) -> anyhow::Result<String> {
+fn sqlite_url(url: &str, create_missing: bool) -> anyhow::Result<String> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
     if !path.is_empty() && !Path::new(path).exists() {
+        if !create_missing {
+            anyhow::bail!("there is no store at {path}: check --store (or DEPUTY_STORE)");
+        }
         // An empty file is an empty SQLite database.
         super::files::create_private(Path::new(path))?;
     }

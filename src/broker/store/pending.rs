@@ -105,7 +105,7 @@ impl Store {
                 },
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             reaped.push(p);
         }
         Ok(reaped)

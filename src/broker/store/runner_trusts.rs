@@ -67,7 +67,7 @@ impl Store {
         .await?;
         idempotency::remember_if(&mut tx, once).await?;
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -105,7 +105,7 @@ impl Store {
         .bind(&t.id)
         .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         from_row(&row)
     }
 
@@ -119,7 +119,7 @@ impl Store {
             return Err(ApiError::not_found("runner trust", id));
         }
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -187,7 +187,7 @@ impl Store {
         .await?
         .rows_affected()
             == 1;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(first)
     }
 }

@@ -33,7 +33,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -56,7 +56,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

@@ -60,7 +60,7 @@ impl Store {
             Ok(_) => {
                 idempotency::remember_if(&mut tx, once).await?;
                 audit::insert(&mut *tx, audit).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 self.stack(stack.id.as_str()).await
             }
             Err(e) if is_unique_violation(&e) => Err(ApiError::conflict(
@@ -114,7 +114,7 @@ impl Store {
             return Err(ApiError::not_found("stack", stack.id.as_str()));
         }
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.stack(stack.id.as_str()).await
     }
 
@@ -145,7 +145,7 @@ impl Store {
             return Err(ApiError::not_found("stack", id));
         }
         audit::insert(&mut *tx, audit).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

@@ -1,0 +1,164 @@
+//! A SQLite store on a disk that fills up: a real `deputy serve` with its
+//! database on a 1 MiB tmpfs. Writes are refused while the disk is full
+//! (503 `store_unavailable`, never a 500) and `/readyz` says so; once the
+//! filesystem has room again, writes succeed without a restart and
+//! `/readyz` is ready again by itself. Mounting needs root: elsewhere the
+//! test says it is skipped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::process::{ServeProcess, admin_token};
+
+/// A tmpfs mounted for the test, unmounted however it ends.
+struct SmallDisk {
+    at: PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(at: &Path, size: &str) -> Result<SmallDisk, String> {
+        std::fs::create_dir_all(at).unwrap();
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .output()
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        Ok(SmallDisk { at: at.to_owned() })
+    }
+
+    fn resize(&self, size: &str) {
+        let status = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.at)
+            .status()
+            .unwrap();
+        assert!(status.success(), "remount the tmpfs");
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.at).status();
+    }
+}
+
+async fn create(http: &reqwest::Client, base: &str, token: &str, id: &str) -> (u16, String) {
+    let answer = http
+        .post(format!("{base}v1/stacks"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"id": id, "description": "x".repeat(900)}))
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    let body: serde_json::Value = answer.json().await.unwrap_or_default();
+    (
+        status,
+        body["code"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+async fn ready(http: &reqwest::Client, base: &str) -> (u16, String) {
+    let answer = http.get(format!("{base}readyz")).send().await.unwrap();
+    (answer.status().as_u16(), answer.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_said_by_readyz_and_heals_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = match SmallDisk::mount(&dir.path().join("disk"), "1m") {
+        Ok(disk) => disk,
+        Err(why) => {
+            eprintln!("skipped: cannot mount a small tmpfs here (needs root): {why}");
+            return;
+        }
+    };
+    let store = format!("sqlite://{}/deputy.db", disk.at.display());
+    let broker = ServeProcess::spawn(&store, dir.path(), &[]).await;
+    let token = admin_token(dir.path());
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let base = broker.base.clone();
+
+    // Fill the disk: every answer is a created stack until the first
+    // refusal, which must say the store cannot serve, never a 500.
+    let mut created = Vec::new();
+    let refused = loop {
+        let id = format!("s{}", created.len());
+        let (status, code) = create(&http, &base, &token, &id).await;
+        if status != 201 {
+            break (status, code);
+        }
+        created.push(id);
+        assert!(created.len() < 5000, "1 MiB never filled");
+    };
+    assert_eq!(refused, (503, "store_unavailable".to_string()));
+    assert!(!created.is_empty(), "the disk was full from the start");
+    let (status, body) = ready(&http, &base).await;
+    assert_eq!(status, 503, "/readyz with the disk full: {body}");
+    assert!(body.contains("cannot write"), "{body}");
+
+    // Room again: writes work on the same broker, with no restart, and
+    // /readyz follows by itself.
+    disk.resize("16m");
+    let freed_at = Instant::now();
+    let mut after = Vec::new();
+    for n in 0..20 {
+        let id = format!("after{n}");
+        let answer = create(&http, &base, &token, &id).await;
+        after.push(answer.0);
+        if answer.0 != 201 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert!(
+        after.iter().all(|s| *s == 201),
+        "writes after the disk was freed: {after:?}"
+    );
+    loop {
+        let (status, body) = ready(&http, &base).await;
+        if status == 200 {
+            break;
+        }
+        assert!(
+            freed_at.elapsed() < Duration::from_secs(15),
+            "/readyz still {status} {body} 15 s after the disk was freed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!(
+        "full disk: {} stacks fit in 1 MiB; /readyz ready {:?} after the disk was freed",
+        created.len(),
+        freed_at.elapsed()
+    );
+
+    // Nothing acknowledged was lost.
+    let listed: serde_json::Value = http
+        .get(format!("{base}v1/stacks?limit=1000"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
+    for id in &created {
+        assert!(
+            ids.contains(&id.as_str()),
+            "stack {id} was acknowledged and is gone"
+        );
+    }
+    drop(broker);
+}
