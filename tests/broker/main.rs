@@ -2,6 +2,7 @@
 //! PostgreSQL (see `support`).
 
 mod authz;
+mod backups;
 mod cli;
 mod console;
 mod deploy;
@@ -22,3 +23,4 @@ mod schemathesis;
 use testkit::broker as support;
 mod tls;
 mod transport;
+mod upgrades;
