@@ -54,6 +54,9 @@ async fn counted(
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
     let response = next.run(request).await;
+    if let Some(code) = response.extensions().get::<crate::wire::ProblemCode>() {
+        state.metrics.problem(*code);
+    }
     state.metrics.request(
         &method,
         &route,

@@ -163,6 +163,8 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = (self.status(), axum::Json(self.problem())).into_response();
+        // For the metrics layer, which counts problems an operator watches.
+        response.extensions_mut().insert(self.code());
         response.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/problem+json"),

@@ -293,7 +293,10 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
     let mut server = match cert {
         Some(cert) => {
             let tls = super::tls::TlsListener::new(listener, cert.server_config()?)?;
-            tokio::spawn(reload_on_hangup(cert)?);
+            if let Some(at) = cert.expires_at() {
+                state.metrics.certificate_expires(at);
+            }
+            tokio::spawn(reload_on_hangup(cert, state.clone())?);
             tokio::spawn(serve(tls, state.clone(), stopped))
         }
         None => tokio::spawn(serve(listener, state.clone(), stopped)),
@@ -339,6 +342,7 @@ pub async fn run(config: ServeConfig) -> anyhow::Result<()> {
 /// before this returns, so none is missed once serving starts).
 fn reload_on_hangup(
     cert: Arc<super::tls::ServerCert>,
+    state: Arc<AppState>,
 ) -> std::io::Result<impl Future<Output = ()> + Send + 'static> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangup = signal(SignalKind::hangup())?;
@@ -346,6 +350,9 @@ fn reload_on_hangup(
         while hangup.recv().await.is_some() {
             match cert.reload() {
                 Ok(()) => {
+                    if let Some(at) = cert.expires_at() {
+                        state.metrics.certificate_expires(at);
+                    }
                     tracing::info!("SIGHUP: reloaded the TLS certificate; new connections get it")
                 }
                 Err(e) => tracing::error!(error = %e, "SIGHUP: kept the TLS certificate in use"),

@@ -57,6 +57,15 @@ impl ServerCert {
         Ok(())
     }
 
+    /// When the served certificate expires, in seconds since the Unix
+    /// epoch (for `/metrics`, so an alert fires before it does).
+    pub fn expires_at(&self) -> Option<i64> {
+        let current = self.current.read().expect("certificate lock").clone();
+        let leaf = current.cert.first()?;
+        let (_, parsed) = x509_parser::parse_x509_certificate(leaf.as_ref()).ok()?;
+        Some(parsed.validity().not_after.timestamp())
+    }
+
     /// rustls settings serving this certificate over HTTP/1.1.
     pub fn server_config(self: &Arc<Self>) -> anyhow::Result<rustls::ServerConfig> {
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -144,6 +153,14 @@ async fn accept_loop(
         };
         let (acceptor, ready) = (acceptor.clone(), ready.clone());
         tokio::spawn(async move {
+            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, plain_http(stream)).await {
+                Ok(Some(stream)) => stream,
+                Ok(None) => return,
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => {
                     let _ = ready.send((tls, peer)).await;
@@ -152,6 +169,34 @@ async fn accept_loop(
                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
             }
         });
+    }
+}
+
+/// What a client speaking plain HTTP to this port is told, instead of a
+/// connection closed without a word.
+const SPEAK_HTTPS: &str =
+    "This port serves HTTPS: use an https:// URL (and DEPUTY_CA_FILE for a private CA)\n";
+
+/// The connection, if it starts as TLS does (a handshake record, byte
+/// 0x16); a client that opens with plain HTTP gets [`SPEAK_HTTPS`] and
+/// the connection is closed.
+async fn plain_http(stream: TcpStream) -> Option<TcpStream> {
+    use tokio::io::AsyncWriteExt;
+    let mut first = [0u8; 1];
+    match stream.peek(&mut first).await {
+        Ok(1) if first[0] != 0x16 && first[0].is_ascii_uppercase() => {
+            let mut stream = stream;
+            let answer = format!(
+                "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\
+                 Connection: close\r\nContent-Length: {}\r\n\r\n{SPEAK_HTTPS}",
+                SPEAK_HTTPS.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+            let _ = stream.shutdown().await;
+            None
+        }
+        Ok(1) => Some(stream),
+        _ => None,
     }
 }
 

@@ -91,6 +91,37 @@ async fn https_with_a_certificate_reloaded_on_sighup() {
         "max-age=31536000"
     );
 
+    // Plain HTTP to the TLS port is told what to use, not dropped.
+    let plain = reqwest::get(broker.base.replace("https://", "http://") + "healthz")
+        .await
+        .expect("an answer to plain HTTP");
+    assert_eq!(plain.status(), 400);
+    let said = plain.text().await.unwrap();
+    assert!(
+        said.contains("HTTPS") && said.contains("https://"),
+        "{said}"
+    );
+
+    // The served certificate's expiry, for alerts.
+    let expires = |crt: &Path| {
+        let pem = std::fs::read(crt).unwrap();
+        let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).unwrap();
+        let cert = pem.parse_x509().unwrap();
+        cert.validity().not_after.timestamp() as f64
+    };
+    let metrics = https_client(&ca_one)
+        .get(format!("{}metrics", broker.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        crate::metrics::sample(&metrics, "deputy_tls_certificate_expiry_timestamp_seconds"),
+        Some(expires(&cert))
+    );
+
     // A connection opened before the reload, kept alive in the pool.
     let pooled = https_client(&ca_one);
     assert_eq!(answers(&pooled, &broker.base).await, Ok(200));

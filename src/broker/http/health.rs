@@ -70,7 +70,9 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             axum::http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(open, idle, state.store.is_up()),
+        state
+            .metrics
+            .render(open, idle, state.store.is_up(), state.store.can_write()),
     )
 }
 

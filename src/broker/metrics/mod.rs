@@ -3,7 +3,11 @@
 //!
 //! Labels are bounded sets (route templates, status codes, outcomes, AWS
 //! error codes), never ids, names or anything a caller chose, so neither
-//! cardinality nor secrets can grow through them.
+//! cardinality nor secrets can grow through them. Every series whose
+//! labels are known in advance is there from the start, at zero, so an
+//! alert on `rate()` or `absent()` works before the first event.
+
+mod process;
 
 use std::time::Duration;
 
@@ -14,6 +18,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
+
+use crate::wire::ProblemCode;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -61,12 +67,19 @@ pub struct Metrics {
     sts_errors: Family<StsErrorLabels, Counter>,
     pool_connections: Family<PoolLabels, Gauge>,
     store_up: Gauge,
+    store_writable: Gauge,
+    store_unavailable: Counter,
+    rate_limited: Counter,
+    internal_errors: Counter,
+    certificate_expiry: Gauge,
 }
 
 impl Metrics {
     /// `pool_max`: the store's connection limit, fixed at start.
     pub fn new(pool_max: u32) -> Metrics {
-        let mut registry = Registry::with_prefix("deputy");
+        let mut root = Registry::default();
+        root.register_collector(Box::new(process::Process));
+        let registry = root.sub_registry_with_prefix("deputy");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(
             "http_requests",
@@ -117,6 +130,36 @@ impl Metrics {
             "1 while the store answered its last check (every second), else 0",
             store_up.clone(),
         );
+        let store_writable = Gauge::default();
+        registry.register(
+            "store_writable",
+            "0 from a write the store refused (full disk, read-only) until it writes again, else 1",
+            store_writable.clone(),
+        );
+        let store_unavailable = Counter::default();
+        registry.register(
+            "store_unavailable",
+            "Requests answered 503 store_unavailable: the store did not answer or refused to write",
+            store_unavailable.clone(),
+        );
+        let rate_limited = Counter::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused 429 rate_limited",
+            rate_limited.clone(),
+        );
+        let internal_errors = Counter::default();
+        registry.register(
+            "internal_errors",
+            "Requests answered 500 internal (each logged with its cause)",
+            internal_errors.clone(),
+        );
+        let certificate_expiry = Gauge::default();
+        registry.register(
+            "tls_certificate_expiry_timestamp_seconds",
+            "When the served TLS certificate expires, in seconds since the Unix epoch; 0 without TLS",
+            certificate_expiry.clone(),
+        );
         // A constant series, so a dashboard sees which version each
         // replica runs during a rolling upgrade.
         registry.register(
@@ -124,8 +167,8 @@ impl Metrics {
             "The broker's version",
             Info::new(vec![("version".to_string(), crate::VERSION.to_string())]),
         );
-        Metrics {
-            registry,
+        let metrics = Metrics {
+            registry: root,
             requests,
             request_seconds,
             vend_seconds,
@@ -133,7 +176,46 @@ impl Metrics {
             sts_errors,
             pool_connections,
             store_up,
+            store_writable,
+            store_unavailable,
+            rate_limited,
+            internal_errors,
+            certificate_expiry,
+        };
+        for outcome in ["issued", "refused", "failed"] {
+            drop(
+                metrics
+                    .vend_seconds
+                    .get_or_create(&OutcomeLabels { outcome }),
+            );
         }
+        for outcome in ["passed", "failed"] {
+            drop(
+                metrics
+                    .verification_seconds
+                    .get_or_create(&OutcomeLabels { outcome }),
+            );
+        }
+        metrics.render_pool(0, 0);
+        metrics.store_up.set(1);
+        metrics.store_writable.set(1);
+        metrics
+    }
+
+    /// Counts an answer that carried a problem the operator watches.
+    pub fn problem(&self, code: ProblemCode) {
+        match code {
+            ProblemCode::StoreUnavailable => self.store_unavailable.inc(),
+            ProblemCode::RateLimited => self.rate_limited.inc(),
+            ProblemCode::Internal => self.internal_errors.inc(),
+            _ => 0,
+        };
+    }
+
+    /// The served certificate's expiry (Unix seconds), at start and at
+    /// each reload.
+    pub fn certificate_expires(&self, at: i64) {
+        self.certificate_expiry.set(at);
     }
 
     pub fn request(&self, method: &str, route: &str, status: u16, took: Duration) {
@@ -177,8 +259,17 @@ impl Metrics {
 
     /// The exposition, with the pool's current use (`open` connections,
     /// `idle` of them).
-    pub fn render(&self, open: u32, idle: usize, store_up: bool) -> String {
+    pub fn render(&self, open: u32, idle: usize, store_up: bool, store_writable: bool) -> String {
         self.store_up.set(i64::from(store_up));
+        self.store_writable.set(i64::from(store_writable));
+        self.render_pool(open, idle);
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &self.registry)
+            .expect("writing to a String cannot fail");
+        text
+    }
+
+    fn render_pool(&self, open: u32, idle: usize) {
         let idle = i64::try_from(idle).unwrap_or(i64::MAX);
         self.pool_connections
             .get_or_create(&PoolLabels { state: "idle" })
@@ -186,9 +277,5 @@ impl Metrics {
         self.pool_connections
             .get_or_create(&PoolLabels { state: "in_use" })
             .set((i64::from(open) - idle).max(0));
-        let mut text = String::new();
-        prometheus_client::encoding::text::encode(&mut text, &self.registry)
-            .expect("writing to a String cannot fail");
-        text
     }
 }
