@@ -8,6 +8,8 @@
 //! their cause and answered with a generic message: causes can hold SQL or
 //! paths.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
@@ -158,7 +160,9 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
             ApiError::StoreUnavailable(cause) => {
-                tracing::warn!(%cause, "request refused: the store cannot serve it");
+                if let Some(unlogged) = store_refusal_to_log() {
+                    tracing::warn!(%cause, refused_since_last_logged = unlogged, "request refused: the store cannot serve it (logged every 10 s at most)");
+                }
             }
             _ => {}
         }
@@ -181,6 +185,32 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+/// During an outage every request is refused alike: its cause is logged
+/// every [`STORE_LOG_EVERY`] seconds, with the count of refusals between.
+/// Process-wide, like the outage (the health check logs when it starts
+/// and ends).
+static STORE_REFUSAL_LOGGED_AT: AtomicU64 = AtomicU64::new(0);
+static STORE_REFUSALS_UNLOGGED: AtomicU64 = AtomicU64::new(0);
+const STORE_LOG_EVERY: u64 = 10;
+
+/// `Some(refusals not logged since the last)` when this one is logged.
+fn store_refusal_to_log() -> Option<u64> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let last = STORE_REFUSAL_LOGGED_AT.load(Ordering::Relaxed);
+    if now.saturating_sub(last) >= STORE_LOG_EVERY
+        && STORE_REFUSAL_LOGGED_AT
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    {
+        Some(STORE_REFUSALS_UNLOGGED.swap(0, Ordering::Relaxed))
+    } else {
+        STORE_REFUSALS_UNLOGGED.fetch_add(1, Ordering::Relaxed);
+        None
     }
 }
 

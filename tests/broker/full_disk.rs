@@ -2,8 +2,9 @@
 //! database on a 1 MiB tmpfs. Writes are refused while the disk is full
 //! (503 `store_unavailable`, never a 500) and `/readyz` says so; once the
 //! filesystem has room again, writes succeed without a restart and
-//! `/readyz` is ready again by itself. Mounting needs root: elsewhere the
-//! test says it is skipped.
+//! `/readyz` is ready again by itself. A store on a read-only filesystem
+//! is refused at start naming the path and the fix. Mounting needs root:
+//! elsewhere the tests say they are skipped.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -161,4 +162,46 @@ async fn a_full_disk_is_said_by_readyz_and_heals_without_a_restart() {
         );
     }
     drop(broker);
+}
+
+#[test]
+fn a_store_on_a_read_only_filesystem_is_named_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = match SmallDisk::mount(&dir.path().join("disk"), "1m") {
+        Ok(disk) => disk,
+        Err(why) => {
+            eprintln!("skipped: cannot mount a small tmpfs here (needs root): {why}");
+            return;
+        }
+    };
+    let existing = disk.at.join("deputy.db");
+    let migrated = Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args(["migrate", "--store"])
+        .arg(format!("sqlite://{}", existing.display()))
+        .output()
+        .unwrap();
+    assert!(!migrated.status.success(), "no store there yet");
+    std::fs::File::create(&existing).unwrap();
+    let status = Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&disk.at)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for store in [existing, disk.at.join("new.db")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
+            .args(["serve", "--account", "acme", "--listen", "127.0.0.1:0"])
+            .args(["--principal-arn", crate::support::PRINCIPAL, "--store"])
+            .arg(&store)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            said.contains(&format!("cannot write {}", store.display()))
+                && said.contains("Read-only file system")
+                && said.contains("writable"),
+            "{said}"
+        );
+    }
 }

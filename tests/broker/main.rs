@@ -10,6 +10,7 @@ mod durability;
 mod flood;
 mod full_disk;
 mod idempotency;
+mod log_volume;
 mod metrics;
 mod oidc;
 use testkit::oidc_issuer;

@@ -60,6 +60,19 @@ async fn tls_to_postgresql_verifies_what_it_is_asked_to() {
     .await
     .unwrap_err();
     assert!(e.contains("does not name this host"), "{e}");
+    // A CA file that is not there: named, once, before any connection.
+    let missing = other.path().join("no-such-ca.pem");
+    let e = open(&on(
+        "localhost",
+        &format!("sslmode=verify-full&sslrootcert={}", missing.display()),
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        e.contains(&format!("sslrootcert names {}", missing.display()))
+            && e.matches("No such file").count() == 1,
+        "{e}"
+    );
     // `require` against a server without TLS.
     let plain = postgres().fresh_database();
     let e = open(&format!("{plain}?sslmode=require")).await.unwrap_err();
@@ -81,5 +94,27 @@ async fn a_password_with_reserved_characters_must_be_percent_encoded() {
         for part in ["w&rd", "rd%1", "word="] {
             assert!(!e.contains(part), "{raw}: a part of the password in {e}");
         }
+    }
+}
+
+/// The broker's connections name themselves `deputy` to PostgreSQL (its
+/// `pg_stat_activity` and logs), unless the store URL names them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_named_deputy_unless_the_url_says_otherwise() {
+    sqlx::any::install_default_drivers();
+    for (params, name) in [("", "deputy"), ("?application_name=deputy-eu", "deputy-eu")] {
+        let db = postgres().fresh_database();
+        let store = Store::open(&format!("{db}{params}")).await.unwrap();
+        assert!(store.ping().await);
+        let watcher = sqlx::AnyPool::connect(&db).await.unwrap();
+        let named: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM pg_stat_activity \
+             WHERE application_name = $1 AND datname = current_database()",
+        )
+        .bind(name)
+        .fetch_one(&watcher)
+        .await
+        .unwrap();
+        assert!(named >= 1, "no connection named {name}");
     }
 }

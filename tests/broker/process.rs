@@ -15,7 +15,7 @@ pub struct ServeProcess {
 
 impl ServeProcess {
     /// Over plain HTTP, with extra `deputy serve` flags; the bootstrap key
-    /// goes to `dir/admin.key`.
+    /// goes to `dir/admin.key`, the log to `dir/serve.log`.
     pub async fn spawn(store: &str, dir: &Path, args: &[&str]) -> ServeProcess {
         Self::start(store, dir, args, None).await
     }
@@ -40,7 +40,7 @@ impl ServeProcess {
             .arg(dir.join("admin.key"))
             .args(args)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log_file(dir))
             .kill_on_drop(true)
             .spawn()
             .unwrap();
@@ -79,6 +79,15 @@ pub fn https_client(ca: &Path) -> reqwest::Client {
         .tls_certs_only(reqwest::Certificate::from_pem_bundle(&pem).unwrap())
         .timeout(Duration::from_secs(5))
         .build()
+        .unwrap()
+}
+
+/// Where the processes started in `dir` log (appended, for replicas).
+pub fn log_file(dir: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("serve.log"))
         .unwrap()
 }
 

@@ -35,8 +35,11 @@ pub async fn issue(
     };
     // Before anything else, and not audited: a flood must not become a
     // flood of writes.
-    if let Err(wait) = state.rate_limit.check(&caller) {
-        tracing::warn!(%caller, "credential requests over the rate limit");
+    if let Err(refused) = state.rate_limit.check(&caller) {
+        if let Some(unlogged) = refused.log {
+            tracing::warn!(%caller, refused_since_last_logged = unlogged, "credential requests over the rate limit (logged once a minute per caller)");
+        }
+        let wait = refused.wait;
         return Err(ApiError::RateLimited {
             retry_after: wait,
             detail: format!(

@@ -92,7 +92,17 @@ impl Store {
         sqlx::any::install_default_drivers();
         let postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
         let url = if postgres {
-            postgres_url(url)?
+            let url = postgres_url(url)?;
+            let mut parsed = url::Url::parse(&url)?;
+            check_files(&parsed)?;
+            // So the database's operator sees whose connections these are
+            // (pg_stat_activity, its logs), unless the URL names them.
+            if !parsed.query_pairs().any(|(k, _)| k == "application_name") {
+                parsed
+                    .query_pairs_mut()
+                    .append_pair("application_name", "deputy");
+            }
+            parsed.to_string()
         } else {
             sqlite_url(url, options.create_missing)?
         };
@@ -271,6 +281,28 @@ fn check_parameters(url: &url::Url) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The URL's certificate and key files, read now so a wrong path is said
+/// once with its name (the driver says "No such file or directory" at
+/// every connection attempt, naming nothing). Paths are no secret.
+fn check_files(url: &url::Url) -> anyhow::Result<()> {
+    for (key, path) in url.query_pairs() {
+        let what = match key.as_ref() {
+            "sslrootcert" | "ssl-root-cert" | "ssl-ca" => "the CA certificate (PEM) of the server",
+            "sslcert" | "ssl-cert" => "the client certificate (PEM)",
+            "sslkey" | "ssl-key" => "the client certificate's key (PEM)",
+            _ => continue,
+        };
+        if let Err(e) = std::fs::File::open(path.as_ref()) {
+            anyhow::bail!(
+                "the store URL's {key} names {path}, which cannot be read ({e}): give the path of \
+                 {what}, readable by this user (under the systemd unit, a LoadCredential= copy in \
+                 /run/credentials/deputy.service/)"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Whether the connection a PostgreSQL URL makes stays on this machine,
 /// judged where libpq takes the target from: `hostaddr` (the address
 /// connected to) over `host` (a name, or a socket directory when it starts
@@ -367,9 +399,43 @@ fn sqlite_url(url: &str, create_missing: bool) -> anyhow::Result<String> {
             anyhow::bail!("there is no store at {path}: check --store (or DEPUTY_STORE)");
         }
         // An empty file is an empty SQLite database.
-        super::files::create_private(Path::new(path))?;
+        super::files::create_private(Path::new(path))
+            .map_err(|e| cannot_write(Path::new(path), &e))?;
     }
+    writable(Path::new(path))?;
     Ok(format!("sqlite://{path}?mode=rwc"))
+}
+
+/// Checks that SQLite can use the store at `path`: the file readable and
+/// writable, and its directory writable, where SQLite keeps the `-wal`
+/// and `-shm` files beside it even to read. Otherwise the driver says
+/// "attempt to write a readonly database" or "unable to open database
+/// file", naming nothing.
+fn writable(path: &Path) -> anyhow::Result<()> {
+    use nix::unistd::{AccessFlags, access};
+    if path.as_os_str().is_empty() {
+        return Ok(());
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    access(path, AccessFlags::R_OK | AccessFlags::W_OK)
+        .map_err(|e| cannot_write(path, &std::io::Error::from(e)))?;
+    access(dir, AccessFlags::W_OK | AccessFlags::X_OK)
+        .map_err(|e| cannot_write(dir, &std::io::Error::from(e)))
+}
+
+/// What to do when the SQLite store's file or directory cannot be
+/// written: which path, why, and the usual fixes.
+fn cannot_write(path: &Path, e: &std::io::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the SQLite store cannot write {} ({e}). deputy writes the database and its -wal and \
+         -shm files in one directory: give the user deputy runs as write access to it (the \
+         systemd unit's is /var/lib/deputy; in the container, mount a writable volume at \
+         /var/lib/deputy), or point --store (DEPUTY_STORE) at a writable directory",
+        path.display()
+    )
 }
 
 /// Reads a text column through a `model` type. A stored value that breaks
