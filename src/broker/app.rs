@@ -34,7 +34,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Counts and times every request by its route template.
+/// Counts and times every request by its route template, and tells the
+/// store of a write it refused in any of them (for `/readyz`).
 async fn counted(
     State(state): State<Arc<AppState>>,
     request: axum::extract::Request,
@@ -56,6 +57,13 @@ async fn counted(
     let response = next.run(request).await;
     if let Some(code) = response.extensions().get::<crate::wire::ProblemCode>() {
         state.metrics.problem(*code);
+    }
+    if response
+        .extensions()
+        .get::<crate::broker::error::RefusedWrite>()
+        .is_some()
+    {
+        state.store.refused_write();
     }
     state.metrics.request(
         &method,

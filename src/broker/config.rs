@@ -8,6 +8,10 @@ use clap::Args;
 
 use crate::model::{AccountName, PrincipalArn};
 
+/// Where the registry lives when `--store` is not given. Its URL is never
+/// shown in `--help` from the environment: it may hold a password.
+pub const DEFAULT_STORE: &str = "sqlite://deputy-data/deputy.db";
+
 /// Whether a starting broker brings the store's schema up to date itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Migrate {
@@ -60,7 +64,8 @@ pub struct ServeConfig {
     #[arg(
         long = "store",
         env = "DEPUTY_STORE",
-        default_value = "sqlite://deputy-data/deputy.db"
+        hide_env_values = true,
+        default_value = DEFAULT_STORE
     )]
     pub store_url: String,
 

@@ -56,9 +56,16 @@ pub enum ApiError {
     /// 503: the store does not answer. Logged with its cause (which may
     /// name hosts); the client is told to retry.
     #[error(
-        "the broker's store cannot serve this right now (it does not answer, or cannot write); nothing was changed: retry in a few seconds"
+        "the broker's store does not answer right now; nothing was changed: retry in a few seconds"
     )]
     StoreUnavailable(String),
+    /// 503: the store answers but refuses writes (see [`refuses_writes`]):
+    /// as [`ApiError::StoreUnavailable`] for the client; the answer
+    /// carries [`RefusedWrite`] so the broker marks its store unwritable.
+    #[error(
+        "the broker's store cannot write right now; nothing was changed: retry in a few seconds"
+    )]
+    StoreCannotWrite(String),
     /// 500: logged, never described to the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -107,7 +114,9 @@ impl ApiError {
             ApiError::Invalid { .. } => ProblemCode::InvalidField,
             ApiError::RateLimited { .. } => ProblemCode::RateLimited,
             ApiError::IssuerUnavailable(_) => ProblemCode::IssuerUnavailable,
-            ApiError::StoreUnavailable(_) => ProblemCode::StoreUnavailable,
+            ApiError::StoreUnavailable(_) | ApiError::StoreCannotWrite(_) => {
+                ProblemCode::StoreUnavailable
+            }
             ApiError::Internal(_) => ProblemCode::Internal,
         }
     }
@@ -123,7 +132,9 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::IssuerUnavailable(_) => StatusCode::BAD_GATEWAY,
-            ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::StoreUnavailable(_) | ApiError::StoreCannotWrite(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -159,7 +170,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match &self {
             ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
-            ApiError::StoreUnavailable(cause) => {
+            ApiError::StoreUnavailable(cause) | ApiError::StoreCannotWrite(cause) => {
                 if let Some(unlogged) = store_refusal_to_log() {
                     tracing::warn!(%cause, refused_since_last_logged = unlogged, "request refused: the store cannot serve it (logged every 10 s at most)");
                 }
@@ -167,15 +178,21 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let mut response = (self.status(), axum::Json(self.problem())).into_response();
-        // For the metrics layer, which counts problems an operator watches.
+        // For the metrics layer, which counts problems an operator watches
+        // and tells the store of refused writes.
         response.extensions_mut().insert(self.code());
+        if matches!(self, ApiError::StoreCannotWrite(_)) {
+            response.extensions_mut().insert(RefusedWrite);
+        }
         response.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/problem+json"),
         );
         let retry_after = match &self {
             ApiError::RateLimited { retry_after, .. } => Some(*retry_after),
-            ApiError::StoreUnavailable(_) => Some(STORE_RETRY_AFTER),
+            ApiError::StoreUnavailable(_) | ApiError::StoreCannotWrite(_) => {
+                Some(STORE_RETRY_AFTER)
+            }
             _ => None,
         };
         if let Some(seconds) = retry_after {
@@ -187,6 +204,10 @@ impl IntoResponse for ApiError {
         response
     }
 }
+
+/// Marks an answer refused because the store refused a write.
+#[derive(Clone, Copy, Debug)]
+pub struct RefusedWrite;
 
 /// During an outage every request is refused alike: its cause is logged
 /// every [`STORE_LOG_EVERY`] seconds, with the count of refusals between.
@@ -238,24 +259,25 @@ impl From<sqlx::Error> for ApiError {
             {
                 ApiError::StoreUnavailable(e.to_string())
             }
-            ref refused if refuses_writes(refused) => ApiError::StoreUnavailable(e.to_string()),
+            ref refused if refuses_writes(refused) => ApiError::StoreCannotWrite(e.to_string()),
             other => ApiError::Internal(other.to_string()),
         }
     }
 }
 
 /// Whether `e` says the store refuses changes, rather than a change being
-/// wrong: SQLite's full disk, I/O error, read-only database or file it
+/// wrong: SQLite's read-only database, I/O error, full disk or file it
 /// cannot open (the primary code is the low byte of the extended one);
-/// PostgreSQL's class 53 (insufficient resources: disk full, out of
-/// memory) and a read-only transaction (a hot standby).
+/// PostgreSQL's disk full (53100) and read-only transaction (25006, a hot
+/// standby). Not PostgreSQL's other resource errors (too many
+/// connections, out of memory): those pass, and say nothing of writing.
 pub fn refuses_writes(e: &sqlx::Error) -> bool {
     let Some(code) = e.as_database_error().and_then(|d| d.code()) else {
         return false;
     };
     match code.parse::<u32>() {
         Ok(sqlite) if code.len() <= 4 => matches!(sqlite & 0xff, 8 | 10 | 13 | 14),
-        _ => code.starts_with("53") || code == "25006",
+        _ => code == "53100" || code == "25006",
     }
 }
 

@@ -8,8 +8,12 @@ use std::path::Path;
 use super::server::{admin_key, write_key_file};
 use super::store::{Store, StoreOptions};
 
+/// Exit code of `deputy migrate --check` when migrations are pending (1
+/// is an error: the store unreachable, a newer schema).
+const PENDING: i32 = 2;
+
 /// `deputy migrate`: with `check`, reports the schema's version and the
-/// migrations pending, changing nothing (exit 1 when some are pending);
+/// migrations pending, changing no data (exit [`PENDING`] when some are);
 /// else applies them. Both refuse a schema a newer deputy wrote.
 pub async fn migrate(store_url: &str, check: bool) -> anyhow::Result<i32> {
     let store = existing(store_url).await?;
@@ -19,7 +23,11 @@ pub async fn migrate(store_url: &str, check: bool) -> anyhow::Result<i32> {
     }
     if check {
         println!("{}", schema.summary());
-        return Ok(if schema.pending.is_empty() { 0 } else { 1 });
+        return Ok(if schema.pending.is_empty() {
+            0
+        } else {
+            PENDING
+        });
     }
     let applied = store.migrate().await?;
     for (version, what) in &applied {
@@ -69,7 +77,17 @@ pub async fn recover_admin_key(
     path: &Path,
     lifetime: Option<u64>,
 ) -> anyhow::Result<()> {
-    let store = Store::open(store_url).await?;
+    let store = existing(store_url).await?;
+    let schema = store.schema().await?;
+    if let Some(refusal) = schema.refusal() {
+        anyhow::bail!(refusal);
+    }
+    if !schema.pending.is_empty() {
+        anyhow::bail!(
+            "{}: run `deputy migrate` (or start the broker) first, then recover",
+            schema.summary()
+        );
+    }
     let minted = admin_key("recovery admin key (deputy recover-admin-key)", lifetime);
     write_key_file(path, &minted.token).map_err(|e| {
         anyhow::anyhow!(

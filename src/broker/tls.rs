@@ -153,19 +153,22 @@ async fn accept_loop(
         };
         let (acceptor, ready) = (acceptor.clone(), ready.clone());
         tokio::spawn(async move {
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, plain_http(stream)).await {
-                Ok(Some(stream)) => stream,
-                Ok(None) => return,
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out");
-                    return;
+            // One deadline for the first bytes and the handshake both.
+            let handshake = async {
+                let stream = plain_http(stream).await?;
+                match acceptor.accept(stream).await {
+                    Ok(tls) => Some(tls),
+                    Err(e) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        None
+                    }
                 }
             };
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(tls)) => {
+            match tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake).await {
+                Ok(Some(tls)) => {
                     let _ = ready.send((tls, peer)).await;
                 }
-                Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                Ok(None) => {}
                 Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
             }
         });
@@ -177,15 +180,27 @@ async fn accept_loop(
 const SPEAK_HTTPS: &str =
     "This port serves HTTPS: use an https:// URL (and DEPUTY_CA_FILE for a private CA)\n";
 
+/// How much of a plain-HTTP request is read before it is answered.
+const PLAIN_REQUEST_HEAD: usize = 8 * 1024;
+
 /// The connection, if it starts as TLS does (a handshake record, byte
 /// 0x16); a client that opens with plain HTTP gets [`SPEAK_HTTPS`] and
-/// the connection is closed.
-async fn plain_http(stream: TcpStream) -> Option<TcpStream> {
-    use tokio::io::AsyncWriteExt;
+/// the connection is closed. Its request head is read first: closing a
+/// socket with unread bytes makes the kernel reset the connection, which
+/// can reach the client before the answer does.
+async fn plain_http(mut stream: TcpStream) -> Option<TcpStream> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut first = [0u8; 1];
     match stream.peek(&mut first).await {
         Ok(1) if first[0] != 0x16 && first[0].is_ascii_uppercase() => {
-            let mut stream = stream;
+            let mut head = Vec::new();
+            let mut chunk = [0u8; 1024];
+            while head.len() < PLAIN_REQUEST_HEAD && !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => head.extend_from_slice(&chunk[..n]),
+                }
+            }
             let answer = format!(
                 "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n\
                  Connection: close\r\nContent-Length: {}\r\n\r\n{SPEAK_HTTPS}",

@@ -62,14 +62,8 @@ pub enum LogFormat {
 /// `deputy recover-admin-key`.
 #[derive(Debug, clap::Args)]
 pub struct RecoverArgs {
-    /// The broker's store, as `deputy serve --store` names it.
-    #[arg(
-        long = "store",
-        env = "DEPUTY_STORE",
-        value_name = "URL",
-        default_value = "sqlite://deputy-data/deputy.db"
-    )]
-    pub store_url: String,
+    #[command(flatten)]
+    pub store: StoreArg,
     /// A new file for the key (refused if it exists).
     #[arg(long = "key-file", value_name = "FILE")]
     pub key_file: std::path::PathBuf,
@@ -78,20 +72,30 @@ pub struct RecoverArgs {
     pub expires_in: Option<u64>,
 }
 
-/// `deputy migrate`.
+/// The store a maintenance command works on, named as `deputy serve
+/// --store` names it; it must exist.
 #[derive(Debug, Clone, Args)]
-pub struct MigrateArgs {
-    /// The broker's store, as `deputy serve --store` names it (it must
-    /// exist).
+pub struct StoreArg {
+    /// The broker's store: a SQLite file (`sqlite://PATH` or PATH) or a
+    /// PostgreSQL URL.
     #[arg(
         long = "store",
         env = "DEPUTY_STORE",
+        hide_env_values = true,
         value_name = "URL",
-        default_value = "sqlite://deputy-data/deputy.db"
+        default_value = crate::broker::config::DEFAULT_STORE
     )]
-    pub store_url: String,
+    pub url: String,
+}
+
+/// `deputy migrate`.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub store: StoreArg,
     /// Only report the schema's version and the migrations pending; change
-    /// nothing. Exits 1 when some are pending.
+    /// no data. Exits 0 when none are pending, 2 when some are, 1 on an
+    /// error (the store unreachable, a schema newer than this deputy).
     #[arg(long)]
     pub check: bool,
 }
@@ -99,14 +103,8 @@ pub struct MigrateArgs {
 /// `deputy backup`.
 #[derive(Debug, Clone, Args)]
 pub struct BackupArgs {
-    /// The broker's SQLite store, as `deputy serve --store` names it.
-    #[arg(
-        long = "store",
-        env = "DEPUTY_STORE",
-        value_name = "URL",
-        default_value = "sqlite://deputy-data/deputy.db"
-    )]
-    pub store_url: String,
+    #[command(flatten)]
+    pub store: StoreArg,
     /// A new file for the backup (refused if it exists).
     #[arg(long = "to", value_name = "FILE")]
     pub to: std::path::PathBuf,
@@ -418,13 +416,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Serve(config) => crate::broker::server::run(config).await.map(|()| 0),
         Command::Migrate(args) => {
-            crate::broker::maintenance::migrate(&args.store_url, args.check).await
+            crate::broker::maintenance::migrate(&args.store.url, args.check).await
         }
-        Command::Backup(args) => crate::broker::maintenance::backup(&args.store_url, &args.to)
+        Command::Backup(args) => crate::broker::maintenance::backup(&args.store.url, &args.to)
             .await
             .map(|()| 0),
         Command::RecoverAdminKey(args) => crate::broker::maintenance::recover_admin_key(
-            &args.store_url,
+            &args.store.url,
             &args.key_file,
             args.expires_in,
         )

@@ -276,6 +276,12 @@ impl Probe {
         format!("confirm:{stack}:{phase}")
     }
 
+    /// The report's step name for checking that `stack`'s `phase`, whose
+    /// trust was removed, is refused now.
+    pub fn former_name(stack: &StackId, phase: Phase) -> String {
+        format!("former:{stack}:{phase}")
+    }
+
     /// Whether a step of that name is a call without an External ID (a
     /// report that has none did not run the rule).
     pub fn is_no_external_id(step: &str) -> bool {
@@ -498,7 +504,7 @@ pub fn plan(subject: &Subject<'_>, targets: &[(StackId, Vec<Phase>)], nonce: &st
     if subject.scope == TrustScope::Stack && subject.custom.is_none() {
         for (stack, phase) in subject.former {
             probes.push(Probe {
-                name: format!("former:{stack}:{phase}"),
+                name: Probe::former_name(stack, *phase),
                 check: Check::Former {
                     stack: stack.clone(),
                     phase: *phase,

@@ -11,23 +11,11 @@ use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 
-use crate::process::{ServeProcess, admin_token};
+use crate::process::{ServeProcess, admin_token, deputy, said};
 
 fn backup(store: &str, to: &Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
-        .args(["backup", "--store", store, "--to"])
-        .arg(to)
-        .env("DEPUTY_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn said(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    let to = to.display().to_string();
+    deputy(&["backup", "--store", store, "--to", &to], Path::new("."))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

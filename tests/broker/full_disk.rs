@@ -1,16 +1,17 @@
-//! A SQLite store on a disk that fills up: a real `deputy serve` with its
-//! database on a 1 MiB tmpfs. Writes are refused while the disk is full
+//! A store that cannot write. SQLite on a disk that fills up: a real
+//! `deputy serve` with its database on a 1 MiB tmpfs. Writes are refused while the disk is full
 //! (503 `store_unavailable`, never a 500) and `/readyz` says so; once the
 //! filesystem has room again, writes succeed without a restart and
 //! `/readyz` is ready again by itself. A store on a read-only filesystem
 //! is refused at start naming the path and the fix. Mounting needs root:
-//! elsewhere the tests say they are skipped.
+//! elsewhere those tests say they are skipped. PostgreSQL made read-only
+//! (as a hot standby is) is told the same way and heals by itself.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::process::{ServeProcess, admin_token};
+use crate::process::{ServeProcess, admin_token, deputy, said};
 
 /// A tmpfs mounted for the test, unmounted however it ends.
 struct SmallDisk {
@@ -175,11 +176,14 @@ fn a_store_on_a_read_only_filesystem_is_named_with_the_fix() {
         }
     };
     let existing = disk.at.join("deputy.db");
-    let migrated = Command::new(env!("CARGO_BIN_EXE_deputy"))
-        .args(["migrate", "--store"])
-        .arg(format!("sqlite://{}", existing.display()))
-        .output()
-        .unwrap();
+    let migrated = deputy(
+        &[
+            "migrate",
+            "--store",
+            &format!("sqlite://{}", existing.display()),
+        ],
+        dir.path(),
+    );
     assert!(!migrated.status.success(), "no store there yet");
     std::fs::File::create(&existing).unwrap();
     let status = Command::new("mount")
@@ -189,19 +193,96 @@ fn a_store_on_a_read_only_filesystem_is_named_with_the_fix() {
         .unwrap();
     assert!(status.success());
     for store in [existing, disk.at.join("new.db")] {
-        let out = Command::new(env!("CARGO_BIN_EXE_deputy"))
-            .args(["serve", "--account", "acme", "--listen", "127.0.0.1:0"])
-            .args(["--principal-arn", crate::support::PRINCIPAL, "--store"])
-            .arg(&store)
-            .output()
-            .unwrap();
-        let said = String::from_utf8_lossy(&out.stderr);
+        let store = store.display().to_string();
+        let out = deputy(
+            &[
+                "serve",
+                "--account",
+                "acme",
+                "--listen",
+                "127.0.0.1:0",
+                "--principal-arn",
+                crate::support::PRINCIPAL,
+                "--store",
+                &store,
+            ],
+            dir.path(),
+        );
+        let said = said(&out);
         assert!(!out.status.success());
         assert!(
-            said.contains(&format!("cannot write {}", store.display()))
+            said.contains(&format!("cannot write {store}"))
                 && said.contains("Read-only file system")
                 && said.contains("writable"),
             "{said}"
         );
     }
+}
+
+/// PostgreSQL refusing writes (a database made read-only, as a hot
+/// standby is): every write is a 503 and `/readyz` says the store cannot
+/// write, whichever statement was refused; once the database takes writes
+/// again, the broker's probe notices by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_only_postgresql_is_said_by_readyz_and_heals_by_itself() {
+    let db = crate::support::postgres().fresh_database();
+    let name = db.rsplit('/').next().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let broker = ServeProcess::spawn(&db, dir.path(), &[]).await;
+    let token = admin_token(dir.path());
+    let http = reqwest::Client::new();
+    let base = broker.base.clone();
+    sqlx::any::install_default_drivers();
+    let admin_db = db.replace(&format!("/{name}"), "/postgres");
+    let operator = sqlx::AnyPool::connect(&admin_db).await.unwrap();
+    // New sessions of the database are read-only; the broker's open ones
+    // are ended, so its pool reconnects into the new default.
+    let read_only = |on: bool| {
+        let (operator, name) = (operator.clone(), name.clone());
+        async move {
+            sqlx::query(&format!(
+                "ALTER DATABASE {name} SET default_transaction_read_only = {}",
+                if on { "on" } else { "off" }
+            ))
+            .execute(&operator)
+            .await
+            .unwrap();
+            sqlx::query(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+            ))
+            .execute(&operator)
+            .await
+            .unwrap();
+        }
+    };
+    assert_eq!(create(&http, &base, &token, "before").await.0, 201);
+    read_only(true).await;
+    let mut answers = Vec::new();
+    for n in 0..5 {
+        answers.push(create(&http, &base, &token, &format!("during{n}")).await);
+    }
+    assert!(
+        answers
+            .iter()
+            .skip(1)
+            .all(|a| *a == (503, "store_unavailable".to_string())),
+        "{answers:?}"
+    );
+    let (status, body) = ready(&http, &base).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body.contains("cannot write"), "{body}");
+
+    read_only(false).await;
+    let back = Instant::now();
+    loop {
+        if ready(&http, &base).await.0 == 200 {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(15),
+            "/readyz still not ready 15 s after the database took writes again"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(create(&http, &base, &token, "after").await.0, 201);
 }

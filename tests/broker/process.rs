@@ -82,6 +82,27 @@ pub fn https_client(ca: &Path) -> reqwest::Client {
         .unwrap()
 }
 
+/// `deputy ARGS` run to its end in `dir`, for the commands that work on
+/// a store beside the broker (`migrate`, `backup`, `serve` refusing to
+/// start).
+pub fn deputy(args: &[&str], dir: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_deputy"))
+        .args(args)
+        .env("DEPUTY_LOG", "warn")
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// What a finished command printed, both streams.
+pub fn said(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Where the processes started in `dir` log (appended, for replicas).
 pub fn log_file(dir: &Path) -> std::fs::File {
     std::fs::OpenOptions::new()

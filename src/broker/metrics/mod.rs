@@ -78,7 +78,7 @@ impl Metrics {
     /// `pool_max`: the store's connection limit, fixed at start.
     pub fn new(pool_max: u32) -> Metrics {
         let mut root = Registry::default();
-        root.register_collector(Box::new(process::Process));
+        root.register_collector(Box::new(process::Process::new()));
         let registry = root.sub_registry_with_prefix("deputy");
         let requests = Family::<RequestLabels, Counter>::default();
         registry.register(

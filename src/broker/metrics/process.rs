@@ -1,8 +1,10 @@
 //! The process's own series, under the names Prometheus's client libraries
 //! use (`process_cpu_seconds_total`, `process_resident_memory_bytes`,
 //! `process_open_fds`, `process_max_fds`, `process_start_time_seconds`),
-//! so the usual dashboards and alerts work unchanged. Read from `/proc` at
-//! each scrape; elsewhere than Linux they are left out.
+//! so the usual dashboards and alerts work unchanged. Read from
+//! `/proc/self` at each scrape (the systemd unit's `ProcSubset=pid` leaves
+//! only that), each series left out when its file cannot be read; the
+//! start time is taken when the broker starts.
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -10,24 +12,40 @@ use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 
 #[derive(Debug)]
-pub struct Process;
+pub struct Process {
+    /// When the broker started, in seconds since the Unix epoch.
+    started: f64,
+}
 
-/// What `/proc` says of this process.
+impl Process {
+    pub fn new() -> Process {
+        Process {
+            started: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        }
+    }
+}
+
+/// What `/proc/self` says of this process; `None` where it cannot be read.
 struct Sample {
-    cpu_seconds: f64,
-    resident_bytes: i64,
-    start_time_seconds: f64,
-    open_fds: i64,
-    max_fds: i64,
+    cpu_seconds: Option<f64>,
+    resident_bytes: Option<f64>,
+    open_fds: Option<f64>,
+    max_fds: Option<f64>,
 }
 
 impl Sample {
-    fn read() -> Option<Sample> {
-        let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    fn read() -> Sample {
+        let stat = std::fs::read_to_string("/proc/self/stat").ok();
         // The command name is in parentheses and may hold spaces: the
         // fields counted are those after its closing parenthesis, which
         // start at field 3 (state).
-        let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+        let fields: Vec<String> = stat
+            .as_deref()
+            .and_then(|s| s.rsplit_once(')'))
+            .map(|(_, rest)| rest.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default();
         let field = |n: usize| fields.get(n - 3)?.parse::<f64>().ok();
         // SAFETY: sysconf reads a constant of the system; no memory is
         // passed.
@@ -37,64 +55,75 @@ impl Sample {
                 nix::libc::sysconf(nix::libc::_SC_PAGESIZE) as f64,
             )
         };
-        let boot: f64 = std::fs::read_to_string("/proc/stat")
-            .ok()?
-            .lines()
-            .find_map(|l| l.strip_prefix("btime ")?.trim().parse().ok())?;
         let max_fds = std::fs::read_to_string("/proc/self/limits")
-            .ok()?
-            .lines()
-            .find(|l| l.starts_with("Max open files"))?
-            .split_whitespace()
-            .nth(3)?
-            .parse()
-            .ok()?;
-        Some(Sample {
-            cpu_seconds: (field(14)? + field(15)?) / ticks,
-            resident_bytes: (field(24)? * page) as i64,
-            start_time_seconds: boot + field(22)? / ticks,
-            open_fds: std::fs::read_dir("/proc/self/fd").ok()?.count() as i64,
+            .ok()
+            .and_then(|limits| {
+                limits
+                    .lines()
+                    .find(|l| l.starts_with("Max open files"))?
+                    .split_whitespace()
+                    .nth(3)?
+                    .parse()
+                    .ok()
+            });
+        Sample {
+            cpu_seconds: field(14)
+                .zip(field(15))
+                .filter(|_| ticks > 0.0)
+                .map(|(user, system)| (user + system) / ticks),
+            resident_bytes: field(24).map(|pages| pages * page),
+            open_fds: std::fs::read_dir("/proc/self/fd")
+                .ok()
+                .map(|d| d.count() as f64),
             max_fds,
-        })
+        }
     }
 }
 
 impl Collector for Process {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        let Some(s) = Sample::read() else {
-            return Ok(());
-        };
-        let cpu = ConstCounter::new(s.cpu_seconds);
-        cpu.encode(encoder.encode_descriptor(
-            "process_cpu_seconds",
-            "CPU time the process used, user and system, in seconds",
-            None,
-            cpu.metric_type(),
-        )?)?;
-        let gauges: [(&str, &str, ConstGauge<f64>); 4] = [
+        let s = Sample::read();
+        if let Some(cpu) = s.cpu_seconds {
+            let cpu = ConstCounter::new(cpu);
+            cpu.encode(encoder.encode_descriptor(
+                "process_cpu_seconds",
+                "CPU time the process used, user and system, in seconds",
+                None,
+                cpu.metric_type(),
+            )?)?;
+        }
+        let gauges = [
             (
                 "process_resident_memory_bytes",
                 "Resident memory of the process, in bytes",
-                ConstGauge::new(s.resident_bytes as f64),
+                s.resident_bytes,
             ),
             (
                 "process_start_time_seconds",
-                "When the process started, in seconds since the Unix epoch",
-                ConstGauge::new(s.start_time_seconds),
+                "When the broker started, in seconds since the Unix epoch",
+                Some(self.started),
             ),
             (
                 "process_open_fds",
                 "File descriptors the process has open",
-                ConstGauge::new(s.open_fds as f64),
+                s.open_fds,
             ),
             (
                 "process_max_fds",
                 "The most file descriptors the process may open",
-                ConstGauge::new(s.max_fds as f64),
+                s.max_fds,
             ),
         ];
-        for (name, help, gauge) in gauges {
-            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+        for (name, help, value) in gauges {
+            if let Some(value) = value {
+                let gauge = ConstGauge::new(value);
+                gauge.encode(encoder.encode_descriptor(
+                    name,
+                    help,
+                    None,
+                    gauge.metric_type(),
+                )?)?;
+            }
         }
         Ok(())
     }

@@ -211,7 +211,7 @@ pub async fn record(
         .into_iter()
         .filter(|(stack, phase)| {
             report.steps.iter().any(|s| {
-                s.name == format!("former:{stack}:{phase}") && s.outcome == StepOutcome::Denied
+                s.name == Probe::former_name(stack, *phase) && s.outcome == StepOutcome::Denied
             })
         })
         .collect();

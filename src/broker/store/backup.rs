@@ -6,7 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use sqlx::Connection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+use sqlx::{ConnectOptions, Connection};
 
 use super::Store;
 
@@ -37,7 +38,7 @@ impl Store {
             );
         }
         let partial = partial_path(to)?;
-        let _ = std::fs::remove_file(&partial);
+        remove_abandoned(to, &partial);
         // Made here, empty and private: VACUUM INTO fills an empty file,
         // and would otherwise create it with the process's umask.
         super::super::files::create_private(&partial).map_err(|e| {
@@ -78,7 +79,7 @@ impl Store {
         let name = file
             .to_str()
             .ok_or_else(|| anyhow::anyhow!("the backup's path is not UTF-8: name another"))?;
-        sqlx::query("VACUUM INTO ?")
+        sqlx::query("VACUUM INTO $1")
             .bind(name)
             .execute(&self.pool)
             .await
@@ -99,11 +100,40 @@ fn partial_path(to: &Path) -> anyhow::Result<PathBuf> {
     )))
 }
 
+/// Removes what backups to the same name left when they were killed: a
+/// partial file whose process is gone. Another backup running to the same
+/// name keeps its own.
+fn remove_abandoned(to: &Path, mine: &Path) {
+    let _ = std::fs::remove_file(mine);
+    let (Some(dir), Some(name)) = (to.parent(), to.file_name()) else {
+        return;
+    };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.partial-", name.to_string_lossy());
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = file_name.strip_prefix(&prefix) else {
+            continue;
+        };
+        if !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Opens a written copy read-only and proves it whole: SQLite's integrity
-/// check, and the schema and registry readable.
+/// check, and the schema and registry readable. Opened by file name, not
+/// URL, so no character of the name is taken for URL syntax.
 async fn check(file: &Path) -> anyhow::Result<Backup> {
-    let url = format!("sqlite://{}?mode=ro", file.display());
-    let mut conn = sqlx::AnyConnection::connect(&url).await?;
+    let mut conn: SqliteConnection = SqliteConnectOptions::new()
+        .filename(file)
+        .read_only(true)
+        .connect()
+        .await?;
     let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
         .fetch_one(&mut conn)
         .await?;
