@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 
-use crate::process::{ServeProcess, admin_token, deputy, said};
+use crate::process::{ServeProcess, admin_token, deputy, said, stack_ids};
 
 fn backup(store: &str, to: &Path) -> std::process::Output {
     let to = to.display().to_string();
@@ -96,30 +96,7 @@ async fn a_backup_under_load_restores_into_a_broker_with_every_acknowledged_writ
     assert_eq!(verdict, "ok");
     pool.close().await;
     let broker = ServeProcess::spawn(&restored, dir.path(), &["--migrate", "never"]).await;
-    let mut ids = Vec::new();
-    let mut cursor = String::new();
-    loop {
-        let page: serde_json::Value = http
-            .get(format!("{}v1/stacks?limit=1000{cursor}", broker.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        ids.extend(
-            page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|s| s["id"].as_str().map(str::to_string)),
-        );
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = format!("&cursor={next}"),
-            None => break,
-        }
-    }
+    let ids = stack_ids(&http, &broker.base, &token).await;
     let missing: Vec<&String> = before.iter().filter(|id| !ids.contains(id)).collect();
     assert!(
         missing.is_empty(),

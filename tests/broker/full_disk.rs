@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use crate::process::{ServeProcess, admin_token, deputy, said};
+use crate::process::{ServeProcess, admin_token, deputy, said, stack_ids};
 
 /// A tmpfs mounted for the test, unmounted however it ends.
 struct SmallDisk {
@@ -39,6 +39,18 @@ impl SmallDisk {
             .status()
             .unwrap();
         assert!(status.success(), "remount the tmpfs");
+    }
+}
+
+/// A small tmpfs under `dir`, or `None` after saying the test is skipped
+/// (mounting needs root).
+fn small_disk_or_skip(dir: &Path) -> Option<SmallDisk> {
+    match SmallDisk::mount(&dir.join("disk"), "1m") {
+        Ok(disk) => Some(disk),
+        Err(why) => {
+            eprintln!("skipped: cannot mount a small tmpfs here (needs root): {why}");
+            None
+        }
     }
 }
 
@@ -72,12 +84,8 @@ async fn ready(http: &reqwest::Client, base: &str) -> (u16, String) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_is_said_by_readyz_and_heals_without_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let disk = match SmallDisk::mount(&dir.path().join("disk"), "1m") {
-        Ok(disk) => disk,
-        Err(why) => {
-            eprintln!("skipped: cannot mount a small tmpfs here (needs root): {why}");
-            return;
-        }
+    let Some(disk) = small_disk_or_skip(dir.path()) else {
+        return;
     };
     let store = format!("sqlite://{}/deputy.db", disk.at.display());
     let broker = ServeProcess::spawn(&store, dir.path(), &[]).await;
@@ -141,24 +149,10 @@ async fn a_full_disk_is_said_by_readyz_and_heals_without_a_restart() {
     );
 
     // Nothing acknowledged was lost.
-    let listed: serde_json::Value = http
-        .get(format!("{base}v1/stacks?limit=1000"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let ids: Vec<&str> = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s["id"].as_str())
-        .collect();
+    let ids = stack_ids(&http, &base, &token).await;
     for id in &created {
         assert!(
-            ids.contains(&id.as_str()),
+            ids.contains(id),
             "stack {id} was acknowledged and is gone"
         );
     }
@@ -168,12 +162,8 @@ async fn a_full_disk_is_said_by_readyz_and_heals_without_a_restart() {
 #[test]
 fn a_store_on_a_read_only_filesystem_is_named_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
-    let disk = match SmallDisk::mount(&dir.path().join("disk"), "1m") {
-        Ok(disk) => disk,
-        Err(why) => {
-            eprintln!("skipped: cannot mount a small tmpfs here (needs root): {why}");
-            return;
-        }
+    let Some(disk) = small_disk_or_skip(dir.path()) else {
+        return;
     };
     let existing = disk.at.join("deputy.db");
     let migrated = deputy(

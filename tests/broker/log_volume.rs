@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::metrics::sample;
-use crate::process::{ServeProcess, admin_token};
+use crate::process::{ServeProcess, admin_token, metrics_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_over_its_budget_is_logged_once_a_minute_and_counted_every_time() {
@@ -47,14 +47,7 @@ async fn a_caller_over_its_budget_is_logged_once_a_minute_and_counted_every_time
     }
     let refused = statuses.iter().filter(|s| **s == 429).count();
     assert_eq!(refused, 29, "{statuses:?}");
-    let metrics = http
-        .get(format!("{base}metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_of(&http, &base).await;
     assert_eq!(
         sample(&metrics, "deputy_rate_limited_total"),
         Some(29.0),

@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 
 use crate::metrics::sample;
-use crate::process::{ServeProcess, admin_token};
+use crate::process::{ServeProcess, admin_token, metrics_of};
 
 /// A TCP proxy to `target` that can be cut, as a stopped server looks to
 /// a client (every connection dropped, new ones refused: nothing listens
@@ -175,14 +175,7 @@ async fn a_store_outage_is_answered_at_once_and_heals_by_itself() {
         if ready.status() == 503 && first_503.is_none() {
             first_503 = Some(cut_at.elapsed());
             assert_eq!(ready.text().await.unwrap(), "store unreachable\n");
-            let metrics = http
-                .get(format!("{base}metrics"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let metrics = metrics_of(&http, &base).await;
             assert_eq!(sample(&metrics, "deputy_store_up"), Some(0.0), "{metrics}");
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

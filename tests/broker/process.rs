@@ -119,3 +119,42 @@ pub fn admin_token(dir: &Path) -> String {
         .trim()
         .to_string()
 }
+
+/// A broker's `/metrics` text.
+pub async fn metrics_of(http: &reqwest::Client, base: &str) -> String {
+    http.get(format!("{base}metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Every stack id a broker lists, page after page.
+pub async fn stack_ids(http: &reqwest::Client, base: &str, token: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page: serde_json::Value = http
+            .get(format!("{base}v1/stacks?limit=1000{cursor}"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|s| s["id"].as_str().map(str::to_string)),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return ids,
+        }
+    }
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 use deputy::client::{Client, Transport};
 use nix::sys::signal::Signal;
 
-use crate::process::{ServeProcess, admin_token, https_client};
+use crate::process::{ServeProcess, admin_token, https_client, metrics_of};
 use crate::support::test_ca;
 
 /// Two CAs, each with a certificate for localhost: `one/` and `two/`.
@@ -109,14 +109,7 @@ async fn https_with_a_certificate_reloaded_on_sighup() {
         let cert = pem.parse_x509().unwrap();
         cert.validity().not_after.timestamp() as f64
     };
-    let metrics = https_client(&ca_one)
-        .get(format!("{}metrics", broker.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = metrics_of(&https_client(&ca_one), &broker.base).await;
     assert_eq!(
         crate::metrics::sample(&metrics, "deputy_tls_certificate_expiry_timestamp_seconds"),
         Some(expires(&cert))
