@@ -151,10 +151,7 @@ async fn a_full_disk_is_said_by_readyz_and_heals_without_a_restart() {
     // Nothing acknowledged was lost.
     let ids = stack_ids(&http, &base, &token).await;
     for id in &created {
-        assert!(
-            ids.contains(id),
-            "stack {id} was acknowledged and is gone"
-        );
+        assert!(ids.contains(id), "stack {id} was acknowledged and is gone");
     }
     drop(broker);
 }
