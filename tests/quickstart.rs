@@ -24,6 +24,7 @@ fn quickstart_runs_the_main_job_offline_and_cleans_up() {
         "quickstart failed\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
     );
     for expected in [
+        "starting fakecloud's IAM and STS (deputy-emulator)",
         "Apply complete! Resources: 4 added",
         "Apply complete! Resources: 3 added",
         "\"sts:ExternalId\"",
