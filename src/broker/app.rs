@@ -16,7 +16,7 @@ use super::{console, http, request_id};
 /// The router `deputy serve` serves.
 pub fn router(state: Arc<AppState>) -> Router {
     http::router()
-        .merge(console::router())
+        .merge(console::router(&state))
         .fallback(|uri: axum::http::Uri| async move { ApiError::not_found("route", uri.path()) })
         .method_not_allowed_fallback(|method: Method, uri: axum::http::Uri| async move {
             ApiError::MethodNotAllowed(format!(

@@ -171,7 +171,11 @@ fn row(kind: &Kind, at: String, repeats: Option<&Repeats>) -> AuditEvent {
         source: Some(kind.source.clone()),
         count: repeats.map_or(1, |r| r.count),
         last_at: repeats.map(|r| r.last_at.clone()),
-        ..AuditEvent::new(kind.key_id.as_deref(), "auth.failed", &target)
+        ..AuditEvent::new(
+            kind.key_id.as_deref(),
+            crate::model::audit::AUTH_FAILED,
+            &target,
+        )
     }
 }
 

@@ -97,7 +97,7 @@ pub async fn recover_admin_key(
     })?;
     let audit = crate::wire::AuditEvent::new(
         None,
-        "key.recover",
+        crate::model::audit::KEY_RECOVER,
         &format!("key/{}", minted.stored.key.id),
     );
     if let Err(e) = store.insert_key(&minted.stored, &audit, None).await {

@@ -155,7 +155,7 @@ async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow:
             &minted.stored,
             &crate::wire::AuditEvent::new(
                 None,
-                "key.create",
+                crate::model::audit::KEY_CREATE,
                 &format!("key/{}", minted.stored.key.id),
             ),
         )

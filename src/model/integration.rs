@@ -24,8 +24,8 @@ impl SessionDuration {
     pub fn new(seconds: i64) -> Result<Self, Invalid> {
         if !(Self::MIN..=Self::MAX).contains(&seconds) {
             return Err(Invalid::new(format!(
-                "duration_seconds is {seconds}; STS accepts whole seconds from {} (15 minutes) to {} \
-                 (12 hours)",
+                "Session duration must be between 15 minutes and 12 hours ({} to {} seconds, \
+                 as STS accepts); {seconds} is outside that range",
                 Self::MIN,
                 Self::MAX
             )));
@@ -199,8 +199,11 @@ mod tests {
         assert!(SessionDuration::new(43200).is_ok());
         for bad in [0, 899, 43201, -1] {
             let e = SessionDuration::new(bad).unwrap_err().to_string();
-            assert!(e.contains(&format!("duration_seconds is {bad}")), "{e}");
-            assert!(e.contains("900 (15 minutes) to 43200"), "{e}");
+            assert!(e.contains(&format!("; {bad} is outside")), "{e}");
+            assert!(
+                e.contains("between 15 minutes and 12 hours (900 to 43200"),
+                "{e}"
+            );
         }
     }
 

@@ -4,7 +4,7 @@
 //! names (of sessions too), trust policies and their length, role
 //! templates, timestamps, random secrets and digests, idempotency keys,
 //! what an OIDC ID token says of itself before it is verified, and text an
-//! outsider chose, made safe to store and print.
+//! outsider chose, made safe to store and print; the audit trail's actions.
 //! The provider, the broker and the CLI all validate through here, so a
 //! rule is stated once and reads the same everywhere it is enforced: `plan`
 //! refuses exactly what the broker would refuse at `apply`, in the same
@@ -74,6 +74,7 @@ macro_rules! checked_text {
 
 pub mod api_key;
 pub mod arn;
+pub mod audit;
 pub mod external_id;
 pub mod id_token;
 pub mod idempotency;

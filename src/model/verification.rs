@@ -610,11 +610,9 @@ pub fn judge(probe: &Probe, answer: &Answer, role: &RoleArn) -> Option<String> {
         // Stale trust is a warning (see [`stale_trust`]), never a verdict.
         (Check::Former { .. }, _, _) => None,
         (Check::Confirm { .. }, _, Answer::Allowed) => None,
-        (Check::Confirm { phase, .. }, _, Answer::Denied) => Some(format!(
-            "AssumeRole on {role} with the {phase} External ID was denied, after retrying for as long \
-             as IAM usually needs to make a new role assumable. The role's trust policy must allow \
-             deputy's principal with that External ID"
-        )),
+        (Check::Confirm { stack, phase }, _, Answer::Denied) => {
+            Some(denied_confirmations(role, &[(stack, vec![*phase])]))
+        }
         (Check::Confirm { phase, .. }, _, Answer::Error(e)) => Some(format!(
             "AssumeRole on {role} with the {phase} External ID failed: {}. {}",
             e.trim_end_matches('.'),
@@ -690,6 +688,158 @@ pub fn judge(probe: &Probe, answer: &Answer, role: &RoleArn) -> Option<String> {
     }
 }
 
+/// The sentence for confirmations the role denied: each stack once, with
+/// the phases whose External IDs it refused.
+fn denied_confirmations(role: &RoleArn, denied: &[(&StackId, Vec<Phase>)]) -> String {
+    let each: Vec<String> = denied
+        .iter()
+        .map(|(stack, phases)| {
+            let names: Vec<&str> = phases.iter().map(|p| p.as_str()).collect();
+            let ids = if phases.len() == 1 { "ID" } else { "IDs" };
+            format!(
+                "the {} External {ids} of stack {stack}",
+                names.join(" and ")
+            )
+        })
+        .collect();
+    let list = match each.split_last() {
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
+    format!(
+        "AssumeRole on {role} was denied with {list}, after retrying for as long as IAM usually \
+         needs to make a new role assumable. The role's trust policy must allow deputy's \
+         principal with those External IDs (the Trust Policy tab and the trust_policy data \
+         source give the exact document)"
+    )
+}
+
+/// A failed verification's explanation, from each probe whose answer was
+/// not a safe role's and its verdict: every distinct reason once, and all
+/// the confirmations the role denied as one sentence naming each stack.
+pub fn explain(role: &RoleArn, failed: &[(&Probe, &Answer, String)]) -> Vec<String> {
+    let mut denied: Vec<(&StackId, Vec<Phase>)> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    for (probe, answer, verdict) in failed {
+        match (&probe.check, answer) {
+            (Check::Confirm { stack, phase }, Answer::Denied) => {
+                match denied.iter_mut().find(|(s, _)| *s == stack) {
+                    Some((_, phases)) => phases.push(*phase),
+                    None => denied.push((stack, vec![*phase])),
+                }
+            }
+            _ if reasons.contains(verdict) => {}
+            _ => reasons.push(verdict.clone()),
+        }
+    }
+    if !denied.is_empty() {
+        reasons.insert(0, denied_confirmations(role, &denied));
+    }
+    reasons
+}
+
+/// What precedes, in a failed report's explanation, the statement the
+/// role's trust policy should hold (JSON, to the end of the text).
+pub const STATEMENT_TO_USE: &str = "The statement that trusts deputy should be: ";
+
+/// What a failed verification means for the person reading it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// A call a safe role denies was let through: the role trusts someone
+    /// it should not. `what` says who, in one sentence.
+    Unsafe { what: String },
+    /// The role refused a call deputy's vends make: nothing is vended until
+    /// its trust policy accepts it (or IAM finishes applying a change).
+    NotAssumable,
+    /// STS failed another way: a session longer than the role allows, a
+    /// missing permission, an outage.
+    Failed,
+}
+
+/// The finding of a failed verification from its failed steps: each one's
+/// name (as [`Probe::name`] documents) and whether STS let its call
+/// through. Unsafe wins over not assumable: a role open to others must be
+/// fixed before anything else. Of several openings the widest is named (a
+/// role that needs no External ID also accepts every wrong one).
+pub fn finding<'a>(failed: impl IntoIterator<Item = (&'a str, bool)>) -> Finding {
+    let mut assumable = true;
+    let mut widest: Option<(usize, &'static str)> = None;
+    for (name, let_through) in failed {
+        let must_deny = name.starts_with("deny:") || name.starts_with("canary:");
+        if must_deny && let_through {
+            let opening = opening(name);
+            if widest.is_none_or(|(rank, _)| opening.0 < rank) {
+                widest = Some(opening);
+            }
+        }
+        if name.starts_with("confirm:") || name.starts_with("scope:") {
+            assumable = assumable && let_through;
+        }
+    }
+    match widest {
+        Some((_, what)) => Finding::Unsafe {
+            what: what.to_string(),
+        },
+        None if assumable => Finding::Failed,
+        None => Finding::NotAssumable,
+    }
+}
+
+/// What a let-through probe of that name proves, in one sentence, and how
+/// wide that opening is (0 the widest).
+fn opening(name: &str) -> (usize, &'static str) {
+    (
+        [
+            ":no-external-id",
+            ":no-deputy-shape",
+            "canary:",
+            ":account-",
+            ":integration-",
+            ":stack-",
+            ":phase-",
+        ]
+        .iter()
+        .position(|mark| name.contains(mark))
+        .unwrap_or(7),
+        let_through_sentence(name),
+    )
+}
+
+/// One sentence on what a let-through probe of that name proves.
+fn let_through_sentence(name: &str) -> &'static str {
+    if name.starts_with("canary:") {
+        return "Another principal of deputy's own AWS account assumed the role with a right \
+                External ID: the role trusts the whole account, not deputy.";
+    }
+    if name.contains(":no-external-id") {
+        return "The role can be assumed without any External ID.";
+    }
+    if name.contains(":no-deputy-shape") {
+        return "The role accepted a made-up External ID: its condition accepts any value.";
+    }
+    // deny:PHASE:PART-SUBSTITUTE:FORM
+    let part = name.split(':').nth(2).unwrap_or_default();
+    match Part::DERIVED
+        .into_iter()
+        .chain([Part::Custom])
+        .find(|p| part.starts_with(p.as_str()))
+    {
+        Some(Part::Account) => "The role accepted an External ID naming another deputy account.",
+        Some(Part::Integration) => {
+            "The role accepted an External ID naming another integration: anyone who registers \
+             an integration for this role could use it."
+        }
+        Some(Part::Stack) => "The role accepted the External ID of a stack that is not attached.",
+        Some(Part::Phase) => {
+            "The role accepted an External ID without a valid phase: plans and applies are not \
+             kept apart."
+        }
+        Some(Part::Custom) => "The role accepted a value other than the custom External ID.",
+        None => "The role let through a call a safe role denies.",
+    }
+}
+
 /// What to do about an STS error that retrying cannot fix.
 fn hint(error: &str) -> &'static str {
     if error.contains("MaxSessionDuration") {
@@ -725,6 +875,111 @@ pub fn found_scope(answers: &[(&Probe, Answer)]) -> TrustScope {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// A confirmation probe of `stack`'s `phase`, as the plan makes one.
+    fn confirmation(stack: &str, phase: Phase) -> Probe {
+        let stack: StackId = stack.parse().unwrap();
+        Probe {
+            name: Probe::confirm_name(&stack, phase),
+            check: Check::Confirm { stack, phase },
+            expect: Expect::Allowed,
+            caller: Caller::Deputy,
+            external_id: None,
+            tags: Vec::new(),
+            source_identity: false,
+            session_policies: None,
+        }
+    }
+
+    #[test]
+    fn a_finding_says_unsafe_before_not_assumable_and_names_what_was_let_through() {
+        let unsafe_because = |name: &str| match finding([("confirm:net:read", false), (name, true)])
+        {
+            Finding::Unsafe { what } => what,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert!(unsafe_because("deny:no-external-id:plain").contains("without any External ID"));
+        assert!(
+            unsafe_because("deny:read:integration-around:vend").contains("another integration")
+        );
+        assert!(unsafe_because("deny:write:stack-same-length:plain").contains("not attached"));
+        assert!(unsafe_because("deny:read:phase-around:vend").contains("valid phase"));
+        assert!(unsafe_because("deny:read:account-around:vend").contains("another deputy account"));
+        assert!(unsafe_because("deny:read:external-id-around:vend").contains("custom External ID"));
+        assert!(unsafe_because("deny:read:no-deputy-shape:vend").contains("made-up"));
+        assert!(unsafe_because("canary:read:vend").contains("whole account"));
+        // A must-deny probe that failed with an error, not let through, is
+        // no proof of openness.
+        assert_eq!(
+            finding([
+                ("deny:read:account-around:vend", false),
+                ("confirm:net:read", false)
+            ]),
+            Finding::NotAssumable
+        );
+        assert_eq!(finding([("confirm:net:read", true)]), Finding::Failed);
+        // A role with no condition lets everything through: the widest
+        // opening is the one named, whatever the steps' order.
+        let open = finding([
+            ("deny:read:account-around:vend", true),
+            ("deny:read:no-external-id:vend", true),
+            ("deny:read:stack-around:plain", true),
+        ]);
+        assert!(
+            matches!(&open, Finding::Unsafe { what } if what.contains("without any External ID")),
+            "{open:?}"
+        );
+    }
+
+    #[test]
+    fn an_explanation_names_each_denied_stack_once_and_each_reason_once() {
+        let role: RoleArn = "arn:aws:iam::123456789012:role/r".parse().unwrap();
+        let probes = [
+            confirmation("net", Phase::Read),
+            confirmation("net", Phase::Write),
+            confirmation("dns", Phase::Write),
+        ];
+        let open = Probe {
+            name: "deny:read:no-external-id:vend".into(),
+            check: Check::NoExternalId,
+            expect: Expect::Denied,
+            ..confirmation("net", Phase::Read)
+        };
+        let plain = Probe {
+            name: "deny:no-external-id:plain".into(),
+            ..open.clone()
+        };
+        let mut failed: Vec<(&Probe, &Answer, String)> = Vec::new();
+        for p in &probes {
+            failed.push((
+                p,
+                &Answer::Denied,
+                judge(p, &Answer::Denied, &role).unwrap(),
+            ));
+        }
+        for p in [&open, &plain] {
+            failed.push((
+                p,
+                &Answer::Allowed,
+                judge(p, &Answer::Allowed, &role).unwrap(),
+            ));
+        }
+        let reasons = explain(&role, &failed);
+        assert_eq!(reasons.len(), 2, "{reasons:#?}");
+        assert!(
+            reasons[0].contains(
+                "denied with the read and write External IDs of stack net and the write \
+                 External ID of stack dns, after"
+            ),
+            "{}",
+            reasons[0]
+        );
+        assert!(
+            reasons[1].contains("without an External ID"),
+            "{}",
+            reasons[1]
+        );
+    }
 
     fn config() -> VendConfig {
         VendConfig {

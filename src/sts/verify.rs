@@ -16,7 +16,8 @@ use super::{AssumeRequest, Credentials, Sts, StsError};
 use crate::model::session_names as names;
 use crate::model::trust_policy::{Accepted, Actions, statement_json};
 use crate::model::verification::{
-    Answer, Caller, Plan, Probe, Subject, Targets, found_scope, judge, plan, stale_trust,
+    Answer, Caller, Plan, Probe, STATEMENT_TO_USE, Subject, Targets, explain, found_scope, judge,
+    plan, stale_trust,
 };
 use crate::model::{AccountName, Phase, PrincipalArn, RoleArn, StackId};
 use crate::wire::{Integration, Step, StepOutcome, VerifyReport};
@@ -316,7 +317,12 @@ impl Sts {
             .zip(&done)
             .map(|(p, d)| (p, d.answer.clone()))
             .collect();
-        let errors: Vec<String> = done.iter().filter_map(|d| d.verdict.clone()).collect();
+        let failed: Vec<(&Probe, &Answer, String)> = probes
+            .iter()
+            .zip(&done)
+            .filter_map(|(p, d)| d.verdict.clone().map(|v| (p, &d.answer, v)))
+            .collect();
+        let errors = explain(req.role, &failed);
         // The statement to use helps only when the trust policy answered
         // wrong; an STS error (a MaxSessionDuration below the integration's
         // duration, a missing tag permission) is fixed elsewhere.
@@ -350,8 +356,7 @@ impl Sts {
         if !report.ok {
             report.error = errors.join(". Also: ") + ".";
             if trust_answered_wrong {
-                report.error +=
-                    &format!(" The statement that trusts deputy should be: {statement}");
+                report.error += &format!(" {STATEMENT_TO_USE}{statement}");
             }
         }
         report.millis = started.elapsed().as_millis() as u64;

@@ -92,7 +92,7 @@ impl AuditEvent {
             key_id: key_id.map(str::to_string),
             action: action.into(),
             target: target.into(),
-            outcome: "ok".into(),
+            outcome: crate::model::audit::OK.into(),
             stack_id: None,
             phase: None,
             run_id: None,

@@ -75,6 +75,36 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
+    /// Every code a broker answers with (not [`ProblemCode::Unknown`]),
+    /// for filters that offer them as a list; a test holds it to the enum.
+    pub const ALL: [ProblemCode; 25] = [
+        ProblemCode::MalformedRequest,
+        ProblemCode::Unauthenticated,
+        ProblemCode::Forbidden,
+        ProblemCode::NotFound,
+        ProblemCode::MethodNotAllowed,
+        ProblemCode::InvalidField,
+        ProblemCode::StackExists,
+        ProblemCode::IntegrationNameTaken,
+        ProblemCode::StackHasAttachments,
+        ProblemCode::IntegrationHasAttachments,
+        ProblemCode::AlreadyAttached,
+        ProblemCode::PhaseTaken,
+        ProblemCode::KeyAlreadyRevoked,
+        ProblemCode::LastAdminKey,
+        ProblemCode::VerificationFailed,
+        ProblemCode::WorkerMode,
+        ProblemCode::NothingToVerify,
+        ProblemCode::AssumeRoleFailed,
+        ProblemCode::NotVerified,
+        ProblemCode::ConfigurationChanged,
+        ProblemCode::TrustPolicyTooLong,
+        ProblemCode::RateLimited,
+        ProblemCode::IssuerUnavailable,
+        ProblemCode::StoreUnavailable,
+        ProblemCode::Internal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ProblemCode::MalformedRequest => "malformed_request",
@@ -145,5 +175,21 @@ mod tests {
         }
         let newer: ProblemCode = serde_json::from_str("\"from_the_future\"").unwrap();
         assert_eq!(newer, ProblemCode::Unknown);
+    }
+
+    /// `ALL` holds every code the OpenAPI document lists but `unknown`.
+    #[test]
+    fn all_is_every_code() {
+        let schema =
+            serde_json::to_value(<ProblemCode as utoipa::PartialSchema>::schema()).unwrap();
+        let listed: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{schema}"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .filter(|c| *c != "unknown")
+            .collect();
+        let all: Vec<&str> = ProblemCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(all, listed);
     }
 }

@@ -1,15 +1,21 @@
 //! The console in a real browser: Debian's Chromium, headless, driven over
 //! WebDriver (chromedriver) by fantoccini, against a real `deputy serve`
-//! whose AWS is the emulator. The operator's whole path: sign in, create an
-//! integration (a bad role ARN is shown next to its field), take the trust
-//! policy from the page, create the role from it, attach a stack as Read &
-//! Write (verified by the broker), watch Verify turn red on a role made
-//! unsafe, show its retries live on a role that trusts someone else, and
-//! turn green again, read the audit trail, make and revoke a key, make
-//! and delete a runner trust,
-//! sign out. Runner keys cannot sign in and a post without the CSRF token
-//! is refused.
+//! whose AWS is the emulator. The operator's first day: sign in, create an
+//! integration (a bad role ARN is shown next to its field), follow the
+//! first-run steps (choose the stacks on the Trust Policy tab, download the
+//! role template, create the role from the page's policy), attach a stack
+//! as Read & Write (verified by the broker), watch Verify call a role made
+//! open "unsafe" (and the stack page say so), show its retries live on a
+//! role that trusts someone else ("not assumable"), and turn green again;
+//! make a key (a reload shows its secret no more and makes no other), revoke
+//! it after a confirmation, fail to revoke the last admin key, make and
+//! delete a runner trust, see a 128-character name and a 60-character id
+//! wrap at 1280 and 375 px, filter the audit trail at 375 px by an
+//! integration's name, sign out. Runner keys cannot sign in and a post
+//! without the CSRF token is refused.
 //!
+//! Every page shot is checked by axe-core (WCAG 2.2 A and AA): the test
+//! prints the findings per page and fails on a serious or critical one.
 //! Screenshots of every page at 1280 and 375 pixels wide go to
 //! `target/console-screenshots/`; with `DEPUTY_UPDATE_DOCS=1` they also
 //! replace the ones in `docs/console/` that the README shows.
@@ -107,13 +113,24 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     let page = w.path().await;
     let id = page.strip_prefix("/integrations/").unwrap().to_string();
     assert_eq!(w.text("#state").await, "unverified");
+    assert!(w.text(".flash").await.contains("Integration prod created."));
+
+    // The first run, in the order that works: the steps are shown, and
+    // Verify waits for something to verify.
+    assert!(w.has(".first-run").await, "{}", w.source().await);
+    assert!(w.has("#verify[disabled]").await);
+    w.shoot("integration-first-run").await;
 
     // The role comes before the attachment (an attach is verified against
     // it): the Trust Policy tab shows the policy for a stack not attached
     // yet, and the role is created from exactly what the page shows.
+    // With nothing chosen, the tab says what to do, and the role template
+    // waits for stacks.
     w.click("nav.tabs a[href$='/trust-policy']").await;
+    assert!(w.has("#no-policy").await);
+    assert!(!w.has("a[href*='role-template']").await);
     w.press("input[name=stack][value=net]").await;
-    w.click("form.filters button[type=submit]").await;
+    w.click("form.picker button[type=submit]").await;
     let document = w.text("#trust-policy").await;
     let policy: serde_json::Value = serde_json::from_str(&document).unwrap();
     assert!(
@@ -129,6 +146,25 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     assert!(
         copied == "Copied" || copied.starts_with("Selected"),
         "{copied}"
+    );
+    // The role template for the chosen stack downloads from the page.
+    let template = w
+        .client
+        .execute_async(
+            "const done = arguments[0];
+             const a = document.querySelector(\"a[href*='role-template?format=cloudformation']\");
+             fetch(a.href).then(r => r.text().then(t => done([r.status, t])));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(template[0], json!(200), "{template}");
+    assert!(
+        template[1]
+            .as_str()
+            .unwrap()
+            .contains(&format!("acme@{id}@net@write")),
+        "{template}"
     );
     fc.role("console-deploy", &policy).await.unwrap();
 
@@ -162,8 +198,18 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     w.click(&format!("nav.tabs a[href='/integrations/{id}']"))
         .await;
     w.click("#verify").await;
-    assert_eq!(w.text("#state").await, "failed");
-    assert!(w.has("#verification .error").await);
+    assert_eq!(w.text("#state").await, "unsafe");
+    let verdict = w.text("#verification .error.unsafe").await;
+    assert!(
+        verdict.contains("can be assumed without any External ID"),
+        "{verdict}"
+    );
+    assert!(w.has("#verification pre#statement").await);
+    w.shoot("integration-unsafe").await;
+    // The stack relying on it says so.
+    w.goto(&format!("{base}/stacks/net")).await;
+    assert!(w.text(".error").await.contains("unsafe"));
+    w.goto(&format!("{base}/integrations/{id}")).await;
     // Now it trusts someone else only: every confirmation is AccessDenied,
     // which IAM propagation could explain, so the broker retries for its
     // budget, and the page shows each retry while the answer is awaited.
@@ -196,7 +242,12 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
         shown.contains("confirm:net:") && shown.contains("AccessDenied"),
         "no retry shown live: {shown:?}"
     );
-    assert_eq!(w.text("#state").await, "failed");
+    assert_eq!(w.text("#state").await, "not assumable");
+    let verdict = w.text("#verification .error").await;
+    assert!(
+        verdict.starts_with("Not assumable.") && verdict.contains("of stack net"),
+        "{verdict}"
+    );
     fc.set_trust("console-deploy", &policy).await.unwrap();
     w.click("#verify").await;
     assert_eq!(w.text("#state").await, "verified");
@@ -225,7 +276,8 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     w.goto(&format!("{base}/stacks")).await;
     w.shoot("stacks").await;
 
-    // A key: its secret shown once, then revoked.
+    // A key: its secret shown once (a reload neither shows it again nor
+    // makes another key), then revoked after a confirmation.
     w.goto(&format!("{base}/keys")).await;
     w.fill("#stack_id", "dns").await;
     w.fill("#description", "browser test").await;
@@ -234,9 +286,18 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     assert!(secret.starts_with("dpk_"), "{secret}");
     w.shoot("keys-created").await;
     let key_id = secret[4..20].to_string();
-    w.click(&format!("form[action='/keys/{key_id}/revoke'] button"))
-        .await;
+    let keys_before = admin.keys().await.unwrap().len();
+    w.mark().await;
+    w.client.refresh().await.unwrap();
+    w.next_page().await;
     assert!(!w.source().await.contains(&secret));
+    assert!(w.text(".created").await.contains("shown once"));
+    assert_eq!(admin.keys().await.unwrap().len(), keys_before);
+    w.click(&format!("a[href='/keys/{key_id}/revoke']")).await;
+    assert!(w.text("h1").await.contains(&key_id));
+    w.shoot("confirm-revoke").await;
+    w.click("form button.destructive").await;
+    assert!(w.text(".flash").await.contains("revoked"));
     assert!(
         admin
             .keys()
@@ -246,6 +307,24 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
             .any(|k| k.id == key_id && k.revoked_at.is_some())
     );
     w.shoot("keys").await;
+
+    // Nobody locks themselves out: the admin key signed in is the only
+    // one, and revoking it is refused on its confirmation page, which
+    // asks for its id typed.
+    let me = admin
+        .keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|k| k.role == deputy::wire::KeyRole::Admin && k.revoked_at.is_none())
+        .unwrap()
+        .id;
+    w.click(&format!("a[href='/keys/{me}/revoke']")).await;
+    w.fill("#confirm", &me).await;
+    w.click("form button.destructive").await;
+    let refused = w.text(".error").await;
+    assert!(refused.contains("last usable admin key"), "{refused}");
+    w.shoot("confirm-last-admin-key").await;
 
     // A runner trust: a subject of only `*` is refused next to its field
     // (it would accept every pipeline of the issuer); a real one is made,
@@ -270,11 +349,9 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     w.shoot("runner-trusts").await;
     let made = admin.runner_trusts().await.unwrap();
     assert_eq!(made.len(), 1);
-    w.click(&format!(
-        "form[action='/runner-trusts/{}/delete'] button",
-        made[0].id
-    ))
-    .await;
+    w.click(&format!("a[href='/runner-trusts/{}/delete']", made[0].id))
+        .await;
+    w.click("form button.destructive").await;
     assert!(admin.runner_trusts().await.unwrap().is_empty());
 
     // A post without the CSRF token is refused, and changes nothing.
@@ -290,6 +367,58 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
         .unwrap();
     assert_eq!(status, json!(403));
     assert!(admin.stack("forged").await.is_err());
+
+    // Long values wrap instead of widening the page: a 128-character
+    // name and a 60-character stack id, at both widths.
+    admin
+        .create_integration(&deputy::wire::IntegrationInput {
+            name: "n".repeat(128),
+            role_arn: format!("arn:aws:iam::{ACCOUNT}:role/{}", "r".repeat(60)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    admin
+        .create_stack(&StackInput::with_id("s".repeat(60)))
+        .await
+        .unwrap();
+    for (width, page) in [
+        (1280, "/integrations"),
+        (375, "/integrations"),
+        (375, "/stacks"),
+        (375, &*format!("/integrations/{id}/attachments")),
+    ] {
+        w.client.set_window_size(width, 900).await.unwrap();
+        w.goto(&format!("{base}{page}")).await;
+        let overflow = w
+            .client
+            .execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            overflow,
+            json!(0),
+            "{page} at {width} px is wider than the window"
+        );
+    }
+    w.client.set_window_size(1280, 900).await.unwrap();
+    w.goto(&format!("{base}/integrations")).await;
+    w.shoot("integrations-long-names").await;
+
+    // The audit trail at 375 px, filtered by the integration's name.
+    w.client.set_window_size(375, 812).await.unwrap();
+    w.goto(&format!("{base}/audit")).await;
+    w.fill("input[name=integration]", "prod").await;
+    w.click("form.filters button[type=submit]").await;
+    let events = w.text("table").await;
+    assert!(events.contains("attachment.create"), "{events}");
+    // A time that is not one is refused, not silently empty.
+    w.goto(&format!("{base}/audit?since=yesterday")).await;
+    assert!(w.text(".error").await.contains("not a time"));
+    w.client.set_window_size(1280, 900).await.unwrap();
 
     // The audit trail, newest first, filtered to the integration.
     w.goto(&format!("{base}/audit?integration={id}")).await;
@@ -307,6 +436,7 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     // Sign out: the session ends on the server, not only in the browser.
     w.click("form.sign-out button").await;
     assert_eq!(w.path().await, "/sign-in");
+    assert_eq!(w.text(".flash").await, "Signed out.");
     w.goto(&format!("{base}/keys")).await;
     assert_eq!(w.path().await, "/sign-in");
     let audit = admin.audit(&AuditFilter::default()).await.unwrap();
@@ -321,5 +451,10 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     ] {
         assert!(actions.contains(&expected), "{expected:?}: {actions:?}");
     }
+    // Every page shot above was checked by axe-core: no serious or
+    // critical WCAG 2.2 A/AA finding on any of them.
+    let (report, grave) = browser.accessibility_report();
+    println!("accessibility (axe-core, findings per page):\n{report}");
+    assert_eq!(grave, 0, "{report}");
     browser.client.close().await.unwrap();
 }

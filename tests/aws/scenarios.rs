@@ -233,7 +233,9 @@ async fn an_added_phase_is_verified_before_it_vends() {
         "{refused}"
     );
     assert!(
-        refused.to_string().contains("write External ID was denied"),
+        refused
+            .to_string()
+            .contains("denied with the write External ID of stack net"),
         "{refused}"
     );
     let a = admin.attachment(&i.id, "net").await.unwrap();

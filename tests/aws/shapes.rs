@@ -279,7 +279,7 @@ fn shapes() -> Vec<Shape> {
             },
             verdict: Refuse {
                 probe: "confirm:",
-                says: "with the write External ID was denied",
+                says: "denied with the write External ID of stack",
             },
         },
         Shape {

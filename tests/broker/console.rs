@@ -1,7 +1,8 @@
 //! The console over plain HTTP, without a browser (the browser test is
 //! `tests/aws/console.rs`): the sign-in exchange and its cookie, the
-//! session's tie to its key, CSRF refusals, the security headers, and the
-//! stylesheet's revalidation, on SQLite and PostgreSQL.
+//! session's tie to its key, CSRF refusals, the security headers, the
+//! stylesheet's revalidation, confirmations before destructive actions and
+//! post/redirect/get with its messages, on SQLite and PostgreSQL.
 
 use deputy::wire::{ApiKeyInput, AuditFilter, IntegrationInput, KeyRole, StackInput};
 
@@ -360,7 +361,20 @@ on_both!(
             .await
             .unwrap();
         assert_eq!(attached.status(), 303);
-        let detached = post(&format!("{attach}/net/detach"), vec![])
+        // A detach not confirmed (an old one-click form) asks first, and
+        // detaches nothing.
+        let asked = post(&format!("{attach}/net/detach"), vec![])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(asked.status(), 200);
+        let html = asked.text().await.unwrap();
+        assert!(html.contains("Detach stack net from production?"), "{html}");
+        assert_eq!(
+            admin.attachments_of_integration(&i.id).await.unwrap().len(),
+            1
+        );
+        let detached = post(&format!("{attach}/net/detach"), vec![("confirmed", "yes")])
             .send()
             .await
             .unwrap();
@@ -401,7 +415,10 @@ on_both!(
         assert!(actions("%").await.is_empty());
 
         // Deleting the stack from its page.
-        let deleted = post("/stacks/net/delete", vec![]).send().await.unwrap();
+        let deleted = post("/stacks/net/delete", vec![("confirmed", "yes")])
+            .send()
+            .await
+            .unwrap();
         assert_eq!(deleted.status(), 303);
         assert!(admin.stack("net").await.is_err());
     }
@@ -450,5 +467,202 @@ on_both!(
             "{:?}",
             String::from_utf8_lossy(&out.stdout)
         );
+    }
+);
+
+/// The cookies a redirect set, as the next request of a browser sends them
+/// (those cleared with `Max-Age=0` left out), after `session`.
+fn carried(r: &reqwest::Response, session: &str) -> String {
+    let mut jar = vec![session.to_string()];
+    for c in r.headers().get_all("set-cookie") {
+        let c = c.to_str().unwrap();
+        if !c.contains("Max-Age=0") {
+            jar.push(value(c).to_string());
+        }
+    }
+    jar.join("; ")
+}
+
+// #32: every destructive action asks first (typing the name for an
+// integration or an admin key), the last admin key cannot be revoked from
+// the console either, every change redirects to a page that says what was
+// done once, and a key's form posted twice makes one key whose secret is
+// shown once.
+on_both!(
+    destructive_actions_ask_first_and_changes_say_what_they_did_once,
+    |backend| async move {
+        let b = TestBroker::start(backend).await;
+        let admin = b.admin();
+        let (session, csrf) = session_of(&b).await;
+        let get = |path: &str, cookie: &str| {
+            http()
+                .get(b.url(path))
+                .header("cookie", cookie.to_string())
+                .send()
+        };
+        let post = |path: &str, pairs: Vec<(&str, &str)>| {
+            let mut pairs = pairs;
+            pairs.push(("csrf", csrf.as_str()));
+            http()
+                .post(b.url(path))
+                .header("cookie", &session)
+                .form_of(&pairs)
+        };
+        let bootstrap = admin.keys().await.unwrap()[0].id.clone();
+
+        // The last admin key: its confirmation page asks for its id; the
+        // id typed wrong changes nothing, typed right the broker refuses,
+        // on the same page, with why.
+        let page = get(&format!("/keys/{bootstrap}/revoke"), &session)
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(&format!("Type <strong class=\"name\">{bootstrap}</strong>")),
+            "{html}"
+        );
+        let wrong = post(
+            &format!("/keys/{bootstrap}/revoke"),
+            vec![("confirm", "nope")],
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(wrong.status(), 422);
+        assert!(wrong.text().await.unwrap().contains("That is not"));
+        let last = post(
+            &format!("/keys/{bootstrap}/revoke"),
+            vec![("confirm", &bootstrap)],
+        )
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(last.status(), 409);
+        assert!(last.text().await.unwrap().contains("last usable admin key"));
+        assert!(admin.keys().await.unwrap()[0].revoked_at.is_none());
+
+        // A runner key, made through the form: the answer is a redirect
+        // whose page shows the secret once; the form posted again (a
+        // reload of the answer) makes no second key.
+        admin
+            .create_stack(&StackInput::with_id("net"))
+            .await
+            .unwrap();
+        let form = get("/keys", &session).await.unwrap().text().await.unwrap();
+        let at = form.find("name=\"once\" value=\"").expect("a one-time key") + 19;
+        let once = form[at..].split('"').next().unwrap().to_string();
+        let fields = vec![
+            ("role", "runner"),
+            ("stack_id", "net"),
+            ("read", "on"),
+            ("once", once.as_str()),
+        ];
+        let made = post("/keys", fields.clone()).send().await.unwrap();
+        assert_eq!(made.status(), 303);
+        let to = made.headers()["location"].to_str().unwrap().to_string();
+        let id = to.strip_prefix("/keys?created=").expect(&to).to_string();
+        let cookies = carried(&made, &session);
+        let shown = get(&to, &cookies).await.unwrap();
+        let cleared: Vec<String> = shown
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|c| c.to_str().unwrap().to_string())
+            .collect();
+        let html = shown.text().await.unwrap();
+        assert!(
+            html.contains(&format!("id=\"new-key\" class=\"secret\">dpk_{id}")),
+            "{html}"
+        );
+        assert!(html.contains(&format!("Key {id} created.")), "{html}");
+        for name in ["deputy_flash", "deputy_new_key"] {
+            assert!(
+                cleared
+                    .iter()
+                    .any(|c| c.starts_with(&format!("{name}=;")) && c.contains("Max-Age=0")),
+                "{name}: {cleared:?}"
+            );
+        }
+        // Reloaded (the cookies are gone): no secret, and why.
+        let reloaded = get(&to, &session).await.unwrap().text().await.unwrap();
+        assert!(!reloaded.contains("dpk_"), "{reloaded}");
+        assert!(
+            reloaded.contains("shown once, when it was created"),
+            "{reloaded}"
+        );
+        let again = post("/keys", fields).send().await.unwrap();
+        assert_eq!(again.status(), 303);
+        assert_eq!(again.headers()["location"], to.as_str());
+        let runners = admin
+            .keys()
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|k| k.role == KeyRole::Runner)
+            .count();
+        assert_eq!(runners, 1, "the form posted twice made one key");
+
+        // A runner key is revoked with a click on its confirmation page;
+        // the keys page then says so, once.
+        let revoked = post(&format!("/keys/{id}/revoke"), vec![("confirmed", "yes")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revoked.status(), 303);
+        let cookies = carried(&revoked, &session);
+        let html = get("/keys", &cookies).await.unwrap().text().await.unwrap();
+        assert!(html.contains(&format!("Key {id} revoked.")), "{html}");
+        let html = get("/keys", &session).await.unwrap().text().await.unwrap();
+        assert!(!html.contains("revoked."), "shown once: {html}");
+
+        // An integration is deleted only with its name typed.
+        let i = admin
+            .create_integration(&IntegrationInput {
+                name: "prod".into(),
+                role_arn: ROLE.into(),
+                ..IntegrationInput::default()
+            })
+            .await
+            .unwrap();
+        let delete = format!("/integrations/{}/delete", i.id);
+        let clicked = post(&delete, vec![("confirmed", "yes")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(clicked.status(), 200);
+        assert!(admin.integration(&i.id).await.is_ok());
+        let typed = post(&delete, vec![("confirm", "prod")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(typed.status(), 303);
+        assert!(admin.integration(&i.id).await.is_err());
+
+        // A duplicate stack id is refused next to the field, phrased for
+        // the form, with no Terraform advice and no debug formatting.
+        let dup = post("/stacks", vec![("id", "net")]).send().await.unwrap();
+        assert_eq!(dup.status(), 409);
+        let html = dup.text().await.unwrap();
+        assert!(html.contains("id=\"id-error\""), "{html}");
+        assert!(
+            html.contains("A stack with this id already exists"),
+            "{html}"
+        );
+        assert!(
+            !html.contains("import it") && !html.contains("StackId("),
+            "{html}"
+        );
+
+        // Signing out says so on the sign-in form.
+        let out = post("/sign-out", vec![]).send().await.unwrap();
+        let cookies = carried(&out, "");
+        let html = get("/sign-in", &cookies)
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("Signed out."), "{html}");
     }
 );

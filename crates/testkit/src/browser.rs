@@ -1,7 +1,10 @@
 //! Headless Chromium (Debian's) behind chromedriver, driven by fantoccini:
-//! the console's browser test and the console benchmark share it.
+//! the console's browser test and the console benchmark share it. Every
+//! page shot is also checked for accessibility by axe-core (WCAG 2.2 A and
+//! AA rules), injected by WebDriver, and the findings are kept per page.
 
 use std::process::Stdio;
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -10,8 +13,51 @@ use serde_json::json;
 /// Headless Chromium behind its WebDriver server; both end with the test.
 pub struct Browser {
     pub client: Client,
+    /// The accessibility findings of every page shot so far.
+    checked: Mutex<Vec<Checked>>,
     _driver: tokio::process::Child,
     _profile: tempfile::TempDir,
+}
+
+/// One page's accessibility check, at one window width.
+pub struct Checked {
+    pub page: String,
+    pub violations: Vec<Violation>,
+}
+
+/// A rule axe-core found broken on a page, and where.
+#[derive(serde::Deserialize)]
+pub struct Violation {
+    pub id: String,
+    /// minor, moderate, serious or critical.
+    pub impact: String,
+    pub help: String,
+    /// A CSS selector for each element that breaks the rule.
+    pub targets: Vec<String>,
+}
+
+impl Violation {
+    /// Serious and critical findings are what the console must have none of.
+    pub fn grave(&self) -> bool {
+        matches!(self.impact.as_str(), "serious" | "critical")
+    }
+}
+
+/// The WCAG levels checked: 2.0, 2.1 and 2.2, A and AA.
+const WCAG_TAGS: &str = "['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22a', 'wcag22aa']";
+
+/// axe-core's script, as `scripts/setup` fetched it.
+fn axe_script() -> &'static str {
+    static SCRIPT: OnceLock<String> = OnceLock::new();
+    SCRIPT.get_or_init(|| {
+        let path = crate::workspace().join("target/tools/axe.min.js");
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e} (scripts/setup test-tools fetches axe-core)",
+                path.display()
+            )
+        })
+    })
 }
 
 impl Browser {
@@ -54,6 +100,7 @@ impl Browser {
                 Ok(client) => {
                     return Browser {
                         client,
+                        checked: Mutex::new(Vec::new()),
                         _driver: driver,
                         _profile: profile,
                     };
@@ -172,7 +219,82 @@ impl Browser {
         self.client.source().await.unwrap()
     }
 
-    /// The page as it is now, at both widths.
+    /// axe-core's verdict on the page as it is now. The script goes in
+    /// through WebDriver, which the page's Content-Security-Policy does not
+    /// govern (the console's own pages allow no inline script).
+    pub async fn check(&self, page: &str) {
+        let loaded = self
+            .client
+            .execute("return typeof window.axe === 'object';", vec![])
+            .await
+            .unwrap();
+        if loaded != json!(true) {
+            self.client
+                .execute(&format!("{}\n;return true;", axe_script()), vec![])
+                .await
+                .unwrap();
+        }
+        let found = self
+            .client
+            .execute_async(
+                &format!(
+                    "const done = arguments[0];
+                     axe.run(document, {{runOnly: {{type: 'tag', values: {WCAG_TAGS}}}, resultTypes: ['violations']}})
+                       .then(r => done(r.violations.map(v => ({{
+                         id: v.id, impact: v.impact || 'minor', help: v.help,
+                         targets: v.nodes.map(n => n.target.join(' ')),
+                       }}))))
+                       .catch(e => done(String(e)));"
+                ),
+                vec![],
+            )
+            .await
+            .unwrap();
+        let violations: Vec<Violation> = serde_json::from_value(found.clone())
+            .unwrap_or_else(|e| panic!("axe-core on {page}: {found} ({e})"));
+        self.checked.lock().unwrap().push(Checked {
+            page: page.to_string(),
+            violations,
+        });
+    }
+
+    /// Every page checked so far: a line per page with its count of
+    /// findings by impact, then each serious or critical finding.
+    pub fn accessibility_report(&self) -> (String, usize) {
+        let checked = self.checked.lock().unwrap();
+        let mut report = String::from("page: critical serious moderate minor\n");
+        let mut grave = 0;
+        for c in checked.iter() {
+            let count = |impact: &str| {
+                c.violations
+                    .iter()
+                    .filter(|v| v.impact == impact)
+                    .map(|v| v.targets.len())
+                    .sum::<usize>()
+            };
+            report.push_str(&format!(
+                "{}: {} {} {} {}\n",
+                c.page,
+                count("critical"),
+                count("serious"),
+                count("moderate"),
+                count("minor")
+            ));
+            for v in c.violations.iter().filter(|v| v.grave()) {
+                grave += v.targets.len();
+                report.push_str(&format!(
+                    "  {} {} ({}): {}\n",
+                    v.impact,
+                    v.id,
+                    v.help,
+                    v.targets.join(", ")
+                ));
+            }
+        }
+        (report, grave)
+    }
+
+    /// The page as it is now, at both widths, each checked by axe-core.
     pub async fn shoot(&self, name: &str) {
         let dir = crate::workspace();
         let out = dir.join("target/console-screenshots");
@@ -180,6 +302,7 @@ impl Browser {
         let docs = std::env::var_os("DEPUTY_UPDATE_DOCS").is_some();
         for (width, height) in [(1280, 900), (375, 812)] {
             self.client.set_window_size(width, height).await.unwrap();
+            self.check(&format!("{name}-{width}")).await;
             let png = self.client.screenshot().await.unwrap();
             let file = format!("{name}-{width}.png");
             std::fs::write(out.join(&file), &png).unwrap();

@@ -1,19 +1,22 @@
 //! Attaching a stack to an integration as Read, Write or Read & Write,
-//! changing its access, and detaching it: the API's handlers, so an attach
-//! is verified against the role exactly as from Terraform, and a refusal
-//! shows the API's reason on the Attachments tab.
+//! changing its access, and detaching it (asked first): the API's
+//! handlers, so an attach is verified against the role exactly as from
+//! Terraform, and a refusal shows the API's reason on the Attachments tab.
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 
+use super::confirm::Confirm;
+use super::flash;
 use super::form::{Failure, Fields};
 use super::integrations::attachments_refused;
 use super::session::{Posted, Signed};
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
-use crate::broker::service::attachments;
+use crate::broker::service::{attachments, integrations};
 use crate::broker::state::AppState;
 use crate::wire::{AttachmentInput, AttachmentUpdate};
 
@@ -30,17 +33,31 @@ fn access(fields: &Fields) -> Result<(bool, bool), ApiError> {
     }
 }
 
-/// Back to the Attachments tab: as it now is, or with why the change was
-/// refused.
+/// Back to the Attachments tab: as it now is, saying what was done, or
+/// with why the change was refused.
 async fn settle(
     state: &Arc<AppState>,
     signed: &Signed,
     id: &str,
-    done: Result<(), ApiError>,
+    chosen: &str,
+    done: Result<String, ApiError>,
 ) -> Result<Response, Failure> {
     match done {
-        Ok(()) => Ok(Redirect::to(&format!("/integrations/{id}/attachments")).into_response()),
-        Err(e) => attachments_refused(state, signed, id, e).await,
+        Ok(message) => Ok(flash::done(
+            state,
+            &format!("/integrations/{id}/attachments"),
+            &message,
+        )),
+        Err(e) => attachments_refused(state, signed, id, chosen, e).await,
+    }
+}
+
+/// How access reads in a sentence.
+fn access_words(read: bool, write: bool) -> &'static str {
+    match (read, write) {
+        (true, true) => "Read & Write",
+        (true, false) => "Read",
+        _ => "Write",
     }
 }
 
@@ -50,23 +67,29 @@ pub async fn attach(
     posted: Posted,
 ) -> Result<Response, Failure> {
     let signed = &posted.signed;
+    let stack = posted.fields.get("stack").to_string();
     let done = match access(&posted.fields) {
         Ok((read, write)) => attachments::create(
             &state,
             signed.admin(),
             &id,
             AttachmentInput {
-                stack_id: posted.fields.get("stack").to_string(),
+                stack_id: stack.clone(),
                 read,
                 write,
             },
             None,
         )
         .await
-        .map(|_| ()),
+        .map(|_| {
+            format!(
+                "Stack {stack} attached as {}, verified against the role.",
+                access_words(read, write)
+            )
+        }),
         Err(e) => Err(e),
     };
-    settle(&state, signed, &id, done).await
+    settle(&state, signed, &id, &stack, done).await
 }
 
 pub async fn update(
@@ -84,10 +107,45 @@ pub async fn update(
             AttachmentUpdate { read, write },
         )
         .await
-        .map(|_| ()),
+        .map(|_| {
+            format!(
+                "Stack {stack} now has {} access, verified against the role.",
+                access_words(read, write)
+            )
+        }),
         Err(e) => Err(e),
     };
-    settle(&state, signed, &id, done).await
+    settle(&state, signed, &id, "", done).await
+}
+
+/// Detaching a stack, asked first.
+async fn detaching(state: &AppState, id: &str, stack: &str) -> Result<Confirm, Failure> {
+    let a = attachments::read(state, id, stack).await?;
+    let i = integrations::read(state, id).await?;
+    Ok(Confirm {
+        title: format!("Detach stack {} from {}?", a.stack_id, i.name),
+        consequence: format!(
+            "Runs of stack {} get no more credentials from role {} ({} access today). The \
+             role's trust policy can then drop the stack's External IDs.",
+            a.stack_id,
+            i.role_arn,
+            access_words(a.read, a.write)
+        ),
+        action: format!("/integrations/{id}/attachments/{}/detach", a.stack_id),
+        button: format!("Detach stack {}", a.stack_id),
+        typed: None,
+        back: format!("/integrations/{id}/attachments"),
+        section: "integrations",
+    })
+}
+
+pub async fn confirm_detach(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path((id, stack)): Path<(String, String)>,
+) -> Result<Response, Failure> {
+    let c = detaching(&state, &id, &stack).await?;
+    Ok(c.page(&signed, StatusCode::OK, String::new()))
 }
 
 pub async fn detach(
@@ -95,7 +153,13 @@ pub async fn detach(
     Path((id, stack)): Path<(String, String)>,
     posted: Posted,
 ) -> Result<Response, Failure> {
+    let c = detaching(&state, &id, &stack).await?;
+    if !c.given(&posted.fields) {
+        return Ok(c.asked_again(&posted.signed, &posted.fields));
+    }
     let signed = &posted.signed;
-    let done = attachments::remove(&state, signed.admin(), &id, &stack).await;
-    settle(&state, signed, &id, done).await
+    let done = attachments::remove(&state, signed.admin(), &id, &stack)
+        .await
+        .map(|()| format!("Stack {stack} detached."));
+    settle(&state, signed, &id, "", done).await
 }

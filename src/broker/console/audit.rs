@@ -1,5 +1,6 @@
 //! The audit trail, newest first, with the API's filters (stack,
-//! integration, action, outcome, since) and a page at a time.
+//! integration by name or id, action, outcome, since) and a page at a
+//! time.
 
 use std::sync::Arc;
 
@@ -9,9 +10,11 @@ use axum::response::Response;
 use super::form::Failure;
 use super::session::Signed;
 use super::view::{Listed, Nav, render, when};
-use crate::broker::service::audit;
+use crate::broker::error::ApiError;
+use crate::broker::service::{audit, integrations};
 use crate::broker::state::AppState;
-use crate::wire::AuditFilter;
+use crate::model::audit as audit_words;
+use crate::wire::{AuditFilter, ProblemCode};
 
 struct Row {
     at: String,
@@ -56,6 +59,9 @@ struct AuditPage {
     f: Filters,
     error: String,
     next: Option<String>,
+    /// What the action and outcome fields offer.
+    actions: &'static [&'static str],
+    outcomes: Vec<&'static str>,
 }
 
 /// A browser's `datetime-local` value (`2026-12-03T14:05`, read as UTC)
@@ -65,6 +71,20 @@ fn since(typed: &str) -> String {
         format!("{typed}:00.000000Z")
     } else {
         typed.to_string()
+    }
+}
+
+/// The integration a filter names, by id or by name; what was typed when
+/// it names none (the list is then empty, as for any unknown id).
+async fn integration_id(state: &AppState, typed: String) -> Result<String, Failure> {
+    match integrations::read(state, &typed).await {
+        Ok(i) => Ok(i.id.to_string()),
+        Err(ApiError::NotFound { .. }) => match integrations::by_name(state, &typed).await {
+            Ok(i) => Ok(i.id.to_string()),
+            Err(ApiError::NotFound { .. }) => Ok(typed),
+            Err(e) => Err(e.into()),
+        },
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -94,7 +114,10 @@ pub async fn list(
     let filter = AuditFilter {
         action: some(&f.action),
         stack_id: some(&f.stack),
-        integration_id: some(&f.integration),
+        integration_id: match some(&f.integration) {
+            Some(typed) => Some(integration_id(&state, typed).await?),
+            None => None,
+        },
         outcome: some(&f.outcome),
         since: some(&since(&f.since)),
         limit: Some(50),
@@ -140,6 +163,11 @@ pub async fn list(
             f,
             error: listed.error,
             next,
+            actions: &audit_words::ACTIONS,
+            outcomes: audit_words::OUTCOMES
+                .into_iter()
+                .chain(ProblemCode::ALL.iter().map(|c| c.as_str()))
+                .collect(),
         },
     ))
 }

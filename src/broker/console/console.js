@@ -1,6 +1,6 @@
 // deputy console: the only script. Pages work without it; it adds copy
-// buttons, and a clock and the broker's retries while a verifying form
-// waits for its answer.
+// buttons, find-as-you-type over long lists, and a clock and the broker's
+// retries while a verifying form waits for its answer.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -28,6 +28,20 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 
+  // Find-as-you-type over a long list (the trust policy's stack picker, a
+  // table's rows): hides the items that do not match.
+  for (const input of document.querySelectorAll("input.filter[data-filter]")) {
+    const list = document.getElementById(input.dataset.filter);
+    if (!list) continue;
+    input.hidden = false;
+    input.addEventListener("input", () => {
+      const wanted = input.value.trim().toLowerCase();
+      for (const item of list.querySelectorAll("label, tbody tr")) {
+        item.hidden = wanted !== "" && !item.textContent.toLowerCase().includes(wanted);
+      }
+    });
+  }
+
   // Forms that make the broker verify a role (Verify, attach, change
   // access) wait while IAM propagation is retried: show how long so far.
   for (const form of document.querySelectorAll("form[data-progress]")) {
@@ -36,6 +50,10 @@ document.addEventListener("DOMContentLoaded", () => {
       for (const b of form.querySelectorAll("button")) b.disabled = true;
       if (!panel) return;
       panel.hidden = false;
+      // Announced once; the clock beside it is hidden from screen readers
+      // so its ticks are not read out.
+      const announce = panel.querySelector(".announce");
+      if (announce) announce.textContent = form.dataset.progressSays || "Verifying the role…";
       const clock = panel.querySelector(".clock");
       const lines = panel.querySelector(".lines");
       const started = Date.now();

@@ -1,10 +1,13 @@
 //! Whole lists from the services' pages: a console page that shows all of
 //! something (an integration's attachments, the stacks to attach, the
-//! keys) follows the cursors a list hands out.
+//! keys) follows the cursors a list hands out; a stack field's choices
+//! take the first page.
 
 use std::future::Future;
 
 use crate::broker::error::ApiResult;
+use crate::broker::service::stacks;
+use crate::broker::state::AppState;
 use crate::wire::{List, PageQuery};
 
 /// Calls `page` with each cursor in turn, from the first page to the last.
@@ -27,4 +30,18 @@ where
             None => return Ok(all),
         }
     }
+}
+
+/// The stack ids a stack field offers as the operator types: the first
+/// thousand (one page); any other id can still be typed.
+pub async fn stack_choices(state: &AppState) -> ApiResult<Vec<String>> {
+    let first = stacks::list(
+        state,
+        &PageQuery {
+            limit: Some(1000),
+            cursor: None,
+        },
+    )
+    .await?;
+    Ok(first.items.iter().map(|s| s.id.to_string()).collect())
 }

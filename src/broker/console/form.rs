@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::view::render;
 use crate::broker::error::ApiError;
+use crate::wire::ProblemCode;
 
 /// A form's fields in the order posted; repeated names are lists.
 pub struct Fields(Vec<(String, String)>);
@@ -36,6 +37,11 @@ impl Fields {
 
     /// Whether a checkbox named `name` was ticked.
     pub fn checked(&self, name: &str) -> bool {
+        self.sent(name)
+    }
+
+    /// Whether the form had a field `name` at all, even empty.
+    pub fn sent(&self, name: &str) -> bool {
         self.0.iter().any(|(k, _)| k == name)
     }
 
@@ -133,18 +139,40 @@ pub struct Errors {
 }
 
 impl Errors {
+    /// What the API said, placed for the form: a refused field's message
+    /// next to it, a name or id already taken next to that field (phrased
+    /// for a form, not for Terraform), anything else above the form.
     pub fn of(e: ApiError) -> Errors {
         match e {
-            // The summary names the field too: not every field the API
-            // checks is on every form (a stack's id is fixed once made).
             ApiError::Invalid { field, detail } => Errors {
-                form: format!("{field}: {detail}"),
+                form: detail.clone(),
                 fields: BTreeMap::from([(field, detail)]),
             },
+            ApiError::Conflict {
+                code: ProblemCode::StackExists,
+                ..
+            } => Errors::on(
+                "id",
+                "A stack with this id already exists: choose another id.",
+            ),
+            ApiError::Conflict {
+                code: ProblemCode::IntegrationNameTaken,
+                ..
+            } => Errors::on(
+                "name",
+                "An integration with this name already exists: choose another name.",
+            ),
             other => Errors {
                 fields: BTreeMap::new(),
                 form: other.problem().detail,
             },
+        }
+    }
+
+    fn on(field: &str, message: &str) -> Errors {
+        Errors {
+            form: message.to_string(),
+            fields: BTreeMap::from([(field.to_string(), message.to_string())]),
         }
     }
 

@@ -1,13 +1,16 @@
 //! Creating, editing and deleting an integration. The form posts what was
 //! typed to the API's handlers; a value the API refuses comes back with
 //! the API's message next to its field, and everything typed kept.
+//! Deleting asks for the integration's name first.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
+use super::confirm::Confirm;
+use super::flash;
 use super::form::{Errors, Failure, Fields};
 use super::session::{Posted, Signed};
 use super::view::{Nav, pair_lines, render};
@@ -167,7 +170,14 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted) -> Respo
         Err(e) => Err(e),
     };
     match created {
-        Ok(i) => Redirect::to(&format!("/integrations/{}", i.id)).into_response(),
+        Ok(i) => flash::done(
+            &state,
+            &format!("/integrations/{}", i.id),
+            &format!(
+                "Integration {} created. Next: choose its stacks on the Trust Policy tab and give the role that policy.",
+                i.name
+            ),
+        ),
         Err(e) => refused(&signed, None, &fields, e),
     }
 }
@@ -198,9 +208,40 @@ pub async fn update(
         Err(e) => Err(e),
     };
     match replaced {
-        Ok(_) => Redirect::to(&format!("/integrations/{id}")).into_response(),
+        Ok(i) => flash::done(
+            &state,
+            &format!("/integrations/{id}"),
+            &format!("Integration {} saved.", i.name),
+        ),
         Err(e) => refused(&signed, Some(id), &fields, e),
     }
+}
+
+/// Deleting an integration, asked first: its name must be typed.
+async fn deleting(state: &AppState, id: &str) -> Result<Confirm, Failure> {
+    let i = integrations::read(state, id).await?;
+    Ok(Confirm {
+        title: format!("Delete integration {}?", i.name),
+        consequence: format!(
+            "deputy forgets the integration for role {}. The role itself stays in AWS. An \
+             integration with attached stacks cannot be deleted: detach them first.",
+            i.role_arn
+        ),
+        action: format!("/integrations/{}/delete", i.id),
+        button: format!("Delete integration {}", i.name),
+        typed: Some(i.name),
+        back: format!("/integrations/{}", i.id),
+        section: "integrations",
+    })
+}
+
+pub async fn confirm_delete(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let c = deleting(&state, &id).await?;
+    Ok(c.page(&signed, StatusCode::OK, String::new()))
 }
 
 pub async fn delete(
@@ -208,6 +249,8 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    integrations::remove(&state, posted.signed.admin(), &id).await?;
-    Ok(Redirect::to("/integrations").into_response())
+    let c = deleting(&state, &id).await?;
+    let action = integrations::remove(&state, posted.signed.admin(), &id);
+    let done = format!("Integration {} deleted.", c.typed.as_deref().unwrap_or(&id));
+    Ok(c.act(&state, &posted, action, "/integrations", &done).await)
 }

@@ -10,16 +10,18 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::every::every;
+use super::flash;
 use super::form::Failure;
 use super::session::{Posted, Signed};
-use super::view::{Listed, Nav, badge, render, when, when_or_never};
+use super::view::{Listed, Nav, badge, finding_of, render, when, when_or_never};
 use crate::broker::error::ApiError;
-use crate::broker::extract::{Path, Query};
+use crate::broker::extract::Path;
 use crate::broker::service::{attachments, integrations, stacks, trust_policies, verification};
 use crate::broker::state::AppState;
 use crate::model::role_template::Format;
+use crate::model::verification::{Finding, STATEMENT_TO_USE};
 use crate::wire::{
-    Attachment, Integration, IntegrationFilter, ProblemCode, RoleTemplateQuery, StepOutcome,
+    Attachment, Integration, IntegrationFilter, ProblemCode, RoleTemplateQuery, Stack, StepOutcome,
     TrustPolicy, VerifyQuery, VerifyReport,
 };
 
@@ -184,10 +186,19 @@ pub struct StepRow {
     millis: u64,
 }
 
-/// A verification report as the Overview tab shows it.
+/// A verification report as the Overview tab shows it: for a failed one,
+/// the verdict in a sentence first, the whole explanation and the
+/// statement to use (pretty-printed) on request.
 pub struct Report {
     ok: bool,
+    /// unsafe, not-assumable or failed.
+    verdict: &'static str,
+    /// For an unsafe role: what was let through.
+    what: String,
+    /// Why it failed and how to fix it, without the statement.
     error: String,
+    /// The statement the trust policy should hold, or "".
+    statement: String,
     millis: u64,
     sts_calls: u32,
     warnings: Vec<String>,
@@ -196,9 +207,24 @@ pub struct Report {
 
 impl Report {
     fn of(r: &VerifyReport) -> Report {
+        let (verdict, what) = match finding_of(r) {
+            Finding::Unsafe { what } => ("unsafe", what),
+            Finding::NotAssumable => ("not-assumable", String::new()),
+            Finding::Failed => ("failed", String::new()),
+        };
+        let (error, statement) = match r.error.split_once(STATEMENT_TO_USE) {
+            Some((why, json)) => (
+                why.trim_end().to_string(),
+                pretty(json.trim_end_matches('.')),
+            ),
+            None => (r.error.clone(), String::new()),
+        };
         Report {
             ok: r.ok,
-            error: r.error.clone(),
+            verdict,
+            what,
+            error,
+            statement,
             millis: r.millis,
             sts_calls: r.sts_calls,
             warnings: r.warnings.clone(),
@@ -261,8 +287,9 @@ struct Policy {
 
 impl Policy {
     fn of(p: &TrustPolicy) -> Policy {
+        // Shown pretty; its size is counted as IAM counts it, minified.
         Policy {
-            document: p.document.clone(),
+            document: pretty(&p.document),
             length: p.length,
             max_length: p.max_length,
             percent: (p.length * 100).checked_div(p.max_length).unwrap_or(0),
@@ -279,12 +306,22 @@ struct IntegrationPage {
     tab: &'static str,
     i: Shown,
     notice: String,
+    /// With a refused attach: the statement the role should hold.
+    notice_statement: String,
+    /// The stack the attach form shows chosen (the one just refused).
+    chosen: String,
     report: Option<Report>,
     attachments: Vec<AttachmentRow>,
     /// Stacks not attached yet, for the attach and preview forms.
     attachable: Vec<String>,
     /// Stacks the trust policy shown also covers, before they are attached.
     previewed: Vec<String>,
+    /// The labels of stacks not attached (`k=v`), to pick stacks by, and
+    /// the one picked.
+    labels: Vec<String>,
+    label: String,
+    /// `&stack=…` for each previewed stack, for the role template links.
+    template_stacks: String,
     policy: Option<Policy>,
     /// Role template formats and what each is.
     formats: Vec<(&'static str, &'static str)>,
@@ -297,10 +334,15 @@ impl IntegrationPage {
             tab,
             i: Shown::of(i),
             notice: String::new(),
+            notice_statement: String::new(),
+            chosen: String::new(),
             report: None,
             attachments: Vec::new(),
             attachable: Vec::new(),
             previewed: Vec::new(),
+            labels: Vec::new(),
+            label: String::new(),
+            template_stacks: String::new(),
             policy: None,
             formats: Vec::new(),
         }
@@ -316,24 +358,14 @@ pub async fn all_attachments(state: &AppState, id: &str) -> Result<Vec<Attachmen
     Ok(every(|q| async move { attachments::of_integration(state, id, &q).await }).await?)
 }
 
-#[derive(serde::Deserialize)]
-pub struct Notice {
-    refused: Option<String>,
-}
-
-/// Words for the refusals Verify redirects with: a fixed table, so the
-/// address never carries text onto the page.
-fn notice(refused: Option<&str>) -> String {
-    match refused {
-        Some(code) if code == ProblemCode::NothingToVerify.to_string() => {
-            "Nothing to verify yet: attach a stack first (Attachments tab).".into()
-        }
-        Some(code) if code == ProblemCode::WorkerMode.to_string() => {
+/// Words for the refusals Verify answers without a report.
+fn refusal(code: ProblemCode) -> &'static str {
+    match code {
+        ProblemCode::WorkerMode => {
             "This integration's credentials are generated in workers, which assume the role with \
              their own identity: verify it from a worker with `deputy verify --as-worker`."
-                .into()
         }
-        _ => String::new(),
+        _ => "Nothing to verify yet: attach a stack first (Attachments tab).",
     }
 }
 
@@ -341,12 +373,16 @@ pub async fn overview(
     State(state): State<Arc<AppState>>,
     signed: Signed,
     Path(id): Path<String>,
-    Query(q): Query<Notice>,
 ) -> Result<Response, Failure> {
     let i = integration(&state, &id).await?;
     let mut page = IntegrationPage::new(&signed, "overview", &i);
-    page.notice = notice(q.refused.as_deref());
     page.report = i.last_verification.as_ref().map(Report::of);
+    // Verify is offered only with something to verify.
+    page.attachments = all_attachments(&state, &id)
+        .await?
+        .iter()
+        .map(AttachmentRow::of)
+        .collect();
     Ok(render(StatusCode::OK, &page))
 }
 
@@ -377,27 +413,48 @@ async fn attachments_page(
     Ok(page)
 }
 
-/// Every stack not attached to the integration yet.
-async fn unattached(state: &AppState, attached: &[Attachment]) -> Result<Vec<String>, Failure> {
+/// Stacks not attached to the integration.
+async fn unattached_stacks(
+    state: &AppState,
+    attached: &[Attachment],
+) -> Result<Vec<Stack>, Failure> {
     let stacks = every(|q| async move { stacks::list(state, &q).await }).await?;
     Ok(stacks
-        .iter()
-        .map(|s| s.id.to_string())
-        .filter(|s| !attached.iter().any(|a| a.stack_id.as_str() == s))
+        .into_iter()
+        .filter(|s| !attached.iter().any(|a| a.stack_id == s.id))
         .collect())
 }
 
-/// The Attachments tab after a refused change, with the reason.
+/// The ids of stacks not attached to the integration.
+async fn unattached(state: &AppState, attached: &[Attachment]) -> Result<Vec<String>, Failure> {
+    Ok(unattached_stacks(state, attached)
+        .await?
+        .iter()
+        .map(|s| s.id.to_string())
+        .collect())
+}
+
+/// The Attachments tab after a refused change: the reason in a sentence,
+/// the statement the role should hold when the trust policy was at fault,
+/// and the stack that was being attached still chosen.
 pub async fn attachments_refused(
     state: &Arc<AppState>,
     signed: &Signed,
     id: &str,
+    chosen: &str,
     e: ApiError,
 ) -> Result<Response, Failure> {
     let i = integration(state, id).await?;
     let attached = all_attachments(state, id).await?;
     let status = e.status();
-    let mut reason = e.problem().detail;
+    let detail = e.problem().detail;
+    let (mut reason, statement) = match detail.split_once(STATEMENT_TO_USE) {
+        Some((why, json)) => (
+            why.trim_end().to_string(),
+            pretty(json.trim_end_matches('.')),
+        ),
+        None => (detail.clone(), String::new()),
+    };
     if let ApiError::Conflict {
         report: Some(report),
         ..
@@ -405,13 +462,23 @@ pub async fn attachments_refused(
     {
         reason = format!("{reason} (verification took {} ms)", report.millis);
     }
-    let page = attachments_page(state, signed, &i, &attached, reason).await?;
+    let mut page = attachments_page(state, signed, &i, &attached, reason).await?;
+    page.notice_statement = statement;
+    page.chosen = chosen.to_string();
     Ok(render(status, &page))
+}
+
+/// A JSON document indented for reading, or as it came if it is not JSON.
+fn pretty(json: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(json)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| json.to_string())
 }
 
 /// The trust policy for the attached stacks and, to create or update the
 /// role before attaching (an attach is verified against the role), for
-/// the stacks ticked in the preview form (`?stack=`).
+/// the stacks ticked in the preview form (`?stack=`) or carrying a label
+/// (`?label=team=core`). The role template links carry the same stacks.
 pub async fn trust_policy(
     State(state): State<Arc<AppState>>,
     signed: Signed,
@@ -420,10 +487,29 @@ pub async fn trust_policy(
 ) -> Result<Response, Failure> {
     let i = integration(&state, &id).await?;
     let attached = all_attachments(&state, &id).await?;
-    let wanted: Vec<String> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .filter(|(key, _)| key == "stack")
-        .map(|(_, value)| value.into_owned())
+    let unattached = unattached_stacks(&state, &attached).await?;
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let label = params
+        .iter()
+        .find(|(k, v)| k == "label" && !v.is_empty())
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let mut wanted: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| k == "stack")
+        .map(|(_, v)| v.clone())
         .collect();
+    if let Some((key, value)) = label.split_once('=') {
+        wanted.extend(
+            unattached
+                .iter()
+                .filter(|s| s.labels.get(key).is_some_and(|v| v == value))
+                .map(|s| s.id.to_string()),
+        );
+    }
     let stacks = trust_policies::with_extra_stacks(&state, &i, &wanted).await?;
     let previewed: Vec<String> = stacks
         .iter()
@@ -433,7 +519,23 @@ pub async fn trust_policy(
     let policy = trust_policies::trust_policy_for(&state, &i, &stacks)?;
     let mut page = IntegrationPage::new(&signed, "trust-policy", &i);
     page.attachments = attached.iter().map(AttachmentRow::of).collect();
-    page.attachable = unattached(&state, &attached).await?;
+    page.labels = unattached
+        .iter()
+        .flat_map(|s| s.labels.iter().map(|(k, v)| format!("{k}={v}")))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    page.label = label;
+    page.attachable = unattached.iter().map(|s| s.id.to_string()).collect();
+    page.template_stacks = previewed
+        .iter()
+        .map(|s| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("stack", s)
+                .finish()
+        })
+        .map(|pair| format!("&{pair}"))
+        .collect();
     page.previewed = previewed;
     page.policy = Some(Policy::of(&policy));
     page.formats = vec![
@@ -464,7 +566,7 @@ pub async fn verify(
         Err(ApiError::Conflict { code, .. })
             if matches!(code, ProblemCode::NothingToVerify | ProblemCode::WorkerMode) =>
         {
-            Ok(Redirect::to(&format!("{to}?refused={code}")).into_response())
+            Ok(flash::refused(&state, &to, refusal(code)))
         }
         Err(e) => Err(e.into()),
     }
@@ -487,23 +589,51 @@ pub async fn progress(
     .into_response()
 }
 
-#[derive(serde::Deserialize)]
-pub struct TemplateQuery {
-    format: String,
-}
-
-/// The role template (#9's CloudFormation, Terraform or JSON) as a file.
+/// The role template (#9's CloudFormation, Terraform or JSON) as a file,
+/// for the attached stacks and the `?stack=` ones. A template that cannot
+/// be made (a stack-scoped role with no stack yet) sends the operator back
+/// to the Trust Policy tab with the reason, not to a bare error page.
 pub async fn role_template(
     State(state): State<Arc<AppState>>,
     _signed: Signed,
     Path(id): Path<String>,
-    Query(q): Query<TemplateQuery>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Response, Failure> {
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
     let query = RoleTemplateQuery {
-        format: Some(q.format),
+        format: params
+            .iter()
+            .find(|(k, _)| k == "format")
+            .map(|(_, v)| v.clone()),
+        stack_id: params
+            .iter()
+            .filter(|(k, _)| k == "stack")
+            .map(|(_, v)| v.clone())
+            .collect(),
         ..RoleTemplateQuery::default()
     };
-    let document = trust_policies::role_template(&state, &id, query).await?;
+    let named = !query.stack_id.is_empty();
+    let document = match trust_policies::role_template(&state, &id, query).await {
+        Ok(document) => document,
+        Err(ApiError::Invalid { detail, .. }) => {
+            let why = if named {
+                detail
+            } else {
+                "A role template needs the stacks the role is for: tick them under \"Also cover \
+                 stacks\", press Show policy, then download the template."
+                    .to_string()
+            };
+            return Ok(flash::refused(
+                &state,
+                &format!("/integrations/{id}/trust-policy"),
+                &why,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     let disposition = format!(
         "attachment; filename=\"{}\"",
         document.file_name.replace(['"', '\\'], "_")

@@ -1,21 +1,29 @@
 //! API keys: the list (with last use and expiry), creating one (its secret
-//! shown once, with a copy button), revoking one.
+//! shown once, with a copy button), revoking one after a confirmation.
+//!
+//! Creating is post/redirect/get: the form carries a one-time key (the
+//! API's Idempotency-Key), so a form posted twice (a reload of the answer,
+//! Back and resubmit) makes one key, and the secret reaches the page in a
+//! cookie the page clears (see `flash`), so a reload does not show it again.
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
-use super::every::every;
+use super::confirm::Confirm;
+use super::every::{every, stack_choices};
+use super::flash;
 use super::form::{Errors, Failure, Fields};
 use super::session::{Posted, Signed};
 use super::view::{Nav, render, when, when_or_never};
 use crate::broker::error::ApiError;
-use crate::broker::extract::Path;
-use crate::broker::service::keys;
+use crate::broker::extract::{IdempotencyKey, Path, Query};
+use crate::broker::service::{idempotency, keys};
 use crate::broker::state::AppState;
 use crate::model::Phase;
+use crate::model::secret::random_secret;
 use crate::wire::{ApiKeyInput, KeyRole};
 
 struct KeyRow {
@@ -50,6 +58,19 @@ struct KeysPage {
     errors: Errors,
     /// The secret of the key just created: on this one page, once.
     created: Option<(String, String)>,
+    /// A key created earlier whose secret this page no longer has (the
+    /// page was reloaded): said so, with what to do.
+    shown_before: String,
+    /// The create form's one-time key.
+    once: String,
+    /// Stack ids the stack field offers.
+    stacks: Vec<String>,
+}
+
+/// `?created=ID`: the page a create redirects to.
+#[derive(serde::Deserialize)]
+pub struct Made {
+    created: Option<String>,
 }
 
 pub fn phases(p: &[Phase]) -> String {
@@ -92,16 +113,34 @@ async fn page(
         v,
         errors,
         created,
+        shown_before: String::new(),
+        once: random_secret(),
+        stacks: stack_choices(state).await?,
     })
 }
 
-pub async fn list(State(state): State<Arc<AppState>>, signed: Signed) -> Result<Response, Failure> {
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Query(made): Query<Made>,
+) -> Result<Response, Failure> {
     let v = Values {
         role: "runner".into(),
         read: true,
         ..Values::default()
     };
-    let p = page(&state, &signed, v, Errors::default(), None).await?;
+    let made = made.created.unwrap_or_default();
+    // The cookie's secret is shown only for the key the redirect named.
+    let created = signed
+        .shown
+        .secret
+        .clone()
+        .filter(|token| !made.is_empty() && token.starts_with(&format!("dpk_{made}")))
+        .map(|token| (made.clone(), token));
+    let mut p = page(&state, &signed, v, Errors::default(), created).await?;
+    if p.created.is_none() && p.keys.iter().any(|k| k.id == made) {
+        p.shown_before = made;
+    }
     Ok(render(StatusCode::OK, &p))
 }
 
@@ -146,27 +185,31 @@ pub async fn create(
 ) -> Result<Response, Failure> {
     let Posted { signed, fields } = posted;
     let made = match input(&fields) {
-        Ok(i) => keys::create(&state, signed.admin(), i, None)
-            .await
-            .map(|c| c.value),
+        Ok(i) => {
+            // A form without its one-time key (an old page) still works;
+            // it only loses the protection against a second post.
+            let once = IdempotencyKey {
+                key: fields.optional("once"),
+                route: "/keys".into(),
+            };
+            match idempotency::request(signed.admin(), &once, &i) {
+                Ok(once) => keys::create(&state, signed.admin(), i, once.as_ref())
+                    .await
+                    .map(|c| c.value),
+                Err(e) => Err(e),
+            }
+        }
         Err(e) => Err(e),
-    };
-    let defaults = Values {
-        role: "runner".into(),
-        read: true,
-        ..Values::default()
     };
     match made {
         Ok(created) => {
-            let p = page(
+            let id = created.key.id;
+            Ok(flash::revealing(
                 &state,
-                &signed,
-                defaults,
-                Errors::default(),
-                Some((created.key.id, created.token)),
-            )
-            .await?;
-            Ok(render(StatusCode::CREATED, &p))
+                &format!("/keys?created={id}"),
+                &format!("Key {id} created."),
+                &created.token,
+            ))
         }
         Err(e) => {
             let status = e.status();
@@ -184,11 +227,57 @@ pub async fn create(
     }
 }
 
+/// Revoking a key, asked first: an admin key's id must be typed (revoking
+/// the wrong one can lock out a team).
+async fn revoking(state: &AppState, id: &str) -> Result<Confirm, Failure> {
+    let key = keys::read(state, id).await?;
+    let (consequence, typed) = match key.role {
+        KeyRole::Admin => (
+            "Everyone using this admin key, in the console, the CLI or Terraform, loses access at \
+             once, and its console sessions end. The broker refuses to revoke the last admin key. \
+             This cannot be undone."
+                .to_string(),
+            Some(key.id.clone()),
+        ),
+        KeyRole::Runner => (
+            format!(
+                "Runs using this key for stack {} get no more credentials. This cannot be undone.",
+                key.stack_id.as_ref().map_or("?", |s| s.as_str())
+            ),
+            None,
+        ),
+    };
+    Ok(Confirm {
+        title: format!("Revoke key {}?", key.id),
+        consequence,
+        action: format!("/keys/{}/revoke", key.id),
+        button: format!("Revoke key {}", key.id),
+        typed,
+        back: "/keys".into(),
+        section: "keys",
+    })
+}
+
+pub async fn confirm_revoke(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let c = revoking(&state, &id).await?;
+    Ok(c.page(&signed, StatusCode::OK, String::new()))
+}
+
 pub async fn revoke(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let _revoked = keys::revoke(&state, posted.signed.admin(), &id).await?;
-    Ok(Redirect::to("/keys").into_response())
+    let c = revoking(&state, &id).await?;
+    let action = async {
+        keys::revoke(&state, posted.signed.admin(), &id)
+            .await
+            .map(|_| ())
+    };
+    let done = format!("Key {id} revoked.");
+    Ok(c.act(&state, &posted, action, "/keys", &done).await)
 }

@@ -12,7 +12,9 @@
 //! - [`session`]: sign-in with an admin key, the session cookie, sign-out;
 //! - [`every`]: whole lists from the API's pages;
 //! - [`form`]: posted forms (each CSRF-checked) and the console's errors;
-//! - [`view`]: what every page shares (navigation, flash, formatting);
+//! - [`flash`]: what the page after a change says once (post/redirect/get);
+//! - [`confirm`]: the page that asks before a destructive action;
+//! - [`view`]: what every page shares (navigation, formatting);
 //! - [`integrations`]: the list, the integration's tabs, Verify;
 //! - [`integration_form`]: creating and editing an integration;
 //! - [`attachments`]: attaching, changing and detaching stacks;
@@ -22,7 +24,9 @@
 mod assets;
 mod attachments;
 mod audit;
+mod confirm;
 mod every;
+mod flash;
 mod form;
 mod integration_form;
 mod integrations;
@@ -43,7 +47,8 @@ use super::state::AppState;
 
 /// The console's routes. They live outside `/v1`, and outside the API's
 /// route list (and so its OpenAPI document): they answer HTML to browsers.
-pub fn router() -> Router<Arc<AppState>> {
+/// A destructive action's path answers GET with its confirmation page.
+pub fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/integrations") }))
         .route("/sign-in", get(session::form).post(session::sign_in))
@@ -60,7 +65,10 @@ pub fn router() -> Router<Arc<AppState>> {
             "/integrations/{id}/edit",
             get(integration_form::edit).post(integration_form::update),
         )
-        .route("/integrations/{id}/delete", post(integration_form::delete))
+        .route(
+            "/integrations/{id}/delete",
+            get(integration_form::confirm_delete).post(integration_form::delete),
+        )
         .route("/integrations/{id}/verify", post(integrations::verify))
         .route(
             "/integrations/{id}/verification-progress",
@@ -76,7 +84,7 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route(
             "/integrations/{id}/attachments/{stack}/detach",
-            post(attachments::detach),
+            get(attachments::confirm_detach).post(attachments::detach),
         )
         .route(
             "/integrations/{id}/trust-policy",
@@ -90,15 +98,28 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/stacks/new", get(stacks::new))
         .route("/stacks/{id}", get(stacks::page))
         .route("/stacks/{id}/edit", get(stacks::edit).post(stacks::update))
-        .route("/stacks/{id}/delete", post(stacks::delete))
+        .route(
+            "/stacks/{id}/delete",
+            get(stacks::confirm_delete).post(stacks::delete),
+        )
         .route("/keys", get(keys::list).post(keys::create))
-        .route("/keys/{id}/revoke", post(keys::revoke))
+        .route(
+            "/keys/{id}/revoke",
+            get(keys::confirm_revoke).post(keys::revoke),
+        )
         .route(
             "/runner-trusts",
             get(runner_trusts::list).post(runner_trusts::create),
         )
-        .route("/runner-trusts/{id}/delete", post(runner_trusts::delete))
+        .route(
+            "/runner-trusts/{id}/delete",
+            get(runner_trusts::confirm_delete).post(runner_trusts::delete),
+        )
         .route("/audit", get(audit::list))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            flash::shown_once,
+        ))
         .layer(axum::middleware::map_response(protected))
 }
 

@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
-use super::every::every;
+use super::confirm::Confirm;
+use super::every::{every, stack_choices};
+use super::flash;
 use super::form::{Errors, Failure, Fields};
 use super::keys::phases;
 use super::session::{Posted, Signed};
@@ -69,6 +71,8 @@ struct TrustsPage {
     rows: Vec<Row>,
     v: Values,
     errors: Errors,
+    /// Stack ids the stack field offers.
+    stacks: Vec<String>,
 }
 
 async fn page(
@@ -94,10 +98,11 @@ async fn page(
         })
         .collect();
     Ok(TrustsPage {
-        nav: signed.nav("keys"),
+        nav: signed.nav("runner-trusts"),
         rows,
         v,
         errors,
+        stacks: stack_choices(state).await?,
     })
 }
 
@@ -130,11 +135,15 @@ pub async fn create(
     let made = match input(&fields) {
         Ok(i) => runner_trusts::create(&state, signed.admin(), i, None)
             .await
-            .map(|_| ()),
+            .map(|c| c.value),
         Err(e) => Err(e),
     };
     match made {
-        Ok(()) => Ok(Redirect::to("/runner-trusts").into_response()),
+        Ok(t) => Ok(flash::done(
+            &state,
+            "/runner-trusts",
+            &format!("Runner trust {} created for stack {}.", t.id, t.stack_id),
+        )),
         Err(e) => {
             let status = e.status();
             let v = Values {
@@ -154,11 +163,41 @@ pub async fn create(
     }
 }
 
+/// Deleting a runner trust, asked first.
+async fn deleting(state: &AppState, id: &str) -> Result<Confirm, Failure> {
+    let t = runner_trusts::read(state, id).await?;
+    Ok(Confirm {
+        title: format!("Delete runner trust {}?", t.id),
+        consequence: format!(
+            "Runs whose identity token from {} matches {} get no more credentials for stack {}. \
+             This cannot be undone.",
+            t.issuer, t.subject, t.stack_id
+        ),
+        action: format!("/runner-trusts/{}/delete", t.id),
+        button: format!("Delete runner trust {}", t.id),
+        typed: None,
+        back: "/runner-trusts".into(),
+        section: "runner-trusts",
+    })
+}
+
+pub async fn confirm_delete(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let c = deleting(&state, &id).await?;
+    Ok(c.page(&signed, StatusCode::OK, String::new()))
+}
+
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    runner_trusts::remove(&state, posted.signed.admin(), &id).await?;
-    Ok(Redirect::to("/runner-trusts").into_response())
+    let c = deleting(&state, &id).await?;
+    let action = runner_trusts::remove(&state, posted.signed.admin(), &id);
+    let done = format!("Runner trust {id} deleted.");
+    Ok(c.act(&state, &posted, action, "/runner-trusts", &done)
+        .await)
 }

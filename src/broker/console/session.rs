@@ -12,6 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::flash::{self, Shown};
 use super::form::{Failure, Fields};
 use super::view::{Nav, render};
 use crate::broker::auth::{self, Caller};
@@ -33,6 +34,8 @@ const SIGN_IN_COOKIE: &str = "deputy_sign_in";
 pub struct Signed {
     session: Session,
     pub csrf: String,
+    /// What this page says once (see `flash`).
+    pub shown: Shown,
 }
 
 impl Signed {
@@ -48,6 +51,8 @@ impl Signed {
             section,
             key_id: self.admin().key_id().to_string(),
             csrf: self.csrf.clone(),
+            flash: self.shown.message.clone(),
+            flash_refusal: self.shown.refusal,
         }
     }
 }
@@ -78,7 +83,7 @@ impl FromRequest<Arc<AppState>> for Posted {
     }
 }
 
-fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -96,7 +101,7 @@ fn csrf_of(secret: &str) -> String {
 }
 
 /// A cookie's name as this broker uses it: `__Host-` prefixed over HTTPS.
-fn cookie_name(state: &AppState, base: &str) -> String {
+pub(super) fn cookie_name(state: &AppState, base: &str) -> String {
     if state.settings.https {
         format!("__Host-{base}")
     } else {
@@ -104,7 +109,7 @@ fn cookie_name(state: &AppState, base: &str) -> String {
     }
 }
 
-fn set_cookie(state: &AppState, base: &str, value: &str, max_age: i64) -> HeaderValue {
+pub(super) fn set_cookie(state: &AppState, base: &str, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.settings.https { "; Secure" } else { "" };
     let name = cookie_name(state, base);
     HeaderValue::from_str(&format!(
@@ -125,6 +130,7 @@ impl FromRequestParts<Arc<AppState>> for Signed {
         Ok(Signed {
             session,
             csrf: csrf_of(secret),
+            shown: flash::read(state, &parts.headers),
         })
     }
 }
@@ -134,20 +140,24 @@ impl FromRequestParts<Arc<AppState>> for Signed {
 struct SignInPage {
     csrf: String,
     error: String,
+    /// "Signed out.", once.
+    flash: String,
 }
 
 /// The sign-in form, with a fresh double-submit token.
-pub async fn form(State(state): State<Arc<AppState>>) -> Response {
-    page(&state, StatusCode::OK, String::new())
+pub async fn form(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
+    let shown = flash::read(&state, &headers);
+    page(&state, StatusCode::OK, String::new(), shown.message)
 }
 
-fn page(state: &AppState, status: StatusCode, error: String) -> Response {
+fn page(state: &AppState, status: StatusCode, error: String, flash: String) -> Response {
     let csrf = random_secret();
     let mut response = render(
         status,
         &SignInPage {
             csrf: csrf.clone(),
             error,
+            flash,
         },
     );
     response.headers_mut().append(
@@ -170,6 +180,7 @@ pub async fn sign_in(
             &state,
             StatusCode::FORBIDDEN,
             "The sign-in form had expired. Enter your key again.".into(),
+            String::new(),
         );
     }
     let token = fields.get("key");
@@ -183,7 +194,7 @@ pub async fn sign_in(
                 }
                 e => format!("{e}."),
             };
-            return page(&state, StatusCode::UNAUTHORIZED, message);
+            return page(&state, StatusCode::UNAUTHORIZED, message, String::new());
         }
     };
     let opened = match sessions::open(&state, &caller).await {
@@ -194,6 +205,7 @@ pub async fn sign_in(
                 StatusCode::FORBIDDEN,
                 "This is a runner key: runner keys only get credentials for runs. Sign in with an admin key."
                     .into(),
+                String::new(),
             );
         }
         Err(e) => return Failure::Api(e).into_response(),
@@ -215,7 +227,7 @@ pub async fn sign_out(State(state): State<Arc<AppState>>, posted: Posted) -> Res
     if let Err(e) = sessions::close(&state, &posted.signed.session).await {
         return Failure::Api(e).into_response();
     }
-    let mut response = Redirect::to("/sign-in").into_response();
+    let mut response = flash::done(&state, "/sign-in", "Signed out.");
     response
         .headers_mut()
         .append(header::SET_COOKIE, set_cookie(&state, COOKIE, "", 0));

@@ -5,13 +5,15 @@ use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 
+use super::confirm::Confirm;
 use super::every::every;
+use super::flash;
 use super::form::{Errors, Failure, Fields};
 use super::integrations::AttachmentRow;
 use super::session::{Posted, Signed};
-use super::view::{Nav, pair_lines, render, when};
+use super::view::{Nav, badge, pair_lines, render, when};
 use crate::broker::error::ApiError;
 use crate::broker::extract::{Path, Query};
 use crate::broker::service::{attachments, integrations, stacks};
@@ -85,6 +87,9 @@ pub async fn list(
 struct Attached {
     integration_id: String,
     integration_name: String,
+    /// The integration's verification badge: an unsafe or refusing role
+    /// is shown on every stack that relies on it.
+    badge: (&'static str, &'static str),
     a: AttachmentRow,
 }
 
@@ -100,6 +105,8 @@ struct StackPage {
     created: String,
     updated: String,
     attached: Vec<Attached>,
+    /// Integrations of this stack whose last verification failed.
+    failing: Vec<(String, &'static str)>,
 }
 
 pub async fn page(
@@ -118,6 +125,7 @@ pub async fn page(
         let integration = integrations::read(&state, a.integration_id.as_str()).await?;
         attached.push(Attached {
             integration_id: integration.id.to_string(),
+            badge: badge(&integration),
             integration_name: integration.name,
             a: AttachmentRow::of(a),
         });
@@ -133,6 +141,11 @@ pub async fn page(
             description: stack.description,
             created: when(&stack.created_at),
             updated: when(&stack.updated_at),
+            failing: attached
+                .iter()
+                .filter(|t| t.badge.1 != "badge ok")
+                .map(|t| (t.integration_name.clone(), t.badge.0))
+                .collect(),
             attached,
         },
     ))
@@ -233,7 +246,11 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted) -> Respo
         Err(e) => Err(e),
     };
     match created {
-        Ok(s) => Redirect::to(&format!("/stacks/{}", s.id)).into_response(),
+        Ok(s) => flash::done(
+            &state,
+            &format!("/stacks/{}", s.id),
+            &format!("Stack {} created.", s.id),
+        ),
         Err(e) => {
             let status = e.status();
             form_page(
@@ -273,7 +290,11 @@ pub async fn update(
         Err(e) => Err(e),
     };
     match replaced {
-        Ok(_) => Redirect::to(&format!("/stacks/{id}")).into_response(),
+        Ok(_) => flash::done(
+            &state,
+            &format!("/stacks/{id}"),
+            &format!("Stack {id} saved."),
+        ),
         Err(e) => {
             let status = e.status();
             form_page(
@@ -287,11 +308,41 @@ pub async fn update(
     }
 }
 
+/// Deleting a stack, asked first.
+async fn deleting(state: &AppState, id: &str) -> Result<Confirm, Failure> {
+    let stack = stacks::read(state, id).await?;
+    Ok(Confirm {
+        title: format!("Delete stack {}?", stack.id),
+        consequence: format!(
+            "{} ({}) leaves the registry, and its runner keys and runner trusts are deleted \
+             with it. A stack still attached to an integration cannot be deleted: detach it \
+             first.",
+            stack.id, stack.name
+        ),
+        action: format!("/stacks/{}/delete", stack.id),
+        button: format!("Delete stack {}", stack.id),
+        typed: None,
+        back: format!("/stacks/{}", stack.id),
+        section: "stacks",
+    })
+}
+
+pub async fn confirm_delete(
+    State(state): State<Arc<AppState>>,
+    signed: Signed,
+    Path(id): Path<String>,
+) -> Result<Response, Failure> {
+    let c = deleting(&state, &id).await?;
+    Ok(c.page(&signed, StatusCode::OK, String::new()))
+}
+
 pub async fn delete(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    stacks::remove(&state, posted.signed.admin(), &id).await?;
-    Ok(Redirect::to("/stacks").into_response())
+    let c = deleting(&state, &id).await?;
+    let action = stacks::remove(&state, posted.signed.admin(), &id);
+    let done = format!("Stack {id} deleted.");
+    Ok(c.act(&state, &posted, action, "/stacks", &done).await)
 }

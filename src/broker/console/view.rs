@@ -5,14 +5,20 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::broker::error::{ApiError, ApiResult};
-use crate::wire::{Integration, List, VerificationState};
+use crate::model::verification::{Finding, finding};
+use crate::wire::{Integration, List, StepOutcome, VerificationState, VerifyReport};
 
 /// The navigation bar of a signed-in page.
 pub struct Nav {
-    /// The section whose tab is current: integrations, stacks, keys, audit.
+    /// The section whose tab is current: integrations, stacks, keys,
+    /// runner-trusts, audit.
     pub section: &'static str,
     pub key_id: String,
     pub csrf: String,
+    /// What the last change did, shown once above the page.
+    pub flash: String,
+    /// Whether `flash` says why something could not be done.
+    pub flash_refusal: bool,
 }
 
 /// A page, or the error page if the template fails (it cannot with the
@@ -49,14 +55,33 @@ pub fn when_or_never(instant: Option<&str>) -> String {
 /// class. The API's state says whether the current configuration passed
 /// the role-level probes; a verification whose confirmations failed (the
 /// role does not accept an attached stack's External ID) leaves that state
-/// standing, yet failed, and the badge says so: those runs get nothing.
+/// standing, yet failed, and the badge says so: those runs get nothing. A
+/// failed verification says what it found: a role open to others
+/// (`unsafe`), one that refuses deputy (`not assumable`), or another STS
+/// failure (`failed`).
 pub fn badge(i: &Integration) -> (&'static str, &'static str) {
-    let last_failed = i.last_verification.as_ref().is_some_and(|r| !r.ok);
-    match i.verification_state {
-        VerificationState::Verified if !last_failed => ("verified", "badge ok"),
-        VerificationState::Verified | VerificationState::Failed => ("failed", "badge bad"),
-        VerificationState::Unverified => ("unverified", "badge none"),
+    let failed = i.last_verification.as_ref().filter(|r| !r.ok);
+    match (i.verification_state, failed) {
+        (VerificationState::Unverified, _) => ("unverified", "badge none"),
+        (VerificationState::Verified, None) => ("verified", "badge ok"),
+        (_, Some(r)) => match finding_of(r) {
+            Finding::Unsafe { .. } => ("unsafe", "badge unsafe"),
+            Finding::NotAssumable => ("not assumable", "badge bad"),
+            Finding::Failed => ("failed", "badge bad"),
+        },
+        (VerificationState::Failed, None) => ("failed", "badge bad"),
     }
+}
+
+/// What a failed report found (see `model::verification::finding`): a
+/// step let through is one whose detail is the assumed-role ARN.
+pub fn finding_of(r: &VerifyReport) -> Finding {
+    finding(
+        r.steps
+            .iter()
+            .filter(|s| s.outcome == StepOutcome::Failed)
+            .map(|s| (s.name.as_str(), s.detail.starts_with("arn:"))),
+    )
 }
 
 /// `k=v` lines, as label textareas show them.

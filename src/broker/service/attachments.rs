@@ -67,7 +67,11 @@ pub async fn create(
     let target = format!("attachment/{id}/{}", input.stack_id);
     let stack_id = input.stack_id.clone();
     let create = || async {
-        let event = AuditEvent::new(Some(caller.key_id()), "attachment.create", &target);
+        let event = AuditEvent::new(
+            Some(caller.key_id()),
+            crate::model::audit::ATTACHMENT_CREATE,
+            &target,
+        );
         let record = once.map(|r| r.once(&target, None));
         match attach_verified(state.clone(), id, input, event.clone(), record).await {
             Ok((created, record)) => Ok(Attached {
@@ -249,7 +253,11 @@ pub async fn update(
     input: AttachmentUpdate,
 ) -> ApiResult<Attachment> {
     let target = format!("attachment/{id}/{stack_id}");
-    let event = AuditEvent::new(Some(caller.key_id()), "attachment.update", &target);
+    let event = AuditEvent::new(
+        Some(caller.key_id()),
+        crate::model::audit::ATTACHMENT_UPDATE,
+        &target,
+    );
     match update_verified(state.clone(), id, stack_id, input, event.clone()).await {
         Ok(record) => one(state, record).await,
         Err(e) if verification_refused(&e) => Err(e),
@@ -314,7 +322,7 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &str, stack_id: &str)
     audited(
         state,
         caller,
-        "attachment.delete",
+        crate::model::audit::ATTACHMENT_DELETE,
         &target,
         |audit| async move { state.store.detach(id, stack_id, &audit).await },
     )

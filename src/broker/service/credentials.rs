@@ -125,7 +125,7 @@ pub async fn issue(
             token_subject: token.map(|t| bounded(&t.subject, 256)),
             token_id: token.and_then(|t| t.id.as_deref().map(|j| bounded(j, 256))),
             runner_trust_id: trust_id,
-            ..AuditEvent::new(key_id, "credentials.issue", &target)
+            ..AuditEvent::new(key_id, crate::model::audit::CREDENTIALS_ISSUE, &target)
         })
         .await?;
     result.map(|(issued, _)| issued)

@@ -94,7 +94,7 @@ pub async fn create(
         audited(
             state,
             caller,
-            "integration.create",
+            crate::model::audit::INTEGRATION_CREATE,
             &target,
             |audit| async move {
                 let integration = validate(id, input)?;
@@ -171,7 +171,11 @@ pub async fn replace(
     input: IntegrationInput,
 ) -> ApiResult<Integration> {
     let target = format!("integration/{id}");
-    let event = AuditEvent::new(Some(caller.key_id()), "integration.update", &target);
+    let event = AuditEvent::new(
+        Some(caller.key_id()),
+        crate::model::audit::INTEGRATION_UPDATE,
+        &target,
+    );
     match replace_verified(state.clone(), id, input, event.clone()).await {
         Ok(integration) => Ok(integration),
         // A failed verification was audited by the detached task itself.
@@ -252,7 +256,7 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
     audited(
         state,
         caller,
-        "integration.delete",
+        crate::model::audit::INTEGRATION_DELETE,
         &target,
         |audit| async move { state.store.delete_integration(id, &audit).await },
     )

@@ -20,68 +20,77 @@ pub async fn create(
     let id = new_key_id();
     let target = format!("key/{id}");
     let create = || {
-        audited(state, caller, "key.create", &target, |audit| async move {
-            let (stack_id, phases) = match input.role {
-                KeyRole::Admin => {
-                    if input.stack_id.is_some() || input.phases.is_some() {
-                        return Err(ApiError::invalid(
-                            "stack_id",
-                            "admin keys act for every stack: leave out stack_id and phases, or use role \"runner\"",
-                        ));
+        audited(
+            state,
+            caller,
+            crate::model::audit::KEY_CREATE,
+            &target,
+            |audit| async move {
+                let (stack_id, phases) = match input.role {
+                    KeyRole::Admin => {
+                        if input.stack_id.is_some() || input.phases.is_some() {
+                            return Err(ApiError::invalid(
+                                "stack_id",
+                                "admin keys act for every stack: leave out stack_id and phases, or use role \"runner\"",
+                            ));
+                        }
+                        (None, Vec::new())
                     }
-                    (None, Vec::new())
-                }
-                KeyRole::Runner => {
-                    let named = input.stack_id.as_deref().ok_or_else(|| {
-                        ApiError::invalid("stack_id", "runner keys act for one stack: set stack_id")
-                    })?;
-                    let stack_id = existing_stack(state, "stack_id", named).await?;
-                    // No default: a key that may write must be asked for.
-                    let phases = input.phases.clone().unwrap_or_default();
-                    if phases.is_empty() {
-                        return Err(ApiError::invalid(
-                            "phases",
-                            "choose the phases this runner key may get credentials for: [\"read\"] for plan jobs, \
+                    KeyRole::Runner => {
+                        let named = input.stack_id.as_deref().ok_or_else(|| {
+                            ApiError::invalid(
+                                "stack_id",
+                                "runner keys act for one stack: set stack_id",
+                            )
+                        })?;
+                        let stack_id = existing_stack(state, "stack_id", named).await?;
+                        // No default: a key that may write must be asked for.
+                        let phases = input.phases.clone().unwrap_or_default();
+                        if phases.is_empty() {
+                            return Err(ApiError::invalid(
+                                "phases",
+                                "choose the phases this runner key may get credentials for: [\"read\"] for plan jobs, \
                          [\"write\"] for apply jobs, or both for a job that does both",
+                            ));
+                        }
+                        (Some(stack_id), phases)
+                    }
+                };
+                let expires_at = match input.expires_in_seconds {
+                    None => None,
+                    Some(s) if (1..=MAX_LIFETIME_SECONDS).contains(&s) => Some(timestamp::format(
+                        time::OffsetDateTime::now_utc() + time::Duration::seconds(s),
+                    )),
+                    Some(s) => {
+                        return Err(ApiError::invalid(
+                            "expires_in_seconds",
+                            format!(
+                                "{s} is not a lifetime: use 1 to {MAX_LIFETIME_SECONDS} seconds (ten years), or leave it out for no expiry"
+                            ),
                         ));
                     }
-                    (Some(stack_id), phases)
-                }
-            };
-            let expires_at = match input.expires_in_seconds {
-                None => None,
-                Some(s) if (1..=MAX_LIFETIME_SECONDS).contains(&s) => Some(timestamp::format(
-                    time::OffsetDateTime::now_utc() + time::Duration::seconds(s),
-                )),
-                Some(s) => {
-                    return Err(ApiError::invalid(
-                        "expires_in_seconds",
-                        format!(
-                            "{s} is not a lifetime: use 1 to {MAX_LIFETIME_SECONDS} seconds (ten years), or leave it out for no expiry"
-                        ),
-                    ));
-                }
-            };
-            let minted = mint(
-                id.clone(),
-                input.role,
-                stack_id,
-                phases,
-                input.description.clone(),
-                expires_at,
-            );
-            // A retry gets the token back: it is kept sealed under the
-            // idempotency key (see `idempotency`).
-            let record = once.map(|r| r.once(&audit.target, Some(&minted.token)));
-            state
-                .store
-                .insert_key(&minted.stored, &audit, record.as_ref())
-                .await?;
-            Ok(CreatedApiKey {
-                key: minted.stored.key,
-                token: minted.token,
-            })
-        })
+                };
+                let minted = mint(
+                    id.clone(),
+                    input.role,
+                    stack_id,
+                    phases,
+                    input.description.clone(),
+                    expires_at,
+                );
+                // A retry gets the token back: it is kept sealed under the
+                // idempotency key (see `idempotency`).
+                let record = once.map(|r| r.once(&audit.target, Some(&minted.token)));
+                state
+                    .store
+                    .insert_key(&minted.stored, &audit, record.as_ref())
+                    .await?;
+                Ok(CreatedApiKey {
+                    key: minted.stored.key,
+                    token: minted.token,
+                })
+            },
+        )
     };
     create_once(state, once, create, |earlier| async move {
         let id = earlier.id("key")?;
@@ -109,10 +118,24 @@ pub async fn list(state: &AppState, q: &PageQuery) -> ApiResult<List<ApiKey>> {
     }))
 }
 
+/// One key (never a secret).
+pub async fn read(state: &AppState, id: &str) -> ApiResult<ApiKey> {
+    state
+        .store
+        .key(id)
+        .await?
+        .map(|stored| stored.key)
+        .ok_or_else(|| ApiError::not_found("key", id))
+}
+
 pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> ApiResult<ApiKey> {
     let target = format!("key/{id}");
-    audited(state, caller, "key.revoke", &target, |audit| async move {
-        state.store.revoke_key(id, &now(), &audit).await
-    })
+    audited(
+        state,
+        caller,
+        crate::model::audit::KEY_REVOKE,
+        &target,
+        |audit| async move { state.store.revoke_key(id, &now(), &audit).await },
+    )
     .await
 }

@@ -57,7 +57,7 @@ pub async fn create(
         audited(
             state,
             caller,
-            "runner_trust.create",
+            crate::model::audit::RUNNER_TRUST_CREATE,
             &target,
             |audit| async move {
                 let trust = validate(state, id, input).await?;
@@ -103,7 +103,7 @@ pub async fn replace(
     audited(
         state,
         caller,
-        "runner_trust.update",
+        crate::model::audit::RUNNER_TRUST_UPDATE,
         &target,
         |audit| async move {
             let existing = state.store.runner_trust(id).await?;
@@ -127,7 +127,7 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
     audited(
         state,
         caller,
-        "runner_trust.delete",
+        crate::model::audit::RUNNER_TRUST_DELETE,
         &target,
         |audit| async move { state.store.delete_runner_trust(id, &audit).await },
     )

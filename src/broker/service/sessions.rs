@@ -32,7 +32,7 @@ pub struct Session {
 pub async fn open(state: &AppState, caller: &Caller) -> ApiResult<Opened> {
     let event = AuditEvent::new(
         Some(caller.key_id()),
-        "console.sign_in",
+        crate::model::audit::CONSOLE_SIGN_IN,
         &format!("key/{}", caller.key_id()),
     );
     if caller.key.role == KeyRole::Runner {
@@ -85,7 +85,7 @@ pub async fn find(state: &AppState, secret: &str) -> ApiResult<Option<Session>> 
 pub async fn close(state: &AppState, session: &Session) -> ApiResult<()> {
     let event = AuditEvent::new(
         Some(session.admin.key_id()),
-        "console.sign_out",
+        crate::model::audit::CONSOLE_SIGN_OUT,
         &format!("key/{}", session.admin.key_id()),
     );
     state.store.close_session(&session.id_hash, &event).await

@@ -46,14 +46,20 @@ pub async fn create(
     let id = input.id.clone();
     let target = format!("stack/{id}");
     let create = || {
-        audited(state, caller, "stack.create", &target, |audit| async move {
-            let stack = validate(&id, input)?;
-            let record = once.map(|r| r.once(&audit.target, None));
-            state
-                .store
-                .create_stack(&stack, &audit, record.as_ref())
-                .await
-        })
+        audited(
+            state,
+            caller,
+            crate::model::audit::STACK_CREATE,
+            &target,
+            |audit| async move {
+                let stack = validate(&id, input)?;
+                let record = once.map(|r| r.once(&audit.target, None));
+                state
+                    .store
+                    .create_stack(&stack, &audit, record.as_ref())
+                    .await
+            },
+        )
     };
     create_once(state, once, create, |earlier| async move {
         read(state, earlier.id("stack")?).await
@@ -79,7 +85,7 @@ pub async fn replace(
     input: StackInput,
 ) -> ApiResult<Stack> {
     let target = format!("stack/{id}");
-    audited(state, caller, "stack.update", &target, |audit| async move {
+    audited(state, caller, crate::model::audit::STACK_UPDATE, &target, |audit| async move {
         if input.id != id {
             return Err(ApiError::invalid(
                 "id",
@@ -94,8 +100,12 @@ pub async fn replace(
 
 pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
     let target = format!("stack/{id}");
-    audited(state, caller, "stack.delete", &target, |audit| async move {
-        state.store.delete_stack(id, &audit).await
-    })
+    audited(
+        state,
+        caller,
+        crate::model::audit::STACK_DELETE,
+        &target,
+        |audit| async move { state.store.delete_stack(id, &audit).await },
+    )
     .await
 }

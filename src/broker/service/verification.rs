@@ -222,7 +222,7 @@ pub async fn record(
     let role_ok = role_ok(&report);
     let phases = phase_results(&report, targets);
     if report.ok {
-        audit.outcome = "ok".into();
+        audit.outcome = crate::model::audit::OK.into();
     } else {
         audit.outcome = "verification_failed".into();
         audit.detail = report.error.clone();
@@ -290,7 +290,7 @@ async fn reverify_due(state: &AppState, interval: Duration) -> ApiResult<()> {
             integration_id: Some(integration.id.to_string()),
             ..AuditEvent::new(
                 None,
-                "integration.reverify",
+                crate::model::audit::INTEGRATION_REVERIFY,
                 &format!("integration/{}", integration.id),
             )
         };
@@ -312,7 +312,11 @@ pub async fn run(
     q: &VerifyQuery,
 ) -> ApiResult<VerifyReport> {
     let target = format!("integration/{id}");
-    let mut event = AuditEvent::new(Some(caller.key_id()), "integration.verify", &target);
+    let mut event = AuditEvent::new(
+        Some(caller.key_id()),
+        crate::model::audit::INTEGRATION_VERIFY,
+        &target,
+    );
     event.integration_id = Some(id.to_string());
     let refuse = |e| refused(state, event.clone(), e);
     let integration = match state.store.integration(id).await {
@@ -380,7 +384,7 @@ pub async fn record_from_worker(
     let target = format!("integration/{id}");
     let mut event = AuditEvent::new(
         Some(caller.key_id()),
-        "integration.worker_verification",
+        crate::model::audit::INTEGRATION_WORKER_VERIFICATION,
         &target,
     );
     event.integration_id = Some(id.to_string());

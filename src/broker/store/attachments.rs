@@ -611,7 +611,7 @@ async fn hand_over(
             ),
             ..AuditEvent::new(
                 cause.key_id.as_deref(),
-                "attachment.handover",
+                crate::model::audit::ATTACHMENT_HANDOVER,
                 &format!("attachment/{next}/{stack_id}"),
             )
         };

@@ -463,7 +463,7 @@ impl Store {
             audit::insert(
                 &mut *tx,
                 &AuditEvent {
-                    outcome: "expired".into(),
+                    outcome: crate::model::audit::EXPIRED.into(),
                     detail: format!(
                         "the last verification by a worker is older than the re-verification \
                          interval ({} s): the broker hands out no worker parameters until a worker \
@@ -473,7 +473,7 @@ impl Store {
                     integration_id: Some(id.clone()),
                     ..AuditEvent::new(
                         None,
-                        "integration.verification_expired",
+                        crate::model::audit::INTEGRATION_VERIFICATION_EXPIRED,
                         &format!("integration/{id}"),
                     )
                 },

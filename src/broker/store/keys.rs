@@ -191,7 +191,7 @@ impl Store {
                 format!(
                     "API key {id:?} is the last usable admin key: revoking it would lock every \
                      administrator out of this broker. Create another admin key first (`deputy \
-                     token create --role admin`), then revoke this one"
+                     key create --role admin`), then revoke this one"
                 ),
             ));
         }

@@ -95,7 +95,7 @@ impl Store {
             audit::insert(
                 &mut *tx,
                 &AuditEvent {
-                    outcome: "interrupted".into(),
+                    outcome: crate::model::audit::INTERRUPTED.into(),
                     detail: format!(
                         "the broker stopped while verifying this change (started {}); nothing of it \
                          was applied: ask again",
