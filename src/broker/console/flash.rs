@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::session::{cookie, cookie_name, set_cookie};
+use super::cookies::{cookie, cookie_name, set_cookie};
 use crate::broker::state::AppState;
 use crate::model::outsider::bounded;
 

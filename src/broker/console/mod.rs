@@ -10,6 +10,7 @@
 //! are never written twice.
 //!
 //! - [`session`]: sign-in with an admin key, the session cookie, sign-out;
+//! - [`cookies`]: how the console's cookies are read, named and set;
 //! - [`every`]: whole lists from the API's pages;
 //! - [`form`]: posted forms (each CSRF-checked) and the console's errors;
 //! - [`flash`]: what the page after a change says once (post/redirect/get);
@@ -25,6 +26,7 @@ mod assets;
 mod attachments;
 mod audit;
 mod confirm;
+mod cookies;
 mod every;
 mod flash;
 mod form;

@@ -9,9 +9,10 @@ use std::sync::Arc;
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
+use super::cookies::{cookie, cookie_name, set_cookie};
 use super::flash::{self, Shown};
 use super::form::{Failure, Fields};
 use super::view::{Nav, render};
@@ -83,39 +84,10 @@ impl FromRequest<Arc<AppState>> for Posted {
     }
 }
 
-pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
 /// Forms carry a token derived from the session secret: a page from
 /// another site cannot read it, and nothing more has to be stored.
 fn csrf_of(secret: &str) -> String {
     auth::hash(&format!("deputy-console-csrf:{secret}"))
-}
-
-/// A cookie's name as this broker uses it: `__Host-` prefixed over HTTPS.
-pub(super) fn cookie_name(state: &AppState, base: &str) -> String {
-    if state.settings.https {
-        format!("__Host-{base}")
-    } else {
-        base.to_string()
-    }
-}
-
-pub(super) fn set_cookie(state: &AppState, base: &str, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if state.settings.https { "; Secure" } else { "" };
-    let name = cookie_name(state, base);
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
-    ))
-    .expect("cookie values are base64url and digits")
 }
 
 impl FromRequestParts<Arc<AppState>> for Signed {
