@@ -145,6 +145,20 @@ impl<'a> Prepared<'a> {
         }
     }
 
+    /// The statement a failure shows made for `stacks` rather than the
+    /// targets probed: an attach probes the new stack alone, but the role
+    /// must go on trusting the stacks attached before it.
+    pub fn stating_for(mut self, account: &AccountName, stacks: &Targets) -> Prepared<'a> {
+        self.expected = Accepted::for_stacks(
+            self.integration.trust_scope,
+            account,
+            &self.integration.id,
+            self.integration.external_id.as_ref(),
+            stacks,
+        );
+        self
+    }
+
     /// The request, run as `principal` (with `canary` for its probes) and
     /// sessions of `duration`, the vends' own.
     pub fn request(

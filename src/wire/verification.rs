@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::integration::TrustScope;
+use crate::model::verification::{Finding, finding};
 
 /// How one probe went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -66,6 +67,17 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
+    /// What a failed report found (see `model::verification::finding`): a
+    /// step let through is one whose detail is the assumed-role ARN.
+    pub fn finding(&self) -> Finding {
+        finding(
+            self.steps
+                .iter()
+                .filter(|s| s.outcome == StepOutcome::Failed)
+                .map(|s| (s.name.as_str(), s.detail.starts_with("arn:"))),
+        )
+    }
+
     /// Whether the probe named `name` went as a safe role makes it go.
     pub fn passed(&self, name: &str) -> bool {
         self.steps

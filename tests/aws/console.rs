@@ -4,7 +4,9 @@
 //! integration (a bad role ARN is shown next to its field), follow the
 //! first-run steps (choose the stacks on the Trust Policy tab, download the
 //! role template, create the role from the page's policy), attach a stack
-//! as Read & Write (verified by the broker), watch Verify call a role made
+//! as Read & Write (verified by the broker), see a stack the role does not
+//! trust refused at once (and attach it waiting for IAM), watch Verify call
+//! a role made
 //! open "unsafe" (and the stack page say so), show its retries live on a
 //! role that trusts someone else ("not assumable"), and turn green again;
 //! make a key (a reload shows its secret no more and makes no other), revoke
@@ -185,6 +187,47 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     assert!(table.contains("Read & Write"), "{table}");
     assert!(table.contains(&format!("acme@{id}@net@read")), "{table}");
     w.shoot("integration-attachments").await;
+
+    // dns is not in the role's policy: the attach is refused at once,
+    // before the attach's own verification (so no attachment event), with
+    // the statement to use and a way to attach waiting for IAM, which then
+    // waits out the retry budget and says which stack and phases IAM
+    // denied.
+    w.client
+        .find(Locator::Css("#stack"))
+        .await
+        .unwrap()
+        .select_by_value("dns")
+        .await
+        .unwrap();
+    w.click("form[action$='/attachments'] button[type=submit]")
+        .await;
+    let refused = w.text(".error").await;
+    assert!(refused.contains("does not accept stack dns"), "{refused}");
+    // The statement to use keeps trusting net, attached before.
+    let statement = w.text("#notice-statement").await;
+    assert!(
+        statement.contains(&format!("acme@{id}@net@read"))
+            && statement.contains(&format!("acme@{id}@dns@write")),
+        "{statement}"
+    );
+    assert!(w.has("#attach-wait").await);
+    let attach_events = admin
+        .audit(&AuditFilter {
+            action: Some("attachment.create".into()),
+            stack_id: Some("dns".into()),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(attach_events.is_empty(), "{attach_events:?}");
+    w.shoot("integration-attach-refused").await;
+    w.click("#attach-wait").await;
+    let waited = w.text(".error").await;
+    assert!(
+        waited.contains("denied with the read and write External IDs of stack dns"),
+        "{waited}"
+    );
     w.click("nav.tabs a[href$='/trust-policy']").await;
     assert!(w.text("#trust-policy").await.contains("net@read"));
     w.shoot("integration-trust-policy").await;
@@ -225,7 +268,14 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
             "new MutationObserver(() => {
                const lines = [...document.querySelectorAll('#verify-progress .lines li')]
                  .map(li => li.textContent);
-               if (lines.length) sessionStorage.setItem('progress', JSON.stringify(lines));
+               if (lines.length) {
+                 sessionStorage.setItem('progress', JSON.stringify(lines));
+                 // Meanwhile, the integration's page says it is not
+                 // assumable yet.
+                 fetch(location.pathname).then(r => r.text()).then(page => {
+                   if (page.includes('>not assumable yet<')) sessionStorage.setItem('badge', 'yet');
+                 });
+               }
              }).observe(document.getElementById('verify-progress'), {subtree: true, childList: true});",
             vec![],
         )
@@ -242,6 +292,12 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
         shown.contains("confirm:net:") && shown.contains("AccessDenied"),
         "no retry shown live: {shown:?}"
     );
+    let badge = w
+        .client
+        .execute("return sessionStorage.getItem('badge');", vec![])
+        .await
+        .unwrap();
+    assert_eq!(badge, json!("yet"), "no 'not assumable yet' while retrying");
     assert_eq!(w.text("#state").await, "not assumable");
     let verdict = w.text("#verification .error").await;
     assert!(

@@ -12,12 +12,13 @@ use axum::response::Response;
 use super::confirm::Confirm;
 use super::flash;
 use super::form::{Failure, Fields};
-use super::integrations::attachments_refused;
+use super::integrations::{attachments_refused, refused_now};
 use super::session::{Posted, Signed};
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
-use crate::broker::service::{attachments, integrations};
+use crate::broker::service::{attachments, integrations, verification};
 use crate::broker::state::AppState;
+use crate::model::{Phase, StackId};
 use crate::wire::{AttachmentInput, AttachmentUpdate};
 
 /// The access radio buttons: `read`, `write` or `read-write`.
@@ -68,6 +69,21 @@ pub async fn attach(
 ) -> Result<Response, Failure> {
     let signed = &posted.signed;
     let stack = posted.fields.get("stack").to_string();
+    // A role that lacks the stack's statement is refused at once; "attach
+    // and wait for IAM" (`wait`) skips the check for a role just changed.
+    if let (false, Ok((read, write)), Ok(named)) = (
+        posted.fields.checked("wait"),
+        access(&posted.fields),
+        stack.parse::<StackId>(),
+    ) {
+        let integration = integrations::read(&state, &id).await?;
+        let phases = Phase::from_flags(read, write);
+        if let Some(report) = verification::refused_now(&state, &integration, &named, phases).await
+        {
+            let access = posted.fields.get("access");
+            return refused_now(&state, signed, &integration, &stack, access, &report).await;
+        }
+    }
     let done = match access(&posted.fields) {
         Ok((read, write)) => attachments::create(
             &state,

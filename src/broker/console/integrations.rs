@@ -13,7 +13,7 @@ use super::every::every;
 use super::flash;
 use super::form::Failure;
 use super::session::{Posted, Signed};
-use super::view::{Listed, Nav, badge, finding_of, render, when, when_or_never};
+use super::view::{Listed, Nav, badge, render, when, when_or_never};
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::{attachments, integrations, stacks, trust_policies, verification};
@@ -207,7 +207,7 @@ pub struct Report {
 
 impl Report {
     fn of(r: &VerifyReport) -> Report {
-        let (verdict, what) = match finding_of(r) {
+        let (verdict, what) = match r.finding() {
             Finding::Unsafe { what } => ("unsafe", what),
             Finding::NotAssumable => ("not-assumable", String::new()),
             Finding::Failed => ("failed", String::new()),
@@ -310,6 +310,9 @@ struct IntegrationPage {
     notice_statement: String,
     /// The stack the attach form shows chosen (the one just refused).
     chosen: String,
+    /// A stack and access to attach waiting for IAM (the role refused it
+    /// at once).
+    wait_for: Option<(String, String)>,
     report: Option<Report>,
     attachments: Vec<AttachmentRow>,
     /// Stacks not attached yet, for the attach and preview forms.
@@ -328,14 +331,30 @@ struct IntegrationPage {
 }
 
 impl IntegrationPage {
-    fn new(signed: &Signed, tab: &'static str, i: &Integration) -> IntegrationPage {
+    /// The page of `i` on `tab`. While a verification of it on this replica
+    /// is retrying AccessDenied, its badge says so: not assumable yet.
+    fn new(
+        state: &AppState,
+        signed: &Signed,
+        tab: &'static str,
+        i: &Integration,
+    ) -> IntegrationPage {
+        let mut shown = Shown::of(i);
+        if state
+            .live
+            .lines(i.id.as_str())
+            .is_some_and(|retries| !retries.is_empty())
+        {
+            shown.badge = ("not assumable yet", "badge warn");
+        }
         IntegrationPage {
             nav: signed.nav("integrations"),
             tab,
-            i: Shown::of(i),
+            i: shown,
             notice: String::new(),
             notice_statement: String::new(),
             chosen: String::new(),
+            wait_for: None,
             report: None,
             attachments: Vec::new(),
             attachable: Vec::new(),
@@ -375,7 +394,7 @@ pub async fn overview(
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
     let i = integration(&state, &id).await?;
-    let mut page = IntegrationPage::new(&signed, "overview", &i);
+    let mut page = IntegrationPage::new(&state, &signed, "overview", &i);
     page.report = i.last_verification.as_ref().map(Report::of);
     // Verify is offered only with something to verify.
     page.attachments = all_attachments(&state, &id)
@@ -406,7 +425,7 @@ async fn attachments_page(
     attached: &[Attachment],
     notice: String,
 ) -> Result<IntegrationPage, Failure> {
-    let mut page = IntegrationPage::new(signed, "attachments", i);
+    let mut page = IntegrationPage::new(state, signed, "attachments", i);
     page.notice = notice;
     page.attachments = attached.iter().map(AttachmentRow::of).collect();
     page.attachable = unattached(state, attached).await?;
@@ -468,6 +487,36 @@ pub async fn attachments_refused(
     Ok(render(status, &page))
 }
 
+/// The Attachments tab when the role does not accept the stack being
+/// attached right now: why in a sentence, the statement to give the role,
+/// and a form that attaches anyway, waiting for IAM, for a role just
+/// changed.
+pub async fn refused_now(
+    state: &Arc<AppState>,
+    signed: &Signed,
+    i: &Integration,
+    stack: &str,
+    access: &str,
+    report: &VerifyReport,
+) -> Result<Response, Failure> {
+    let attached = all_attachments(state, i.id.as_str()).await?;
+    let reason = format!(
+        "Role {} does not accept stack {stack}'s External IDs: give the role the statement \
+         below, then attach again. If you changed the role in the last minute, IAM may still be \
+         applying it: attach and wait instead.",
+        i.role_arn
+    );
+    let mut page = attachments_page(state, signed, i, &attached, reason).await?;
+    page.notice_statement = report
+        .error
+        .split_once(STATEMENT_TO_USE)
+        .map(|(_, json)| pretty(json.trim_end_matches('.')))
+        .unwrap_or_default();
+    page.chosen = stack.to_string();
+    page.wait_for = Some((stack.to_string(), access.to_string()));
+    Ok(render(StatusCode::CONFLICT, &page))
+}
+
 /// A JSON document indented for reading, or as it came if it is not JSON.
 fn pretty(json: &str) -> String {
     serde_json::from_str::<serde_json::Value>(json)
@@ -517,7 +566,7 @@ pub async fn trust_policy(
         .filter(|s| !attached.iter().any(|a| a.stack_id.as_str() == s))
         .collect();
     let policy = trust_policies::trust_policy_for(&state, &i, &stacks)?;
-    let mut page = IntegrationPage::new(&signed, "trust-policy", &i);
+    let mut page = IntegrationPage::new(&state, &signed, "trust-policy", &i);
     page.attachments = attached.iter().map(AttachmentRow::of).collect();
     page.labels = unattached
         .iter()

@@ -5,8 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
 use crate::broker::error::{ApiError, ApiResult};
-use crate::model::verification::{Finding, finding};
-use crate::wire::{Integration, List, StepOutcome, VerificationState, VerifyReport};
+use crate::model::verification::Finding;
+use crate::wire::{Integration, List, VerificationState};
 
 /// The navigation bar of a signed-in page.
 pub struct Nav {
@@ -64,24 +64,13 @@ pub fn badge(i: &Integration) -> (&'static str, &'static str) {
     match (i.verification_state, failed) {
         (VerificationState::Unverified, _) => ("unverified", "badge none"),
         (VerificationState::Verified, None) => ("verified", "badge ok"),
-        (_, Some(r)) => match finding_of(r) {
+        (_, Some(r)) => match r.finding() {
             Finding::Unsafe { .. } => ("unsafe", "badge unsafe"),
             Finding::NotAssumable => ("not assumable", "badge bad"),
             Finding::Failed => ("failed", "badge bad"),
         },
         (VerificationState::Failed, None) => ("failed", "badge bad"),
     }
-}
-
-/// What a failed report found (see `model::verification::finding`): a
-/// step let through is one whose detail is the assumed-role ARN.
-pub fn finding_of(r: &VerifyReport) -> Finding {
-    finding(
-        r.steps
-            .iter()
-            .filter(|s| s.outcome == StepOutcome::Failed)
-            .map(|s| (s.name.as_str(), s.detail.starts_with("arn:"))),
-    )
 }
 
 /// `k=v` lines, as label textareas show them.

@@ -11,7 +11,7 @@ use super::super::store::Once;
 use super::super::store::attachments::AttachmentRecord;
 use super::idempotency::{Created, Request, create_once};
 use super::trust_policies::{external_ids, trust_policy_for};
-use super::verification::{detached, pending, role_ok, verify};
+use super::verification::{detached, pending, role_ok, verify, with_targets};
 use super::{audited, page, parse, refused};
 use crate::model::{IntegrationId, Phase, StackId};
 use crate::wire::{
@@ -141,10 +141,11 @@ async fn attach_verified(
         return Ok((true, record));
     }
     let targets = vec![(stack.clone(), Phase::from_flags(read, write))];
+    let trusted = with_targets(state.store.attached(id).await?, &targets);
     let change = pending(&audit.action, &audit.target, audit.key_id.as_deref());
     let task_state = state.clone();
     detached(state, change, async move {
-        let report = verify(&task_state, &integration, &targets, &[]).await;
+        let report = verify(&task_state, &integration, &targets, &trusted, &[]).await;
         if !report.ok {
             return Err(refuse_with_report(&task_state, id_of(&integration), report, audit).await);
         }
@@ -294,11 +295,12 @@ async fn update_verified(
             .await;
     }
     let targets = vec![(before.stack_id.clone(), added)];
+    let trusted = with_targets(state.store.attached(id).await?, &targets);
     let change = pending(&audit.action, &audit.target, audit.key_id.as_deref());
     let task_state = state.clone();
     let (id, stack_id) = (id.to_string(), stack_id.to_string());
     detached(state, change, async move {
-        let report = verify(&task_state, &integration, &targets, &[]).await;
+        let report = verify(&task_state, &integration, &targets, &trusted, &[]).await;
         if !report.ok {
             return Err(refuse_with_report(&task_state, id, report, audit).await);
         }

@@ -227,7 +227,7 @@ async fn replace_verified(
     let change = pending(&audit.action, &audit.target, audit.key_id.as_deref());
     let task_state = state.clone();
     detached(state, change, async move {
-        let report = verify(&task_state, &integration, &targets, &[]).await;
+        let report = verify(&task_state, &integration, &targets, &targets, &[]).await;
         if !report.ok {
             let e = ApiError::verification_failed(report);
             return Err(refused(&task_state, audit, e).await);

@@ -48,10 +48,10 @@ use super::super::state::AppState;
 use super::super::store::Pending;
 use super::{parse, refused};
 use crate::model::timestamp::now;
-use crate::model::verification::{Probe, Targets};
+use crate::model::verification::{Finding, Probe, Targets};
 use crate::model::{Phase, StackId};
-use crate::sts::Prepared;
 use crate::sts::identity;
+use crate::sts::{Prepared, RetryPolicy};
 use crate::wire::{AuditEvent, Integration, ProblemCode, StepOutcome, VerifyQuery, VerifyReport};
 
 /// How long a pending change's lease lasts without renewal, and how often
@@ -73,12 +73,84 @@ pub async fn vend_duration(state: &AppState, integration: &Integration) -> i64 {
 
 /// Verifies `integration` (as given, which may not be stored yet) for
 /// `targets`, with the role-level probes. AccessDenied retries are logged
-/// as they happen.
+/// as they happen. `trusted` are the stacks the role must trust once the
+/// change is made (the targets and those attached before), for the
+/// statement a failure shows.
 pub async fn verify(
     state: &AppState,
     integration: &Integration,
     targets: &Targets,
+    trusted: &Targets,
     former: &[(StackId, Phase)],
+) -> VerifyReport {
+    let started = std::time::Instant::now();
+    let report = verify_with(
+        state,
+        integration,
+        (targets, trusted),
+        former,
+        state.settings.verify_retry,
+    )
+    .await;
+    state.metrics.verification(report.ok, started.elapsed());
+    report
+}
+
+/// The report of a role that does not accept `stack`'s External IDs for
+/// `phases` right now, each call tried once (no wait for IAM); `None` when
+/// it accepts them, when it fails another way (the attach's own
+/// verification says how), or when the broker does not verify this attach
+/// (worker mode, verification on attach off). Nothing is written. The
+/// console asks before an attach, so that a role lacking the statement is
+/// refused in a second, not after the retry budget; an operator who has
+/// just changed the role attaches and waits instead.
+pub async fn refused_now(
+    state: &AppState,
+    integration: &Integration,
+    stack: &StackId,
+    phases: Vec<Phase>,
+) -> Option<VerifyReport> {
+    if !state.settings.verify_on_attach || integration.generate_credentials_in_worker {
+        return None;
+    }
+    let once = RetryPolicy {
+        budget: Duration::ZERO,
+        ..state.settings.verify_retry
+    };
+    let targets = vec![(stack.clone(), phases)];
+    let trusted = match state.store.attached(integration.id.as_str()).await {
+        Ok(attached) => with_targets(attached, &targets),
+        Err(_) => targets.clone(),
+    };
+    let report = verify_with(state, integration, (&targets, &trusted), &[], once).await;
+    (report.finding() == Finding::NotAssumable).then_some(report)
+}
+
+/// `attached` with the phases of `change` added: the stacks a role must
+/// trust once an attach or an access change is made.
+pub fn with_targets(mut attached: Targets, change: &Targets) -> Targets {
+    for (stack, phases) in change {
+        match attached.iter_mut().find(|(s, _)| s == stack) {
+            Some((_, held)) => {
+                for phase in phases {
+                    if !held.contains(phase) {
+                        held.push(*phase);
+                    }
+                }
+            }
+            None => attached.push((stack.clone(), phases.clone())),
+        }
+    }
+    attached
+}
+
+/// `(targets, trusted)`: the stacks probed and those the statement covers.
+async fn verify_with(
+    state: &AppState,
+    integration: &Integration,
+    (targets, trusted): (&Targets, &Targets),
+    former: &[(StackId, Phase)],
+    retry: RetryPolicy,
 ) -> VerifyReport {
     let prepared = Prepared::new(
         &state.account,
@@ -87,16 +159,16 @@ pub async fn verify(
         former,
         integration.tag_session,
         state.canary.is_some(),
-    );
+    )
+    .stating_for(&state.account, trusted);
     let duration = vend_duration(state, integration).await;
     let request = prepared.request(
         Duration::from_secs(duration as u64),
         &state.principal,
         state.canary.as_ref(),
-        state.settings.verify_retry,
+        retry,
     );
     let id = &integration.id;
-    let started = std::time::Instant::now();
     let running = state.live.begin(id.as_str());
     let report = state
         .sts
@@ -119,7 +191,6 @@ pub async fn verify(
         })
         .await;
     drop(running);
-    state.metrics.verification(report.ok, started.elapsed());
     report
 }
 
@@ -206,7 +277,7 @@ pub async fn record(
     } else {
         Vec::new()
     };
-    let report = verify(state, integration, targets, &former).await;
+    let report = verify(state, integration, targets, targets, &former).await;
     let refused: Vec<(StackId, Phase)> = former
         .into_iter()
         .filter(|(stack, phase)| {
