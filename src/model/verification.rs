@@ -758,31 +758,35 @@ pub enum Finding {
 }
 
 /// The finding of a failed verification from its failed steps: each one's
-/// name (as [`Probe::name`] documents) and whether STS let its call
-/// through. Unsafe wins over not assumable: a role open to others must be
-/// fixed before anything else. Of several openings the widest is named (a
-/// role that needs no External ID also accepts every wrong one).
-pub fn finding<'a>(failed: impl IntoIterator<Item = (&'a str, bool)>) -> Finding {
-    let mut assumable = true;
+/// name (as [`Probe::name`] documents) and how STS answered its call.
+/// Unsafe wins over not assumable: a role open to others must be fixed
+/// before anything else. Of several openings the widest is named (a role
+/// that needs no External ID also accepts every wrong one). Only
+/// AccessDenied on a call deputy's vends make is "not assumable"; any
+/// other error (a session longer than the role allows, throttling) is a
+/// failure of its own.
+pub fn finding<'a>(failed: impl IntoIterator<Item = (&'a str, Answer)>) -> Finding {
+    let mut refused = false;
     let mut widest: Option<(usize, &'static str)> = None;
-    for (name, let_through) in failed {
+    for (name, answer) in failed {
         let must_deny = name.starts_with("deny:") || name.starts_with("canary:");
-        if must_deny && let_through {
+        if must_deny && answer == Answer::Allowed {
             let opening = opening(name);
             if widest.is_none_or(|(rank, _)| opening.0 < rank) {
                 widest = Some(opening);
             }
         }
-        if name.starts_with("confirm:") || name.starts_with("scope:") {
-            assumable = assumable && let_through;
+        let vend_shaped = name.starts_with("confirm:") || name.starts_with("scope:");
+        if vend_shaped && answer == Answer::Denied {
+            refused = true;
         }
     }
     match widest {
         Some((_, what)) => Finding::Unsafe {
             what: what.to_string(),
         },
-        None if assumable => Finding::Failed,
-        None => Finding::NotAssumable,
+        None if refused => Finding::NotAssumable,
+        None => Finding::Failed,
     }
 }
 
@@ -893,8 +897,10 @@ mod tests {
 
     #[test]
     fn a_finding_says_unsafe_before_not_assumable_and_names_what_was_let_through() {
-        let unsafe_because = |name: &str| match finding([("confirm:net:read", false), (name, true)])
-        {
+        let unsafe_because = |name: &str| match finding([
+            ("confirm:net:read", Answer::Denied),
+            (name, Answer::Allowed),
+        ]) {
             Finding::Unsafe { what } => what,
             other => panic!("{name}: {other:?}"),
         };
@@ -912,18 +918,28 @@ mod tests {
         // no proof of openness.
         assert_eq!(
             finding([
-                ("deny:read:account-around:vend", false),
-                ("confirm:net:read", false)
+                (
+                    "deny:read:account-around:vend",
+                    Answer::Error("Throttling".into())
+                ),
+                ("confirm:net:read", Answer::Denied)
             ]),
             Finding::NotAssumable
         );
-        assert_eq!(finding([("confirm:net:read", true)]), Finding::Failed);
+        // A confirmation that failed another way (the role's maximum
+        // session is shorter) is no refusal of deputy.
+        let longer = Answer::Error("ValidationError: DurationSeconds exceeds".into());
+        assert_eq!(finding([("confirm:net:read", longer)]), Finding::Failed);
+        assert_eq!(
+            finding([("confirm:net:read", Answer::Allowed)]),
+            Finding::Failed
+        );
         // A role with no condition lets everything through: the widest
         // opening is the one named, whatever the steps' order.
         let open = finding([
-            ("deny:read:account-around:vend", true),
-            ("deny:read:no-external-id:vend", true),
-            ("deny:read:stack-around:plain", true),
+            ("deny:read:account-around:vend", Answer::Allowed),
+            ("deny:read:no-external-id:vend", Answer::Allowed),
+            ("deny:read:stack-around:plain", Answer::Allowed),
         ]);
         assert!(
             matches!(&open, Finding::Unsafe { what } if what.contains("without any External ID")),

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::integration::TrustScope;
-use crate::model::verification::{Finding, finding};
+use crate::model::verification::{Answer, Finding, finding};
 
 /// How one probe went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -67,14 +67,25 @@ pub struct VerifyReport {
 }
 
 impl VerifyReport {
-    /// What a failed report found (see `model::verification::finding`): a
-    /// step let through is one whose detail is the assumed-role ARN.
+    /// What a failed report found (see `model::verification::finding`),
+    /// from each failed step's detail: the assumed-role ARN when STS let
+    /// the call through, the bare code `AccessDenied` when it refused, an
+    /// error's code and message otherwise.
     pub fn finding(&self) -> Finding {
         finding(
             self.steps
                 .iter()
                 .filter(|s| s.outcome == StepOutcome::Failed)
-                .map(|s| (s.name.as_str(), s.detail.starts_with("arn:"))),
+                .map(|s| {
+                    let answer = if s.detail.starts_with("arn:") {
+                        Answer::Allowed
+                    } else if s.detail == "AccessDenied" {
+                        Answer::Denied
+                    } else {
+                        Answer::Error(s.detail.clone())
+                    };
+                    (s.name.as_str(), answer)
+                }),
         )
     }
 

@@ -666,3 +666,72 @@ on_both!(
         assert!(html.contains("Signed out."), "{html}");
     }
 );
+
+// #32: a list's search looks through every stack, not the page shown, and
+// an integration is found by its name.
+on_both!(
+    search_finds_a_stack_past_the_first_page,
+    |backend| async move {
+        let b = TestBroker::start(backend).await;
+        let admin = b.admin();
+        for n in 0..130 {
+            admin
+                .create_stack(&StackInput::with_id(format!("stack-{n:03}")))
+                .await
+                .unwrap();
+        }
+        admin
+            .create_integration(&IntegrationInput {
+                name: "payments prod".into(),
+                role_arn: ROLE.into(),
+                ..IntegrationInput::default()
+            })
+            .await
+            .unwrap();
+        let (session, _) = session_of(&b).await;
+        let page = |path: &str| {
+            http()
+                .get(b.url(path))
+                .header("cookie", session.clone())
+                .send()
+        };
+        let first = page("/stacks").await.unwrap().text().await.unwrap();
+        assert!(!first.contains("stack-129"), "the first page holds 100");
+        let found = page("/stacks?q=STACK-129")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(found.contains(">stack-129</a>"), "{found}");
+        assert!(!found.contains(">stack-128</a>"), "{found}");
+        let many = page("/stacks?q=stack-")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(many.contains("30 more stacks match"), "{many}");
+        let none = page("/stacks?q=nothing-like-it")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(none.contains("No stack matches"), "{none}");
+        let i = page("/integrations?q=payments")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(i.contains("payments prod"), "{i}");
+        let i = page("/integrations?q=billing")
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!i.contains("payments prod"), "{i}");
+    }
+);

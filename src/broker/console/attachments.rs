@@ -16,7 +16,7 @@ use super::integrations::{attachments_refused, refused_now};
 use super::session::{Posted, Signed};
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
-use crate::broker::service::{attachments, integrations, verification};
+use crate::broker::service::{attachments, integrations, stacks, verification};
 use crate::broker::state::AppState;
 use crate::model::{Phase, StackId};
 use crate::wire::{AttachmentInput, AttachmentUpdate};
@@ -71,11 +71,15 @@ pub async fn attach(
     let stack = posted.fields.get("stack").to_string();
     // A role that lacks the stack's statement is refused at once; "attach
     // and wait for IAM" (`wait`) skips the check for a role just changed.
+    // Only for a stack that exists and is not attached yet: anything else
+    // is the attach's to refuse, with its own reason.
     if let (false, Ok((read, write)), Ok(named)) = (
         posted.fields.checked("wait"),
         access(&posted.fields),
         stack.parse::<StackId>(),
-    ) {
+    ) && stacks::read(&state, &stack).await.is_ok()
+        && attachments::read(&state, &id, &stack).await.is_err()
+    {
         let integration = integrations::read(&state, &id).await?;
         let phases = Phase::from_flags(read, write);
         if let Some(report) = verification::refused_now(&state, &integration, &named, phases).await
@@ -97,12 +101,7 @@ pub async fn attach(
             None,
         )
         .await
-        .map(|_| {
-            format!(
-                "Stack {stack} attached as {}, verified against the role.",
-                access_words(read, write)
-            )
-        }),
+        .map(|_| format!("Stack {stack} attached as {}.", access_words(read, write))),
         Err(e) => Err(e),
     };
     settle(&state, signed, &id, &stack, done).await
@@ -125,7 +124,7 @@ pub async fn update(
         .await
         .map(|_| {
             format!(
-                "Stack {stack} now has {} access, verified against the role.",
+                "Stack {stack} now has {} access.",
                 access_words(read, write)
             )
         }),

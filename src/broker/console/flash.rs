@@ -3,11 +3,12 @@
 //! the page it leads to says what was done ("Stack net deleted."). A new
 //! API key's secret reaches the one page that shows it the same way.
 //!
-//! Both travel in cookies only the broker sets (`HttpOnly`,
-//! `SameSite=Strict`, `__Host-` over HTTPS) that live a minute at most:
-//! the page that shows them clears them in its answer ([`shown_once`]), so
-//! a reload shows neither again. The message is written by the broker,
-//! never taken from a URL, so no link can make the console say something.
+//! Both travel in cookies the broker sets with each redirect (`HttpOnly`,
+//! `SameSite=Strict`; `__Host-` over HTTPS, where no other site, sibling
+//! subdomain or plain-HTTP page can set them) that live a minute at most:
+//! the next HTML page clears them in its answer ([`shown_once`]), so a
+//! reload shows neither again. The message is one the broker wrote, never
+//! text from a URL, so no link can make the console say something.
 
 use std::sync::Arc;
 
@@ -107,8 +108,9 @@ pub fn read(state: &AppState, headers: &HeaderMap) -> Shown {
     }
 }
 
-/// Middleware: a page (not a redirect) answering a request that carried a
-/// message or a secret clears them, so they are shown once.
+/// Middleware: an HTML page (not a redirect, not the JSON a page polls, not
+/// a download) answering a request that carried a message or a secret
+/// clears them, so they are shown once.
 pub async fn shown_once(
     State(state): State<Arc<AppState>>,
     request: Request,
@@ -119,7 +121,12 @@ pub async fn shown_once(
         .filter(|name| cookie(request.headers(), &cookie_name(&state, name)).is_some())
         .collect();
     let mut response = next.run(request).await;
-    if !response.status().is_redirection() {
+    let page = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if page && !response.status().is_redirection() {
         for name in carried {
             response
                 .headers_mut()

@@ -13,7 +13,7 @@ use super::every::every;
 use super::flash;
 use super::form::Failure;
 use super::session::{Posted, Signed};
-use super::view::{Listed, Nav, badge, render, when, when_or_never};
+use super::view::{FOUND_AT_MOST, Listed, Nav, badge, found, render, when, when_or_never};
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::{attachments, integrations, stacks, trust_policies, verification};
@@ -21,8 +21,8 @@ use crate::broker::state::AppState;
 use crate::model::role_template::Format;
 use crate::model::verification::{Finding, STATEMENT_TO_USE};
 use crate::wire::{
-    Attachment, Integration, IntegrationFilter, ProblemCode, RoleTemplateQuery, Stack, StepOutcome,
-    TrustPolicy, VerifyQuery, VerifyReport,
+    Attachment, Integration, IntegrationFilter, List, ProblemCode, RoleTemplateQuery, Stack,
+    StepOutcome, TrustPolicy, VerifyQuery, VerifyReport,
 };
 
 /// Integrations on one page of the list.
@@ -48,6 +48,10 @@ struct ListPage {
     rows: Vec<Row>,
     label: String,
     space: String,
+    /// What the search box holds, and how many more integrations it found
+    /// than the page shows.
+    search: String,
+    more: usize,
     error: String,
     next: Option<String>,
 }
@@ -71,9 +75,10 @@ pub async fn list(
         limit: Some(PAGE),
         ..IntegrationFilter::default()
     };
-    let (mut label, mut space) = (String::new(), String::new());
+    let (mut label, mut space, mut search) = (String::new(), String::new(), String::new());
     for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         match &*k {
+            "q" => search = v.trim().to_string(),
             "label" if !v.is_empty() => {
                 label = v.to_string();
                 filter.label.push(label.clone());
@@ -86,8 +91,36 @@ pub async fn list(
             _ => {}
         }
     }
-    let listed = integrations::list(&state, &filter).await;
-    let listed = Listed::of(listed)?;
+    // A search looks through every integration the filters let through,
+    // by name and role ARN, and shows the first hundred it finds.
+    let mut more = 0;
+    let listed = if search.is_empty() {
+        Listed::of(integrations::list(&state, &filter).await)?
+    } else {
+        let (filter, state) = (&filter, &state);
+        let all = every(|q| async move {
+            integrations::list(
+                state,
+                &IntegrationFilter {
+                    limit: q.limit,
+                    cursor: q.cursor,
+                    ..filter.clone()
+                },
+            )
+            .await
+        })
+        .await;
+        let mut listed = Listed::of(all.map(|items| List {
+            items,
+            next_cursor: None,
+        }))?;
+        listed
+            .items
+            .retain(|i| found(&search, &[&i.name, i.role_arn.as_str()]));
+        more = listed.items.len().saturating_sub(FOUND_AT_MOST);
+        listed.items.truncate(FOUND_AT_MOST);
+        listed
+    };
     let counts = attachments::counts(&state).await?;
     let rows = listed
         .items
@@ -118,6 +151,8 @@ pub async fn list(
             rows,
             label,
             space,
+            search,
+            more,
             error: listed.error.clone(),
             next,
         },
@@ -667,18 +702,23 @@ pub async fn role_template(
     let named = !query.stack_id.is_empty();
     let document = match trust_policies::role_template(&state, &id, query).await {
         Ok(document) => document,
-        Err(ApiError::Invalid { detail, .. }) => {
-            let why = if named {
-                detail
-            } else {
-                "A role template needs the stacks the role is for: tick them under \"Also cover \
-                 stacks\", press Show policy, then download the template."
-                    .to_string()
+        // Fixed words: the refusal's own detail would repeat the address.
+        Err(ApiError::Invalid { field, .. }) => {
+            let why = match (field.as_str(), named) {
+                ("stack_id", false) => {
+                    "A role template needs the stacks the role is for: tick them under \"Also \
+                     cover stacks\", press Show policy, then download the template."
+                }
+                ("stack_id", true) => {
+                    "A stack chosen for the role template no longer exists: choose the stacks \
+                     again."
+                }
+                _ => "The role template could not be made from that address: use the links below.",
             };
             return Ok(flash::refused(
                 &state,
                 &format!("/integrations/{id}/trust-policy"),
-                &why,
+                why,
             ));
         }
         Err(e) => return Err(e.into()),

@@ -135,7 +135,11 @@ pub async fn list(
         .shown
         .secret
         .clone()
-        .filter(|token| !made.is_empty() && token.starts_with(&format!("dpk_{made}")))
+        .filter(|token| {
+            made.len() == 16
+                && made.bytes().all(|b| b.is_ascii_hexdigit())
+                && token.starts_with(&format!("dpk_{made}_"))
+        })
         .map(|token| (made.clone(), token));
     let mut p = page(&state, &signed, v, Errors::default(), created).await?;
     if p.created.is_none() && p.keys.iter().any(|k| k.id == made) {

@@ -13,7 +13,7 @@ use super::flash;
 use super::form::{Errors, Failure, Fields};
 use super::integrations::AttachmentRow;
 use super::session::{Posted, Signed};
-use super::view::{Nav, badge, pair_lines, render, when};
+use super::view::{FOUND_AT_MOST, Nav, badge, found, pair_lines, render, when};
 use crate::broker::error::ApiError;
 use crate::broker::extract::{Path, Query};
 use crate::broker::service::{attachments, integrations, stacks};
@@ -34,51 +34,79 @@ struct ListPage {
     nav: Nav,
     rows: Vec<Row>,
     next: Option<String>,
+    /// What the search box holds, and how many more stacks it found than
+    /// the page shows.
+    search: String,
+    more: usize,
 }
 
 #[derive(serde::Deserialize)]
-pub struct Cursor {
+pub struct ListQuery {
     cursor: Option<String>,
+    q: Option<String>,
 }
 
+fn row(s: &Stack) -> Row {
+    Row {
+        id: s.id.to_string(),
+        name: s.name.clone(),
+        space: s.space.clone(),
+        labels: pair_lines(&s.labels).replace('\n', ", "),
+        created: when(&s.created_at),
+    }
+}
+
+/// A page of stacks, or with `q` every stack whose id, name, space or
+/// labels hold it (the first hundred shown, the count of the rest said).
 pub async fn list(
     State(state): State<Arc<AppState>>,
     signed: Signed,
-    Query(q): Query<Cursor>,
+    Query(q): Query<ListQuery>,
 ) -> Result<Response, Failure> {
-    let page = stacks::list(
-        &state,
-        &PageQuery {
-            limit: Some(100),
-            cursor: q.cursor.filter(|c| !c.is_empty()),
-        },
-    )
-    .await?;
-    let rows = page
-        .items
-        .iter()
-        .map(|s| Row {
-            id: s.id.to_string(),
-            name: s.name.clone(),
-            space: s.space.clone(),
-            labels: pair_lines(&s.labels).replace('\n', ", "),
-            created: when(&s.created_at),
-        })
-        .collect();
-    let next = page.next_cursor.map(|c| {
-        format!(
-            "/stacks?{}",
-            url::form_urlencoded::Serializer::new(String::new())
-                .append_pair("cursor", &c)
-                .finish()
+    let search = q.q.unwrap_or_default().trim().to_string();
+    let (rows, next, more) = if search.is_empty() {
+        let page = stacks::list(
+            &state,
+            &PageQuery {
+                limit: Some(100),
+                cursor: q.cursor.filter(|c| !c.is_empty()),
+            },
         )
-    });
+        .await?;
+        let next = page.next_cursor.map(|c| {
+            format!(
+                "/stacks?{}",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("cursor", &c)
+                    .finish()
+            )
+        });
+        (page.items.iter().map(row).collect(), next, 0)
+    } else {
+        let all = every(|q| {
+            let state = &state;
+            async move { stacks::list(state, &q).await }
+        })
+        .await?;
+        let hits: Vec<&Stack> = all
+            .iter()
+            .filter(|s| {
+                let labels = pair_lines(&s.labels);
+                found(&search, &[s.id.as_str(), &s.name, &s.space, &labels])
+            })
+            .collect();
+        let more = hits.len().saturating_sub(FOUND_AT_MOST);
+        let rows = hits.into_iter().take(FOUND_AT_MOST).map(row).collect();
+        (rows, None, more)
+    };
     Ok(render(
         StatusCode::OK,
         &ListPage {
             nav: signed.nav("stacks"),
             rows,
             next,
+            search,
+            more,
         },
     ))
 }

@@ -73,6 +73,16 @@ pub fn badge(i: &Integration) -> (&'static str, &'static str) {
     }
 }
 
+/// Whether any of `fields` holds `search` (case aside): a list's search
+/// box looks through ids, names and labels.
+pub fn found(search: &str, fields: &[&str]) -> bool {
+    let search = search.to_lowercase();
+    fields.iter().any(|f| f.to_lowercase().contains(&search))
+}
+
+/// The most rows a search shows; past it, the page asks for more words.
+pub const FOUND_AT_MOST: usize = 100;
+
 /// `k=v` lines, as label textareas show them.
 pub fn pair_lines(map: &std::collections::BTreeMap<String, String>) -> String {
     map.iter()

@@ -169,7 +169,10 @@ async fn verify_with(
         retry,
     );
     let id = &integration.id;
-    let running = state.live.begin(id.as_str());
+    // A verification that does not retry has no progress to show, and must
+    // not take the place of one running that does (the console's check
+    // before an attach).
+    let running = (retry.budget > Duration::ZERO).then(|| state.live.begin(id.as_str()));
     let report = state
         .sts
         .verify(&request, &|p| {
@@ -181,13 +184,16 @@ async fn verify_with(
                 next_s = p.next_delay.as_secs(),
                 "role not assumable yet (AccessDenied); retrying, new IAM roles take a while"
             );
-            running.say(format!(
-                "{}: not assumable yet (AccessDenied) after {} attempt(s), {} s in; next try in {} s",
-                p.probe,
-                p.attempt,
-                p.waited.as_secs(),
-                p.next_delay.as_secs()
-            ));
+            if let Some(running) = &running {
+                running.say(format!(
+                    "{}: not assumable yet (AccessDenied) after {} attempt(s), {} s in; next try \
+                     in {} s",
+                    p.probe,
+                    p.attempt,
+                    p.waited.as_secs(),
+                    p.next_delay.as_secs()
+                ));
+            }
         })
         .await;
     drop(running);
