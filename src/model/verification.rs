@@ -126,16 +126,25 @@ impl Part {
     }
 }
 
-/// How a value nobody holds is made from the one it replaces. Both carry
-/// the verification's nonce, so no trust policy can list them.
+/// How a value nobody holds is made from the one it replaces: no trust
+/// policy can list it, and no real External ID has it, so a role that
+/// accepts it accepts a pattern, not a list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Substitute {
     /// `{value}{nonce}{value}`: it starts with the value, ends with it and
     /// holds it whole, so every pattern built from the value with `*`
-    /// (`acme@01J*`, `*Z`, `*prod*`, `*`) matches it.
+    /// (`acme@01J*`, `*Z`, `*prod*`, `*`) matches it. The nonce makes it
+    /// unguessable.
     Around,
-    /// The same length as the value, in the value's alphabet, differing
-    /// from it: every pattern of `?` over the part matches it.
+    /// The same length as the value, differing from it, drawn from the
+    /// nonce in the value's alphabet: every pattern of `?` over the part
+    /// matches it. A stack's starts with `-`, which no stack id does: a
+    /// short id has few neighbours of its length, and one of them may be a
+    /// real stack whose exact External ID a safe role lists (a stack about
+    /// to be attached), which is no pattern. The other parts cannot meet a
+    /// real value: an integration id is 26 random characters, a phase's
+    /// length is its own, and another account's ID for this integration
+    /// does not exist.
     SameLength,
 }
 
@@ -174,13 +183,19 @@ impl Substitute {
                     }
                     block += 1;
                 }
-                if out == value {
+                let first = if part == Part::Stack {
+                    Some(b'-')
+                } else if out == value {
                     // One value in 26^n: make it differ in its first place.
-                    let first = if out.starts_with(alphabet[0] as char) {
+                    Some(if out.starts_with(alphabet[0] as char) {
                         alphabet[1]
                     } else {
                         alphabet[0]
-                    };
+                    })
+                } else {
+                    None
+                };
+                if let Some(first) = first {
                     out.replace_range(..1, &(first as char).to_string());
                 }
                 out
@@ -1084,6 +1099,9 @@ mod tests {
             let same = Substitute::SameLength.apply(Part::Stack, &value, &nonce);
             prop_assert_eq!(same.len(), n);
             prop_assert_ne!(&same, &value);
+            // No stack holds it, now or later: a role listing the exact
+            // External IDs of other real stacks is not taken for a pattern.
+            prop_assert!(same.parse::<StackId>().is_err(), "{same}");
             let all_marks: String = "?".repeat(n);
             prop_assert!(like(&all_marks, &same));
             let mut some: Vec<char> = value.chars().collect();
