@@ -404,6 +404,29 @@ impl Client {
         self.get(at(["v1", "account"])).await
     }
 
+    pub async fn create_space(&self, input: &SpaceInput) -> ClientResult<Space> {
+        self.call(Method::POST, at(["v1", "spaces"]), Some(input))
+            .await
+    }
+
+    pub async fn space(&self, id: &str) -> ClientResult<Space> {
+        self.get(at(["v1", "spaces", id])).await
+    }
+
+    /// The spaces of the key's subtree.
+    pub async fn spaces(&self) -> ClientResult<Vec<Space>> {
+        self.get(at(["v1", "spaces"])).await
+    }
+
+    pub async fn replace_space(&self, id: &str, input: &SpaceInput) -> ClientResult<Space> {
+        self.call(Method::PUT, at(["v1", "spaces", id]), Some(input))
+            .await
+    }
+
+    pub async fn delete_space(&self, id: &str) -> ClientResult<()> {
+        self.delete(at(["v1", "spaces", id])).await
+    }
+
     pub async fn create_stack(&self, input: &StackInput) -> ClientResult<Stack> {
         self.create(at(["v1", "stacks"]), input).await
     }

@@ -19,7 +19,7 @@ use super::store::StoredKey;
 use crate::model::api_key::{PREFIX, SHAPE, split as parse};
 use crate::model::secret::{random_hex, random_secret, sha256_hex};
 use crate::model::timestamp::{self, now};
-use crate::model::{Phase, StackId};
+use crate::model::{Phase, SpaceId, StackId};
 use crate::wire::{ApiKey, KeyRole};
 
 /// A freshly minted key: what to store, and the token to show once.
@@ -38,6 +38,7 @@ pub fn new_key_id() -> String {
 pub fn mint(
     id: String,
     role: KeyRole,
+    space_id: Option<SpaceId>,
     stack_id: Option<StackId>,
     phases: Vec<Phase>,
     description: String,
@@ -51,6 +52,7 @@ pub fn mint(
             key: ApiKey {
                 id,
                 role,
+                space_id,
                 stack_id,
                 phases,
                 description,
@@ -98,8 +100,10 @@ impl Caller {
     }
 }
 
-/// A caller holding an admin key; runner keys get 403.
-pub struct Admin(pub Caller);
+/// A caller holding a key that manages the registry (`admin`, `write` or
+/// `read`); runner keys get 403. What the key may do where is each
+/// operation's to ask (`service::access`).
+pub struct Member(pub Caller);
 
 /// The bearer token of a request, or why there is none.
 fn presented(parts: &Parts) -> Result<&str, ApiError> {
@@ -245,27 +249,28 @@ impl FromRequestParts<Arc<AppState>> for Caller {
     }
 }
 
-impl FromRequestParts<Arc<AppState>> for Admin {
+impl FromRequestParts<Arc<AppState>> for Member {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, ApiError> {
-        Admin::of(Caller::from_request_parts(parts, state).await?)
+        Member::of(Caller::from_request_parts(parts, state).await?)
     }
 }
 
-impl Admin {
-    /// The caller, if its key is an admin key.
-    pub(crate) fn of(caller: Caller) -> Result<Admin, ApiError> {
+impl Member {
+    /// The caller, unless its key is a runner key.
+    pub(crate) fn of(caller: Caller) -> Result<Member, ApiError> {
         match caller.key.role {
-            KeyRole::Admin => Ok(Admin(caller)),
             KeyRole::Runner => Err(ApiError::Forbidden(format!(
-                "API key {} is a runner key for stack {}; this route needs an admin key",
+                "API key {} is a runner key for stack {}; this route needs an admin, write or \
+                 read key",
                 caller.key.id,
                 caller.key.stack_id.as_ref().map_or("?", |s| s.as_str())
             ))),
+            _ => Ok(Member(caller)),
         }
     }
 }
@@ -332,6 +337,7 @@ mod tests {
         let m = mint(
             new_key_id(),
             KeyRole::Admin,
+            Some(SpaceId::root()),
             None,
             vec![],
             String::new(),

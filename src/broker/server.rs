@@ -186,7 +186,7 @@ async fn bootstrap(store: &Store, path: &Path, lifetime: Option<u64>) -> anyhow:
     Ok(())
 }
 
-/// A new admin key, expiring `lifetime` seconds from now when given.
+/// A new admin key of the root space, expiring `lifetime` seconds from now when given.
 pub(super) fn admin_key(description: &str, lifetime: Option<u64>) -> crate::broker::auth::Minted {
     let expires_at = lifetime.map(|s| {
         crate::model::timestamp::format(
@@ -196,6 +196,7 @@ pub(super) fn admin_key(description: &str, lifetime: Option<u64>) -> crate::brok
     mint(
         new_key_id(),
         KeyRole::Admin,
+        Some(crate::model::SpaceId::root()),
         None,
         Vec::new(),
         description.into(),

@@ -13,6 +13,7 @@ mod output;
 mod role_template;
 mod run_credentials;
 mod runner_trust;
+mod space;
 mod stack;
 mod token;
 mod verify;
@@ -131,6 +132,10 @@ pub enum Command {
     /// The copy is integrity-checked; restore by stopping the broker and
     /// putting the file in the store's place. For PostgreSQL, use pg_dump.
     Backup(BackupArgs),
+    /// List, show, create, update and delete spaces: the tree stacks,
+    /// integrations and keys belong to, and what each key may reach.
+    #[command(subcommand)]
+    Space(space::SpaceCommand),
     /// List, show, create, update and delete stacks.
     #[command(subcommand)]
     Stack(stack::StackCommand),
@@ -428,6 +433,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<i32> {
         )
         .await
         .map(|()| 0),
+        Command::Space(cmd) => space::run(cmd).await.map(|()| 0),
         Command::Stack(cmd) => stack::run(cmd).await.map(|()| 0),
         Command::Integration(cmd) => integration::run(cmd).await.map(|()| 0),
         Command::Attachment(cmd) => attachment::run(cmd).await.map(|()| 0),

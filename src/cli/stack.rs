@@ -74,7 +74,8 @@ pub struct StackFields {
     /// Display name (defaults to the id).
     #[arg(long)]
     name: Option<String>,
-    /// Space (defaults to `root`).
+    /// The id of the space it belongs to (on create, defaults to the
+    /// key's own space; `deputy space list` shows them).
     #[arg(long)]
     space: Option<String>,
     /// A label as KEY=VALUE (repeatable); on update, replaces all labels.

@@ -14,10 +14,17 @@ pub enum TokenCommand {
     Create {
         #[command(flatten)]
         broker: BrokerArgs,
-        /// admin: manages the registry. runner: gets credentials for one
-        /// stack's runs, nothing else.
+        /// runner: gets credentials for one stack's runs, nothing else.
+        /// admin, write, read: manage the registry in a space and below
+        /// (admin: everything, including child spaces and keys up to its
+        /// own role; write: stacks, their attachments, runner keys and
+        /// runner trusts; read: sees, changes nothing).
         #[arg(long, value_enum, default_value = "runner")]
         role: Role,
+        /// The space an admin, write or read key acts in (and below);
+        /// defaults to the creating key's own.
+        #[arg(long)]
+        space: Option<String>,
         /// The stack a runner key acts for.
         #[arg(long, required_if_eq("role", "runner"))]
         stack: Option<String>,
@@ -60,6 +67,8 @@ pub enum TokenCommand {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Role {
     Admin,
+    Write,
+    Read,
     Runner,
 }
 
@@ -72,6 +81,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
         TokenCommand::Create {
             broker,
             role,
+            space,
             stack,
             phases,
             description,
@@ -88,8 +98,11 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
             let input = ApiKeyInput {
                 role: match role {
                     Role::Admin => KeyRole::Admin,
+                    Role::Write => KeyRole::Write,
+                    Role::Read => KeyRole::Read,
                     Role::Runner => KeyRole::Runner,
                 },
+                space_id: space,
                 stack_id: stack,
                 phases: (!phases.is_empty()).then_some(phases),
                 description,
@@ -98,7 +111,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
             let created = broker.client()?.create_key(&input).await?;
             eprintln!(
                 "created {} key {}; the secret below is shown only once:",
-                role_name(created.key.role),
+                created.key.role.as_str(),
                 created.key.id
             );
             println!("{}", created.token);
@@ -109,6 +122,7 @@ pub async fn run(cmd: TokenCommand) -> anyhow::Result<()> {
                 let mut t = Table::new(&[
                     "ID",
                     "ROLE",
+                    "SPACE",
                     "STACK",
                     "PHASES",
                     "STATE",
@@ -160,18 +174,12 @@ fn row(k: &ApiKey) -> Vec<String> {
     };
     vec![
         k.id.clone(),
-        role_name(k.role).into(),
+        k.role.as_str().into(),
+        output::or_dash(k.space_id.as_ref().map(|s| s.as_str())),
         output::or_dash(k.stack_id.as_ref().map(|s| s.as_str())),
         output::or_dash(Some(&phases.join(","))),
         state,
         output::or_dash(k.last_used_at.as_deref()),
         output::or_dash(Some(&k.description)),
     ]
-}
-
-fn role_name(role: KeyRole) -> &'static str {
-    match role {
-        KeyRole::Admin => "admin",
-        KeyRole::Runner => "runner",
-    }
 }

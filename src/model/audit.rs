@@ -3,6 +3,9 @@
 //! write an event and the filters that offer them as a list (the console's
 //! audit filter) cannot drift.
 
+pub const SPACE_CREATE: &str = "space.create";
+pub const SPACE_UPDATE: &str = "space.update";
+pub const SPACE_DELETE: &str = "space.delete";
 pub const STACK_CREATE: &str = "stack.create";
 pub const STACK_UPDATE: &str = "stack.update";
 pub const STACK_DELETE: &str = "stack.delete";
@@ -29,7 +32,10 @@ pub const CONSOLE_SIGN_IN: &str = "console.sign_in";
 pub const CONSOLE_SIGN_OUT: &str = "console.sign_out";
 
 /// Every action, grouped by what it is about.
-pub const ACTIONS: [&str; 24] = [
+pub const ACTIONS: [&str; 27] = [
+    SPACE_CREATE,
+    SPACE_UPDATE,
+    SPACE_DELETE,
     STACK_CREATE,
     STACK_UPDATE,
     STACK_DELETE,

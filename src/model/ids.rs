@@ -39,6 +39,27 @@ checked_text!(
     "account name"
 );
 
+checked_text!(
+    /// A space's id: its slug, immutable because keys, stacks and
+    /// integrations name their space by it.
+    SpaceId,
+    check_slug,
+    "space id"
+);
+
+impl SpaceId {
+    /// The top of the tree, which every store has.
+    pub fn root() -> SpaceId {
+        SpaceId(super::space::ROOT.into())
+    }
+}
+
+impl Default for SpaceId {
+    fn default() -> Self {
+        SpaceId::root()
+    }
+}
+
 /// 1 to 256 printable ASCII characters: a run id reaches session names,
 /// session tags, SourceIdentity and the audit trail, so nothing that could
 /// forge a log line (control characters) or pass for something else

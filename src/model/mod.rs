@@ -87,15 +87,16 @@ pub mod role_template;
 pub mod runner_trust;
 pub mod secret;
 pub mod session_names;
+pub mod space;
 pub mod timestamp;
 pub mod trust_policy;
 pub mod verification;
 
 pub use arn::{PrincipalArn, PrincipalKind, RoleArn};
 pub use external_id::ExternalId;
-pub use ids::{AccountName, IntegrationId, RunId, StackId};
+pub use ids::{AccountName, IntegrationId, RunId, SpaceId, StackId};
 pub use integration::{Region, SessionDuration};
-pub use names::{Name, Space};
+pub use names::Name;
 pub use phase::Phase;
 
 /// A rule broken by a user-supplied value. `Display` is a full sentence that

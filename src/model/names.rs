@@ -1,4 +1,4 @@
-//! Names, spaces and labels: the free-form parts of stacks and
+//! Names and labels: the free-form parts of stacks and
 //! integrations. Free-form, but not anything: a value the broker would
 //! store differently from what was sent (trimmed, say) makes Terraform
 //! report an inconsistent result and replace the object, so such values are
@@ -10,7 +10,7 @@ const MAX_NAME: usize = 128;
 const MAX_LABEL_KEY: usize = 128;
 const MAX_LABEL_VALUE: usize = 256;
 
-/// Shared by names and spaces: 1 to 128 characters, no surrounding
+/// 1 to 128 characters, no surrounding
 /// whitespace, no control characters.
 fn check_text(what: &str, s: &str) -> Result<(), Invalid> {
     let len = s.chars().count();
@@ -40,19 +40,6 @@ checked_text!(
     check_text,
     "name"
 );
-
-checked_text!(
-    /// The space an object belongs to, `root` unless set.
-    Space,
-    check_text,
-    "space"
-);
-
-impl Default for Space {
-    fn default() -> Self {
-        Space("root".into())
-    }
-}
 
 /// Label keys are 1 to 128 characters without `=` (a filter reads
 /// `key=value`, split at the first `=`) or surrounding whitespace; values
@@ -95,8 +82,6 @@ mod tests {
             let e = bad.parse::<Name>().unwrap_err().to_string();
             assert!(e.contains(why), "{bad:?}: {e}");
         }
-        let e = "".parse::<Space>().unwrap_err().to_string();
-        assert!(e.starts_with("space \"\""), "{e}");
         assert!("x".repeat(129).parse::<Name>().is_err());
     }
 

@@ -16,6 +16,7 @@
 //! - [`trust`]: External IDs and trust policies;
 //! - [`verification`]: what verifying a role found;
 //! - [`credentials`]: what runs ask for and get;
+//! - [`spaces`]: the tree stacks, integrations and keys belong to;
 //! - [`keys`], [`runner_trusts`], [`audit`]: API keys, OIDC runner
 //!   identities and the audit trail;
 //! - [`schema`]: OpenAPI schemas of the `model` types.
@@ -27,6 +28,7 @@ pub mod problem;
 pub mod registry;
 pub mod runner_trusts;
 mod schema;
+pub mod spaces;
 pub mod trust;
 pub mod verification;
 
@@ -48,6 +50,7 @@ pub use registry::{
     IntegrationInput, Labels, Stack, StackInput,
 };
 pub use runner_trusts::{RunnerTrust, RunnerTrustInput};
+pub use spaces::{Space, SpaceInput};
 pub use trust::{
     ExternalIdQuery, ExternalIds, RoleTemplateDocument, RoleTemplateQuery, TrustPolicy,
 };

@@ -30,6 +30,14 @@ pub enum ProblemCode {
     IntegrationNameTaken,
     /// 409: the stack still has attachments.
     StackHasAttachments,
+    /// 409: the space id is taken.
+    SpaceExists,
+    /// 409: the space still holds spaces, stacks, integrations or keys.
+    SpaceNotEmpty,
+    /// 409: a stack would be attached to an integration outside its reach
+    /// (the integration's space is neither the stack's nor one it
+    /// inherits from).
+    OutOfReach,
     /// 409: the integration still has attachments.
     IntegrationHasAttachments,
     /// 409: the integration is already attached to the stack.
@@ -77,7 +85,7 @@ pub enum ProblemCode {
 impl ProblemCode {
     /// Every code a broker answers with (not [`ProblemCode::Unknown`]),
     /// for filters that offer them as a list; a test holds it to the enum.
-    pub const ALL: [ProblemCode; 25] = [
+    pub const ALL: [ProblemCode; 28] = [
         ProblemCode::MalformedRequest,
         ProblemCode::Unauthenticated,
         ProblemCode::Forbidden,
@@ -87,6 +95,9 @@ impl ProblemCode {
         ProblemCode::StackExists,
         ProblemCode::IntegrationNameTaken,
         ProblemCode::StackHasAttachments,
+        ProblemCode::SpaceExists,
+        ProblemCode::SpaceNotEmpty,
+        ProblemCode::OutOfReach,
         ProblemCode::IntegrationHasAttachments,
         ProblemCode::AlreadyAttached,
         ProblemCode::PhaseTaken,
@@ -116,6 +127,9 @@ impl ProblemCode {
             ProblemCode::StackExists => "stack_exists",
             ProblemCode::IntegrationNameTaken => "integration_name_taken",
             ProblemCode::StackHasAttachments => "stack_has_attachments",
+            ProblemCode::SpaceExists => "space_exists",
+            ProblemCode::SpaceNotEmpty => "space_not_empty",
+            ProblemCode::OutOfReach => "out_of_reach",
             ProblemCode::IntegrationHasAttachments => "integration_has_attachments",
             ProblemCode::AlreadyAttached => "already_attached",
             ProblemCode::PhaseTaken => "phase_taken",

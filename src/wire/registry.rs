@@ -57,9 +57,10 @@ pub struct StackInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(min_length = 1, max_length = 128)]
     pub name: Option<String>,
-    /// Defaults to `root`.
+    /// The id of the space it belongs to; defaults to the creating key's
+    /// space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,62}$")]
     pub space: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
@@ -201,9 +202,10 @@ pub struct IntegrationInput {
     pub write_session_policy_arns: Vec<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    /// Defaults to `root`.
+    /// The id of the space it belongs to; defaults to the creating key's
+    /// space.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,62}$")]
     pub space: Option<String>,
     #[serde(default)]
     pub description: String,

@@ -12,7 +12,7 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::model::integration::TrustScope;
 use crate::model::{
     AccountName, ExternalId, IntegrationId, Phase, PrincipalArn, PrincipalKind, Region, RoleArn,
-    StackId,
+    SpaceId, StackId,
 };
 
 const SLUG: &str = "^[a-z0-9][a-z0-9-]{0,62}$";
@@ -48,6 +48,13 @@ string_schema!(
     "A stack's slug: 1 to 63 lowercase letters, digits and '-'. Part of its External IDs, so it never changes.",
     Some(SLUG),
     "prod-network"
+);
+string_schema!(
+    SpaceId,
+    "SpaceId",
+    "A space's slug: 1 to 63 lowercase letters, digits and '-'; `root` is the top of the tree.",
+    Some(SLUG),
+    "team-payments"
 );
 string_schema!(
     AccountName,

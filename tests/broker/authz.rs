@@ -53,6 +53,7 @@ on_both!(every_route_checks_the_key, |backend| async move {
     let expired = c
         .create_key(&ApiKeyInput {
             role: KeyRole::Admin,
+            space_id: None,
             stack_id: None,
             phases: None,
             description: String::new(),

@@ -157,6 +157,13 @@ fn ok(b: &TestBroker, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// What a command that must fail printed on stderr.
+fn deputy_fails(b: &TestBroker, args: &[&str]) -> String {
+    let out = deputy(b, args);
+    assert!(!out.status.success(), "deputy {args:?} succeeded");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 fn json(b: &TestBroker, args: &[&str]) -> serde_json::Value {
     let mut with = args.to_vec();
     with.extend(["--output", "json"]);
@@ -167,6 +174,43 @@ fn json(b: &TestBroker, args: &[&str]) -> serde_json::Value {
 async fn every_object_has_list_show_create_update_delete_in_table_and_json() {
     let b = TestBroker::start(Backend::Sqlite).await;
 
+    // Spaces.
+    let space = json(
+        &b,
+        &[
+            "space",
+            "create",
+            "platform",
+            "--name",
+            "Platform team",
+            "--inherit",
+            "true",
+        ],
+    );
+    assert_eq!(
+        (&space["parent_id"], &space["inherit"]),
+        (&"root".into(), &true.into())
+    );
+    let updated = json(
+        &b,
+        &["space", "update", "platform", "--description", "roles"],
+    );
+    assert_eq!(
+        (&updated["name"], &updated["description"]),
+        (&"Platform team".into(), &"roles".into()),
+        "update keeps what it is not given"
+    );
+    let table = ok(&b, &["space", "list"]);
+    assert!(
+        table.contains("platform") && table.contains("root"),
+        "{table}"
+    );
+    let child = json(&b, &["space", "create", "scratch", "--parent", "platform"]);
+    assert_eq!(child["parent_id"], "platform");
+    let refused = deputy_fails(&b, &["space", "delete", "platform"]);
+    assert!(refused.contains("space_not_empty"), "{refused}");
+    ok(&b, &["space", "delete", "scratch"]);
+
     // Stacks.
     let created = json(
         &b,
@@ -174,6 +218,8 @@ async fn every_object_has_list_show_create_update_delete_in_table_and_json() {
             "stack",
             "create",
             "net",
+            "--space",
+            "platform",
             "--name",
             "Network",
             "--label",
@@ -321,6 +367,8 @@ async fn object_commands_take_the_same_filters_identifiers_and_outputs() {
     };
 
     // `stack list --space/--label`, as `integration list`: all must match.
+    // Its stacks use the root's integrations too.
+    ok(&b, &["space", "create", "platform", "--inherit", "true"]);
     ok(
         &b,
         &[

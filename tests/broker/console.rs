@@ -116,6 +116,7 @@ on_both!(
         let second = admin
             .create_key(&ApiKeyInput {
                 role: KeyRole::Admin,
+                space_id: None,
                 stack_id: None,
                 phases: None,
                 description: "console".into(),

@@ -190,6 +190,7 @@ async fn replicas_starting_together_mint_one_bootstrap_key() {
     let late = deputy::broker::auth::mint(
         deputy::broker::auth::new_key_id(),
         deputy::wire::KeyRole::Admin,
+        Some(deputy::model::SpaceId::root()),
         None,
         Vec::new(),
         "bootstrap admin key".into(),

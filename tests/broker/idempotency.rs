@@ -227,6 +227,7 @@ on_both!(
             .admin()
             .create_key(&ApiKeyInput {
                 role: KeyRole::Admin,
+                space_id: None,
                 stack_id: None,
                 phases: None,
                 description: "second admin".into(),

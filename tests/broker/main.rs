@@ -21,6 +21,7 @@ mod postgres_tls;
 mod process;
 mod registry;
 mod schemathesis;
+mod spaces;
 use testkit::broker as support;
 mod tls;
 mod transport;

@@ -154,6 +154,17 @@ on_both!(integrations, |backend| async move {
         .labels
         .insert("owners".into(), "net, ops = 1 & 2".into());
     labeled.space = Some("blue".into());
+    // A space is one of the tree's: named before it exists, it is refused.
+    assert_eq!(
+        code(c.create_integration(&labeled).await.unwrap_err()),
+        (422, "invalid_field".into(), Some("space".into()))
+    );
+    c.create_space(&SpaceInput {
+        id: "blue".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     c.create_integration(&labeled).await.unwrap();
     let team: Labels = [("team".to_string(), "net".to_string())].into();
     let found = c.integrations(None, &team).await.unwrap();
@@ -388,6 +399,7 @@ on_both!(keys_and_audit, |backend| async move {
     let runner = c
         .create_key(&ApiKeyInput {
             role: KeyRole::Runner,
+            space_id: None,
             stack_id: Some("net".into()),
             phases: Some(vec![Phase::Read]),
             description: "ci".into(),
@@ -406,6 +418,7 @@ on_both!(keys_and_audit, |backend| async move {
     );
     let bad = ApiKeyInput {
         role: KeyRole::Runner,
+        space_id: None,
         stack_id: Some("ghost".into()),
         phases: None,
         description: String::new(),
@@ -633,6 +646,7 @@ on_both!(last_admin_key, |backend| async move {
     let second = c
         .create_key(&ApiKeyInput {
             role: KeyRole::Admin,
+            space_id: None,
             stack_id: None,
             phases: None,
             description: "named admin".into(),

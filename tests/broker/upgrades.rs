@@ -25,6 +25,9 @@ fn latest() -> i64 {
         .unwrap()
 }
 
+/// The `space` of the stack written before an upgrade.
+const OLD_SPACE: &str = r#"team "net" \ ops"#;
+
 /// Applies the repository's migrations up to `version` to the store at
 /// `url`, as a deputy of that version left it, and writes a stack there.
 async fn store_at(url: &str, version: i64) {
@@ -50,9 +53,11 @@ async fn store_at(url: &str, version: i64) {
     } else {
         "?"
     };
+    // A free-text space of before spaces were a tree (migration 0015),
+    // with the characters JSON must escape.
     sqlx::query(&format!(
         "INSERT INTO stacks (id, name, space, labels, description, created_at, updated_at) \
-         VALUES ({placeholder}, 'written before the upgrade', 'default', '{{}}', '', \
+         VALUES ({placeholder}, 'written before the upgrade', '{OLD_SPACE}', '{{\"env\":\"prod\"}}', '', \
          '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
     ))
     .bind(format!("v{version}"))
@@ -129,6 +134,12 @@ async fn every_earlier_version_upgrades(fresh: impl Fn(i64) -> String) {
             200,
             "the stack written at version {version}"
         );
+        // Spaces became a tree: the stack is in root, and what its space
+        // said is kept as a label.
+        let stack: serde_json::Value = stack.json().await.unwrap();
+        assert_eq!(stack["space"], "root", "{stack}");
+        assert_eq!(stack["labels"]["space"], OLD_SPACE, "{stack}");
+        assert_eq!(stack["labels"]["env"], "prod", "{stack}");
     }
 }
 

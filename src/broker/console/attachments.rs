@@ -14,6 +14,7 @@ use super::flash;
 use super::form::{Failure, Fields};
 use super::integrations::{attachments_refused, refused_now};
 use super::session::{Posted, Signed};
+use crate::broker::auth::Caller;
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::{attachments, integrations, stacks, verification};
@@ -77,10 +78,12 @@ pub async fn attach(
         posted.fields.checked("wait"),
         access(&posted.fields),
         stack.parse::<StackId>(),
-    ) && stacks::read(&state, &stack).await.is_ok()
-        && attachments::read(&state, &id, &stack).await.is_err()
+    ) && stacks::read(&state, signed.admin(), &stack).await.is_ok()
+        && attachments::read(&state, signed.admin(), &id, &stack)
+            .await
+            .is_err()
     {
-        let integration = integrations::read(&state, &id).await?;
+        let integration = integrations::read(&state, signed.admin(), &id).await?;
         let phases = Phase::from_flags(read, write);
         if let Some(report) = verification::refused_now(&state, &integration, &named, phases).await
         {
@@ -134,9 +137,14 @@ pub async fn update(
 }
 
 /// Detaching a stack, asked first.
-async fn detaching(state: &AppState, id: &str, stack: &str) -> Result<Confirm, Failure> {
-    let a = attachments::read(state, id, stack).await?;
-    let i = integrations::read(state, id).await?;
+async fn detaching(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    stack: &str,
+) -> Result<Confirm, Failure> {
+    let a = attachments::read(state, caller, id, stack).await?;
+    let i = integrations::read(state, caller, id).await?;
     Ok(Confirm {
         title: format!("Detach stack {} from {}?", a.stack_id, i.name),
         consequence: format!(
@@ -159,7 +167,7 @@ pub async fn confirm_detach(
     signed: Signed,
     Path((id, stack)): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let c = detaching(&state, &id, &stack).await?;
+    let c = detaching(&state, signed.admin(), &id, &stack).await?;
     Ok(c.page(&signed, StatusCode::OK, String::new()))
 }
 
@@ -168,7 +176,7 @@ pub async fn detach(
     Path((id, stack)): Path<(String, String)>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let c = detaching(&state, &id, &stack).await?;
+    let c = detaching(&state, posted.signed.admin(), &id, &stack).await?;
     if !c.given(&posted.fields) {
         return Ok(c.asked_again(&posted.signed, &posted.fields));
     }

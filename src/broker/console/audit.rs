@@ -10,6 +10,7 @@ use axum::response::Response;
 use super::form::Failure;
 use super::session::Signed;
 use super::view::{Listed, Nav, render, when};
+use crate::broker::auth::Caller;
 use crate::broker::error::ApiError;
 use crate::broker::service::{audit, integrations};
 use crate::broker::state::AppState;
@@ -76,14 +77,20 @@ fn since(typed: &str) -> String {
 
 /// The integration a filter names, by id or by name; what was typed when
 /// it names none (the list is then empty, as for any unknown id).
-async fn integration_id(state: &AppState, typed: String) -> Result<String, Failure> {
-    match integrations::read(state, &typed).await {
+async fn integration_id(
+    state: &AppState,
+    caller: &Caller,
+    typed: String,
+) -> Result<String, Failure> {
+    match integrations::read(state, caller, &typed).await {
         Ok(i) => Ok(i.id.to_string()),
-        Err(ApiError::NotFound { .. }) => match integrations::by_name(state, &typed).await {
-            Ok(i) => Ok(i.id.to_string()),
-            Err(ApiError::NotFound { .. }) => Ok(typed),
-            Err(e) => Err(e.into()),
-        },
+        Err(ApiError::NotFound { .. }) => {
+            match integrations::by_name(state, caller, &typed).await {
+                Ok(i) => Ok(i.id.to_string()),
+                Err(ApiError::NotFound { .. }) => Ok(typed),
+                Err(e) => Err(e.into()),
+            }
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -115,7 +122,7 @@ pub async fn list(
         action: some(&f.action),
         stack_id: some(&f.stack),
         integration_id: match some(&f.integration) {
-            Some(typed) => Some(integration_id(&state, typed).await?),
+            Some(typed) => Some(integration_id(&state, signed.admin(), typed).await?),
             None => None,
         },
         outcome: some(&f.outcome),
@@ -124,7 +131,7 @@ pub async fn list(
         cursor,
         ..AuditFilter::default()
     };
-    let listed = Listed::of(audit::list(&state, &filter).await)?;
+    let listed = Listed::of(audit::list(&state, signed.admin(), &filter).await)?;
     let status = listed.status();
     let rows = listed
         .items

@@ -5,6 +5,7 @@
 
 use std::future::Future;
 
+use crate::broker::auth::Caller;
 use crate::broker::error::ApiResult;
 use crate::broker::service::stacks;
 use crate::broker::state::AppState;
@@ -34,9 +35,10 @@ where
 
 /// The stack ids a stack field offers as the operator types: the first
 /// thousand (one page); any other id can still be typed.
-pub async fn stack_choices(state: &AppState) -> ApiResult<Vec<String>> {
+pub async fn stack_choices(state: &AppState, caller: &Caller) -> ApiResult<Vec<String>> {
     let first = stacks::list(
         state,
+        caller,
         &PageQuery {
             limit: Some(1000),
             cursor: None,

@@ -14,6 +14,7 @@ use super::flash;
 use super::form::{Errors, Failure, Fields};
 use super::session::{Posted, Signed};
 use super::view::{Nav, pair_lines, render};
+use crate::broker::auth::Caller;
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::integrations;
@@ -187,7 +188,7 @@ pub async fn edit(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let i = integrations::read(&state, &id).await?;
+    let i = integrations::read(&state, signed.admin(), &id).await?;
     Ok(form_page(
         &signed,
         Some(id),
@@ -218,8 +219,8 @@ pub async fn update(
 }
 
 /// Deleting an integration, asked first: its name must be typed.
-async fn deleting(state: &AppState, id: &str) -> Result<Confirm, Failure> {
-    let i = integrations::read(state, id).await?;
+async fn deleting(state: &AppState, caller: &Caller, id: &str) -> Result<Confirm, Failure> {
+    let i = integrations::read(state, caller, id).await?;
     Ok(Confirm {
         title: format!("Delete integration {}?", i.name),
         consequence: format!(
@@ -240,7 +241,7 @@ pub async fn confirm_delete(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, &id).await?;
+    let c = deleting(&state, signed.admin(), &id).await?;
     Ok(c.page(&signed, StatusCode::OK, String::new()))
 }
 
@@ -249,7 +250,7 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, &id).await?;
+    let c = deleting(&state, posted.signed.admin(), &id).await?;
     let action = integrations::remove(&state, posted.signed.admin(), &id);
     let done = format!("Integration {} deleted.", c.typed.as_deref().unwrap_or(&id));
     Ok(c.act(&state, &posted, action, "/integrations", &done).await)

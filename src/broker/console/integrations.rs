@@ -14,6 +14,7 @@ use super::flash;
 use super::form::Failure;
 use super::session::{Posted, Signed};
 use super::view::{FOUND_AT_MOST, Listed, Nav, badge, found, render, when, when_or_never};
+use crate::broker::auth::Caller;
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::{attachments, integrations, stacks, trust_policies, verification};
@@ -95,12 +96,13 @@ pub async fn list(
     // by name and role ARN, and shows the first hundred it finds.
     let mut more = 0;
     let listed = if search.is_empty() {
-        Listed::of(integrations::list(&state, &filter).await)?
+        Listed::of(integrations::list(&state, signed.admin(), &filter).await)?
     } else {
-        let (filter, state) = (&filter, &state);
+        let (filter, state, caller) = (&filter, &state, signed.admin());
         let all = every(|q| async move {
             integrations::list(
                 state,
+                caller,
                 &IntegrationFilter {
                     limit: q.limit,
                     cursor: q.cursor,
@@ -403,13 +405,17 @@ impl IntegrationPage {
     }
 }
 
-async fn integration(state: &AppState, id: &str) -> Result<Integration, Failure> {
-    Ok(integrations::read(state, id).await?)
+async fn integration(state: &AppState, caller: &Caller, id: &str) -> Result<Integration, Failure> {
+    Ok(integrations::read(state, caller, id).await?)
 }
 
 /// Every attachment of an integration.
-pub async fn all_attachments(state: &AppState, id: &str) -> Result<Vec<Attachment>, Failure> {
-    Ok(every(|q| async move { attachments::of_integration(state, id, &q).await }).await?)
+pub async fn all_attachments(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<Vec<Attachment>, Failure> {
+    Ok(every(|q| async move { attachments::of_integration(state, caller, id, &q).await }).await?)
 }
 
 /// Words for the refusals Verify answers without a report.
@@ -428,11 +434,11 @@ pub async fn overview(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let i = integration(&state, &id).await?;
+    let i = integration(&state, signed.admin(), &id).await?;
     let mut page = IntegrationPage::new(&state, &signed, "overview", &i);
     page.report = i.last_verification.as_ref().map(Report::of);
     // Verify is offered only with something to verify.
-    page.attachments = all_attachments(&state, &id)
+    page.attachments = all_attachments(&state, signed.admin(), &id)
         .await?
         .iter()
         .map(AttachmentRow::of)
@@ -445,8 +451,8 @@ pub async fn attachments(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let i = integration(&state, &id).await?;
-    let attached = all_attachments(&state, &id).await?;
+    let i = integration(&state, signed.admin(), &id).await?;
+    let attached = all_attachments(&state, signed.admin(), &id).await?;
     let page = attachments_page(&state, &signed, &i, &attached, String::new()).await?;
     Ok(render(StatusCode::OK, &page))
 }
@@ -463,16 +469,17 @@ async fn attachments_page(
     let mut page = IntegrationPage::new(state, signed, "attachments", i);
     page.notice = notice;
     page.attachments = attached.iter().map(AttachmentRow::of).collect();
-    page.attachable = unattached(state, attached).await?;
+    page.attachable = unattached(state, signed.admin(), attached).await?;
     Ok(page)
 }
 
 /// Stacks not attached to the integration.
 async fn unattached_stacks(
     state: &AppState,
+    caller: &Caller,
     attached: &[Attachment],
 ) -> Result<Vec<Stack>, Failure> {
-    let stacks = every(|q| async move { stacks::list(state, &q).await }).await?;
+    let stacks = every(|q| async move { stacks::list(state, caller, &q).await }).await?;
     Ok(stacks
         .into_iter()
         .filter(|s| !attached.iter().any(|a| a.stack_id == s.id))
@@ -480,8 +487,12 @@ async fn unattached_stacks(
 }
 
 /// The ids of stacks not attached to the integration.
-async fn unattached(state: &AppState, attached: &[Attachment]) -> Result<Vec<String>, Failure> {
-    Ok(unattached_stacks(state, attached)
+async fn unattached(
+    state: &AppState,
+    caller: &Caller,
+    attached: &[Attachment],
+) -> Result<Vec<String>, Failure> {
+    Ok(unattached_stacks(state, caller, attached)
         .await?
         .iter()
         .map(|s| s.id.to_string())
@@ -498,8 +509,8 @@ pub async fn attachments_refused(
     chosen: &str,
     e: ApiError,
 ) -> Result<Response, Failure> {
-    let i = integration(state, id).await?;
-    let attached = all_attachments(state, id).await?;
+    let i = integration(state, signed.admin(), id).await?;
+    let attached = all_attachments(state, signed.admin(), id).await?;
     let status = e.status();
     let detail = e.problem().detail;
     let (mut reason, statement) = match detail.split_once(STATEMENT_TO_USE) {
@@ -534,7 +545,7 @@ pub async fn refused_now(
     access: &str,
     report: &VerifyReport,
 ) -> Result<Response, Failure> {
-    let attached = all_attachments(state, i.id.as_str()).await?;
+    let attached = all_attachments(state, signed.admin(), i.id.as_str()).await?;
     let reason = format!(
         "Role {} does not accept stack {stack}'s External IDs: give the role the statement \
          below, then attach again. If you changed the role in the last minute, IAM may still be \
@@ -569,9 +580,9 @@ pub async fn trust_policy(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Failure> {
-    let i = integration(&state, &id).await?;
-    let attached = all_attachments(&state, &id).await?;
-    let unattached = unattached_stacks(&state, &attached).await?;
+    let i = integration(&state, signed.admin(), &id).await?;
+    let attached = all_attachments(&state, signed.admin(), &id).await?;
+    let unattached = unattached_stacks(&state, signed.admin(), &attached).await?;
     let params: Vec<(String, String)> =
         url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
             .into_owned()
@@ -679,7 +690,7 @@ pub async fn progress(
 /// to the Trust Policy tab with the reason, not to a bare error page.
 pub async fn role_template(
     State(state): State<Arc<AppState>>,
-    _signed: Signed,
+    signed: Signed,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Failure> {
@@ -700,7 +711,7 @@ pub async fn role_template(
         ..RoleTemplateQuery::default()
     };
     let named = !query.stack_id.is_empty();
-    let document = match trust_policies::role_template(&state, &id, query).await {
+    let document = match trust_policies::role_template(&state, signed.admin(), &id, query).await {
         Ok(document) => document,
         // Fixed words: the refusal's own detail would repeat the address.
         Err(ApiError::Invalid { field, .. }) => {

@@ -18,6 +18,7 @@ use super::flash;
 use super::form::{Errors, Failure, Fields};
 use super::session::{Posted, Signed};
 use super::view::{Nav, render, when, when_or_never};
+use crate::broker::auth::Caller;
 use crate::broker::error::ApiError;
 use crate::broker::extract::{IdempotencyKey, Path, Query};
 use crate::broker::service::{idempotency, keys};
@@ -29,6 +30,7 @@ use crate::wire::{ApiKeyInput, KeyRole};
 struct KeyRow {
     id: String,
     role: &'static str,
+    space: String,
     stack: String,
     phases: String,
     description: String,
@@ -42,6 +44,7 @@ struct KeyRow {
 #[derive(Default)]
 struct Values {
     role: String,
+    space: String,
     stack: String,
     read: bool,
     write: bool,
@@ -84,15 +87,17 @@ async fn page(
     errors: Errors,
     created: Option<(String, String)>,
 ) -> Result<KeysPage, Failure> {
-    let keys = every(|q| async move { keys::list(state, &q).await }).await?;
+    let caller = signed.admin();
+    let keys = every(|q| async move { keys::list(state, caller, &q).await }).await?;
     let mut rows: Vec<KeyRow> = keys
         .iter()
         .map(|k| KeyRow {
             id: k.id.clone(),
-            role: match k.role {
-                KeyRole::Admin => "admin",
-                KeyRole::Runner => "runner",
-            },
+            role: k.role.as_str(),
+            space: k
+                .space_id
+                .as_ref()
+                .map_or_else(String::new, |s| s.to_string()),
             stack: k
                 .stack_id
                 .as_ref()
@@ -115,7 +120,7 @@ async fn page(
         created,
         shown_before: String::new(),
         once: random_secret(),
-        stacks: stack_choices(state).await?,
+        stacks: stack_choices(state, caller).await?,
     })
 }
 
@@ -151,8 +156,15 @@ pub async fn list(
 fn input(f: &Fields) -> Result<ApiKeyInput, ApiError> {
     let role = match f.get("role") {
         "admin" => KeyRole::Admin,
+        "write" => KeyRole::Write,
+        "read" => KeyRole::Read,
         "runner" => KeyRole::Runner,
-        _ => return Err(ApiError::invalid("role", "choose admin or runner")),
+        _ => {
+            return Err(ApiError::invalid(
+                "role",
+                "choose runner, admin, write or read",
+            ));
+        }
     };
     let expires_in_seconds = f
         .optional("expires_in_days")
@@ -176,6 +188,7 @@ fn input(f: &Fields) -> Result<ApiKeyInput, ApiError> {
     let runner = role == KeyRole::Runner;
     Ok(ApiKeyInput {
         role,
+        space_id: if runner { None } else { f.optional("space_id") },
         stack_id: if runner { f.optional("stack_id") } else { None },
         phases: (runner && !chosen.is_empty()).then_some(chosen),
         description: f.get("description").into(),
@@ -219,6 +232,7 @@ pub async fn create(
             let status = e.status();
             let v = Values {
                 role: fields.get("role").into(),
+                space: fields.get("space_id").into(),
                 stack: fields.get("stack_id").into(),
                 read: fields.checked("read"),
                 write: fields.checked("write"),
@@ -233,14 +247,16 @@ pub async fn create(
 
 /// Revoking a key, asked first: an admin key's id must be typed (revoking
 /// the wrong one can lock out a team).
-async fn revoking(state: &AppState, id: &str) -> Result<Confirm, Failure> {
-    let key = keys::read(state, id).await?;
+async fn revoking(state: &AppState, caller: &Caller, id: &str) -> Result<Confirm, Failure> {
+    let key = keys::read(state, caller, id).await?;
     let (consequence, typed) = match key.role {
-        KeyRole::Admin => (
-            "Everyone using this admin key, in the console, the CLI or Terraform, loses access at \
-             once, and its console sessions end. The broker refuses to revoke the last admin key. \
-             This cannot be undone."
-                .to_string(),
+        KeyRole::Admin | KeyRole::Write | KeyRole::Read => (
+            format!(
+                "Everyone using this {} key, in the console, the CLI or Terraform, loses access \
+                 at once, and its console sessions end. The broker refuses to revoke the last \
+                 admin key of the root space. This cannot be undone.",
+                key.role.as_str()
+            ),
             Some(key.id.clone()),
         ),
         KeyRole::Runner => (
@@ -267,7 +283,7 @@ pub async fn confirm_revoke(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let c = revoking(&state, &id).await?;
+    let c = revoking(&state, signed.admin(), &id).await?;
     Ok(c.page(&signed, StatusCode::OK, String::new()))
 }
 
@@ -276,7 +292,7 @@ pub async fn revoke(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let c = revoking(&state, &id).await?;
+    let c = revoking(&state, posted.signed.admin(), &id).await?;
     let action = async {
         keys::revoke(&state, posted.signed.admin(), &id)
             .await

@@ -15,6 +15,7 @@ use super::form::{Errors, Failure, Fields};
 use super::keys::phases;
 use super::session::{Posted, Signed};
 use super::view::{Nav, pair_lines, render, when};
+use crate::broker::auth::Caller;
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::runner_trusts;
@@ -81,7 +82,8 @@ async fn page(
     v: Values,
     errors: Errors,
 ) -> Result<TrustsPage, Failure> {
-    let trusts = every(|q| async move { runner_trusts::list(state, &q).await }).await?;
+    let caller = signed.admin();
+    let trusts = every(|q| async move { runner_trusts::list(state, caller, &q).await }).await?;
     let rows = trusts
         .iter()
         .map(|t| Row {
@@ -102,7 +104,7 @@ async fn page(
         rows,
         v,
         errors,
-        stacks: stack_choices(state).await?,
+        stacks: stack_choices(state, caller).await?,
     })
 }
 
@@ -164,8 +166,8 @@ pub async fn create(
 }
 
 /// Deleting a runner trust, asked first.
-async fn deleting(state: &AppState, id: &str) -> Result<Confirm, Failure> {
-    let t = runner_trusts::read(state, id).await?;
+async fn deleting(state: &AppState, caller: &Caller, id: &str) -> Result<Confirm, Failure> {
+    let t = runner_trusts::read(state, caller, id).await?;
     Ok(Confirm {
         title: format!("Delete runner trust {}?", t.id),
         consequence: format!(
@@ -186,7 +188,7 @@ pub async fn confirm_delete(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, &id).await?;
+    let c = deleting(&state, signed.admin(), &id).await?;
     Ok(c.page(&signed, StatusCode::OK, String::new()))
 }
 
@@ -195,7 +197,7 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, &id).await?;
+    let c = deleting(&state, posted.signed.admin(), &id).await?;
     let action = runner_trusts::remove(&state, posted.signed.admin(), &id);
     let done = format!("Runner trust {id} deleted.");
     Ok(c.act(&state, &posted, action, "/runner-trusts", &done)

@@ -14,6 +14,7 @@ use super::form::{Errors, Failure, Fields};
 use super::integrations::AttachmentRow;
 use super::session::{Posted, Signed};
 use super::view::{FOUND_AT_MOST, Nav, badge, found, pair_lines, render, when};
+use crate::broker::auth::Caller;
 use crate::broker::error::ApiError;
 use crate::broker::extract::{Path, Query};
 use crate::broker::service::{attachments, integrations, stacks};
@@ -67,6 +68,7 @@ pub async fn list(
     let (rows, next, more) = if search.is_empty() {
         let page = stacks::list(
             &state,
+            signed.admin(),
             &PageQuery {
                 limit: Some(100),
                 cursor: q.cursor.filter(|c| !c.is_empty()),
@@ -84,8 +86,8 @@ pub async fn list(
         (page.items.iter().map(row).collect(), next, 0)
     } else {
         let all = every(|q| {
-            let state = &state;
-            async move { stacks::list(state, &q).await }
+            let (state, caller) = (&state, signed.admin());
+            async move { stacks::list(state, caller, &q).await }
         })
         .await?;
         let hits: Vec<&Stack> = all
@@ -142,15 +144,16 @@ pub async fn page(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let stack = stacks::read(&state, &id).await?;
+    let caller = signed.admin();
+    let stack = stacks::read(&state, caller, &id).await?;
     let attachments = every(|q| {
         let (state, id) = (&state, &id);
-        async move { attachments::of_stack(state, id, &q).await }
+        async move { attachments::of_stack(state, caller, id, &q).await }
     })
     .await?;
     let mut attached = Vec::new();
     for a in &attachments {
-        let integration = integrations::read(&state, a.integration_id.as_str()).await?;
+        let integration = integrations::read(&state, caller, a.integration_id.as_str()).await?;
         attached.push(Attached {
             integration_id: integration.id.to_string(),
             badge: badge(&integration),
@@ -297,7 +300,7 @@ pub async fn edit(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let s = stacks::read(&state, &id).await?;
+    let s = stacks::read(&state, signed.admin(), &id).await?;
     Ok(form_page(
         &signed,
         true,
@@ -337,8 +340,8 @@ pub async fn update(
 }
 
 /// Deleting a stack, asked first.
-async fn deleting(state: &AppState, id: &str) -> Result<Confirm, Failure> {
-    let stack = stacks::read(state, id).await?;
+async fn deleting(state: &AppState, caller: &Caller, id: &str) -> Result<Confirm, Failure> {
+    let stack = stacks::read(state, caller, id).await?;
     Ok(Confirm {
         title: format!("Delete stack {}?", stack.id),
         consequence: format!(
@@ -360,7 +363,7 @@ pub async fn confirm_delete(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, &id).await?;
+    let c = deleting(&state, signed.admin(), &id).await?;
     Ok(c.page(&signed, StatusCode::OK, String::new()))
 }
 
@@ -369,7 +372,7 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, &id).await?;
+    let c = deleting(&state, posted.signed.admin(), &id).await?;
     let action = stacks::remove(&state, posted.signed.admin(), &id);
     let done = format!("Stack {id} deleted.");
     Ok(c.act(&state, &posted, action, "/stacks", &done).await)

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 
-use super::super::auth::Admin;
+use super::super::auth::Member;
 use super::super::state::AppState;
 use super::responses as r;
 use crate::wire::Account;
@@ -15,6 +15,6 @@ use crate::wire::Account;
     get, path = "/v1/account", tag = "account",
     responses((status = 200, description = "The broker's account.", body = Account), r::Unauthenticated, r::Forbidden),
 )]
-pub async fn get(State(state): State<Arc<AppState>>, _admin: Admin) -> axum::Json<Account> {
+pub async fn get(State(state): State<Arc<AppState>>, _member: Member) -> axum::Json<Account> {
     axum::Json(state.account())
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::super::auth::Admin;
+use super::super::auth::Member;
 use super::super::error::ApiResult;
 use super::super::extract::{IdempotencyKey, Json, Path, Query};
 use super::super::service::attachments;
@@ -26,7 +26,7 @@ use axum::http::HeaderMap;
 )]
 pub async fn create(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
     key: IdempotencyKey,
     Json(input): Json<AttachmentInput>,
@@ -48,12 +48,12 @@ pub async fn create(
 )]
 pub async fn of_integration(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<List<Attachment>>> {
     Ok(axum::Json(
-        attachments::of_integration(&state, &id, &q).await?,
+        attachments::of_integration(&state, &caller, &id, &q).await?,
     ))
 }
 
@@ -64,11 +64,13 @@ pub async fn of_integration(
 )]
 pub async fn of_stack(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<List<Attachment>>> {
-    Ok(axum::Json(attachments::of_stack(&state, &id, &q).await?))
+    Ok(axum::Json(
+        attachments::of_stack(&state, &caller, &id, &q).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -78,10 +80,12 @@ pub async fn of_stack(
 )]
 pub async fn read(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Path((id, stack_id)): Path<(String, String)>,
 ) -> ApiResult<axum::Json<Attachment>> {
-    Ok(axum::Json(attachments::read(&state, &id, &stack_id).await?))
+    Ok(axum::Json(
+        attachments::read(&state, &caller, &id, &stack_id).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -91,7 +95,7 @@ pub async fn read(
 )]
 pub async fn update(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path((id, stack_id)): Path<(String, String)>,
     Json(input): Json<AttachmentUpdate>,
 ) -> ApiResult<axum::Json<Attachment>> {
@@ -107,7 +111,7 @@ pub async fn update(
 )]
 pub async fn remove(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path((id, stack_id)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     attachments::remove(&state, &caller, &id, &stack_id).await?;

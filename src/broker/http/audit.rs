@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 
-use super::super::auth::Admin;
+use super::super::auth::Member;
 use super::super::error::ApiResult;
 use super::super::extract::Query;
 use super::super::service::audit;
@@ -19,8 +19,8 @@ use crate::wire::{AuditEvent, AuditFilter, List};
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Query(filter): Query<AuditFilter>,
 ) -> ApiResult<axum::Json<List<AuditEvent>>> {
-    Ok(axum::Json(audit::list(&state, &filter).await?))
+    Ok(axum::Json(audit::list(&state, &caller, &filter).await?))
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 
-use super::super::auth::Admin;
+use super::super::auth::Member;
 use super::super::error::{ApiError, ApiResult};
 use super::super::extract::{IdempotencyKey, Json, Path};
 use super::super::service::idempotency;
@@ -23,7 +23,7 @@ use axum::http::HeaderMap;
 )]
 pub async fn create(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     key: IdempotencyKey,
     Json(input): Json<IntegrationInput>,
 ) -> ApiResult<(StatusCode, HeaderMap, axum::Json<Integration>)> {
@@ -63,11 +63,13 @@ fn filter(query: Option<&str>) -> ApiResult<IntegrationFilter> {
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     RawQuery(query): RawQuery,
 ) -> ApiResult<axum::Json<List<Integration>>> {
     let filter = filter(query.as_deref())?;
-    Ok(axum::Json(integrations::list(&state, &filter).await?))
+    Ok(axum::Json(
+        integrations::list(&state, &caller, &filter).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -77,10 +79,10 @@ pub async fn list(
 )]
 pub async fn read(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Integration>> {
-    Ok(axum::Json(integrations::read(&state, &id).await?))
+    Ok(axum::Json(integrations::read(&state, &caller, &id).await?))
 }
 
 #[utoipa::path(
@@ -90,10 +92,12 @@ pub async fn read(
 )]
 pub async fn by_name(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Path(name): Path<String>,
 ) -> ApiResult<axum::Json<Integration>> {
-    Ok(axum::Json(integrations::by_name(&state, &name).await?))
+    Ok(axum::Json(
+        integrations::by_name(&state, &caller, &name).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -103,7 +107,7 @@ pub async fn by_name(
 )]
 pub async fn replace(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
     Json(input): Json<IntegrationInput>,
 ) -> ApiResult<axum::Json<Integration>> {
@@ -119,7 +123,7 @@ pub async fn replace(
 )]
 pub async fn remove(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     integrations::remove(&state, &caller, &id).await?;

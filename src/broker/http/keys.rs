@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::super::auth::Admin;
+use super::super::auth::Member;
 use super::super::error::ApiResult;
 use super::super::extract::{IdempotencyKey, Json, Path, Query};
 use super::super::service::idempotency;
@@ -23,7 +23,7 @@ use axum::http::HeaderMap;
 )]
 pub async fn create(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     key: IdempotencyKey,
     Json(input): Json<ApiKeyInput>,
 ) -> ApiResult<(StatusCode, HeaderMap, axum::Json<CreatedApiKey>)> {
@@ -39,10 +39,10 @@ pub async fn create(
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<List<ApiKey>>> {
-    Ok(axum::Json(keys::list(&state, &q).await?))
+    Ok(axum::Json(keys::list(&state, &caller, &q).await?))
 }
 
 #[utoipa::path(
@@ -52,7 +52,7 @@ pub async fn list(
 )]
 pub async fn revoke(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<ApiKey>> {
     Ok(axum::Json(keys::revoke(&state, &caller, &id).await?))

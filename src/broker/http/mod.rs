@@ -18,6 +18,7 @@ mod keys;
 mod responses;
 mod role_template;
 mod runner_trusts;
+mod spaces;
 mod stacks;
 mod trust_policies;
 mod verify;
@@ -95,6 +96,8 @@ pub fn api() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(health::metrics))
         .routes(routes!(health::openapi))
         .routes(routes!(account::get))
+        .routes(routes!(spaces::list, spaces::create))
+        .routes(routes!(spaces::read, spaces::replace, spaces::remove))
         .routes(routes!(stacks::list, stacks::create))
         .routes(routes!(stacks::read, stacks::replace, stacks::remove))
         .routes(routes!(integrations::list, integrations::create))

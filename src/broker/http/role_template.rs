@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
 
-use super::super::auth::Admin;
+use super::super::auth::Member;
 use super::super::error::{ApiError, ApiResult};
 use super::super::extract::Path;
 use super::super::service::trust_policies;
@@ -44,12 +44,12 @@ fn query(raw: Option<&str>) -> ApiResult<RoleTemplateQuery> {
 )]
 pub async fn role_template(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<axum::Json<RoleTemplateDocument>> {
     let q = query(raw.as_deref())?;
     Ok(axum::Json(
-        trust_policies::role_template(&state, &id, q).await?,
+        trust_policies::role_template(&state, &caller, &id, q).await?,
     ))
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::super::auth::Admin;
+use super::super::auth::Member;
 use super::super::error::ApiResult;
 use super::super::extract::{IdempotencyKey, Json, Path, Query};
 use super::super::service::idempotency;
@@ -24,7 +24,7 @@ use axum::http::HeaderMap;
 )]
 pub async fn create(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     key: IdempotencyKey,
     Json(input): Json<RunnerTrustInput>,
 ) -> ApiResult<(StatusCode, HeaderMap, axum::Json<RunnerTrust>)> {
@@ -40,10 +40,10 @@ pub async fn create(
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<List<RunnerTrust>>> {
-    Ok(axum::Json(runner_trusts::list(&state, &q).await?))
+    Ok(axum::Json(runner_trusts::list(&state, &caller, &q).await?))
 }
 
 #[utoipa::path(
@@ -53,10 +53,10 @@ pub async fn list(
 )]
 pub async fn read(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<RunnerTrust>> {
-    Ok(axum::Json(runner_trusts::read(&state, &id).await?))
+    Ok(axum::Json(runner_trusts::read(&state, &caller, &id).await?))
 }
 
 #[utoipa::path(
@@ -66,7 +66,7 @@ pub async fn read(
 )]
 pub async fn replace(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
     Json(input): Json<RunnerTrustInput>,
 ) -> ApiResult<axum::Json<RunnerTrust>> {
@@ -82,7 +82,7 @@ pub async fn replace(
 )]
 pub async fn remove(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     runner_trusts::remove(&state, &caller, &id).await?;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 
-use super::super::auth::Admin;
+use super::super::auth::Member;
 use super::super::error::ApiResult;
 use super::super::extract::{IdempotencyKey, Json, Path, Query};
 use super::super::service::idempotency;
@@ -23,7 +23,7 @@ use axum::http::HeaderMap;
 )]
 pub async fn create(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     key: IdempotencyKey,
     Json(input): Json<StackInput>,
 ) -> ApiResult<(StatusCode, HeaderMap, axum::Json<Stack>)> {
@@ -39,10 +39,10 @@ pub async fn create(
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<axum::Json<List<Stack>>> {
-    Ok(axum::Json(stacks::list(&state, &q).await?))
+    Ok(axum::Json(stacks::list(&state, &caller, &q).await?))
 }
 
 #[utoipa::path(
@@ -52,10 +52,10 @@ pub async fn list(
 )]
 pub async fn read(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<Stack>> {
-    Ok(axum::Json(stacks::read(&state, &id).await?))
+    Ok(axum::Json(stacks::read(&state, &caller, &id).await?))
 }
 
 #[utoipa::path(
@@ -65,7 +65,7 @@ pub async fn read(
 )]
 pub async fn replace(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
     Json(input): Json<StackInput>,
 ) -> ApiResult<axum::Json<Stack>> {
@@ -81,7 +81,7 @@ pub async fn replace(
 )]
 pub async fn remove(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     stacks::remove(&state, &caller, &id).await?;

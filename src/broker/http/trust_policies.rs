@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 
-use super::super::auth::Admin;
+use super::super::auth::Member;
 use super::super::error::ApiResult;
 use super::super::extract::{Path, Query};
 use super::super::service::trust_policies;
@@ -20,12 +20,12 @@ use crate::wire::{ExternalIdQuery, ExternalIds, TrustPolicy};
 )]
 pub async fn external_ids(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
     Query(q): Query<ExternalIdQuery>,
 ) -> ApiResult<axum::Json<ExternalIds>> {
     Ok(axum::Json(
-        trust_policies::for_stack(&state, &id, &q).await?,
+        trust_policies::for_stack(&state, &caller, &id, &q).await?,
     ))
 }
 
@@ -36,10 +36,10 @@ pub async fn external_ids(
 )]
 pub async fn trust_policy(
     State(state): State<Arc<AppState>>,
-    _admin: Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
 ) -> ApiResult<axum::Json<TrustPolicy>> {
     Ok(axum::Json(
-        trust_policies::of_integration(&state, &id).await?,
+        trust_policies::of_integration(&state, &caller, &id).await?,
     ))
 }

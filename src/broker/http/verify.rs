@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::extract::State;
 
-use super::super::auth::Admin;
+use super::super::auth::Member;
 use super::super::error::ApiResult;
 use super::super::extract::{Json, Path, Query};
 use super::super::service::verification;
@@ -25,7 +25,7 @@ use crate::wire::{VerifyQuery, VerifyReport};
 )]
 pub async fn verify(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
     Query(q): Query<VerifyQuery>,
 ) -> ApiResult<axum::Json<VerifyReport>> {
@@ -47,7 +47,7 @@ pub async fn verify(
 )]
 pub async fn worker_verification(
     State(state): State<Arc<AppState>>,
-    Admin(caller): Admin,
+    Member(caller): Member,
     Path(id): Path<String>,
     Json(report): Json<VerifyReport>,
 ) -> ApiResult<axum::Json<VerifyReport>> {

@@ -12,7 +12,8 @@ use super::super::store::attachments::AttachmentRecord;
 use super::idempotency::{Created, Request, create_once};
 use super::trust_policies::{external_ids, trust_policy_for};
 use super::verification::{detached, pending, role_ok, verify, with_targets};
-use super::{audited, page, parse, refused};
+use super::{access, audited, page, parse, refused};
+use crate::model::space::Need;
 use crate::model::{IntegrationId, Phase, StackId};
 use crate::wire::{
     Attachment, AttachmentInput, AttachmentUpdate, AuditEvent, Integration, List, PageQuery,
@@ -53,6 +54,52 @@ async fn present(state: &AppState, records: Vec<AttachmentRecord>) -> ApiResult<
     Ok(out)
 }
 
+/// Refuses unless the caller may do what `need` says to stack
+/// `stack_id`'s attachment to integration `id`: `need` on the stack, sight
+/// of the integration and, to attach, the integration in the stack's
+/// reach. A stack or integration that does not exist is left to the
+/// operation, which says which.
+async fn permitted(
+    state: &AppState,
+    caller: &Caller,
+    need: Need,
+    id: &str,
+    stack_id: &str,
+    attaching: bool,
+) -> ApiResult<()> {
+    let access = access::of(state, caller).await?;
+    let stack = match state.store.stack(stack_id).await {
+        Ok(stack) => stack,
+        Err(ApiError::NotFound { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    // Both must be in sight before the level counts: a key learns
+    // nothing of what it cannot see.
+    access.require(Need::Read, &stack.space, "stack", stack_id)?;
+    let integration = match state.store.integration(id).await {
+        Ok(integration) => integration,
+        Err(ApiError::NotFound { .. }) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    access.sees_integration(&integration.space, id)?;
+    access.require(need, &stack.space, "stack", stack_id)?;
+    if attaching {
+        let (Ok(from), Ok(to)) = (stack.space.parse(), integration.space.parse()) else {
+            return Ok(());
+        };
+        if let Some(why) = access.tree.unreachable(&from, &to) {
+            return Err(ApiError::conflict(
+                ProblemCode::OutOfReach,
+                format!(
+                    "stack {stack_id:?} cannot use integration {:?}: {why}",
+                    integration.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 async fn one(state: &AppState, record: AttachmentRecord) -> ApiResult<Attachment> {
     Ok(present(state, vec![record]).await?.remove(0))
 }
@@ -73,7 +120,12 @@ pub async fn create(
             &target,
         );
         let record = once.map(|r| r.once(&target, None));
-        match attach_verified(state.clone(), id, input, event.clone(), record).await {
+        let attached = match permitted(state, caller, Need::Write, id, &input.stack_id, true).await
+        {
+            Ok(()) => attach_verified(state.clone(), id, input, event.clone(), record).await,
+            Err(e) => Err(e),
+        };
+        match attached {
             Ok((created, record)) => Ok(Attached {
                 attachment: one(state, record).await?,
                 created,
@@ -84,7 +136,7 @@ pub async fn create(
     };
     create_once(state, once, create, |_| async move {
         Ok(Attached {
-            attachment: read(state, id, &stack_id).await?,
+            attachment: read(state, caller, id, &stack_id).await?,
             created: true,
         })
     })
@@ -209,12 +261,17 @@ async fn refuse_with_report(
     }
 }
 
-/// The integration's attachments, by stack, a page at a time.
+/// The integration's attachments, by stack, a page at a time: for a
+/// caller whose subtree holds the integration (one that only reaches it
+/// sees its own stacks' attachments through them).
 pub async fn of_integration(
     state: &AppState,
+    caller: &Caller,
     id: &str,
     q: &PageQuery,
 ) -> ApiResult<List<Attachment>> {
+    let access = access::of(state, caller).await?;
+    access.integration(state, Need::Read, id).await?;
     let page = page::page(q.limit, q.cursor.as_deref(), 1)?;
     let records = state.store.attachments_of_integration(id, &page).await?;
     let list = page::list(records, &page, |r| vec![r.stack_id.to_string()]);
@@ -225,7 +282,14 @@ pub async fn of_integration(
 }
 
 /// The stack's attachments, by integration, a page at a time.
-pub async fn of_stack(state: &AppState, id: &str, q: &PageQuery) -> ApiResult<List<Attachment>> {
+pub async fn of_stack(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    q: &PageQuery,
+) -> ApiResult<List<Attachment>> {
+    let access = access::of(state, caller).await?;
+    access.stack(state, Need::Read, id).await?;
     let page = page::page(q.limit, q.cursor.as_deref(), 1)?;
     let records = state.store.attachments_of_stack(id, &page).await?;
     let list = page::list(records, &page, |r| vec![r.integration_id.to_string()]);
@@ -241,7 +305,13 @@ pub async fn counts(state: &AppState) -> ApiResult<std::collections::HashMap<Str
     state.store.attachment_counts().await
 }
 
-pub async fn read(state: &AppState, id: &str, stack_id: &str) -> ApiResult<Attachment> {
+pub async fn read(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    stack_id: &str,
+) -> ApiResult<Attachment> {
+    permitted(state, caller, Need::Read, id, stack_id, false).await?;
     let record = state.store.attachment(id, stack_id).await?;
     one(state, record).await
 }
@@ -259,7 +329,11 @@ pub async fn update(
         crate::model::audit::ATTACHMENT_UPDATE,
         &target,
     );
-    match update_verified(state.clone(), id, stack_id, input, event.clone()).await {
+    let updated = match permitted(state, caller, Need::Write, id, stack_id, false).await {
+        Ok(()) => update_verified(state.clone(), id, stack_id, input, event.clone()).await,
+        Err(e) => Err(e),
+    };
+    match updated {
         Ok(record) => one(state, record).await,
         Err(e) if verification_refused(&e) => Err(e),
         Err(e) => Err(refused(state, event, e).await),
@@ -326,7 +400,10 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &str, stack_id: &str)
         caller,
         crate::model::audit::ATTACHMENT_DELETE,
         &target,
-        |audit| async move { state.store.detach(id, stack_id, &audit).await },
+        |audit| async move {
+            permitted(state, caller, Need::Write, id, stack_id, false).await?;
+            state.store.detach(id, stack_id, &audit).await
+        },
     )
     .await
 }

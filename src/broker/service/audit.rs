@@ -1,8 +1,9 @@
 //! Reading the audit trail, newest first, filtered.
 
+use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
-use super::page;
+use super::{access, page};
 use crate::model::timestamp;
 use crate::wire::{AuditEvent, AuditFilter, List};
 
@@ -10,7 +11,24 @@ use crate::wire::{AuditEvent, AuditFilter, List};
 /// `since` is any RFC 3339 instant; it is compared in the stored form
 /// (UTC, fixed width), so `2026-12-03T15:05:00+01:00` works, and words
 /// such as `yesterday` are refused rather than matching nothing.
-pub async fn list(state: &AppState, filter: &AuditFilter) -> ApiResult<List<AuditEvent>> {
+///
+/// Events do not carry their space yet, so the trail is read with a key
+/// of the root space (any level); a key of another space is refused
+/// rather than shown other teams' events.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    filter: &AuditFilter,
+) -> ApiResult<List<AuditEvent>> {
+    let access = access::of(state, caller).await?;
+    if access.subtree().is_some() {
+        return Err(ApiError::Forbidden(format!(
+            "API key {} acts in space {:?}: the audit trail is read with a key of the root \
+             space until events carry their space",
+            access.holder.key_id,
+            access.holder.space.as_str()
+        )));
+    }
     let page = page::page(filter.limit, filter.cursor.as_deref(), 2)?;
     let since = filter
         .since

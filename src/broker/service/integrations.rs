@@ -7,6 +7,7 @@ use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::super::store::{Page, Reverified};
+use super::access;
 use super::idempotency::{Created, Request, create_once};
 use super::trust_policies::trust_policy_for;
 use super::verification::{detached, pending, phase_results, verify};
@@ -15,15 +16,17 @@ use crate::model::integration::{
     TrustScope, check_session_policy_arns, check_trust_scope, custom_external_id,
 };
 use crate::model::names::check_labels;
-use crate::model::{IntegrationId, Name, Region, RoleArn, SessionDuration, Space};
+use crate::model::space::Need;
+use crate::model::{IntegrationId, Name, Region, RoleArn, SessionDuration, SpaceId};
 use crate::wire::{
     AuditEvent, Integration, IntegrationFilter, IntegrationInput, Labels, List, ProblemCode,
     VerificationState,
 };
 
 /// Checks every field through `model`, so the provider (which calls the
-/// same rules at plan) refuses exactly what is refused here.
-fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration> {
+/// same rules at plan) refuses exactly what is refused here. `space` is
+/// the one the caller may use.
+fn validate(id: IntegrationId, input: IntegrationInput, space: SpaceId) -> ApiResult<Integration> {
     let name: Name = parse("name", &input.name)?;
     let role: RoleArn = parse("role_arn", &input.role_arn)?;
     let region = match &input.region {
@@ -42,10 +45,6 @@ fn validate(id: IntegrationId, input: IntegrationInput) -> ApiResult<Integration
         .map(|custom| custom_external_id(input.generate_credentials_in_worker, custom))
         .transpose()
         .map_err(|e| ApiError::invalid("external_id", e.0))?;
-    let space: Space = match &input.space {
-        Some(s) => parse("space", s)?,
-        None => Space::default(),
-    };
     let trust_scope = match &input.trust_scope {
         Some(s) => parse::<TrustScope>("trust_scope", s)?,
         None => TrustScope::default(),
@@ -97,7 +96,9 @@ pub async fn create(
             crate::model::audit::INTEGRATION_CREATE,
             &target,
             |audit| async move {
-                let integration = validate(id, input)?;
+                let access = access::of(state, caller).await?;
+                let space = access.space_for_new(Need::Admin, input.space.as_deref(), "space")?;
+                let integration = validate(id, input, space)?;
                 let record = once.map(|r| r.once(&audit.target, None));
                 state
                     .store
@@ -107,14 +108,20 @@ pub async fn create(
         )
     };
     create_once(state, once, create, |earlier| async move {
-        read(state, earlier.id("integration")?).await
+        read(state, caller, earlier.id("integration")?).await
     })
     .await
 }
 
-/// Integrations by name, a page at a time, keeping those in `filter`'s
+/// Integrations the caller sees (its subtree's and those its space's
+/// stacks may use) by name, a page at a time, keeping those in `filter`'s
 /// space and carrying all of its labels (`key=value`).
-pub async fn list(state: &AppState, filter: &IntegrationFilter) -> ApiResult<List<Integration>> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    filter: &IntegrationFilter,
+) -> ApiResult<List<Integration>> {
+    let seen = access::of(state, caller).await?.integration_spaces();
     let mut wanted = Labels::new();
     for pair in &filter.label {
         let (k, v) = pair.split_once('=').ok_or_else(|| {
@@ -136,6 +143,7 @@ pub async fn list(state: &AppState, filter: &IntegrationFilter) -> ApiResult<Lis
         let batch = Page {
             after,
             limit: page::MAX_LIMIT,
+            spaces: seen.clone(),
         };
         let mut rows = state.store.integrations(&batch).await?;
         let more = rows.len() > batch_size;
@@ -154,12 +162,18 @@ pub async fn list(state: &AppState, filter: &IntegrationFilter) -> ApiResult<Lis
     Ok(page::list(items, &page, |i| vec![i.name.to_string()]))
 }
 
-pub async fn read(state: &AppState, id: &str) -> ApiResult<Integration> {
-    state.store.integration(id).await
+pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Integration> {
+    let access = access::of(state, caller).await?;
+    access.seen_integration(state, id).await
 }
 
-pub async fn by_name(state: &AppState, name: &str) -> ApiResult<Integration> {
-    state.store.integration_by_name(name).await
+pub async fn by_name(state: &AppState, caller: &Caller, name: &str) -> ApiResult<Integration> {
+    let access = access::of(state, caller).await?;
+    let integration = state.store.integration_by_name(name).await?;
+    access
+        .sees_integration(&integration.space, name)
+        .map_err(|_| ApiError::not_found("integration named", name))?;
+    Ok(integration)
 }
 
 /// Replaces integration `id`; see [`replace_verified`] for when that
@@ -176,7 +190,7 @@ pub async fn replace(
         crate::model::audit::INTEGRATION_UPDATE,
         &target,
     );
-    match replace_verified(state.clone(), id, input, event.clone()).await {
+    match replace_verified(state.clone(), caller, id, input, event.clone()).await {
         Ok(integration) => Ok(integration),
         // A failed verification was audited by the detached task itself.
         Err(
@@ -194,6 +208,7 @@ pub async fn replace(
 /// written at once.
 async fn replace_verified(
     state: Arc<AppState>,
+    caller: &Caller,
     id: &str,
     input: IntegrationInput,
     audit: AuditEvent,
@@ -201,8 +216,14 @@ async fn replace_verified(
     let parsed: IntegrationId = id
         .parse()
         .map_err(|_| ApiError::not_found("integration", id))?;
-    let before = state.store.integration(id).await?;
-    let integration = validate(parsed, input)?;
+    let access = access::of(&state, caller).await?;
+    let before = access.integration(&state, Need::Admin, id).await?;
+    // Where it goes, the caller must administer too.
+    let space = match input.space.as_deref() {
+        Some(s) if s != before.space => access.space_for_new(Need::Admin, Some(s), "space")?,
+        _ => parse("space", &before.space)?,
+    };
+    let integration = validate(parsed, input, space)?;
     if integration.vend_config() == before.vend_config() {
         return state
             .store
@@ -258,7 +279,11 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
         caller,
         crate::model::audit::INTEGRATION_DELETE,
         &target,
-        |audit| async move { state.store.delete_integration(id, &audit).await },
+        |audit| async move {
+            let access = access::of(state, caller).await?;
+            access.integration(state, Need::Admin, id).await?;
+            state.store.delete_integration(id, &audit).await
+        },
     )
     .await
 }

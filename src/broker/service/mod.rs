@@ -5,7 +5,9 @@
 //! results or an `ApiError`. Neither HTTP nor HTML is known here: the
 //! handlers in `http` and the pages in `console` shape the answers.
 //!
-//! - [`stacks`], [`integrations`], [`attachments`], [`keys`],
+//! - [`access`]: who may do what where (the caller's key against the
+//!   space tree), asked by every operation below;
+//! - [`spaces`], [`stacks`], [`integrations`], [`attachments`], [`keys`],
 //!   [`runner_trusts`]: the registry;
 //! - [`trust_policies`]: External IDs, trust policies and role templates;
 //! - [`verification`]: when roles are verified, what is recorded, and how
@@ -16,6 +18,7 @@
 //! - [`page`]: paging of list answers;
 //! - [`idempotency`]: creates retried with an `Idempotency-Key`.
 
+pub mod access;
 pub mod attachments;
 pub mod audit;
 pub mod credentials;
@@ -25,6 +28,7 @@ pub mod keys;
 pub mod page;
 pub mod runner_trusts;
 pub mod sessions;
+pub mod spaces;
 pub mod stacks;
 pub mod trust_policies;
 pub mod verification;
@@ -101,4 +105,25 @@ pub async fn existing_stack(state: &AppState, field: &str, text: &str) -> ApiRes
             other => other,
         })?;
     Ok(stack)
+}
+
+/// The stack a `field` names, which must exist and be one the caller may
+/// change (`write`): runner keys and runner trusts act for a stack, so
+/// they are made by those who may change it. A stack outside the caller's
+/// subtree is answered as one that does not exist.
+pub async fn writable_stack(
+    state: &AppState,
+    access: &access::Access,
+    field: &str,
+    text: &str,
+) -> ApiResult<StackId> {
+    let stack = existing_stack(state, field, text).await?;
+    let space = state.store.stack(stack.as_str()).await?.space;
+    match access.require(crate::model::space::Need::Write, &space, "stack", text) {
+        Err(ApiError::NotFound { .. }) => Err(ApiError::invalid(
+            field,
+            format!("stack {text:?} does not exist"),
+        )),
+        other => other.map(|()| stack),
+    }
 }

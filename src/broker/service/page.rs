@@ -39,7 +39,11 @@ pub fn page(limit: Option<i64>, cursor: Option<&str>, key_len: usize) -> ApiResu
                 })
         })
         .transpose()?;
-    Ok(Page { after, limit })
+    Ok(Page {
+        after,
+        limit,
+        spaces: None,
+    })
 }
 
 /// The answer for `items` fetched with `page` (one more than the page when

@@ -5,15 +5,22 @@
 use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
+use super::access::{self, Access};
 use super::idempotency::{Created, Request, create_once};
-use super::{audited, existing_stack, page};
+use super::{audited, page, writable_stack};
 use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
+use crate::model::space::Need;
 use crate::model::timestamp::now;
 use crate::wire::{AuditEvent, List, PageQuery, RunnerTrust, RunnerTrustInput};
 
 /// Validates input into a trust record through `model::runner_trust`.
-async fn validate(state: &AppState, id: String, input: RunnerTrustInput) -> ApiResult<RunnerTrust> {
-    let stack_id = existing_stack(state, "stack_id", &input.stack_id).await?;
+async fn validate(
+    state: &AppState,
+    access: &Access,
+    id: String,
+    input: RunnerTrustInput,
+) -> ApiResult<RunnerTrust> {
+    let stack_id = writable_stack(state, access, "stack_id", &input.stack_id).await?;
     let field = |name: &'static str| move |e: crate::model::Invalid| ApiError::invalid(name, e.0);
     check_issuer(&input.issuer).map_err(field("issuer"))?;
     check_audience(&input.audience).map_err(field("audience"))?;
@@ -60,7 +67,8 @@ pub async fn create(
             crate::model::audit::RUNNER_TRUST_CREATE,
             &target,
             |audit| async move {
-                let trust = validate(state, id, input).await?;
+                let access = access::of(state, caller).await?;
+                let trust = validate(state, &access, id, input).await?;
                 let audit = AuditEvent {
                     stack_id: Some(trust.stack_id.to_string()),
                     ..audit
@@ -75,22 +83,37 @@ pub async fn create(
         )
     };
     create_once(state, once, create, |earlier| async move {
-        read(state, earlier.id("runner-trust")?).await
+        read(state, caller, earlier.id("runner-trust")?).await
     })
     .await
 }
 
-/// Runner trusts, oldest first, a page at a time.
-pub async fn list(state: &AppState, q: &PageQuery) -> ApiResult<List<RunnerTrust>> {
-    let page = page::page(q.limit, q.cursor.as_deref(), 2)?;
+/// Runner trusts of the caller's subtree's stacks, oldest first, a page at
+/// a time.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    q: &PageQuery,
+) -> ApiResult<List<RunnerTrust>> {
+    let access = access::of(state, caller).await?;
+    let page = page::page(q.limit, q.cursor.as_deref(), 2)?.in_spaces(access.subtree());
     let items = state.store.runner_trusts(&page).await?;
     Ok(page::list(items, &page, |t| {
         vec![t.created_at.clone(), t.id.clone()]
     }))
 }
 
-pub async fn read(state: &AppState, id: &str) -> ApiResult<RunnerTrust> {
-    state.store.runner_trust(id).await
+pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RunnerTrust> {
+    let access = access::of(state, caller).await?;
+    held(state, &access, Need::Read, id).await
+}
+
+/// The trust `id`, if the caller may do what `need` says to its stack.
+async fn held(state: &AppState, access: &Access, need: Need, id: &str) -> ApiResult<RunnerTrust> {
+    let trust = state.store.runner_trust(id).await?;
+    let space = state.store.stack(trust.stack_id.as_str()).await?.space;
+    access.require(need, &space, "runner trust", id)?;
+    Ok(trust)
 }
 
 pub async fn replace(
@@ -106,10 +129,11 @@ pub async fn replace(
         crate::model::audit::RUNNER_TRUST_UPDATE,
         &target,
         |audit| async move {
-            let existing = state.store.runner_trust(id).await?;
+            let access = access::of(state, caller).await?;
+            let existing = held(state, &access, Need::Write, id).await?;
             let trust = RunnerTrust {
                 created_at: existing.created_at,
-                ..validate(state, id.to_string(), input).await?
+                ..validate(state, &access, id.to_string(), input).await?
             };
             let audit = AuditEvent {
                 stack_id: Some(trust.stack_id.to_string()),
@@ -129,7 +153,11 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
         caller,
         crate::model::audit::RUNNER_TRUST_DELETE,
         &target,
-        |audit| async move { state.store.delete_runner_trust(id, &audit).await },
+        |audit| async move {
+            let access = access::of(state, caller).await?;
+            held(state, &access, Need::Write, id).await?;
+            state.store.delete_runner_trust(id, &audit).await
+        },
     )
     .await
 }

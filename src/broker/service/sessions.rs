@@ -2,7 +2,7 @@
 //! random session secret in a cookie; the store keeps only its hash and
 //! the key it stands for. Opening and closing are audited.
 
-use super::super::auth::{self, Admin, Caller};
+use super::super::auth::{self, Caller, Member};
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::refused;
@@ -76,9 +76,9 @@ pub async fn find(state: &AppState, secret: &str) -> ApiResult<Option<Session>> 
     if auth::usable(&stored.key, &at).is_err() {
         return Ok(None);
     }
-    Ok(Admin::of(Caller { key: stored.key })
+    Ok(Member::of(Caller { key: stored.key })
         .ok()
-        .map(|Admin(admin)| Session { admin, id_hash }))
+        .map(|Member(admin)| Session { admin, id_hash }))
 }
 
 /// Closes `session` (signing out), audited.

@@ -4,23 +4,20 @@ use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::idempotency::{Created, Request, create_once};
-use super::{audited, page, parse};
+use super::{access, audited, page, parse};
 use crate::model::names::check_labels;
-use crate::model::{Name, Space, StackId};
+use crate::model::space::Need;
+use crate::model::{Name, SpaceId, StackId};
 use crate::wire::{List, PageQuery, Stack, StackInput};
 
 /// Validates input into a full stack record through `model`, the rules the
 /// provider applies at plan. `id` comes from the body on create and from
-/// the path on replace.
-fn validate(id: &str, input: StackInput) -> ApiResult<Stack> {
+/// the path on replace; `space` is the one the caller may use.
+fn validate(id: &str, input: StackInput, space: SpaceId) -> ApiResult<Stack> {
     let id: StackId = parse("id", id)?;
     let name: Name = match &input.name {
         Some(n) => parse("name", n)?,
         None => parse("name", id.as_str())?,
-    };
-    let space: Space = match &input.space {
-        Some(s) => parse("space", s)?,
-        None => Space::default(),
     };
     check_labels(input.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .map_err(|e| ApiError::invalid("labels", e.0))?;
@@ -52,7 +49,9 @@ pub async fn create(
             crate::model::audit::STACK_CREATE,
             &target,
             |audit| async move {
-                let stack = validate(&id, input)?;
+                let access = access::of(state, caller).await?;
+                let space = access.space_for_new(Need::Write, input.space.as_deref(), "space")?;
+                let stack = validate(&id, input, space)?;
                 let record = once.map(|r| r.once(&audit.target, None));
                 state
                     .store
@@ -62,20 +61,22 @@ pub async fn create(
         )
     };
     create_once(state, once, create, |earlier| async move {
-        read(state, earlier.id("stack")?).await
+        read(state, caller, earlier.id("stack")?).await
     })
     .await
 }
 
-/// Stacks by id, a page at a time.
-pub async fn list(state: &AppState, q: &PageQuery) -> ApiResult<List<Stack>> {
-    let page = page::page(q.limit, q.cursor.as_deref(), 1)?;
+/// Stacks of the caller's subtree by id, a page at a time.
+pub async fn list(state: &AppState, caller: &Caller, q: &PageQuery) -> ApiResult<List<Stack>> {
+    let access = access::of(state, caller).await?;
+    let page = page::page(q.limit, q.cursor.as_deref(), 1)?.in_spaces(access.subtree());
     let items = state.store.stacks(&page).await?;
     Ok(page::list(items, &page, |s| vec![s.id.to_string()]))
 }
 
-pub async fn read(state: &AppState, id: &str) -> ApiResult<Stack> {
-    state.store.stack(id).await
+pub async fn read(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Stack> {
+    let access = access::of(state, caller).await?;
+    access.stack(state, Need::Read, id).await
 }
 
 pub async fn replace(
@@ -92,7 +93,14 @@ pub async fn replace(
                 "a stack's id cannot change (it is part of its External IDs): create a new stack instead",
             ));
         }
-        let stack = validate(id, input)?;
+        let access = access::of(state, caller).await?;
+        let current = access.stack(state, Need::Write, id).await?;
+        // Where it goes, the caller must be able to write too.
+        let space = match input.space.as_deref() {
+            Some(s) if s != current.space => access.space_for_new(Need::Write, Some(s), "space")?,
+            _ => parse("space", &current.space)?,
+        };
+        let stack = validate(id, input, space)?;
         state.store.replace_stack(&stack, &audit).await
     })
     .await
@@ -105,7 +113,11 @@ pub async fn remove(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
         caller,
         crate::model::audit::STACK_DELETE,
         &target,
-        |audit| async move { state.store.delete_stack(id, &audit).await },
+        |audit| async move {
+            let access = access::of(state, caller).await?;
+            access.stack(state, Need::Write, id).await?;
+            state.store.delete_stack(id, &audit).await
+        },
     )
     .await
 }

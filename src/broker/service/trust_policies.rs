@@ -5,14 +5,16 @@
 
 use std::collections::BTreeMap;
 
+use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
-use super::{existing_stack, parse};
+use super::{access, existing_stack, parse};
 use crate::model::integration::TrustScope;
 use crate::model::role_template::{
     Format, RoleTemplate, StateBackend, check_bucket_name, check_managed_policy_arn,
     check_table_name, quick_create_url,
 };
+use crate::model::space::Need;
 use crate::model::trust_policy::{
     Accepted, check_length, document_json, integration_patterns, statement_json,
 };
@@ -49,7 +51,13 @@ pub fn external_ids(
 /// One stack's External IDs (for `q.phases`, default both) and the
 /// statement that accepts them, whether the stack is attached or not: the
 /// role must trust deputy before an attachment can be verified.
-pub async fn for_stack(state: &AppState, id: &str, q: &ExternalIdQuery) -> ApiResult<ExternalIds> {
+pub async fn for_stack(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    q: &ExternalIdQuery,
+) -> ApiResult<ExternalIds> {
+    let access = access::of(state, caller).await?;
     let phases: Vec<Phase> = match &q.phases {
         None => Phase::ALL.to_vec(),
         Some(list) => list
@@ -57,8 +65,14 @@ pub async fn for_stack(state: &AppState, id: &str, q: &ExternalIdQuery) -> ApiRe
             .map(|p| parse::<Phase>("phases", p.trim()))
             .collect::<ApiResult<_>>()?,
     };
-    let integration = state.store.integration(id).await?;
+    let integration = access.seen_integration(state, id).await?;
     let stack = existing_stack(state, "stack_id", &q.stack_id).await?;
+    access
+        .stack(state, Need::Read, stack.as_str())
+        .await
+        .map_err(|_| {
+            ApiError::invalid("stack_id", format!("stack {:?} does not exist", q.stack_id))
+        })?;
     let ids = external_ids(state, &integration, &stack, &phases);
     let accepted = accepted(state, &integration, &[(stack.clone(), phases)]);
     let statement = statement_json(&state.principal, &accepted, integration.trust_actions());
@@ -128,8 +142,9 @@ pub fn trust_policy_for(
 }
 
 /// The trust policy over every attachment of integration `id`.
-pub async fn of_integration(state: &AppState, id: &str) -> ApiResult<TrustPolicy> {
-    let integration = state.store.integration(id).await?;
+pub async fn of_integration(state: &AppState, caller: &Caller, id: &str) -> ApiResult<TrustPolicy> {
+    let access = access::of(state, caller).await?;
+    let integration = access.integration(state, Need::Read, id).await?;
     let stacks = state.store.attached(id).await?;
     trust_policy_for(state, &integration, &stacks)
 }
@@ -156,14 +171,16 @@ pub async fn with_extra_stacks(
 /// policy for its attachments (and `q.stack_id`) in its scope.
 pub async fn role_template(
     state: &AppState,
+    caller: &Caller,
     id: &str,
     q: RoleTemplateQuery,
 ) -> ApiResult<RoleTemplateDocument> {
+    let access = access::of(state, caller).await?;
     let format: Format = match &q.format {
         Some(f) => parse("format", f)?,
         None => Format::CloudFormation,
     };
-    let integration = state.store.integration(id).await?;
+    let integration = access.integration(state, Need::Read, id).await?;
     let stacks = with_extra_stacks(state, &integration, &q.stack_id).await?;
     let policy = trust_policy_for(state, &integration, &stacks)?;
     // Roles come before attachments (which are verified against them). An

@@ -46,7 +46,8 @@ use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::super::store::Pending;
-use super::{parse, refused};
+use super::{access, parse, refused};
+use crate::model::space::Need;
 use crate::model::timestamp::now;
 use crate::model::verification::{Finding, Probe, Targets};
 use crate::model::{Phase, StackId};
@@ -396,7 +397,12 @@ pub async fn run(
     );
     event.integration_id = Some(id.to_string());
     let refuse = |e| refused(state, event.clone(), e);
-    let integration = match state.store.integration(id).await {
+    // A verification can stop vending: it is the integration's admins' to run.
+    let held = match access::of(state, caller).await {
+        Ok(access) => access.integration(state, Need::Admin, id).await,
+        Err(e) => Err(e),
+    };
+    let integration = match held {
         Ok(i) => i,
         Err(e) => return Err(refuse(e).await),
     };
@@ -465,7 +471,15 @@ pub async fn record_from_worker(
         &target,
     );
     event.integration_id = Some(id.to_string());
-    match record_worker(state, id, report, event.clone()).await {
+    let held = match access::of(state, caller).await {
+        Ok(access) => access.integration(state, Need::Admin, id).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    let recorded = match held {
+        Ok(()) => record_worker(state, id, report, event.clone()).await,
+        Err(e) => Err(e),
+    };
+    match recorded {
         Ok(report) => Ok(report),
         Err(
             e @ ApiError::Conflict {

@@ -219,6 +219,7 @@ impl Store {
             updated_at: at,
             waiting_for: BTreeMap::new(),
         };
+        super::spaces::out_of_reach(&mut tx).await?;
         idempotency::remember_if(&mut tx, once).await?;
         let verified_config = verification.map(|r| r.config.as_str());
         self.commit_phases(

@@ -5,8 +5,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::audit;
-use super::stacks::{labels_from, labels_to_text};
-use super::{Once, Store, flag, idempotency, parsed};
+use super::{Once, Store, flag, idempotency, labels_from, labels_to_text, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::now;
 use crate::model::{Phase, StackId};
@@ -121,6 +120,7 @@ impl Store {
     ) -> ApiResult<Integration> {
         let at = now();
         let mut tx = self.write_tx().await?;
+        super::spaces::hold_space(&mut tx, self.sqlite, "space", &i.space).await?;
         let result = bind_fields(
             sqlx::query(
                 "INSERT INTO integrations (id, name, role_arn, region, duration_seconds, \
@@ -203,11 +203,13 @@ impl Store {
     /// By name (names are unique).
     pub async fn integrations(&self, page: &Page) -> ApiResult<Vec<Integration>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM integrations WHERE ($1 IS NULL OR name > $1) ORDER BY name \
-             LIMIT $2"
+            "SELECT {COLUMNS} FROM integrations WHERE ($1 IS NULL OR name > $1) AND {} \
+             ORDER BY name LIMIT $2",
+            Page::space_filter("space", 3)
         ))
         .bind(page.after(0))
         .bind(page.fetch())
+        .bind(page.spaces())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()
@@ -227,6 +229,7 @@ impl Store {
     ) -> ApiResult<Integration> {
         let at = crate::model::timestamp::format(self.clock().await?);
         let mut tx = self.write_tx().await?;
+        super::spaces::hold_space(&mut tx, self.sqlite, "space", &i.space).await?;
         let result = bind_fields(
             sqlx::query(
                 "UPDATE integrations SET name = $2, role_arn = $3, region = $4, \
@@ -251,6 +254,7 @@ impl Store {
             }
             Ok(_) => {}
         }
+        super::spaces::out_of_reach(&mut tx).await?;
         match verification {
             Reverified::Unchanged => {}
             Reverified::Verified { report, confirmed } => {

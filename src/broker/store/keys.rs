@@ -1,4 +1,8 @@
 //! API keys: only the SHA-256 of each secret is stored.
+//!
+//! `role` holds `admin` for every key that manages the registry and
+//! `runner` for runner keys (migration 0015 says why); `access` and
+//! `space_id` hold a registry key's level and space.
 
 use super::Page;
 use sqlx::Row;
@@ -7,6 +11,7 @@ use sqlx::any::AnyRow;
 use super::{Once, Store, audit, idempotency};
 use crate::broker::error::{ApiError, ApiResult};
 use crate::model::Phase;
+use crate::model::space::ROOT;
 use crate::wire::ProblemCode;
 use crate::wire::{ApiKey, AuditEvent, KeyRole};
 
@@ -17,21 +22,31 @@ pub struct StoredKey {
     pub secret_hash: String,
 }
 
-const COLUMNS: &str = "id, secret_hash, role, stack_id, phases, description, created_at, expires_at, last_used_at, revoked_at";
+const COLUMNS: &str = "id, secret_hash, role, access, space_id, stack_id, phases, description, created_at, expires_at, last_used_at, revoked_at";
+
+/// A root admin key neither revoked nor expired at `$1`: the keys that
+/// must not all go, or nobody can manage the broker.
+const USABLE_ROOT_ADMIN: &str = "role = 'admin' AND access = 'admin' AND space_id = 'root' \
+     AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)";
 
 fn from_row(row: &AnyRow) -> ApiResult<StoredKey> {
-    let role: String = row.try_get("role")?;
+    let access: Option<String> = row.try_get("access")?;
     let phases: String = row.try_get("phases")?;
     let stack_id: Option<String> = row.try_get("stack_id")?;
+    let space_id: Option<String> = row.try_get("space_id")?;
     Ok(StoredKey {
         secret_hash: row.try_get("secret_hash")?,
         key: ApiKey {
             id: row.try_get("id")?,
-            role: if role == "admin" {
-                KeyRole::Admin
-            } else {
-                KeyRole::Runner
+            role: match access.as_deref() {
+                Some("admin") => KeyRole::Admin,
+                Some("write") => KeyRole::Write,
+                Some("read") => KeyRole::Read,
+                _ => KeyRole::Runner,
             },
+            space_id: space_id.map(|s| s.parse()).transpose().map_err(
+                |e: crate::model::Invalid| ApiError::Internal(format!("stored space_id: {e}")),
+            )?,
             stack_id: stack_id.map(|s| s.parse()).transpose().map_err(
                 |e: crate::model::Invalid| ApiError::Internal(format!("stored stack_id: {e}")),
             )?,
@@ -59,16 +74,21 @@ impl Store {
         let k = &stored.key;
         let phases: Vec<&str> = k.phases.iter().map(|p| p.as_str()).collect();
         let mut tx = self.write_tx().await?;
+        if let Some(space) = &k.space_id {
+            super::spaces::hold_space(&mut tx, self.sqlite, "space_id", space.as_str()).await?;
+        }
         sqlx::query(
-            "INSERT INTO api_keys (id, secret_hash, role, stack_id, phases, description, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO api_keys (id, secret_hash, role, access, space_id, stack_id, phases, description, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&k.id)
         .bind(&stored.secret_hash)
         .bind(match k.role {
-            KeyRole::Admin => "admin",
             KeyRole::Runner => "runner",
+            _ => "admin",
         })
+        .bind(k.role.level().map(|l| l.as_str()))
+        .bind(k.space_id.as_ref().map(|s| s.as_str()))
         .bind(k.stack_id.as_ref().map(|s| s.as_str()))
         .bind(phases.join(","))
         .bind(&k.description)
@@ -103,8 +123,8 @@ impl Store {
             Ok(_) => {}
         }
         sqlx::query(
-            "INSERT INTO api_keys (id, secret_hash, role, stack_id, phases, description, created_at, expires_at) \
-             VALUES ($1, $2, 'admin', NULL, '', $3, $4, $5)",
+            "INSERT INTO api_keys (id, secret_hash, role, access, space_id, stack_id, phases, description, created_at, expires_at) \
+             VALUES ($1, $2, 'admin', 'admin', 'root', NULL, '', $3, $4, $5)",
         )
         .bind(&k.id)
         .bind(&stored.secret_hash)
@@ -118,14 +138,13 @@ impl Store {
         Ok(true)
     }
 
-    /// Whether the bootstrap key is the only admin key still usable.
+    /// Whether the bootstrap key is the only root admin key still usable.
     pub async fn only_bootstrap_admin(&self, now: &str) -> ApiResult<Option<String>> {
-        let row: Option<(String, i64)> = sqlx::query_as(
-            "SELECT b.key_id, (SELECT COUNT(*) FROM api_keys k WHERE k.role = 'admin' \
-             AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > $1)) \
+        let row: Option<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT b.key_id, (SELECT COUNT(*) FROM api_keys WHERE {USABLE_ROOT_ADMIN}) \
              FROM bootstrap b JOIN api_keys bk ON bk.id = b.key_id \
-             WHERE bk.revoked_at IS NULL AND (bk.expires_at IS NULL OR bk.expires_at > $1)",
-        )
+             WHERE bk.revoked_at IS NULL AND (bk.expires_at IS NULL OR bk.expires_at > $1)"
+        ))
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
@@ -144,11 +163,17 @@ impl Store {
     pub async fn keys(&self, page: &Page) -> ApiResult<Vec<ApiKey>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM api_keys WHERE ($1 IS NULL OR created_at > $1 OR \
-             (created_at = $1 AND id > $2)) ORDER BY created_at, id LIMIT $3"
+             (created_at = $1 AND id > $2)) AND {} ORDER BY created_at, id LIMIT $3",
+            // A runner key is in its stack's space.
+            Page::space_filter(
+                "COALESCE(space_id, (SELECT space FROM stacks WHERE stacks.id = api_keys.stack_id))",
+                4
+            )
         ))
         .bind(page.after(0))
         .bind(page.after(1))
         .bind(page.fetch())
+        .bind(page.spaces())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| from_row(r).map(|s| s.key)).collect()
@@ -184,14 +209,16 @@ impl Store {
                 format!("API key {id:?} was already revoked"),
             ));
         }
-        if key.role == KeyRole::Admin && self.usable_admin_keys(&mut tx, at).await? == 0 {
+        let root_admin =
+            key.role == KeyRole::Admin && key.space_id.as_ref().is_some_and(|s| s.as_str() == ROOT);
+        if root_admin && self.usable_root_admin_keys(&mut tx, at).await? == 0 {
             // Dropping the transaction undoes the revocation.
             return Err(ApiError::conflict(
                 ProblemCode::LastAdminKey,
                 format!(
-                    "API key {id:?} is the last usable admin key: revoking it would lock every \
-                     administrator out of this broker. Create another admin key first (`deputy \
-                     key create --role admin`), then revoke this one"
+                    "API key {id:?} is the last usable admin key of the root space: revoking it \
+                     would lock every administrator out of this broker. Create another admin key \
+                     first (`deputy key create --role admin`), then revoke this one"
                 ),
             ));
         }
@@ -200,31 +227,29 @@ impl Store {
         Ok(key)
     }
 
-    /// Admin keys neither revoked nor expired at `at`, counted inside `tx`.
-    /// On PostgreSQL their rows are locked first, so two revocations
-    /// racing for the last two admin keys cannot both see one left;
-    /// SQLite's write transactions already exclude each other.
-    async fn usable_admin_keys(
+    /// Root admin keys neither revoked nor expired at `at`, counted inside
+    /// `tx`. On PostgreSQL their rows are locked first, so two revocations
+    /// racing for the last two cannot both see one left; SQLite's write
+    /// transactions already exclude each other.
+    async fn usable_root_admin_keys(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
         at: &str,
     ) -> ApiResult<i64> {
-        let usable =
-            "role = 'admin' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)";
         if !self.sqlite {
             sqlx::query(&format!(
-                "SELECT id FROM api_keys WHERE {usable} FOR UPDATE"
+                "SELECT id FROM api_keys WHERE {USABLE_ROOT_ADMIN} FOR UPDATE"
             ))
             .bind(at)
             .fetch_all(&mut **tx)
             .await?;
         }
-        Ok(
-            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM api_keys WHERE {usable}"))
-                .bind(at)
-                .fetch_one(&mut **tx)
-                .await?,
-        )
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM api_keys WHERE {USABLE_ROOT_ADMIN}"
+        ))
+        .bind(at)
+        .fetch_one(&mut **tx)
+        .await?)
     }
 
     /// Records use, unless another request already did since `stale_before`.

@@ -20,6 +20,7 @@ mod pending;
 mod runner_trusts;
 mod schema;
 mod sessions;
+mod spaces;
 mod stacks;
 
 use std::path::Path;
@@ -450,6 +451,19 @@ fn parsed<T: FromStr<Err = crate::model::Invalid>>(
     text.parse().map_err(|e: crate::model::Invalid| {
         crate::broker::error::ApiError::Internal(format!("stored {column}: {e}"))
     })
+}
+
+/// Reads a label map (JSON text; see the first migration).
+fn labels_from(row: &sqlx::any::AnyRow) -> crate::broker::error::ApiResult<crate::wire::Labels> {
+    use sqlx::Row;
+    let text: String = row.try_get("labels")?;
+    serde_json::from_str(&text)
+        .map_err(|e| crate::broker::error::ApiError::Internal(format!("stored labels: {e}")))
+}
+
+/// A label map as stored.
+fn labels_to_text(labels: &crate::wire::Labels) -> String {
+    serde_json::to_string(labels).expect("string map serializes")
 }
 
 /// Reads a 0/1 column as a bool (see the migration for why not BOOLEAN).

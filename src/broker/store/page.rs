@@ -9,6 +9,8 @@ pub struct Page {
     /// column; `None` for the first page.
     pub after: Option<Vec<String>>,
     pub limit: i64,
+    /// Only objects in these spaces (a key's subtree); `None` for all.
+    pub spaces: Option<Vec<String>>,
 }
 
 impl Page {
@@ -17,7 +19,26 @@ impl Page {
         Page {
             after: None,
             limit: i64::MAX - 1,
+            spaces: None,
         }
+    }
+
+    /// The page, of objects in `spaces` only.
+    pub fn in_spaces(self, spaces: Option<Vec<String>>) -> Page {
+        Page { spaces, ..self }
+    }
+
+    /// The spaces to bind for [`Page::space_filter`]: comma-separated
+    /// (space ids hold no comma), `None` for all.
+    pub fn spaces(&self) -> Option<String> {
+        self.spaces.as_ref().map(|s| s.join(","))
+    }
+
+    /// The condition that keeps a row whose space is `column` when `$n`
+    /// binds [`Page::spaces`]. One text bind whatever the number of spaces:
+    /// portable SQL has no array parameter both databases read.
+    pub fn space_filter(column: &str, n: usize) -> String {
+        format!("(${n} IS NULL OR (',' || ${n} || ',') LIKE ('%,' || {column} || ',%'))")
     }
 
     /// The `n`th value of the sort key to continue after.

@@ -140,11 +140,16 @@ impl Store {
     pub async fn runner_trusts(&self, page: &Page) -> ApiResult<Vec<RunnerTrust>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM runner_trusts WHERE ($1 IS NULL OR created_at > $1 OR \
-             (created_at = $1 AND id > $2)) ORDER BY created_at, id LIMIT $3"
+             (created_at = $1 AND id > $2)) AND {} ORDER BY created_at, id LIMIT $3",
+            Page::space_filter(
+                "(SELECT space FROM stacks WHERE stacks.id = runner_trusts.stack_id)",
+                4
+            )
         ))
         .bind(page.after(0))
         .bind(page.after(1))
         .bind(page.fetch())
+        .bind(page.spaces())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()

@@ -110,6 +110,15 @@ impl Store {
         for (version, what) in &applied {
             tracing::info!(version, migration = %what, "applied migration");
         }
+        // Migration 0015 creates the root space without a time (the two
+        // databases format none alike): it gets the migration's.
+        let at = crate::model::timestamp::now();
+        sqlx::query(
+            "UPDATE spaces SET created_at = $1, updated_at = $1 WHERE id = 'root' AND created_at = ''",
+        )
+        .bind(&at)
+        .execute(&self.pool)
+        .await?;
         Ok(applied)
     }
 

@@ -5,11 +5,11 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::audit;
-use super::{Once, Store, idempotency, parsed};
+use super::{Once, Store, idempotency, labels_from, labels_to_text, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::timestamp::now;
 use crate::wire::ProblemCode;
-use crate::wire::{AuditEvent, Labels, Stack};
+use crate::wire::{AuditEvent, Stack};
 
 const COLUMNS: &str = "id, name, space, labels, description, created_at, updated_at";
 
@@ -25,15 +25,6 @@ fn from_row(row: &AnyRow) -> ApiResult<Stack> {
     })
 }
 
-pub(super) fn labels_from(row: &AnyRow) -> ApiResult<Labels> {
-    let text: String = row.try_get("labels")?;
-    serde_json::from_str(&text).map_err(|e| ApiError::Internal(format!("stored labels: {e}")))
-}
-
-pub(super) fn labels_to_text(labels: &Labels) -> String {
-    serde_json::to_string(labels).expect("string map serializes")
-}
-
 impl Store {
     pub async fn create_stack(
         &self,
@@ -43,6 +34,7 @@ impl Store {
     ) -> ApiResult<Stack> {
         let at = now();
         let mut tx = self.write_tx().await?;
+        super::spaces::hold_space(&mut tx, self.sqlite, "space", &stack.space).await?;
         let result = sqlx::query(
             "INSERT INTO stacks (id, name, space, labels, description, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -86,10 +78,12 @@ impl Store {
     /// By id.
     pub async fn stacks(&self, page: &Page) -> ApiResult<Vec<Stack>> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM stacks WHERE ($1 IS NULL OR id > $1) ORDER BY id LIMIT $2"
+            "SELECT {COLUMNS} FROM stacks WHERE ($1 IS NULL OR id > $1) AND {} ORDER BY id LIMIT $2",
+            Page::space_filter("space", 3)
         ))
         .bind(page.after(0))
         .bind(page.fetch())
+        .bind(page.spaces())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()
@@ -98,6 +92,7 @@ impl Store {
     /// Replaces a stack's mutable fields; its id never changes.
     pub async fn replace_stack(&self, stack: &Stack, audit: &AuditEvent) -> ApiResult<Stack> {
         let mut tx = self.write_tx().await?;
+        super::spaces::hold_space(&mut tx, self.sqlite, "space", &stack.space).await?;
         let done = sqlx::query(
             "UPDATE stacks SET name = $1, space = $2, labels = $3, description = $4, updated_at = $5 \
              WHERE id = $6",
@@ -113,6 +108,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(ApiError::not_found("stack", stack.id.as_str()));
         }
+        super::spaces::out_of_reach(&mut tx).await?;
         audit::insert(&mut *tx, audit).await?;
         self.commit(tx).await?;
         self.stack(stack.id.as_str()).await

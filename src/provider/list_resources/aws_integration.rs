@@ -7,7 +7,7 @@ use super::super::connection::BrokerConnection;
 use super::super::resources::integration_state;
 use super::super::validate;
 use super::super::values::{labels, string};
-use crate::model::Space;
+use crate::model::SpaceId;
 use tfplugin::diag::Diagnostics;
 use tfplugin::list_resource::{ListResource, Listed};
 use tfplugin::schema::{Attribute, Schema};
@@ -38,7 +38,7 @@ impl ListResource<BrokerConnection> for AwsIntegrationList {
 
     fn validate(&self, config: &Value) -> Diagnostics {
         let mut diags = Diagnostics::new();
-        validate::attr::<Space>(config, "space", "Invalid space", &mut diags);
+        validate::attr::<SpaceId>(config, "space", "Invalid space", &mut diags);
         validate::labels(config, "labels", &mut diags);
         diags
     }

@@ -10,7 +10,7 @@ use super::super::values::{strings, text};
 use crate::model::integration::{
     TrustScope, check_session_policy_arns, check_trust_scope, custom_external_id,
 };
-use crate::model::{Name, Region, RoleArn, SessionDuration, Space};
+use crate::model::{Name, Region, RoleArn, SessionDuration, SpaceId};
 use crate::wire::{Integration, IntegrationInput, Labels};
 use tfplugin::diag::{AttributePath, Diagnostic, Diagnostics};
 use tfplugin::identity::Identity;
@@ -142,8 +142,8 @@ resource_model! {
             .default(text(TrustScope::default().as_str())),
         labels: Labels => |n| Attribute::optional_computed(n, Type::map(Type::String), "Free-form labels. Defaults to none (`{}`).")
                 .default(Value::Map(Default::default())),
-        space: Option<String> => |n| Attribute::optional_computed(n, Type::String, "Space. Defaults to `root`.")
-                .default(text(Space::default())),
+        space: Option<String> => |n| Attribute::optional_computed(n, Type::String, "The id of the space it belongs to. Defaults to `root`.")
+                .default(text(SpaceId::root())),
         description: String => |n| Attribute::optional_computed(n, Type::String, "Free-form description. Defaults to `\"\"`.")
                 .default(text("")),
     }
@@ -209,7 +209,7 @@ impl Resource<BrokerConnection> for AwsIntegrationResource {
             "Invalid region",
             &mut diags,
         );
-        validate::attr::<Space>(config, IntegrationModel::space, "Invalid space", &mut diags);
+        validate::attr::<SpaceId>(config, IntegrationModel::space, "Invalid space", &mut diags);
         validate::labels(config, IntegrationModel::labels, &mut diags);
         if let Some(d) = config.get(IntegrationModel::duration_seconds).as_number() {
             let checked = match d.as_i64() {

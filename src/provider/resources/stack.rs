@@ -8,7 +8,7 @@ use super::super::connection::{Absent, BrokerConnection, to_diags};
 use super::super::model::resource_model;
 use super::super::validate;
 use super::super::values::text;
-use crate::model::{Name, Space, StackId};
+use crate::model::{Name, SpaceId, StackId};
 use crate::wire::{Labels, Stack, StackInput};
 use tfplugin::diag::{AttributePath, Diagnostics};
 use tfplugin::identity::Identity;
@@ -31,8 +31,8 @@ resource_model! {
         )
         .requires_replace(),
         name: Option<String> => |n| Attribute::optional_computed(n, Type::String, "Display name. Defaults to the id.").stable(),
-        space: Option<String> => |n| Attribute::optional_computed(n, Type::String, "Space the stack belongs to. Defaults to `root`.")
-            .default(text(Space::default())),
+        space: Option<String> => |n| Attribute::optional_computed(n, Type::String, "The id of the space the stack belongs to. Defaults to `root`.")
+            .default(text(SpaceId::root())),
         labels: Labels => |n| Attribute::optional_computed(n, Type::map(Type::String), "Free-form labels. Defaults to none (`{}`).")
             .default(Value::Map(Default::default())),
         description: String => |n| Attribute::optional_computed(n, Type::String, "Free-form description. Defaults to `\"\"`.")
@@ -93,7 +93,7 @@ impl Resource<BrokerConnection> for StackResource {
         let mut diags = Diagnostics::new();
         validate::attr::<StackId>(config, StackModel::id, "Invalid stack id", &mut diags);
         validate::attr::<Name>(config, StackModel::name, "Invalid name", &mut diags);
-        validate::attr::<Space>(config, StackModel::space, "Invalid space", &mut diags);
+        validate::attr::<SpaceId>(config, StackModel::space, "Invalid space", &mut diags);
         validate::labels(config, StackModel::labels, &mut diags);
         diags
     }

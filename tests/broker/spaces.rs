@@ -1,0 +1,600 @@
+//! Spaces and roles, proven cell by cell: keys of each role in one team's
+//! space, against objects in every relation to that space (the space
+//! itself, below it, above it, beside it, elsewhere, the root), for every
+//! operation on stacks, integrations, attachments, keys, runner trusts,
+//! spaces and the audit trail. The expected answer of each cell is the
+//! rule restated here, independently of `model::space`: a key acts in its
+//! subtree; what it cannot see is not found; what it sees but may not
+//! change is forbidden; a stack uses the integrations of its space and of
+//! the spaces above it reached through spaces that inherit.
+
+use deputy::model::Phase;
+use deputy::wire::*;
+use serde_json::{Value, json};
+
+use crate::support::{ROLE, TestBroker};
+use testkit::on_both;
+
+/// root
+/// ├── platform
+/// │   ├── team-a     (inherits: its stacks use platform's integrations)
+/// │   │   └── a-prod (inherits)
+/// │   └── team-b
+/// └── other
+const SPACES: [(&str, &str, bool); 5] = [
+    ("platform", "root", false),
+    ("team-a", "platform", true),
+    ("a-prod", "team-a", true),
+    ("team-b", "platform", false),
+    ("other", "root", false),
+];
+
+/// Every space, and its relation to `team-a`, where the keys under test act.
+const RELATIONS: [(&str, &str); 6] = [
+    ("team-a", "same"),
+    ("a-prod", "descendant"),
+    ("platform", "ancestor"),
+    ("root", "root"),
+    ("team-b", "sibling"),
+    ("other", "unrelated"),
+];
+
+/// team-a's subtree: what its keys see and act on.
+fn in_subtree(space: &str) -> bool {
+    matches!(space, "team-a" | "a-prod")
+}
+
+/// The integrations team-a's stacks may use, and so its keys see: its own
+/// (and below, as its subtree) and platform's, which it inherits; not
+/// root's, since platform does not inherit.
+fn integration_seen(space: &str) -> bool {
+    in_subtree(space) || space == "platform"
+}
+
+/// What a stack in `stack` may be attached to.
+fn reaches(stack: &str, integration: &str) -> bool {
+    match stack {
+        "a-prod" => matches!(integration, "a-prod" | "team-a" | "platform"),
+        "team-a" => matches!(integration, "team-a" | "platform"),
+        other => other == integration,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Level {
+    Read,
+    Write,
+    Admin,
+}
+
+const LEVELS: [(Level, &str); 3] = [
+    (Level::Admin, "admin"),
+    (Level::Write, "write"),
+    (Level::Read, "read"),
+];
+
+struct Http<'a> {
+    b: &'a TestBroker,
+    http: reqwest::Client,
+    cells: usize,
+    wrong: Vec<String>,
+}
+
+impl Http<'_> {
+    async fn send(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), self.b.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// One cell: `what` answered `got`, the rule says `want`.
+    fn cell(&mut self, what: String, got: (u16, Value), want: u16) {
+        self.cells += 1;
+        if got.0 != want {
+            self.wrong
+                .push(format!("{what}: got {} {}, want {want}", got.0, got.1));
+        }
+    }
+}
+
+on_both!(every_role_in_every_relation, |backend| async move {
+    let b = TestBroker::start(backend).await;
+    let root = b.admin();
+    for (id, parent, inherit) in SPACES {
+        root.create_space(&SpaceInput {
+            id: id.into(),
+            parent_id: Some(parent.into()),
+            inherit,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+    // In each space: a stack, an integration, a stack to attach in the
+    // matrix, a runner trust, and a runner key.
+    let mut integration_of = std::collections::BTreeMap::new();
+    for (space, _) in RELATIONS {
+        for prefix in ["s", "t"] {
+            root.create_stack(&StackInput {
+                id: format!("{prefix}-{space}"),
+                space: Some(space.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        }
+        let i = root
+            .create_integration(&IntegrationInput {
+                name: format!("i-{space}"),
+                role_arn: ROLE.into(),
+                space: Some(space.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        integration_of.insert(space, i.id.to_string());
+    }
+    let mut keys = Vec::new();
+    for (level, role) in LEVELS {
+        let made: CreatedApiKey = root
+            .create_key(&ApiKeyInput {
+                role: serde_json::from_value(json!(role)).unwrap(),
+                space_id: Some("team-a".into()),
+                stack_id: None,
+                phases: None,
+                description: String::new(),
+                expires_in_seconds: None,
+            })
+            .await
+            .unwrap();
+        assert_eq!(made.key.space_id.as_ref().unwrap().as_str(), "team-a");
+        keys.push((level, role, made.token));
+    }
+    let mut h = Http {
+        b: &b,
+        http: reqwest::Client::new(),
+        cells: 0,
+        wrong: Vec::new(),
+    };
+    let forbidden_unless = |ok: bool, yes: u16| if ok { yes } else { 403 };
+
+    for (level, role, token) in &keys {
+        let (level, role) = (*level, *role);
+        let writes = level >= Level::Write;
+        let admins = level == Level::Admin;
+        for (space, relation) in RELATIONS {
+            let at = |what: &str| format!("{role} key of team-a, {what} in {space} ({relation})");
+            let sees = in_subtree(space);
+            let stack = format!("s-{space}");
+            let integration = &integration_of[space];
+
+            // Stacks.
+            let got = h
+                .send(token, "GET", &format!("/v1/stacks/{stack}"), None)
+                .await;
+            h.cell(at("read stack"), got, if sees { 200 } else { 404 });
+            let body = json!({"id": stack, "space": space, "description": format!("by {role}")});
+            let got = h
+                .send(token, "PUT", &format!("/v1/stacks/{stack}"), Some(body))
+                .await;
+            h.cell(
+                at("replace stack"),
+                got,
+                if sees {
+                    forbidden_unless(writes, 200)
+                } else {
+                    404
+                },
+            );
+            let made = format!("n-{space}-{role}");
+            let got = h
+                .send(
+                    token,
+                    "POST",
+                    "/v1/stacks",
+                    Some(json!({"id": made, "space": space})),
+                )
+                .await;
+            h.cell(
+                at("create stack"),
+                got,
+                if sees {
+                    forbidden_unless(writes, 201)
+                } else {
+                    422
+                },
+            );
+
+            // Integrations.
+            let seen = integration_seen(space);
+            let got = h
+                .send(
+                    token,
+                    "GET",
+                    &format!("/v1/integrations/{integration}"),
+                    None,
+                )
+                .await;
+            h.cell(at("read integration"), got, if seen { 200 } else { 404 });
+            let body = json!({"name": format!("i-{space}"), "role_arn": ROLE, "space": space,
+                              "description": format!("by {role}")});
+            let got = h
+                .send(
+                    token,
+                    "PUT",
+                    &format!("/v1/integrations/{integration}"),
+                    Some(body),
+                )
+                .await;
+            let want = match (sees, seen) {
+                (true, _) => forbidden_unless(admins, 200),
+                (false, true) => 403,
+                (false, false) => 404,
+            };
+            h.cell(at("replace integration"), got, want);
+            let body =
+                json!({"name": format!("n-{space}-{role}"), "role_arn": ROLE, "space": space});
+            let got = h.send(token, "POST", "/v1/integrations", Some(body)).await;
+            h.cell(
+                at("create integration"),
+                got,
+                if sees {
+                    forbidden_unless(admins, 201)
+                } else {
+                    422
+                },
+            );
+            let got = h
+                .send(
+                    token,
+                    "GET",
+                    &format!("/v1/integrations/{integration}/trust-policy"),
+                    None,
+                )
+                .await;
+            let want = match (sees, seen) {
+                (true, _) => 200,
+                (false, true) => 403,
+                (false, false) => 404,
+            };
+            h.cell(at("read trust policy"), got, want);
+
+            // Attaching team-a's own spare stack to this space's
+            // integration, then detaching it.
+            let spare = "t-team-a";
+            let body = json!({"stack_id": spare, "read": true, "write": false});
+            let got = h
+                .send(
+                    token,
+                    "POST",
+                    &format!("/v1/integrations/{integration}/attachments"),
+                    Some(body),
+                )
+                .await;
+            let want = match (seen, writes, reaches("team-a", space)) {
+                (false, _, _) => 404,
+                (true, false, _) => 403,
+                (true, true, false) => 409,
+                (true, true, true) => 201,
+            };
+            let attached = got.0 == 201;
+            h.cell(at("attach a team-a stack to the integration"), got, want);
+            if attached {
+                let got = h
+                    .send(
+                        token,
+                        "DELETE",
+                        &format!("/v1/integrations/{integration}/attachments/{spare}"),
+                        None,
+                    )
+                    .await;
+                h.cell(at("detach"), got, 204);
+            }
+            // This space's spare stack to team-a's integration.
+            let other_spare = format!("t-{space}");
+            let body = json!({"stack_id": other_spare, "read": true, "write": false});
+            let got = h
+                .send(
+                    token,
+                    "POST",
+                    &format!("/v1/integrations/{}/attachments", integration_of["team-a"]),
+                    Some(body),
+                )
+                .await;
+            let want = match (sees, writes, reaches(space, "team-a")) {
+                (false, _, _) => 404,
+                (true, false, _) => 403,
+                (true, true, false) => 409,
+                (true, true, true) => 201,
+            };
+            let attached = got.0 == 201;
+            h.cell(at("attach its stack to team-a's integration"), got, want);
+            if attached {
+                root.detach(&integration_of["team-a"], &other_spare)
+                    .await
+                    .unwrap();
+            }
+
+            // Keys: one of each role in this space, and a runner key for
+            // its stack.
+            for (minted, minted_role) in LEVELS {
+                let body = json!({"role": minted_role, "space_id": space});
+                let got = h.send(token, "POST", "/v1/keys", Some(body)).await;
+                let want = match (sees, admins) {
+                    (false, _) => 422,
+                    (true, false) => 403,
+                    (true, true) => {
+                        if minted <= level {
+                            201
+                        } else {
+                            403
+                        }
+                    }
+                };
+                h.cell(at(&format!("mint a {minted_role} key")), got, want);
+            }
+            let body = json!({"role": "runner", "stack_id": stack, "phases": ["read"]});
+            let got = h.send(token, "POST", "/v1/keys", Some(body)).await;
+            h.cell(
+                at("mint a runner key for the stack"),
+                got,
+                if sees {
+                    forbidden_unless(writes, 201)
+                } else {
+                    422
+                },
+            );
+            let body = json!({"stack_id": stack, "issuer": "https://token.actions.githubusercontent.com",
+                              "audience": "deputy", "subject": "repo:acme/net:ref:refs/heads/main",
+                              "phases": ["read"]});
+            let got = h.send(token, "POST", "/v1/runner-trusts", Some(body)).await;
+            h.cell(
+                at("create a runner trust for the stack"),
+                got,
+                if sees {
+                    forbidden_unless(writes, 201)
+                } else {
+                    422
+                },
+            );
+
+            // Spaces: a child here, and this space's inherit.
+            let body = json!({"id": format!("c-{space}-{role}"), "parent_id": space});
+            let got = h.send(token, "POST", "/v1/spaces", Some(body)).await;
+            h.cell(
+                at("create a child space"),
+                got,
+                if sees {
+                    forbidden_unless(admins, 201)
+                } else {
+                    422
+                },
+            );
+            let got = h
+                .send(token, "GET", &format!("/v1/spaces/{space}"), None)
+                .await;
+            h.cell(at("read the space"), got, if sees { 200 } else { 404 });
+        }
+
+        // Lists hold the subtree's objects, and only them.
+        let (_, listed) = h.send(token, "GET", "/v1/stacks", None).await;
+        let spaces: std::collections::BTreeSet<String> = listed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["space"].as_str().unwrap().to_string())
+            .collect();
+        h.cells += 1;
+        if spaces.iter().any(|s| !in_subtree(s)) || spaces.len() != 2 {
+            h.wrong
+                .push(format!("{role}: stacks listed from spaces {spaces:?}"));
+        }
+        let (_, listed) = h.send(token, "GET", "/v1/integrations", None).await;
+        h.cells += 1;
+        for i in listed["items"].as_array().unwrap() {
+            let space = i["space"].as_str().unwrap();
+            if !integration_seen(space) {
+                h.wrong
+                    .push(format!("{role}: integration listed from {space}"));
+            }
+        }
+        let got = h.send(token, "GET", "/v1/audit", None).await;
+        h.cell(
+            format!("{role} key of team-a reads the audit trail"),
+            got,
+            403,
+        );
+        // A key outside the root changes nothing about its own space's
+        // inherit: that is its parent's.
+        let body = json!({"id": "team-a", "inherit": false});
+        let got = h.send(token, "PUT", "/v1/spaces/team-a", Some(body)).await;
+        h.cell(
+            format!("{role} key of team-a turns team-a's inherit off"),
+            got,
+            403,
+        );
+    }
+
+    // Runner keys get nothing of the registry.
+    let runner = root
+        .create_key(&ApiKeyInput::runner("s-team-a", &[Phase::Read]))
+        .await
+        .unwrap()
+        .token;
+    for path in ["/v1/spaces", "/v1/stacks", "/v1/spaces/team-a"] {
+        let got = h.send(&runner, "GET", path, None).await;
+        h.cell(format!("runner key GET {path}"), got, 403);
+    }
+    println!("spaces matrix: {} cells, {} wrong", h.cells, h.wrong.len());
+    assert!(
+        h.wrong.is_empty(),
+        "{} of {} cells wrong:\n{}",
+        h.wrong.len(),
+        h.cells,
+        h.wrong.join("\n")
+    );
+});
+
+on_both!(the_attach_rule_holds_whatever_moves, |backend| async move {
+    let b = TestBroker::start(backend).await;
+    let c = b.admin();
+    for (id, parent, inherit) in SPACES {
+        c.create_space(&SpaceInput {
+            id: id.into(),
+            parent_id: Some(parent.into()),
+            inherit,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    }
+    let i = c
+        .create_integration(&IntegrationInput {
+            name: "shared".into(),
+            role_arn: ROLE.into(),
+            space: Some("platform".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    c.create_stack(&StackInput {
+        id: "net".into(),
+        space: Some("a-prod".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    c.attach(
+        &i.id,
+        &AttachmentInput {
+            stack_id: "net".into(),
+            read: true,
+            write: false,
+        },
+    )
+    .await
+    .unwrap();
+    let problem = |e: deputy::client::ClientError| match e {
+        deputy::client::ClientError::Problem(p) => (p.status, p.code.to_string(), p.detail),
+        other => panic!("{other}"),
+    };
+    // Moving the stack beside, turning inherit off between, or moving the
+    // integration below: each would leave the attachment out of reach.
+    let (status, code, detail) = problem(
+        c.replace_stack(
+            "net",
+            &StackInput {
+                id: "net".into(),
+                space: Some("team-b".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!((status, code.as_str()), (409, "out_of_reach"), "{detail}");
+    assert!(
+        detail.contains("stack \"net\" on integration \"shared\""),
+        "{detail}"
+    );
+    let (status, code, _) = problem(
+        c.replace_space(
+            "team-a",
+            &SpaceInput {
+                id: "team-a".into(),
+                inherit: false,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!((status, code.as_str()), (409, "out_of_reach"));
+    let (status, code, _) = problem(
+        c.replace_integration(
+            i.id.as_str(),
+            &IntegrationInput {
+                name: "shared".into(),
+                role_arn: ROLE.into(),
+                space: Some("team-b".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!((status, code.as_str()), (409, "out_of_reach"));
+    // Nothing moved.
+    assert_eq!(c.stack("net").await.unwrap().space, "a-prod");
+    assert!(c.space("team-a").await.unwrap().inherit);
+    // Moving within reach is fine; a space that holds something stays.
+    c.replace_stack(
+        "net",
+        &StackInput {
+            id: "net".into(),
+            space: Some("team-a".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let (status, code, detail) = problem(c.delete_space("team-a").await.unwrap_err());
+    assert_eq!(
+        (status, code.as_str()),
+        (409, "space_not_empty"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("1 spaces") && detail.contains("1 stacks"),
+        "{detail}"
+    );
+    c.delete_space("other").await.unwrap();
+    // A stack beside cannot be attached at all.
+    c.create_stack(&StackInput {
+        id: "pay".into(),
+        space: Some("team-b".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let (status, code, detail) = problem(
+        c.attach(
+            &i.id,
+            &AttachmentInput {
+                stack_id: "pay".into(),
+                read: true,
+                write: false,
+            },
+        )
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!((status, code.as_str()), (409, "out_of_reach"), "{detail}");
+    // Every change above is in the trail, refusals with their code.
+    let events = c
+        .audit(&AuditFilter {
+            outcome: Some("out_of_reach".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.len(), 4, "{events:?}");
+    let spaces = c.spaces().await.unwrap();
+    assert_eq!(
+        spaces.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["a-prod", "platform", "root", "team-a", "team-b"]
+    );
+});
