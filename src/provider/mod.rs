@@ -59,11 +59,13 @@ impl Provider for DeputyProvider {
 
     fn registry(&self) -> Registry<BrokerConnection> {
         Registry::default()
+            .resource(resources::SpaceResource)
             .resource(resources::StackResource)
             .resource(resources::AwsIntegrationResource)
             .resource(resources::AwsIntegrationAttachmentResource)
             .resource(resources::RunnerTrustResource)
             .data_source(data_sources::AccountDataSource)
+            .data_source(data_sources::SpaceDataSource)
             .data_source(data_sources::StackDataSource)
             .data_source(data_sources::AwsIntegrationDataSource)
             .data_source(data_sources::AwsIntegrationsDataSource)

@@ -564,3 +564,102 @@ resource "deputy_runner_trust" "bad" {
     ws.ok(&["destroy", "-auto-approve", "-no-color"]);
     assert!(b.block_on(b.admin().runner_trusts()).unwrap().is_empty());
 }
+
+const PLATFORM_CONFIG: &str = r#"
+resource "deputy_space" "platform" {
+  id = "platform"
+}
+resource "deputy_space" "payments" {
+  id        = "payments"
+  parent_id = deputy_space.platform.id
+  inherit   = INHERIT
+}
+resource "deputy_aws_integration" "shared" {
+  name     = "shared"
+  role_arn = "arn:aws:iam::210987654321:role/deploy"
+  space    = deputy_space.platform.id
+}
+"#;
+
+const TEAM_CONFIG: &str = r#"
+data "deputy_space" "mine" {
+  id = "payments"
+}
+data "deputy_aws_integration" "shared" {
+  name = "shared"
+}
+resource "deputy_stack" "pay" {
+  id    = "pay"
+  space = data.deputy_space.mine.id
+}
+resource "deputy_aws_integration_attachment" "pay" {
+  integration_id = data.deputy_aws_integration.shared.id
+  stack_id       = deputy_stack.pay.id
+}
+output "inherit" { value = data.deputy_space.mine.inherit }
+"#;
+
+/// One broker for several teams from Terraform alone: the platform's
+/// stack (a root admin key) makes the spaces and the integration; the
+/// team's stack, with a `write` key of its own space, registers its stack
+/// and attaches the platform's integration, and can do nothing outside its
+/// space; the platform cannot pull the ground from under an attachment.
+#[test]
+fn spaces_let_a_team_manage_its_own_part() {
+    let b = LiveBroker::start();
+    let platform = b.workspace(&PLATFORM_CONFIG.replace("INHERIT", "true"));
+    platform.apply();
+    assert_eq!(platform.plan_exit().0, 0, "no changes after create");
+    // Keys are minted outside Terraform: a key's secret must not be kept
+    // in state.
+    let team_key = b
+        .block_on(b.admin().create_key(&deputy::wire::ApiKeyInput {
+            role: deputy::wire::KeyRole::Write,
+            space_id: Some("payments".into()),
+            stack_id: None,
+            phases: None,
+            description: "payments' Terraform".into(),
+            expires_in_seconds: None,
+        }))
+        .unwrap();
+    let (team_key_id, team_key) = (team_key.key.id, team_key.token);
+    let env = [
+        ("DEPUTY_ENDPOINT", b.broker.base.as_str()),
+        ("DEPUTY_TOKEN", team_key.as_str()),
+    ];
+    let team = Workspace::with_env(TEAM_CONFIG, &env);
+    let out = team.apply_outputs();
+    assert_eq!(out["inherit"]["value"], true);
+    assert_eq!(team.plan_exit().0, 0, "no changes after create");
+    let stack = b.block_on(b.admin().stack("pay")).unwrap();
+    assert_eq!(stack.space, "payments");
+
+    // Outside its space the team's key gets nowhere, and says why.
+    team.write(&format!(
+        "{TEAM_CONFIG}\nresource \"deputy_stack\" \"theirs\" {{\n  id    = \"theirs\"\n  space = \"platform\"\n}}\n"
+    ));
+    let refused = team.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_contains(
+        &refused,
+        "space \"platform\" does not exist or is outside space \"payments\"",
+    );
+    team.write(TEAM_CONFIG);
+
+    // The platform cannot turn inherit off under the attachment.
+    platform.write(&PLATFORM_CONFIG.replace("INHERIT", "false"));
+    let refused = platform.fails(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    assert_contains(&refused, "out of reach");
+    assert_contains(&refused, "stack \"pay\" on integration \"shared\"");
+    assert!(b.block_on(b.admin().space("payments")).unwrap().inherit);
+
+    // Torn down in order: the team's part, then the platform's, which
+    // keeps a space while a key of it is unrevoked.
+    team.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    platform.write(&PLATFORM_CONFIG.replace("INHERIT", "true"));
+    let refused = platform.fails(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    assert_contains(&refused, "space \"payments\" holds 1 unrevoked key");
+    b.block_on(b.admin().revoke_key(&team_key_id)).unwrap();
+    platform.ok(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    let spaces = b.block_on(b.admin().spaces()).unwrap();
+    assert_eq!(spaces.len(), 1, "only root is left: {spaces:?}");
+}

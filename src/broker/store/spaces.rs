@@ -215,10 +215,10 @@ impl Store {
                 .await?;
         }
         let held: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT 'spaces', COUNT(*) FROM spaces WHERE parent_id = $1 \
-             UNION ALL SELECT 'stacks', COUNT(*) FROM stacks WHERE space = $1 \
-             UNION ALL SELECT 'integrations', COUNT(*) FROM integrations WHERE space = $1 \
-             UNION ALL SELECT 'keys', COUNT(*) FROM api_keys WHERE space_id = $1 AND revoked_at IS NULL",
+            "SELECT 'space', COUNT(*) FROM spaces WHERE parent_id = $1 \
+             UNION ALL SELECT 'stack', COUNT(*) FROM stacks WHERE space = $1 \
+             UNION ALL SELECT 'integration', COUNT(*) FROM integrations WHERE space = $1 \
+             UNION ALL SELECT 'unrevoked key', COUNT(*) FROM api_keys WHERE space_id = $1 AND revoked_at IS NULL",
         )
         .bind(id)
         .fetch_all(&mut *tx)
@@ -226,7 +226,7 @@ impl Store {
         let held: Vec<String> = held
             .into_iter()
             .filter(|(_, n)| *n > 0)
-            .map(|(what, n)| format!("{n} {what}"))
+            .map(|(what, n)| format!("{n} {what}{}", if n == 1 { "" } else { "s" }))
             .collect();
         if !held.is_empty() {
             return Err(ApiError::conflict(

@@ -8,6 +8,7 @@ mod aws_integration_role_template;
 mod aws_integration_trust_policy;
 mod aws_integration_verification;
 mod aws_integrations;
+mod space;
 mod stack;
 mod trust_policy_document;
 
@@ -19,6 +20,7 @@ pub use aws_integration_role_template::AwsIntegrationRoleTemplateDataSource;
 pub use aws_integration_trust_policy::AwsIntegrationTrustPolicyDataSource;
 pub use aws_integration_verification::AwsIntegrationVerificationDataSource;
 pub use aws_integrations::AwsIntegrationsDataSource;
+pub use space::SpaceDataSource;
 pub use stack::StackDataSource;
 pub use trust_policy_document::TrustPolicyDocumentDataSource;
 

@@ -3,6 +3,7 @@
 mod aws_integration;
 mod aws_integration_attachment;
 mod runner_trust;
+mod space;
 mod stack;
 
 pub use aws_integration::AwsIntegrationResource;
@@ -12,5 +13,6 @@ pub(crate) use aws_integration::{
 pub use aws_integration_attachment::AwsIntegrationAttachmentResource;
 pub(crate) use aws_integration_attachment::state as attachment_state;
 pub use runner_trust::RunnerTrustResource;
+pub use space::SpaceResource;
 pub use stack::StackResource;
 pub(crate) use stack::state as stack_state;

@@ -1,0 +1,3 @@
+data "deputy_space" "payments" {
+  id = "payments"
+}

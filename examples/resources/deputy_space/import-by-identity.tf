@@ -1,0 +1,4 @@
+import {
+  to       = deputy_space.payments
+  identity = { id = "payments" }
+}

@@ -1,0 +1,1 @@
+terraform import deputy_space.payments payments
