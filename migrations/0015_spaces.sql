@@ -50,3 +50,9 @@ CREATE INDEX integrations_space ON integrations (space);
 ALTER TABLE api_keys ADD COLUMN access TEXT CHECK (access IN ('admin', 'write', 'read'));
 ALTER TABLE api_keys ADD COLUMN space_id TEXT;
 UPDATE api_keys SET access = 'admin', space_id = 'root' WHERE role = 'admin';
+
+-- Every event names the space it is about (see `store::audit`), so a key
+-- reads its own subtree's trail. Events before this version were all
+-- about objects that are now in root.
+ALTER TABLE audit_events ADD COLUMN space_id TEXT;
+UPDATE audit_events SET space_id = 'root';

@@ -49,6 +49,12 @@ pub struct AuditEvent {
     /// The last counted event's time, when `count` is more than 1.
     #[serde(default)]
     pub last_at: Option<String>,
+    /// The space the event is about: its object's (for a deletion, as it
+    /// was), else the acting key's; absent for failed authentications. A
+    /// key reads the events of its own subtree. Set by the broker when it
+    /// writes the event, whatever a writer puts here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space_id: Option<String>,
 }
 
 fn one() -> u64 {
@@ -108,6 +114,7 @@ impl AuditEvent {
             source: None,
             count: 1,
             last_at: None,
+            space_id: None,
         }
     }
 }

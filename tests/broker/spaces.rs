@@ -411,12 +411,29 @@ on_both!(every_role_in_every_relation, |backend| async move {
                     .push(format!("{role}: integration listed from {space}"));
             }
         }
-        let got = h.send(token, "GET", "/v1/audit", None).await;
+        // The trail of its subtree (the child spaces made above
+        // included), its own refusals among it, and nothing else.
+        let (status, trail) = h.send(token, "GET", "/v1/audit?limit=1000", None).await;
         h.cell(
             format!("{role} key of team-a reads the audit trail"),
-            got,
-            403,
+            (status, Value::Null),
+            200,
         );
+        let events = trail["items"].as_array().cloned().unwrap_or_default();
+        let ours = |space: &str| {
+            in_subtree(space) || space.starts_with("c-team-a-") || space.starts_with("c-a-prod-")
+        };
+        let foreign: Vec<&Value> = events
+            .iter()
+            .filter(|e| !ours(e["space_id"].as_str().unwrap_or("(none)")))
+            .collect();
+        h.cells += 1;
+        if events.is_empty() || !foreign.is_empty() {
+            h.wrong.push(format!(
+                "{role}: the trail has {} events, of other spaces: {foreign:?}",
+                events.len()
+            ));
+        }
         // A key outside the root changes nothing about its own space's
         // inherit: that is its parent's.
         let body = json!({"id": "team-a", "inherit": false});
@@ -589,6 +606,20 @@ on_both!(the_attach_rule_holds_whatever_moves, |backend| async move {
         .await
         .unwrap();
     assert_eq!(events.len(), 4, "{events:?}");
+    // A deletion's event names the space the object was in.
+    c.delete_stack("pay").await.unwrap();
+    let deleted = c
+        .audit(&AuditFilter {
+            action: Some("stack.delete".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        deleted[0].space_id.as_deref(),
+        Some("team-b"),
+        "{deleted:?}"
+    );
     let spaces = c.spaces().await.unwrap();
     assert_eq!(
         spaces.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),

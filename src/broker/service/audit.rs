@@ -11,25 +11,15 @@ use crate::wire::{AuditEvent, AuditFilter, List};
 /// `since` is any RFC 3339 instant; it is compared in the stored form
 /// (UTC, fixed width), so `2026-12-03T15:05:00+01:00` works, and words
 /// such as `yesterday` are refused rather than matching nothing.
-///
-/// Events do not carry their space yet, so the trail is read with a key
-/// of the root space (any level); a key of another space is refused
-/// rather than shown other teams' events.
+/// A key reads the events of its subtree's spaces (see
+/// `AuditEvent::space_id`); a key of the root reads them all.
 pub async fn list(
     state: &AppState,
     caller: &Caller,
     filter: &AuditFilter,
 ) -> ApiResult<List<AuditEvent>> {
     let access = access::of(state, caller).await?;
-    if access.subtree().is_some() {
-        return Err(ApiError::Forbidden(format!(
-            "API key {} acts in space {:?}: the audit trail is read with a key of the root \
-             space until events carry their space",
-            access.holder.key_id,
-            access.holder.space.as_str()
-        )));
-    }
-    let page = page::page(filter.limit, filter.cursor.as_deref(), 2)?;
+    let page = page::page(filter.limit, filter.cursor.as_deref(), 2)?.in_spaces(access.subtree());
     let since = filter
         .since
         .as_deref()

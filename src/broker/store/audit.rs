@@ -8,7 +8,27 @@ use super::Store;
 use crate::broker::error::{ApiError, ApiResult};
 use crate::wire::{AuditEvent, AuditFilter};
 
-const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, source_identity, expires_at, detail, token_issuer, token_subject, token_id, runner_trust_id, source, event_count, last_at";
+const COLUMNS: &str = "id, at, key_id, action, target, outcome, stack_id, phase, run_id, integration_id, session_name, source_identity, expires_at, detail, token_issuer, token_subject, token_id, runner_trust_id, source, event_count, last_at, space_id";
+
+/// The space an event is about, read in the transaction that writes it
+/// (so it is the space as the change left it): its stack's (by
+/// `stack_id`, or a `stack/` or `attachment/<integration>/` target, whose
+/// integration id is 26 characters), its integration's, the space's own
+/// (a `space/` target), a key's (a `key/` target: a registry key's space,
+/// a runner key's stack's); else the acting key's. Deletions write their
+/// event before the row goes. Failed authentications name no space: keys
+/// of the root read them.
+const SPACE_OF_EVENT: &str = "COALESCE(\
+    (SELECT space FROM stacks WHERE id = $7), \
+    (SELECT space FROM stacks WHERE substr($5, 1, 6) = 'stack/' AND id = substr($5, 7)), \
+    (SELECT space FROM stacks WHERE substr($5, 1, 11) = 'attachment/' AND id = substr($5, 39)), \
+    (SELECT space FROM integrations WHERE id = $10), \
+    (SELECT space FROM integrations WHERE substr($5, 1, 12) = 'integration/' AND id = substr($5, 13)), \
+    (SELECT id FROM spaces WHERE substr($5, 1, 6) = 'space/' AND id = substr($5, 7)), \
+    (SELECT COALESCE(k.space_id, (SELECT space FROM stacks WHERE id = k.stack_id)) FROM api_keys k \
+     WHERE substr($5, 1, 4) = 'key/' AND k.id = substr($5, 5)), \
+    (SELECT COALESCE(k.space_id, (SELECT space FROM stacks WHERE id = k.stack_id)) FROM api_keys k \
+     WHERE k.id = $3))";
 
 fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
     let phase: Option<String> = row.try_get("phase")?;
@@ -37,6 +57,7 @@ fn from_row(row: &AnyRow) -> ApiResult<AuditEvent> {
         source: row.try_get("source")?,
         count: u64::try_from(row.try_get::<i64, _>("event_count")?).unwrap_or(1),
         last_at: row.try_get("last_at")?,
+        space_id: row.try_get("space_id")?,
     })
 }
 
@@ -47,7 +68,7 @@ pub(super) async fn insert<'e>(
     e: &AuditEvent,
 ) -> ApiResult<()> {
     sqlx::query(&format!(
-            "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+            "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, {SPACE_OF_EVENT})"
         ))
         .bind(&e.id)
         .bind(&e.at)
@@ -107,7 +128,8 @@ impl Store {
              ($7 IS NULL OR at < $7 OR (at = $7 AND id < $8)) AND \
              ($10 IS NULL OR integration_id = $10 OR target = 'integration/' || $10 OR \
               substr(target, 1, length('attachment/' || $10 || '/')) = 'attachment/' || $10 || '/') \
-             ORDER BY at DESC, id DESC LIMIT $9"
+             AND {} ORDER BY at DESC, id DESC LIMIT $9",
+            Page::space_filter("space_id", 11)
         ))
         .bind(&f.action)
         .bind(&f.target)
@@ -119,6 +141,7 @@ impl Store {
         .bind(page.after(1))
         .bind(page.fetch())
         .bind(&f.integration_id)
+        .bind(page.spaces())
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(from_row).collect()

@@ -366,6 +366,8 @@ impl Store {
                 ),
             ));
         }
+        // Written before the integration goes, so the event can still name its space.
+        audit::insert(&mut *tx, audit).await?;
         let done = sqlx::query("DELETE FROM integrations WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -373,7 +375,6 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(ApiError::not_found("integration", id));
         }
-        audit::insert(&mut *tx, audit).await?;
         self.commit(tx).await?;
         Ok(())
     }

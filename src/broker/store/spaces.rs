@@ -239,6 +239,8 @@ impl Store {
         }
         // Revoked keys keep their space for the record; they hold the row
         // only by name, so it may go.
+        // Written before the space goes, so the event can still name its space.
+        audit::insert(&mut *tx, audit).await?;
         let done = sqlx::query("DELETE FROM spaces WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -246,7 +248,6 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(ApiError::not_found("space", id));
         }
-        audit::insert(&mut *tx, audit).await?;
         self.commit(tx).await?;
         Ok(())
     }

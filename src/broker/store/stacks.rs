@@ -133,6 +133,8 @@ impl Store {
                 ),
             ));
         }
+        // Written before the stack goes, so the event can still name its space.
+        audit::insert(&mut *tx, audit).await?;
         let done = sqlx::query("DELETE FROM stacks WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -140,7 +142,6 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(ApiError::not_found("stack", id));
         }
-        audit::insert(&mut *tx, audit).await?;
         self.commit(tx).await?;
         Ok(())
     }
