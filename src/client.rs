@@ -405,8 +405,7 @@ impl Client {
     }
 
     pub async fn create_space(&self, input: &SpaceInput) -> ClientResult<Space> {
-        self.call(Method::POST, at(["v1", "spaces"]), Some(input))
-            .await
+        self.create(at(["v1", "spaces"]), input).await
     }
 
     pub async fn space(&self, id: &str) -> ClientResult<Space> {

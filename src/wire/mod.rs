@@ -79,3 +79,29 @@ pub struct PageQuery {
     /// The `next_cursor` of the previous page; opaque.
     pub cursor: Option<String>,
 }
+
+/// Paging of a list of objects that belong to spaces (stacks, keys,
+/// runner trusts), and which spaces.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SpacedPageQuery {
+    /// At most this many items (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page; opaque.
+    pub cursor: Option<String>,
+    /// Only objects in this space and below it (default: the key's own
+    /// space, which is everything the key sees).
+    pub space: Option<String>,
+}
+
+impl From<PageQuery> for SpacedPageQuery {
+    fn from(q: PageQuery) -> SpacedPageQuery {
+        SpacedPageQuery {
+            limit: q.limit,
+            cursor: q.cursor,
+            space: None,
+        }
+    }
+}

@@ -215,7 +215,7 @@ pub struct IntegrationInput {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct IntegrationFilter {
-    /// Only integrations in this space.
+    /// Only integrations in this space and below it.
     pub space: Option<String>,
     /// `key=value`, split at the first `=`; repeat for several labels
     /// (`?label=team=net&label=env=prod`). Values may hold any character.

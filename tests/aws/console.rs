@@ -489,6 +489,46 @@ async fn an_operator_runs_the_whole_path_in_a_real_browser() {
     assert!(!events.contains("key.create"), "{events}");
     w.shoot("audit").await;
 
+    // Spaces: the tree, and the switcher narrowing the stacks to a team's.
+    for (space, parent, inherit) in [
+        ("platform", "root", false),
+        ("payments", "platform", true),
+        ("checkout", "platform", true),
+    ] {
+        admin
+            .create_space(&deputy::wire::SpaceInput {
+                id: space.into(),
+                parent_id: Some(parent.into()),
+                inherit,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    for stack in ["payments-api", "payments-db"] {
+        admin
+            .create_stack(&StackInput {
+                id: stack.into(),
+                space: Some("payments".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+    w.goto(&format!("{base}/spaces")).await;
+    let tree = w.text("table").await;
+    assert!(tree.contains("yes, from platform"), "{tree}");
+    w.shoot("spaces").await;
+    w.goto(&format!("{base}/stacks")).await;
+    w.select("form.switcher select", "payments").await;
+    w.click("form.switcher button").await;
+    let listed = w.text("table").await;
+    assert!(
+        listed.contains("payments-api") && !listed.contains("dns"),
+        "{listed}"
+    );
+    w.shoot("space-switcher").await;
+
     // Sign out: the session ends on the server, not only in the browser.
     w.click("form.sign-out button").await;
     assert_eq!(w.path().await, "/sign-in");

@@ -736,3 +736,102 @@ on_both!(
         assert!(!i.contains("payments prod"), "{i}");
     }
 );
+
+on_both!(
+    a_team_key_sees_its_subtree_and_the_controls_its_role_allows,
+    |backend| async move {
+        let b = TestBroker::start(backend).await;
+        let c = b.admin();
+        for (id, parent, inherit) in [
+            ("platform", "root", false),
+            ("team-a", "platform", true),
+            ("a-prod", "team-a", true),
+            ("team-b", "platform", false),
+        ] {
+            c.create_space(&deputy::wire::SpaceInput {
+                id: id.into(),
+                parent_id: Some(parent.into()),
+                inherit,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        }
+        for (stack, space) in [
+            ("ours", "team-a"),
+            ("ours-prod", "a-prod"),
+            ("theirs", "team-b"),
+        ] {
+            c.create_stack(&StackInput {
+                id: stack.into(),
+                space: Some(space.into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        }
+        let key = |role: KeyRole| ApiKeyInput {
+            role,
+            space_id: Some("team-a".into()),
+            stack_id: None,
+            phases: None,
+            description: String::new(),
+            expires_in_seconds: None,
+        };
+        let page = |session: String, path: &'static str| {
+            let b = &b;
+            async move {
+                let r = http()
+                    .get(b.url(path))
+                    .header("cookie", session)
+                    .send()
+                    .await
+                    .unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        for (role, writes, admins) in [
+            (KeyRole::Read, false, false),
+            (KeyRole::Write, true, false),
+            (KeyRole::Admin, true, true),
+        ] {
+            let token = c.create_key(&key(role)).await.unwrap().token;
+            let signed = sign_in(&b, &token).await;
+            let session = value(&set_cookie(&signed, "deputy_session")).to_string();
+            let who = format!("{} in team-a", role.as_str());
+
+            let (status, stacks) = page(session.clone(), "/stacks").await;
+            assert_eq!(status, 200, "{stacks}");
+            assert!(
+                stacks.contains(&who),
+                "the bar says the key's standing: {stacks}"
+            );
+            assert!(stacks.contains("ours") && stacks.contains("ours-prod"));
+            assert!(!stacks.contains("theirs"), "another team's stack shown");
+            assert_eq!(stacks.contains("New stack"), writes, "{role:?}");
+            // The switcher offers the subtree, and narrows the list to it.
+            assert!(stacks.contains("<option value=\"a-prod\""), "{stacks}");
+            assert!(!stacks.contains("<option value=\"team-b\""));
+            let (_, narrowed) = page(session.clone(), "/stacks?space=a-prod").await;
+            assert!(
+                narrowed.contains("ours-prod") && !narrowed.contains(">ours<"),
+                "{narrowed}"
+            );
+            let (status, _) = page(session.clone(), "/stacks?space=team-b").await;
+            assert_eq!(
+                status, 422,
+                "a space out of sight is refused, not listed empty"
+            );
+
+            let (_, integrations) = page(session.clone(), "/integrations").await;
+            assert_eq!(integrations.contains("New integration"), admins, "{role:?}");
+            let (status, spaces) = page(session.clone(), "/spaces").await;
+            assert_eq!(status, 200);
+            assert!(
+                spaces.contains("a-prod") && !spaces.contains("team-b"),
+                "{spaces}"
+            );
+            assert_eq!(spaces.contains("Create a space"), admins, "{role:?}");
+        }
+    }
+);

@@ -93,6 +93,17 @@ on_both!(
             through(&proxy, &b.admin_token)
         };
 
+        let space = lossy()
+            .create_space(&deputy::wire::SpaceInput {
+                id: "team".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(space.id.as_str(), "team");
+        assert_eq!(admin.spaces().await.unwrap().len(), 2, "root and team");
+        assert_eq!(done(&admin, "space.create").await, 1);
+
         let stack = lossy()
             .create_stack(&StackInput {
                 id: "net".into(),

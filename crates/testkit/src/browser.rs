@@ -163,6 +163,17 @@ impl Browser {
         e.send_keys(value).await.unwrap();
     }
 
+    /// Chooses the option of value `value` in a select.
+    pub async fn select(&self, css: &str, value: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
     /// Clicks something that stays on the page (a checkbox, a copy
     /// button).
     pub async fn press(&self, css: &str) {

@@ -9,7 +9,7 @@ use crate::broker::auth::Caller;
 use crate::broker::error::ApiResult;
 use crate::broker::service::stacks;
 use crate::broker::state::AppState;
-use crate::wire::{List, PageQuery};
+use crate::wire::{List, PageQuery, SpacedPageQuery};
 
 /// Calls `page` with each cursor in turn, from the first page to the last.
 pub async fn every<T, F, Fut>(mut page: F) -> ApiResult<Vec<T>>
@@ -39,9 +39,9 @@ pub async fn stack_choices(state: &AppState, caller: &Caller) -> ApiResult<Vec<S
     let first = stacks::list(
         state,
         caller,
-        &PageQuery {
+        &SpacedPageQuery {
             limit: Some(1000),
-            cursor: None,
+            ..SpacedPageQuery::default()
         },
     )
     .await?;

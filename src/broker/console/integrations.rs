@@ -13,11 +13,15 @@ use super::every::every;
 use super::flash;
 use super::form::Failure;
 use super::session::{Posted, Signed};
-use super::view::{FOUND_AT_MOST, Listed, Nav, badge, found, render, when, when_or_never};
+use super::view::{
+    FOUND_AT_MOST, Listed, Nav, Switcher, badge, found, render, when, when_or_never,
+};
 use crate::broker::auth::Caller;
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
-use crate::broker::service::{attachments, integrations, stacks, trust_policies, verification};
+use crate::broker::service::{
+    attachments, integrations, spaces, stacks, trust_policies, verification,
+};
 use crate::broker::state::AppState;
 use crate::model::role_template::Format;
 use crate::model::verification::{Finding, STATEMENT_TO_USE};
@@ -146,10 +150,13 @@ pub async fn list(
             .append_pair("cursor", &cursor);
         format!("/integrations?{}", q.finish())
     });
+    let mut nav = signed.nav("integrations");
+    let spaces = spaces::list(&state, signed.admin()).await?;
+    nav.switcher = Some(Switcher::new("/integrations", &spaces, &space));
     Ok(render(
         listed.status(),
         &ListPage {
-            nav: signed.nav("integrations"),
+            nav,
             rows,
             label,
             space,
@@ -479,7 +486,7 @@ async fn unattached_stacks(
     caller: &Caller,
     attached: &[Attachment],
 ) -> Result<Vec<Stack>, Failure> {
-    let stacks = every(|q| async move { stacks::list(state, caller, &q).await }).await?;
+    let stacks = every(|q| async move { stacks::list(state, caller, &q.into()).await }).await?;
     Ok(stacks
         .into_iter()
         .filter(|s| !attached.iter().any(|a| a.stack_id == s.id))

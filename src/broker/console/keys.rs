@@ -88,7 +88,7 @@ async fn page(
     created: Option<(String, String)>,
 ) -> Result<KeysPage, Failure> {
     let caller = signed.admin();
-    let keys = every(|q| async move { keys::list(state, caller, &q).await }).await?;
+    let keys = every(|q| async move { keys::list(state, caller, &q.into()).await }).await?;
     let mut rows: Vec<KeyRow> = keys
         .iter()
         .map(|k| KeyRow {

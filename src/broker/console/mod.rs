@@ -5,7 +5,8 @@
 //! JavaScript; the script adds copy buttons, and the clock and the retries
 //! of a running verification.
 //!
-//! Pages call the API's own handlers with the signed-in admin key, so
+//! Pages call the API's own handlers with the signed-in key (an admin,
+//! write or read key: controls its role cannot use are not shown), so
 //! validation, messages, audit events and verification are the API's and
 //! are never written twice.
 //!
@@ -19,6 +20,7 @@
 //! - [`integrations`]: the list, the integration's tabs, Verify;
 //! - [`integration_form`]: creating and editing an integration;
 //! - [`attachments`]: attaching, changing and detaching stacks;
+//! - [`spaces`]: the tree, and creating a space;
 //! - [`stacks`], [`keys`], [`runner_trusts`], [`audit`]: their pages;
 //! - [`assets`]: the stylesheet and script.
 
@@ -35,6 +37,7 @@ mod integrations;
 mod keys;
 mod runner_trusts;
 mod session;
+mod spaces;
 mod stacks;
 mod view;
 
@@ -118,6 +121,7 @@ pub fn router(state: &Arc<AppState>) -> Router<Arc<AppState>> {
             get(runner_trusts::confirm_delete).post(runner_trusts::delete),
         )
         .route("/audit", get(audit::list))
+        .route("/spaces", get(spaces::list).post(spaces::create))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             flash::shown_once,

@@ -83,7 +83,8 @@ async fn page(
     errors: Errors,
 ) -> Result<TrustsPage, Failure> {
     let caller = signed.admin();
-    let trusts = every(|q| async move { runner_trusts::list(state, caller, &q).await }).await?;
+    let trusts =
+        every(|q| async move { runner_trusts::list(state, caller, &q.into()).await }).await?;
     let rows = trusts
         .iter()
         .map(|t| Row {

@@ -21,6 +21,7 @@ use crate::broker::error::ApiError;
 use crate::broker::service::sessions::{self, Session};
 use crate::broker::state::AppState;
 use crate::model::secret::random_secret;
+use crate::wire::KeyRole;
 
 /// The session cookie. Over HTTPS its name carries the `__Host-` prefix:
 /// a browser then takes it only with `Secure`, `Path=/` and no `Domain`,
@@ -48,12 +49,18 @@ impl Signed {
 
     /// The navigation bar of a page in `section`, with the sign-out form.
     pub fn nav(&self, section: &'static str) -> Nav {
+        let key = &self.admin().key;
+        let space = key.space_id.as_ref().map_or("", |s| s.as_str());
         Nav {
             section,
-            key_id: self.admin().key_id().to_string(),
+            key_id: key.id.clone(),
             csrf: self.csrf.clone(),
             flash: self.shown.message.clone(),
             flash_refusal: self.shown.refusal,
+            standing: format!("{} in {space}", key.role.as_str()),
+            can_write: matches!(key.role, KeyRole::Admin | KeyRole::Write),
+            can_admin: key.role == KeyRole::Admin,
+            switcher: None,
         }
     }
 }

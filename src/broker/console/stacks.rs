@@ -13,13 +13,13 @@ use super::flash;
 use super::form::{Errors, Failure, Fields};
 use super::integrations::AttachmentRow;
 use super::session::{Posted, Signed};
-use super::view::{FOUND_AT_MOST, Nav, badge, found, pair_lines, render, when};
+use super::view::{FOUND_AT_MOST, Nav, Switcher, badge, found, pair_lines, render, when};
 use crate::broker::auth::Caller;
 use crate::broker::error::ApiError;
 use crate::broker::extract::{Path, Query};
-use crate::broker::service::{attachments, integrations, stacks};
+use crate::broker::service::{attachments, integrations, spaces, stacks};
 use crate::broker::state::AppState;
-use crate::wire::{PageQuery, Stack, StackInput};
+use crate::wire::{SpacedPageQuery, Stack, StackInput};
 
 struct Row {
     id: String,
@@ -45,6 +45,8 @@ struct ListPage {
 pub struct ListQuery {
     cursor: Option<String>,
     q: Option<String>,
+    /// The switcher's space: its subtree is listed.
+    space: Option<String>,
 }
 
 fn row(s: &Stack) -> Row {
@@ -65,29 +67,34 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, Failure> {
     let search = q.q.unwrap_or_default().trim().to_string();
+    let space = q.space.filter(|s| !s.is_empty());
     let (rows, next, more) = if search.is_empty() {
         let page = stacks::list(
             &state,
             signed.admin(),
-            &PageQuery {
+            &SpacedPageQuery {
                 limit: Some(100),
                 cursor: q.cursor.filter(|c| !c.is_empty()),
+                space: space.clone(),
             },
         )
         .await?;
         let next = page.next_cursor.map(|c| {
-            format!(
-                "/stacks?{}",
-                url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("cursor", &c)
-                    .finish()
-            )
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            query.append_pair("cursor", &c);
+            if let Some(space) = &space {
+                query.append_pair("space", space);
+            }
+            format!("/stacks?{}", query.finish())
         });
         (page.items.iter().map(row).collect(), next, 0)
     } else {
         let all = every(|q| {
-            let (state, caller) = (&state, signed.admin());
-            async move { stacks::list(state, caller, &q).await }
+            let (state, caller, space) = (&state, signed.admin(), space.clone());
+            async move {
+                let q = SpacedPageQuery { space, ..q.into() };
+                stacks::list(state, caller, &q).await
+            }
         })
         .await?;
         let hits: Vec<&Stack> = all
@@ -101,10 +108,17 @@ pub async fn list(
         let rows = hits.into_iter().take(FOUND_AT_MOST).map(row).collect();
         (rows, None, more)
     };
+    let mut nav = signed.nav("stacks");
+    let spaces = spaces::list(&state, signed.admin()).await?;
+    nav.switcher = Some(Switcher::new(
+        "/stacks",
+        &spaces,
+        space.as_deref().unwrap_or_default(),
+    ));
     Ok(render(
         StatusCode::OK,
         &ListPage {
-            nav: signed.nav("stacks"),
+            nav,
             rows,
             next,
             search,

@@ -19,6 +19,67 @@ pub struct Nav {
     pub flash: String,
     /// Whether `flash` says why something could not be done.
     pub flash_refusal: bool,
+    /// The key's role and space, as the bar says them (`write in team-a`).
+    pub standing: String,
+    /// Whether the key may change stacks (`write` or `admin`), and
+    /// integrations, spaces and keys (`admin`): controls it cannot use
+    /// are not shown (the broker refuses them anyway).
+    pub can_write: bool,
+    pub can_admin: bool,
+    /// The space switcher, on lists that take a space.
+    pub switcher: Option<Switcher>,
+}
+
+/// The space switcher: the spaces of the key's subtree, indented by
+/// depth, and the one whose subtree the list shows.
+pub struct Switcher {
+    /// The list's path, where the switcher's form goes.
+    pub action: &'static str,
+    /// (id, label) pairs; the label is indented by depth.
+    pub spaces: Vec<(String, String)>,
+    pub current: String,
+}
+
+impl Switcher {
+    /// The switcher of the list at `action`, showing `current` (empty:
+    /// the key's own space) out of `spaces` (the key's subtree).
+    pub fn new(action: &'static str, spaces: &[crate::wire::Space], current: &str) -> Switcher {
+        let parent: std::collections::BTreeMap<&str, Option<&str>> = spaces
+            .iter()
+            .map(|s| (s.id.as_str(), s.parent_id.as_ref().map(|p| p.as_str())))
+            .collect();
+        // Depth-first from the spaces whose parent is not listed (the
+        // key's own space), children by id.
+        let mut out = Vec::new();
+        let mut stack: Vec<(&str, usize)> = spaces
+            .iter()
+            .filter(|s| {
+                s.parent_id
+                    .as_ref()
+                    .is_none_or(|p| !parent.contains_key(p.as_str()))
+            })
+            .map(|s| (s.id.as_str(), 0))
+            .rev()
+            .collect();
+        while let Some((id, depth)) = stack.pop() {
+            out.push((
+                id.to_string(),
+                format!("{}{id}", "\u{a0}\u{a0}".repeat(depth)),
+            ));
+            let mut children: Vec<&str> = parent
+                .iter()
+                .filter(|(_, p)| **p == Some(id))
+                .map(|(c, _)| *c)
+                .collect();
+            children.sort_unstable();
+            stack.extend(children.into_iter().rev().map(|c| (c, depth + 1)));
+        }
+        Switcher {
+            action,
+            spaces: out,
+            current: current.to_string(),
+        }
+    }
 }
 
 /// A page, or the error page if the template fails (it cannot with the

@@ -13,7 +13,7 @@ use super::super::service::keys;
 use super::super::state::AppState;
 use super::created;
 use super::responses as r;
-use crate::wire::{ApiKey, ApiKeyInput, CreatedApiKey, List, PageQuery};
+use crate::wire::{ApiKey, ApiKeyInput, CreatedApiKey, List, SpacedPageQuery};
 use axum::http::HeaderMap;
 
 #[utoipa::path(
@@ -34,13 +34,13 @@ pub async fn create(
 
 #[utoipa::path(
     operation_id = "keys_list",
-    get, path = "/v1/keys", tag = "keys", params(PageQuery),
+    get, path = "/v1/keys", tag = "keys", params(SpacedPageQuery),
     responses((status = 200, description = "Keys (never a secret), oldest first, a page at a time.", body = List<ApiKey>), r::Malformed, r::Unauthenticated, r::Forbidden, r::Invalid),
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     Member(caller): Member,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<SpacedPageQuery>,
 ) -> ApiResult<axum::Json<List<ApiKey>>> {
     Ok(axum::Json(keys::list(&state, &caller, &q).await?))
 }

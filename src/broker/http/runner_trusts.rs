@@ -14,7 +14,7 @@ use super::super::service::runner_trusts;
 use super::super::state::AppState;
 use super::created;
 use super::responses as r;
-use crate::wire::{List, PageQuery, RunnerTrust, RunnerTrustInput};
+use crate::wire::{List, RunnerTrust, RunnerTrustInput, SpacedPageQuery};
 use axum::http::HeaderMap;
 
 #[utoipa::path(
@@ -35,13 +35,13 @@ pub async fn create(
 
 #[utoipa::path(
     operation_id = "runner_trusts_list",
-    get, path = "/v1/runner-trusts", tag = "runner-trusts", params(PageQuery),
+    get, path = "/v1/runner-trusts", tag = "runner-trusts", params(SpacedPageQuery),
     responses((status = 200, description = "Runner trusts, oldest first, a page at a time.", body = List<RunnerTrust>), r::Malformed, r::Unauthenticated, r::Forbidden, r::Invalid),
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     Member(caller): Member,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<SpacedPageQuery>,
 ) -> ApiResult<axum::Json<List<RunnerTrust>>> {
     Ok(axum::Json(runner_trusts::list(&state, &caller, &q).await?))
 }

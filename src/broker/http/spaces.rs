@@ -7,26 +7,28 @@ use axum::http::StatusCode;
 
 use super::super::auth::Member;
 use super::super::error::ApiResult;
-use super::super::extract::{Json, Path};
-use super::super::service::spaces;
+use super::super::extract::{IdempotencyKey, Json, Path};
+use super::super::service::{idempotency, spaces};
 use super::super::state::AppState;
+use super::created;
 use super::responses as r;
 use crate::wire::{Space, SpaceInput};
+use axum::http::HeaderMap;
 
 #[utoipa::path(
     operation_id = "spaces_create",
-    post, path = "/v1/spaces", tag = "spaces", request_body = SpaceInput,
+    post, path = "/v1/spaces", tag = "spaces", params(r::Idempotency), request_body = SpaceInput,
     responses((status = 201, description = "Created.", body = Space), r::Malformed, r::Unauthenticated, r::Forbidden, r::Conflict, r::Invalid),
 )]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Member(caller): Member,
+    key: IdempotencyKey,
     Json(input): Json<SpaceInput>,
-) -> ApiResult<(StatusCode, axum::Json<Space>)> {
-    Ok((
-        StatusCode::CREATED,
-        axum::Json(spaces::create(&state, &caller, input).await?),
-    ))
+) -> ApiResult<(StatusCode, HeaderMap, axum::Json<Space>)> {
+    let once = idempotency::request(&caller, &key, &input)?;
+    let made = spaces::create(&state, &caller, input, once.as_ref()).await?;
+    Ok(created(StatusCode::CREATED, made))
 }
 
 #[utoipa::path(

@@ -13,7 +13,7 @@ use super::super::service::stacks;
 use super::super::state::AppState;
 use super::created;
 use super::responses as r;
-use crate::wire::{List, PageQuery, Stack, StackInput};
+use crate::wire::{List, SpacedPageQuery, Stack, StackInput};
 use axum::http::HeaderMap;
 
 #[utoipa::path(
@@ -34,13 +34,13 @@ pub async fn create(
 
 #[utoipa::path(
     operation_id = "stacks_list",
-    get, path = "/v1/stacks", tag = "stacks", params(PageQuery),
+    get, path = "/v1/stacks", tag = "stacks", params(SpacedPageQuery),
     responses((status = 200, description = "Stacks, by id, a page at a time.", body = List<Stack>), r::Malformed, r::Unauthenticated, r::Forbidden, r::Invalid),
 )]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     Member(caller): Member,
-    Query(q): Query<PageQuery>,
+    Query(q): Query<SpacedPageQuery>,
 ) -> ApiResult<axum::Json<List<Stack>>> {
     Ok(axum::Json(stacks::list(&state, &caller, &q).await?))
 }

@@ -101,6 +101,33 @@ impl Access {
         })
     }
 
+    /// The spaces a list shows when it asks for `given` and below (named
+    /// in `field`): that subtree, which must be in the key's sight; the
+    /// key's subtree when `given` is absent.
+    pub fn below(&self, given: Option<&str>, field: &str) -> ApiResult<Option<Vec<String>>> {
+        let Some(given) = given else {
+            return Ok(self.subtree());
+        };
+        let space: SpaceId = parse(field, given)?;
+        if self.holder.may(&self.tree, Need::Read, &space).is_err() {
+            return Err(ApiError::invalid(
+                field,
+                format!(
+                    "space {given:?} does not exist or is outside space {:?}, where API key {} acts",
+                    self.holder.space.as_str(),
+                    self.holder.key_id
+                ),
+            ));
+        }
+        Ok(Some(
+            self.tree
+                .below(&space)
+                .into_iter()
+                .map(|s| s.to_string())
+                .collect(),
+        ))
+    }
+
     /// The spaces whose integrations a list shows: the subtree and the
     /// key's space's reach.
     pub fn integration_spaces(&self) -> Option<Vec<String>> {

@@ -121,7 +121,13 @@ pub async fn list(
     caller: &Caller,
     filter: &IntegrationFilter,
 ) -> ApiResult<List<Integration>> {
-    let seen = access::of(state, caller).await?.integration_spaces();
+    let access = access::of(state, caller).await?;
+    let seen = access.integration_spaces();
+    // `space` takes the subtree below it, as the other lists do.
+    let below = match &filter.space {
+        Some(space) => access.below(Some(space), "space")?,
+        None => None,
+    };
     let mut wanted = Labels::new();
     for pair in &filter.label {
         let (k, v) = pair.split_once('=').ok_or_else(|| {
@@ -151,7 +157,7 @@ pub async fn list(
         after = rows.last().map(|i| vec![i.name.to_string()]);
         items.extend(
             rows.into_iter()
-                .filter(|i| filter.space.as_ref().is_none_or(|s| *s == i.space))
+                .filter(|i| below.as_ref().is_none_or(|b| b.contains(&i.space)))
                 .filter(|i| wanted.iter().all(|(k, v)| i.labels.get(k) == Some(v))),
         );
         if !more || items.len() >= wanted_rows {

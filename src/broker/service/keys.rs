@@ -11,7 +11,7 @@ use super::idempotency::{Created, Request, create_once};
 use super::{audited, page, writable_stack};
 use crate::model::space::Need;
 use crate::model::timestamp::{self, now};
-use crate::wire::{ApiKey, ApiKeyInput, CreatedApiKey, List, PageQuery};
+use crate::wire::{ApiKey, ApiKeyInput, CreatedApiKey, List, SpacedPageQuery};
 
 /// Ten years: a key meant to outlive that should have no expiry at all.
 const MAX_LIFETIME_SECONDS: i64 = 315_360_000;
@@ -137,9 +137,14 @@ pub async fn create(
 
 /// The keys of the caller's subtree (never a secret), oldest first, a page
 /// at a time.
-pub async fn list(state: &AppState, caller: &Caller, q: &PageQuery) -> ApiResult<List<ApiKey>> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    q: &SpacedPageQuery,
+) -> ApiResult<List<ApiKey>> {
     let access = access::of(state, caller).await?;
-    let page = page::page(q.limit, q.cursor.as_deref(), 2)?.in_spaces(access.subtree());
+    let page = page::page(q.limit, q.cursor.as_deref(), 2)?
+        .in_spaces(access.below(q.space.as_deref(), "space")?);
     let items = state.store.keys(&page).await?;
     Ok(page::list(items, &page, |k| {
         vec![k.created_at.clone(), k.id.clone()]

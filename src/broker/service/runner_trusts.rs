@@ -11,7 +11,7 @@ use super::{audited, page, writable_stack};
 use crate::model::runner_trust::{check_audience, check_claims, check_issuer, check_subject};
 use crate::model::space::Need;
 use crate::model::timestamp::now;
-use crate::wire::{AuditEvent, List, PageQuery, RunnerTrust, RunnerTrustInput};
+use crate::wire::{AuditEvent, List, RunnerTrust, RunnerTrustInput, SpacedPageQuery};
 
 /// Validates input into a trust record through `model::runner_trust`.
 async fn validate(
@@ -93,10 +93,11 @@ pub async fn create(
 pub async fn list(
     state: &AppState,
     caller: &Caller,
-    q: &PageQuery,
+    q: &SpacedPageQuery,
 ) -> ApiResult<List<RunnerTrust>> {
     let access = access::of(state, caller).await?;
-    let page = page::page(q.limit, q.cursor.as_deref(), 2)?.in_spaces(access.subtree());
+    let page = page::page(q.limit, q.cursor.as_deref(), 2)?
+        .in_spaces(access.below(q.space.as_deref(), "space")?);
     let items = state.store.runner_trusts(&page).await?;
     Ok(page::list(items, &page, |t| {
         vec![t.created_at.clone(), t.id.clone()]

@@ -6,6 +6,7 @@ use super::super::auth::Caller;
 use super::super::error::{ApiError, ApiResult};
 use super::super::state::AppState;
 use super::access::{self, refusal};
+use super::idempotency::{Created, Request, create_once};
 use super::{audited, parse};
 use crate::model::names::check_labels;
 use crate::model::space::{Need, Refusal};
@@ -59,32 +60,40 @@ fn shaped_by_parent(access: &access::Access, space: &Space, what: &str) -> ApiRe
     }
 }
 
-pub async fn create(state: &AppState, caller: &Caller, input: SpaceInput) -> ApiResult<Space> {
+/// Creates a space; with `once`, a retry of an earlier create gets its
+/// space back.
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    input: SpaceInput,
+    once: Option<&Request>,
+) -> ApiResult<Created<Space>> {
     let target = format!("space/{}", input.id);
-    audited(
-        state,
-        caller,
-        crate::model::audit::SPACE_CREATE,
-        &target,
-        |audit| async move {
-            let access = access::of(state, caller).await?;
-            let space = validate(&input.id.clone(), input)?;
-            let Some(parent) = &space.parent_id else {
-                return Err(ApiError::conflict(
-                    crate::wire::ProblemCode::SpaceExists,
-                    "the root space exists in every broker",
-                ));
-            };
-            if !access.tree.contains(parent) {
-                return Err(ApiError::invalid(
-                    "parent_id",
-                    format!(
-                        "space {:?} does not exist: create the parent first",
-                        parent.as_str()
-                    ),
-                ));
-            }
-            refusal(
+    let create = || {
+        audited(
+            state,
+            caller,
+            crate::model::audit::SPACE_CREATE,
+            &target,
+            |audit| async move {
+                let access = access::of(state, caller).await?;
+                let space = validate(&input.id.clone(), input)?;
+                let Some(parent) = &space.parent_id else {
+                    return Err(ApiError::conflict(
+                        crate::wire::ProblemCode::SpaceExists,
+                        "the root space exists in every broker",
+                    ));
+                };
+                if !access.tree.contains(parent) {
+                    return Err(ApiError::invalid(
+                        "parent_id",
+                        format!(
+                            "space {:?} does not exist: create the parent first",
+                            parent.as_str()
+                        ),
+                    ));
+                }
+                refusal(
                 access.holder.may_shape(&access.tree, Some(parent)),
                 "space",
                 parent.as_str(),
@@ -101,9 +110,17 @@ pub async fn create(state: &AppState, caller: &Caller, input: SpaceInput) -> Api
                 ),
                 other => other,
             })?;
-            state.store.create_space(&space, &audit).await
-        },
-    )
+                let record = once.map(|r| r.once(&audit.target, None));
+                state
+                    .store
+                    .create_space(&space, &audit, record.as_ref())
+                    .await
+            },
+        )
+    };
+    create_once(state, once, create, |earlier| async move {
+        read(state, caller, earlier.id("space")?).await
+    })
     .await
 }
 

@@ -8,7 +8,7 @@ use super::{access, audited, page, parse};
 use crate::model::names::check_labels;
 use crate::model::space::Need;
 use crate::model::{Name, SpaceId, StackId};
-use crate::wire::{List, PageQuery, Stack, StackInput};
+use crate::wire::{List, SpacedPageQuery, Stack, StackInput};
 
 /// Validates input into a full stack record through `model`, the rules the
 /// provider applies at plan. `id` comes from the body on create and from
@@ -67,9 +67,14 @@ pub async fn create(
 }
 
 /// Stacks of the caller's subtree by id, a page at a time.
-pub async fn list(state: &AppState, caller: &Caller, q: &PageQuery) -> ApiResult<List<Stack>> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    q: &SpacedPageQuery,
+) -> ApiResult<List<Stack>> {
     let access = access::of(state, caller).await?;
-    let page = page::page(q.limit, q.cursor.as_deref(), 1)?.in_spaces(access.subtree());
+    let page = page::page(q.limit, q.cursor.as_deref(), 1)?
+        .in_spaces(access.below(q.space.as_deref(), "space")?);
     let items = state.store.stacks(&page).await?;
     Ok(page::list(items, &page, |s| vec![s.id.to_string()]))
 }

@@ -4,7 +4,7 @@
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{Store, audit, flag, labels_from, labels_to_text, parsed};
+use super::{Once, Store, audit, flag, idempotency, labels_from, labels_to_text, parsed};
 use crate::broker::error::{ApiError, ApiResult, is_unique_violation};
 use crate::model::space::{Node, Tree};
 use crate::model::timestamp::now;
@@ -142,7 +142,12 @@ impl Store {
         tree_of(&rows)
     }
 
-    pub async fn create_space(&self, space: &Space, audit: &AuditEvent) -> ApiResult<Space> {
+    pub async fn create_space(
+        &self,
+        space: &Space,
+        audit: &AuditEvent,
+        once: Option<&Once>,
+    ) -> ApiResult<Space> {
         let at = now();
         let mut tx = self.write_tx().await?;
         if let Some(parent) = &space.parent_id {
@@ -163,6 +168,7 @@ impl Store {
         .await;
         match result {
             Ok(_) => {
+                idempotency::remember_if(&mut tx, once).await?;
                 audit::insert(&mut *tx, audit).await?;
                 self.commit(tx).await?;
                 self.space(space.id.as_str()).await
