@@ -110,19 +110,25 @@ impl Http<'_> {
     }
 }
 
+/// Makes [`SPACES`] with `admin`.
+async fn make_tree(admin: &deputy::client::Client) {
+    for (id, parent, inherit) in SPACES {
+        admin
+            .create_space(&SpaceInput {
+                id: id.into(),
+                parent_id: Some(parent.into()),
+                inherit,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+    }
+}
+
 on_both!(every_role_in_every_relation, |backend| async move {
     let b = TestBroker::start(backend).await;
     let root = b.admin();
-    for (id, parent, inherit) in SPACES {
-        root.create_space(&SpaceInput {
-            id: id.into(),
-            parent_id: Some(parent.into()),
-            inherit,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    }
+    make_tree(&root).await;
     // In each space: a stack, an integration, a stack to attach in the
     // matrix, a runner trust, and a runner key.
     let mut integration_of = std::collections::BTreeMap::new();
@@ -468,16 +474,7 @@ on_both!(every_role_in_every_relation, |backend| async move {
 on_both!(the_attach_rule_holds_whatever_moves, |backend| async move {
     let b = TestBroker::start(backend).await;
     let c = b.admin();
-    for (id, parent, inherit) in SPACES {
-        c.create_space(&SpaceInput {
-            id: id.into(),
-            parent_id: Some(parent.into()),
-            inherit,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    }
+    make_tree(&c).await;
     let i = c
         .create_integration(&IntegrationInput {
             name: "shared".into(),
