@@ -11,9 +11,10 @@
 //! - **Which integrations a stack may use** ([`Tree::reaches`]): those of
 //!   its own space, and of each ancestor reached through spaces that
 //!   `inherit`: a child that inherits sees its parent's integrations, and
-//!   through the parent (if it inherits too) the grandparent's. The attach
-//!   and the vend both check it, so a stack never gets credentials from an
-//!   integration outside its reach.
+//!   through the parent (if it inherits too) the grandparent's. The broker's
+//!   store checks it in every change that could break it (an attach, a
+//!   stack or integration moved, `inherit` turned off), so no attachment,
+//!   and so no vend, is ever out of reach.
 //!
 //! A space's parent never changes (moving a subtree would move what every
 //! key in it may reach); `inherit` may, by an admin of the parent.

@@ -746,7 +746,7 @@ on_both!(
             ("platform", "root", false),
             ("team-a", "platform", true),
             ("a-prod", "team-a", true),
-            ("team-b", "platform", false),
+            ("team-b", "platform", true),
         ] {
             c.create_space(&deputy::wire::SpaceInput {
                 id: id.into(),
@@ -767,6 +767,29 @@ on_both!(
                 space: Some(space.into()),
                 ..Default::default()
             })
+            .await
+            .unwrap();
+        }
+        // A platform integration both teams use: a team counts its own
+        // stacks on it, and learns nothing of the other's.
+        let shared = c
+            .create_integration(&IntegrationInput {
+                name: "shared".into(),
+                role_arn: ROLE.into(),
+                space: Some("platform".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        for stack in ["ours", "theirs"] {
+            c.attach(
+                shared.id.as_str(),
+                &deputy::wire::AttachmentInput {
+                    stack_id: stack.into(),
+                    read: true,
+                    write: false,
+                },
+            )
             .await
             .unwrap();
         }
@@ -825,6 +848,47 @@ on_both!(
 
             let (_, integrations) = page(session.clone(), "/integrations").await;
             assert_eq!(integrations.contains("New integration"), admins, "{role:?}");
+            assert!(
+                integrations.contains(r#"<td data-label="Stacks" class="num">1</td>"#),
+                "team-a counts its own stack on the shared integration: {integrations}"
+            );
+            // Its attachments: team-a's alone.
+            let mine = b
+                .client(&token)
+                .attachments_of_integration(shared.id.as_str())
+                .await
+                .unwrap();
+            assert_eq!(
+                mine.iter().map(|a| a.stack_id.as_str()).collect::<Vec<_>>(),
+                ["ours"]
+            );
+            // A role template cannot be asked to trust another team's stack.
+            if admins {
+                let own = c
+                    .create_integration(&IntegrationInput {
+                        name: format!("own-{}", role.as_str()),
+                        role_arn: ROLE.into(),
+                        space: Some("team-a".into()),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+                let asked = http()
+                    .get(b.url(&format!(
+                        "/v1/integrations/{}/role-template?stack_id=theirs",
+                        own.id
+                    )))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(asked.status(), 422);
+                let problem: serde_json::Value = asked.json().await.unwrap();
+                assert_eq!(
+                    problem["detail"], "stack \"theirs\" does not exist",
+                    "{problem}"
+                );
+            }
             let (status, spaces) = page(session.clone(), "/spaces").await;
             assert_eq!(status, 200);
             assert!(

@@ -573,6 +573,17 @@ on_both!(the_attach_rule_holds_whatever_moves, |backend| async move {
     );
     assert!(detail.contains("holds 1 space, 1 stack: "), "{detail}");
     c.delete_space("other").await.unwrap();
+    // Its id is not given to another space: its events keep it.
+    let (status, code, detail) = problem(
+        c.create_space(&SpaceInput {
+            id: "other".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err(),
+    );
+    assert_eq!((status, code.as_str()), (409, "space_exists"), "{detail}");
+    assert!(detail.contains("since deleted"), "{detail}");
     // A stack beside cannot be attached at all.
     c.create_stack(&StackInput {
         id: "pay".into(),
@@ -603,6 +614,62 @@ on_both!(the_attach_rule_holds_whatever_moves, |backend| async move {
         .await
         .unwrap();
     assert_eq!(events.len(), 4, "{events:?}");
+    // An attach and `inherit` turned off at once: whichever commits
+    // second is refused, so the rule holds after every round. (Without the
+    // store's lock, PostgreSQL let both commit within these 200 rounds.)
+    c.create_space(&SpaceInput {
+        id: "racing".into(),
+        parent_id: Some("platform".into()),
+        inherit: true,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    c.create_stack(&StackInput {
+        id: "race".into(),
+        space: Some("racing".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let off_input = SpaceInput {
+        id: "racing".into(),
+        parent_id: Some("platform".into()),
+        inherit: false,
+        ..Default::default()
+    };
+    let attach_input = AttachmentInput {
+        stack_id: "race".into(),
+        read: true,
+        write: false,
+    };
+    for round in 0..200 {
+        let (off, attached) = tokio::join!(
+            c.replace_space("racing", &off_input),
+            c.attach(&i.id, &attach_input)
+        );
+        assert!(
+            !(off.is_ok() && attached.is_ok()),
+            "round {round}: both committed, an attachment is out of reach"
+        );
+        if attached.is_ok() {
+            c.detach(&i.id, "race").await.unwrap();
+        }
+        if off.is_ok() {
+            c.replace_space(
+                "racing",
+                &SpaceInput {
+                    id: "racing".into(),
+                    parent_id: Some("platform".into()),
+                    inherit: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+
     // A deletion's event names the space the object was in.
     c.delete_stack("pay").await.unwrap();
     let deleted = c
@@ -620,7 +687,7 @@ on_both!(the_attach_rule_holds_whatever_moves, |backend| async move {
     let spaces = c.spaces().await.unwrap();
     assert_eq!(
         spaces.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
-        ["a-prod", "platform", "root", "team-a", "team-b"]
+        ["a-prod", "platform", "racing", "root", "team-a", "team-b"]
     );
 });
 

@@ -85,7 +85,8 @@ pub async fn attach(
     {
         let integration = integrations::read(&state, signed.admin(), &id).await?;
         let phases = Phase::from_flags(read, write);
-        if let Some(report) = verification::refused_now(&state, &integration, &named, phases).await
+        if let Some(report) =
+            verification::refused_now(&state, signed.admin(), &integration, &named, phases).await
         {
             let access = posted.fields.get("access");
             return refused_now(&state, signed, &integration, &stack, access, &report).await;

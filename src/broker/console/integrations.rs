@@ -127,7 +127,7 @@ pub async fn list(
         listed.items.truncate(FOUND_AT_MOST);
         listed
     };
-    let counts = attachments::counts(&state).await?;
+    let counts = attachments::counts(&state, signed.admin()).await?;
     let rows = listed
         .items
         .iter()
@@ -612,7 +612,7 @@ pub async fn trust_policy(
                 .map(|s| s.id.to_string()),
         );
     }
-    let stacks = trust_policies::with_extra_stacks(&state, &i, &wanted).await?;
+    let stacks = trust_policies::with_extra_stacks(&state, signed.admin(), &i, &wanted).await?;
     let previewed: Vec<String> = stacks
         .iter()
         .map(|(s, _)| s.to_string())

@@ -61,6 +61,24 @@ impl Access {
         }
     }
 
+    /// Whether the key holds what is in `space` (its subtree), rather than
+    /// only seeing it (an integration of a space above, in reach).
+    pub fn holds(&self, space: &str) -> bool {
+        space
+            .parse()
+            .is_ok_and(|s| self.tree.within(&s, &self.holder.space))
+    }
+
+    /// An integration as this key may see it: one seen only by reach has
+    /// no last verification (its steps name every attached stack, other
+    /// teams' among them); its state says whether it is verified.
+    pub fn shown(&self, mut integration: Integration) -> Integration {
+        if !self.holds(&integration.space) {
+            integration.last_verification = None;
+        }
+        integration
+    }
+
     /// The space a new object goes to: the one named in `field`, or the
     /// key's own; the key must have `need` there.
     pub fn space_for_new(
@@ -190,7 +208,7 @@ impl Access {
     pub async fn seen_integration(&self, state: &AppState, id: &str) -> ApiResult<Integration> {
         let integration = state.store.integration(id).await?;
         self.sees_integration(&integration.space, id)?;
-        Ok(integration)
+        Ok(self.shown(integration))
     }
 }
 

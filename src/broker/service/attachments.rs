@@ -14,6 +14,7 @@ use super::trust_policies::{external_ids, trust_policy_for};
 use super::verification::{detached, pending, role_ok, verify, with_targets};
 use super::{access, audited, page, parse, refused};
 use crate::model::space::Need;
+use crate::model::verification::Targets;
 use crate::model::{IntegrationId, Phase, StackId};
 use crate::wire::{
     Attachment, AttachmentInput, AttachmentUpdate, AuditEvent, Integration, List, PageQuery,
@@ -58,7 +59,9 @@ async fn present(state: &AppState, records: Vec<AttachmentRecord>) -> ApiResult<
 /// `stack_id`'s attachment to integration `id`: `need` on the stack, sight
 /// of the integration and, to attach, the integration in the stack's
 /// reach. A stack or integration that does not exist is left to the
-/// operation, which says which.
+/// operation, which says which. The answer says whether the caller holds
+/// the integration (else it only reaches it, and is told nothing of the
+/// other stacks attached to it).
 async fn permitted(
     state: &AppState,
     caller: &Caller,
@@ -66,11 +69,11 @@ async fn permitted(
     id: &str,
     stack_id: &str,
     attaching: bool,
-) -> ApiResult<()> {
+) -> ApiResult<bool> {
     let access = access::of(state, caller).await?;
     let stack = match state.store.stack(stack_id).await {
         Ok(stack) => stack,
-        Err(ApiError::NotFound { .. }) => return Ok(()),
+        Err(ApiError::NotFound { .. }) => return Ok(false),
         Err(e) => return Err(e),
     };
     // Both must be in sight before the level counts: a key learns
@@ -78,14 +81,14 @@ async fn permitted(
     access.require(Need::Read, &stack.space, "stack", stack_id)?;
     let integration = match state.store.integration(id).await {
         Ok(integration) => integration,
-        Err(ApiError::NotFound { .. }) => return Ok(()),
+        Err(ApiError::NotFound { .. }) => return Ok(false),
         Err(e) => return Err(e),
     };
     access.sees_integration(&integration.space, id)?;
     access.require(need, &stack.space, "stack", stack_id)?;
     if attaching {
         let (Ok(from), Ok(to)) = (stack.space.parse(), integration.space.parse()) else {
-            return Ok(());
+            return Ok(false);
         };
         if let Some(why) = access.tree.unreachable(&from, &to) {
             return Err(ApiError::conflict(
@@ -97,7 +100,7 @@ async fn permitted(
             ));
         }
     }
-    Ok(())
+    Ok(access.holds(&integration.space))
 }
 
 async fn one(state: &AppState, record: AttachmentRecord) -> ApiResult<Attachment> {
@@ -122,7 +125,9 @@ pub async fn create(
         let record = once.map(|r| r.once(&target, None));
         let attached = match permitted(state, caller, Need::Write, id, &input.stack_id, true).await
         {
-            Ok(()) => attach_verified(state.clone(), id, input, event.clone(), record).await,
+            Ok(holds) => {
+                attach_verified(state.clone(), id, input, event.clone(), record, holds).await
+            }
             Err(e) => Err(e),
         };
         match attached {
@@ -156,13 +161,15 @@ fn verification_refused(e: &ApiError) -> bool {
 
 /// Verifies the new stack's phases (and the role), then writes the
 /// attachment; nothing is written, and nothing holds the stack's phases,
-/// until the verification passes.
+/// until the verification passes. `holds`: the caller holds the
+/// integration (see [`trusted`]).
 async fn attach_verified(
     state: Arc<AppState>,
     id: &str,
     input: AttachmentInput,
     audit: AuditEvent,
     once: Option<Once>,
+    holds: bool,
 ) -> ApiResult<(bool, AttachmentRecord)> {
     let integration_id: IntegrationId = id
         .parse()
@@ -193,7 +200,7 @@ async fn attach_verified(
         return Ok((true, record));
     }
     let targets = vec![(stack.clone(), Phase::from_flags(read, write))];
-    let trusted = with_targets(state.store.attached(id).await?, &targets);
+    let trusted = trusted(&state, id, &targets, holds).await?;
     let change = pending(&audit.action, &audit.target, audit.key_id.as_deref());
     let task_state = state.clone();
     detached(state, change, async move {
@@ -215,6 +222,17 @@ async fn attach_verified(
         Ok((true, record))
     })
     .await
+}
+
+/// The stacks the statement of a failed verification shows: every stack
+/// the role must trust once the change is made, for a caller that holds
+/// the integration; the change's own for one that only reaches it (the
+/// others are other teams').
+async fn trusted(state: &AppState, id: &str, targets: &Targets, holds: bool) -> ApiResult<Targets> {
+    if !holds {
+        return Ok(targets.clone());
+    }
+    Ok(with_targets(state.store.attached(id).await?, targets))
 }
 
 /// Refuses a change that would make the role need a trust policy longer
@@ -261,9 +279,9 @@ async fn refuse_with_report(
     }
 }
 
-/// The integration's attachments, by stack, a page at a time: for a
-/// caller whose subtree holds the integration (one that only reaches it
-/// sees its own stacks' attachments through them).
+/// The integration's attachments, by stack, a page at a time: all of them
+/// for a caller whose subtree holds the integration, those of its own
+/// stacks for one that only reaches it.
 pub async fn of_integration(
     state: &AppState,
     caller: &Caller,
@@ -271,8 +289,13 @@ pub async fn of_integration(
     q: &PageQuery,
 ) -> ApiResult<List<Attachment>> {
     let access = access::of(state, caller).await?;
-    access.integration(state, Need::Read, id).await?;
+    let integration = access.seen_integration(state, id).await?;
     let page = page::page(q.limit, q.cursor.as_deref(), 1)?;
+    let page = if access.holds(&integration.space) {
+        page
+    } else {
+        page.in_spaces(access.subtree())
+    };
     let records = state.store.attachments_of_integration(id, &page).await?;
     let list = page::list(records, &page, |r| vec![r.stack_id.to_string()]);
     Ok(List {
@@ -299,10 +322,17 @@ pub async fn of_stack(
     })
 }
 
-/// How many stacks each integration has attached, by integration id (one
-/// query, for the integrations list).
-pub async fn counts(state: &AppState) -> ApiResult<std::collections::HashMap<String, i64>> {
-    state.store.attachment_counts().await
+/// How many of the caller's stacks each integration has attached, by
+/// integration id (one query, for the integrations list).
+pub async fn counts(
+    state: &AppState,
+    caller: &Caller,
+) -> ApiResult<std::collections::HashMap<String, i64>> {
+    let access = access::of(state, caller).await?;
+    state
+        .store
+        .attachment_counts(access.subtree().map(|s| s.join(",")))
+        .await
 }
 
 pub async fn read(
@@ -330,7 +360,9 @@ pub async fn update(
         &target,
     );
     let updated = match permitted(state, caller, Need::Write, id, stack_id, false).await {
-        Ok(()) => update_verified(state.clone(), id, stack_id, input, event.clone()).await,
+        Ok(holds) => {
+            update_verified(state.clone(), id, stack_id, input, event.clone(), holds).await
+        }
         Err(e) => Err(e),
     };
     match updated {
@@ -348,6 +380,7 @@ async fn update_verified(
     stack_id: &str,
     input: AttachmentUpdate,
     audit: AuditEvent,
+    holds: bool,
 ) -> ApiResult<AttachmentRecord> {
     let before = state.store.attachment(id, stack_id).await?;
     let added: Vec<Phase> = Phase::from_flags(input.read, input.write)
@@ -369,7 +402,7 @@ async fn update_verified(
             .await;
     }
     let targets = vec![(before.stack_id.clone(), added)];
-    let trusted = with_targets(state.store.attached(id).await?, &targets);
+    let trusted = trusted(&state, id, &targets, holds).await?;
     let change = pending(&audit.action, &audit.target, audit.key_id.as_deref());
     let task_state = state.clone();
     let (id, stack_id) = (id.to_string(), stack_id.to_string());

@@ -158,7 +158,8 @@ pub async fn list(
         items.extend(
             rows.into_iter()
                 .filter(|i| below.as_ref().is_none_or(|b| b.contains(&i.space)))
-                .filter(|i| wanted.iter().all(|(k, v)| i.labels.get(k) == Some(v))),
+                .filter(|i| wanted.iter().all(|(k, v)| i.labels.get(k) == Some(v)))
+                .map(|i| access.shown(i)),
         );
         if !more || items.len() >= wanted_rows {
             break;
@@ -179,7 +180,7 @@ pub async fn by_name(state: &AppState, caller: &Caller, name: &str) -> ApiResult
     access
         .sees_integration(&integration.space, name)
         .map_err(|_| ApiError::not_found("integration named", name))?;
-    Ok(integration)
+    Ok(access.shown(integration))
 }
 
 /// Replaces integration `id`; see [`replace_verified`] for when that

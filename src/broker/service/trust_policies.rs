@@ -154,12 +154,19 @@ pub async fn of_integration(state: &AppState, caller: &Caller, id: &str) -> ApiR
 /// widened, before the attach that is verified against it.
 pub async fn with_extra_stacks(
     state: &AppState,
+    caller: &Caller,
     integration: &Integration,
     extra: &[String],
 ) -> ApiResult<Targets> {
+    let access = access::of(state, caller).await?;
     let mut stacks = state.store.attached(integration.id.as_str()).await?;
     for text in extra {
         let stack = existing_stack(state, "stack_id", text).await?;
+        // A stack out of the caller's sight is one that does not exist.
+        access
+            .stack(state, Need::Read, stack.as_str())
+            .await
+            .map_err(|_| ApiError::invalid("stack_id", format!("stack {text:?} does not exist")))?;
         if !stacks.iter().any(|(s, _)| *s == stack) {
             stacks.push((stack, Phase::ALL.to_vec()));
         }
@@ -181,7 +188,7 @@ pub async fn role_template(
         None => Format::CloudFormation,
     };
     let integration = access.integration(state, Need::Read, id).await?;
-    let stacks = with_extra_stacks(state, &integration, &q.stack_id).await?;
+    let stacks = with_extra_stacks(state, caller, &integration, &q.stack_id).await?;
     let policy = trust_policy_for(state, &integration, &stacks)?;
     // Roles come before attachments (which are verified against them). An
     // integration-scoped role needs no stacks: it trusts both phases' patterns.

@@ -105,8 +105,13 @@ pub async fn verify(
 /// console asks before an attach, so that a role lacking the statement is
 /// refused in a second, not after the retry budget; an operator who has
 /// just changed the role attaches and waits instead.
+///
+/// The statement it shows covers the stacks attached before only for a
+/// `caller` that holds the integration; one that only reaches it (a team
+/// using a space above's integration) is told of its own stack alone.
 pub async fn refused_now(
     state: &AppState,
+    caller: &Caller,
     integration: &Integration,
     stack: &StackId,
     phases: Vec<Phase>,
@@ -119,9 +124,13 @@ pub async fn refused_now(
         ..state.settings.verify_retry
     };
     let targets = vec![(stack.clone(), phases)];
+    let holds = match access::of(state, caller).await {
+        Ok(access) => access.holds(&integration.space),
+        Err(_) => false,
+    };
     let trusted = match state.store.attached(integration.id.as_str()).await {
-        Ok(attached) => with_targets(attached, &targets),
-        Err(_) => targets.clone(),
+        Ok(attached) if holds => with_targets(attached, &targets),
+        _ => targets.clone(),
     };
     let report = verify_with(state, integration, (&targets, &trusted), &[], once).await;
     (report.finding() == Finding::NotAssumable).then_some(report)

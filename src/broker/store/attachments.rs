@@ -219,7 +219,7 @@ impl Store {
             updated_at: at,
             waiting_for: BTreeMap::new(),
         };
-        super::spaces::out_of_reach(&mut tx).await?;
+        super::spaces::out_of_reach(&mut tx, self.sqlite).await?;
         idempotency::remember_if(&mut tx, once).await?;
         let verified_config = verification.map(|r| r.config.as_str());
         self.commit_phases(
@@ -408,11 +408,16 @@ impl Store {
         self.integration(integration_id).await?;
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM attachments WHERE integration_id = $1 AND \
-             ($2 IS NULL OR stack_id > $2) ORDER BY stack_id LIMIT $3"
+             ($2 IS NULL OR stack_id > $2) AND {} ORDER BY stack_id LIMIT $3",
+            Page::space_filter(
+                "(SELECT space FROM stacks WHERE stacks.id = attachments.stack_id)",
+                4
+            )
         ))
         .bind(integration_id)
         .bind(page.after(0))
         .bind(page.fetch())
+        .bind(page.spaces())
         .fetch_all(&self.pool)
         .await?;
         let records = rows.iter().map(from_row).collect::<ApiResult<_>>()?;
@@ -641,10 +646,16 @@ async fn fetch<'e>(
 impl Store {
     /// How many stacks each integration is attached to, for the
     /// integrations list (one query, not one per row).
-    pub async fn attachment_counts(&self) -> ApiResult<std::collections::HashMap<String, i64>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT integration_id, COUNT(*) FROM attachments GROUP BY integration_id",
-        )
+    pub async fn attachment_counts(
+        &self,
+        spaces: Option<String>,
+    ) -> ApiResult<std::collections::HashMap<String, i64>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+            "SELECT a.integration_id, COUNT(*) FROM attachments a \
+             JOIN stacks s ON s.id = a.stack_id WHERE {} GROUP BY a.integration_id",
+            Page::space_filter("s.space", 1)
+        ))
+        .bind(spaces)
         .fetch_all(&self.pool)
         .await?;
         Ok(rows.into_iter().collect())

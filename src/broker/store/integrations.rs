@@ -254,7 +254,7 @@ impl Store {
             }
             Ok(_) => {}
         }
-        super::spaces::out_of_reach(&mut tx).await?;
+        super::spaces::out_of_reach(&mut tx, self.sqlite).await?;
         match verification {
             Reverified::Unchanged => {}
             Reverified::Verified { report, confirmed } => {

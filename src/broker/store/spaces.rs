@@ -33,6 +33,10 @@ fn from_row(row: &AnyRow) -> ApiResult<Space> {
 
 const TREE: &str = "SELECT id, parent_id, inherit FROM spaces";
 
+/// The PostgreSQL advisory lock the attach rule's checks take turns on
+/// (any constant no other lock of deputy uses).
+const REACH_LOCK: i64 = 0x6465_7075_7479_0028;
+
 fn tree_of(rows: &[AnyRow]) -> ApiResult<Tree> {
     let mut nodes = Vec::with_capacity(rows.len());
     for row in rows {
@@ -54,7 +58,20 @@ fn tree_of(rows: &[AnyRow]) -> ApiResult<Tree> {
 /// holds for every attachment once the change commits, and the refusal
 /// names each one that breaks it. Only attachments across spaces are read:
 /// one within a space always holds.
-pub(super) async fn out_of_reach(tx: &mut sqlx::Transaction<'static, sqlx::Any>) -> ApiResult<()> {
+pub(super) async fn out_of_reach(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    sqlite: bool,
+) -> ApiResult<()> {
+    // Two changes checked at once (an attach and `inherit` turned off)
+    // would each miss the other's uncommitted row under PostgreSQL's read
+    // committed: the checks take turns, each seeing what the one before
+    // committed. SQLite's write transactions already take turns.
+    if !sqlite {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(REACH_LOCK)
+            .execute(&mut **tx)
+            .await?;
+    }
     let rows = sqlx::query(TREE).fetch_all(&mut **tx).await?;
     let tree = tree_of(&rows)?;
     let across: Vec<(String, String, String, String)> = sqlx::query_as(
@@ -153,6 +170,25 @@ impl Store {
         if let Some(parent) = &space.parent_id {
             hold_space(&mut tx, self.sqlite, "parent_id", parent.as_str()).await?;
         }
+        // The audit trail keeps a deleted space's id on its events: a new
+        // space of that id would read another team's history.
+        let used: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_events WHERE space_id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM spaces WHERE id = $1)",
+        )
+        .bind(space.id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+        if used > 0 {
+            return Err(ApiError::conflict(
+                ProblemCode::SpaceExists,
+                format!(
+                    "space id {:?} was used by a space since deleted, whose audit trail keeps it; \
+                     choose another id",
+                    space.id.as_str()
+                ),
+            ));
+        }
         let result = sqlx::query(
             "INSERT INTO spaces (id, name, parent_id, inherit, labels, description, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
@@ -204,7 +240,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(ApiError::not_found("space", space.id.as_str()));
         }
-        out_of_reach(&mut tx).await?;
+        out_of_reach(&mut tx, self.sqlite).await?;
         audit::insert(&mut *tx, audit).await?;
         self.commit(tx).await?;
         self.space(space.id.as_str()).await

@@ -108,7 +108,7 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(ApiError::not_found("stack", stack.id.as_str()));
         }
-        super::spaces::out_of_reach(&mut tx).await?;
+        super::spaces::out_of_reach(&mut tx, self.sqlite).await?;
         audit::insert(&mut *tx, audit).await?;
         self.commit(tx).await?;
         self.stack(stack.id.as_str()).await
