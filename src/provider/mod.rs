@@ -76,6 +76,7 @@ impl Provider for DeputyProvider {
             .data_source(data_sources::TrustPolicyDocumentDataSource)
             .data_source(data_sources::AwsIntegrationVerificationDataSource)
             .ephemeral_resource(ephemeral::AwsCredentialsEphemeralResource)
+            .list_resource(list_resources::SpaceList)
             .list_resource(list_resources::StackList)
             .list_resource(list_resources::AwsIntegrationList)
             .list_resource(list_resources::AwsIntegrationAttachmentList)

@@ -202,10 +202,26 @@ import {{
 /// `-generate-config-out` writes configuration and import blocks that apply
 /// with no changes.
 fn query(b: &LiveBroker, terraform: &Path, integration: &str, version: &str) {
+    // A space made outside Terraform for this version's query, found by
+    // its label (each Terraform version of the matrix adopts its own).
+    let label = version.replace('.', "-");
+    b.block_on(b.admin().create_space(&deputy::wire::SpaceInput {
+        id: format!("adopted-{label}"),
+        labels: [("adopt".to_string(), label.clone())].into(),
+        ..Default::default()
+    }))
+    .unwrap();
     let q = b.workspace_on(terraform, "");
     std::fs::write(
         q.dir.path().join("adopt.tfquery.hcl"),
         r#"
+list "deputy_space" "adopted" {
+  provider = deputy
+  config {
+    parent_id = "root"
+    labels    = { adopt = "LABEL" }
+  }
+}
 list "deputy_stack" "core" {
   provider = deputy
   config {
@@ -224,13 +240,18 @@ list "deputy_aws_integration_attachment" "of_net" {
     stack_id = "net"
   }
 }
-"#,
+"#
+        .replace("LABEL", &label),
     )
     .unwrap();
     let out = q.ok(&["query", "-no-color"]);
     let listed = text(&out.stdout);
     assert!(
         listed.contains("list.deputy_stack.core"),
+        "{version}: {listed}"
+    );
+    assert!(
+        listed.contains(&format!("adopted-{label}")),
         "{version}: {listed}"
     );
     assert!(
@@ -252,7 +273,7 @@ list "deputy_aws_integration_attachment" "of_net" {
     let (_, plan) = q.plan_exit();
     assert_contains(
         &plan,
-        "Plan: 3 to import, 0 to add, 0 to change, 0 to destroy.",
+        "Plan: 4 to import, 0 to add, 0 to change, 0 to destroy.",
     );
     q.apply();
     assert_eq!(
@@ -262,6 +283,7 @@ list "deputy_aws_integration_attachment" "of_net" {
     );
     // Leave the objects to the workspace that created them.
     for address in [
+        "deputy_space",
         "deputy_stack",
         "deputy_aws_integration",
         "deputy_aws_integration_attachment",

@@ -14,5 +14,6 @@ pub use aws_integration_attachment::AwsIntegrationAttachmentResource;
 pub(crate) use aws_integration_attachment::state as attachment_state;
 pub use runner_trust::RunnerTrustResource;
 pub use space::SpaceResource;
+pub(crate) use space::state as space_state;
 pub use stack::StackResource;
 pub(crate) use stack::state as stack_state;
