@@ -852,6 +852,17 @@ on_both!(
                 integrations.contains(r#"<td data-label="Stacks" class="num">1</td>"#),
                 "team-a counts its own stack on the shared integration: {integrations}"
             );
+            // The shared integration's page shows team-a's stack alone.
+            let tab = http()
+                .get(b.url(&format!("/integrations/{}/attachments", shared.id)))
+                .header("cookie", &session)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(tab.status(), 200);
+            let tab = tab.text().await.unwrap();
+            assert!(tab.contains(">ours<") && !tab.contains("theirs"), "{tab}");
+            assert!(!tab.contains("id=\"verify\""), "Verify is the platform's");
             // Its attachments: team-a's alone.
             let mine = b
                 .client(&token)

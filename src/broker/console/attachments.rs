@@ -6,7 +6,6 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::confirm::Confirm;
@@ -78,15 +77,15 @@ pub async fn attach(
         posted.fields.checked("wait"),
         access(&posted.fields),
         stack.parse::<StackId>(),
-    ) && stacks::read(&state, signed.admin(), &stack).await.is_ok()
-        && attachments::read(&state, signed.admin(), &id, &stack)
+    ) && stacks::read(&state, signed.caller(), &stack).await.is_ok()
+        && attachments::read(&state, signed.caller(), &id, &stack)
             .await
             .is_err()
     {
-        let integration = integrations::read(&state, signed.admin(), &id).await?;
+        let integration = integrations::read(&state, signed.caller(), &id).await?;
         let phases = Phase::from_flags(read, write);
         if let Some(report) =
-            verification::refused_now(&state, signed.admin(), &integration, &named, phases).await
+            verification::refused_now(&state, signed.caller(), &integration, &named, phases).await
         {
             let access = posted.fields.get("access");
             return refused_now(&state, signed, &integration, &stack, access, &report).await;
@@ -95,7 +94,7 @@ pub async fn attach(
     let done = match access(&posted.fields) {
         Ok((read, write)) => attachments::create(
             &state,
-            signed.admin(),
+            signed.caller(),
             &id,
             AttachmentInput {
                 stack_id: stack.clone(),
@@ -120,7 +119,7 @@ pub async fn update(
     let done = match access(&posted.fields) {
         Ok((read, write)) => attachments::update(
             &state,
-            signed.admin(),
+            signed.caller(),
             &id,
             &stack,
             AttachmentUpdate { read, write },
@@ -168,8 +167,9 @@ pub async fn confirm_detach(
     signed: Signed,
     Path((id, stack)): Path<(String, String)>,
 ) -> Result<Response, Failure> {
-    let c = detaching(&state, signed.admin(), &id, &stack).await?;
-    Ok(c.page(&signed, StatusCode::OK, String::new()))
+    Ok(detaching(&state, signed.caller(), &id, &stack)
+        .await?
+        .ask(&signed))
 }
 
 pub async fn detach(
@@ -177,12 +177,12 @@ pub async fn detach(
     Path((id, stack)): Path<(String, String)>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let c = detaching(&state, posted.signed.admin(), &id, &stack).await?;
+    let c = detaching(&state, posted.signed.caller(), &id, &stack).await?;
     if !c.given(&posted.fields) {
         return Ok(c.asked_again(&posted.signed, &posted.fields));
     }
     let signed = &posted.signed;
-    let done = attachments::remove(&state, signed.admin(), &id, &stack)
+    let done = attachments::remove(&state, signed.caller(), &id, &stack)
         .await
         .map(|()| format!("Stack {stack} detached."));
     settle(&state, signed, &id, "", done).await

@@ -122,7 +122,7 @@ pub async fn list(
         action: some(&f.action),
         stack_id: some(&f.stack),
         integration_id: match some(&f.integration) {
-            Some(typed) => Some(integration_id(&state, signed.admin(), typed).await?),
+            Some(typed) => Some(integration_id(&state, signed.caller(), typed).await?),
             None => None,
         },
         outcome: some(&f.outcome),
@@ -131,7 +131,7 @@ pub async fn list(
         cursor,
         ..AuditFilter::default()
     };
-    let listed = Listed::of(audit::list(&state, signed.admin(), &filter).await)?;
+    let listed = Listed::of(audit::list(&state, signed.caller(), &filter).await)?;
     let status = listed.status();
     let rows = listed
         .items

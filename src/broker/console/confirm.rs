@@ -45,6 +45,11 @@ struct ConfirmPage<'a> {
 }
 
 impl Confirm {
+    /// The page that asks, as a GET of the action's path answers.
+    pub fn ask(&self, signed: &Signed) -> Response {
+        self.page(signed, StatusCode::OK, String::new())
+    }
+
     /// Whether the posted form is this page's, confirmed.
     pub fn given(&self, fields: &Fields) -> bool {
         match &self.typed {

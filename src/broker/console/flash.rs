@@ -35,7 +35,7 @@ const MAX_CHARS: usize = 400;
 
 /// What the page being rendered shows once.
 #[derive(Default)]
-pub struct Shown {
+pub struct Once {
     /// What the last change did, or "".
     pub message: String,
     /// Whether the message says why something could not be done.
@@ -83,7 +83,7 @@ pub fn revealing(state: &AppState, to: &str, message: &str, secret: &str) -> Res
 }
 
 /// What this request's cookies carry for its page.
-pub fn read(state: &AppState, headers: &HeaderMap) -> Shown {
+pub fn read(state: &AppState, headers: &HeaderMap) -> Once {
     let value = cookie(headers, &cookie_name(state, MESSAGE)).unwrap_or_default();
     let refusal = value.starts_with(REFUSED);
     let message = value
@@ -101,7 +101,7 @@ pub fn read(state: &AppState, headers: &HeaderMap) -> Shown {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         })
         .map(str::to_string);
-    Shown {
+    Once {
         message,
         refusal,
         secret,

@@ -165,7 +165,7 @@ pub async fn new(signed: Signed) -> Response {
 pub async fn create(State(state): State<Arc<AppState>>, posted: Posted) -> Response {
     let Posted { signed, fields } = posted;
     let created = match input(&fields) {
-        Ok(i) => integrations::create(&state, signed.admin(), i, None)
+        Ok(i) => integrations::create(&state, signed.caller(), i, None)
             .await
             .map(|c| c.value),
         Err(e) => Err(e),
@@ -188,7 +188,7 @@ pub async fn edit(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let i = integrations::read(&state, signed.admin(), &id).await?;
+    let i = integrations::read(&state, signed.caller(), &id).await?;
     Ok(form_page(
         &signed,
         Some(id),
@@ -205,7 +205,7 @@ pub async fn update(
 ) -> Response {
     let Posted { signed, fields } = posted;
     let replaced = match input(&fields) {
-        Ok(i) => integrations::replace(&state, signed.admin(), &id, i).await,
+        Ok(i) => integrations::replace(&state, signed.caller(), &id, i).await,
         Err(e) => Err(e),
     };
     match replaced {
@@ -241,8 +241,7 @@ pub async fn confirm_delete(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, signed.admin(), &id).await?;
-    Ok(c.page(&signed, StatusCode::OK, String::new()))
+    Ok(deleting(&state, signed.caller(), &id).await?.ask(&signed))
 }
 
 pub async fn delete(
@@ -250,8 +249,8 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, posted.signed.admin(), &id).await?;
-    let action = integrations::remove(&state, posted.signed.admin(), &id);
+    let c = deleting(&state, posted.signed.caller(), &id).await?;
+    let action = integrations::remove(&state, posted.signed.caller(), &id);
     let done = format!("Integration {} deleted.", c.typed.as_deref().unwrap_or(&id));
     Ok(c.act(&state, &posted, action, "/integrations", &done).await)
 }

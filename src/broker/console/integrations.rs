@@ -20,7 +20,7 @@ use crate::broker::auth::Caller;
 use crate::broker::error::ApiError;
 use crate::broker::extract::Path;
 use crate::broker::service::{
-    attachments, integrations, spaces, stacks, trust_policies, verification,
+    access, attachments, integrations, spaces, stacks, trust_policies, verification,
 };
 use crate::broker::state::AppState;
 use crate::model::role_template::Format;
@@ -100,9 +100,9 @@ pub async fn list(
     // by name and role ARN, and shows the first hundred it finds.
     let mut more = 0;
     let listed = if search.is_empty() {
-        Listed::of(integrations::list(&state, signed.admin(), &filter).await)?
+        Listed::of(integrations::list(&state, signed.caller(), &filter).await)?
     } else {
-        let (filter, state, caller) = (&filter, &state, signed.admin());
+        let (filter, state, caller) = (&filter, &state, signed.caller());
         let all = every(|q| async move {
             integrations::list(
                 state,
@@ -127,7 +127,7 @@ pub async fn list(
         listed.items.truncate(FOUND_AT_MOST);
         listed
     };
-    let counts = attachments::counts(&state, signed.admin()).await?;
+    let counts = attachments::counts(&state, signed.caller()).await?;
     let rows = listed
         .items
         .iter()
@@ -151,7 +151,7 @@ pub async fn list(
         format!("/integrations?{}", q.finish())
     });
     let mut nav = signed.nav("integrations");
-    let spaces = spaces::list(&state, signed.admin()).await?;
+    let spaces = spaces::list(&state, signed.caller()).await?;
     nav.switcher = Some(Switcher::new("/integrations", &spaces, &space));
     Ok(render(
         listed.status(),
@@ -377,12 +377,22 @@ struct IntegrationPage {
 impl IntegrationPage {
     /// The page of `i` on `tab`. While a verification of it on this replica
     /// is retrying AccessDenied, its badge says so: not assumable yet.
-    fn new(
+    ///
+    /// Its controls are an admin's of the integration's own subtree: a team
+    /// that only reaches it (in a space above) attaches its stacks, and
+    /// does not edit, delete or verify it.
+    async fn new(
         state: &AppState,
         signed: &Signed,
         tab: &'static str,
         i: &Integration,
     ) -> IntegrationPage {
+        let mut nav = signed.nav("integrations");
+        let holds = match access::of(state, signed.caller()).await {
+            Ok(access) => access.holds(&i.space),
+            Err(_) => false,
+        };
+        nav.can_admin &= holds;
         let mut shown = Shown::of(i);
         if state
             .live
@@ -392,7 +402,7 @@ impl IntegrationPage {
             shown.badge = ("not assumable yet", "badge warn");
         }
         IntegrationPage {
-            nav: signed.nav("integrations"),
+            nav,
             tab,
             i: shown,
             notice: String::new(),
@@ -441,11 +451,11 @@ pub async fn overview(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let i = integration(&state, signed.admin(), &id).await?;
-    let mut page = IntegrationPage::new(&state, &signed, "overview", &i);
+    let i = integration(&state, signed.caller(), &id).await?;
+    let mut page = IntegrationPage::new(&state, &signed, "overview", &i).await;
     page.report = i.last_verification.as_ref().map(Report::of);
     // Verify is offered only with something to verify.
-    page.attachments = all_attachments(&state, signed.admin(), &id)
+    page.attachments = all_attachments(&state, signed.caller(), &id)
         .await?
         .iter()
         .map(AttachmentRow::of)
@@ -458,8 +468,8 @@ pub async fn attachments(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let i = integration(&state, signed.admin(), &id).await?;
-    let attached = all_attachments(&state, signed.admin(), &id).await?;
+    let i = integration(&state, signed.caller(), &id).await?;
+    let attached = all_attachments(&state, signed.caller(), &id).await?;
     let page = attachments_page(&state, &signed, &i, &attached, String::new()).await?;
     Ok(render(StatusCode::OK, &page))
 }
@@ -473,10 +483,10 @@ async fn attachments_page(
     attached: &[Attachment],
     notice: String,
 ) -> Result<IntegrationPage, Failure> {
-    let mut page = IntegrationPage::new(state, signed, "attachments", i);
+    let mut page = IntegrationPage::new(state, signed, "attachments", i).await;
     page.notice = notice;
     page.attachments = attached.iter().map(AttachmentRow::of).collect();
-    page.attachable = unattached(state, signed.admin(), attached).await?;
+    page.attachable = unattached(state, signed.caller(), attached).await?;
     Ok(page)
 }
 
@@ -516,8 +526,8 @@ pub async fn attachments_refused(
     chosen: &str,
     e: ApiError,
 ) -> Result<Response, Failure> {
-    let i = integration(state, signed.admin(), id).await?;
-    let attached = all_attachments(state, signed.admin(), id).await?;
+    let i = integration(state, signed.caller(), id).await?;
+    let attached = all_attachments(state, signed.caller(), id).await?;
     let status = e.status();
     let detail = e.problem().detail;
     let (mut reason, statement) = match detail.split_once(STATEMENT_TO_USE) {
@@ -552,7 +562,7 @@ pub async fn refused_now(
     access: &str,
     report: &VerifyReport,
 ) -> Result<Response, Failure> {
-    let attached = all_attachments(state, signed.admin(), i.id.as_str()).await?;
+    let attached = all_attachments(state, signed.caller(), i.id.as_str()).await?;
     let reason = format!(
         "Role {} does not accept stack {stack}'s External IDs: give the role the statement \
          below, then attach again. If you changed the role in the last minute, IAM may still be \
@@ -587,9 +597,9 @@ pub async fn trust_policy(
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, Failure> {
-    let i = integration(&state, signed.admin(), &id).await?;
-    let attached = all_attachments(&state, signed.admin(), &id).await?;
-    let unattached = unattached_stacks(&state, signed.admin(), &attached).await?;
+    let i = integration(&state, signed.caller(), &id).await?;
+    let attached = all_attachments(&state, signed.caller(), &id).await?;
+    let unattached = unattached_stacks(&state, signed.caller(), &attached).await?;
     let params: Vec<(String, String)> =
         url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
             .into_owned()
@@ -612,14 +622,14 @@ pub async fn trust_policy(
                 .map(|s| s.id.to_string()),
         );
     }
-    let stacks = trust_policies::with_extra_stacks(&state, signed.admin(), &i, &wanted).await?;
+    let stacks = trust_policies::with_extra_stacks(&state, signed.caller(), &i, &wanted).await?;
     let previewed: Vec<String> = stacks
         .iter()
         .map(|(s, _)| s.to_string())
         .filter(|s| !attached.iter().any(|a| a.stack_id.as_str() == s))
         .collect();
     let policy = trust_policies::trust_policy_for(&state, &i, &stacks)?;
-    let mut page = IntegrationPage::new(&state, &signed, "trust-policy", &i);
+    let mut page = IntegrationPage::new(&state, &signed, "trust-policy", &i).await;
     page.attachments = attached.iter().map(AttachmentRow::of).collect();
     page.labels = unattached
         .iter()
@@ -657,7 +667,7 @@ pub async fn verify(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let ran = verification::run(&state, posted.signed.admin(), &id, &VerifyQuery::default()).await;
+    let ran = verification::run(&state, posted.signed.caller(), &id, &VerifyQuery::default()).await;
     let to = format!("/integrations/{id}");
     match ran {
         // Passed or failed, the report is recorded with the integration.
@@ -718,7 +728,7 @@ pub async fn role_template(
         ..RoleTemplateQuery::default()
     };
     let named = !query.stack_id.is_empty();
-    let document = match trust_policies::role_template(&state, signed.admin(), &id, query).await {
+    let document = match trust_policies::role_template(&state, signed.caller(), &id, query).await {
         Ok(document) => document,
         // Fixed words: the refusal's own detail would repeat the address.
         Err(ApiError::Invalid { field, .. }) => {

@@ -87,7 +87,7 @@ async fn page(
     errors: Errors,
     created: Option<(String, String)>,
 ) -> Result<KeysPage, Failure> {
-    let caller = signed.admin();
+    let caller = signed.caller();
     let keys = every(|q| async move { keys::list(state, caller, &q.into()).await }).await?;
     let mut rows: Vec<KeyRow> = keys
         .iter()
@@ -209,8 +209,8 @@ pub async fn create(
                 key: fields.optional("once"),
                 route: "/keys".into(),
             };
-            match idempotency::request(signed.admin(), &once, &i) {
-                Ok(once) => keys::create(&state, signed.admin(), i, once.as_ref())
+            match idempotency::request(signed.caller(), &once, &i) {
+                Ok(once) => keys::create(&state, signed.caller(), i, once.as_ref())
                     .await
                     .map(|c| c.value),
                 Err(e) => Err(e),
@@ -283,8 +283,7 @@ pub async fn confirm_revoke(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let c = revoking(&state, signed.admin(), &id).await?;
-    Ok(c.page(&signed, StatusCode::OK, String::new()))
+    Ok(revoking(&state, signed.caller(), &id).await?.ask(&signed))
 }
 
 pub async fn revoke(
@@ -292,9 +291,9 @@ pub async fn revoke(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let c = revoking(&state, posted.signed.admin(), &id).await?;
+    let c = revoking(&state, posted.signed.caller(), &id).await?;
     let action = async {
-        keys::revoke(&state, posted.signed.admin(), &id)
+        keys::revoke(&state, posted.signed.caller(), &id)
             .await
             .map(|_| ())
     };

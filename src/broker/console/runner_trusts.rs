@@ -82,7 +82,7 @@ async fn page(
     v: Values,
     errors: Errors,
 ) -> Result<TrustsPage, Failure> {
-    let caller = signed.admin();
+    let caller = signed.caller();
     let trusts =
         every(|q| async move { runner_trusts::list(state, caller, &q.into()).await }).await?;
     let rows = trusts
@@ -136,7 +136,7 @@ pub async fn create(
 ) -> Result<Response, Failure> {
     let Posted { signed, fields } = posted;
     let made = match input(&fields) {
-        Ok(i) => runner_trusts::create(&state, signed.admin(), i, None)
+        Ok(i) => runner_trusts::create(&state, signed.caller(), i, None)
             .await
             .map(|c| c.value),
         Err(e) => Err(e),
@@ -189,8 +189,7 @@ pub async fn confirm_delete(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, signed.admin(), &id).await?;
-    Ok(c.page(&signed, StatusCode::OK, String::new()))
+    Ok(deleting(&state, signed.caller(), &id).await?.ask(&signed))
 }
 
 pub async fn delete(
@@ -198,8 +197,8 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, posted.signed.admin(), &id).await?;
-    let action = runner_trusts::remove(&state, posted.signed.admin(), &id);
+    let c = deleting(&state, posted.signed.caller(), &id).await?;
+    let action = runner_trusts::remove(&state, posted.signed.caller(), &id);
     let done = format!("Runner trust {id} deleted.");
     Ok(c.act(&state, &posted, action, "/runner-trusts", &done)
         .await)

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::cookies::{cookie, cookie_name, set_cookie};
-use super::flash::{self, Shown};
+use super::flash::{self, Once};
 use super::form::{Failure, Fields};
 use super::view::{Nav, render};
 use crate::broker::auth::{self, Caller};
@@ -37,19 +37,19 @@ pub struct Signed {
     session: Session,
     pub csrf: String,
     /// What this page says once (see `flash`).
-    pub shown: Shown,
+    pub shown: Once,
 }
 
 impl Signed {
-    /// The admin key the operator signed in with: the caller of every
-    /// change made from the console.
-    pub fn admin(&self) -> &Caller {
+    /// The key the operator signed in with (an admin, write or read key):
+    /// the caller of everything done from the console.
+    pub fn caller(&self) -> &Caller {
         &self.session.admin
     }
 
     /// The navigation bar of a page in `section`, with the sign-out form.
     pub fn nav(&self, section: &'static str) -> Nav {
-        let key = &self.admin().key;
+        let key = &self.caller().key;
         let space = key.space_id.as_ref().map_or("", |s| s.as_str());
         Nav {
             section,

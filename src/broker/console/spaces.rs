@@ -53,7 +53,7 @@ async fn page(
     v: Values,
     errors: Errors,
 ) -> Result<SpacesPage, Failure> {
-    let spaces = spaces::list(state, signed.admin()).await?;
+    let spaces = spaces::list(state, signed.caller()).await?;
     // The switcher's order: the tree, depth first.
     let tree = Switcher::new("/stacks", &spaces, "");
     let rows = tree
@@ -87,7 +87,7 @@ async fn page(
 pub async fn list(State(state): State<Arc<AppState>>, signed: Signed) -> Result<Response, Failure> {
     let v = Values {
         parent_id: signed
-            .admin()
+            .caller()
             .key
             .space_id
             .as_ref()
@@ -115,7 +115,7 @@ pub async fn create(
     posted: Posted,
 ) -> Result<Response, Failure> {
     let Posted { signed, fields } = posted;
-    match spaces::create(&state, signed.admin(), input(&fields), None)
+    match spaces::create(&state, signed.caller(), input(&fields), None)
         .await
         .map(|c| c.value)
     {

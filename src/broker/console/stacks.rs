@@ -71,7 +71,7 @@ pub async fn list(
     let (rows, next, more) = if search.is_empty() {
         let page = stacks::list(
             &state,
-            signed.admin(),
+            signed.caller(),
             &SpacedPageQuery {
                 limit: Some(100),
                 cursor: q.cursor.filter(|c| !c.is_empty()),
@@ -90,7 +90,7 @@ pub async fn list(
         (page.items.iter().map(row).collect(), next, 0)
     } else {
         let all = every(|q| {
-            let (state, caller, space) = (&state, signed.admin(), space.clone());
+            let (state, caller, space) = (&state, signed.caller(), space.clone());
             async move {
                 let q = SpacedPageQuery { space, ..q.into() };
                 stacks::list(state, caller, &q).await
@@ -109,7 +109,7 @@ pub async fn list(
         (rows, None, more)
     };
     let mut nav = signed.nav("stacks");
-    let spaces = spaces::list(&state, signed.admin()).await?;
+    let spaces = spaces::list(&state, signed.caller()).await?;
     nav.switcher = Some(Switcher::new(
         "/stacks",
         &spaces,
@@ -158,7 +158,7 @@ pub async fn page(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let caller = signed.admin();
+    let caller = signed.caller();
     let stack = stacks::read(&state, caller, &id).await?;
     let attachments = every(|q| {
         let (state, id) = (&state, &id);
@@ -285,7 +285,7 @@ pub async fn create(State(state): State<Arc<AppState>>, posted: Posted) -> Respo
     let Posted { signed, fields } = posted;
     let id = fields.get("id").to_string();
     let created = match input(&fields, &id) {
-        Ok(s) => stacks::create(&state, signed.admin(), s, None)
+        Ok(s) => stacks::create(&state, signed.caller(), s, None)
             .await
             .map(|c| c.value),
         Err(e) => Err(e),
@@ -314,7 +314,7 @@ pub async fn edit(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let s = stacks::read(&state, signed.admin(), &id).await?;
+    let s = stacks::read(&state, signed.caller(), &id).await?;
     Ok(form_page(
         &signed,
         true,
@@ -331,7 +331,7 @@ pub async fn update(
 ) -> Response {
     let Posted { signed, fields } = posted;
     let replaced = match input(&fields, &id) {
-        Ok(s) => stacks::replace(&state, signed.admin(), &id, s).await,
+        Ok(s) => stacks::replace(&state, signed.caller(), &id, s).await,
         Err(e) => Err(e),
     };
     match replaced {
@@ -377,8 +377,7 @@ pub async fn confirm_delete(
     signed: Signed,
     Path(id): Path<String>,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, signed.admin(), &id).await?;
-    Ok(c.page(&signed, StatusCode::OK, String::new()))
+    Ok(deleting(&state, signed.caller(), &id).await?.ask(&signed))
 }
 
 pub async fn delete(
@@ -386,8 +385,8 @@ pub async fn delete(
     Path(id): Path<String>,
     posted: Posted,
 ) -> Result<Response, Failure> {
-    let c = deleting(&state, posted.signed.admin(), &id).await?;
-    let action = stacks::remove(&state, posted.signed.admin(), &id);
+    let c = deleting(&state, posted.signed.caller(), &id).await?;
+    let action = stacks::remove(&state, posted.signed.caller(), &id);
     let done = format!("Stack {id} deleted.");
     Ok(c.act(&state, &posted, action, "/stacks", &done).await)
 }
