@@ -95,14 +95,6 @@ impl Tree {
         }
     }
 
-    pub fn contains(&self, space: &SpaceId) -> bool {
-        self.nodes.contains_key(space)
-    }
-
-    pub fn node(&self, space: &SpaceId) -> Option<&Node> {
-        self.nodes.get(space)
-    }
-
     /// `space`, then its parent, up to the root. Bounded by the number of
     /// spaces, so a damaged store (a cycle) cannot loop.
     pub fn path(&self, space: &SpaceId) -> Vec<&SpaceId> {
@@ -202,7 +194,7 @@ impl Holder {
     }
 
     /// Whether this key's level covers `need`, wherever.
-    pub fn level_for(&self, need: Need) -> Result<(), Refusal> {
+    fn level_for(&self, need: Need) -> Result<(), Refusal> {
         if self.level >= need.level() {
             return Ok(());
         }

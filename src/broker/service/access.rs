@@ -160,12 +160,6 @@ impl Access {
         spaces.dedup();
         Some(spaces)
     }
-
-    /// Refuses unless the key's level covers `need` (for what has no
-    /// space of its own, such as the audit trail).
-    pub fn level_for(&self, need: Need) -> ApiResult<()> {
-        refusal(self.holder.level_for(need), "", "")
-    }
 }
 
 impl Access {
